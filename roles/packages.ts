@@ -1,0 +1,37 @@
+import type { Role } from "../spec";
+
+/**
+ * Debian 12 packages per role: the ONE source of truth for both the bootstrap (apt-get install) and the
+ * lab image bake (baked in so lab nodes need no network, and the package names are proven).
+ */
+export const COMMON_PACKAGES = [
+  "openssh-server",
+  "sudo",
+  "ca-certificates",
+  "netbase",
+  "nftables",
+  "unattended-upgrades",
+  "systemd-timesyncd",
+  "python3",
+  "curl",
+  "rsync",
+  "procps",
+  "iproute2",
+  "libnfs-utils",
+] as const;
+
+export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
+  parent: ["postgresql", "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
+  standby: ["postgresql", "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
+  child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
+  worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common"],
+};
+
+export function packagesFor(role: Role): string[] {
+  return [...new Set([...COMMON_PACKAGES, ...ROLE_PACKAGES[role]])].sort();
+}
+
+/** Every package any role installs, sorted and unique: what the lab bakes into its image. */
+export function allRolePackages(): string[] {
+  return [...new Set([...COMMON_PACKAGES, ...Object.values(ROLE_PACKAGES).flat()])].sort();
+}

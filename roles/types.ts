@@ -1,0 +1,91 @@
+import type { Inventory, InventoryNode, Role } from "../spec";
+
+/** A file a role puts on a machine. Rendered from typed data, never by string-concatenated shell. */
+export interface RenderedFile {
+  /** Absolute path on the machine. */
+  path: string;
+  content: string;
+  /** Octal mode string, e.g. "0644"; secrets are "0600" or "0640". */
+  mode: string;
+  owner: string;
+  group: string;
+}
+
+/** Printed on its own line by a script action that changed something; absent = nothing changed. */
+export const CHANGED_MARKER = "django-ha: changed";
+
+/**
+ * One step of a node's plan, applied in order by ops/bootstrap. Every action is idempotent and reports
+ * whether it changed the machine, so a second bootstrap reports "no changes".
+ */
+export type Action =
+  /** apt-get install (no recommends) of whatever of these is not installed yet. */
+  | { kind: "packages"; names: string[] }
+  /** Write the file if its content, mode or owner differ. */
+  | { kind: "file"; file: RenderedFile }
+  /** Copy a local directory tree to the machine (only when its content hash differs). */
+  | { kind: "upload"; name: string; localDir: string; remoteDir: string; owner: string; group: string }
+  /**
+   * A bash script (run with `bash -euo pipefail`), idempotent: it checks before it changes and prints
+   * CHANGED_MARKER on a line when it changed something. Its name appears in progress and failure reports.
+   */
+  | { kind: "script"; name: string; script: string }
+  /**
+   * Make a systemd unit enabled/started (or stopped/masked). It is restarted (or reloaded) when any file
+   * in `restartWhen` (paths of file actions of the same plan) or any script in `restartAfterScripts` changed
+   * during this run.
+   */
+  | {
+      kind: "service";
+      name: string;
+      state: "started" | "stopped" | "masked";
+      enabled: boolean;
+      restartWhen: string[];
+      restartAfterScripts?: string[];
+      /** Use `systemctl reload` instead of restart (nginx, uWSGI chain reload). */
+      reload?: boolean;
+    };
+
+/** A health check run after the actions: a bash script that exits 0 when healthy; retried while a service warms up. */
+export interface Check {
+  name: string;
+  script: string;
+  /** Attempts, 2 s apart. Defaults to 15. */
+  attempts?: number;
+}
+
+/** Everything one machine needs, in order. Pure data: produced by roles/, applied by ops/bootstrap. */
+export interface NodePlan {
+  node: InventoryNode;
+  role: Role;
+  actions: Action[];
+  checks: Check[];
+}
+
+/** Secrets the roles render into files (mode 0600/0640). Pulumi secrets in state; never printed. */
+export interface ClusterSecrets {
+  /** PostgreSQL password of the application user. */
+  dbPassword: string;
+  /** PostgreSQL password of the replication user. */
+  replicationPassword: string;
+  /** Redis `requirepass` (Celery broker). */
+  redisPassword: string;
+  /** Django SECRET_KEY. */
+  djangoSecretKey: string;
+}
+
+/** How children and the worker see the share. */
+export type ShareMount =
+  /** NFS mount of `primary.<cluster>.internal:/srv/share` (production: DigitalOcean, AWS, hosts). */
+  | "nfs"
+  /** The lab has no kernel NFS client: the lab binds the same host directory at /srv/share instead. */
+  | "lab-bind";
+
+/** Everything a role renders from. */
+export interface RoleContext {
+  inventory: Inventory;
+  secrets: ClusterSecrets;
+  shareMount: ShareMount;
+  /** Local directory of the Django project to deploy (defaults to this repository's app/). */
+  appDir: string;
+}

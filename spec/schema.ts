@@ -1,0 +1,340 @@
+import * as net from "node:net";
+import { z } from "zod";
+import catalog from "./catalog.json";
+import { ConfigError, ConfigIssue } from "./errors";
+
+/** The Pulumi project name: config keys are `django-ha:<key>`. */
+export const PROJECT = "django-ha";
+
+export const PROVIDERS = ["digitalocean", "aws", "hosts"] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+/** What happens to writes while the synchronous standby is away. See README "Synchronous replication". */
+export const SYNC_POLICIES = ["strict", "degrade-to-async"] as const;
+export type SyncPolicy = (typeof SYNC_POLICIES)[number];
+
+export const ACME_DIRECTORIES: Record<string, string> = {
+  letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
+  "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+};
+
+/** Per-provider defaults, applied where the spec is built — never by mutating the caller's config. */
+export const DEFAULT_SIZES: Record<Exclude<ProviderName, "hosts">, Sizes> = {
+  digitalocean: { child: "s-1vcpu-2gb", parent: "s-2vcpu-4gb", standby: "s-2vcpu-4gb", worker: "s-2vcpu-4gb" },
+  aws: { child: "t3.small", parent: "t3.medium", standby: "t3.medium", worker: "t3.medium" },
+};
+export const DEFAULT_SSH_USER: Record<ProviderName, string> = { digitalocean: "root", aws: "admin", hosts: "root" };
+
+export interface Sizes {
+  child: string;
+  parent: string;
+  standby: string;
+  worker: string;
+}
+
+const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const emailAddress = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const sshPublicKey = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
+
+function isCidr(value: string): boolean {
+  const [addr, bits, ...rest] = value.split("/");
+  if (rest.length || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const kind = net.isIP(addr);
+  return kind !== 0 && Number(bits) <= (kind === 4 ? 32 : 128);
+}
+
+const hostEntry = z
+  .object({
+    /** Address the operator's SSH and the public reach the machine on. */
+    address: z.string().refine((v) => net.isIP(v) !== 0, "must be an IPv4 or IPv6 address, e.g. 203.0.113.10"),
+    /** Address on the private network the cluster members talk over. Defaults to `address`. */
+    privateAddress: z.string().refine((v) => net.isIP(v) !== 0, "must be an IPv4 or IPv6 address, e.g. 10.0.0.10").optional(),
+    /** Failure domain (rack, site, AZ). Defaults to "default". */
+    zone: z.string().min(1).optional(),
+    /** Node name. Defaults to `<clusterName>-<role>[-<n>]`. */
+    name: z.string().regex(dnsLabel, "must be a DNS label (a-z, 0-9, '-')").optional(),
+  })
+  .strict();
+export type HostEntry = z.infer<typeof hostEntry>;
+
+/** Schema of every `django-ha:*` key a stack may set (secrets excluded: those are read with requireSecret). */
+export const stackConfigSchema = z
+  .object({
+    provider: z.enum(PROVIDERS, { error: `must be one of ${PROVIDERS.join(", ")}` }),
+    clusterName: z.string().regex(dnsLabel, "must be a DNS label: lower-case letters, digits and '-', e.g. shop").default("django"),
+    region: z.string().min(1).optional(),
+    zones: z.array(z.string().min(1)).min(1).optional(),
+    domain: z.string().regex(domainName, "must be a lower-case domain name you control, e.g. example.com"),
+    recordName: z.string().default("www"),
+    ttl: z.number().int("must be a whole number of seconds").max(3600, "must be at most 3600 s; round-robin failover needs a low TTL such as 30").default(30),
+    childCount: z.number().int("must be a whole number").min(1, "must be at least 1: the children serve all web traffic").max(500, "must be at most 500").optional(),
+    sizes: z.object({ child: z.string(), parent: z.string(), standby: z.string(), worker: z.string() }).partial().strict().default({}),
+    volumes: z
+      .object({
+        dbGb: z.number().int().min(1, "must be at least 1 GB").max(16384).default(20),
+        shareGb: z.number().int().min(1, "must be at least 1 GB").max(16384).default(50),
+      })
+      .strict()
+      .default({ dbGb: 20, shareGb: 50 }),
+    adminCidrs: z.array(z.string().refine(isCidr, "must be a CIDR such as 203.0.113.7/32")).default([]),
+    allowSshFromAnywhere: z.boolean().default(false),
+    sshPublicKeys: z.array(z.string().regex(sshPublicKey, "must be an OpenSSH public key line, e.g. 'ssh-ed25519 AAAA… you@laptop'")).default([]),
+    sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").optional(),
+    sshPort: z.number().int().min(1).max(65535).default(22),
+    acmeEmail: z.string().regex(emailAddress, "must be an e-mail address Let's Encrypt can write to, e.g. ops@example.com"),
+    acmeDirectory: z.string().default("letsencrypt"),
+    syncReplication: z.enum(SYNC_POLICIES, { error: `must be one of ${SYNC_POLICIES.join(", ")}` }).default("strict"),
+    tags: z.record(z.string().regex(/^[a-z0-9_-]{1,63}$/, "tag keys are lower-case letters, digits, '_' and '-'"), z.string().regex(/^[A-Za-z0-9_.:-]{0,63}$/, "tag values are letters, digits, '_', '.', ':' and '-'")).default({}),
+    hosts: z
+      .object({ parent: hostEntry, standby: hostEntry, children: z.array(hostEntry).min(1, "needs at least one child host"), worker: hostEntry })
+      .strict()
+      .optional(),
+    dns: z
+      .object({
+        /** hosts: address of the authoritative server that accepts RFC 2136 updates. */
+        server: z.string().refine((v) => net.isIP(v) !== 0, "must be the DNS server's IP address"),
+        port: z.number().int().min(1).max(65535).default(53),
+        /** The zone to update. Defaults to `domain`. */
+        zone: z.string().regex(domainName).optional(),
+        tsigKeyName: z.string().min(1),
+        tsigAlgorithm: z.enum(["hmac-sha256", "hmac-sha512"]).default("hmac-sha256"),
+      })
+      .strict()
+      .optional(),
+    /** aws: Route 53 hosted zone id. Defaults to the public zone named `domain`. */
+    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/, "must be a Route 53 hosted zone id such as Z123EXAMPLE").optional(),
+  })
+  .strict();
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+
+export interface NodeHost {
+  address: string;
+  privateAddress: string;
+  zone: string;
+  name: string;
+}
+
+/** The validated, defaulted description of one cluster. Everything downstream reads this, never raw config. */
+export interface ClusterSpec {
+  provider: ProviderName;
+  clusterName: string;
+  region: string;
+  /** Failure domains in use, in order: parent in zones[0], standby in zones[1] when there are several. */
+  zones: string[];
+  domain: string;
+  /** Record label relative to `domain` ("@" for the apex). */
+  recordName: string;
+  /** Fully qualified record name, e.g. www.example.com. */
+  recordFqdn: string;
+  ttl: number;
+  childCount: number;
+  sizes: Sizes;
+  volumes: { dbGb: number; shareGb: number };
+  adminCidrs: string[];
+  allowSshFromAnywhere: boolean;
+  sshPublicKeys: string[];
+  ssh: { user: string; port: number };
+  acme: { email: string; directoryUrl: string };
+  syncReplication: SyncPolicy;
+  tags: Record<string, string>;
+  /** hosts target only: the existing machines. */
+  hosts?: { parent: NodeHost; standby: NodeHost; children: NodeHost[]; worker: NodeHost };
+  /** hosts target only: the RFC 2136 server. */
+  dns?: { server: string; port: number; zone: string; tsigKeyName: string; tsigAlgorithm: "hmac-sha256" | "hmac-sha512" };
+  hostedZoneId?: string;
+}
+
+/** `primary.<cluster>.internal`: the one private name every node uses for the current primary. */
+export function primaryHostname(spec: Pick<ClusterSpec, "clusterName">): string {
+  return `primary.${spec.clusterName}.internal`;
+}
+
+function show(value: unknown): string {
+  return value === undefined ? "(not set)" : JSON.stringify(value);
+}
+
+function valueAt(raw: Record<string, unknown>, path: PropertyKey[]): unknown {
+  let cur: unknown = raw;
+  for (const p of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function keyOf(path: PropertyKey[]): string {
+  const [head, ...rest] = path.map(String);
+  return `${PROJECT}:${head ?? ""}${rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("")}`;
+}
+
+/**
+ * Validate a whole stack config (the `django-ha:*` keys without the prefix) and return the cluster spec.
+ * Collects every problem and throws one ConfigError naming each key, its value and the fix.
+ */
+export function parseClusterSpec(raw: Record<string, unknown>, source?: string): ClusterSpec {
+  const issues: ConfigIssue[] = [];
+  const add = (path: PropertyKey[], fix: string) => issues.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
+
+  const parsed = stackConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      if (issue.code === "unrecognized_keys") {
+        for (const k of issue.keys) add([...issue.path, k], `is not a known key; remove it or check its spelling (known keys are listed in README "Configuration")`);
+      } else if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
+        add(issue.path, `is required; set it with \`pulumi config set ${keyOf(issue.path)} <value>\``);
+      } else {
+        add(issue.path, issue.message);
+      }
+    }
+    throw new ConfigError(issues, source);
+  }
+  const c = parsed.data;
+  const spec = buildSpec(c, add);
+  if (issues.length) throw new ConfigError(issues, source);
+  return spec as ClusterSpec;
+}
+
+type Add = (path: PropertyKey[], fix: string) => void;
+
+function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
+  const provider = c.provider;
+
+  // Record name: a label relative to the domain, or the apex. An FQDN outside the domain is refused.
+  let recordName = c.recordName;
+  if (recordName.endsWith(".")) recordName = recordName.slice(0, -1);
+  if (recordName === c.domain) recordName = "@";
+  else if (recordName.endsWith(`.${c.domain}`)) recordName = recordName.slice(0, -(c.domain.length + 1));
+  const insideDomain = recordName !== c.recordName.replace(/\.$/, "") || !recordName.includes(".");
+  if (!insideDomain) {
+    add(["recordName"], `is outside the domain ${c.domain}; use a label relative to it such as "www", a name ending in .${c.domain}, or "@" for the apex`);
+  } else if (recordName !== "@" && !recordName.split(".").every((l) => dnsLabel.test(l))) {
+    add(["recordName"], `must be a DNS label such as "www", or "@" for the apex`);
+  }
+  const recordFqdn = recordName === "@" ? c.domain : `${recordName}.${c.domain}`;
+
+  let acmeDirectoryUrl = ACME_DIRECTORIES[c.acmeDirectory];
+  if (!acmeDirectoryUrl) {
+    if (/^https:\/\/[^\s]+$/.test(c.acmeDirectory)) acmeDirectoryUrl = c.acmeDirectory;
+    else add(["acmeDirectory"], `must be "letsencrypt", "letsencrypt-staging" or an https:// ACME directory URL`);
+  }
+
+  // SSH exposure: required on every target (the hosts target enforces it with each node's own firewall);
+  // 0.0.0.0/0 is only allowed when explicitly asked for.
+  if (!c.adminCidrs.length) add(["adminCidrs"], "is required: the CIDRs SSH is allowed from, e.g. [\"203.0.113.7/32\"]");
+  for (const [i, cidr] of c.adminCidrs.entries()) {
+    if ((cidr.endsWith("/0")) && !c.allowSshFromAnywhere) {
+      add(["adminCidrs", i], `opens SSH to the whole Internet; list your office/VPN addresses (e.g. 203.0.113.7/32), or set django-ha:allowSshFromAnywhere to true if you really mean it`);
+    }
+  }
+
+  let region = c.region ?? "";
+  let zones: string[] = [];
+  let sizes: Sizes;
+  let childCount = c.childCount ?? 2;
+  let hosts: ClusterSpec["hosts"];
+  let dns: ClusterSpec["dns"];
+
+  if (provider === "hosts") {
+    sizes = { child: "existing", parent: "existing", standby: "existing", worker: "existing" };
+    if (Object.keys(c.sizes).length) add(["sizes"], "is not used by the hosts target (the machines exist already); remove it");
+    if (!c.hosts) {
+      add(["hosts"], "is required for provider hosts: give parent, standby, children[] and worker, each with an address");
+    } else {
+      const h = c.hosts;
+      if (c.childCount !== undefined && c.childCount !== h.children.length) {
+        add(["childCount"], `does not match the ${h.children.length} entries of django-ha:hosts.children; remove childCount (it is derived) or list that many children`);
+      }
+      childCount = h.children.length;
+      const node = (e: HostEntry, fallbackName: string): NodeHost => ({
+        address: e.address,
+        privateAddress: e.privateAddress ?? e.address,
+        zone: e.zone ?? "default",
+        name: e.name ?? fallbackName,
+      });
+      hosts = {
+        parent: node(h.parent, `${c.clusterName}-parent`),
+        standby: node(h.standby, `${c.clusterName}-standby`),
+        children: h.children.map((e, i) => node(e, `${c.clusterName}-child-${i + 1}`)),
+        worker: node(h.worker, `${c.clusterName}-worker`),
+      };
+      const all: [PropertyKey[], NodeHost][] = [
+        [["hosts", "parent"], hosts.parent],
+        [["hosts", "standby"], hosts.standby],
+        ...hosts.children.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "children", i], n]),
+        [["hosts", "worker"], hosts.worker],
+      ];
+      const seenAddr = new Map<string, string>();
+      const seenName = new Set<string>();
+      for (const [path, n] of all) {
+        if (seenAddr.has(n.privateAddress)) add([...path, "privateAddress"], `is also used by ${seenAddr.get(n.privateAddress)}; every machine needs its own address`);
+        seenAddr.set(n.privateAddress, keyOf(path));
+        if (seenName.has(n.name)) add([...path, "name"], `duplicates another node's name; names must be unique`);
+        seenName.add(n.name);
+      }
+      zones = [...new Set(all.map(([, n]) => n.zone))];
+      if (zones.length > 1 && hosts.parent.zone === hosts.standby.zone) {
+        add(["hosts", "standby", "zone"], `is the parent's zone too; put the standby in another zone (${zones.filter((z) => z !== hosts!.parent.zone).join(", ")}) so one failure cannot take both`);
+      }
+      region = c.region ?? "existing";
+    }
+    if (!c.dns) add(["dns"], "is required for provider hosts: the RFC 2136 server {server, tsigKeyName} that holds the zone of django-ha:domain");
+    else dns = { server: c.dns.server, port: c.dns.port, zone: c.dns.zone ?? c.domain, tsigKeyName: c.dns.tsigKeyName, tsigAlgorithm: c.dns.tsigAlgorithm };
+    if (dns && recordFqdn !== dns.zone && !recordFqdn.endsWith(`.${dns.zone}`)) add(["dns", "zone"], `does not contain the record ${recordFqdn}; use the zone that holds it`);
+    if (c.ttl < 1) add(["ttl"], "must be at least 1 s");
+  } else {
+    if (c.hosts) add(["hosts"], `is only for provider hosts; remove it for ${provider}`);
+    if (c.dns) add(["dns"], `is only for provider hosts (${provider} manages DNS itself); remove it`);
+    sizes = { ...DEFAULT_SIZES[provider], ...c.sizes };
+    const known = catalog[provider].sizes as Record<string, unknown>;
+    for (const role of ["child", "parent", "standby", "worker"] as const) {
+      if (!(sizes[role] in known)) add(["sizes", role], `is not a ${provider} size this project knows; use one of ${Object.keys(known).join(", ")} (or add it with its price to spec/catalog.json)`);
+    }
+    if (!c.sshPublicKeys.length) add(["sshPublicKeys"], "is required: at least one OpenSSH public key for the bootstrap to log in with");
+    const minTtl = catalog[provider].minTtlSeconds;
+    if (c.ttl < minTtl) add(["ttl"], `is below ${provider}'s minimum of ${minTtl} s; set it to ${Math.max(minTtl, 30)}`);
+
+    if (provider === "digitalocean") {
+      if (!c.region) add(["region"], `is required; one of ${catalog.digitalocean.regions.join(", ")}`);
+      else if (!catalog.digitalocean.regions.includes(c.region)) add(["region"], `is not a DigitalOcean region; use one of ${catalog.digitalocean.regions.join(", ")}`);
+      if (c.zones && !(c.zones.length === 1 && c.zones[0] === c.region)) add(["zones"], "DigitalOcean has no availability zones inside a region; remove django-ha:zones");
+      zones = [region];
+      if (c.hostedZoneId) add(["hostedZoneId"], "is only for aws; remove it");
+    } else {
+      const regions = catalog.aws.regions as Record<string, string[]>;
+      if (!c.region) add(["region"], `is required; one of ${Object.keys(regions).join(", ")}`);
+      else if (!regions[c.region]) add(["region"], `is not an AWS region this project knows; use one of ${Object.keys(regions).join(", ")}`);
+      const offered = regions[region] ?? [];
+      zones = c.zones ?? offered.slice(0, 2);
+      c.zones?.forEach((z, i) => {
+        if (offered.length && !offered.includes(z)) add(["zones", i], `is not an availability zone of ${region}; use ${offered.join(", ")}`);
+      });
+      if (new Set(zones).size !== zones.length) add(["zones"], "lists a zone twice; list each availability zone once");
+      else if (zones.length < 2) add(["zones"], "needs at least two availability zones so the parent and the standby never share one, e.g. [\"" + (offered[0] ?? "us-east-1a") + "\", \"" + (offered[1] ?? "us-east-1b") + "\"]");
+    }
+  }
+
+  return {
+    provider,
+    clusterName: c.clusterName,
+    region,
+    zones,
+    domain: c.domain,
+    recordName,
+    recordFqdn,
+    ttl: c.ttl,
+    childCount,
+    sizes,
+    volumes: { dbGb: c.volumes.dbGb, shareGb: c.volumes.shareGb },
+    adminCidrs: c.adminCidrs,
+    allowSshFromAnywhere: c.allowSshFromAnywhere,
+    sshPublicKeys: c.sshPublicKeys,
+    ssh: { user: c.sshUser ?? DEFAULT_SSH_USER[provider], port: c.sshPort },
+    acme: { email: c.acmeEmail, directoryUrl: acmeDirectoryUrl ?? "" },
+    syncReplication: c.syncReplication,
+    tags: c.tags,
+    hosts,
+    dns,
+    hostedZoneId: c.hostedZoneId,
+  };
+}
