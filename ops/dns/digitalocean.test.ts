@@ -116,7 +116,7 @@ describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {
   });
 
   it("refuses bad input before any request, naming the key, the value and the fix", async () => {
-    const cases: [() => Promise<void>, RegExp][] = [
+    const cases: [() => Promise<unknown>, RegExp][] = [
       [() => dns().setMembers("www.example.com", [{ name: "c1", address: "203.0.113.1" }], 10), /ttl = 10: .*≥ 30/],
       [() => dns().setMembers("www.example.com", [{ name: "c1", address: "203.0.113.300" }], 30), /members\[0\]\.address = "203\.0\.113\.300": not an IPv4/],
       [() => dns().setMembers("www.example.com", [{ name: "c1", address: "203.0.113.1" }, { name: "c2", address: "203.0.113.1" }], 30), /members\[1\]\.address .*also used by c1/],
