@@ -1,0 +1,211 @@
+import * as fs from "node:fs";
+import { NodeSSH } from "node-ssh";
+import pRetry from "p-retry";
+import { UserError } from "../../spec/errors";
+import { KnownHostsFile } from "./known-hosts";
+import { Argv, shellJoin } from "./quote";
+
+/** What one remote command returned. Output is kept bounded (the tail); big output belongs in remote files. */
+export interface RunResult {
+  /** Exit status; -1 when the command died from a signal. */
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** True when output beyond the kept tail was dropped. */
+  truncated: boolean;
+}
+
+export interface RunOptions {
+  /** Sent to the command's stdin, then EOF. */
+  stdin?: string | Buffer;
+  /** Kill the command after this long. Defaults to 10 minutes. */
+  timeoutMs?: number;
+}
+
+/** Runs argv commands on one node. The SSH executor is the real one; tests use in-memory fakes. */
+export interface RemoteExecutor {
+  readonly node: string;
+  run(argv: Argv, options?: RunOptions): Promise<RunResult>;
+  /** Copy a local file to a remote path. */
+  putFile(localPath: string, remotePath: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SshTarget {
+  /** Node name, used to label output and errors. */
+  node: string;
+  host: string;
+  port: number;
+  username: string;
+  /** OpenSSH private key text (never logged). */
+  privateKey: string | Buffer;
+  knownHosts: KnownHostsFile;
+}
+
+export interface SshOptions {
+  /** Time for one TCP + SSH handshake. Defaults to 30 s (fresh machines are slow). */
+  readyTimeoutMs?: number;
+  /** Keepalive interval. Defaults to 15 s. */
+  keepaliveMs?: number;
+  /** Connection attempts while a machine boots (ECONNREFUSED, lost before handshake). Defaults to 8 (~2 min). */
+  connectAttempts?: number;
+  /** First backoff delay. Defaults to 1 s, doubling up to 15 s. */
+  minBackoffMs?: number;
+  /** Told about each failed attempt that will be retried. */
+  onRetry?: (message: string) => void;
+}
+
+/** Kept per stream: the last 256 KiB. Enough for any failure report; anything bigger goes to remote files. */
+const KEEP_BYTES = 256 * 1024;
+const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** A command ran longer than allowed. */
+export class CommandTimeoutError extends Error {
+  constructor(node: string, command: string, timeoutMs: number) {
+    super(`${node}: command timed out after ${Math.round(timeoutMs / 1000)} s and was killed: ${command.slice(0, 200)}`);
+    this.name = "CommandTimeoutError";
+  }
+}
+
+/** Errors that mean "the machine is not up yet": worth retrying with backoff. */
+export function isTransientConnectError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string; level?: string };
+  if (e?.code && ["ECONNREFUSED", "ECONNRESET", "EHOSTUNREACH", "ENETUNREACH", "ETIMEDOUT", "EPIPE"].includes(e.code)) return true;
+  const m = String(e?.message ?? "");
+  return /Connection lost before handshake|Timed out while waiting for handshake|Not connected|socket hang up/i.test(m);
+}
+
+/** Keeps the tail of a stream within a byte budget. */
+class Tail {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  dropped = false;
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    while (this.size > KEEP_BYTES && this.chunks.length > 1) {
+      this.size -= this.chunks.shift()!.length;
+      this.dropped = true;
+    }
+  }
+  text(): string {
+    const all = Buffer.concat(this.chunks);
+    if (all.length > KEEP_BYTES) {
+      this.dropped = true;
+      return all.subarray(all.length - KEEP_BYTES).toString("utf8");
+    }
+    return all.toString("utf8");
+  }
+}
+
+/**
+ * One SSH connection per node, reused for every command (sshd's MaxStartups/MaxSessions punish many).
+ * Host keys are pinned through a known_hosts file; commands are argv arrays quoted by shellJoin.
+ */
+export class SshExecutor implements RemoteExecutor {
+  private constructor(
+    readonly node: string,
+    private readonly ssh: NodeSSH,
+  ) {}
+
+  static async connect(target: SshTarget, options: SshOptions = {}): Promise<SshExecutor> {
+    const attempts = options.connectAttempts ?? 8;
+    const ssh = await pRetry(
+      async () => {
+        const client = new NodeSSH();
+        let refusal: Error | undefined;
+        try {
+          await client.connect({
+            host: target.host,
+            port: target.port,
+            username: target.username,
+            privateKey: Buffer.isBuffer(target.privateKey) ? target.privateKey.toString("utf8") : target.privateKey,
+            readyTimeout: options.readyTimeoutMs ?? 30_000,
+            keepaliveInterval: options.keepaliveMs ?? 15_000,
+            keepaliveCountMax: 4,
+            hostVerifier: (key: Buffer) => {
+              try {
+                target.knownHosts.verify(target.host, target.port, key);
+                return true;
+              } catch (err) {
+                refusal = err as Error;
+                return false;
+              }
+            },
+          });
+          return client;
+        } catch (err) {
+          client.dispose();
+          if (refusal) throw new pRetry.AbortError(refusal);
+          if (!isTransientConnectError(err)) {
+            const why = String((err as Error).message ?? err);
+            const hint = /authentication methods failed/i.test(why)
+              ? ` The key was refused: make sure its public half is in ~${target.username}/.ssh/authorized_keys on ${target.host}, or pass another with --identity.`
+              : "";
+            throw new pRetry.AbortError(new UserError(`${target.node}: cannot SSH to ${target.username}@${target.host}:${target.port}: ${why}.${hint}`));
+          }
+          throw err;
+        }
+      },
+      {
+        retries: Math.max(0, attempts - 1),
+        minTimeout: options.minBackoffMs ?? 1000,
+        maxTimeout: 15_000,
+        factor: 2,
+        onFailedAttempt: (e) => {
+          if (e.retriesLeft > 0) options.onRetry?.(`${target.node}: ${target.host}:${target.port} not reachable yet (${e.message}); attempt ${e.attemptNumber + 1} of ${attempts}`);
+        },
+      },
+    ).catch((err: unknown) => {
+      if (err instanceof UserError) throw err;
+      throw new UserError(`${target.node}: cannot SSH to ${target.host}:${target.port} after ${attempts} attempts: ${(err as Error).message}. Is the machine up and port ${target.port} open from here?`);
+    });
+    return new SshExecutor(target.node, ssh);
+  }
+
+  run(argv: Argv, options: RunOptions = {}): Promise<RunResult> {
+    const command = shellJoin(argv);
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const conn = this.ssh.connection;
+    if (!conn) return Promise.reject(new Error(`${this.node}: not connected`));
+    return new Promise<RunResult>((resolve, reject) => {
+      conn.exec(command, (err, channel) => {
+        if (err) return reject(new Error(`${this.node}: cannot start a command: ${err.message}`));
+        const out = new Tail();
+        const errOut = new Tail();
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          // Ask sshd to kill the process, then drop the channel (sshd hangs up the session).
+          try {
+            channel.signal("KILL");
+          } catch {
+            /* the channel may already be closing */
+          }
+          channel.close();
+        }, timeoutMs);
+        channel.on("data", (d: Buffer) => out.push(d));
+        channel.stderr.on("data", (d: Buffer) => errOut.push(d));
+        let code: number | null = null;
+        channel.on("exit", (c: number | null) => {
+          code = c;
+        });
+        channel.on("close", () => {
+          clearTimeout(timer);
+          if (timedOut) return reject(new CommandTimeoutError(this.node, command, timeoutMs));
+          resolve({ code: code ?? -1, stdout: out.text(), stderr: errOut.text(), truncated: out.dropped || errOut.dropped });
+        });
+        channel.end(options.stdin ?? "");
+      });
+    });
+  }
+
+  async putFile(localPath: string, remotePath: string): Promise<void> {
+    if (!fs.existsSync(localPath)) throw new Error(`${this.node}: local file ${localPath} does not exist`);
+    await this.ssh.putFile(localPath, remotePath);
+  }
+
+  async close(): Promise<void> {
+    this.ssh.dispose();
+  }
+}

@@ -1,0 +1,3 @@
+export * from "./executor";
+export * from "./known-hosts";
+export * from "./quote";
