@@ -1,0 +1,237 @@
+"""Settings for the django-ha sample project, read from the environment.
+
+The roles render /etc/django-ha/app.env (see the app contract) and uWSGI and Celery load it.
+Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DB_HOSTS, DB_PASSWORD, CELERY_BROKER_URL,
+SHARE_ROOT, NODE_NAME. Optional (with defaults): DB_PORT, DB_NAME, DB_USER, DB_CONN_MAX_AGE,
+DJANGO_LOG_LEVEL, DJANGO_HSTS_SECONDS, DJANGO_SECURE_SSL_REDIRECT, UPLOAD_MAX_BYTES, VIDEO_MAX_BYTES.
+
+DJANGO_TEST_SQLITE=1 (the default for `manage.py test`) replaces PostgreSQL with a temp SQLite file,
+the share with a temp directory and the broker with eager in-process tasks.
+"""
+import atexit
+import os
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE = "/etc/django-ha/app.env"
+
+TESTING = os.environ.get("DJANGO_TEST_SQLITE", "0") == "1"
+
+
+def env(key, default=None):
+    """A required variable (default None) or an optional one; never echoes the value (secrets)."""
+    value = os.environ.get(key, "").strip()
+    if value:
+        return value
+    if default is not None:
+        return default
+    raise ImproperlyConfigured(
+        f"{key} is not set (empty or missing). Add {key}=... to {ENV_FILE} (mode 0640 root:django), "
+        "which uWSGI and Celery load; see the app contract in the README."
+    )
+
+
+def env_int(key, default):
+    raw = env(key, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{key}={raw!r} is not an integer. Set {key} to a whole number, e.g. {key}={default}.")
+    if value < 0:
+        raise ImproperlyConfigured(f"{key}={value} is negative. Set {key} to 0 or more, e.g. {key}={default}.")
+    return value
+
+
+def env_list(key, default=None):
+    items = [item.strip() for item in env(key, default).split(",") if item.strip()]
+    if not items:
+        raise ImproperlyConfigured(f"{key} has no entries. Set {key} to a comma-separated list.")
+    return items
+
+
+if TESTING:
+    _test_dir = tempfile.mkdtemp(prefix="djangoha-test-")
+    atexit.register(shutil.rmtree, _test_dir, ignore_errors=True)
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost")
+    os.environ.setdefault("NODE_NAME", "test-node")
+    os.environ["SHARE_ROOT"] = os.path.join(_test_dir, "share")
+    os.makedirs(os.environ["SHARE_ROOT"])
+
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+DEBUG = False
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
+NODE_NAME = env("NODE_NAME")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "notes",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "djangoha_app.urls"
+WSGI_APPLICATION = "djangoha_app.wsgi.application"
+TEST_RUNNER = "djangoha_app.testrunner.AppDirDiscoverRunner"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# PostgreSQL through a libpq multi-host string: libpq tries each of DB_HOSTS (parent, standby) and keeps
+# the one that accepts writes, so after a failover the app finds the new primary without a config change.
+if TESTING:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.path.join(_test_dir, "db.sqlite3"),
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": ",".join(env_list("DB_HOSTS")),
+            "PORT": env("DB_PORT", "5432"),
+            "NAME": env("DB_NAME", "app"),
+            "USER": env("DB_USER", "app"),
+            "PASSWORD": env("DB_PASSWORD"),
+            # Persistent connections, tested before reuse by djangoha_app.dbhealth (no CONN_HEALTH_CHECKS in 3.2).
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+            "OPTIONS": {
+                "target_session_attrs": "read-write",
+                # Per host: a dead parent costs 3 s before libpq tries the standby.
+                "connect_timeout": 3,
+                "application_name": f"django-ha:{NODE_NAME}",
+            },
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_L10N = True
+USE_TZ = True
+
+# The share (NFS from primary.<cluster>.internal, or the lab's bind mount) holds media, static files,
+# releases and the ACME webroot; nginx serves /static/ and /media/ from it directly.
+SHARE_ROOT = env("SHARE_ROOT")
+MEDIA_ROOT = os.path.join(SHARE_ROOT, "media")
+MEDIA_URL = "/media/"
+STATIC_ROOT = os.path.join(SHARE_ROOT, "static")
+STATIC_URL = "/static/"
+# Not served by nginx: uploads in progress (renamed into media/ when complete) and video sources.
+SHARE_TMP_DIR = os.path.join(SHARE_ROOT, "tmp")
+VIDEO_SOURCE_DIR = os.path.join(SHARE_ROOT, "private", "videos")
+HEALTH_DIR = os.path.join(SHARE_ROOT, ".health")
+# Hashed file names: nginx can cache /static/ for long, and a release being replaced keeps its own files.
+STATICFILES_STORAGE = (
+    "django.contrib.staticfiles.storage.StaticFilesStorage"
+    if TESTING
+    else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+)
+
+# Files on the share belong to the django user (uid 950 everywhere); nginx (www-data) must read them.
+FILE_UPLOAD_PERMISSIONS = 0o644
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
+# Uploads bigger than this spill to a temp file instead of memory. nginx's client_max_body_size must be
+# at least VIDEO_MAX_BYTES.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 100 * 1024 * 1024)
+
+# Behind nginx: it terminates TLS and says so in X-Forwarded-Proto (nginx must set it, not pass the
+# client's). nginx also redirects HTTP→HTTPS, so Django's redirect is off by default; direct uWSGI
+# access (benchmarks, local checks) stays possible.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+USE_X_FORWARDED_HOST = False
+SECURE_SSL_REDIRECT = env("DJANGO_SECURE_SSL_REDIRECT", "0") == "1"
+SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^\.well-known/"]
+# HSTS binds browsers to HTTPS for this domain for its whole lifetime: an operator's choice, off by default.
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = not TESTING
+CSRF_COOKIE_SECURE = not TESTING
+X_FRAME_OPTIONS = "DENY"
+
+# Tests keep their output readable; they check log records with assertLogs instead.
+LOG_LEVEL = env("DJANGO_LOG_LEVEL", "CRITICAL" if TESTING else "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": f"%(asctime)s %(levelname)s {NODE_NAME} %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "plain"},
+    },
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django": {"handlers": ["stderr"], "level": LOG_LEVEL, "propagate": False},
+    },
+}
+
+# Celery (app djangoha_app, queue "video"). Job state lives in the database, so no result backend.
+VIDEO_QUEUE = "video"
+# ffmpeg is stopped after this long; the task's hard limit and the broker's visibility timeout are
+# longer, so Redis never hands a running job to a second worker.
+VIDEO_TRANSCODE_TIMEOUT = 3 * 3600
+CELERY_BROKER_URL = "memory://" if TESTING else env("CELERY_BROKER_URL")
+CELERY_TASK_ALWAYS_EAGER = TESTING
+CELERY_TASK_EAGER_PROPAGATES = TESTING
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ROUTES = {"notes.transcode_video": {"queue": VIDEO_QUEUE}}
+CELERY_TASK_DEFAULT_QUEUE = VIDEO_QUEUE
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = VIDEO_TRANSCODE_TIMEOUT + 300
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 4 * 3600,
+    "socket_connect_timeout": 5,
+    "socket_timeout": 30,
+}
+# A web request that enqueues must not hang when Redis is away: a few quick retries, then 503.
+CELERY_BROKER_CONNECTION_TIMEOUT = 4
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
