@@ -1,0 +1,4 @@
+export * from "./cluster";
+export * from "./plan";
+export * from "./providers";
+export * from "./secrets";

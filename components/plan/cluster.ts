@@ -1,0 +1,17 @@
+import { ClusterSpec, PlannedNode, planNodes } from "../../spec";
+import { FirewallGroup, planFirewall } from "./firewall";
+import { planRecord, RecordPlan } from "./record";
+
+/** Everything HaCluster creates, as plain data: the machines, the firewall and the public record. */
+export interface ClusterPlan {
+  spec: ClusterSpec;
+  nodes: PlannedNode[];
+  firewall: FirewallGroup[];
+  record: RecordPlan;
+}
+
+/** Plan a cluster from its validated spec. Pure. */
+export function planCluster(spec: ClusterSpec): ClusterPlan {
+  const nodes = planNodes(spec);
+  return { spec, nodes, firewall: planFirewall(spec), record: planRecord(spec, nodes) };
+}

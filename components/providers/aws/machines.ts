@@ -1,0 +1,99 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { RecordMember } from "../../../ops/dns/types";
+import type { InventoryNode } from "../../../spec";
+import { nodeKey, renderUserData } from "../../plan";
+import type { Machines, MachinesArgs } from "../types";
+import { AwsNetwork } from "./network";
+import { AwsNode } from "./node";
+import { AwsRoundRobinRecord } from "./record";
+import { AwsSecurityGroups } from "./securityGroups";
+
+/** Owner id of the official Debian cloud images. */
+export const DEBIAN_AMI_OWNER = "136693071363";
+
+/** Args of {@link AwsMachines}. */
+export interface AwsMachinesArgs extends MachinesArgs {
+  /** AMI id to pin. Defaults to the newest official Debian 12 amd64 AMI at first deploy; later AMI changes are ignored. */
+  ami?: string;
+  /** IPv4 range of the VPC. Defaults to `10.42.0.0/16`. */
+  vpcCidr?: string;
+}
+
+/**
+ * The AWS target: a VPC with a subnet per availability zone, an EC2 instance with an Elastic IP per
+ * planned node (Debian 12), EBS volumes for the DB and the share on the parent and the standby, security
+ * groups with standalone rules, and a Route 53 multivalue record with a health check per child.
+ */
+export class AwsMachines extends pulumi.ComponentResource implements Machines {
+  public readonly network: AwsNetwork;
+  public readonly securityGroups: AwsSecurityGroups;
+  public readonly nodeResources: AwsNode[];
+  public readonly record: AwsRoundRobinRecord;
+  public readonly nodes: pulumi.Output<InventoryNode[]>;
+  public readonly recordMembers: pulumi.Output<RecordMember[]>;
+  public readonly hostedZoneId: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: AwsMachinesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("django-ha:aws:Machines", name, {}, opts);
+    const { plan } = args;
+    const { spec } = plan;
+    const region = spec.region;
+    const tags = { ...spec.tags, "django-ha:cluster": spec.clusterName };
+
+    this.network = new AwsNetwork(`${name}-network`, { region, zones: spec.zones, cidr: args.vpcCidr, tags }, { parent: this });
+    this.securityGroups = new AwsSecurityGroups(`${name}-sg`, { region, vpcId: this.network.vpc.id, clusterName: spec.clusterName, groups: plan.firewall, tags }, { parent: this });
+
+    const ami =
+      args.ami ??
+      aws.ec2
+        .getAmiOutput(
+          { region, owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: [{ name: "name", values: ["debian-12-amd64-*"] }, { name: "architecture", values: ["x86_64"] }] },
+          { parent: this },
+        )
+        .apply((a) => a.id);
+    const userData = renderUserData(spec.sshPublicKeys, spec.ssh.user);
+    this.nodeResources = plan.nodes.map(
+      (node) =>
+        new AwsNode(
+          `${name}-${nodeKey(node)}`,
+          {
+            node,
+            region,
+            ami,
+            subnetId: this.network.subnetIds[node.zone],
+            securityGroupIds: this.securityGroups.idsFor(node.role),
+            userData,
+            volumes: node.role === "parent" || node.role === "standby" ? [{ purpose: "db", sizeGb: spec.volumes.dbGb }, { purpose: "share", sizeGb: spec.volumes.shareGb }] : [],
+            tags,
+          },
+          { parent: this },
+        ),
+    );
+
+    const zoneId = spec.hostedZoneId
+      ? pulumi.output(spec.hostedZoneId)
+      : aws.route53.getZoneOutput({ name: spec.domain, privateZone: false }, { parent: this }).apply((z) => z.zoneId);
+    const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
+    this.record = new AwsRoundRobinRecord(
+      `${name}-record`,
+      { zoneId, fqdn: plan.record.fqdn, ttl: plan.record.ttl, members: plan.record.members.map((c) => ({ name: c.name, address: byName.get(c.name)!.publicAddress })), tags },
+      { parent: this },
+    );
+
+    this.nodes = pulumi.all(
+      this.nodeResources.map((r, i) =>
+        pulumi.all([r.publicAddress, r.privateAddress]).apply(([publicAddress, privateAddress]): InventoryNode => ({
+          name: plan.nodes[i].name,
+          role: plan.nodes[i].role,
+          publicAddress,
+          privateAddress,
+          zone: plan.nodes[i].zone,
+        })),
+      ),
+    );
+    this.recordMembers = this.record.members;
+    this.hostedZoneId = zoneId;
+    this.registerOutputs({ vpcId: this.network.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers, hostedZoneId: zoneId });
+  }
+}

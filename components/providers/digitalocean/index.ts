@@ -1,0 +1,3 @@
+export * from "./machines";
+export * from "./node";
+export * from "./tags";

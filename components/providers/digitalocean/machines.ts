@@ -1,0 +1,127 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import type { RecordMember } from "../../../ops/dns/types";
+import type { InventoryNode } from "../../../spec";
+import { FirewallGroup, nodeKey, renderUserData, RuleSource } from "../../plan";
+import type { Machines, MachinesArgs } from "../types";
+import { DigitalOceanNode } from "./node";
+import { firewallTargetTags, planTags } from "./tags";
+
+/** Args of {@link DigitalOceanMachines}. */
+export interface DigitalOceanMachinesArgs extends MachinesArgs {
+  /** Private range of the VPC. Defaults to one DigitalOcean picks (it must not overlap your other VPCs). */
+  vpcIpRange?: string;
+}
+
+const ANYWHERE = ["0.0.0.0/0", "::/0"];
+
+/** DigitalOcean firewall inbound sources for a planned rule source. Pure; exported for tests. */
+export function inboundSources(source: RuleSource, clusterTag: string): { sourceAddresses?: string[]; sourceTags?: string[] } {
+  switch (source.kind) {
+    case "internet":
+      return { sourceAddresses: ANYWHERE };
+    case "cidrs":
+      return { sourceAddresses: source.cidrs };
+    case "members":
+      return { sourceTags: [clusterTag] };
+    default: {
+      const never: never = source;
+      throw new Error(`unknown rule source ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/**
+ * The DigitalOcean target: a VPC, a droplet per planned node (Debian 12), DB and share volumes on the
+ * parent and the standby, cloud firewalls by tag, and one A record per child in the DigitalOcean domain
+ * `domain` (which must exist in the account already).
+ */
+export class DigitalOceanMachines extends pulumi.ComponentResource implements Machines {
+  public readonly vpc: digitalocean.Vpc;
+  public readonly nodeResources: DigitalOceanNode[];
+  public readonly firewalls: digitalocean.Firewall[];
+  public readonly records: digitalocean.DnsRecord[];
+  public readonly nodes: pulumi.Output<InventoryNode[]>;
+  public readonly recordMembers: pulumi.Output<RecordMember[]>;
+  public readonly hostedZoneId: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: DigitalOceanMachinesArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("django-ha:digitalocean:Machines", name, {}, opts);
+    const { plan } = args;
+    const { spec } = plan;
+    const tagNames = planTags(spec);
+
+    const tagResources = new Map<string, digitalocean.Tag>();
+    const tag = (tagName: string): pulumi.Output<string> => {
+      let t = tagResources.get(tagName);
+      if (!t) {
+        t = new digitalocean.Tag(`${name}-tag-${tagName.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`, { name: tagName }, { parent: this });
+        tagResources.set(tagName, t);
+      }
+      return t.name;
+    };
+
+    this.vpc = new digitalocean.Vpc(
+      `${name}-vpc`,
+      { name: `${spec.clusterName}-vpc`, region: spec.region, ipRange: args.vpcIpRange, description: `django-ha cluster ${spec.clusterName}: private network` },
+      { parent: this },
+    );
+
+    const userData = renderUserData(spec.sshPublicKeys, spec.ssh.user);
+    this.nodeResources = plan.nodes.map(
+      (node) =>
+        new DigitalOceanNode(
+          `${name}-${nodeKey(node)}`,
+          {
+            node,
+            region: spec.region,
+            vpcUuid: this.vpc.id,
+            tags: [tag(tagNames.cluster), tag(tagNames.roles[node.role]), ...tagNames.user.map(tag)],
+            userData,
+            volumes: node.role === "parent" || node.role === "standby" ? [{ purpose: "db", sizeGb: spec.volumes.dbGb }, { purpose: "share", sizeGb: spec.volumes.shareGb }] : [],
+          },
+          { parent: this },
+        ),
+    );
+
+    this.firewalls = plan.firewall.map((group: FirewallGroup) => {
+      const targets = firewallTargetTags(group, tagNames).map(tag);
+      return new digitalocean.Firewall(
+        `${name}-firewall-${group.name}`,
+        {
+          name: `${spec.clusterName}-${group.name}`,
+          tags: targets,
+          inboundRules: group.inbound.map((r) => ({ protocol: r.protocol, portRange: String(r.port), ...inboundSources(r.source, tagNames.cluster) })),
+          // A droplet under any cloud firewall may only send what some firewall allows.
+          outboundRules: group.outboundAll ? ["tcp", "udp", "icmp"].map((protocol) => ({ protocol, portRange: protocol === "icmp" ? undefined : "1-65535", destinationAddresses: ANYWHERE })) : [],
+        },
+        { parent: this },
+      );
+    });
+
+    const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
+    this.records = plan.record.members.map(
+      (child) =>
+        new digitalocean.DnsRecord(
+          `${name}-record-${nodeKey(child)}`,
+          { domain: spec.domain, type: "A", name: plan.record.relativeName, value: byName.get(child.name)!.publicAddress, ttl: plan.record.ttl },
+          { parent: this },
+        ),
+    );
+
+    this.nodes = pulumi.all(
+      this.nodeResources.map((r, i) =>
+        pulumi.all([r.publicAddress, r.privateAddress]).apply(([publicAddress, privateAddress]): InventoryNode => ({
+          name: plan.nodes[i].name,
+          role: plan.nodes[i].role,
+          publicAddress,
+          privateAddress,
+          zone: plan.nodes[i].zone,
+        })),
+      ),
+    );
+    this.recordMembers = pulumi.all(plan.record.members.map((c) => byName.get(c.name)!.publicAddress.apply((address): RecordMember => ({ name: c.name, address }))));
+    this.hostedZoneId = pulumi.output(undefined as string | undefined);
+    this.registerOutputs({ vpcId: this.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers });
+  }
+}

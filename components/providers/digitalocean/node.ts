@@ -1,0 +1,70 @@
+import * as digitalocean from "@pulumi/digitalocean";
+import * as pulumi from "@pulumi/pulumi";
+import type { PlannedNode } from "../../../spec";
+
+/** Args of {@link DigitalOceanNode}. */
+export interface DigitalOceanNodeArgs {
+  node: PlannedNode;
+  region: string;
+  vpcUuid: pulumi.Input<string>;
+  /** Tag names (they must exist: pass the Tag resources' names). */
+  tags: pulumi.Input<string>[];
+  /** cloud-init user data with the SSH keys; later changes are ignored (they would replace the droplet). */
+  userData: string;
+  /** Volumes to create and attach, in order (parent and standby: the DB volume, then the share volume). Defaults to none. */
+  volumes?: { purpose: "db" | "share"; sizeGb: number }[];
+  /** Droplet image slug. Defaults to `debian-12-x64`. */
+  image?: string;
+}
+
+/** One droplet and its block volumes. Volume attachments are chained: DigitalOcean runs one action per droplet at a time. */
+export class DigitalOceanNode extends pulumi.ComponentResource {
+  public readonly droplet: digitalocean.Droplet;
+  /** The droplet id as the number Firewall and VolumeAttachment want (converted once, here). */
+  public readonly dropletId: pulumi.Output<number>;
+  public readonly volumes: digitalocean.Volume[];
+  public readonly publicAddress: pulumi.Output<string>;
+  public readonly privateAddress: pulumi.Output<string>;
+
+  constructor(name: string, args: DigitalOceanNodeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("django-ha:digitalocean:Node", name, {}, opts);
+    const { node } = args;
+    this.droplet = new digitalocean.Droplet(
+      `${name}-droplet`,
+      {
+        name: node.name,
+        image: args.image ?? "debian-12-x64",
+        region: args.region,
+        size: node.size,
+        vpcUuid: args.vpcUuid,
+        tags: args.tags,
+        userData: args.userData,
+        monitoring: true,
+        gracefulShutdown: true,
+      },
+      // The bootstrap does everything after first boot; never replace a node for a new image or user data.
+      { parent: this, ignoreChanges: ["image", "userData", "sshKeys"] },
+    );
+    this.dropletId = this.droplet.id.apply((id) => Number(id));
+
+    this.volumes = [];
+    let previous: pulumi.Resource | undefined;
+    for (const v of args.volumes ?? []) {
+      const volume = new digitalocean.Volume(
+        `${name}-${v.purpose}-volume`,
+        { name: `${node.name}-${v.purpose}`, region: args.region, size: v.sizeGb, initialFilesystemType: "ext4", description: `${v.purpose === "db" ? "PostgreSQL data" : "NFS share"} of ${node.name}` },
+        { parent: this },
+      );
+      previous = new digitalocean.VolumeAttachment(
+        `${name}-${v.purpose}-attachment`,
+        { dropletId: this.dropletId, volumeId: volume.id },
+        { parent: this, dependsOn: previous ? [previous] : [] },
+      );
+      this.volumes.push(volume);
+    }
+
+    this.publicAddress = this.droplet.ipv4Address;
+    this.privateAddress = this.droplet.ipv4AddressPrivate;
+    this.registerOutputs({ dropletId: this.dropletId, publicAddress: this.publicAddress, privateAddress: this.privateAddress });
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * Run the Pulumi program (index.ts) offline under pulumi.runtime.setMocks and record every resource it
+ * registers with its inputs. Used by the program tests and by `npm run plan` (no CLI, no credentials,
+ * no network: every provider call is answered here).
+ */
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { PROJECT } from "../spec";
+
+/** One registered resource, as the engine would have received it. */
+export interface RecordedResource {
+  type: string;
+  name: string;
+  /** Resolved inputs (secrets unwrapped: the mocks see plain values). */
+  inputs: Record<string, unknown>;
+  /** false for ComponentResources. */
+  custom: boolean;
+  id: string;
+  /** Outputs the mock answered with (inputs plus made-up ids and addresses). */
+  state: Record<string, unknown>;
+  urn: string;
+  /** Name of the parent resource (a component), when it has one. */
+  parent?: string;
+}
+
+/** Documentation ranges (RFC 5737) for made-up public addresses: 762 of them, enough for 500 children. */
+const PUBLIC_RANGES = ["203.0.113", "198.51.100", "192.0.2"];
+
+function publicAddress(n: number): string {
+  const range = PUBLIC_RANGES[Math.floor((n - 1) / 254) % PUBLIC_RANGES.length];
+  return `${range}.${((n - 1) % 254) + 1}`;
+}
+
+function privateAddress(n: number, prefix: string): string {
+  return `${prefix}.${Math.floor(n / 254)}.${(n % 254) + 1}`;
+}
+
+/** Mocks that answer like the providers would, deterministically, and remember what was registered. */
+export class RecordingMocks implements pulumi.runtime.Mocks {
+  readonly resources: RecordedResource[] = [];
+  readonly calls: pulumi.runtime.MockCallArgs[] = [];
+  private machines = 0;
+
+  newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
+    const inputs = (args.inputs ?? {}) as Record<string, unknown>;
+    let id = `${args.name}-id`;
+    let extra: Record<string, unknown> = {};
+    switch (args.type) {
+      case "digitalocean:index/droplet:Droplet": {
+        const n = ++this.machines;
+        id = String(400000000 + n);
+        extra = { ipv4Address: publicAddress(n), ipv4AddressPrivate: privateAddress(n, "10.110"), urn: `do:droplet:${id}` };
+        break;
+      }
+      case "digitalocean:index/vpc:Vpc":
+        extra = { ipRange: inputs.ipRange ?? "10.110.0.0/20" };
+        break;
+      case "aws:ec2/instance:Instance": {
+        const n = ++this.machines;
+        id = `i-${n.toString(16).padStart(17, "0")}`;
+        extra = { privateIp: privateAddress(n, "10.42"), publicIp: "" };
+        break;
+      }
+      case "aws:ec2/eip:Eip": {
+        extra = { publicIp: publicAddress(this.resources.filter((r) => r.type === args.type).length + 1) };
+        break;
+      }
+      case "random:index/randomPassword:RandomPassword":
+        extra = { result: "m".repeat(Number(inputs.length ?? 16)) };
+        break;
+      default:
+        break;
+    }
+    const state = { ...inputs, ...extra };
+    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "" });
+    return { id: args.custom === false ? undefined : id, state };
+  }
+
+  call(args: pulumi.runtime.MockCallArgs): pulumi.runtime.MockCallResult {
+    this.calls.push(args);
+    switch (args.token) {
+      case "aws:ec2/getAmi:getAmi":
+        return { id: "ami-0d1e2b3i4a5n61200", name: "debian-12-amd64-20261101-0000", architecture: "x86_64" };
+      case "aws:route53/getZone:getZone":
+        return { id: "Z0MOCKHOSTEDZONE", zoneId: "Z0MOCKHOSTEDZONE", name: args.inputs.name };
+      default:
+        throw new Error(`no mock for provider call ${args.token}`);
+    }
+  }
+}
+
+/** The result of one offline run of the program. */
+export interface ProgramRun {
+  resources: RecordedResource[];
+  calls: pulumi.runtime.MockCallArgs[];
+  /** Stack outputs, resolved. */
+  outputs: Record<string, unknown>;
+  /** Names of the stack outputs that are secret. */
+  secretOutputs: string[];
+  /** What the program threw while it was loaded (e.g. a ConfigError); no outputs then. */
+  error?: unknown;
+}
+
+export interface RunOptions {
+  /** Stack name the program sees. Defaults to "test". */
+  stack?: string;
+  /** Secret config (`django-ha:<key>` without the prefix), e.g. { dnsTsigSecret: "…" }. */
+  secrets?: Record<string, string>;
+}
+
+const PROGRAM = path.resolve(__dirname, "..", "index.ts");
+
+function resolveOutput(output: pulumi.Output<unknown>): Promise<unknown> {
+  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+}
+
+/** Rebuild each resource's URN and parent name from the mock monitor (parent = the component whose name prefixes it). */
+function linkParents(resources: RecordedResource[]): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as { resources?: Map<string, unknown> } | undefined;
+  const urns = [...(monitor?.resources?.keys() ?? [])];
+  const components = resources.filter((r) => !r.custom);
+  for (const r of resources) {
+    const urn = urns.find((u) => u.endsWith(`::${r.name}`) && u.split("::")[2].split("$").pop() === r.type) ?? "";
+    r.urn = urn;
+    const chain = urn.split("::")[2]?.split("$") ?? [];
+    if (chain.length < 2) continue;
+    const parentType = chain[0];
+    const candidates = components.filter((c) => c.type === parentType && c !== r && r.name.startsWith(`${c.name}-`));
+    candidates.sort((a, b) => b.name.length - a.name.length);
+    r.parent = candidates[0]?.name;
+  }
+}
+
+/**
+ * Run index.ts with `config` (keys without the `django-ha:` prefix; non-strings are JSON-encoded, as the
+ * Pulumi CLI hands them over). The program is loaded afresh each time, only after setMocks.
+ */
+export async function runProgram(config: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
+  const mocks = new RecordingMocks();
+  await pulumi.runtime.setMocks(mocks, PROJECT, options.stack ?? "test", false);
+  const all: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(options.secrets ?? {})) all[`${PROJECT}:${k}`] = v;
+  pulumi.runtime.setAllConfig(all, Object.keys(options.secrets ?? {}).map((k) => `${PROJECT}:${k}`));
+
+  delete require.cache[PROGRAM];
+  let program: Record<string, unknown> | undefined;
+  let error: unknown;
+  try {
+    program = require(PROGRAM) as Record<string, unknown>;
+  } catch (e) {
+    error = e;
+  }
+  const outputs: Record<string, unknown> = {};
+  const secretOutputs: string[] = [];
+  for (const [key, value] of Object.entries(program ?? {})) {
+    if (pulumi.Output.isInstance(value)) {
+      outputs[key] = await resolveOutput(value);
+      if (await pulumi.isSecret(value)) secretOutputs.push(key);
+    } else if (value !== undefined) {
+      outputs[key] = value;
+    }
+  }
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  linkParents(mocks.resources);
+  return { resources: mocks.resources, calls: mocks.calls, outputs, secretOutputs, error };
+}
