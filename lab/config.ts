@@ -1,0 +1,72 @@
+import * as path from "node:path";
+
+/** Repository root (lab/ sits directly under it). */
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+/** Bump when the bake steps change in a way the package lists don't show: forces a new image. */
+export const IMAGE_FORMAT_VERSION = 1;
+export const DEBIAN_SUITE = "bookworm";
+
+/** What every lab node needs to boot as a machine and be reached over SSH. */
+export const BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "python3", "sudo", "ca-certificates"];
+
+/** Lab infrastructure besides the cluster: the authoritative DNS server and the tools tests run inside nodes. */
+export const INFRA_PACKAGES = ["bind9", "bind9-dnsutils"];
+
+/** The lab network. Only these addresses ever see lab traffic. */
+export const LAB_NET = {
+  bridge: "labbr0",
+  cidr: "10.231.0.0/24",
+  prefix: 24,
+  hostAddress: "10.231.0.1",
+  dnsAddress: "10.231.0.2",
+  /** Reserved for a future pebble (ACME test CA) node; nothing uses it yet. */
+  pebbleAddress: "10.231.0.3",
+  outsideAddress: "10.231.0.250",
+} as const;
+
+/** Prefixes every lab-made object carries, so cleanup finds leftovers without the state file. */
+export const NETNS_PREFIX = "lab-";
+export const VETH_PREFIX = "vh-";
+export const NFT_TABLE = "django_ha_lab";
+export const DNS_NODE = "lab-dns";
+export const OUTSIDE_NETNS = "lab-outside";
+export const TSIG_KEY_NAME = "lab-update";
+export const TSIG_ALGORITHM = "hmac-sha256";
+
+/** Where the lab keeps its state: under the repository's .lab/ (gitignored). Override with LAB_DIR. */
+export function labDir(): string {
+  return process.env.LAB_DIR ? path.resolve(process.env.LAB_DIR) : path.join(REPO_ROOT, ".lab");
+}
+
+export interface LabPaths {
+  root: string;
+  images: string;
+  nodes: string;
+  share: string;
+  state: string;
+  lock: string;
+  inventory: string;
+  sshKey: string;
+  knownHosts: string;
+  tsigKey: string;
+  /** The TSIG secret in nsupdate's key-file format (for `nsupdate -k`). */
+  tsigKeyFile: string;
+}
+
+/** Every file other code may need from a running lab. */
+export function labPaths(root = labDir()): LabPaths {
+  return {
+    root,
+    images: path.join(root, "images"),
+    nodes: path.join(root, "nodes"),
+    share: path.join(root, "share"),
+    state: path.join(root, "state.json"),
+    lock: path.join(root, "lock"),
+    inventory: path.join(root, "inventory.json"),
+    sshKey: path.join(root, "ssh", "id_ed25519"),
+    knownHosts: path.join(root, "ssh", "known_hosts"),
+    tsigKey: path.join(root, "dns", "tsig.json"),
+    tsigKeyFile: path.join(root, "dns", "lab-update.key"),
+  };
+}

@@ -1,0 +1,57 @@
+import type { PowerOperations } from "../ops/power/types";
+import { labPaths } from "./config";
+import { waitReady } from "./lab";
+import { bootNode, mountNode, removePropagateDir, stopNode, unmountNode } from "./node";
+import { alive, findLabNspawns } from "./procs";
+import { readState, unknownNode, updateNode } from "./state";
+
+/**
+ * Fencing in the lab: fence = stop the node's nspawn hard (SIGKILL its init and the nspawn, as a power cut
+ * would), then remount its overlay so it can start again; start = boot the same upper dir (state kept).
+ */
+export class LabPower implements PowerOperations {
+  readonly describe = "lab power (systemd-nspawn)";
+
+  constructor(private readonly readyTimeoutMs = 120_000) {}
+
+  private node(name: string) {
+    const paths = labPaths();
+    const state = readState(paths);
+    const node = state?.nodes[name];
+    if (!state || !node) throw unknownNode(paths, name);
+    return { paths, state, node };
+  }
+
+  async isRunning(name: string): Promise<boolean> {
+    const { node } = this.node(name);
+    if (node.pid && alive(node.pid)) return true;
+    return [...findLabNspawns().values()].includes(name);
+  }
+
+  async fence(name: string): Promise<void> {
+    const { paths, state, node } = this.node(name);
+    const pids = [...findLabNspawns()].filter(([, m]) => m === name).map(([p]) => p);
+    if (node.pid && !pids.includes(node.pid)) pids.push(node.pid);
+    for (const pid of pids) await stopNode(pid, "hard");
+    // A clean overlay for the next boot: nspawn's own mounts died with it, ours is renewed.
+    await unmountNode(node);
+    await mountNode(node, state.imageRoot);
+    removePropagateDir(name);
+    updateNode(paths, name, (n) => delete n.pid);
+  }
+
+  async start(name: string): Promise<void> {
+    if (await this.isRunning(name)) return;
+    const { paths, state, node } = this.node(name);
+    await mountNode(node, state.imageRoot);
+    removePropagateDir(name);
+    const pid = bootNode(node);
+    updateNode(paths, name, (n) => (n.pid = pid));
+    await waitReady(paths, { ...node, pid }, this.readyTimeoutMs);
+  }
+}
+
+/** The lab's PowerOperations. */
+export function labPower(readyTimeoutMs?: number): LabPower {
+  return new LabPower(readyTimeoutMs);
+}

@@ -1,0 +1,116 @@
+import { LAB_NET, TSIG_ALGORITHM } from "./config";
+
+/** A machine the lab boots: a cluster node or lab infrastructure (the DNS node). */
+export interface LabMachine {
+  name: string;
+  address: string;
+  /** Cluster role, or "dns" for the lab's DNS server. */
+  kind: "parent" | "standby" | "child" | "worker" | "dns";
+}
+
+/** /etc/hosts of a node: loopback, itself, and every lab machine by short and lab-zone name. Pure. */
+export function renderHosts(self: LabMachine, all: readonly LabMachine[], zone: string): string {
+  const lines = ["127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback", ""];
+  lines.push("# lab machines (written by django-ha lab)");
+  for (const m of all) lines.push(`${m.address}\t${m.name}.${zone} ${m.name}`);
+  if (!all.some((m) => m.name === self.name)) lines.push(`${self.address}\t${self.name}.${zone} ${self.name}`);
+  return lines.join("\n") + "\n";
+}
+
+/** Every node resolves through the lab's DNS server only. Pure. */
+export function renderResolvConf(zone: string, server: string = LAB_NET.dnsAddress): string {
+  return `# written by django-ha lab\nnameserver ${server}\nsearch ${zone}\noptions timeout:1 attempts:2\n`;
+}
+
+/** sshd drop-in: root by key only. Pure. */
+export function renderSshdConfig(): string {
+  return [
+    "# written by django-ha lab: root login by the lab's key only",
+    "PermitRootLogin prohibit-password",
+    "PasswordAuthentication no",
+    "KbdInteractiveAuthentication no",
+    "UseDNS no",
+    "",
+  ].join("\n");
+}
+
+/** A TSIG key in BIND's (and nsupdate -k's) key-file syntax. Pure. */
+export function renderTsigKey(name: string, secret: string, algorithm: string = TSIG_ALGORITHM): string {
+  return `key "${name}" {\n\talgorithm ${algorithm};\n\tsecret "${secret}";\n};\n`;
+}
+
+export interface ZoneInput {
+  zone: string;
+  /** Name of the zone's name server (a machine in `machines`). */
+  nameServer: string;
+  machines: readonly LabMachine[];
+  /** TTL of the zone's records. */
+  ttl: number;
+  serial: number;
+}
+
+/** The lab zone at creation: SOA, NS and one A record per machine. The round-robin record comes by RFC 2136. Pure. */
+export function renderZone(z: ZoneInput): string {
+  const lines = [
+    `$ORIGIN ${z.zone}.`,
+    `$TTL ${z.ttl}`,
+    `@\tIN SOA ${z.nameServer}.${z.zone}. hostmaster.${z.zone}. ( ${z.serial} 3600 600 86400 ${z.ttl} )`,
+    `@\tIN NS ${z.nameServer}.${z.zone}.`,
+  ];
+  for (const m of z.machines) lines.push(`${m.name}\tIN A ${m.address}`);
+  return lines.join("\n") + "\n";
+}
+
+/** named.conf.options: authoritative only, no recursion, IPv4 on the lab network. Pure. */
+export function renderNamedOptions(): string {
+  return [
+    "// written by django-ha lab: authoritative only",
+    "options {",
+    '\tdirectory "/var/cache/bind";',
+    "\tlisten-on { any; };",
+    "\tlisten-on-v6 { none; };",
+    "\trecursion no;",
+    "\tallow-query { any; };",
+    "\tallow-transfer { none; };",
+    "\tdnssec-validation no;",
+    "\tnotify no;",
+    "};",
+    "",
+  ].join("\n");
+}
+
+/** named.conf.local: the lab zone, updatable only with the TSIG key. Pure. */
+export function renderNamedLocal(zone: string, keyName: string, keyFile: string, zoneFile: string): string {
+  return [
+    "// written by django-ha lab: RFC 2136 updates signed with the lab's TSIG key only",
+    `include "${keyFile}";`,
+    `zone "${zone}" {`,
+    "\ttype primary;",
+    `\tfile "${zoneFile}";`,
+    `\tallow-update { key "${keyName}"; };`,
+    "};",
+    "",
+  ].join("\n");
+}
+
+/** Services each package starts by default that a node of another kind should not run. */
+export const PACKAGE_SERVICES: Record<string, string> = {
+  postgresql: "postgresql.service",
+  nginx: "nginx.service",
+  "redis-server": "redis-server.service",
+  "nfs-ganesha": "nfs-ganesha.service",
+  lsyncd: "lsyncd.service",
+  uwsgi: "uwsgi.service",
+  bind9: "named.service",
+};
+
+/**
+ * Units to disable on a node: the image carries every package, but a real machine of this kind would only
+ * have its own (`wanted`), so the others' services stay off. Pure.
+ */
+export function servicesToDisable(wanted: readonly string[]): string[] {
+  return Object.entries(PACKAGE_SERVICES)
+    .filter(([pkg]) => !wanted.includes(pkg))
+    .map(([, unit]) => unit)
+    .sort();
+}

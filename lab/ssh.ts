@@ -1,0 +1,43 @@
+import type { LabPaths } from "./config";
+import type { Command } from "./exec";
+
+/** Quote one argument for the remote shell (ssh joins its arguments into one command line). Pure. */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * ssh to a lab node as root with the lab's key, the node's host key pinned (StrictHostKeyChecking=yes against
+ * the lab's known_hosts only). `remote` is an argument array, quoted here and only here. Pure.
+ */
+export function sshCommand(
+  paths: Pick<LabPaths, "sshKey" | "knownHosts">,
+  address: string,
+  remote: readonly string[],
+  opts: { tty?: boolean; connectTimeout?: number } = {},
+): Command {
+  return {
+    cmd: "ssh",
+    args: [
+      "-i",
+      paths.sshKey,
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      `UserKnownHostsFile=${paths.knownHosts}`,
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      `ConnectTimeout=${opts.connectTimeout ?? 3}`,
+      "-o",
+      "LogLevel=ERROR",
+      ...(opts.tty ? ["-t"] : ["-T"]),
+      `root@${address}`,
+      ...(remote.length ? ["--", remote.map(shellQuote).join(" ")] : []),
+    ],
+  };
+}

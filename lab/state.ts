@@ -1,0 +1,66 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { UserError } from "../spec";
+import { LabPaths } from "./config";
+import type { NodeState } from "./node";
+import { alive } from "./procs";
+
+/** What `up` made: read by status, power and down (down also finds leftovers without it). */
+export interface LabState {
+  version: 1;
+  imageKey: string;
+  imageRoot: string;
+  zone: string;
+  nodes: Record<string, NodeState>;
+}
+
+export function readState(paths: LabPaths): LabState | undefined {
+  if (!fs.existsSync(paths.state)) return undefined;
+  return JSON.parse(fs.readFileSync(paths.state, "utf8")) as LabState;
+}
+
+/** Atomic write (rename), so a crash never leaves half a state file. */
+export function writeState(paths: LabPaths, state: LabState): void {
+  fs.mkdirSync(path.dirname(paths.state), { recursive: true });
+  const tmp = `${paths.state}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + "\n");
+  fs.renameSync(tmp, paths.state);
+}
+
+/** Update one node in the state file (power operations run in other processes than `up`). */
+export function updateNode(paths: LabPaths, name: string, change: (n: NodeState) => void): NodeState {
+  const state = readState(paths);
+  const node = state?.nodes[name];
+  if (!state || !node) throw unknownNode(paths, name);
+  change(node);
+  writeState(paths, state);
+  return node;
+}
+
+export function unknownNode(paths: LabPaths, name: string): UserError {
+  const state = readState(paths);
+  if (!state) return new UserError(`No lab is up (${paths.state} missing): run \`npm run lab -- up\` first.`);
+  return new UserError(`No lab node "${name}". Lab nodes: ${Object.keys(state.nodes).join(", ")}.`);
+}
+
+/**
+ * A lock around changing verbs (up, down): one at a time. A lock left by a dead process is taken over.
+ * Returns the release function.
+ */
+export function acquireLock(paths: LabPaths): () => void {
+  fs.mkdirSync(paths.root, { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(paths.lock, `${process.pid}\n`, { flag: "wx" });
+      return () => fs.rmSync(paths.lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(fs.readFileSync(paths.lock, "utf8").trim());
+      if (holder && holder !== process.pid && alive(holder)) {
+        throw new UserError(`Another lab command (pid ${holder}) is running; wait for it, or remove ${paths.lock} if that process is not a lab command.`);
+      }
+      fs.rmSync(paths.lock, { force: true });
+    }
+  }
+  throw new UserError(`Could not take the lab lock ${paths.lock}.`);
+}

@@ -1,0 +1,147 @@
+import { spawn } from "node:child_process";
+import { Resolver } from "node:dns/promises";
+import type { DnsOperations, RecordMember } from "./types";
+
+/** How to reach an RFC 2136 server and sign updates (TSIG). */
+export interface Rfc2136Options {
+  server: string;
+  /** Defaults to 53. */
+  port?: number;
+  /** Zone the records live in, e.g. "lab.test". */
+  zone: string;
+  keyName: string;
+  /** TSIG algorithm, e.g. "hmac-sha256". */
+  algorithm: string;
+  /** TSIG secret (base64). Sent to nsupdate on stdin, never on a command line, never printed. */
+  secret: string;
+  /** Names for known addresses: DNS only holds addresses, listMembers names the ones it knows. */
+  names?: Record<string, string>;
+  /** Seconds nsupdate waits for the server. Defaults to 10. */
+  timeoutSeconds?: number;
+}
+
+/** One change of an nsupdate script. */
+export type RecordChange =
+  | { op: "replace"; fqdn: string; addresses: string[]; ttl: number }
+  | { op: "add"; fqdn: string; address: string; ttl: number }
+  | { op: "remove"; fqdn: string; address: string };
+
+const absolute = (name: string) => (name.endsWith(".") ? name : `${name}.`);
+
+/**
+ * The nsupdate script for one atomic update (one `send`), TSIG key included (it goes to stdin). Pure.
+ * `replace` deletes the whole A RRset and adds the members, so the record ends exactly as given with one TTL.
+ */
+export function nsupdateScript(o: Omit<Rfc2136Options, "names" | "timeoutSeconds">, changes: readonly RecordChange[]): string {
+  const lines = [`server ${o.server} ${o.port ?? 53}`, `key ${o.algorithm}:${o.keyName} ${o.secret}`, `zone ${absolute(o.zone)}`];
+  for (const c of changes) {
+    const fqdn = absolute(c.fqdn);
+    switch (c.op) {
+      case "replace":
+        lines.push(`update delete ${fqdn} A`);
+        for (const a of c.addresses) lines.push(`update add ${fqdn} ${c.ttl} IN A ${a}`);
+        break;
+      case "add":
+        lines.push(`update add ${fqdn} ${c.ttl} IN A ${c.address}`);
+        break;
+      case "remove":
+        lines.push(`update delete ${fqdn} IN A ${c.address}`);
+        break;
+      default: {
+        const never: never = c;
+        throw new Error(`unknown change ${JSON.stringify(never)}`);
+      }
+    }
+  }
+  lines.push("send", "");
+  return lines.join("\n");
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
+
+/** Check inputs before anything is sent: bad names, addresses or TTLs name the value and the fix. Pure. */
+export function validateChange(zone: string, c: RecordChange): void {
+  const fqdn = c.fqdn.replace(/\.$/, "");
+  const z = zone.replace(/\.$/, "");
+  if (!(fqdn === z || fqdn.endsWith(`.${z}`))) {
+    throw new Error(`fqdn "${c.fqdn}" is not in zone "${zone}": use a name ending in .${z}`);
+  }
+  if (!/^[A-Za-z0-9_.-]+$/.test(fqdn)) throw new Error(`fqdn "${c.fqdn}" has characters a DNS name cannot have: use letters, digits, "-" and "."`);
+  const addrs = c.op === "replace" ? c.addresses : [c.address];
+  for (const a of addrs) if (!IPV4.test(a)) throw new Error(`address "${a}" for ${c.fqdn} is not an IPv4 address: give a dotted quad such as 10.231.0.21`);
+  if (c.op !== "remove" && !(Number.isInteger(c.ttl) && c.ttl >= 1 && c.ttl <= 604800)) {
+    throw new Error(`ttl ${c.ttl} for ${c.fqdn} is not a whole number of seconds between 1 and 604800: give e.g. 30`);
+  }
+}
+
+/**
+ * DnsOperations over RFC 2136 dynamic updates signed with TSIG: the `hosts` target's adapter and the lab's.
+ * Updates run `nsupdate` (bind9-dnsutils); reads use Node's own resolver pointed at the server (no extra
+ * process, and it returns TTLs).
+ */
+export class Rfc2136Dns implements DnsOperations {
+  readonly describe: string;
+
+  constructor(private readonly o: Rfc2136Options) {
+    if (!o.secret) throw new Error(`TSIG secret for key "${o.keyName}" is empty: pass the key's base64 secret`);
+    this.describe = `rfc2136 ${o.server}:${o.port ?? 53} zone ${o.zone} key ${o.keyName}`;
+  }
+
+  /** A records of `fqdn` with their TTL, sorted by address. */
+  async listRecords(fqdn: string): Promise<{ address: string; ttl: number }[]> {
+    const resolver = new Resolver({ timeout: 2000, tries: 2 });
+    resolver.setServers([`${this.o.server}:${this.o.port ?? 53}`]);
+    try {
+      const records = await resolver.resolve4(fqdn.replace(/\.$/, ""), { ttl: true });
+      return records.sort((a, b) => compareAddresses(a.address, b.address));
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "ENODATA" || code === "ENOTFOUND") return [];
+      throw new Error(`${this.describe}: looking up ${fqdn} failed: ${(e as Error).message}`);
+    }
+  }
+
+  async listMembers(fqdn: string): Promise<RecordMember[]> {
+    return (await this.listRecords(fqdn)).map((r) => ({ name: this.o.names?.[r.address] ?? r.address, address: r.address }));
+  }
+
+  async setMembers(fqdn: string, members: RecordMember[], ttl: number): Promise<void> {
+    await this.apply({ op: "replace", fqdn, addresses: [...new Set(members.map((m) => m.address))].sort(compareAddresses), ttl });
+  }
+
+  async addMember(fqdn: string, member: RecordMember, ttl: number): Promise<void> {
+    await this.apply({ op: "add", fqdn, address: member.address, ttl });
+  }
+
+  async removeMember(fqdn: string, member: RecordMember): Promise<void> {
+    await this.apply({ op: "remove", fqdn, address: member.address });
+  }
+
+  private async apply(change: RecordChange): Promise<void> {
+    validateChange(this.o.zone, change);
+    const script = nsupdateScript(this.o, [change]);
+    const timeout = String(this.o.timeoutSeconds ?? 10);
+    const { code, output } = await runWithStdin("nsupdate", ["-t", timeout, "-u", timeout], script);
+    // nsupdate echoes nothing secret; its output is the server's answer (e.g. REFUSED, NOTAUTH).
+    if (code !== 0) throw new Error(`${this.describe}: nsupdate ${change.op} ${change.fqdn} failed (exit ${code}): ${output.trim()}`);
+  }
+}
+
+function compareAddresses(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
+  return 0;
+}
+
+function runWithStdin(cmd: string, args: string[], input: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", (e) => reject(new Error(`${cmd}: ${e.message} (install bind9-dnsutils: apt-get install -y bind9-dnsutils)`)));
+    child.on("close", (code) => resolve({ code: code ?? 1, output }));
+    child.stdin.end(input);
+  });
+}
