@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", ".lab/**", "app/**", "**/*.js", "**/*.mjs"] },
+  { ignores: ["node_modules/**", "bin/**", ".lab/**", "app/**/*.py", "app/**/__pycache__/**", "**/*.js", "**/*.mjs"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
