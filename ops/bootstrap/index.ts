@@ -1,0 +1,5 @@
+export * from "./apply";
+export * from "./commands";
+export * from "./hash";
+export * from "./orchestrate";
+export * from "./validate";

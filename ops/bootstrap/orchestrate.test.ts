@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Action, NodePlan } from "../../roles/types";
+import type { Role } from "../../spec";
+import { FakeExecutor, FakeMachine, fakeMachine } from "../../test/ssh-fake-executor";
+import { bootstrapOrder, BootstrapSummary, formatSummary, runBootstrap } from "./orchestrate";
+
+const ROLES: [string, Role][] = [
+  ["parent", "parent"],
+  ["standby", "standby"],
+  ["child-1", "child"],
+  ["child-2", "child"],
+  ["child-3", "child"],
+  ["worker", "worker"],
+];
+
+function plan(name: string, role: Role, actions: Action[] = [{ kind: "script", name: `setup-${name}`, script: "true" }]): NodePlan {
+  return { node: { name, role, publicAddress: `10.0.0.${name.length}`, privateAddress: "10.1.0.1", zone: "a" }, role, actions, checks: [] };
+}
+
+/** A cluster of fake machines; records when each node connected and the peak of nodes at once. */
+function fakeCluster(plans: NodePlan[], failScripts: string[] = []) {
+  const machines = new Map<string, FakeMachine>(plans.map((p) => [p.node.name, fakeMachine()]));
+  for (const s of failScripts) for (const m of machines.values()) m.failScripts.add(s);
+  const events: string[] = [];
+  let active = 0;
+  let peak = 0;
+  const lines: string[] = [];
+  const connect = async (node: { name: string }) => {
+    events.push(`start ${node.name}`);
+    active++;
+    peak = Math.max(peak, active);
+    const ex = new FakeExecutor(node.name, machines.get(node.name)!);
+    const close = ex.close.bind(ex);
+    ex.close = async () => {
+      active--;
+      events.push(`end ${node.name}`);
+      await close();
+    };
+    return ex;
+  };
+  return { machines, events, connect, lines, log: (n: string, l: string) => lines.push(`${n} | ${l}`), peak: () => peak };
+}
+
+const status = (s: BootstrapSummary) => Object.fromEntries(s.results.map((r) => [r.node, r.status]));
+
+describe("bootstrapOrder", () => {
+  it("parent first, standby after it, children and worker after both but needing only the parent", () => {
+    const o = bootstrapOrder(ROLES.map(([name, role]) => ({ name, role })));
+    assert.deepEqual(o.get("parent"), { after: [], dependsOn: [] });
+    assert.deepEqual(o.get("standby"), { after: ["parent"], dependsOn: ["parent"] });
+    assert.deepEqual(o.get("child-2"), { after: ["parent", "standby"], dependsOn: ["parent"] });
+    assert.deepEqual(o.get("worker"), { after: ["parent", "standby"], dependsOn: ["parent"] });
+  });
+});
+
+describe("runBootstrap with fake machines", () => {
+  it("runs in order, children in parallel, then a second run reports no changes everywhere", async () => {
+    const plans = ROLES.map(([n, r]) => plan(n, r));
+    const c = fakeCluster(plans);
+    const first = await runBootstrap({ plans, connect: c.connect, log: c.log, concurrency: 4 });
+    assert.equal(first.ok, true);
+    assert.deepEqual(Object.values(status(first)), Array(6).fill("changed"));
+    const idx = (e: string) => c.events.indexOf(e);
+    assert.ok(idx("end parent") < idx("start standby"));
+    assert.ok(idx("end standby") < idx("start child-1"));
+    assert.ok(idx("end standby") < idx("start worker"));
+    assert.equal(c.peak(), 4, "children and worker overlap");
+    assert.ok(c.lines.some((l) => /^child-2 \| script setup-child-2: changed \(\d+ ms\)$/.test(l)), c.lines.join("\n"));
+    const second = await runBootstrap({ plans, connect: c.connect });
+    assert.deepEqual(Object.values(status(second)), Array(6).fill("unchanged"));
+    assert.match(formatSummary(second), /^parent +no changes \(\d+\.\d s\)$/m);
+  });
+
+  it("bounds parallelism", async () => {
+    const plans = ROLES.map(([n, r]) => plan(n, r));
+    const c = fakeCluster(plans);
+    await runBootstrap({ plans, connect: c.connect, concurrency: 2 });
+    assert.equal(c.peak(), 2);
+  });
+
+  it("a failing parent skips everything that needs it, naming the step", async () => {
+    const plans = ROLES.map(([n, r]) => plan(n, r));
+    const c = fakeCluster(plans, ["setup-parent"]);
+    const s = await runBootstrap({ plans, connect: c.connect });
+    assert.equal(s.ok, false);
+    assert.deepEqual(status(s), { parent: "failed", standby: "skipped", "child-1": "skipped", "child-2": "skipped", "child-3": "skipped", worker: "skipped" });
+    assert.deepEqual(s.results[0].failure, { step: "script setup-parent", code: 1, output: "boom from setup-parent" });
+    assert.equal(s.results[1].skippedBecause, "needs parent failed at script setup-parent");
+    const text = formatSummary(s);
+    assert.match(text, /parent +FAILED at script setup-parent \(exit 1\):\n +\| boom from setup-parent/);
+    assert.match(text, /bootstrap FAILED \(1 failed, 5 skipped\)/);
+  });
+
+  it("a failing standby stops nothing else; a failing child stops no other child", async () => {
+    const plans = ROLES.map(([n, r]) => plan(n, r));
+    const c = fakeCluster(plans, ["setup-standby", "setup-child-2"]);
+    const s = await runBootstrap({ plans, connect: c.connect });
+    assert.deepEqual(status(s), { parent: "changed", standby: "failed", "child-1": "changed", "child-2": "failed", "child-3": "changed", worker: "changed" });
+    assert.equal(c.machines.get("child-3")!.scriptsRun.has("setup-child-3"), true);
+  });
+
+  it("a node that cannot be reached fails at connect, and its dependants are skipped", async () => {
+    const plans = ROLES.map(([n, r]) => plan(n, r));
+    const c = fakeCluster(plans);
+    const connect = async (node: { name: string }) => {
+      if (node.name === "parent") throw new Error("parent: cannot SSH to 10.0.0.6:22 after 8 attempts");
+      return c.connect(node);
+    };
+    const s = await runBootstrap({ plans, connect });
+    assert.equal(s.results[0].failure?.step, "connect");
+    assert.match(s.results[0].failure!.output, /cannot SSH/);
+    assert.equal(status(s).worker, "skipped");
+  });
+
+  it("--only: nodes outside the run count as done", async () => {
+    const plans = ROLES.filter(([n]) => n === "child-1" || n === "worker").map(([n, r]) => plan(n, r));
+    const c = fakeCluster(plans);
+    const s = await runBootstrap({ plans, connect: c.connect });
+    assert.deepEqual(status(s), { "child-1": "changed", worker: "changed" });
+  });
+
+  it("restarts a service only when a file it watches changed in this run; reloads units after a unit file change", async () => {
+    const actions: Action[] = [
+      { kind: "packages", names: ["nginx"] },
+      { kind: "file", file: { path: "/etc/nginx/nginx.conf", content: "v1", mode: "0644", owner: "root", group: "root" } },
+      { kind: "file", file: { path: "/etc/systemd/system/app.service", content: "[Service]", mode: "0644", owner: "root", group: "root" } },
+      { kind: "service", name: "nginx", state: "started", enabled: true, restartWhen: ["/etc/nginx/nginx.conf"], reload: true },
+      { kind: "service", name: "app", state: "started", enabled: true, restartWhen: [] },
+    ];
+    const plans = [plan("parent", "parent", actions)];
+    const c = fakeCluster(plans);
+    const m = c.machines.get("parent")!;
+    m.services.set("nginx", { enabled: "enabled", active: "active" });
+    const first = await runBootstrap({ plans, connect: c.connect });
+    assert.deepEqual(first.results[0].changes, [
+      "packages: installed nginx",
+      "file /etc/nginx/nginx.conf",
+      "file /etc/systemd/system/app.service",
+      "service nginx: reload",
+      "service app: enable, start",
+    ]);
+    const systemctl = m.log.filter((a) => a[0] === "systemctl").map((a) => a.slice(1, 2).concat(a.slice(3)).join(" "));
+    assert.deepEqual(systemctl, ["daemon-reload", "reload nginx", "enable app", "start app"]);
+    m.log.length = 0;
+    const second = await runBootstrap({ plans, connect: c.connect });
+    assert.equal(second.results[0].status, "unchanged");
+    assert.equal(m.log.filter((a) => a[0] === "systemctl").length, 0);
+  });
+
+  it("retries checks, then reports the last output", async () => {
+    const p = plan("parent", "parent", []);
+    p.checks = [{ name: "db answers", script: "unhealthy", attempts: 3 }];
+    const c = fakeCluster([p]);
+    const s = await runBootstrap({ plans: [p], connect: c.connect, checkIntervalMs: 1 });
+    assert.deepEqual(s.results[0].failure, { step: "check db answers", code: undefined, output: "failed 3 attempts; last output:\nnot yet" });
+    assert.equal(c.machines.get("parent")!.log.filter((a) => a[1] === "-euo").length, 3);
+  });
+
+  it("refuses bad plans before touching any node, listing every problem", async () => {
+    const bad = plan("parent", "parent", [
+      { kind: "file", file: { path: "etc/x", content: "", mode: "644x", owner: "root", group: "root" } },
+      { kind: "service", name: "nginx", state: "started", enabled: true, restartWhen: ["/etc/nope"] },
+    ]);
+    const c = fakeCluster([bad, plan("standby", "standby")]);
+    await assert.rejects(runBootstrap({ plans: [bad, plan("standby", "standby")], connect: c.connect }), (e: Error) => {
+      assert.match(e.message, /3 problems; nothing was changed/);
+      assert.match(e.message, /path "etc\/x" must be an absolute file path/);
+      assert.match(e.message, /mode "644x" must be an octal string such as "0644"/);
+      assert.match(e.message, /restartWhen names "\/etc\/nope", which no earlier file action/);
+      return true;
+    });
+    assert.deepEqual(c.events, []);
+  });
+});
