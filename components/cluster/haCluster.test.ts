@@ -6,7 +6,6 @@ import { ADMIN_CIDRS, configFor, Provider, TEST_SECRETS } from "../../test/confi
 import { ProgramRun, runProgram } from "../../test/mocks";
 import { ANYWHERE, firewallViolations, machines, openings } from "../../test/policy";
 
-const count = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type).length;
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 
 /** Resource counts by type each target must register for N children (Z = availability zones on AWS). */

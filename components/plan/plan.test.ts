@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import YAML from "yaml";
+import { parseClusterSpec } from "../../spec";
+import { awsConfig } from "../../test/configs";
+import { cidrRange, describeSource, inboundFor, planCluster, planFirewall, planSubnets, renderUserData } from ".";
+
+describe("planFirewall", () => {
+  const groups = planFirewall({ adminCidrs: ["203.0.113.7/32"], ssh: { user: "root", port: 22 } });
+
+  it("opens only 22 from the admin CIDRs, 80/443 on children and data ports to members", () => {
+    assert.deepEqual(
+      inboundFor(groups, "child").map((r) => [r.port, describeSource(r.source)]),
+      [[22, "203.0.113.7/32"], [80, "anywhere (0.0.0.0/0, ::/0)"], [443, "anywhere (0.0.0.0/0, ::/0)"]],
+    );
+    for (const role of ["parent", "standby"] as const) {
+      assert.deepEqual(inboundFor(groups, role).map((r) => [r.port, r.source.kind]), [[22, "cidrs"], [5432, "members"], [2049, "members"], [6379, "members"]]);
+    }
+    assert.deepEqual(inboundFor(groups, "worker").map((r) => r.port), [22]);
+  });
+
+  it("follows a non-default SSH port", () => {
+    const custom = planFirewall({ adminCidrs: ["198.51.100.0/24"], ssh: { user: "root", port: 2222 } });
+    assert.deepEqual(inboundFor(custom, "worker").map((r) => r.port), [2222]);
+  });
+
+  it("allows all outbound once, on the group every node carries", () => {
+    assert.deepEqual(groups.filter((g) => g.outboundAll).map((g) => g.roles.length), [4]);
+  });
+});
+
+describe("planSubnets", () => {
+  it("gives each zone its own /20 of a /16", () => {
+    assert.deepEqual(planSubnets("10.42.0.0/16", ["a", "b", "c"]), [
+      { zone: "a", cidr: "10.42.0.0/20" },
+      { zone: "b", cidr: "10.42.16.0/20" },
+      { zone: "c", cidr: "10.42.32.0/20" },
+    ]);
+  });
+
+  it("refuses ranges that are not IPv4 CIDRs or too small", () => {
+    assert.throws(() => planSubnets("10.42.0.0", ["a"]), /vpcCidr "10.42.0.0" must be an IPv4 range/);
+    assert.throws(() => planSubnets("10.42.0.0/26", ["a"]), /is too small for \/30 subnets/);
+    assert.throws(() => planSubnets("10.42.0.0/16", Array.from({ length: 17 }, (_, i) => `z${i}`)), /holds only 16 subnets/);
+  });
+
+  it("never overlaps and stays inside the VPC (property)", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 24 }), fc.integer({ min: 1, max: 16 }), (second, prefix, zoneCount) => {
+        const vpc = `10.${second}.0.0/${prefix}`;
+        const subnets = planSubnets(vpc, Array.from({ length: zoneCount }, (_, i) => `zone-${i}`));
+        const [lo, hi] = cidrRange(vpc);
+        const ranges = subnets.map((s) => cidrRange(s.cidr)).sort((a, b) => a[0] - b[0]);
+        for (const [start, end] of ranges) assert.ok(start >= lo && end <= hi);
+        for (let i = 1; i < ranges.length; i++) assert.ok(ranges[i][0] > ranges[i - 1][1]);
+      }),
+    );
+  });
+});
+
+describe("renderUserData", () => {
+  it("is cloud-config with only the keys, for root or the image's default user", () => {
+    const root = renderUserData(["ssh-ed25519 AAAA a@b"], "root");
+    assert.match(root, /^#cloud-config\n/);
+    assert.deepEqual(YAML.parse(root), { disable_root: false, ssh_authorized_keys: ["ssh-ed25519 AAAA a@b"] });
+    assert.deepEqual(YAML.parse(renderUserData(["ssh-ed25519 AAAA a@b"], "admin")), { users: ["default"], ssh_authorized_keys: ["ssh-ed25519 AAAA a@b"] });
+  });
+});
+
+describe("planCluster", () => {
+  it("puts exactly the children in the record", () => {
+    const plan = planCluster(parseClusterSpec(awsConfig(5)));
+    assert.deepEqual(plan.record.members.map((m) => m.name), ["shop-child-1", "shop-child-2", "shop-child-3", "shop-child-4", "shop-child-5"]);
+    assert.equal(plan.record.fqdn, "www.example.com");
+    assert.equal(plan.record.relativeName, "www");
+  });
+});
