@@ -88,4 +88,9 @@ export interface RoleContext {
   shareMount: ShareMount;
   /** Local directory of the Django project to deploy (defaults to this repository's app/). */
   appDir: string;
+  /**
+   * CIDRs SSH is allowed from (the stack's `django-ha:adminCidrs`, i.e. ClusterSpec.adminCidrs): the host
+   * firewall of every node opens port 22 to these only. Must not be empty.
+   */
+  adminCidrs: string[];
 }

@@ -1,0 +1,33 @@
+/** What children and the worker share: the app's environment file and the release bookkeeping. */
+import { APP_USER, ClusterFacts, DB, PATHS, PORTS } from "./context";
+import { file } from "./actions";
+import { renderAppEnv } from "./files/appenv";
+import { directoriesScript } from "./scripts";
+import type { Action } from "./types";
+import type { InventoryNode } from "../spec";
+
+export function appEnvFor(node: InventoryNode, f: ClusterFacts): string {
+  const s = f.ctx.secrets;
+  return renderAppEnv({
+    secretKey: s.djangoSecretKey,
+    allowedHosts: [...new Set([f.fqdn, ...f.children.flatMap((c) => [c.publicAddress, c.privateAddress]), "localhost", "127.0.0.1"])],
+    dbHosts: [f.parent.privateAddress, f.standby.privateAddress],
+    dbPort: PORTS.postgres,
+    dbName: DB.name,
+    dbUser: DB.user,
+    dbPassword: s.dbPassword,
+    brokerUrl: `redis://:${s.redisPassword}@${f.primaryHostname}:${PORTS.redis}/0`,
+    shareRoot: PATHS.share,
+    nodeName: node.name,
+  });
+}
+
+export function appConfigActions(node: InventoryNode, f: ClusterFacts): Action[] {
+  return [
+    directoriesScript("app-dirs", [
+      { path: "/etc/django-ha", owner: "root", group: APP_USER.name, mode: "0750" },
+      { path: PATHS.stateDir, owner: "root", group: "root", mode: "0755" },
+    ]),
+    file(PATHS.appEnv, appEnvFor(node, f), "0640", "root", APP_USER.name),
+  ];
+}

@@ -1,0 +1,96 @@
+/** Health checks per role: bash scripts that exit 0 when healthy (retried by ops while services warm up). */
+import { DB, PATHS, PORTS } from "./context";
+import { bashCheck, heredoc, shellQuote as q } from "./shell";
+import type { Check } from "./types";
+
+function check(name: string, body: string, attempts?: number): Check {
+  return attempts === undefined ? { name, script: bashCheck(name, body) } : { name, script: bashCheck(name, body), attempts };
+}
+
+const psql = `psql_pg() { runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 "$@"; }`;
+
+export function postgresAcceptingCheck(address: string): Check {
+  return check("postgres accepting", `${PATHS.pgBin}/pg_isready -q -h ${q(address)} -p ${PORTS.postgres}`);
+}
+
+export function slotExistsCheck(): Check {
+  return check("replication slot exists", `${psql}
+[ "$(psql_pg -c "select count(*) from pg_replication_slots where slot_name = '${DB.slot}' and slot_type = 'physical'")" = 1 ]`);
+}
+
+export function ganeshaListeningCheck(exportUrl: string): Check {
+  return check("nfs-ganesha serving the share", `ss -Hltn 'sport = :${PORTS.nfs}' | grep -q LISTEN
+nfs-ls ${q(exportUrl)} >/dev/null`);
+}
+
+export function redisPingCheck(address: string, password: string): Check {
+  return check("redis answers PING with auth", `export REDISCLI_AUTH=${q(password)}
+[ "$(redis-cli --no-auth-warning -h ${q(address)} -p ${PORTS.redis} ping)" = PONG ]`);
+}
+
+export function redisReplicaCheck(password: string): Check {
+  return check("redis replica linked to the primary", `export REDISCLI_AUTH=${q(password)}
+redis-cli --no-auth-warning -h 127.0.0.1 -p ${PORTS.redis} info replication | tr -d '\\r' | grep -qx 'master_link_status:up'`);
+}
+
+export function standbyStreamingCheck(primaryAddress: string): Check {
+  return check("postgres standby streaming", `${psql}
+[ "$(psql_pg -c 'select pg_is_in_recovery()')" = t ]
+[ "$(psql_pg -c "select count(*) from pg_stat_wal_receiver where status = 'streaming' and sender_host = '${primaryAddress}'")" = 1 ]`);
+}
+
+export function exportReachableCheck(exportUrl: string): Check {
+  return check("share export reachable over NFS (libnfs)", `nfs-ls ${q(exportUrl)} >/dev/null`);
+}
+
+export function shareMountedCheck(): Check {
+  return check("share present at /srv/share", `test -d ${q(`${PATHS.share}/releases`)}
+test -f ${q(`${PATHS.current}/manage.py`)}`);
+}
+
+/** The app's /health/ straight over the uWSGI socket (uwsgi protocol, spoken by a few lines of python3). */
+export function uwsgiHealthCheck(fqdn: string): Check {
+  const client = `import json, socket, struct, sys
+sock_path, host = sys.argv[1], sys.argv[2]
+env = {"REQUEST_METHOD": "GET", "PATH_INFO": "/health/", "QUERY_STRING": "", "SERVER_NAME": host, "SERVER_PORT": "443",
+       "HTTP_HOST": host, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "HTTPS": "on", "wsgi.url_scheme": "https",
+       "HTTP_X_FORWARDED_PROTO": "https"}
+body = b"".join(struct.pack("<H", len(k)) + k.encode() + struct.pack("<H", len(v)) + v.encode() for k, v in env.items())
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sock_path)
+s.sendall(struct.pack("<BHB", 0, len(body), 0) + body)
+resp = b""
+while True:
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    resp += chunk
+head, _, payload = resp.partition(b"\\r\\n\\r\\n")
+status = head.split(b"\\r\\n", 1)[0].decode(errors="replace")
+if " 200 " not in status + " " or json.loads(payload).get("status") != "ok":
+    sys.exit(f"/health/ over uWSGI: {status} {payload[:300]!r}")`;
+  return check("app /health/ over the uWSGI socket", `python3 - ${q(PATHS.uwsgiSocket)} ${q(fqdn)} ${heredoc("PY", client)}`);
+}
+
+export function nginxHealthCheck(fqdn: string): Check {
+  return check("app /health/ through nginx on 443 (self-signed until ACME: -k)", `curl -fsS -k --max-time 10 --resolve ${q(`${fqdn}:${PORTS.https}:127.0.0.1`)} ${q(`https://${fqdn}/health/`)} | grep -q '"status": *"ok"'
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve ${q(`${fqdn}:${PORTS.http}:127.0.0.1`)} ${q(`http://${fqdn}/health/`)})" = 301 ]`);
+}
+
+export function unitActiveCheck(unit: string): Check {
+  return check(`${unit} active`, `systemctl is-active --quiet ${q(unit)}`);
+}
+
+export function celeryPingCheck(): Check {
+  return check("celery worker answers inspect ping", `set -a
+# shellcheck disable=SC1091
+. ${PATHS.appEnv}
+set +a
+cd ${PATHS.current}/
+runuser -u django -- python3 -m celery -A djangoha_app inspect ping --timeout 5 -d "worker@$(hostname)" >/dev/null`, 20);
+}
+
+export function sshdConfigCheck(): Check {
+  return check("sshd config valid", "sshd -t");
+}

@@ -1,0 +1,69 @@
+/** What every node runs: app user, /etc/hosts block, SSH hardening, security upgrades, time sync, firewall. */
+import { APP_USER, ClusterFacts, PORTS } from "./context";
+import { file, started } from "./actions";
+import { sshdConfigCheck } from "./checks";
+import { renderHostsBlock } from "./files/hosts";
+import { Firewall, FirewallRule, renderNftables } from "./files/nftables";
+import { renderSshdDropIn } from "./files/sshd";
+import { renderAutoUpgrades, renderUnattendedPolicy } from "./files/unattended";
+import { appUserScript, hostsBlockScript } from "./scripts";
+import type { Action, Check } from "./types";
+import type { InventoryNode } from "../spec";
+
+export const SSHD_DROP_IN = "/etc/ssh/sshd_config.d/django-ha.conf";
+export const NFTABLES_CONF = "/etc/nftables.conf";
+
+/** The firewall of one node: SSH from the admin CIDRs, plus what its role serves, to whom. */
+export function firewallFor(node: InventoryNode, f: ClusterFacts): Firewall {
+  const members = f.memberAddresses;
+  const rules: FirewallRule[] = [{ comment: "ssh from admin CIDRs", protocol: "tcp", ports: [f.sshPort], from: f.adminCidrs }];
+  switch (node.role) {
+    case "child":
+      rules.push({ comment: "web", protocol: "tcp", ports: [PORTS.http, PORTS.https], from: "any" });
+      break;
+    case "worker":
+      break;
+    case "parent":
+    case "standby":
+      // Both database nodes get the same rules, so a failover needs no firewall change.
+      rules.push(
+        { comment: "share replication (rsync over ssh) between the database nodes", protocol: "tcp", ports: [f.sshPort], from: [f.parent.privateAddress, f.standby.privateAddress] },
+        { comment: "postgresql from cluster members", protocol: "tcp", ports: [PORTS.postgres], from: members },
+        { comment: "redis from cluster members", protocol: "tcp", ports: [PORTS.redis], from: members },
+        { comment: "nfs v4 + v3 (mountd, rpcbind for the libnfs checks) from cluster members", protocol: "tcp", ports: [PORTS.rpcbind, PORTS.nfs, PORTS.mountd], from: members },
+        { comment: "rpcbind over udp from cluster members", protocol: "udp", ports: [PORTS.rpcbind], from: members },
+      );
+      break;
+    default: {
+      const never: never = node.role;
+      throw new Error(`unknown role ${String(never)}`);
+    }
+  }
+  return { rules };
+}
+
+export function commonActions(node: InventoryNode, f: ClusterFacts, extraAppGroupMembers: string[] = []): Action[] {
+  const hosts = renderHostsBlock({ entries: [{ address: f.parent.privateAddress, names: [f.primaryHostname] }] });
+  const sshd = file(SSHD_DROP_IN, renderSshdDropIn({ port: f.sshPort }));
+  const firewall = file(NFTABLES_CONF, renderNftables(firewallFor(node, f)), "0755");
+  return [
+    appUserScript(extraAppGroupMembers),
+    hostsBlockScript(hosts),
+    sshd,
+    started("ssh", [SSHD_DROP_IN], { reload: true }),
+    file("/etc/apt/apt.conf.d/20auto-upgrades", renderAutoUpgrades()),
+    file("/etc/apt/apt.conf.d/52django-ha-unattended-upgrades", renderUnattendedPolicy({ automaticReboot: false })),
+    started("unattended-upgrades"),
+    // Condition-skipped inside containers (the lab): the host keeps the time there.
+    started("systemd-timesyncd"),
+    firewall,
+    // reload, not restart: Debian's nftables.service flushes the whole ruleset on stop.
+    started("nftables", [NFTABLES_CONF], { reload: true }),
+  ];
+}
+
+export function commonChecks(): Check[] {
+  return [sshdConfigCheck()];
+}
+
+export { APP_USER };

@@ -1,0 +1,110 @@
+/**
+ * Facts every role derives from the RoleContext (who is primary, who the members are, the paths), checked
+ * once up front: bad input fails here with the key, the value and the fix, before anything is rendered.
+ */
+import * as net from "node:net";
+import type { InventoryNode } from "../spec";
+import type { RoleContext } from "./types";
+
+/** Fixed paths of the cluster layout (the app contract). */
+export const PATHS = {
+  share: "/srv/share",
+  releases: "/srv/share/releases",
+  /** The one release directory the upload action fills; `current` points at it. */
+  release: "/srv/share/releases/app",
+  current: "/srv/share/releases/current",
+  migrateLock: "/srv/share/releases/.migrate.lock",
+  media: "/srv/share/media",
+  static: "/srv/share/static",
+  acme: "/srv/share/acme",
+  tls: "/srv/share/tls",
+  /** The parent's share-sync public key, root-owned at the top of the share (the standby reads it over NFS). */
+  shareSyncPub: "/srv/share/.django-ha-share-sync.pub",
+  appEnv: "/etc/django-ha/app.env",
+  uwsgiIni: "/etc/django-ha/uwsgi.ini",
+  uwsgiSocket: "/run/django-ha-uwsgi/app.sock",
+  uwsgiChainReload: "/run/django-ha-uwsgi/chain-reload",
+  stateDir: "/var/lib/django-ha",
+  pgConf: "/etc/postgresql/15/main/conf.d/django-ha.conf",
+  pgHba: "/etc/postgresql/15/main/pg_hba.conf",
+  pgData: "/var/lib/postgresql/15/main",
+  pgBin: "/usr/lib/postgresql/15/bin",
+  pgPass: "/var/lib/postgresql/.pgpass",
+  shareSyncKey: "/root/.ssh/django-ha-share-sync",
+} as const;
+
+export const APP_USER = { name: "django", uid: 950, gid: 950 } as const;
+export const PORTS = { ssh: 22, http: 80, https: 443, postgres: 5432, redis: 6379, nfs: 2049, rpcbind: 111, mountd: 20048 } as const;
+export const DB = { name: "app", user: "app", replicationUser: "replicator", slot: "standby", applicationName: "standby" } as const;
+
+export interface ClusterFacts {
+  ctx: RoleContext;
+  cluster: string;
+  fqdn: string;
+  primaryHostname: string;
+  parent: InventoryNode;
+  standby: InventoryNode;
+  children: InventoryNode[];
+  workers: InventoryNode[];
+  /** Private addresses of every node of the inventory (the only sources DB/NFS/Redis accept). */
+  memberAddresses: string[];
+  adminCidrs: string[];
+  sshPort: number;
+}
+
+function isCidr(value: string): boolean {
+  const [addr, bits, ...rest] = value.split("/");
+  if (rest.length || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const kind = net.isIP(addr);
+  return kind !== 0 && Number(bits) <= (kind === 4 ? 32 : 128);
+}
+
+/** Values rendered into env files and scripts must be one line without single quotes. */
+function checkSecret(key: string, value: string, problems: string[]): void {
+  if (!value) problems.push(`secrets.${key} is empty: generate one (e.g. @pulumi/random RandomPassword) and pass it in`);
+  else if (/['\n\r\\]/.test(value)) problems.push(`secrets.${key} contains a quote, backslash or newline: use letters, digits and punctuation other than ' and \\`);
+}
+
+/** Derive and validate the cluster facts; throws one Error listing every problem. Pure. */
+export function clusterFacts(ctx: RoleContext): ClusterFacts {
+  const problems: string[] = [];
+  const inv = ctx.inventory;
+  const byName = new Map(inv.nodes.map((n) => [n.name, n]));
+  const parent = byName.get(inv.primary);
+  const standby = byName.get(inv.standby);
+  if (!parent) problems.push(`inventory.primary = ${JSON.stringify(inv.primary)} is not a node of inventory.nodes: name one of ${[...byName.keys()].join(", ")}`);
+  if (!standby) problems.push(`inventory.standby = ${JSON.stringify(inv.standby)} is not a node of inventory.nodes: name one of ${[...byName.keys()].join(", ")}`);
+  if (parent && standby && parent.name === standby.name) problems.push(`inventory.standby = ${JSON.stringify(inv.standby)} is also the primary: the standby must be another machine`);
+  if (byName.size !== inv.nodes.length) problems.push("inventory.nodes has duplicate names: every node needs its own name");
+  for (const n of inv.nodes) {
+    if (net.isIP(n.privateAddress) === 0) problems.push(`inventory.nodes[${n.name}].privateAddress = ${JSON.stringify(n.privateAddress)} is not an IP address: use the node's private address, e.g. 10.0.0.5`);
+    if (net.isIP(n.publicAddress) === 0) problems.push(`inventory.nodes[${n.name}].publicAddress = ${JSON.stringify(n.publicAddress)} is not an IP address: use the node's public address`);
+  }
+  if (!ctx.adminCidrs.length) problems.push(`adminCidrs = [] would lock SSH out: pass the stack's django-ha:adminCidrs, e.g. ["203.0.113.7/32"]`);
+  for (const c of ctx.adminCidrs) if (!isCidr(c)) problems.push(`adminCidrs entry ${JSON.stringify(c)} is not a CIDR: use e.g. 203.0.113.7/32`);
+  const s = ctx.secrets;
+  checkSecret("dbPassword", s.dbPassword, problems);
+  checkSecret("replicationPassword", s.replicationPassword, problems);
+  checkSecret("redisPassword", s.redisPassword, problems);
+  checkSecret("djangoSecretKey", s.djangoSecretKey, problems);
+  if (/[@:/"#\s]/.test(s.redisPassword)) problems.push("secrets.redisPassword contains '@', ':', '/', '\"', '#' or a space, which break the broker URL or redis.conf: use letters and digits");
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(inv.cluster)) problems.push(`inventory.cluster = ${JSON.stringify(inv.cluster)} is not a DNS label: use lower-case letters, digits and '-'`);
+  if (!/^[a-z0-9.-]+$/.test(inv.recordFqdn)) problems.push(`inventory.recordFqdn = ${JSON.stringify(inv.recordFqdn)} is not a lower-case domain name`);
+  if (!ctx.appDir) problems.push("appDir is empty: pass the local directory of the Django project (this repository's app/ by default)");
+  if (problems.length || !parent || !standby) {
+    throw new Error(`Cannot render the node plans (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  }
+  return {
+    ctx,
+    cluster: inv.cluster,
+    fqdn: inv.recordFqdn,
+    primaryHostname: inv.primaryHostname,
+    parent,
+    standby,
+    children: inv.nodes.filter((n) => n.role === "child"),
+    workers: inv.nodes.filter((n) => n.role === "worker"),
+    memberAddresses: [...new Set(inv.nodes.map((n) => n.privateAddress))],
+    adminCidrs: ctx.adminCidrs,
+    sshPort: inv.ssh.port,
+  };
+}

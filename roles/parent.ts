@@ -1,0 +1,137 @@
+/** parent: PostgreSQL primary, the NFS export of the share, Redis broker, share replication to the standby. No web traffic. */
+import { ClusterFacts, PATHS } from "./context";
+import { file, masked, pathsOf, started } from "./actions";
+import { ganeshaListeningCheck, postgresAcceptingCheck, redisPingCheck, slotExistsCheck } from "./checks";
+import { ganeshaConfFile, NFS_CONFLICTS, pgHbaFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import { renderLsyncdConf } from "./files/lsyncd";
+import { renderUnit, unitPath, UnitFile } from "./files/systemd";
+import { daemonReloadScript, pgRolesScript, releaseCurrentScript, replicationSlotScript, selfSignedCertScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
+import { shareLayoutScript } from "./share";
+import { APP_USER } from "./context";
+import { renderSyncWatchdog } from "./watchdog";
+import type { Action, Check } from "./types";
+import type { InventoryNode } from "../spec";
+
+export const LSYNCD_CONF = "/etc/django-ha/lsyncd.conf.lua";
+export const SHARE_SYNC_UNIT = "django-ha-share-sync.service";
+export const WATCHDOG_SCRIPT = "/usr/local/sbin/django-ha-sync-watchdog";
+export const WATCHDOG_SERVICE = "django-ha-sync-watchdog.service";
+export const WATCHDOG_TIMER = "django-ha-sync-watchdog.timer";
+/** degrade-to-async: seconds without a streaming standby before commits stop waiting for it. */
+export const DEGRADE_AFTER_SECONDS = 10;
+
+export function shareSyncUnit(): UnitFile {
+  return {
+    name: SHARE_SYNC_UNIT,
+    sections: [
+      ["Unit", [["Description", "django-ha: replicate the share to the standby (lsyncd, rsync over ssh)"], ["Wants", "network-online.target"], ["After", "network-online.target"], ["RequiresMountsFor", PATHS.share]]],
+      [
+        "Service",
+        [
+          ["Type", "simple"],
+          ["ExecStart", `/usr/bin/lsyncd -nodaemon ${LSYNCD_CONF}`],
+          ["StateDirectory", "django-ha"],
+          ["Restart", "always"],
+          ["RestartSec", 5],
+        ],
+      ],
+      ["Install", [["WantedBy", "multi-user.target"]]],
+    ],
+  };
+}
+
+export function watchdogUnits(): UnitFile[] {
+  return [
+    {
+      name: WATCHDOG_SERVICE,
+      sections: [
+        ["Unit", [["Description", "django-ha: drop synchronous replication to async while the standby is away (degrade-to-async)"], ["After", `${POSTGRES_UNIT}.service`]]],
+        ["Service", [["Type", "oneshot"], ["ExecStart", WATCHDOG_SCRIPT], ["StateDirectory", "django-ha"]]],
+      ],
+    },
+    {
+      name: WATCHDOG_TIMER,
+      sections: [
+        ["Unit", [["Description", "django-ha: run the synchronous replication watchdog every 5 s"]]],
+        ["Timer", [["OnBootSec", "30s"], ["OnUnitActiveSec", "5s"], ["AccuracySec", "1s"]]],
+        ["Install", [["WantedBy", "timers.target"]]],
+      ],
+    },
+  ];
+}
+
+function syncPolicyActions(f: ClusterFacts): Action[] {
+  const policy = f.ctx.inventory.syncReplication;
+  switch (policy) {
+    case "strict":
+      return [strictSyncScript([WATCHDOG_TIMER, WATCHDOG_SERVICE])];
+    case "degrade-to-async": {
+      const units = watchdogUnits();
+      return [
+        file(WATCHDOG_SCRIPT, renderSyncWatchdog({ graceSeconds: DEGRADE_AFTER_SECONDS, restoreLagBytes: 16 * 1024 * 1024, stateFile: "/var/lib/django-ha/sync-watchdog.since" }), "0755"),
+        ...units.map((u) => file(unitPath(u.name), renderUnit(u))),
+        daemonReloadScript(),
+        started(WATCHDOG_TIMER, units.map((u) => unitPath(u.name))),
+      ];
+    }
+    default: {
+      const never: never = policy;
+      throw new Error(`syncReplication ${JSON.stringify(never)} is not known: use "strict" or "degrade-to-async"`);
+    }
+  }
+}
+
+export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
+  const pgConf = postgresConfFile(node, f);
+  const hba = pgHbaFile(f);
+  const ganesha = ganeshaConfFile(f);
+  const redis = redisConfFile(node, f);
+  const lsyncd = file(LSYNCD_CONF, renderLsyncdConf({
+    source: `${PATHS.share}/`,
+    targetHost: `root@${f.standby.privateAddress}`,
+    identityFile: PATHS.shareSyncKey,
+    knownHostsFile: `${PATHS.shareSyncKey}.known_hosts`,
+    delaySeconds: 1,
+    sshPort: f.sshPort,
+    statusFile: "/var/lib/django-ha/lsyncd.status",
+  }));
+  const syncUnit = shareSyncUnit();
+  return [
+    // The share and the release.
+    shareLayoutScript(),
+    { kind: "upload", name: "app-release", localDir: f.ctx.appDir, remoteDir: PATHS.release, owner: APP_USER.name, group: APP_USER.name },
+    releaseCurrentScript(),
+    selfSignedCertScript(f.fqdn, `${PATHS.tls}/${f.fqdn}`),
+    // PostgreSQL primary.
+    pgConf,
+    hba,
+    started(POSTGRES_UNIT, [pgConf.file.path]),
+    started(POSTGRES_UNIT, [hba.file.path], { reload: true }),
+    pgRolesScript({ app: f.ctx.secrets.dbPassword, replication: f.ctx.secrets.replicationPassword }),
+    replicationSlotScript(),
+    ...syncPolicyActions(f),
+    // NFS export (nfs-ganesha; rpcbind for the v3 side the libnfs checks use).
+    ...NFS_CONFLICTS.map(masked),
+    started("rpcbind"),
+    ganesha,
+    started("nfs-ganesha", [ganesha.file.path]),
+    // Redis broker.
+    redis,
+    started("redis-server", [redis.file.path]),
+    // Share replication to the standby.
+    shareSyncKeyScript(PATHS.shareSyncPub),
+    lsyncd,
+    file(unitPath(syncUnit.name), renderUnit(syncUnit)),
+    daemonReloadScript(),
+    started(SHARE_SYNC_UNIT, pathsOf([lsyncd]).concat(unitPath(syncUnit.name))),
+  ];
+}
+
+export function parentChecks(node: InventoryNode, f: ClusterFacts): Check[] {
+  return [
+    postgresAcceptingCheck(node.privateAddress),
+    slotExistsCheck(),
+    ganeshaListeningCheck(`nfs://${node.privateAddress}${PATHS.share}`),
+    redisPingCheck(node.privateAddress, f.ctx.secrets.redisPassword),
+  ];
+}

@@ -1,0 +1,51 @@
+/** renderNodePlan: everything one machine needs, in order, from the inventory and the secrets. Pure. */
+import type { InventoryNode } from "../spec";
+import { packages } from "./actions";
+import { childActions, childChecks } from "./child";
+import { commonActions, commonChecks } from "./common";
+import { clusterFacts, ClusterFacts } from "./context";
+import { packagesFor } from "./packages";
+import { parentActions, parentChecks } from "./parent";
+import { standbyActions, standbyChecks } from "./standby";
+import type { Action, Check, NodePlan, RoleContext } from "./types";
+import { workerActions, workerChecks } from "./worker";
+
+function roleParts(node: InventoryNode, f: ClusterFacts): { actions: Action[]; checks: Check[]; appGroupMembers: string[] } {
+  switch (node.role) {
+    case "parent":
+      return { actions: parentActions(node, f), checks: parentChecks(node, f), appGroupMembers: [] };
+    case "standby":
+      return { actions: standbyActions(node, f), checks: standbyChecks(node, f), appGroupMembers: [] };
+    case "child":
+      // nginx (www-data) reaches the uWSGI socket through the app group.
+      return { actions: childActions(node, f), checks: childChecks(node, f), appGroupMembers: ["www-data"] };
+    case "worker":
+      return { actions: workerActions(node, f), checks: workerChecks(node, f), appGroupMembers: [] };
+    default: {
+      const never: never = node.role;
+      throw new Error(`node ${JSON.stringify((node as InventoryNode).name)} has unknown role ${JSON.stringify(never)}: use parent, standby, child or worker`);
+    }
+  }
+}
+
+/** The plan of one node of ctx.inventory. Throws (before rendering anything) when the context is unusable. */
+export function renderNodePlan(node: InventoryNode, ctx: RoleContext): NodePlan {
+  const f = clusterFacts(ctx);
+  const known = ctx.inventory.nodes.find((n) => n.name === node.name);
+  if (!known) throw new Error(`node ${JSON.stringify(node.name)} is not in the inventory (nodes: ${ctx.inventory.nodes.map((n) => n.name).join(", ")}): render plans for inventory nodes only`);
+  if (node.role === "parent" && node.name !== f.parent.name) {
+    throw new Error(`node ${node.name} has role parent but the inventory's primary is ${f.parent.name}: after a failover the roles follow inventory.primary/standby; fix the inventory`);
+  }
+  const parts = roleParts(node, f);
+  return {
+    node,
+    role: node.role,
+    actions: [packages(packagesFor(node.role)), ...commonActions(node, f, parts.appGroupMembers), ...parts.actions],
+    checks: [...commonChecks(), ...parts.checks],
+  };
+}
+
+/** Plans of every node of the inventory, in inventory order. */
+export function renderClusterPlans(ctx: RoleContext): NodePlan[] {
+  return ctx.inventory.nodes.map((n) => renderNodePlan(n, ctx));
+}

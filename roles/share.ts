@@ -1,0 +1,68 @@
+/** The share: its layout (on the database nodes), and how children and the worker see it. */
+import { APP_USER, ClusterFacts, PATHS } from "./context";
+import { file, started } from "./actions";
+import { mountUnitName, renderUnit, unitPath, UnitFile } from "./files/systemd";
+import { daemonReloadScript, directoriesScript, shareBindScript } from "./scripts";
+import type { Action } from "./types";
+
+const u = APP_USER.name;
+
+/** Top of the share root-owned (so the app cannot replace the share-sync key), everything below the app's. */
+export function shareLayoutScript(): Action {
+  return directoriesScript("share-layout", [
+    { path: PATHS.share, owner: "root", group: u, mode: "0755" },
+    { path: PATHS.media, owner: u, group: u, mode: "0755" },
+    { path: PATHS.static, owner: u, group: u, mode: "0755" },
+    { path: PATHS.releases, owner: u, group: u, mode: "0755" },
+    { path: PATHS.acme, owner: u, group: u, mode: "0755" },
+    { path: `${PATHS.acme}/.well-known`, owner: u, group: u, mode: "0755" },
+    { path: `${PATHS.acme}/.well-known/acme-challenge`, owner: u, group: u, mode: "0755" },
+    { path: PATHS.tls, owner: u, group: u, mode: "0750" },
+  ]);
+}
+
+/** NFSv4.1 mount of the primary's export, mounted on first access (the automount is what is enabled). */
+export function shareMountUnits(f: ClusterFacts): UnitFile[] {
+  const mount: UnitFile = {
+    name: mountUnitName(PATHS.share, "mount"),
+    sections: [
+      ["Unit", [["Description", "django-ha: the share from the primary (NFSv4)"], ["Wants", "network-online.target"], ["After", "network-online.target"]]],
+      [
+        "Mount",
+        [
+          ["What", `${f.primaryHostname}:${PATHS.share}`],
+          ["Where", PATHS.share],
+          ["Type", "nfs4"],
+          ["Options", "_netdev,vers=4.1,hard,noatime,timeo=600,retrans=2"],
+          ["TimeoutSec", 60],
+        ],
+      ],
+    ],
+  };
+  const automount: UnitFile = {
+    name: mountUnitName(PATHS.share, "automount"),
+    sections: [
+      ["Unit", [["Description", "django-ha: mount the share on first access"]]],
+      ["Automount", [["Where", PATHS.share], ["TimeoutIdleSec", 0]]],
+      ["Install", [["WantedBy", "remote-fs.target"]]],
+    ],
+  };
+  return [mount, automount];
+}
+
+/** Children and the worker: the NFS mount, or (lab) a check that the lab bound the share. */
+export function shareClientActions(f: ClusterFacts): Action[] {
+  const mode = f.ctx.shareMount;
+  switch (mode) {
+    case "nfs": {
+      const units = shareMountUnits(f);
+      return [...units.map((unit) => file(unitPath(unit.name), renderUnit(unit))), daemonReloadScript(), started(units[1].name, units.map((unit) => unitPath(unit.name)))];
+    }
+    case "lab-bind":
+      return [shareBindScript(PATHS.share)];
+    default: {
+      const never: never = mode;
+      throw new Error(`shareMount ${JSON.stringify(never)} is not known: use "nfs" or "lab-bind"`);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** standby: hot standby of the primary (synchronous), Redis replica, receives the share replica; its NFS export stays off until failover. */
+import { ClusterFacts, PATHS } from "./context";
+import { started, stopped, masked } from "./actions";
+import { redisReplicaCheck, standbyStreamingCheck } from "./checks";
+import { ganeshaConfFile, NFS_CONFLICTS, pgHbaFile, pgPassFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import { baseBackupScript, shareSyncAuthorizeScript } from "./scripts";
+import { shareLayoutScript } from "./share";
+import { PORTS } from "./context";
+import type { Action, Check } from "./types";
+import type { InventoryNode } from "../spec";
+
+export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
+  const pgConf = postgresConfFile(node, f);
+  const hba = pgHbaFile(f);
+  const redis = redisConfFile(node, f);
+  return [
+    shareLayoutScript(),
+    shareSyncAuthorizeScript(f.parent.privateAddress, `nfs://${f.parent.privateAddress}${PATHS.shareSyncPub}`, PATHS.share),
+    // Ready to export after a failover, off until then.
+    ...NFS_CONFLICTS.map(masked),
+    ganeshaConfFile(f),
+    stopped("nfs-ganesha"),
+    // PostgreSQL hot standby.
+    pgConf,
+    hba,
+    pgPassFile(f),
+    baseBackupScript(f.parent.privateAddress, PORTS.postgres),
+    started(POSTGRES_UNIT, [pgConf.file.path]),
+    started(POSTGRES_UNIT, [hba.file.path], { reload: true }),
+    // Redis replica.
+    redis,
+    started("redis-server", [redis.file.path]),
+  ];
+}
+
+export function standbyChecks(_node: InventoryNode, f: ClusterFacts): Check[] {
+  return [standbyStreamingCheck(f.parent.privateAddress), redisReplicaCheck(f.ctx.secrets.redisPassword)];
+}
