@@ -13,6 +13,12 @@ import {
 } from "./render";
 import { mountsUnder } from "./image";
 
+/**
+ * Units that cannot work in a container on this host and would only mark every node "degraded":
+ * rpc_pipefs is a kernel filesystem (the kernel NFS client's), which the lab host does not have.
+ */
+export const LAB_MASKED_UNITS = ["run-rpc_pipefs.mount"];
+
 /** A host directory bound into a node (not overlayfs: NFS exports need a real filesystem). */
 export interface Bind {
   host: string;
@@ -111,7 +117,8 @@ export async function personalize(node: NodeState, id: NodeIdentity): Promise<st
     .sort()
     .map((f) => knownHostsLine(node, fs.readFileSync(path.join(sshDir, f), "utf8")));
   const disable = servicesToDisable(id.wantedPackages);
-  if (disable.length) await run({ cmd: "systemctl", args: [`--root=${root}`, "disable", "--no-reload", ...disable] }, { allowFail: true });
+  if (disable.length) await run({ cmd: "systemctl", args: [`--root=${root}`, "disable", "--no-reload", ...disable] });
+  await run({ cmd: "systemctl", args: [`--root=${root}`, "mask", "--no-reload", ...LAB_MASKED_UNITS] });
   for (const b of node.binds) fs.mkdirSync(b.host, { recursive: true });
   return pins;
 }

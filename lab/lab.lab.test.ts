@@ -1,0 +1,194 @@
+/**
+ * The lab end to end, as root: boots the default lab (stacks/Pulumi.lab.yaml), checks it from the host and
+ * from inside the nodes, and checks `down` leaves nothing behind. Traffic stays on 10.231.0.0/24.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { recordMembers, type Inventory } from "../spec";
+import { labPaths } from "./config";
+import { run } from "./exec";
+import { isClean, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from "./lab";
+import { netnsName } from "./net";
+import { labPower } from "./power";
+import { sshCommand } from "./ssh";
+import { readState } from "./state";
+
+const quiet = () => undefined;
+const paths = labPaths();
+
+async function onNode(node: string, ...cmd: string[]): Promise<string> {
+  const r = await labSsh(node, cmd);
+  assert.equal(r.code, 0, `${node}: ${cmd.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** A records of the name as a lab node's resolver sees them: "ttl address" lines, sorted. */
+async function resolveFrom(node: string, fqdn: string): Promise<string[]> {
+  const out = await onNode(node, "dig", "+noall", "+answer", fqdn, "A");
+  return out
+    .trim()
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/))
+    .map((f) => `${f[1]} ${f[4]}`)
+    .sort();
+}
+
+describe("the lab", { timeout: 900_000 }, () => {
+  let up: LabUpResult;
+  let inv: Inventory;
+
+  before(async () => {
+    await labDown({ log: quiet });
+    up = await labUp({ log: quiet });
+    inv = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
+  });
+
+  after(async () => {
+    await labDown({ log: quiet });
+  });
+
+  it("writes the hosts target's inventory and pins every node's host key", () => {
+    assert.deepEqual(inv, up.inventory);
+    assert.equal(inv.provider, "hosts");
+    assert.deepEqual(inv.nodes.map((n) => n.name), ["lab-parent", "lab-standby", "lab-child-1", "lab-child-2", "lab-worker"]);
+    const known = fs.readFileSync(paths.knownHosts, "utf8");
+    for (const n of [...inv.nodes.map((x) => ({ name: x.name, address: x.publicAddress })), { name: "lab-dns", address: "10.231.0.2" }]) {
+      assert.match(known, new RegExp(`^${n.name},${n.address.replace(/\./g, "\\.")} ssh-ed25519 `, "m"));
+    }
+    assert.equal(fs.statSync(paths.tsigKey).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(paths.sshKey).mode & 0o777, 0o600);
+  });
+
+  it("logs into every node as root with the lab key; each has its own name, machine-id and host key", async () => {
+    const ids = new Set<string>();
+    const keys = new Set<string>();
+    for (const name of Object.keys(readState(paths)!.nodes)) {
+      const out = await onNode(name, "sh", "-c", "hostname; cat /etc/machine-id; cut -d' ' -f2 /etc/ssh/ssh_host_ed25519_key.pub; systemctl is-system-running || true");
+      const [host, id, key, system] = out.trim().split("\n");
+      assert.equal(host, name);
+      assert.match(id, /^[0-9a-f]{32}$/);
+      assert.ok(["running", "degraded"].includes(system), `${name}: ${system}`);
+      ids.add(id);
+      keys.add(key);
+    }
+    assert.equal(ids.size, 6);
+    assert.equal(keys.size, 6);
+  });
+
+  it("refuses a host key that is not pinned (known_hosts really checked)", async () => {
+    const empty = `${paths.root}/empty_known_hosts`;
+    fs.writeFileSync(empty, "");
+    try {
+      const r = await run(sshCommand({ sshKey: paths.sshKey, knownHosts: empty }, "10.231.0.11", ["true"]), { allowFail: true });
+      assert.equal(r.code, 255);
+      assert.match(r.stderr, /Host key verification failed/);
+    } finally {
+      fs.rmSync(empty);
+    }
+  });
+
+  it("refuses password logins", async () => {
+    const out = await onNode("lab-child-1", "sshd", "-T");
+    assert.match(out, /^passwordauthentication no$/m);
+    assert.match(out, /^permitrootlogin without-password$/m);
+  });
+
+  it("carries node-to-node TCP on the lab network (child → parent:22, worker → standby:22)", async () => {
+    const probe = (addr: string) =>
+      `import socket; s=socket.create_connection(("${addr}", 22), timeout=3); print(s.recv(64).decode().strip())`;
+    assert.match(await onNode("lab-child-1", "python3", "-c", probe("10.231.0.11")), /^SSH-2\.0-OpenSSH/);
+    assert.match(await onNode("lab-worker", "python3", "-c", probe("10.231.0.12")), /^SSH-2\.0-OpenSSH/);
+  });
+
+  it("gives nodes no route outside 10.231.0.0/24 (checked with `ip route get`, nothing sent)", async () => {
+    for (const name of ["lab-parent", "lab-child-2", "lab-dns"]) {
+      const r = await labSsh(name, ["ip", "route", "get", "192.0.2.1"]);
+      assert.notEqual(r.code, 0, `${name} has a route to 192.0.2.1: ${r.stdout}`);
+      assert.match(r.stderr, /unreachable/i);
+      assert.match(await onNode(name, "ip", "route", "get", "10.231.0.12"), /dev eth0/);
+      const routes = (await run({ cmd: "ip", args: ["-n", netnsName(name), "route", "show"] })).stdout.trim().split("\n");
+      assert.deepEqual(routes.map((l) => l.split(" ")[0]), ["10.231.0.0/24"]);
+    }
+  });
+
+  it("shares /srv/share: the parent's share is what children and the worker see; the standby has its own", async () => {
+    await onNode("lab-parent", "sh", "-c", "echo from-parent > /srv/share/probe");
+    assert.equal((await onNode("lab-child-2", "cat", "/srv/share/probe")).trim(), "from-parent");
+    assert.equal((await onNode("lab-worker", "cat", "/srv/share/probe")).trim(), "from-parent");
+    assert.notEqual((await labSsh("lab-standby", ["cat", "/srv/share/probe"])).code, 0);
+    assert.match(await onNode("lab-parent", "findmnt", "-n", "-o", "FSTYPE", "/srv/share"), /^(ext4|xfs|btrfs|tmpfs)/);
+  });
+
+  it("answers www.lab.test from a lab node with exactly the children, TTL 30", async () => {
+    const expected = recordMembers(inv).map((n) => `30 ${n.publicAddress}`).sort();
+    assert.deepEqual(await resolveFrom("lab-worker", "www.lab.test"), expected);
+    const dns = labDns();
+    assert.deepEqual(
+      (await dns.listMembers("www.lab.test")).map((m) => m.name),
+      recordMembers(inv).map((n) => n.name),
+    );
+  });
+
+  it("changes the record by RFC 2136 (TSIG-signed), and refuses an unsigned update", async () => {
+    const dns = labDns();
+    const [c1, c2] = recordMembers(inv).map((n) => ({ name: n.name, address: n.publicAddress }));
+    try {
+      await dns.removeMember("www.lab.test", c1);
+      assert.deepEqual(await resolveFrom("lab-parent", "www.lab.test"), [`30 ${c2.address}`]);
+      await dns.setMembers("www.lab.test", [c1], 30);
+      assert.deepEqual(await resolveFrom("lab-parent", "www.lab.test"), [`30 ${c1.address}`]);
+      await dns.addMember("www.lab.test", c2, 30);
+      assert.deepEqual(await resolveFrom("lab-parent", "www.lab.test"), [`30 ${c1.address}`, `30 ${c2.address}`].sort());
+      const unsigned = await run(
+        { cmd: "nsupdate", args: ["-t", "5"] },
+        { input: "server 10.231.0.2 53\nzone lab.test.\nupdate delete www.lab.test. A\nsend\n", allowFail: true },
+      );
+      assert.notEqual(unsigned.code, 0);
+      assert.match(unsigned.stdout + unsigned.stderr, /REFUSED/);
+      assert.equal((await dns.listRecords("www.lab.test")).length, 2);
+    } finally {
+      await dns.setMembers("www.lab.test", [c1, c2], 30);
+    }
+    assert.deepEqual(await resolveFrom("lab-worker", "www.lab.test"), [`30 ${c1.address}`, `30 ${c2.address}`].sort());
+  });
+
+  it("fences a node (SSH stops answering) and starts it again with its state kept", async () => {
+    const power = labPower();
+    await onNode("lab-child-2", "sh", "-c", "echo kept > /root/state-probe && sync");
+    assert.equal(await power.isRunning("lab-child-2"), true);
+    await power.fence("lab-child-2");
+    assert.equal(await power.isRunning("lab-child-2"), false);
+    const r = await labSsh("lab-child-2", ["true"], { timeoutMs: 15_000 });
+    assert.equal(r.code, 255, "ssh still answers after fence");
+    await power.fence("lab-child-2"); // idempotent
+    await power.start("lab-child-2");
+    assert.equal(await power.isRunning("lab-child-2"), true);
+    assert.equal((await onNode("lab-child-2", "cat", "/root/state-probe")).trim(), "kept");
+    await power.start("lab-child-2"); // idempotent
+  });
+
+  it("keeps a running lab as it is on a second `up`, and does not bake again", async () => {
+    const pids = Object.fromEntries(Object.values(readState(paths)!.nodes).map((n) => [n.name, n.pid]));
+    const again = await labUp({ log: quiet });
+    assert.equal(again.image.baked, false);
+    assert.deepEqual(Object.fromEntries(Object.values(readState(paths)!.nodes).map((n) => [n.name, n.pid])), pids);
+  });
+
+  it("`down` leaves nothing behind, also when the state file is lost (crash), and twice is safe", async () => {
+    fs.rmSync(paths.state);
+    const before = await labLeftovers();
+    assert.equal(before.nspawns.length, 6);
+    assert.ok(before.netns.includes("lab-outside"));
+    await labDown({ log: quiet });
+    const left = await labLeftovers();
+    assert.deepEqual(left, { nspawns: [], netns: [], links: [], mounts: [], nftTable: false });
+    assert.ok(isClean(left));
+    const nspawnProcs = (await run({ cmd: "pgrep", args: ["-f", "systemd-nspawn"] }, { allowFail: true })).stdout.trim();
+    assert.equal(nspawnProcs, "");
+    assert.ok(!fs.existsSync(paths.nodes));
+    await labDown({ log: quiet });
+    assert.ok(fs.existsSync(paths.images), "down keeps the image cache");
+  });
+});

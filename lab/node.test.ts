@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { showCommand } from "./exec";
+import { knownHostsLine, nspawnCommand, overlayMount } from "./node";
+import { isLabNspawn, machineOf } from "./procs";
+import { shellQuote, sshCommand } from "./ssh";
+
+describe("nspawnCommand", () => {
+  it("boots a child: private netns, no registration, share bound, no extra syscalls", () => {
+    assert.equal(
+      showCommand(nspawnCommand({ name: "lab-child-1", root: "/l/nodes/lab-child-1/root", binds: [{ host: "/l/share/primary", guest: "/srv/share" }], syscalls: [] })),
+      "systemd-nspawn -b -D /l/nodes/lab-child-1/root -M lab-child-1 --register=no --keep-unit --console=pipe --resolv-conf=off " +
+        "--network-namespace-path=/run/netns/lab-lab-child-1 --bind=/l/share/primary:/srv/share",
+    );
+  });
+  it("gives the parent open_by_handle_at (nfs-ganesha)", () => {
+    const c = nspawnCommand({ name: "p", root: "/r", binds: [], syscalls: ["open_by_handle_at"] });
+    assert.ok(c.args.includes("--system-call-filter=open_by_handle_at"));
+  });
+  it("is recognised as the lab's by the leftover finder, with its machine name", () => {
+    const c = nspawnCommand({ name: "lab-worker", root: "/r", binds: [], syscalls: [] });
+    const argv = ["/usr/bin/systemd-nspawn", ...c.args];
+    assert.ok(isLabNspawn(argv));
+    assert.equal(machineOf(argv), "lab-worker");
+    assert.ok(!isLabNspawn(["/usr/bin/systemd-nspawn", "-b", "-D", "/x", "--network-namespace-path=/run/netns/other"]));
+    assert.ok(!isLabNspawn(["/usr/bin/vim", "--network-namespace-path=/run/netns/lab-x"]));
+  });
+});
+
+describe("overlayMount", () => {
+  it("mounts image as lower, per-node upper and work", () => {
+    assert.equal(
+      showCommand(overlayMount("/l/images/k/root", "/l/nodes/n")),
+      "mount -t overlay overlay -o lowerdir=/l/images/k/root,upperdir=/l/nodes/n/upper,workdir=/l/nodes/n/work /l/nodes/n/root",
+    );
+  });
+});
+
+describe("knownHostsLine", () => {
+  it("pins the key to the node's name and address, dropping the comment", () => {
+    assert.equal(knownHostsLine({ name: "lab-dns", address: "10.231.0.2" }, "ssh-ed25519 AAAAC3Nz root@build\n"), "lab-dns,10.231.0.2 ssh-ed25519 AAAAC3Nz");
+  });
+});
+
+describe("sshCommand", () => {
+  const paths = { sshKey: "/l/ssh/id_ed25519", knownHosts: "/l/ssh/known_hosts" };
+  it("uses only the lab key and the lab's known_hosts, strictly", () => {
+    const c = sshCommand(paths, "10.231.0.11", ["echo", "a b", "it's"]);
+    assert.equal(c.cmd, "ssh");
+    assert.deepEqual(c.args, [
+      "-i", "/l/ssh/id_ed25519",
+      "-o", "IdentitiesOnly=yes",
+      "-o", "UserKnownHostsFile=/l/ssh/known_hosts",
+      "-o", "GlobalKnownHostsFile=/dev/null",
+      "-o", "StrictHostKeyChecking=yes",
+      "-o", "BatchMode=yes",
+      "-o", "ConnectTimeout=3",
+      "-o", "LogLevel=ERROR",
+      "-T", "root@10.231.0.11",
+      "--", "echo 'a b' 'it'\\''s'",
+    ]);
+  });
+  it("quotes for the remote shell in one place", () => {
+    assert.equal(shellQuote("plain-1.2/x"), "plain-1.2/x");
+    assert.equal(shellQuote("a b"), "'a b'");
+    assert.equal(shellQuote("it's"), `'it'\\''s'`);
+    assert.equal(shellQuote("$(rm -rf /)"), "'$(rm -rf /)'");
+  });
+  it("asks for a tty only for interactive sessions", () => {
+    assert.ok(sshCommand(paths, "10.231.0.2", [], { tty: true }).args.includes("-t"));
+    assert.ok(!sshCommand(paths, "10.231.0.2", []).args.includes("--"));
+  });
+});

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { hostsInventory, loadStackSpec, type InventoryNode } from "../spec";
+import { labMachines, nodeMounts, wantedPackages } from "./plan";
+
+const node = (name: string, address: string, role: InventoryNode["role"] = "child"): InventoryNode => ({
+  name,
+  role,
+  publicAddress: address,
+  privateAddress: address,
+  zone: "a",
+});
+
+describe("labMachines", () => {
+  it("boots the lab stack: DNS node first, then parent, standby, children, worker", () => {
+    const m = labMachines(hostsInventory(loadStackSpec("lab")));
+    assert.deepEqual(
+      m.map((x) => `${x.name}=${x.address}/${x.kind}`),
+      [
+        "lab-dns=10.231.0.2/dns",
+        "lab-parent=10.231.0.11/parent",
+        "lab-standby=10.231.0.12/standby",
+        "lab-child-1=10.231.0.21/child",
+        "lab-child-2=10.231.0.22/child",
+        "lab-worker=10.231.0.31/worker",
+      ],
+    );
+  });
+  it("refuses addresses outside the lab network, reserved ones and duplicates, naming each", () => {
+    assert.throws(
+      () =>
+        labMachines({
+          nodes: [node("a", "192.168.1.5"), node("b", "10.231.0.2"), node("c", "10.231.0.40"), node("d", "10.231.0.40"), node("e", "10.231.0.255")],
+        }),
+      (e: Error) => {
+        assert.match(e.message, /node a\)\.address = "192\.168\.1\.5": the lab runs nodes on 10\.231\.0\.0\/24 only/);
+        assert.match(e.message, /node b\)\.address = "10\.231\.0\.2": reserved for the lab DNS node/);
+        assert.match(e.message, /node d\)\.address = "10\.231\.0\.40": already used by c/);
+        assert.match(e.message, /node e\)\.address = "10\.231\.0\.255"/);
+        assert.doesNotMatch(e.message, /node c\)/);
+        return true;
+      },
+    );
+  });
+  it("refuses a node named like the lab's own machines", () => {
+    assert.throws(() => labMachines({ nodes: [node("lab-dns", "10.231.0.40")] }), /name = "lab-dns"/);
+  });
+});
+
+describe("nodeMounts", () => {
+  it("parent and standby export from host dirs with open_by_handle_at; children and worker see the primary share", () => {
+    assert.deepEqual(nodeMounts("parent", "/s"), { binds: [{ host: "/s/primary", guest: "/srv/share" }], syscalls: ["open_by_handle_at"] });
+    assert.deepEqual(nodeMounts("standby", "/s"), { binds: [{ host: "/s/replica", guest: "/srv/share" }], syscalls: ["open_by_handle_at"] });
+    assert.deepEqual(nodeMounts("child", "/s"), { binds: [{ host: "/s/primary", guest: "/srv/share" }], syscalls: [] });
+    assert.deepEqual(nodeMounts("worker", "/s"), nodeMounts("child", "/s"));
+    assert.deepEqual(nodeMounts("dns", "/s"), { binds: [], syscalls: [] });
+  });
+  it("the DNS node wants bind9, cluster nodes their role's packages", () => {
+    assert.ok(wantedPackages("dns").includes("bind9"));
+    assert.ok(!wantedPackages("child").includes("bind9"));
+    assert.ok(wantedPackages("parent").includes("postgresql"));
+  });
+});

@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { packagesFor } from "../roles/packages";
+import {
+  LabMachine,
+  renderHosts,
+  renderNamedLocal,
+  renderNamedOptions,
+  renderResolvConf,
+  renderSshdConfig,
+  renderTsigKey,
+  renderZone,
+  servicesToDisable,
+} from "./render";
+
+const machines: LabMachine[] = [
+  { name: "lab-dns", address: "10.231.0.2", kind: "dns" },
+  { name: "lab-parent", address: "10.231.0.11", kind: "parent" },
+  { name: "lab-child-1", address: "10.231.0.21", kind: "child" },
+];
+
+describe("node files", () => {
+  it("/etc/hosts names every lab machine, short and in the zone", () => {
+    assert.equal(
+      renderHosts(machines[1], machines, "lab.test"),
+      [
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        "",
+        "# lab machines (written by django-ha lab)",
+        "10.231.0.2\tlab-dns.lab.test lab-dns",
+        "10.231.0.11\tlab-parent.lab.test lab-parent",
+        "10.231.0.21\tlab-child-1.lab.test lab-child-1",
+        "",
+      ].join("\n"),
+    );
+  });
+  it("resolv.conf points at the lab DNS node only", () => {
+    assert.equal(renderResolvConf("lab.test"), "# written by django-ha lab\nnameserver 10.231.0.2\nsearch lab.test\noptions timeout:1 attempts:2\n");
+  });
+  it("sshd: keys only for root, no passwords", () => {
+    const c = renderSshdConfig();
+    assert.match(c, /^PermitRootLogin prohibit-password$/m);
+    assert.match(c, /^PasswordAuthentication no$/m);
+    assert.match(c, /^KbdInteractiveAuthentication no$/m);
+  });
+});
+
+describe("bind9 config", () => {
+  it("zone: SOA, NS and one A per machine, negative TTL = record TTL", () => {
+    assert.equal(
+      renderZone({ zone: "lab.test", nameServer: "lab-dns", machines, ttl: 30, serial: 7 }),
+      [
+        "$ORIGIN lab.test.",
+        "$TTL 30",
+        "@\tIN SOA lab-dns.lab.test. hostmaster.lab.test. ( 7 3600 600 86400 30 )",
+        "@\tIN NS lab-dns.lab.test.",
+        "lab-dns\tIN A 10.231.0.2",
+        "lab-parent\tIN A 10.231.0.11",
+        "lab-child-1\tIN A 10.231.0.21",
+        "",
+      ].join("\n"),
+    );
+  });
+  it("updates only with the TSIG key; authoritative only", () => {
+    const local = renderNamedLocal("lab.test", "lab-update", "/etc/bind/k.key", "/var/lib/bind/db.lab.test");
+    assert.match(local, /include "\/etc\/bind\/k\.key";/);
+    assert.match(local, /allow-update \{ key "lab-update"; \};/);
+    assert.match(local, /type primary;/);
+    const opts = renderNamedOptions();
+    assert.match(opts, /recursion no;/);
+    assert.match(opts, /allow-transfer \{ none; \};/);
+  });
+  it("TSIG key file in BIND syntax", () => {
+    assert.equal(renderTsigKey("lab-update", "c2VjcmV0", "hmac-sha256"), 'key "lab-update" {\n\talgorithm hmac-sha256;\n\tsecret "c2VjcmV0";\n};\n');
+  });
+});
+
+describe("servicesToDisable", () => {
+  it("a child keeps nginx and uWSGI, not the database, NFS server or DNS server", () => {
+    assert.deepEqual(servicesToDisable(packagesFor("child")), [
+      "lsyncd.service",
+      "named.service",
+      "nfs-ganesha.service",
+      "postgresql.service",
+      "redis-server.service",
+    ]);
+  });
+  it("the parent keeps postgres, ganesha, redis, lsyncd", () => {
+    assert.deepEqual(servicesToDisable(packagesFor("parent")), ["named.service", "nginx.service", "uwsgi.service"]);
+  });
+});
