@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { awsConfig, digitaloceanConfig, hostsConfig, TEST_SECRETS } from "../test/configs";
+import { runProgram } from "../test/mocks";
+import { ConfigError, parseClusterSpec } from ".";
+
+interface InvalidCase {
+  name: string;
+  config: Record<string, unknown>;
+  /** The key the message must name. */
+  key: string;
+  /** The bad value as the message shows it (JSON), or "(not set)". */
+  value: string;
+  /** A fragment of the fix the message must give. */
+  fix: RegExp;
+}
+
+const without = (config: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(config).filter(([k]) => k !== key));
+const hosts = (patch: (h: Record<string, Record<string, unknown>>) => void) => {
+  const c = hostsConfig(2);
+  const h = structuredClone(c.hosts) as Record<string, Record<string, unknown>>;
+  patch(h);
+  return { ...c, hosts: h };
+};
+
+const cases: InvalidCase[] = [
+  { name: "TTL below DigitalOcean's minimum", config: digitaloceanConfig(2, { ttl: 10 }), key: "django-ha:ttl", value: "10", fix: /below digitalocean's minimum of 30 s; set it to 30/ },
+  { name: "TTL not a whole number", config: digitaloceanConfig(2, { ttl: 30.5 }), key: "django-ha:ttl", value: "30.5", fix: /whole number of seconds/ },
+  { name: "TTL too high for failover", config: awsConfig(2, { ttl: 86400 }), key: "django-ha:ttl", value: "86400", fix: /at most 3600 s/ },
+  { name: "zero children", config: digitaloceanConfig(0, { childCount: 0 }), key: "django-ha:childCount", value: "0", fix: /at least 1/ },
+  { name: "too many children", config: awsConfig(501), key: "django-ha:childCount", value: "501", fix: /at most 500/ },
+  { name: "unknown DigitalOcean region", config: digitaloceanConfig(2, { region: "mars1" }), key: "django-ha:region", value: '"mars1"', fix: /not a DigitalOcean region; use one of .*nyc3/ },
+  { name: "unknown AWS region", config: awsConfig(2, { region: "eu-north-9", zones: undefined }), key: "django-ha:region", value: '"eu-north-9"', fix: /not an AWS region this project knows; use one of .*eu-west-1/ },
+  { name: "missing region", config: without(digitaloceanConfig(2), "region"), key: "django-ha:region", value: "(not set)", fix: /is required; one of/ },
+  { name: "unknown DigitalOcean size", config: digitaloceanConfig(2, { sizes: { child: "s-64vcpu-1tb" } }), key: "django-ha:sizes.child", value: '"s-64vcpu-1tb"', fix: /not a digitalocean size .*s-1vcpu-2gb/ },
+  { name: "unknown AWS size", config: awsConfig(2, { sizes: { parent: "t9.huge" } }), key: "django-ha:sizes.parent", value: '"t9.huge"', fix: /not a aws size .*t3.medium/ },
+  { name: "unknown size role", config: awsConfig(2, { sizes: { db: "t3.small" } }), key: "django-ha:sizes.db", value: '"t3.small"', fix: /not a known key/ },
+  { name: "SSH open to the world (IPv4)", config: digitaloceanConfig(2, { adminCidrs: ["0.0.0.0/0"] }), key: "django-ha:adminCidrs[0]", value: '"0.0.0.0/0"', fix: /allowSshFromAnywhere/ },
+  { name: "SSH open to the world (IPv6)", config: awsConfig(2, { adminCidrs: ["203.0.113.7/32", "::/0"] }), key: "django-ha:adminCidrs[1]", value: '"::/0"', fix: /opens SSH to the whole Internet/ },
+  { name: "no admin CIDRs", config: hostsConfig(2, { adminCidrs: [] }), key: "django-ha:adminCidrs", value: "[]", fix: /is required: the CIDRs SSH is allowed from/ },
+  { name: "admin address without a prefix length", config: digitaloceanConfig(2, { adminCidrs: ["203.0.113.7"] }), key: "django-ha:adminCidrs[0]", value: '"203.0.113.7"', fix: /must be a CIDR such as 203.0.113.7\/32/ },
+  { name: "AWS parent and standby in the same zone (one zone given)", config: awsConfig(2, { zones: ["eu-west-1a"] }), key: "django-ha:zones", value: '["eu-west-1a"]', fix: /at least two availability zones so the parent and the standby never share one/ },
+  { name: "AWS zone listed twice", config: awsConfig(2, { zones: ["eu-west-1a", "eu-west-1a"] }), key: "django-ha:zones", value: '["eu-west-1a","eu-west-1a"]', fix: /lists a zone twice/ },
+  { name: "AWS zone outside the region", config: awsConfig(2, { zones: ["eu-west-1a", "us-east-1b"] }), key: "django-ha:zones[1]", value: '"us-east-1b"', fix: /not an availability zone of eu-west-1/ },
+  { name: "zones on DigitalOcean", config: digitaloceanConfig(2, { zones: ["nyc3", "nyc1"] }), key: "django-ha:zones", value: '["nyc3","nyc1"]', fix: /no availability zones inside a region/ },
+  { name: "hosts parent and standby in the same zone", config: hosts((h) => (h.standby.zone = "a")), key: "django-ha:hosts.standby.zone", value: '"a"', fix: /is the parent's zone too; put the standby in another zone \(b\)/ },
+  { name: "hosts machines sharing an address", config: hosts((h) => (h.worker.privateAddress = "10.0.0.11")), key: "django-ha:hosts.worker.privateAddress", value: '"10.0.0.11"', fix: /also used by django-ha:hosts.parent/ },
+  { name: "hosts address not an IP", config: hosts((h) => (h.parent.address = "parent.example.com")), key: "django-ha:hosts.parent.address", value: '"parent.example.com"', fix: /IPv4 or IPv6 address/ },
+  { name: "hosts childCount disagreeing with the list", config: hostsConfig(2, { childCount: 3 }), key: "django-ha:childCount", value: "3", fix: /does not match the 2 entries/ },
+  { name: "hosts without the DNS server", config: without(hostsConfig(2), "dns"), key: "django-ha:dns", value: "(not set)", fix: /RFC 2136 server/ },
+  { name: "hosts DNS zone not holding the record", config: hostsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k", zone: "other.org" } }), key: "django-ha:dns.zone", value: '"other.org"', fix: /does not contain the record www.example.com/ },
+  { name: "record name outside the domain", config: digitaloceanConfig(2, { recordName: "www.example.org" }), key: "django-ha:recordName", value: '"www.example.org"', fix: /outside the domain example.com/ },
+  { name: "record name not a DNS label", config: awsConfig(2, { recordName: "web_site" }), key: "django-ha:recordName", value: '"web_site"', fix: /must be a DNS label/ },
+  { name: "ACME email not an address", config: digitaloceanConfig(2, { acmeEmail: "ops-at-example.com" }), key: "django-ha:acmeEmail", value: '"ops-at-example.com"', fix: /e-mail address Let's Encrypt can write to/ },
+  { name: "ACME directory over plain HTTP", config: awsConfig(2, { acmeDirectory: "http://acme.example.com/dir" }), key: "django-ha:acmeDirectory", value: '"http://acme.example.com/dir"', fix: /https:\/\/ ACME directory URL/ },
+  { name: "unknown key", config: digitaloceanConfig(2, { childcount: 3 }), key: "django-ha:childcount", value: "3", fix: /not a known key; remove it or check its spelling/ },
+  { name: "unknown provider", config: digitaloceanConfig(2, { provider: "gcp" }), key: "django-ha:provider", value: '"gcp"', fix: /one of digitalocean, aws, hosts/ },
+  { name: "missing domain", config: without(awsConfig(2), "domain"), key: "django-ha:domain", value: "(not set)", fix: /pulumi config set django-ha:domain/ },
+  { name: "domain not lower-case", config: digitaloceanConfig(2, { domain: "Example.COM" }), key: "django-ha:domain", value: '"Example.COM"', fix: /lower-case domain name/ },
+  { name: "cluster name not a DNS label", config: digitaloceanConfig(2, { clusterName: "My_Cluster" }), key: "django-ha:clusterName", value: '"My_Cluster"', fix: /must be a DNS label/ },
+  { name: "no SSH key on a cloud target", config: digitaloceanConfig(2, { sshPublicKeys: [] }), key: "django-ha:sshPublicKeys", value: "[]", fix: /at least one OpenSSH public key/ },
+  { name: "SSH key that is a private key", config: awsConfig(2, { sshPublicKeys: ["-----BEGIN OPENSSH PRIVATE KEY-----"] }), key: "django-ha:sshPublicKeys[0]", value: '"-----BEGIN OPENSSH PRIVATE KEY-----"', fix: /OpenSSH public key line/ },
+  { name: "unknown replication policy", config: digitaloceanConfig(2, { syncReplication: "async" }), key: "django-ha:syncReplication", value: '"async"', fix: /one of strict, degrade-to-async/ },
+  { name: "zero-sized DB volume", config: awsConfig(2, { volumes: { dbGb: 0 } }), key: "django-ha:volumes.dbGb", value: "0", fix: /at least 1 GB/ },
+  { name: "Route 53 zone id on DigitalOcean", config: digitaloceanConfig(2, { hostedZoneId: "Z123EXAMPLE" }), key: "django-ha:hostedZoneId", value: '"Z123EXAMPLE"', fix: /only for aws/ },
+  { name: "RFC 2136 server on a cloud target", config: awsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k" } }), key: "django-ha:dns", value: '{"server":"198.51.100.53","tsigKeyName":"k"}', fix: /only for provider hosts/ },
+  { name: "sizes on the hosts target", config: hostsConfig(2, { sizes: { child: "s-1vcpu-2gb" } }), key: "django-ha:sizes", value: '{"child":"s-1vcpu-2gb"}', fix: /not used by the hosts target/ },
+];
+
+describe("parseClusterSpec refuses invalid configs, naming key, value and fix", () => {
+  it("has at least 20 distinct cases", () => {
+    assert.ok(cases.length >= 20);
+    assert.equal(new Set(cases.map((c) => c.name)).size, cases.length);
+    assert.equal(new Set(cases.map((c) => JSON.stringify(c.config))).size, cases.length);
+  });
+
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.throws(
+        () => parseClusterSpec(c.config),
+        (e: unknown) => {
+          assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+          const issue = e.issues.find((i) => i.key === c.key);
+          assert.ok(issue, `no issue for ${c.key} in:\n${e.message}`);
+          assert.equal(issue.value, c.value);
+          assert.match(issue.fix, c.fix);
+          assert.ok(e.message.includes(`${c.key} = ${c.value}: ${issue.fix}`), e.message);
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe("an invalid config registers no resource in the program", () => {
+  for (const c of cases) {
+    it(c.name, async () => {
+      const run = await runProgram(c.config, { secrets: TEST_SECRETS });
+      assert.ok(run.error instanceof ConfigError, String(run.error));
+      assert.ok(run.error.message.includes(c.key), run.error.message);
+      assert.equal(run.resources.length, 0);
+    });
+  }
+});
+
+describe("valid configs", () => {
+  it("apply the documented defaults", () => {
+    const spec = parseClusterSpec(digitaloceanConfig(0));
+    assert.equal(spec.childCount, 2);
+    assert.equal(spec.ttl, 30);
+    assert.deepEqual(spec.sizes, { child: "s-1vcpu-2gb", parent: "s-2vcpu-4gb", standby: "s-2vcpu-4gb", worker: "s-2vcpu-4gb" });
+    assert.deepEqual(spec.volumes, { dbGb: 20, shareGb: 50 });
+    assert.equal(spec.syncReplication, "strict");
+    assert.deepEqual(spec.ssh, { user: "root", port: 22 });
+    assert.equal(spec.acme.directoryUrl, "https://acme-v02.api.letsencrypt.org/directory");
+    assert.deepEqual(parseClusterSpec(awsConfig(2, { zones: undefined })).zones, ["eu-west-1a", "eu-west-1b"]);
+  });
+
+  it("accept 0.0.0.0/0 for SSH only with the explicit override", () => {
+    assert.deepEqual(parseClusterSpec(digitaloceanConfig(2, { adminCidrs: ["0.0.0.0/0"], allowSshFromAnywhere: true })).adminCidrs, ["0.0.0.0/0"]);
+  });
+
+  it("normalise record names given as FQDN or apex", () => {
+    assert.equal(parseClusterSpec(digitaloceanConfig(2, { recordName: "shop.example.com." })).recordName, "shop");
+    const apex = parseClusterSpec(digitaloceanConfig(2, { recordName: "example.com" }));
+    assert.deepEqual([apex.recordName, apex.recordFqdn], ["@", "example.com"]);
+  });
+
+  it("do not mutate the caller's config", () => {
+    const config = awsConfig(3);
+    const before = JSON.stringify(config);
+    parseClusterSpec(config);
+    assert.equal(JSON.stringify(config), before);
+  });
+});

@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import catalog from "./catalog.json";
+import { buildInventory, ClusterSpec, hostsInventory, InventoryNode, parseClusterSpec, planNodes, recordMembers } from ".";
+import { awsConfig, digitaloceanConfig, hostsConfig } from "../test/configs";
+
+const awsRegions = catalog.aws.regions as Record<string, string[]>;
+
+/** Valid specs for every target: any region, zone subset, child count, cluster name. */
+const specs: fc.Arbitrary<ClusterSpec> = fc.oneof(
+  fc.record({ region: fc.constantFrom(...catalog.digitalocean.regions), n: fc.integer({ min: 1, max: 60 }), name: fc.stringMatching(/^[a-z][a-z0-9]{0,10}$/) }).map(({ region, n, name }) =>
+    parseClusterSpec(digitaloceanConfig(n, { region, clusterName: name })),
+  ),
+  fc
+    .constantFrom(...Object.keys(awsRegions))
+    .chain((region) => fc.record({ region: fc.constant(region), zones: fc.shuffledSubarray(awsRegions[region], { minLength: 2 }), n: fc.integer({ min: 1, max: 60 }) }))
+    .map(({ region, zones, n }) => parseClusterSpec(awsConfig(n, { region, zones }))),
+  fc.integer({ min: 1, max: 30 }).map((n) => parseClusterSpec(hostsConfig(n))),
+);
+
+const addressed = (spec: ClusterSpec): InventoryNode[] =>
+  planNodes(spec).map((p, i) => ({ name: p.name, role: p.role, zone: p.zone, publicAddress: `198.51.100.${i + 1}`, privateAddress: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}` }));
+
+describe("planNodes (properties)", () => {
+  it("spreads children evenly across zones on cloud targets (max - min <= 1)", () => {
+    fc.assert(
+      fc.property(specs.filter((s) => s.provider !== "hosts"), (spec) => {
+        const perZone = new Map(spec.zones.map((z) => [z, 0]));
+        for (const n of planNodes(spec).filter((x) => x.role === "child")) perZone.set(n.zone, perZone.get(n.zone)! + 1);
+        assert.equal(perZone.size, spec.zones.length, "children only in the spec's zones");
+        const counts = [...perZone.values()];
+        assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, JSON.stringify([...perZone]));
+      }),
+    );
+  });
+
+  it("puts the parent and the standby in different zones whenever there are several", () => {
+    fc.assert(
+      fc.property(specs, (spec) => {
+        const nodes = planNodes(spec);
+        const zone = (role: string) => nodes.find((n) => n.role === role)!.zone;
+        if (spec.zones.length >= 2) assert.notEqual(zone("parent"), zone("standby"));
+      }),
+    );
+  });
+
+  it("gives unique names, one parent, one standby, one worker and childCount children", () => {
+    fc.assert(
+      fc.property(specs, (spec) => {
+        const nodes = planNodes(spec);
+        assert.equal(new Set(nodes.map((n) => n.name)).size, nodes.length);
+        for (const role of ["parent", "standby", "worker"]) assert.equal(nodes.filter((n) => n.role === role).length, 1);
+        assert.equal(nodes.filter((n) => n.role === "child").length, spec.childCount);
+      }),
+    );
+  });
+
+  it("makes the record members exactly the children", () => {
+    fc.assert(
+      fc.property(specs, (spec) => {
+        const inv = spec.hosts ? hostsInventory(spec) : buildInventory(spec, addressed(spec));
+        const members = recordMembers(inv);
+        assert.deepEqual(members.map((m) => m.name), planNodes(spec).filter((n) => n.role === "child").map((n) => n.name));
+        for (const m of members) assert.ok(![inv.primary, inv.standby].includes(m.name));
+        assert.ok(!members.some((m) => m.role !== "child"));
+      }),
+    );
+  });
+});
+
+describe("planNodes (cases)", () => {
+  it("starts the children in the standby's zone so losing the parent's zone keeps the most", () => {
+    const nodes = planNodes(parseClusterSpec(awsConfig(4, { zones: ["eu-west-1a", "eu-west-1b"] })));
+    assert.deepEqual(nodes.map((n) => `${n.name}@${n.zone}`), [
+      "shop-parent@eu-west-1a",
+      "shop-standby@eu-west-1b",
+      "shop-child-1@eu-west-1b",
+      "shop-child-2@eu-west-1a",
+      "shop-child-3@eu-west-1b",
+      "shop-child-4@eu-west-1a",
+      "shop-worker@eu-west-1a",
+    ]);
+  });
+
+  it("keeps the hosts target's names, zones and addresses", () => {
+    const inv = hostsInventory(parseClusterSpec(hostsConfig(2)));
+    assert.deepEqual(inv.nodes.map((n) => [n.name, n.zone, n.publicAddress, n.privateAddress]), [
+      ["shop-parent", "a", "198.51.100.11", "10.0.0.11"],
+      ["shop-standby", "b", "198.51.100.12", "10.0.0.12"],
+      ["shop-child-1", "b", "198.51.100.21", "10.0.0.21"],
+      ["shop-child-2", "a", "198.51.100.22", "10.0.0.22"],
+      ["shop-worker", "a", "198.51.100.13", "10.0.0.13"],
+    ]);
+    assert.deepEqual(inv.dns, { kind: "rfc2136", server: "198.51.100.53", port: 53, zone: "example.com", keyName: "shop-update", algorithm: "hmac-sha256" });
+  });
+});
