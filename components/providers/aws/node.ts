@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { AWS_ROOT_VOLUME_GB } from "../../../spec/cost";
 import type { PlannedNode } from "../../../spec";
 
 /** Args of {@link AwsNode}. */
@@ -13,7 +14,7 @@ export interface AwsNodeArgs {
   userData: string;
   /** EBS volumes to create in the instance's zone and attach, in order. Defaults to none. */
   volumes?: { purpose: "db" | "share"; sizeGb: number }[];
-  /** Root disk size in GB. Defaults to 20. */
+  /** Root disk size in GB. Defaults to 20 (AWS_ROOT_VOLUME_GB, which the cost estimate uses too). */
   rootGb?: number;
   tags: Record<string, string>;
 }
@@ -46,7 +47,7 @@ export class AwsNode extends pulumi.ComponentResource {
         subnetId: args.subnetId,
         vpcSecurityGroupIds: args.securityGroupIds,
         userData: args.userData,
-        rootBlockDevice: { volumeSize: args.rootGb ?? 20, volumeType: "gp3", encrypted: true },
+        rootBlockDevice: { volumeSize: args.rootGb ?? AWS_ROOT_VOLUME_GB, volumeType: "gp3", encrypted: true },
         metadataOptions: { httpTokens: "required" },
         tags,
       },
