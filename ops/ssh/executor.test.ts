@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -62,6 +63,21 @@ describe("SshExecutor against a throwaway sshd on 127.0.0.1", () => {
       assert.equal(r.truncated, true);
       assert.ok(r.stdout.endsWith("xEND\n"));
       assert.ok(r.stdout.length <= 256 * 1024);
+    } finally {
+      await ex.close();
+    }
+  });
+
+  it("streams a file over the exec channel (no sftp subsystem needed)", async () => {
+    const kh = new KnownHostsFile(path.join(dir, "known_hosts"));
+    const ex = await SshExecutor.connect(target(kh));
+    try {
+      const local = path.join(dir, "big.bin");
+      fs.writeFileSync(local, crypto.randomBytes(5 * 1024 * 1024));
+      const remote = path.join(dir, "remote dir", "big.bin");
+      await ex.putFile(local, remote);
+      assert.deepEqual(fs.readFileSync(remote), fs.readFileSync(local));
+      await assert.rejects(ex.putFile(path.join(dir, "missing"), remote), /local file .* does not exist/);
     } finally {
       await ex.close();
     }

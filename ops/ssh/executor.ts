@@ -16,8 +16,8 @@ export interface RunResult {
 }
 
 export interface RunOptions {
-  /** Sent to the command's stdin, then EOF. */
-  stdin?: string | Buffer;
+  /** Sent to the command's stdin, then EOF. A stream is piped (big files are never held in memory). */
+  stdin?: string | Buffer | NodeJS.ReadableStream;
   /** Kill the command after this long. Defaults to 10 minutes. */
   timeoutMs?: number;
 }
@@ -58,6 +58,8 @@ export interface SshOptions {
 /** Kept per stream: the last 256 KiB. Enough for any failure report; anything bigger goes to remote files. */
 const KEEP_BYTES = 256 * 1024;
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+/** Write stdin to "$1" (creating its directory), private until the caller moves it into place. */
+const PUT_FILE = `set -e; umask 077; mkdir -p "$(dirname "$1")"; cat >"$1"`;
 
 /** A command ran longer than allowed. */
 export class CommandTimeoutError extends Error {
@@ -195,14 +197,24 @@ export class SshExecutor implements RemoteExecutor {
           if (timedOut) return reject(new CommandTimeoutError(this.node, command, timeoutMs));
           resolve({ code: code ?? -1, stdout: out.text(), stderr: errOut.text(), truncated: out.dropped || errOut.dropped });
         });
-        channel.end(options.stdin ?? "");
+        const stdin = options.stdin ?? "";
+        if (typeof stdin === "string" || Buffer.isBuffer(stdin)) channel.end(stdin);
+        else {
+          stdin.on("error", (e) => {
+            channel.close();
+            reject(new Error(`${this.node}: reading local input failed: ${e.message}`));
+          });
+          stdin.pipe(channel);
+        }
       });
     });
   }
 
+  /** Streamed over an exec channel (`cat >`), so it works where the sftp subsystem is disabled. */
   async putFile(localPath: string, remotePath: string): Promise<void> {
     if (!fs.existsSync(localPath)) throw new Error(`${this.node}: local file ${localPath} does not exist`);
-    await this.ssh.putFile(localPath, remotePath);
+    const r = await this.run(["bash", "-c", PUT_FILE, "django-ha", remotePath], { stdin: fs.createReadStream(localPath), timeoutMs: DEFAULT_TIMEOUT_MS });
+    if (r.code !== 0) throw new Error(`${this.node}: writing ${remotePath} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
   }
 
   async close(): Promise<void> {
