@@ -172,11 +172,11 @@ STATICFILES_STORAGE = (
 # Files on the share belong to the django user (uid 950 everywhere); nginx (www-data) must read them.
 FILE_UPLOAD_PERMISSIONS = 0o644
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o755
-# Uploads bigger than this spill to a temp file instead of memory. nginx's client_max_body_size must be
-# at least VIDEO_MAX_BYTES.
+# Uploads bigger than this spill to a local temp file instead of memory. nginx's client_max_body_size
+# (512m in roles/child.ts) must stay above VIDEO_MAX_BYTES so users get this app's JSON 413.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
-VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 100 * 1024 * 1024)
+VIDEO_MAX_BYTES = env_int("VIDEO_MAX_BYTES", 500 * 1024 * 1024)
 
 # Behind nginx: it terminates TLS and says so in X-Forwarded-Proto (nginx must set it, not pass the
 # client's). nginx also redirects HTTP→HTTPS, so Django's redirect is off by default; direct uWSGI
