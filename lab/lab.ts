@@ -4,6 +4,7 @@ import pLimit from "p-limit";
 import { Rfc2136Dns } from "../ops/dns/rfc2136";
 import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory } from "../spec";
 import { DNS_NODE, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
+import { labCgroups, removeCgroups } from "./cgroup";
 import { run, sleep } from "./exec";
 import { ensureImage, unmountUnder, mountsUnder, type ImageInfo } from "./image";
 import { ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
@@ -249,6 +250,7 @@ export interface LabLeftovers {
   links: string[];
   mounts: string[];
   nftTable: boolean;
+  cgroups: string[];
 }
 
 export async function labLeftovers(paths: LabPaths = labPaths()): Promise<LabLeftovers> {
@@ -259,10 +261,12 @@ export async function labLeftovers(paths: LabPaths = labPaths()): Promise<LabLef
     links: parseLabLinks((await run({ cmd: "ip", args: ["-o", "link", "show"] })).stdout),
     mounts: mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), paths.root),
     nftTable: nft.stdout.split("\n").some((l) => l.trim() === `table inet ${NFT_TABLE}`),
+    cgroups: labCgroups(),
   };
 }
 
-export const isClean = (l: LabLeftovers) => !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable;
+export const isClean = (l: LabLeftovers) =>
+  !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length;
 
 export interface LabDownOptions {
   /** Also remove the image cache, SSH key and TSIG key. Defaults to false. */
@@ -304,6 +308,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       await run({ cmd: "ip", args: ["link", "delete", link] }, { allowFail: true });
     }
     await run(nftDeleteTable(), { allowFail: true });
+    removeCgroups();
     for (const p of [paths.nodes, paths.share, paths.state, paths.inventory, paths.knownHosts]) fs.rmSync(p, { recursive: true, force: true });
     if (opts.purge) {
       for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey)]) fs.rmSync(p, { recursive: true, force: true });
@@ -312,6 +317,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
     let left = await labLeftovers(paths);
     for (let i = 0; i < 20 && !isClean(left); i++) {
       await sleep(250);
+      removeCgroups();
       left = await labLeftovers(paths);
     }
     if (!isClean(left)) throw new Error(`lab down left things behind: ${JSON.stringify(left)}`);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { showCommand } from "./exec";
-import { knownHostsLine, nspawnCommand, overlayMount } from "./node";
+import { nodeCgroups, systemdCgroupRoots } from "./cgroup";
+import { inCgroups, knownHostsLine, nspawnCommand, overlayMount } from "./node";
 import { isLabNspawn, machineOf } from "./procs";
 import { shellQuote, sshCommand } from "./ssh";
 
@@ -69,5 +70,38 @@ describe("sshCommand", () => {
   it("asks for a tty only for interactive sessions", () => {
     assert.ok(sshCommand(paths, "10.231.0.2", [], { tty: true }).args.includes("-t"));
     assert.ok(!sshCommand(paths, "10.231.0.2", []).args.includes("--"));
+  });
+});
+
+describe("cgroups per node", () => {
+  it("finds the name=systemd v1 and the unified v2 hierarchies only", () => {
+    const mounts = [
+      "cgroup /sys/fs/cgroup/memory cgroup rw,relatime,memory 0 0",
+      "cgroup /sys/fs/cgroup/systemd cgroup rw,relatime,name=systemd 0 0",
+      "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0",
+    ].join("\n");
+    assert.deepEqual(systemdCgroupRoots(mounts), ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
+    assert.deepEqual(nodeCgroups("lab-dns", mounts), ["/sys/fs/cgroup/systemd/django-ha-lab/lab-dns", "/sys/fs/cgroup/unified/django-ha-lab/lab-dns"]);
+  });
+  it("moves the shell into each cgroup, then execs the command with its arguments untouched", () => {
+    const c = inCgroups(["/g/a", "/g b"], { cmd: "systemd-nspawn", args: ["-M", "x y"] });
+    assert.equal(c.cmd, "sh");
+    assert.deepEqual(c.args.slice(2), ["sh", "2", "/g/a", "/g b", "systemd-nspawn", "-M", "x y"]);
+  });
+  it("really runs: the shell writes its PID to each cgroup.procs and execs", async () => {
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cg-"));
+    const a = path.join(dir, "a");
+    const b = path.join(dir, "b");
+    fs.mkdirSync(a);
+    fs.mkdirSync(b);
+    const { run } = await import("./exec");
+    const r = await run(inCgroups([a, b], { cmd: "sh", args: ["-c", "echo $$"] }));
+    const pid = r.stdout.trim();
+    assert.equal(fs.readFileSync(path.join(a, "cgroup.procs"), "utf8").trim(), pid);
+    assert.equal(fs.readFileSync(path.join(b, "cgroup.procs"), "utf8").trim(), pid);
+    fs.rmSync(dir, { recursive: true });
   });
 });

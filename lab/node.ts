@@ -12,6 +12,7 @@ import {
   servicesToDisable,
 } from "./render";
 import { mountsUnder } from "./image";
+import { nodeCgroups, removeCgroups } from "./cgroup";
 
 /**
  * Units that cannot work in a container on this host and would only mark every node "degraded":
@@ -129,10 +130,22 @@ export function knownHostsLine(node: Pick<LabMachine, "name" | "address">, publi
   return `${node.name},${node.address} ${type} ${key}`;
 }
 
-/** Start the node's nspawn in the background, its console going to <dir>/console.log. Returns the PID. */
+/**
+ * Run `inner` after moving the shell into `cgroups` (exec keeps the PID, so nspawn starts there). The cgroup
+ * paths and the command travel as arguments, never inside the script. Pure.
+ */
+export function inCgroups(cgroups: readonly string[], inner: Command): Command {
+  const script = 'n=$1; shift; i=0; while [ "$i" -lt "$n" ]; do echo $$ > "$1/cgroup.procs"; shift; i=$((i+1)); done; exec "$@"';
+  return { cmd: "sh", args: ["-c", script, "sh", String(cgroups.length), ...cgroups, inner.cmd, ...inner.args] };
+}
+
+/** Start the node's nspawn in the background in its own cgroups, console to <dir>/console.log. Returns the PID. */
 export function bootNode(node: NodeState): number {
   const log = fs.openSync(path.join(node.dir, "console.log"), "a");
-  const c = nspawnCommand(node);
+  const cgroups = nodeCgroups(node.name);
+  removeCgroups(node.name);
+  for (const g of cgroups) fs.mkdirSync(g, { recursive: true });
+  const c = inCgroups(cgroups, nspawnCommand(node));
   fs.writeSync(log, `\n== ${new Date().toISOString()} ${showCommand(c)}\n`);
   const child = spawn(c.cmd, c.args, { detached: true, stdio: ["ignore", log, log] });
   fs.closeSync(log);

@@ -1,4 +1,5 @@
 import type { PowerOperations } from "../ops/power/types";
+import { removeCgroups } from "./cgroup";
 import { labPaths } from "./config";
 import { waitReady } from "./lab";
 import { bootNode, mountNode, removePropagateDir, stopNode, unmountNode } from "./node";
@@ -37,6 +38,7 @@ export class LabPower implements PowerOperations {
     await unmountNode(node);
     await mountNode(node, state.imageRoot);
     removePropagateDir(name);
+    removeCgroups(name);
     updateNode(paths, name, (n) => delete n.pid);
   }
 
