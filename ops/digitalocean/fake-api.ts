@@ -44,6 +44,8 @@ export class FakeDigitalOcean {
   maxPerPage = 200;
   /** Polls of an action before it completes. */
   actionPolls = 2;
+  /** Called after every change to a domain's records (to check invariants between steps). */
+  afterRecordWrite: ((domain: string) => void) | undefined;
   /** Action type that ends `errored` instead of `completed`. */
   failActionType: string | undefined;
   private nextId = 1000;
@@ -125,7 +127,9 @@ export class FakeDigitalOcean {
         if (b.name.endsWith(domain)) return fail(422, "unprocessable_entity", "name must be relative to the domain");
         if (b.ttl < 30) return fail(422, "unprocessable_entity", "TTL must be at least 30");
         if (this.records(domain, b.name).some((r) => r.ttl !== b.ttl)) return fail(422, "unprocessable_entity", "records of one name must share one TTL");
-        return send(201, { domain_record: this.addRecord(domain, b.name, b.data, b.ttl) });
+        const created = this.addRecord(domain, b.name, b.data, b.ttl);
+        this.afterRecordWrite?.(domain);
+        return send(201, { domain_record: created });
       }
     }
     if ((m = url.pathname.match(/^\/v2\/domains\/([^/]+)\/records\/(\d+)$/))) {
@@ -135,11 +139,13 @@ export class FakeDigitalOcean {
       if (!record) return fail(404, "not_found", "The resource you were accessing could not be found.");
       if (method === "DELETE") {
         this.domains.set(domain, list.filter((r) => r !== record));
+        this.afterRecordWrite?.(domain);
         return send(204);
       }
       if (method === "PATCH") {
         if (b.type !== record.type) return fail(422, "unprocessable_entity", "type is required");
         if (typeof b.ttl === "number") record.ttl = b.ttl;
+        this.afterRecordWrite?.(domain);
         return send(200, { domain_record: record });
       }
     }

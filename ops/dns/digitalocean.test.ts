@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
+import fc from "fast-check";
 import { UserError } from "../../spec/errors";
 import { DigitalOceanApiError, retryDelayMs } from "../digitalocean/api";
 import { FAKE_RETRY_AFTER_SECONDS, FAKE_TOKEN, FakeDigitalOcean } from "../digitalocean/fake-api";
@@ -155,5 +156,44 @@ describe("relativeRecordName and retryDelayMs", () => {
     assert.equal(retryDelayMs(new Headers({ "Retry-After": "Mon, 23 Nov 2026 12:00:05 GMT" }), 0, now), 5000);
     assert.equal(retryDelayMs(new Headers({ "RateLimit-Reset": String(now / 1000 + 2) }), 0, now), 2000);
     assert.equal(retryDelayMs(new Headers(), 2, now), 4000);
+  });
+});
+
+describe("DigitalOcean setMembers, property-tested against the fake API", () => {
+  it("ends with exactly the wanted members at one TTL, never empties a non-empty record, and is idempotent", async () => {
+    const fake = new FakeDigitalOcean();
+    const baseUrl = await fake.start();
+    const pool = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "198.51.100.9"];
+    const dns = new DigitalOceanDns({ domain: "example.com", baseUrl, env: { DIGITALOCEAN_TOKEN: FAKE_TOKEN }, sleep: async () => {} });
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.constantFrom(...pool), { maxLength: 6 }),
+          fc.constantFrom(30, 60, 300),
+          fc.subarray(pool),
+          fc.constantFrom(30, 60, 3600),
+          async (existing, existingTtl, wanted, ttl) => {
+            fake.domains.set("example.com", []);
+            fake.addRecord("example.com", "api", "192.0.2.1", 300);
+            for (const address of existing) fake.addRecord("example.com", "www", address, existingTtl);
+            let emptied = false;
+            fake.afterRecordWrite = () => (emptied ||= fake.records("example.com", "www").length === 0);
+            const members = wanted.map((address, i) => ({ name: `child-${i + 1}`, address }));
+            await dns.setMembers("www.example.com", members, ttl);
+            const www = fake.records("example.com", "www");
+            assert.deepEqual(www.map((r) => r.data).sort(), [...wanted].sort());
+            assert.ok(www.every((r) => r.ttl === ttl));
+            assert.equal(emptied, existing.length > 0 && wanted.length === 0, "emptied only when asked for no members");
+            assert.deepEqual(fake.records("example.com", "api").map((r) => r.data), ["192.0.2.1"], "other names untouched");
+            fake.log.length = 0;
+            await dns.setMembers("www.example.com", members, ttl);
+            assert.deepEqual(fake.writes(), []);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      await fake.stop();
+    }
   });
 });
