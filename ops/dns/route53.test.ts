@@ -8,8 +8,9 @@ import {
   Route53Client,
 } from "@aws-sdk/client-route-53";
 import { mockClient } from "aws-sdk-client-mock";
+import fc from "fast-check";
 import { UserError } from "../../spec/errors";
-import { decodeRoute53Name, Route53Dns } from "./route53";
+import { decodeRoute53Name, memberRecord, planAddMember, planRemoveMember, planSetMembers, Route53Dns } from "./route53";
 
 const ZONE = "Z0123456789ABCDEFGHIJ";
 const client = new Route53Client({ region: "us-east-1", credentials: { accessKeyId: "AKIATEST", secretAccessKey: "test" } });
@@ -166,5 +167,67 @@ describe("Route 53 DNS adapter (aws-sdk-client-mock)", () => {
 
   it("decodes Route 53's octal escapes in names", () => {
     assert.equal(decodeRoute53Name("\\052.example.com."), "*.example.com.");
+  });
+});
+
+describe("Route 53 change planners, property-tested against a model of the zone", () => {
+  const names = ["child-1", "child-2", "child-3", "child-4"];
+  const addresses = ["203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4", "198.51.100.5"];
+  const hcs = { "child-1": "hc-1", "child-3": "hc-3" };
+
+  /** Applies a batch the way Route 53 does: DELETE must match a record exactly, UPSERT replaces by set identifier. */
+  function applyBatch(zone: ResourceRecordSet[], changes: ReturnType<typeof planSetMembers>): ResourceRecordSet[] {
+    const next = new Map(zone.map((r) => [r.SetIdentifier ?? "", r]));
+    for (const c of changes) {
+      const r = c.ResourceRecordSet!;
+      const key = r.SetIdentifier ?? "";
+      if (c.Action === "DELETE") {
+        assert.deepEqual(next.get(key), r, "DELETE must name the record exactly as it is");
+        next.delete(key);
+      } else next.set(key, r);
+    }
+    const result = [...next.values()];
+    assert.ok(!(result.some((r) => r.SetIdentifier === undefined) && result.some((r) => r.MultiValueAnswer)), "no plain record beside multivalue ones");
+    return result;
+  }
+
+  const zoneArb = fc.oneof(
+    fc.uniqueArray(fc.record({ name: fc.constantFrom(...names), address: fc.constantFrom(...addresses), ttl: fc.constantFrom(30, 60), hc: fc.boolean() }), { selector: (m) => m.name, maxLength: 4 })
+      .map((ms) => ms.map((m) => mv(m.name, m.address, m.ttl, m.hc ? `hc-${m.name}` : undefined))),
+    fc.uniqueArray(fc.constantFrom(...addresses), { minLength: 1, maxLength: 3 }).map((values): ResourceRecordSet[] => [
+      { Name: "www.example.com.", Type: "A", TTL: 300, ResourceRecords: values.map((Value) => ({ Value })) },
+    ]),
+  );
+  const membersArb = fc.shuffledSubarray([0, 1, 2, 3]).map((ix) => ix.map((i) => ({ name: names[i], address: addresses[i] })));
+  const addressesOf = (zone: ResourceRecordSet[]) => zone.flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value)).sort();
+
+  it("planSetMembers reaches exactly the wanted members, and planning again yields nothing", () => {
+    fc.assert(
+      fc.property(zoneArb, membersArb, fc.constantFrom(30, 60), (zone, members, ttl) => {
+        const after = applyBatch(zone, planSetMembers("www.example.com", zone, members, ttl, hcs));
+        const want = members.map((m) => memberRecord("www.example.com", m, ttl, hcs[m.name as keyof typeof hcs]));
+        assert.deepEqual([...after].sort((a, b) => a.SetIdentifier!.localeCompare(b.SetIdentifier!)), [...want].sort((a, b) => a.SetIdentifier!.localeCompare(b.SetIdentifier!)));
+        assert.deepEqual(planSetMembers("www.example.com", after, members, ttl, hcs), []);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("planAddMember keeps every address already answered and adds the member; planRemoveMember drops only it", () => {
+    fc.assert(
+      fc.property(zoneArb, fc.integer({ min: 0, max: 3 }), (zone, i) => {
+        const member = { name: names[i], address: addresses[i] };
+        const added = applyBatch(zone, planAddMember("www.example.com", zone, member, 60, hcs[member.name as keyof typeof hcs]));
+        const stillThere = zone.filter((r) => r.SetIdentifier !== member.name).flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value));
+        for (const a of stillThere) assert.ok(addressesOf(added).includes(a), `${a} was lost`);
+        assert.ok(added.some((r) => r.SetIdentifier === member.name && r.ResourceRecords?.[0].Value === member.address));
+        assert.deepEqual(planAddMember("www.example.com", added, member, 60, hcs[member.name as keyof typeof hcs]), []);
+
+        const removed = applyBatch(added, planRemoveMember("www.example.com", added, member));
+        assert.ok(!addressesOf(removed).includes(member.address) && !removed.some((r) => r.SetIdentifier === member.name));
+        assert.deepEqual(addressesOf(removed), addressesOf(added).filter((a) => a !== member.address));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
