@@ -54,7 +54,8 @@ export function planSecurityGroupRules(groups: FirewallGroup[]): SecurityGroupRu
 
 /** A stable resource-name suffix for a rule, e.g. `web-in-443-0-0-0-0-0`. Pure. */
 export function ruleSuffix(rule: SecurityGroupRule): string {
-  const peer = rule.cidrIpv4 ?? rule.cidrIpv6 ?? `sg-${rule.referencedGroup}`;
+  const cidr = rule.cidrIpv4 ?? rule.cidrIpv6;
+  const peer = cidr === "0.0.0.0/0" ? "ipv4-anywhere" : cidr === "::/0" ? "ipv6-anywhere" : (cidr ?? `sg-${rule.referencedGroup}`);
   const port = rule.fromPort === undefined ? "all" : String(rule.fromPort);
   return `${rule.group}-${rule.direction === "ingress" ? "in" : "out"}-${port}-${peer.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
 }

@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { STACKS_DIR } from "../spec";
+import { planConfig, planStack, renderPlan, SECRET_PLACEHOLDER, secretKeysOf } from "./plan";
+import { awsConfig } from "../test/configs";
+
+const stacks = fs.readdirSync(STACKS_DIR).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+const root = path.resolve(__dirname, "..");
+const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/plan.ts"), ...args], { cwd: root, encoding: "utf8" });
+
+describe("offline plan: every stack in stacks/", () => {
+  it("covers the examples and the lab", () => {
+    for (const s of ["digitalocean-example", "aws-example", "hosts-example", "lab"]) assert.ok(stacks.includes(s), s);
+  });
+
+  for (const stack of stacks) {
+    it(stack, async () => {
+      const report = await planStack(stack);
+      const text = renderPlan(report);
+      const { spec } = report;
+      assert.match(text, new RegExp(`provider ${spec.provider}`));
+      assert.ok(text.includes(`${spec.recordFqdn}  A  TTL ${spec.ttl} s  members (children only): `), "record line");
+      const members = text.split("\n").find((l) => l.includes("members (children only)"))!;
+      assert.equal(members.split(": ")[1].split(", ").length, spec.childCount);
+      assert.doesNotMatch(members, /parent|standby|worker/);
+      for (const port of ["22", "80", "443", "5432", "2049", "6379"]) assert.match(text, new RegExp(`tcp/${port} `));
+      if (spec.provider === "hosts") assert.match(text, /existing machines, not estimated/);
+      else assert.match(text, /total \d+\.\d\d USD\/month/);
+      assert.match(text, /list prices recorded \d{4}-\d\d-\d\d/);
+      assert.match(text, /source: /);
+      // The tree holds every registered resource, under its component.
+      for (const r of report.run.resources) assert.ok(text.includes(`  ${r.name}`), `${r.name} missing from the tree`);
+      assert.ok(!text.includes(SECRET_PLACEHOLDER));
+    });
+  }
+});
+
+describe("offline plan: details", () => {
+  it("shows sizes, zones and firewall rules of the resources", async () => {
+    const text = renderPlan(await planConfig(awsConfig(3), "inline"));
+    assert.match(text, /aws:Instance {2}shop-aws-parent-instance {2}— shop-parent {2}type t3\.medium {2}zone eu-west-1a/);
+    assert.match(text, /‹shop-web› in {2}tcp\/443 from ::\/0/);
+    assert.match(text, /‹shop-data› in {2}tcp\/5432 from members of ‹shop-admin›/);
+    assert.match(text, /HTTPS ‹shop-child-1 public address›:443\/health\//);
+  });
+
+  it("finds the secrets a stack file sets", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    const file = path.join(dir, "Pulumi.s.yaml");
+    fs.writeFileSync(file, "config:\n  django-ha:dnsTsigSecret:\n    secure: AAABAxyz\n  django-ha:ttl: 30\n  aws:region: eu-west-1\n");
+    assert.deepEqual(secretKeysOf(file), ["dnsTsigSecret"]);
+    fs.rmSync(dir, { recursive: true });
+  });
+});
+
+describe("offline plan: command line", () => {
+  it("prints the plan and exits 0", () => {
+    const r = cli("--stack", "digitalocean-example", "--summary");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /total 122\.00 USD\/month/);
+    assert.match(r.stdout, /planned offline in \d+\.\d s/);
+  });
+
+  it("prints a ConfigError's message and exits 1 without a stack trace", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  django-ha:provider: digitalocean\n  django-ha:domain: example.com\n  django-ha:acmeEmail: ops@example.com\n  django-ha:region: nyc3\n  django-ha:adminCidrs: [\"0.0.0.0/0\"]\n  django-ha:sshPublicKeys: [\"ssh-ed25519 AAAA a@b\"]\n  django-ha:ttl: 10\n");
+    const r = cli("--stack", "bad", "--stacks-dir", dir);
+    fs.rmSync(dir, { recursive: true });
+    assert.equal(r.status, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /Invalid django-ha config in .*Pulumi\.bad\.yaml \(2 problems\)/);
+    assert.match(r.stderr, /django-ha:ttl = 10: is below digitalocean's minimum of 30 s; set it to 30/);
+    assert.match(r.stderr, /django-ha:adminCidrs\[0\] = "0\.0\.0\.0\/0": opens SSH to the whole Internet/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  it("names the known stacks when asked for an unknown one", () => {
+    const r = cli("--stack", "no-such-stack");
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /No stack "no-such-stack".*Known stacks: .*digitalocean-example/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+});

@@ -1,0 +1,238 @@
+#!/usr/bin/env tsx
+/**
+ * Offline plan: what `pulumi up` would create for a stack, and what it would cost — without the Pulumi CLI,
+ * credentials or network. Runs the real program (index.ts) under pulumi.runtime.setMocks with the stack
+ * file's config (secure values replaced by placeholders) and prints every registered resource.
+ *   npm run plan -- --stack digitalocean-example
+ *   npm run plan -- --stack lab --summary
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Command } from "commander";
+import YAML from "yaml";
+import { describeSource, planCluster } from "../components/plan";
+import { ClusterSpec, ConfigError, parseClusterSpec, PROJECT, readStackConfig, SECRET_KEYS, stackFile, STACKS_DIR, UserError } from "../spec";
+import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
+import { ProgramRun, RecordedResource, runProgram } from "../test/mocks";
+
+/** Stands in for every secret the program reads; never a real value. */
+export const SECRET_PLACEHOLDER = "(secret placeholder: offline plan)";
+
+export interface PlanReport {
+  source: string;
+  spec: ClusterSpec;
+  run: ProgramRun;
+  cost: CostEstimate;
+  notes: string[];
+}
+
+/** `django-ha:*` keys a stack file sets as secrets (secure values or known secret keys), without the prefix. */
+export function secretKeysOf(file: string): string[] {
+  const doc = (YAML.parse(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  return Object.entries(doc.config ?? {})
+    .filter(([k, v]) => k.startsWith(`${PROJECT}:`) && ((v !== null && typeof v === "object" && "secure" in v) || (SECRET_KEYS as readonly string[]).includes(k.slice(PROJECT.length + 1))))
+    .map(([k]) => k.slice(PROJECT.length + 1));
+}
+
+/**
+ * Plan a config (keys without the `django-ha:` prefix). Validates first (ConfigError), then runs the
+ * program under mocks. `secretKeys` are the secrets the stack sets; the placeholders stand in for them.
+ */
+export async function planConfig(config: Record<string, unknown>, source: string, secretKeys: string[] = []): Promise<PlanReport> {
+  const spec = parseClusterSpec(config, source);
+  const notes: string[] = [];
+  const secrets: Record<string, string> = Object.fromEntries(secretKeys.map((k) => [k, SECRET_PLACEHOLDER]));
+  if (spec.provider === "hosts" && !secretKeys.includes("dnsTsigSecret")) {
+    secrets.dnsTsigSecret = SECRET_PLACEHOLDER;
+    notes.push(`${PROJECT}:dnsTsigSecret is not set in ${source}; \`pulumi up\` needs it: pulumi config set --secret ${PROJECT}:dnsTsigSecret <base64 TSIG secret>`);
+  }
+  const run = await runProgram(config, { stack: path.basename(source).replace(/^Pulumi\.|\.yaml$/g, ""), secrets });
+  if (run.error) throw run.error;
+  return { source, spec, run, cost: estimateMonthlyCost(spec), notes };
+}
+
+/** Plan a stack file of stacks/ (or `dir`). */
+export async function planStack(stack: string, dir = STACKS_DIR): Promise<PlanReport> {
+  const config = readStackConfig(stack, dir);
+  const file = stackFile(stack, dir);
+  return planConfig(config, path.relative(process.cwd(), file) || file, secretKeysOf(file));
+}
+
+// ---------- rendering (pure) ----------
+
+const shortType = (type: string) => {
+  const [pkg, mod, name] = type.split(":");
+  return pkg === "django-ha" ? `${mod}:${name}` : `${pkg}:${name}`;
+};
+
+/** Names for made-up mock values (ids, addresses) so the plan says "address of shop-child-1", never a fake IP. */
+function labeller(run: ProgramRun): (value: unknown) => string {
+  const labels = new Map<string, string>();
+  for (const r of run.resources) {
+    const label = String((r.inputs.tags as Record<string, string> | undefined)?.Name ?? r.inputs.name ?? r.name);
+    labels.set(r.id, `‹${label}›`);
+    if (r.type === "digitalocean:index/droplet:Droplet") {
+      labels.set(String(r.state.ipv4Address), `‹${label} public address›`);
+      labels.set(String(Number(r.id)), `‹${label}›`);
+    }
+    if (r.type === "aws:ec2/eip:Eip") labels.set(String(r.state.publicIp), `‹${label} public address›`);
+  }
+  return (value) => labels.get(String(value)) ?? String(value);
+}
+
+/** One line of what an operator checks on a resource. */
+export function summarize(r: RecordedResource, label: (v: unknown) => string): string[] {
+  const i = r.inputs as Record<string, unknown>;
+  const tags = (i.tags ?? {}) as Record<string, string>;
+  switch (r.type) {
+    case "digitalocean:index/droplet:Droplet":
+      return [`${i.name}  size ${i.size}  region ${i.region}  image ${i.image}  tags ${(i.tags as string[]).join(",")}`];
+    case "digitalocean:index/volume:Volume":
+      return [`${i.name}  ${i.size} GB ${i.initialFilesystemType}`];
+    case "digitalocean:index/volumeAttachment:VolumeAttachment":
+      return [`${label(i.volumeId)} → ${label(i.dropletId)}`];
+    case "digitalocean:index/vpc:Vpc":
+      return [`${i.name}  region ${i.region}  range ${i.ipRange ?? "picked by DigitalOcean"}`];
+    case "digitalocean:index/tag:Tag":
+      return [String(i.name)];
+    case "digitalocean:index/firewall:Firewall": {
+      const rules = ((i.inboundRules as Record<string, unknown>[]) ?? []).map(
+        (x) => `  in  ${x.protocol}/${x.portRange} from ${[...((x.sourceAddresses as string[]) ?? []), ...((x.sourceTags as string[]) ?? []).map((t) => `tag ${t}`)].join(", ")}`,
+      );
+      const out = ((i.outboundRules as Record<string, unknown>[]) ?? []).map((x) => `  out ${x.protocol}${x.portRange ? `/${x.portRange}` : ""} to ${(x.destinationAddresses as string[]).join(", ")}`);
+      return [`${i.name}  on tags ${(i.tags as string[]).join(", ")}`, ...rules, ...out];
+    }
+    case "digitalocean:index/dnsRecord:DnsRecord":
+      return [`${i.type} ${i.name === "@" ? "" : `${i.name}.`}${i.domain} → ${label(i.value)}  TTL ${i.ttl}`];
+    case "aws:ec2/vpc:Vpc":
+      return [`${i.cidrBlock}  region ${i.region}`];
+    case "aws:ec2/subnet:Subnet":
+      return [`${i.availabilityZone}  ${i.cidrBlock}`];
+    case "aws:ec2/instance:Instance":
+      return [`${tags.Name}  type ${i.instanceType}  zone ${i.availabilityZone}  ami ${i.ami}  root ${(i.rootBlockDevice as Record<string, unknown>)?.volumeSize} GB`];
+    case "aws:ec2/eip:Eip":
+      return [`→ ${label(i.instance)}`];
+    case "aws:ebs/volume:Volume":
+      return [`${tags.Name}  ${i.size} GB ${i.type}  zone ${i.availabilityZone}`];
+    case "aws:ec2/volumeAttachment:VolumeAttachment":
+      return [`${label(i.volumeId)} as ${i.deviceName} → ${label(i.instanceId)}`];
+    case "aws:ec2/securityGroup:SecurityGroup":
+      return [String(i.name)];
+    case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
+    case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
+      const ingress = r.type.includes("Ingress");
+      const port = i.fromPort === undefined ? "all" : i.fromPort === i.toPort ? String(i.fromPort) : `${i.fromPort}-${i.toPort}`;
+      const peer = i.cidrIpv4 ?? i.cidrIpv6 ?? `members of ${label(i.referencedSecurityGroupId)}`;
+      return [`${label(i.securityGroupId)} ${ingress ? "in " : "out"} ${i.ipProtocol === "-1" ? "all" : i.ipProtocol}/${port} ${ingress ? "from" : "to"} ${peer}`];
+    }
+    case "aws:route53/healthCheck:HealthCheck":
+      return [`${i.type} ${label(i.ipAddress)}:${i.port}${i.resourcePath}  every ${i.requestInterval} s, ${i.failureThreshold} failures`];
+    case "aws:route53/record:Record":
+      return [`${i.type} ${i.name} set ${i.setIdentifier} → ${(i.records as string[]).map(label).join(", ")}  TTL ${i.ttl}  multivalue, health check ${label(i.healthCheckId)}`];
+    case "random:index/randomPassword:RandomPassword":
+      return [`${i.length} characters (secret in state)`];
+    default:
+      return [];
+  }
+}
+
+function renderTree(run: ProgramRun): string[] {
+  const label = labeller(run);
+  const children = new Map<string | undefined, RecordedResource[]>();
+  for (const r of run.resources) children.set(r.parent, [...(children.get(r.parent) ?? []), r]);
+  const lines: string[] = [];
+  const walk = (parent: string | undefined, prefix: string) => {
+    const list = children.get(parent) ?? [];
+    // Components first (the machines), then plain resources grouped by type; names in natural order
+    // (registration order of resources that wait on addresses is not deterministic).
+    const typeOrder = (r: RecordedResource) => run.resources.findIndex((x) => x.type === r.type);
+    const byName = (a: RecordedResource, b: RecordedResource) => typeOrder(a) - typeOrder(b) || a.name.localeCompare(b.name, "en", { numeric: true });
+    const ordered = [...list.filter((r) => !r.custom), ...list.filter((r) => r.custom).sort(byName)];
+    ordered.forEach((r, idx) => {
+      const last = idx === ordered.length - 1;
+      const [head, ...rest] = summarize(r, label);
+      lines.push(`${prefix}${parent === undefined ? "" : last ? "└─ " : "├─ "}${shortType(r.type)}  ${r.name}${head ? `  — ${head}` : ""}`);
+      const inner = parent === undefined ? "" : `${prefix}${last ? "   " : "│  "}`;
+      for (const extra of rest) lines.push(`${inner}${r.custom ? "  " : "│ "}${extra}`);
+      if (!r.custom) walk(r.name, inner);
+    });
+  };
+  walk(undefined, "");
+  return lines;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ").trimEnd());
+}
+
+export function renderCost(cost: CostEstimate): string[] {
+  const head = `Estimated monthly cost (${cost.currency}, list prices recorded ${cost.recordedOn})`;
+  if (!cost.estimated) return [head, `  ${cost.reason}`, `  source: ${cost.source}`];
+  const money = (v: number) => v.toFixed(2);
+  const rows = [["item", "qty", "unit", "each", "monthly"], ...cost.lines.map((l) => [l.item, String(l.quantity), l.unit, money(l.unitMonthlyUsd), money(l.monthlyUsd)])];
+  return [head, ...table(rows).map((l) => `  ${l}`), `  total ${money(cost.totalMonthlyUsd)} ${cost.currency}/month (excludes ${cost.excludes.join(", ")})`, `  source: ${cost.source}`];
+}
+
+/** The whole plan as text. Pure over the report. */
+export function renderPlan(report: PlanReport, options: { tree?: boolean } = {}): string {
+  const { spec, run } = report;
+  const plan = planCluster(spec);
+  const counts = new Map<string, number>();
+  for (const r of run.resources) counts.set(shortType(r.type), (counts.get(shortType(r.type)) ?? 0) + 1);
+  const out: string[] = [];
+  out.push(`django-ha offline plan — ${report.source}`);
+  out.push(`provider ${spec.provider}  region ${spec.region}  zones ${spec.zones.join(", ")}  children ${spec.childCount}  sync replication ${spec.syncReplication}`);
+  out.push("");
+  out.push(`Resources: ${run.resources.filter((r) => r.custom).length} provider resources in ${run.resources.filter((r) => !r.custom).length} components`);
+  out.push(...table([...counts].map(([t, n]) => [`  ${t}`, String(n)])));
+  if (options.tree !== false) {
+    out.push("", "Resource tree (grouped by component)");
+    out.push(...renderTree(run).map((l) => `  ${l}`));
+  }
+  out.push("", "Nodes");
+  out.push(...table([["name", "role", "size", "zone", "volumes"], ...plan.nodes.map((n) => [n.name, n.role, n.size, n.zone, spec.provider === "hosts" ? "existing disks" : n.role === "parent" || n.role === "standby" ? `db ${spec.volumes.dbGb} GB, share ${spec.volumes.shareGb} GB` : "-"])]).map((l) => `  ${l}`));
+  out.push("", spec.provider === "hosts" ? "Firewall (inbound; no cloud firewall on the hosts target: the rules each node's own firewall must enforce)" : "Firewall (inbound; everything else is refused)");
+  for (const g of plan.firewall) {
+    for (const r of g.inbound) out.push(`  ${g.roles.join("+").padEnd(29)} ${r.protocol}/${String(r.port).padEnd(5)} from ${describeSource(r.source)}  — ${r.purpose}`);
+  }
+  out.push("", "Public record");
+  out.push(`  ${plan.record.fqdn}  A  TTL ${plan.record.ttl} s  members (children only): ${plan.record.members.map((m) => m.name).join(", ")}`);
+  const dnsWhere = { digitalocean: `DigitalOcean domain ${spec.domain} (must exist in the account)`, aws: `Route 53 zone ${spec.hostedZoneId ?? `named ${spec.domain}`}, multivalue answers with a health check per child`, hosts: `RFC 2136 updates to ${spec.dns?.server}:${spec.dns?.port} zone ${spec.dns?.zone} (set by the scripts, not by Pulumi)` }[spec.provider];
+  out.push(`  via ${dnsWhere}`);
+  out.push("", ...renderCost(report.cost));
+  if (report.notes.length) out.push("", "Notes", ...report.notes.map((n) => `  - ${n}`));
+  return out.join("\n");
+}
+
+// ---------- CLI ----------
+
+function fail(e: unknown): never {
+  if (e instanceof ConfigError || e instanceof UserError) process.stderr.write(`${e.message}\n`);
+  else process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const program = new Command()
+    .name("plan")
+    .description("Show what `pulumi up` would create for a stack and what it would cost, offline (no Pulumi CLI, no credentials).")
+    .requiredOption("--stack <name>", "stack to plan: stacks/Pulumi.<name>.yaml")
+    .option("--stacks-dir <dir>", "directory of the stack files", STACKS_DIR)
+    .option("--summary", "omit the resource tree")
+    .option("--json", "print the registered resources and the cost estimate as JSON")
+    .showHelpAfterError()
+    .parse(argv);
+  const o = program.opts<{ stack: string; stacksDir: string; summary?: boolean; json?: boolean }>();
+  const started = Date.now();
+  const report = await planStack(o.stack, o.stacksDir);
+  if (o.json) {
+    const resources = report.run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : r.inputs }));
+    console.log(JSON.stringify({ source: report.source, resources, cost: report.cost, notes: report.notes }, null, 2));
+    return;
+  }
+  console.log(renderPlan(report, { tree: !o.summary }));
+  console.log(`\nplanned offline in ${((Date.now() - started) / 1000).toFixed(1)} s; nothing was created or contacted`);
+}
+
+if (require.main === module) main().catch(fail);
