@@ -140,10 +140,13 @@ describe("GitHub Actions workflows", () => {
     assert.deepEqual(upProblems(parse(read("up.yml"))), []);
   });
 
-  it("both workflows deploy the same stacks", () => {
-    const stacks = (src: string) => Object.values(parse(src).jobs).map((j) => (j as { strategy?: { matrix?: { stack?: string[] } } }).strategy?.matrix?.stack).find(Boolean);
+  it("both workflows deploy the same stacks, each with a stack file in stacks/", () => {
+    const stacks = (src: string) => Object.values(parse(src).jobs).map((j) => (j as { strategy?: { matrix?: { stack?: string[] } } }).strategy?.matrix?.stack).find(Boolean) ?? [];
     assert.deepEqual(stacks(read("up.yml")), stacks(read("preview.yml")));
-    assert.ok((stacks(read("up.yml"))?.length ?? 0) > 0);
+    assert.ok(stacks(read("up.yml")).length > 0);
+    for (const stack of stacks(read("up.yml"))) {
+      assert.ok(fs.existsSync(path.resolve(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`)), `stacks/Pulumi.${stack}.yaml is missing`);
+    }
   });
 });
 
