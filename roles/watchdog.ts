@@ -18,7 +18,8 @@ export function renderSyncWatchdog(w: SyncWatchdog): string {
 set -euo pipefail
 export PGOPTIONS='-c synchronous_commit=local'
 q() { runuser -u postgres -- psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
-say() { logger -s -p "daemon.$1" -t django-ha-sync "$2"; }
+# To the journal with a priority when syslog is there, else to stderr (the unit's journal anyway).
+say() { if [ -S /dev/log ]; then logger -s -p "daemon.$1" -t django-ha-sync "$2"; else echo "django-ha-sync: $2" >&2; fi; }
 state=${w.stateFile}
 
 # Only a primary decides; a standby (or a stopped server) has nothing to do.

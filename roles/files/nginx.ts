@@ -17,7 +17,6 @@ export function renderNginxSite(site: NginxSite): string {
   return `# django-ha: the app site. ACME HTTP-01 tokens: ${site.acmeWebroot}/.well-known/acme-challenge/<token>.
 upstream django_ha_uwsgi {
     server unix:${site.uwsgiSocket};
-    keepalive 0;
 }
 
 server {

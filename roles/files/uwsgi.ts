@@ -29,7 +29,6 @@ export function renderUwsgiIni(app: UwsgiApp): string {
     ["die-on-term", "true"],
     ["harakiri", app.harakiriSeconds],
     ["max-requests", app.maxRequests],
-    ["max-requests-delta", 50],
     ["reload-on-rss", app.reloadOnRssMb],
     ["post-buffering", 65536],
     ["buffer-size", 32768],

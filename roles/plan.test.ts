@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { fixtureContext, fixtureInventory } from "./fixtures";
+import { renderClusterPlans, renderNodePlan } from "./plan";
+import { planToText } from "./snapshot";
+import { CHANGED_MARKER, NodePlan, RoleContext } from "./types";
+
+const SNAPSHOTS = path.join(__dirname, "__snapshots__");
+/** `UPDATE_SNAPSHOTS=1 node --import tsx --test roles/plan.test.ts` rewrites the expected files. */
+const UPDATE = process.env.UPDATE_SNAPSHOTS === "1";
+
+function planOf(name: string, ctx: RoleContext = fixtureContext()): NodePlan {
+  const node = ctx.inventory.nodes.find((n) => n.name === name);
+  assert.ok(node, name);
+  return renderNodePlan(node, ctx);
+}
+
+const cases: [snapshot: string, node: string, ctx: RoleContext][] = [
+  ["parent-strict", "lab-parent", fixtureContext()],
+  ["parent-degrade-to-async", "lab-parent", fixtureContext({ inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) })],
+  ["standby", "lab-standby", fixtureContext()],
+  ["child-nfs", "lab-child-1", fixtureContext()],
+  ["child-lab-bind", "lab-child-2", fixtureContext({ shareMount: "lab-bind" })],
+  ["worker-nfs", "lab-worker", fixtureContext()],
+];
+
+describe("node plan snapshots (roles/__snapshots__, UPDATE_SNAPSHOTS=1 to rewrite)", () => {
+  for (const [snapshot, node, ctx] of cases) {
+    it(snapshot, () => {
+      const text = planToText(planOf(node, ctx));
+      const file = path.join(SNAPSHOTS, `${snapshot}.txt`);
+      if (UPDATE) fs.writeFileSync(file, text);
+      assert.ok(fs.existsSync(file), `missing snapshot ${file}: run with UPDATE_SNAPSHOTS=1 and review the diff`);
+      assert.equal(text, fs.readFileSync(file, "utf8"));
+    });
+  }
+});
+
+describe("renderNodePlan structure", () => {
+  const plans = renderClusterPlans(fixtureContext());
+
+  it("is pure: the same input renders the same plan", () => {
+    assert.deepEqual(renderClusterPlans(fixtureContext()), plans);
+  });
+
+  it("starts every plan with the role's packages", () => {
+    for (const p of plans) {
+      assert.equal(p.actions[0].kind, "packages");
+      assert.ok(p.actions[0].kind === "packages" && p.actions[0].names.includes("nftables"));
+    }
+  });
+
+  it("restart triggers name files and scripts of the same plan, written before the service action", () => {
+    for (const p of plans) {
+      p.actions.forEach((a, i) => {
+        if (a.kind !== "service") return;
+        const before = p.actions.slice(0, i);
+        for (const f of a.restartWhen) assert.ok(before.some((b) => b.kind === "file" && b.file.path === f), `${p.node.name}: ${a.name} restartWhen ${f}`);
+        for (const s of a.restartAfterScripts ?? []) assert.ok(before.some((b) => b.kind === "script" && b.name === s), `${p.node.name}: ${a.name} after ${s}`);
+      });
+    }
+  });
+
+  it("every script is strict bash and can report a change; file paths are absolute and unique per plan", () => {
+    for (const p of plans) {
+      const paths = new Set<string>();
+      for (const a of p.actions) {
+        if (a.kind === "script") {
+          assert.match(a.script, /^#!\/usr\/bin\/env bash\n/);
+          assert.match(a.script, /\nset -euo pipefail\n/);
+          assert.ok(a.script.includes(CHANGED_MARKER), `${a.name} prints the marker`);
+        }
+        if (a.kind === "file") {
+          assert.ok(a.file.path.startsWith("/"), a.file.path);
+          assert.ok(!paths.has(a.file.path), `${p.node.name}: ${a.file.path} twice`);
+          paths.add(a.file.path);
+          assert.match(a.file.mode, /^0[0-7]{3}$/);
+        }
+      }
+    }
+  });
+
+  it("only the parent uploads the release; the parent serves no web traffic", () => {
+    for (const p of plans) {
+      const uploads = p.actions.filter((a) => a.kind === "upload");
+      assert.equal(uploads.length, p.role === "parent" ? 1 : 0, p.node.name);
+      const hasNginx = p.actions.some((a) => a.kind === "service" && a.name === "nginx");
+      assert.equal(hasNginx, p.role === "child", p.node.name);
+    }
+    const parent = plans.find((p) => p.role === "parent")!;
+    const upload = parent.actions.find((a) => a.kind === "upload");
+    assert.deepEqual(upload && upload.kind === "upload" && [upload.localDir, upload.remoteDir], ["/opt/django-ha/app", "/srv/share/releases/app"]);
+  });
+
+  it("secrets land only in files of mode 0600/0640", () => {
+    const ctx = fixtureContext();
+    const secrets = Object.values(ctx.secrets);
+    for (const p of plans) {
+      for (const a of p.actions) {
+        if (a.kind !== "file") continue;
+        if (secrets.some((s) => a.file.content.includes(s))) assert.ok(["0600", "0640"].includes(a.file.mode), `${a.file.path} holds a secret with mode ${a.file.mode}`);
+      }
+    }
+  });
+
+  it("points primary.<cluster>.internal at the inventory's current primary", () => {
+    const moved = fixtureContext({ inventory: { ...fixtureInventory(), primary: "lab-standby", standby: "lab-parent", nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-standby" ? { ...n, role: "parent" as const } : n.name === "lab-parent" ? { ...n, role: "standby" as const } : n)) } });
+    const p = planOf("lab-child-1", moved);
+    const hosts = p.actions.find((a) => a.kind === "script" && a.name === "hosts-block");
+    assert.ok(hosts && hosts.kind === "script" && hosts.script.includes("10.231.0.12\tprimary.lab.internal"));
+  });
+
+  it("degrade-to-async installs the watchdog timer; strict removes it", () => {
+    const strict = planOf("lab-parent");
+    const degrade = planOf("lab-parent", fixtureContext({ inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) }));
+    assert.ok(degrade.actions.some((a) => a.kind === "service" && a.name === "django-ha-sync-watchdog.timer" && a.state === "started"));
+    assert.ok(!strict.actions.some((a) => a.kind === "service" && a.name === "django-ha-sync-watchdog.timer"));
+    assert.ok(strict.actions.some((a) => a.kind === "script" && a.name === "sync-policy-strict"));
+  });
+
+  it("lab-bind checks the bound share instead of mounting NFS", () => {
+    const bind = planOf("lab-child-1", fixtureContext({ shareMount: "lab-bind" }));
+    const nfs = planOf("lab-child-1");
+    assert.ok(bind.actions.some((a) => a.kind === "script" && a.name === "share-present"));
+    assert.ok(!bind.actions.some((a) => a.kind === "file" && a.file.path.endsWith(".mount")));
+    assert.ok(nfs.actions.some((a) => a.kind === "file" && a.file.path === "/etc/systemd/system/srv-share.mount" && a.file.content.includes("What=primary.lab.internal:/srv/share")));
+    assert.ok(nfs.actions.some((a) => a.kind === "service" && a.name === "srv-share.automount" && a.enabled));
+  });
+});
+
+describe("renderNodePlan refuses bad input before rendering", () => {
+  const node = fixtureInventory().nodes[2];
+  const table: [string, RoleContext, RegExp][] = [
+    ["no admin CIDRs", fixtureContext({ adminCidrs: [] }), /adminCidrs = \[\] would lock SSH out/],
+    ["a bad CIDR", fixtureContext({ adminCidrs: ["10.0.0.300/32"] }), /adminCidrs entry "10\.0\.0\.300\/32" is not a CIDR/],
+    ["a quote in a secret", fixtureContext({ secrets: { ...fixtureContext().secrets, dbPassword: "it's" } }), /secrets\.dbPassword contains a quote/],
+    ["an empty secret", fixtureContext({ secrets: { ...fixtureContext().secrets, djangoSecretKey: "" } }), /secrets\.djangoSecretKey is empty/],
+    ["a broker-breaking redis password", fixtureContext({ secrets: { ...fixtureContext().secrets, redisPassword: "a@b" } }), /secrets\.redisPassword contains '@'/],
+    ["an unknown primary", fixtureContext({ inventory: fixtureInventory({ primary: "nope" }) }), /inventory\.primary = "nope" is not a node/],
+    ["primary = standby", fixtureContext({ inventory: fixtureInventory({ standby: "lab-parent" }) }), /is also the primary/],
+    ["a bad private address", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n, i) => (i === 0 ? { ...n, privateAddress: "parent.local" } : n)) }) }), /privateAddress = "parent\.local" is not an IP address/],
+  ];
+  for (const [what, ctx, message] of table) {
+    it(what, () => assert.throws(() => renderNodePlan(node, ctx), message));
+  }
+
+  it("a node that is not in the inventory", () => {
+    assert.throws(() => renderNodePlan({ ...node, name: "stranger" }, fixtureContext()), /node "stranger" is not in the inventory/);
+  });
+
+  it("an unknown role (exhaustiveness)", () => {
+    const ctx = fixtureContext();
+    const odd = { ...ctx.inventory.nodes[2], role: "gateway" } as unknown as typeof node;
+    const withOdd = fixtureContext({ inventory: { ...ctx.inventory, nodes: [...ctx.inventory.nodes.slice(0, 2), odd, ...ctx.inventory.nodes.slice(3)] } });
+    assert.throws(() => renderNodePlan(odd, withOdd), /unknown role/);
+  });
+});
