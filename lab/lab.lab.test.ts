@@ -3,14 +3,17 @@
  * from inside the nodes, and checks `down` leaves nothing behind. Traffic stays on 10.231.0.0/24.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { recordMembers, type Inventory } from "../spec";
-import { labPaths } from "./config";
-import { run } from "./exec";
+import { labPaths, REPO_ROOT } from "./config";
+import { run, sleep } from "./exec";
 import { isClean, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from "./lab";
 import { netnsName } from "./net";
 import { labPower } from "./power";
+import { findLabNspawns } from "./procs";
 import { sshCommand } from "./ssh";
 import { readState } from "./state";
 
@@ -191,4 +194,17 @@ describe("the lab", { timeout: 900_000 }, () => {
     await labDown({ log: quiet });
     assert.ok(fs.existsSync(paths.images), "down keeps the image cache");
   });
+
+  it("`down` cleans up after an interrupted `up` (killed while nodes boot)", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts", "lab.ts"), "up"], { stdio: "ignore" });
+    const until = Date.now() + 120_000;
+    while (Date.now() < until && !(fs.existsSync(paths.state) && findLabNspawns().size >= 3)) await sleep(50);
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const before = await labLeftovers();
+    assert.ok(before.nspawns.length >= 3 && before.mounts.length >= 3, `interrupted up left ${JSON.stringify(before)}`);
+    await labDown({ log: quiet });
+    assert.ok(isClean(await labLeftovers()));
+  });
 });
+

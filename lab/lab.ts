@@ -44,11 +44,12 @@ export interface LabUpResult {
 }
 
 /** Root, and the host packages of lab/host-packages.txt, before anything is touched. */
-export async function preflight(): Promise<void> {
-  if (typeof process.getuid === "function" && process.getuid() !== 0) {
+export async function preflight(opts: { uid?: number; packagesFile?: string } = {}): Promise<void> {
+  const uid = opts.uid ?? (typeof process.getuid === "function" ? process.getuid() : 0);
+  if (uid !== 0) {
     throw new UserError("The lab needs root (network namespaces, mounts, systemd-nspawn): run it as root, e.g. `sudo npm run lab -- up`.");
   }
-  const wanted = hostPackages();
+  const wanted = hostPackages(opts.packagesFile);
   const missing: string[] = [];
   for (const p of wanted) {
     const r = await run({ cmd: "dpkg-query", args: ["-W", "-f=${Status}", p] }, { allowFail: true });
