@@ -17,6 +17,8 @@ export interface DigitalOceanApiOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Environment the token is read from. Defaults to `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** Time limit of one HTTP request, in ms. Defaults to 30000. */
+  requestTimeoutMs?: number;
 }
 
 /** A request the API refused: status, DigitalOcean's error id and message. Never contains the token. */
@@ -54,12 +56,14 @@ export class DigitalOceanApi {
   readonly sleep: (ms: number) => Promise<void>;
   private readonly maxRetries: number;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly requestTimeoutMs: number;
 
   constructor(options: DigitalOceanApiOptions = {}) {
     this.baseUrl = (options.baseUrl ?? DIGITALOCEAN_API).replace(/\/+$/, "");
     this.maxRetries = options.maxRetries ?? 5;
     this.sleep = options.sleep ?? realSleep;
     this.env = options.env ?? process.env;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
   /** Fails before any request when the token is missing, saying how to provide it. */
@@ -73,20 +77,36 @@ export class DigitalOceanApi {
     return token;
   }
 
-  /** One JSON call under /v2; retries on 429 honouring Retry-After. Returns the parsed body (undefined for 204). */
+  /**
+   * One JSON call under /v2. Retries on 429 honouring Retry-After; reads (GET) are also retried on 5xx and
+   * network errors — writes are not, since a POST that reached the API may have created its record already.
+   * Returns the parsed body (undefined for 204).
+   */
   async request<T>(method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
     const token = this.token();
     for (let attempt = 0; ; attempt++) {
-      const response = await fetch(`${this.baseUrl}/v2${path}`, {
-        method,
-        headers: {
-          Authorization: `Bearer ${token}`,
-          Accept: "application/json",
-          ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      if (response.status === 429 && attempt < this.maxRetries) {
+      const retriesLeft = attempt < this.maxRetries;
+      let response: Response;
+      try {
+        response = await fetch(`${this.baseUrl}/v2${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            Accept: "application/json",
+            ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.requestTimeoutMs),
+        });
+      } catch (e) {
+        if (method === "GET" && retriesLeft) {
+          await this.sleep(retryDelayMs(new Headers(), attempt));
+          continue;
+        }
+        const reason = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
+        throw new DigitalOceanApiError(method, path, 0, "network_error", `${reason} (is ${this.baseUrl} reachable?)`);
+      }
+      if ((response.status === 429 || (method === "GET" && response.status >= 500)) && retriesLeft) {
         await response.arrayBuffer();
         await this.sleep(retryDelayMs(response.headers, attempt));
         continue;

@@ -40,6 +40,9 @@ export class FakeDigitalOcean {
   readonly actions = new Map<number, FakeAction>();
   /** The next this-many requests get 429 with `Retry-After: 1`. */
   rateLimitNext = 0;
+  /** The next this-many requests (of `serverErrorMethod` when set) get 503. */
+  serverErrorNext = 0;
+  serverErrorMethod: string | undefined;
   /** Page size cap, so tests can force pagination with few records. */
   maxPerPage = 200;
   /** Polls of an action before it completes. */
@@ -101,6 +104,10 @@ export class FakeDigitalOcean {
     if (this.rateLimitNext > 0) {
       this.rateLimitNext--;
       return send(429, { id: "too_many_requests", message: "API Rate limit exceeded." }, { "Retry-After": String(FAKE_RETRY_AFTER_SECONDS) });
+    }
+    if (this.serverErrorNext > 0 && (this.serverErrorMethod === undefined || this.serverErrorMethod === method)) {
+      this.serverErrorNext--;
+      return fail(503, "service_unavailable", "Service temporarily unavailable.");
     }
     const b = (body ?? {}) as Record<string, unknown>;
     let m: RegExpMatchArray | null;

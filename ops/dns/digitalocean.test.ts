@@ -23,6 +23,8 @@ describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {
     fake.domains.clear();
     fake.log.length = 0;
     fake.rateLimitNext = 0;
+    fake.serverErrorNext = 0;
+    fake.serverErrorMethod = undefined;
     fake.maxPerPage = 200;
     fake.domains.set("example.com", []);
     sleeps = [];
@@ -114,6 +116,19 @@ describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {
       assert.match(e.message, /too_many_requests/);
       return true;
     });
+  });
+
+  it("retries reads on 5xx and unreachable APIs, but never repeats a write", async () => {
+    fake.addRecord("example.com", "www", "203.0.113.1", 30);
+    fake.serverErrorNext = 2;
+    assert.equal((await dns().listMembers("www.example.com")).length, 1);
+    assert.deepEqual(sleeps, [1000, 2000]);
+    fake.serverErrorNext = 1;
+    fake.serverErrorMethod = "POST";
+    await assert.rejects(dns().addMember("www.example.com", { name: "c3", address: "203.0.113.3" }, 30), /POST \/domains\/example.com\/records failed: 503/);
+    assert.equal(fake.log.filter((r) => r.method === "POST").length, 1, "the failed POST was sent once");
+    const unreachable = dns({ baseUrl: "http://127.0.0.1:9", maxRetries: 1 });
+    await assert.rejects(unreachable.listMembers("www.example.com"), (e: unknown) => e instanceof DigitalOceanApiError && e.apiId === "network_error" && /127\.0\.0\.1:9 reachable/.test(e.message));
   });
 
   it("refuses bad input before any request, naming the key, the value and the fix", async () => {
