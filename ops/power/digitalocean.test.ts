@@ -63,6 +63,17 @@ describe("DigitalOcean power adapter against a fake API on 127.0.0.1", () => {
     assert.equal(fake.droplets.get(102)?.status, "active");
   });
 
+  it("waits for another pending action on the droplet (422 pending event) before powering off", async () => {
+    fake.actions.set(1, { id: 1, dropletId: 101, type: "shutdown", status: "in-progress", pollsLeft: 99 });
+    const finishBlocker = async (ms: number) => {
+      sleeps.push(ms);
+      fake.actions.get(1)!.status = "completed";
+    };
+    await power({ sleep: finishBlocker }).fence("parent");
+    assert.deepEqual(fake.writes(), ['POST /v2/droplets/101/actions {"type":"power_off"}', 'POST /v2/droplets/101/actions {"type":"power_off"}']);
+    assert.equal(fake.droplets.get(101)?.status, "off");
+  });
+
   it("reports an errored action and a timeout with the next step", async () => {
     fake.failActionType = "power_off";
     await assert.rejects(power().fence("parent"), (e: unknown) => e instanceof UserError && /power_off of parent \(droplet 101, action \d+\) ended errored/.test(e.message));

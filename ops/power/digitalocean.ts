@@ -1,10 +1,10 @@
 /**
  * PowerOperations on DigitalOcean droplets. Fencing is the `power_off` action — a hard power cut, not
  * `shutdown` — and resolves only when DigitalOcean reports the action completed; `start` is `power_on`.
- * DigitalOcean runs one action at a time per droplet, so calls are sequential per droplet.
+ * DigitalOcean runs one action at a time per droplet: while another action is pending, we wait and retry.
  */
 import { UserError } from "../../spec/errors";
-import { DigitalOceanApi, type DigitalOceanApiOptions } from "../digitalocean/api";
+import { DigitalOceanApi, DigitalOceanApiError, type DigitalOceanApiOptions } from "../digitalocean/api";
 import { checkNodeIds, idOf } from "./node-ids";
 import type { PowerOperations } from "./types";
 
@@ -71,8 +71,19 @@ export class DigitalOceanPower implements PowerOperations {
 
   /** Start the action, then poll it until it completes; errored or too slow is an error with the next step. */
   private async act(node: string, dropletId: number, type: "power_off" | "power_on"): Promise<void> {
-    let { action } = await this.api.request<{ action: Action }>("POST", `/droplets/${dropletId}/actions`, { type });
     const deadline = Date.now() + this.timeoutMs;
+    let action: Action;
+    for (;;) {
+      try {
+        ({ action } = await this.api.request<{ action: Action }>("POST", `/droplets/${dropletId}/actions`, { type }));
+        break;
+      } catch (e) {
+        // One action at a time per droplet: another one (a volume attach, a resize) answers 422 "pending event".
+        const busy = e instanceof DigitalOceanApiError && e.status === 422 && /pending event/i.test(e.message);
+        if (!busy || Date.now() > deadline) throw e;
+        await this.api.sleep(this.pollIntervalMs);
+      }
+    }
     while (action.status === "in-progress") {
       if (Date.now() > deadline) {
         throw new UserError(`${type} of ${node} (droplet ${dropletId}, action ${action.id}) did not complete within ${this.timeoutMs / 1000} s; check the droplet in the DigitalOcean console before trusting it is ${type === "power_off" ? "off" : "on"}.`);
