@@ -6,7 +6,7 @@ import { exportReachableCheck, nginxHealthCheck, shareMountedCheck, uwsgiHealthC
 import { renderNginxSite } from "./files/nginx";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { renderUwsgiIni } from "./files/uwsgi";
-import { collectstaticScript, daemonReloadScript, migrateScript, releaseStateScript, removeFilesScript } from "./scripts";
+import { collectstaticScript, migrateScript, releaseStateScript, removeFilesScript } from "./scripts";
 import { shareClientActions } from "./share";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
@@ -92,7 +92,6 @@ export function childActions(node: InventoryNode, f: ClusterFacts): Action[] {
     ...appConfig,
     ini,
     unitFile,
-    daemonReloadScript(),
     releaseStateScript(),
     migrateScript(),
     collectstaticScript(),

@@ -1,4 +1,5 @@
 /** A fixed cluster for the role tests (the lab's shape): fake secrets, never used on a machine. */
+import * as path from "node:path";
 import type { Inventory, InventoryNode, Role } from "../spec";
 import type { RoleContext } from "./types";
 
@@ -32,7 +33,7 @@ export function fixtureContext(overrides: Partial<RoleContext> = {}): RoleContex
     inventory: fixtureInventory(),
     secrets: { dbPassword: "fixture-db-pass", replicationPassword: "fixture-repl-pass", redisPassword: "fixtureredispass", djangoSecretKey: "fixture secret key $with (odd) chars!" },
     shareMount: "nfs",
-    appDir: "/opt/django-ha/app",
+    appDir: path.resolve(__dirname, "..", "app"),
     adminCidrs: ["10.231.0.1/32", "2001:db8::/64"],
     ...overrides,
   };

@@ -5,7 +5,7 @@ import { ganeshaListeningCheck, postgresAcceptingCheck, redisPingCheck, slotExis
 import { ganeshaConfFile, NFS_CONFLICTS, pgHbaFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
 import { renderLsyncdConf } from "./files/lsyncd";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
-import { daemonReloadScript, pgRolesScript, releaseCurrentScript, replicationSlotScript, selfSignedCertScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
+import { pgRolesScript, releaseCurrentScript, replicationSlotScript, selfSignedCertScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
 import { shareLayoutScript } from "./share";
 import { APP_USER } from "./context";
 import { renderSyncWatchdog } from "./watchdog";
@@ -70,7 +70,6 @@ function syncPolicyActions(f: ClusterFacts): Action[] {
       return [
         file(WATCHDOG_SCRIPT, renderSyncWatchdog({ graceSeconds: DEGRADE_AFTER_SECONDS, restoreLagBytes: 16 * 1024 * 1024, stateFile: "/var/lib/django-ha/sync-watchdog.since" }), "0755"),
         ...units.map((u) => file(unitPath(u.name), renderUnit(u))),
-        daemonReloadScript(),
         started(WATCHDOG_TIMER, units.map((u) => unitPath(u.name))),
       ];
     }
@@ -122,7 +121,6 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     shareSyncKeyScript(PATHS.shareSyncPub),
     lsyncd,
     file(unitPath(syncUnit.name), renderUnit(syncUnit)),
-    daemonReloadScript(),
     started(SHARE_SYNC_UNIT, pathsOf([lsyncd]).concat(unitPath(syncUnit.name))),
   ];
 }

@@ -3,7 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { fixtureContext, fixtureInventory } from "./fixtures";
+import { planIssues } from "../ops/bootstrap/validate";
 import { renderClusterPlans, renderNodePlan } from "./plan";
+import { firewallFor } from "./common";
+import { clusterFacts } from "./context";
 import { planToText } from "./snapshot";
 import { CHANGED_MARKER, NodePlan, RoleContext } from "./types";
 
@@ -43,6 +46,12 @@ describe("renderNodePlan structure", () => {
 
   it("is pure: the same input renders the same plan", () => {
     assert.deepEqual(renderClusterPlans(fixtureContext()), plans);
+  });
+
+  it("passes the bootstrap's own plan validation (ops/bootstrap/validate)", () => {
+    for (const ctx of [fixtureContext(), fixtureContext({ shareMount: "lab-bind", inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) })]) {
+      assert.deepEqual(planIssues(renderClusterPlans(ctx)), []);
+    }
   });
 
   it("starts every plan with the role's packages", () => {
@@ -91,7 +100,7 @@ describe("renderNodePlan structure", () => {
     }
     const parent = plans.find((p) => p.role === "parent")!;
     const upload = parent.actions.find((a) => a.kind === "upload");
-    assert.deepEqual(upload && upload.kind === "upload" && [upload.localDir, upload.remoteDir], ["/opt/django-ha/app", "/srv/share/releases/app"]);
+    assert.deepEqual(upload && upload.kind === "upload" && [upload.localDir, upload.remoteDir], [fixtureContext().appDir, "/srv/share/releases/app"]);
   });
 
   it("secrets land only in files of mode 0600/0640", () => {
@@ -156,4 +165,25 @@ describe("renderNodePlan refuses bad input before rendering", () => {
     const withOdd = fixtureContext({ inventory: { ...ctx.inventory, nodes: [...ctx.inventory.nodes.slice(0, 2), odd, ...ctx.inventory.nodes.slice(3)] } });
     assert.throws(() => renderNodePlan(odd, withOdd), /unknown role/);
   });
+});
+
+describe("host firewall policy (firewallFor)", () => {
+  const f = clusterFacts(fixtureContext());
+  const members = new Set(f.memberAddresses);
+  for (const node of fixtureInventory().nodes) {
+    it(`${node.name} (${node.role})`, () => {
+      const rules = firewallFor(node, f).rules;
+      const open = rules.filter((r) => r.from === "any").flatMap((r) => r.ports);
+      assert.deepEqual(open, node.role === "child" ? [80, 443] : [], "only children are public, on 80/443");
+      const ssh = rules.find((r) => r.comment === "ssh from admin CIDRs");
+      assert.deepEqual(ssh?.from, ["10.231.0.1/32", "2001:db8::/64"]);
+      for (const r of rules) {
+        if (r.ports.some((p) => [5432, 6379, 2049, 111, 20048].includes(p))) {
+          assert.ok(r.from !== "any" && r.from.every((a) => members.has(a)), `${r.comment} only from members`);
+        }
+      }
+      const servesData = rules.some((r) => r.ports.includes(5432));
+      assert.equal(servesData, node.role === "parent" || node.role === "standby");
+    });
+  }
 });

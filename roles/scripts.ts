@@ -83,11 +83,6 @@ ${lines.join("\n")}`,
   );
 }
 
-/** `systemctl daemon-reload` so unit files written earlier in the plan are seen (harmless when nothing changed). */
-export function daemonReloadScript(): ScriptAction {
-  return script("systemd-daemon-reload", "reload systemd units", "systemctl daemon-reload");
-}
-
 /** Remove files we no longer want (e.g. nginx's default site). */
 export function removeFilesScript(name: string, paths: string[]): ScriptAction {
   return script(name, `remove ${paths.join(", ")}`, paths.map((p) => `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then rm -f ${q(p)}; changed; fi`).join("\n"));

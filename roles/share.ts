@@ -2,7 +2,7 @@
 import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { file, started } from "./actions";
 import { mountUnitName, renderUnit, unitPath, UnitFile } from "./files/systemd";
-import { daemonReloadScript, directoriesScript, shareBindScript } from "./scripts";
+import { directoriesScript, shareBindScript } from "./scripts";
 import type { Action } from "./types";
 
 const u = APP_USER.name;
@@ -56,7 +56,7 @@ export function shareClientActions(f: ClusterFacts): Action[] {
   switch (mode) {
     case "nfs": {
       const units = shareMountUnits(f);
-      return [...units.map((unit) => file(unitPath(unit.name), renderUnit(unit))), daemonReloadScript(), started(units[1].name, units.map((unit) => unitPath(unit.name)))];
+      return [...units.map((unit) => file(unitPath(unit.name), renderUnit(unit))), started(units[1].name, units.map((unit) => unitPath(unit.name)))];
     }
     case "lab-bind":
       return [shareBindScript(PATHS.share)];

@@ -1,5 +1,9 @@
 /** Readable text form of a NodePlan for the committed snapshots in roles/__snapshots__/. */
+import * as path from "node:path";
 import type { NodePlan } from "./types";
+
+/** Local paths are shown relative to the repository, so snapshots do not depend on the checkout location. */
+const REPO = path.resolve(__dirname, "..");
 
 export function planToText(plan: NodePlan): string {
   const out: string[] = [`# plan of ${plan.node.name} (${plan.role})`];
@@ -13,7 +17,7 @@ export function planToText(plan: NodePlan): string {
         out.push(`== ${n} file ${a.file.path} (${a.file.mode} ${a.file.owner}:${a.file.group})`, a.file.content.replace(/\n$/, ""));
         break;
       case "upload":
-        out.push(`== ${n} upload ${a.name}: ${a.localDir} -> ${a.remoteDir} (${a.owner}:${a.group})`);
+        out.push(`== ${n} upload ${a.name}: ${path.relative(REPO, a.localDir) || "."} -> ${a.remoteDir} (${a.owner}:${a.group})`);
         break;
       case "script":
         out.push(`== ${n} script ${a.name}`, a.script.replace(/\n$/, ""));

@@ -4,7 +4,7 @@ import { file, started } from "./actions";
 import { appConfigActions } from "./app";
 import { celeryPingCheck, exportReachableCheck, shareMountedCheck, unitActiveCheck } from "./checks";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
-import { daemonReloadScript, releaseStateScript } from "./scripts";
+import { releaseStateScript } from "./scripts";
 import { shareClientActions } from "./share";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
@@ -55,7 +55,6 @@ export function workerActions(node: InventoryNode, f: ClusterFacts): Action[] {
     ...shareClientActions(f),
     ...appConfigActions(node, f),
     unitFile,
-    daemonReloadScript(),
     releaseStateScript(),
     started(CELERY_UNIT, [unitFile.file.path, PATHS.appEnv], { restartAfterScripts: ["release-state"] }),
   ];

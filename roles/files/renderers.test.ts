@@ -1,0 +1,168 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { renderAppEnv } from "./appenv";
+import { renderGaneshaConf } from "./ganesha";
+import { renderHostsBlock } from "./hosts";
+import { renderLsyncdConf } from "./lsyncd";
+import { renderNftables } from "./nftables";
+import { renderNginxSite } from "./nginx";
+import { renderPgHba, renderPostgresConf } from "./postgres";
+import { renderRedisConf } from "./redis";
+import { renderSshdDropIn } from "./sshd";
+import { mountUnitName, renderUnit } from "./systemd";
+import { renderUnattendedPolicy } from "./unattended";
+import { renderUwsgiIni } from "./uwsgi";
+
+const lines = (text: string) => text.split("\n");
+
+describe("hosts block", () => {
+  it("wraps the entries in the markers", () => {
+    assert.equal(renderHostsBlock({ entries: [{ address: "10.0.0.5", names: ["primary.shop.internal"] }] }), "# BEGIN django-ha\n# Managed by django-ha (bootstrap, failover): edits inside this block are overwritten.\n10.0.0.5\tprimary.shop.internal\n# END django-ha\n");
+  });
+});
+
+describe("sshd drop-in", () => {
+  for (const port of [22, 2222]) {
+    it(`port ${port}, no passwords, root by key only`, () => {
+      const l = lines(renderSshdDropIn({ port }));
+      for (const want of [`Port ${port}`, "PasswordAuthentication no", "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password"]) assert.ok(l.includes(want), want);
+    });
+  }
+});
+
+describe("unattended upgrades", () => {
+  for (const [reboot, want] of [[false, '"false"'], [true, '"true"']] as const) {
+    it(`automatic reboot ${reboot}`, () => assert.ok(renderUnattendedPolicy({ automaticReboot: reboot }).includes(`Automatic-Reboot ${want};`)));
+  }
+});
+
+describe("app.env", () => {
+  const base = { secretKey: "k", allowedHosts: ["www.example.com", "10.0.0.3"], dbHosts: ["10.0.0.1", "10.0.0.2"], dbPort: 5432, dbName: "app", dbUser: "app", dbPassword: "p", brokerUrl: "redis://:r@primary.shop.internal:6379/0", shareRoot: "/srv/share", nodeName: "shop-child-1" };
+  const table: [string, string, string][] = [
+    ["plain values stay bare", "abc123", "DJANGO_SECRET_KEY=abc123"],
+    ["spaces and $ are single-quoted", "a b$c", "DJANGO_SECRET_KEY='a b$c'"],
+    ["double quotes are single-quoted", 'x"y', `DJANGO_SECRET_KEY='x"y'`],
+  ];
+  for (const [what, key, want] of table) {
+    it(what, () => assert.ok(lines(renderAppEnv({ ...base, secretKey: key })).includes(want)));
+  }
+  it("lists the contract's variables", () => {
+    const text = renderAppEnv(base);
+    for (const want of ["DJANGO_SETTINGS_MODULE=djangoha_app.settings", "DJANGO_ALLOWED_HOSTS=www.example.com,10.0.0.3", "DB_HOSTS=10.0.0.1,10.0.0.2", "DB_PORT=5432", "DB_NAME=app", "DB_USER=app", "DB_PASSWORD=p", "CELERY_BROKER_URL=redis://:r@primary.shop.internal:6379/0", "SHARE_ROOT=/srv/share", "NODE_NAME=shop-child-1"]) assert.ok(lines(text).includes(want), want);
+  });
+  for (const bad of ["it's", "a\nb", "back\\slash"]) {
+    it(`refuses ${JSON.stringify(bad)} naming the key`, () => assert.throws(() => renderAppEnv({ ...base, dbPassword: bad }), /app\.env DB_PASSWORD/));
+  }
+});
+
+describe("redis.conf", () => {
+  it("primary: bind, password, persistence, no replicaof", () => {
+    const l = lines(renderRedisConf({ bind: ["127.0.0.1", "10.0.0.1"], port: 6379, password: "pw" }));
+    for (const want of ["bind 127.0.0.1 10.0.0.1", 'requirepass "pw"', "appendonly yes", "protected-mode yes"]) assert.ok(l.includes(want), want);
+    assert.ok(!l.some((x) => x.startsWith("replicaof")));
+  });
+  it("replica: replicaof and masterauth", () => {
+    const l = lines(renderRedisConf({ bind: ["127.0.0.1"], port: 6379, password: "pw", replicaOf: { host: "10.0.0.1", port: 6379 } }));
+    for (const want of ["replicaof 10.0.0.1 6379", 'masterauth "pw"', "replica-read-only yes"]) assert.ok(l.includes(want), want);
+  });
+});
+
+describe("postgresql.conf fragment", () => {
+  const table: [string, string, string][] = [
+    ["primary", "FIRST 1 (standby)", "synchronous_standby_names = 'FIRST 1 (standby)'"],
+    ["standby / async", "", "synchronous_standby_names = ''"],
+  ];
+  for (const [what, names, want] of table) {
+    it(what, () => {
+      const text = renderPostgresConf({ listenAddresses: ["localhost", "10.0.0.1"], port: 5432, synchronousStandbyNames: names, maxSlotWalKeepSize: "8GB" });
+      assert.ok(text.includes(want), text);
+      for (const w of ["listen_addresses = 'localhost,10.0.0.1'", "wal_level = replica", "wal_log_hints = on", "password_encryption = 'scram-sha-256'", "max_slot_wal_keep_size = '8GB'", "hot_standby = on"]) assert.ok(text.includes(w), w);
+    });
+  }
+  it("doubles single quotes in values", () => {
+    assert.ok(renderPostgresConf({ listenAddresses: ["a'b"], port: 1, synchronousStandbyNames: "", maxSlotWalKeepSize: "1GB" }).includes("listen_addresses = 'a''b'"));
+  });
+});
+
+describe("pg_hba.conf", () => {
+  it("makes single addresses /32 or /128 and keeps CIDRs", () => {
+    const text = renderPgHba([
+      { type: "local", database: "all", user: "postgres", method: "peer" },
+      { type: "host", database: "app", user: "app", address: "10.0.0.3", method: "scram-sha-256" },
+      { type: "host", database: "app", user: "app", address: "2001:db8::3", method: "scram-sha-256" },
+      { type: "host", database: "replication", user: "replicator", address: "10.0.0.0/24", method: "scram-sha-256" },
+    ]);
+    const rows = lines(text).slice(1, -1).map((l) => l.split(/\s+/));
+    assert.deepEqual(rows, [
+      ["local", "all", "postgres", "peer"],
+      ["host", "app", "app", "10.0.0.3/32", "scram-sha-256"],
+      ["host", "app", "app", "2001:db8::3/128", "scram-sha-256"],
+      ["host", "replication", "replicator", "10.0.0.0/24", "scram-sha-256"],
+    ]);
+  });
+});
+
+describe("ganesha.conf", () => {
+  it("one VFS export, members only, root squashed to the app user", () => {
+    const text = renderGaneshaConf({ exportId: 1, path: "/srv/share", clients: ["10.0.0.1", "10.0.0.3"], anonymousUid: 950, anonymousGid: 950, mountdPort: 20048, nfsPort: 2049 });
+    for (const want of ["Path = /srv/share;", "Pseudo = /srv/share;", "Squash = Root_Squash;", "Anonymous_Uid = 950;", "Clients = 10.0.0.1, 10.0.0.3;", "Name = VFS;", "Enable_NLM = false;", "MNT_Port = 20048;"]) assert.ok(text.includes(want), want);
+    assert.equal((text.match(/Access_Type = RW;/g) ?? []).length, 1, "RW only inside the CLIENT block");
+  });
+});
+
+describe("lsyncd config", () => {
+  it("rsyncs the share to the standby through the dedicated key", () => {
+    const text = renderLsyncdConf({ source: "/srv/share/", targetHost: "root@10.0.0.2", identityFile: "/root/.ssh/k", knownHostsFile: "/root/.ssh/k.known_hosts", delaySeconds: 1, sshPort: 2222, statusFile: "/var/lib/x" });
+    for (const want of ['source = "/srv/share/"', 'target = "root@10.0.0.2:/"', "delay = 1", "-p 2222 -i /root/.ssh/k", "UserKnownHostsFile=/root/.ssh/k.known_hosts", '"--numeric-ids"']) assert.ok(text.includes(want), want);
+  });
+});
+
+describe("nginx site", () => {
+  const text = renderNginxSite({ fqdn: "www.example.com", tlsDir: "/srv/share/tls/www.example.com", acmeWebroot: "/srv/share/acme", staticDir: "/srv/share/static", mediaDir: "/srv/share/media", uwsgiSocket: "/run/u/app.sock", clientMaxBodySize: "512m" });
+  const table: [string, string][] = [
+    ["redirects to https", "return 301 https://$host$request_uri;"],
+    ["ACME webroot on the share", "root /srv/share/acme;"],
+    ["certificate from the share", "ssl_certificate /srv/share/tls/www.example.com/fullchain.pem;"],
+    ["static with a long cache", 'add_header Cache-Control "public, immutable";'],
+    ["static alias ends in /", "alias /srv/share/static/;"],
+    ["media never active content", `add_header Content-Security-Policy "default-src 'none'; sandbox" always;`],
+    ["uWSGI over the unix socket", "server unix:/run/u/app.sock;"],
+  ];
+  for (const [what, want] of table) it(what, () => assert.ok(text.includes(want), want));
+  it("the ACME location comes before the redirect on port 80", () => assert.ok(text.indexOf("acme-challenge") < text.indexOf("return 301")));
+});
+
+describe("uwsgi.ini", () => {
+  it("has the production settings", () => {
+    const l = lines(renderUwsgiIni({ chdir: "/srv/share/releases/current", module: "m:app", socket: "/run/s", chainReloadFile: "/run/r", processes: 4, harakiriSeconds: 60, maxRequests: 5000, reloadOnRssMb: 300 }));
+    for (const want of ["strict = true", "plugins = python3", "master = true", "lazy-apps = true", "touch-chain-reload = /run/r", "harakiri = 60", "max-requests = 5000", "reload-on-rss = 300", "need-app = true", "die-on-term = true", "vacuum = true", "chdir = /srv/share/releases/current"]) assert.ok(l.includes(want), want);
+  });
+});
+
+describe("systemd units", () => {
+  it("renders sections in order", () => {
+    assert.equal(renderUnit({ name: "x.service", sections: [["Unit", [["Description", "d"]]], ["Service", [["ExecStart", "/bin/true"], ["RemainAfterExit", true], ["TimeoutSec", 5]]]] }), "# django-ha: x.service\n\n[Unit]\nDescription=d\n\n[Service]\nExecStart=/bin/true\nRemainAfterExit=yes\nTimeoutSec=5\n");
+  });
+  it("refuses multi-line values", () => assert.throws(() => renderUnit({ name: "x.service", sections: [["Unit", [["Description", "a\nb"]]]] }), /one line/));
+  const names: [string, "mount" | "automount", string][] = [
+    ["/srv/share", "mount", "srv-share.mount"],
+    ["/srv/share/", "automount", "srv-share.automount"],
+    ["/srv/my-share", "mount", "srv-my\\x2dshare.mount"],
+  ];
+  for (const [where, suffix, want] of names) it(`${where} → ${want}`, () => assert.equal(mountUnitName(where, suffix), want));
+});
+
+describe("nftables", () => {
+  it("splits v4 and v6 sources and opens 'any' rules to everyone", () => {
+    const text = renderNftables({
+      rules: [
+        { comment: "ssh", protocol: "tcp", ports: [22], from: ["10.0.0.0/24", "2001:db8::/64"] },
+        { comment: "web", protocol: "tcp", ports: [80, 443], from: "any" },
+      ],
+    });
+    assert.ok(text.includes('ip saddr { 10.0.0.0/24 } tcp dport 22 accept comment "ssh"'));
+    assert.ok(text.includes('ip6 saddr { 2001:db8::/64 } tcp dport 22 accept comment "ssh"'));
+    assert.ok(text.includes('tcp dport { 80, 443 } accept comment "web"'));
+    assert.ok(text.includes("policy drop;"));
+  });
+});
