@@ -3,3 +3,5 @@ export * from "./commands";
 export * from "./hash";
 export * from "./orchestrate";
 export * from "./validate";
+export * from "./cluster";
+export * from "./stack";

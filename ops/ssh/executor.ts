@@ -40,6 +40,11 @@ export interface SshTarget {
   /** OpenSSH private key text (never logged). */
   privateKey: string | Buffer;
   knownHosts: KnownHostsFile;
+  /**
+   * Run every command through `sudo -n` (password-less sudo; no tty, so stderr stays separate).
+   * Defaults to true for any user other than root (AWS's `admin`).
+   */
+  sudo?: boolean;
 }
 
 export interface SshOptions {
@@ -108,6 +113,7 @@ export class SshExecutor implements RemoteExecutor {
   private constructor(
     readonly node: string,
     private readonly ssh: NodeSSH,
+    private readonly sudo: boolean,
   ) {}
 
   static async connect(target: SshTarget, options: SshOptions = {}): Promise<SshExecutor> {
@@ -162,11 +168,11 @@ export class SshExecutor implements RemoteExecutor {
       if (err instanceof UserError) throw err;
       throw new UserError(`${target.node}: cannot SSH to ${target.host}:${target.port} after ${attempts} attempts: ${(err as Error).message}. Is the machine up and port ${target.port} open from here?`);
     });
-    return new SshExecutor(target.node, ssh);
+    return new SshExecutor(target.node, ssh, target.sudo ?? target.username !== "root");
   }
 
   run(argv: Argv, options: RunOptions = {}): Promise<RunResult> {
-    const command = shellJoin(argv);
+    const command = shellJoin(this.sudo ? ["sudo", "-n", "--", ...argv] : argv);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const conn = this.ssh.connection;
     if (!conn) return Promise.reject(new Error(`${this.node}: not connected`));

@@ -1,0 +1,173 @@
+/**
+ * From a stack name to everything a bootstrap needs: the inventory (hosts stack file, the lab's
+ * .lab/inventory.json, or a cloud stack's exported inventory), the SSH key, the pinned host keys, the
+ * secrets and the lock. Used by scripts/bootstrap.ts and the lab's `up`.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
+import { hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
+import type { BootstrapSummary } from "./orchestrate";
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Local operator state of a stack (pinned host keys, generated secrets, the lock): .django-ha/<stack>/. */
+export function stackStateDir(stack: string, root = path.join(REPO_ROOT, ".django-ha")): string {
+  return path.join(root, stack);
+}
+
+export interface StackTarget {
+  stack: string;
+  inventory: Inventory;
+  /** Where the inventory came from, for messages. */
+  inventorySource: string;
+  identityFile: string;
+  knownHostsPath: string;
+  secretsFile: string;
+  lockPath: string;
+  shareMount: ShareMount;
+  /** The stack's `django-ha:adminCidrs` (the only sources SSH is opened to on every node). */
+  adminCidrs: string[];
+}
+
+export interface ResolveStackOptions {
+  stack: string;
+  /** JSON of `pulumi stack output inventory --json` (needed for digitalocean/aws stacks). */
+  inventoryFile?: string;
+  /** SSH private key. Defaults to ~/.ssh/id_ed25519; for the lab, its own .lab/ssh/id_ed25519. */
+  identity?: string;
+  /** known_hosts to pin into. Defaults to .django-ha/<stack>/known_hosts; for the lab, .lab/ssh/known_hosts. */
+  knownHosts?: string;
+  /** Lab state directory. Defaults to LAB_DIR or .lab/. */
+  labRoot?: string;
+  /** Where .django-ha/ lives. Defaults to the repository's. */
+  stateRoot?: string;
+  /** Directory of Pulumi.<stack>.yaml files. Defaults to stacks/. */
+  stacksDir?: string;
+  /**
+   * For plans only (--dry-run): when the lab is not up, take its inventory from the stack file instead of
+   * failing. Defaults to false.
+   */
+  offline?: boolean;
+}
+
+/** Minimal shape check of an inventory read from a file: what the bootstrap relies on. */
+export function parseInventory(text: string, source: string): Inventory {
+  let inv: Partial<Inventory>;
+  try {
+    inv = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(`${source} is not JSON (${(err as Error).message}). Write it with: pulumi stack output inventory --json > ${source}`);
+  }
+  const problems: string[] = [];
+  if (inv?.version !== 1) problems.push(`version = ${JSON.stringify(inv?.version)}: expected 1 (an inventory written by this version of django-ha)`);
+  if (!Array.isArray(inv?.nodes) || inv.nodes.length === 0) problems.push(`nodes = ${JSON.stringify(inv?.nodes)}: expected the list of nodes`);
+  else
+    inv.nodes.forEach((n, i) => {
+      if (!n?.name || !n?.role || !n?.publicAddress) problems.push(`nodes[${i}] = ${JSON.stringify(n)}: every node needs name, role and publicAddress`);
+    });
+  if (!inv?.ssh || typeof inv.ssh.user !== "string" || typeof inv.ssh.port !== "number") problems.push(`ssh = ${JSON.stringify(inv?.ssh)}: expected { user, port }`);
+  if (problems.length) throw new UserError(`${source} is not a django-ha inventory:\n${problems.map((p) => `  - ${p}`).join("\n")}\nWrite it with: pulumi stack output inventory --json > ${source}`);
+  return inv as Inventory;
+}
+
+/** Resolve a stack's inventory, key, known_hosts, secrets file and lock. Throws UserError with the next step. */
+export function resolveStack(o: ResolveStackOptions): StackTarget {
+  const state = stackStateDir(o.stack, o.stateRoot);
+  // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
+  const spec = loadStackSpec(o.stack, o.stacksDir);
+  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: path.join(state, "bootstrap.lock"), adminCidrs: spec.adminCidrs };
+  const defaultIdentity = path.join(os.homedir(), ".ssh", "id_ed25519");
+  let target: StackTarget;
+  if (o.inventoryFile) {
+    if (!fs.existsSync(o.inventoryFile)) throw new UserError(`--inventory ${o.inventoryFile} does not exist. Write it with: pulumi stack output inventory --json --stack ${o.stack} > ${o.inventoryFile}`);
+    target = {
+      ...common,
+      inventory: parseInventory(fs.readFileSync(o.inventoryFile, "utf8"), o.inventoryFile),
+      inventorySource: o.inventoryFile,
+      identityFile: o.identity ?? defaultIdentity,
+      knownHostsPath: o.knownHosts ?? path.join(state, "known_hosts"),
+      shareMount: "nfs",
+    };
+  } else if (o.stack === "lab") {
+    const root = o.labRoot ?? (process.env.LAB_DIR ? path.resolve(process.env.LAB_DIR) : path.join(REPO_ROOT, ".lab"));
+    const file = path.join(root, "inventory.json");
+    const up = fs.existsSync(file);
+    if (!up && !(o.offline && spec.hosts)) throw new UserError(`The lab is not up: ${file} does not exist. Start it with: npm run lab -- up`);
+    target = {
+      ...common,
+      inventory: up ? parseInventory(fs.readFileSync(file, "utf8"), file) : hostsInventory(spec),
+      inventorySource: up ? file : `stacks/Pulumi.${o.stack}.yaml (the lab is not up)`,
+      identityFile: o.identity ?? path.join(root, "ssh", "id_ed25519"),
+      knownHostsPath: o.knownHosts ?? path.join(root, "ssh", "known_hosts"),
+      shareMount: "lab-bind",
+    };
+  } else {
+    if (spec.provider !== "hosts") {
+      throw new UserError(
+        `Stack ${o.stack} targets ${spec.provider}: its machines' addresses exist only in Pulumi's state. ` +
+          `Export them and pass the file: pulumi stack output inventory --json --stack ${o.stack} > ${o.stack}-inventory.json && ` +
+          `npm run bootstrap -- --stack ${o.stack} --inventory ${o.stack}-inventory.json`,
+      );
+    }
+    target = {
+      ...common,
+      inventory: hostsInventory(spec),
+      inventorySource: `stacks/Pulumi.${o.stack}.yaml`,
+      identityFile: o.identity ?? defaultIdentity,
+      knownHostsPath: o.knownHosts ?? path.join(state, "known_hosts"),
+      shareMount: "nfs",
+    };
+  }
+  return target;
+}
+
+function readIdentity(file: string): string {
+  if (!fs.existsSync(file)) throw new UserError(`SSH key ${file} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`);
+  return fs.readFileSync(file, "utf8");
+}
+
+export interface StackRunOptions extends ResolveStackOptions {
+  only?: string[];
+  concurrency?: number;
+  log?: (node: string, line: string) => void;
+  /** Local Django project to deploy. Defaults to the repository's app/. */
+  appDir?: string;
+  /** Plans for the nodes. Defaults to roles' renderNodePlan with the stack's secrets. */
+  planFor?: PlanFor;
+}
+
+/** The role context of a stack (secrets file created on first use). */
+export function roleContextFor(target: StackTarget, appDir = path.join(REPO_ROOT, "app"), secrets = loadOrCreateSecrets(target.secretsFile)): RoleContext {
+  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs };
+}
+
+/** Stand-ins rendered by a dry run before the first real run made the secrets (a dry run writes nothing). */
+const NOT_YET_GENERATED: ClusterSecrets = { dbPassword: "notyetgenerated", replicationPassword: "notyetgenerated", redisPassword: "notyetgenerated", djangoSecretKey: "notyetgenerated" };
+
+/** The plans a run would apply, without connecting or writing anything (what `--dry-run` prints). */
+export function planStack(target: StackTarget, o: Pick<StackRunOptions, "only" | "appDir" | "planFor"> = {}): NodePlan[] {
+  const secrets = fs.existsSync(target.secretsFile) ? loadOrCreateSecrets(target.secretsFile) : NOT_YET_GENERATED;
+  const planFor = o.planFor ?? rolesPlanFor(roleContextFor(target, o.appDir, secrets));
+  return selectNodes(target.inventory, o.only).map((n) => planFor(n));
+}
+
+/** Bootstrap a stack end to end: resolve it, render the plans, apply them over SSH under the stack's lock. */
+export async function bootstrapStack(o: StackRunOptions): Promise<{ target: StackTarget; summary: BootstrapSummary }> {
+  const target = resolveStack(o);
+  const privateKey = readIdentity(target.identityFile);
+  const planFor = o.planFor ?? rolesPlanFor(roleContextFor(target, o.appDir));
+  const summary = await bootstrapCluster({
+    inventory: target.inventory,
+    planFor,
+    privateKey,
+    knownHostsPath: target.knownHostsPath,
+    lockPath: target.lockPath,
+    only: o.only,
+    concurrency: o.concurrency,
+    log: o.log,
+  });
+  return { target, summary };
+}
