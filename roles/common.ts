@@ -6,7 +6,7 @@ import { renderHostsBlock } from "./files/hosts";
 import { Firewall, FirewallRule, renderNftables } from "./files/nftables";
 import { renderSshdDropIn } from "./files/sshd";
 import { renderAutoUpgrades, renderUnattendedPolicy } from "./files/unattended";
-import { appUserScript, hostsBlockScript } from "./scripts";
+import { appUserScript, hostsBlockScript, timeSyncScript } from "./scripts";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
 
@@ -54,8 +54,7 @@ export function commonActions(node: InventoryNode, f: ClusterFacts, extraAppGrou
     file("/etc/apt/apt.conf.d/20auto-upgrades", renderAutoUpgrades()),
     file("/etc/apt/apt.conf.d/52django-ha-unattended-upgrades", renderUnattendedPolicy({ automaticReboot: false })),
     started("unattended-upgrades"),
-    // Condition-skipped inside containers (the lab): the host keeps the time there.
-    started("systemd-timesyncd"),
+    timeSyncScript(),
     firewall,
     // reload, not restart: Debian's nftables.service flushes the whole ruleset on stop.
     started("nftables", [NFTABLES_CONF], { reload: true }),

@@ -66,6 +66,20 @@ fi`,
   );
 }
 
+/**
+ * systemd-timesyncd on machines, nothing in containers (the lab): there the host keeps the clock and the
+ * unit is condition-skipped, so "start it" would never stick and every run would report a change.
+ */
+export function timeSyncScript(): ScriptAction {
+  return script(
+    "time-sync",
+    "systemd-timesyncd (not in containers)",
+    `if systemd-detect-virt --container --quiet; then exit 0; fi
+if ! systemctl is-enabled --quiet systemd-timesyncd; then systemctl enable systemd-timesyncd >/dev/null 2>&1; changed; fi
+if ! systemctl is-active --quiet systemd-timesyncd; then systemctl start systemd-timesyncd; changed; fi`,
+  );
+}
+
 /** Directories with owner and mode, created or corrected. */
 export function directoriesScript(name: string, dirs: { path: string; owner: string; group: string; mode: string }[]): ScriptAction {
   const lines = dirs.map((d) => `ensure_dir ${q(d.path)} ${q(d.owner)} ${q(d.group)} ${q(d.mode)}`);

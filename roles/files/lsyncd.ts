@@ -36,6 +36,8 @@ sync {
     rsync = {
         archive = true,
         hard_links = true,
+        -- rrsync refuses -s (it must see the paths the client asks for)
+        protect_args = false,
         acls = false,
         xattrs = false,
         _extra = { "--numeric-ids", "--omit-dir-times" },
