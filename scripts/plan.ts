@@ -38,7 +38,7 @@ export function secretKeysOf(file: string): string[] {
  * Plan a config (keys without the `django-ha:` prefix). Validates first (ConfigError), then runs the
  * program under mocks. `secretKeys` are the secrets the stack sets; the placeholders stand in for them.
  */
-export async function planConfig(config: Record<string, unknown>, source: string, secretKeys: string[] = []): Promise<PlanReport> {
+export async function planConfig(config: Record<string, unknown>, source: string, secretKeys: string[] = [], options: { debug?: boolean } = {}): Promise<PlanReport> {
   const spec = parseClusterSpec(config, source);
   const notes: string[] = [];
   const secrets: Record<string, string> = Object.fromEntries(secretKeys.map((k) => [k, SECRET_PLACEHOLDER]));
@@ -46,16 +46,16 @@ export async function planConfig(config: Record<string, unknown>, source: string
     secrets.dnsTsigSecret = SECRET_PLACEHOLDER;
     notes.push(`${PROJECT}:dnsTsigSecret is not set in ${source}; \`pulumi up\` needs it: pulumi config set --secret ${PROJECT}:dnsTsigSecret <base64 TSIG secret>`);
   }
-  const run = await runProgram(config, { stack: path.basename(source).replace(/^Pulumi\.|\.yaml$/g, ""), secrets });
+  const run = await runProgram(config, { stack: path.basename(source).replace(/^Pulumi\.|\.yaml$/g, ""), secrets, stackTraces: options.debug ?? false });
   if (run.error) throw run.error;
   return { source, spec, run, cost: estimateMonthlyCost(spec), notes };
 }
 
 /** Plan a stack file of stacks/ (or `dir`). */
-export async function planStack(stack: string, dir = STACKS_DIR): Promise<PlanReport> {
+export async function planStack(stack: string, dir = STACKS_DIR, options: { debug?: boolean } = {}): Promise<PlanReport> {
   const config = readStackConfig(stack, dir);
   const file = stackFile(stack, dir);
-  return planConfig(config, path.relative(process.cwd(), file) || file, secretKeysOf(file));
+  return planConfig(config, path.relative(process.cwd(), file) || file, secretKeysOf(file), options);
 }
 
 // ---------- rendering (pure) ----------
@@ -209,7 +209,7 @@ export function renderPlan(report: PlanReport, options: { tree?: boolean } = {})
 
 function fail(e: unknown): never {
   if (e instanceof ConfigError || e instanceof UserError) process.stderr.write(`${e.message}\n`);
-  else process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  else process.stderr.write(`error: ${e instanceof Error ? (e.stack || e.message) : String(e)}\n(run again with --debug for the full stack trace)\n`);
   process.exit(1);
 }
 
@@ -221,11 +221,12 @@ export async function main(argv = process.argv): Promise<void> {
     .option("--stacks-dir <dir>", "directory of the stack files", STACKS_DIR)
     .option("--summary", "omit the resource tree")
     .option("--json", "print the registered resources and the cost estimate as JSON")
+    .option("--debug", "keep stack traces while the program runs (slower; for an unexpected error)")
     .showHelpAfterError()
     .parse(argv);
-  const o = program.opts<{ stack: string; stacksDir: string; summary?: boolean; json?: boolean }>();
+  const o = program.opts<{ stack: string; stacksDir: string; summary?: boolean; json?: boolean; debug?: boolean }>();
   const started = Date.now();
-  const report = await planStack(o.stack, o.stacksDir);
+  const report = await planStack(o.stack, o.stacksDir, { debug: o.debug });
   if (o.json) {
     const resources = report.run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : r.inputs }));
     console.log(JSON.stringify({ source: report.source, resources, cost: report.cost, notes: report.notes }, null, 2));

@@ -106,6 +106,11 @@ export interface RunOptions {
   stack?: string;
   /** Secret config (`django-ha:<key>` without the prefix), e.g. { dnsTsigSecret: "…" }. */
   secrets?: Record<string, string>;
+  /**
+   * Keep JavaScript stack traces while the program runs. Defaults to true. Pulumi records one per
+   * internal promise, which dominates large runs: the offline plan turns them off unless --debug.
+   */
+  stackTraces?: boolean;
 }
 
 const PROGRAM = path.resolve(__dirname, "..", "index.ts");
@@ -143,6 +148,21 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
   for (const [k, v] of Object.entries(options.secrets ?? {})) all[`${PROJECT}:${k}`] = v;
   pulumi.runtime.setAllConfig(all, Object.keys(options.secrets ?? {}).map((k) => `${PROJECT}:${k}`));
 
+  // Pulumi records a stack trace for every internal promise; with tsx's source maps each one costs
+  // milliseconds (a 500-child plan took minutes). Plain stacks while the program runs; restored after.
+  const sourceMaps = (process as unknown as { sourceMapsEnabled?: boolean }).sourceMapsEnabled ?? false;
+  const stackTraceLimit = Error.stackTraceLimit;
+  process.setSourceMapsEnabled(false);
+  if (options.stackTraces === false) Error.stackTraceLimit = 0;
+  try {
+    return await loadAndResolve(mocks);
+  } finally {
+    process.setSourceMapsEnabled(sourceMaps);
+    Error.stackTraceLimit = stackTraceLimit;
+  }
+}
+
+async function loadAndResolve(mocks: RecordingMocks): Promise<ProgramRun> {
   delete require.cache[PROGRAM];
   let program: Record<string, unknown> | undefined;
   let error: unknown;
