@@ -1,0 +1,72 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { NodePlan } from "../../roles/types";
+import type { Inventory } from "../../spec";
+import { plansHash } from "../../ops/bootstrap/hash";
+import { bootstrapProvider } from "./provider";
+
+/** Args of {@link Bootstrap}. */
+export interface BootstrapArgs {
+  /** The cluster's inventory (HaCluster.inventory). */
+  inventory: pulumi.Input<Inventory>;
+  /** Every node's plan (roles' renderNodePlan); they contain secrets and are kept secret in state. */
+  plans: pulumi.Input<NodePlan[]>;
+  /** Text of the OpenSSH private key the machines authorize (e.g. `config.requireSecret("sshPrivateKey")`). */
+  privateKey: pulumi.Input<string>;
+  /** known_hosts that pins the machines' host keys. Defaults to .django-ha/<stack>/known_hosts. */
+  knownHostsPath?: pulumi.Input<string>;
+  /** Nodes bootstrapped at once. Defaults to 4. */
+  concurrency?: pulumi.Input<number>;
+}
+
+/** The dynamic resource's inputs: plans and key secret, the plans' content hash beside them (exported for tests). */
+export function bootstrapRunProps(args: BootstrapArgs, stack: string): Record<string, pulumi.Input<unknown>> {
+  const stateDir = path.resolve(__dirname, "..", "..", ".django-ha", stack);
+  const plans = pulumi.output(args.plans);
+  return {
+    inventory: args.inventory,
+    plans: pulumi.secret(plans),
+    plansHash: plans.apply((p) => plansHash(p)),
+    privateKey: pulumi.secret(args.privateKey),
+    knownHostsPath: args.knownHostsPath ?? path.join(stateDir, "known_hosts"),
+    lockPath: path.join(stateDir, "bootstrap.lock"),
+    concurrency: args.concurrency ?? 4,
+    // Outputs the provider fills in.
+    addresses: undefined,
+    result: undefined,
+  };
+}
+
+/** The dynamic resource that does the work (type `pulumi-nodejs:dynamic/bootstrap:Run`). */
+export class BootstrapRun extends pulumi.dynamic.Resource {
+  /** Hash of everything the plans put on the machines: a new value means the bootstrap ran again. */
+  declare public readonly plansHash: pulumi.Output<string>;
+  /** node → address the plan was applied to. */
+  declare public readonly addresses: pulumi.Output<Record<string, string>>;
+  /** node → "no changes" | "N changes" of the last run. */
+  declare public readonly result: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: BootstrapArgs, opts?: pulumi.CustomResourceOptions) {
+    super(bootstrapProvider, name, bootstrapRunProps(args, pulumi.getStack()), { ...opts, additionalSecretOutputs: ["plans", "privateKey"] }, "bootstrap", "Run");
+  }
+}
+
+/**
+ * Runs the SSH bootstrap (ops/bootstrap) on `pulumi up`. It re-runs when the content hash of all
+ * rendered plans (uploads by their directory content) or a node's address changes; otherwise `pulumi up`
+ * leaves the machines alone. A failed node fails the update with the node, the step and its output.
+ */
+export class Bootstrap extends pulumi.ComponentResource {
+  public readonly plansHash: pulumi.Output<string>;
+  public readonly addresses: pulumi.Output<Record<string, string>>;
+  public readonly result: pulumi.Output<Record<string, string>>;
+
+  constructor(name: string, args: BootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("django-ha:bootstrap:Bootstrap", name, {}, opts);
+    const run = new BootstrapRun(`${name}-run`, args, { parent: this });
+    this.plansHash = run.plansHash;
+    this.addresses = run.addresses;
+    this.result = run.result;
+    this.registerOutputs({ plansHash: this.plansHash, addresses: this.addresses, result: this.result });
+  }
+}
