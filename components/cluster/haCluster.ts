@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../ops/dns/types";
 import type { ClusterSecrets as ClusterSecretValues } from "../../roles/types";
 import { buildInventory, ClusterSpec, Inventory } from "../../spec";
+import { Bootstrap, bootstrapHaCluster, ClusterBootstrapArgs } from "../bootstrap";
 import { ClusterPlan, planCluster } from "../plan";
 import { createMachines, Machines } from "../providers";
 import { ClusterSecrets } from "../secrets";
@@ -15,6 +16,11 @@ export interface HaClusterArgs {
    * django-ha:dnsTsigSecret …`). Exported as the secret output `dnsUpdateKey`. Defaults to none.
    */
   dnsTsigSecret?: pulumi.Input<string>;
+  /**
+   * Bootstrap the machines over SSH on `pulumi up` (components/bootstrap): roles' plans applied by
+   * ops/bootstrap, re-run when what they render changes. Defaults to none (run `npm run bootstrap` instead).
+   */
+  bootstrap?: Omit<ClusterBootstrapArgs, "spec" | "inventory" | "secrets">;
 }
 
 /** The key the scripts use to update the hosts target's record (RFC 2136 + TSIG). */
@@ -45,6 +51,8 @@ export class HaCluster extends pulumi.ComponentResource {
   public readonly url: pulumi.Output<string>;
   /** hosts target: TSIG key for the record's RFC 2136 updates (secret). */
   public readonly dnsUpdateKey: pulumi.Output<DnsUpdateKey> | undefined;
+  /** The SSH bootstrap of every node, when `args.bootstrap` is given. */
+  public readonly bootstrap: Bootstrap | undefined;
 
   constructor(name: string, args: HaClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:cluster:HaCluster", name, {}, opts);
@@ -61,6 +69,9 @@ export class HaCluster extends pulumi.ComponentResource {
       dns && args.dnsTsigSecret !== undefined
         ? pulumi.secret(pulumi.output(args.dnsTsigSecret).apply((secret): DnsUpdateKey => ({ name: dns.tsigKeyName, algorithm: dns.tsigAlgorithm, secret })))
         : undefined;
+    this.bootstrap = args.bootstrap
+      ? bootstrapHaCluster(`${name}-bootstrap`, { ...args.bootstrap, spec, inventory: this.inventory, secrets: this.secrets }, { parent: this })
+      : undefined;
     this.registerOutputs({ inventory: this.inventory, recordFqdn: this.recordFqdn, url: this.url, secrets: this.secrets });
   }
 }
