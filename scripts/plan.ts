@@ -117,7 +117,7 @@ export function summarize(r: RecordedResource, label: (v: unknown) => string): s
     case "aws:ec2/volumeAttachment:VolumeAttachment":
       return [`${label(i.volumeId)} as ${i.deviceName} → ${label(i.instanceId)}`];
     case "aws:ec2/securityGroup:SecurityGroup":
-      return [String(i.name)];
+      return [String(i.description)];
     case "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule":
     case "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": {
       const ingress = r.type.includes("Ingress");

@@ -26,7 +26,8 @@ export class AwsSecurityGroups extends pulumi.ComponentResource {
     for (const g of args.groups) {
       this.groups[g.name] = new aws.ec2.SecurityGroup(
         `${name}-${g.name}`,
-        { region, vpcId: args.vpcId, name: `${args.clusterName}-${g.name}`, description: `django-ha ${args.clusterName}: ${g.name} (${g.roles.join(", ")})`, tags: { ...args.tags, Name: `${args.clusterName}-${g.name}` } },
+        // No fixed name: Pulumi auto-names it, so a replacement can be created before the old one is gone.
+        { region, vpcId: args.vpcId, description: `django-ha ${args.clusterName}: ${g.name} (${g.roles.join(", ")})`, tags: { ...args.tags, Name: `${args.clusterName}-${g.name}` } },
         { parent: this },
       );
     }
