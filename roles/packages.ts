@@ -23,7 +23,8 @@ export const COMMON_PACKAGES = [
 export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   parent: ["postgresql", "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
   standby: ["postgresql", "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
-  child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
+  // libjs-jquery: python3-django only Recommends it, but its admin static files are symlinks into it (collectstatic fails without).
+  child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "libjs-jquery", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
   worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common"],
 };
 

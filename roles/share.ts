@@ -18,6 +18,10 @@ export function shareLayoutScript(): Action {
     { path: `${PATHS.acme}/.well-known`, owner: u, group: u, mode: "0755" },
     { path: `${PATHS.acme}/.well-known/acme-challenge`, owner: u, group: u, mode: "0755" },
     { path: PATHS.tls, owner: u, group: u, mode: "0750" },
+    // The app's own corners (app/djangoha_app/settings.py): /health/ tokens, upload temp files, video sources.
+    { path: `${PATHS.share}/.health`, owner: u, group: u, mode: "0755" },
+    { path: `${PATHS.share}/tmp`, owner: u, group: u, mode: "0750" },
+    { path: `${PATHS.share}/private`, owner: u, group: u, mode: "0750" },
   ]);
 }
 
