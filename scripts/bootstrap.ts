@@ -5,7 +5,7 @@
  */
 import * as readline from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
-import { consoleProgress, describePlan, formatSummary, planStack, resolveStack, bootstrapStack, seconds } from "../ops/bootstrap";
+import { consoleProgress, describePlan, formatSummary, planStack, resolveStack, bootstrapTarget, seconds } from "../ops/bootstrap";
 import { UserError } from "../spec";
 
 export interface BootstrapCliOptions {
@@ -88,15 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     console.log(`bootstrap: stack ${o.stack} (${target.inventorySource}), nodes ${nodes}`);
     const names = o.only ?? target.inventory.nodes.map((n) => n.name);
-    const { summary } = await bootstrapStack({
-      stack: o.stack,
-      inventoryFile: o.inventory,
-      identity: o.identity,
-      knownHosts: o.knownHosts,
-      only: o.only,
-      concurrency: o.concurrency,
-      log: consoleProgress(names),
-    });
+    const summary = await bootstrapTarget(target, { only: o.only, concurrency: o.concurrency, log: consoleProgress(names) });
     console.log(`\n${formatSummary(summary)}`);
     return summary.ok ? 0 : 1;
   } catch (err) {

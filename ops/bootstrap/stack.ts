@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
 import { hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
-import type { BootstrapSummary } from "./orchestrate";
+import { BootstrapSummary, formatSummary } from "./orchestrate";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -154,12 +154,11 @@ export function planStack(target: StackTarget, o: Pick<StackRunOptions, "only" |
   return selectNodes(target.inventory, o.only).map((n) => planFor(n));
 }
 
-/** Bootstrap a stack end to end: resolve it, render the plans, apply them over SSH under the stack's lock. */
-export async function bootstrapStack(o: StackRunOptions): Promise<{ target: StackTarget; summary: BootstrapSummary }> {
-  const target = resolveStack(o);
+/** Apply the plans of a resolved stack over SSH under its lock. */
+export async function bootstrapTarget(target: StackTarget, o: Omit<StackRunOptions, keyof ResolveStackOptions> = {}): Promise<BootstrapSummary> {
   const privateKey = readIdentity(target.identityFile);
   const planFor = o.planFor ?? rolesPlanFor(roleContextFor(target, o.appDir));
-  const summary = await bootstrapCluster({
+  return bootstrapCluster({
     inventory: target.inventory,
     planFor,
     privateKey,
@@ -169,5 +168,50 @@ export async function bootstrapStack(o: StackRunOptions): Promise<{ target: Stac
     concurrency: o.concurrency,
     log: o.log,
   });
-  return { target, summary };
+}
+
+/** Bootstrap a stack end to end: resolve it, render the plans, apply them over SSH under the stack's lock. */
+export async function bootstrapStack(o: StackRunOptions): Promise<{ target: StackTarget; summary: BootstrapSummary }> {
+  const target = resolveStack(o);
+  return { target, summary: await bootstrapTarget(target, o) };
+}
+
+/** What the lab hands its after-boot hooks (lab/lab.ts AfterBootHook), structurally. */
+export interface LabBootContext {
+  inventory: Inventory;
+  paths: { sshKey: string; knownHosts: string };
+  log: (line: string) => void;
+}
+
+/**
+ * An after-boot hook for the lab's `up`: bootstrap every lab node with the lab's key and pinned host keys
+ * (`labUp({ afterBoot: [labBootstrapHook()] })`). Progress and the summary go to the lab's log; a failed
+ * node throws a UserError whose message is the summary (node, step, output).
+ */
+export function labBootstrapHook(
+  o: { stack?: string; only?: string[]; concurrency?: number; appDir?: string; stateRoot?: string; stacksDir?: string; planFor?: PlanFor } = {},
+) {
+  return async (ctx: LabBootContext): Promise<BootstrapSummary> => {
+    const stack = o.stack ?? "lab";
+    const spec = loadStackSpec(stack, o.stacksDir);
+    const state = stackStateDir(stack, o.stateRoot);
+    const target: StackTarget = {
+      stack,
+      inventory: ctx.inventory,
+      inventorySource: "the lab",
+      identityFile: ctx.paths.sshKey,
+      knownHostsPath: ctx.paths.knownHosts,
+      secretsFile: path.join(state, "secrets.json"),
+      lockPath: path.join(state, "bootstrap.lock"),
+      shareMount: "lab-bind",
+      adminCidrs: spec.adminCidrs,
+    };
+    const names = selectNodes(ctx.inventory, o.only).map((n) => n.name);
+    const width = Math.max(4, ...names.map((n) => n.length));
+    const summary = await bootstrapTarget(target, { only: o.only, concurrency: o.concurrency, appDir: o.appDir, planFor: o.planFor, log: (node, line) => ctx.log(`${node.padEnd(width)} │ ${line}`) });
+    const text = formatSummary(summary);
+    if (!summary.ok) throw new UserError(text);
+    for (const line of text.split("\n")) ctx.log(line);
+    return summary;
+  };
 }
