@@ -103,6 +103,35 @@ describe("an invalid config registers no resource in the program", () => {
   }
 });
 
+describe("one ConfigError lists every problem", () => {
+  const issuesOf = (config: Record<string, unknown>) => {
+    try {
+      parseClusterSpec(config);
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e.issues.map((i) => `${i.key} = ${i.value}`);
+    }
+    assert.fail("no ConfigError");
+  };
+
+  it("reports cross-key problems (TTL minimum, region, SSH exposure) alongside schema problems", () => {
+    assert.deepEqual(issuesOf(digitaloceanConfig(0, { childCount: 0, ttl: 10, region: "mars1", adminCidrs: ["0.0.0.0/0"], colour: "blue" })).sort(), [
+      'django-ha:adminCidrs[0] = "0.0.0.0/0"',
+      "django-ha:childCount = 0",
+      'django-ha:colour = "blue"',
+      'django-ha:region = "mars1"',
+      "django-ha:ttl = 10",
+    ]);
+  });
+
+  it("does not report findings that follow from a broken key", () => {
+    assert.deepEqual(issuesOf(digitaloceanConfig(2, { domain: "Example.COM", recordName: "www.example.com" })), ['django-ha:domain = "Example.COM"']);
+    assert.deepEqual(issuesOf(awsConfig(2, { region: 42, zones: ["eu-west-1a", "eu-west-1b"] })), ["django-ha:region = 42"]);
+    assert.deepEqual(issuesOf(digitaloceanConfig(2, { adminCidrs: ["0.0.0.0/0"], allowSshFromAnywhere: "yes" })), ['django-ha:allowSshFromAnywhere = "yes"']);
+    assert.deepEqual(issuesOf(digitaloceanConfig(2, { provider: "gcp", ttl: 5 })), ['django-ha:provider = "gcp"']);
+  });
+});
+
 describe("valid configs", () => {
   it("apply the documented defaults", () => {
     const spec = parseClusterSpec(digitaloceanConfig(0));

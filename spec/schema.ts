@@ -187,6 +187,7 @@ export function parseClusterSpec(raw: Record<string, unknown>, source?: string):
         add(issue.path, issue.message);
       }
     }
+    issues.push(...crossFieldIssues(raw, parsed.error.issues));
     throw new ConfigError(issues, source);
   }
   const c = parsed.data;
@@ -196,6 +197,39 @@ export function parseClusterSpec(raw: Record<string, unknown>, source?: string):
 }
 
 type Add = (path: PropertyKey[], fix: string) => void;
+
+/** Stand-ins for required keys that failed the schema, so the cross-key checks can still run on the rest. */
+const STAND_INS: Record<string, unknown> = { domain: "example.invalid", acmeEmail: "stand-in@example.invalid" };
+/** Cross-key checks that read another key: their findings are dropped when that key itself is broken. */
+const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones"] };
+
+/**
+ * When the schema already failed, still run the cross-key checks (TTL minimum, regions, sizes, SSH
+ * exposure, zones, …) on the keys that passed it, so one ConfigError lists every problem at once.
+ * Broken keys are left out (or replaced by a stand-in when required), and findings about them or about
+ * keys whose checks read them are dropped. Nothing is reported when the provider itself is broken.
+ */
+function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[]): ConfigIssue[] {
+  const broken = new Set<string>();
+  for (const i of schemaIssues) {
+    if (i.path.length) broken.add(String(i.path[0]));
+    else if (i.code === "unrecognized_keys") i.keys?.forEach((k) => broken.add(k));
+  }
+  if (broken.has("provider")) return [];
+  const repaired: Record<string, unknown> = { ...raw };
+  for (const k of broken) {
+    if (k in STAND_INS) repaired[k] = STAND_INS[k];
+    else delete repaired[k];
+  }
+  const again = stackConfigSchema.safeParse(repaired);
+  if (!again.success) return [];
+  const skip = new Set([...broken, ...[...broken].flatMap((k) => READS[k] ?? [])]);
+  const found: ConfigIssue[] = [];
+  buildSpec(again.data, (path, fix) => {
+    if (!skip.has(String(path[0]))) found.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
+  });
+  return found;
+}
 
 function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
   const provider = c.provider;
