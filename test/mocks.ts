@@ -21,6 +21,8 @@ export interface RecordedResource {
   urn: string;
   /** Name of the parent resource (a component), when it has one. */
   parent?: string;
+  /** Names of the resources it depends on: explicit `dependsOn` and the ones its inputs come from. */
+  dependsOn: string[];
 }
 
 /** Documentation ranges (RFC 5737) for made-up public addresses: 762 of them, enough for 500 children. */
@@ -72,7 +74,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         break;
     }
     const state = { ...inputs, ...extra };
-    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "" });
+    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "", dependsOn: [] });
     return { id: args.custom === false ? undefined : id, state };
   }
 
@@ -119,20 +121,40 @@ function resolveOutput(output: pulumi.Output<unknown>): Promise<unknown> {
   return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
 }
 
-/** Rebuild each resource's URN and parent name from the mock monitor (parent = the component whose name prefixes it). */
-function linkParents(resources: RecordedResource[]): void {
-  const monitor = pulumi.runtime.getMonitor() as unknown as { resources?: Map<string, unknown> } | undefined;
-  const urns = [...(monitor?.resources?.keys() ?? [])];
-  const components = resources.filter((r) => !r.custom);
+interface Registration {
+  urn: string;
+  parentUrn: string;
+  dependencies: string[];
+}
+
+const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
+
+/**
+ * Watch the mock monitor's registrations: the mocks' newResource is not told a resource's parent or
+ * dependencies, the monitor's request carries both.
+ */
+function watchRegistrations(): Map<string, Registration> {
+  const seen = new Map<string, Registration>();
+  type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[] };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: Request, cb: (err: unknown, res?: { getUrn(): string }) => void): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    register(req, (err, res) => {
+      if (res) seen.set(`${req.getType()}::${req.getName()}`, { urn: res.getUrn(), parentUrn: req.getParent(), dependencies: req.getDependenciesList() });
+      cb(err, res);
+    });
+  return seen;
+}
+
+function link(resources: RecordedResource[], seen: Map<string, Registration>): void {
   for (const r of resources) {
-    const urn = urns.find((u) => u.endsWith(`::${r.name}`) && u.split("::")[2].split("$").pop() === r.type) ?? "";
-    r.urn = urn;
-    const chain = urn.split("::")[2]?.split("$") ?? [];
-    if (chain.length < 2) continue;
-    const parentType = chain[0];
-    const candidates = components.filter((c) => c.type === parentType && c !== r && r.name.startsWith(`${c.name}-`));
-    candidates.sort((a, b) => b.name.length - a.name.length);
-    r.parent = candidates[0]?.name;
+    const reg = seen.get(`${r.type}::${r.name}`);
+    if (!reg) continue;
+    r.urn = reg.urn;
+    r.parent = reg.parentUrn ? nameOfUrn(reg.parentUrn) : undefined;
+    r.dependsOn = reg.dependencies.map(nameOfUrn);
   }
 }
 
@@ -143,6 +165,7 @@ function linkParents(resources: RecordedResource[]): void {
 export async function runProgram(config: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
   const mocks = new RecordingMocks();
   await pulumi.runtime.setMocks(mocks, PROJECT, options.stack ?? "test", false);
+  const seen = watchRegistrations();
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   for (const [k, v] of Object.entries(options.secrets ?? {})) all[`${PROJECT}:${k}`] = v;
@@ -155,7 +178,9 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
   process.setSourceMapsEnabled(false);
   if (options.stackTraces === false) Error.stackTraceLimit = 0;
   try {
-    return await loadAndResolve(mocks);
+    const run = await loadAndResolve(mocks);
+    link(run.resources, seen);
+    return run;
   } finally {
     process.setSourceMapsEnabled(sourceMaps);
     Error.stackTraceLimit = stackTraceLimit;
@@ -182,6 +207,5 @@ async function loadAndResolve(mocks: RecordingMocks): Promise<ProgramRun> {
     }
   }
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  linkParents(mocks.resources);
   return { resources: mocks.resources, calls: mocks.calls, outputs, secretOutputs, error };
 }

@@ -187,6 +187,21 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         }
       });
 
+      if (provider !== "hosts") {
+        it("chains each machine's volume attachments (one provider action per machine at a time)", async () => {
+          const r = await load();
+          const attachments = r.resources.filter((x) => x.type.endsWith("/volumeAttachment:VolumeAttachment"));
+          assert.equal(attachments.length, 4);
+          for (const share of attachments.filter((a) => a.name.endsWith("-share-attachment"))) {
+            const db = share.name.replace(/-share-attachment$/, "-db-attachment");
+            assert.ok(share.dependsOn.includes(db), `${share.name} waits for ${db}: ${share.dependsOn.join(", ")}`);
+          }
+          for (const db of attachments.filter((a) => a.name.endsWith("-db-attachment"))) {
+            assert.ok(!db.dependsOn.some((d) => d.endsWith("-attachment")), `${db.name} is first`);
+          }
+        });
+      }
+
       if (provider === "digitalocean") {
         it("uses the Debian 12 slug, numeric droplet ids and volumes only on parent and standby", async () => {
           const r = await load();
