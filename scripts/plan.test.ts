@@ -65,6 +65,15 @@ describe("offline plan: command line", () => {
     assert.match(r.stdout, /planned offline in \d+\.\d s/);
   });
 
+  it("prints JSON with every resource, secrets reduced to their length", () => {
+    const r = cli("--stack", "hosts-example", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as { resources: { type: string; inputs: Record<string, unknown> }[]; cost: { estimated: boolean } };
+    assert.deepEqual(json.resources.map((x) => x.type).sort(), ["django-ha:cluster:HaCluster", "django-ha:hosts:Machines", "django-ha:secrets:ClusterSecrets", ...Array(4).fill("random:index/randomPassword:RandomPassword")]);
+    for (const x of json.resources.filter((y) => y.type.startsWith("random:"))) assert.deepEqual(Object.keys(x.inputs), ["length"]);
+    assert.equal(json.cost.estimated, false);
+  });
+
   it("prints a ConfigError's message and exits 1 without a stack trace", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
     fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  django-ha:provider: digitalocean\n  django-ha:domain: example.com\n  django-ha:acmeEmail: ops@example.com\n  django-ha:region: nyc3\n  django-ha:adminCidrs: [\"0.0.0.0/0\"]\n  django-ha:sshPublicKeys: [\"ssh-ed25519 AAAA a@b\"]\n  django-ha:ttl: 10\n");
