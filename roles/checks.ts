@@ -23,13 +23,17 @@ export function ganeshaListeningCheck(exportUrl: string): Check {
 nfs-ls ${q(exportUrl)} >/dev/null`);
 }
 
-export function redisPingCheck(address: string, password: string): Check {
-  return check("redis answers PING with auth", `export REDISCLI_AUTH=${q(password)}
+/** The password is read from redis.conf on the node, so it never appears in a command line. */
+const redisAuth = `REDISCLI_AUTH=$(sed -n 's/^requirepass "\\(.*\\)"$/\\1/p' /etc/redis/redis.conf)
+export REDISCLI_AUTH`;
+
+export function redisPingCheck(address: string): Check {
+  return check("redis answers PING with auth", `${redisAuth}
 [ "$(redis-cli --no-auth-warning -h ${q(address)} -p ${PORTS.redis} ping)" = PONG ]`);
 }
 
-export function redisReplicaCheck(password: string): Check {
-  return check("redis replica linked to the primary", `export REDISCLI_AUTH=${q(password)}
+export function redisReplicaCheck(): Check {
+  return check("redis replica linked to the primary", `${redisAuth}
 redis-cli --no-auth-warning -h 127.0.0.1 -p ${PORTS.redis} info replication | tr -d '\\r' | grep -qx 'master_link_status:up'`);
 }
 

@@ -4,6 +4,7 @@ import { file, FileAction } from "./actions";
 import { GaneshaConfig, renderGaneshaConf } from "./files/ganesha";
 import { HbaRule, renderPgHba, renderPostgresConf } from "./files/postgres";
 import { renderRedisConf } from "./files/redis";
+import { renderUnit, UnitEntry } from "./files/systemd";
 import type { InventoryNode, SyncPolicy } from "../spec";
 
 /** WAL a slot may hold before PostgreSQL invalidates it (the standby then needs a new base backup). */
@@ -84,3 +85,14 @@ export function redisConfFile(node: InventoryNode, f: ClusterFacts): FileAction 
 /** Kernel NFS server and rpc-statd must not run beside nfs-ganesha. */
 export const NFS_CONFLICTS = ["nfs-server.service", "rpc-statd.service"];
 export const POSTGRES_UNIT = "postgresql@15-main";
+
+/**
+ * Drop-in ordering a Debian unit after network-online.target: PostgreSQL and Redis bind the private
+ * address, which must exist when they start at boot; nfs-ganesha also waits for the share's filesystem.
+ */
+export function networkOnlineDropIn(unit: string, extra: UnitEntry[] = []): FileAction {
+  return file(
+    `/etc/systemd/system/${unit}.d/django-ha.conf`,
+    renderUnit({ name: `${unit}.d/django-ha.conf`, sections: [["Unit", [["Wants", "network-online.target"], ["After", "network-online.target"], ...extra]]] }),
+  );
+}

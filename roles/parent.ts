@@ -2,7 +2,7 @@
 import { ClusterFacts, PATHS } from "./context";
 import { file, masked, pathsOf, started } from "./actions";
 import { ganeshaListeningCheck, postgresAcceptingCheck, redisPingCheck, slotExistsCheck } from "./checks";
-import { ganeshaConfFile, NFS_CONFLICTS, pgHbaFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
 import { renderLsyncdConf } from "./files/lsyncd";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { pgRolesScript, releaseCurrentScript, replicationSlotScript, selfSignedCertScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
@@ -102,6 +102,7 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     releaseCurrentScript(),
     selfSignedCertScript(f.fqdn, `${PATHS.tls}/${f.fqdn}`),
     // PostgreSQL primary.
+    networkOnlineDropIn("postgresql@.service"),
     pgConf,
     hba,
     started(POSTGRES_UNIT, [pgConf.file.path]),
@@ -112,9 +113,11 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     // NFS export (nfs-ganesha; rpcbind for the v3 side the libnfs checks use).
     ...NFS_CONFLICTS.map(masked),
     started("rpcbind"),
+    networkOnlineDropIn("nfs-ganesha.service", [["RequiresMountsFor", PATHS.share]]),
     ganesha,
     started("nfs-ganesha", [ganesha.file.path]),
     // Redis broker.
+    networkOnlineDropIn("redis-server.service"),
     redis,
     started("redis-server", [redis.file.path]),
     // Share replication to the standby.
@@ -130,6 +133,6 @@ export function parentChecks(node: InventoryNode, f: ClusterFacts): Check[] {
     postgresAcceptingCheck(node.privateAddress),
     slotExistsCheck(),
     ganeshaListeningCheck(`nfs://${node.privateAddress}${PATHS.share}`),
-    redisPingCheck(node.privateAddress, f.ctx.secrets.redisPassword),
+    redisPingCheck(node.privateAddress),
   ];
 }

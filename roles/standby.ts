@@ -2,7 +2,7 @@
 import { ClusterFacts, PATHS } from "./context";
 import { started, stopped, masked } from "./actions";
 import { redisReplicaCheck, standbyStreamingCheck } from "./checks";
-import { ganeshaConfFile, NFS_CONFLICTS, pgHbaFile, pgPassFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
 import { baseBackupScript, shareSyncAuthorizeScript } from "./scripts";
 import { shareLayoutScript } from "./share";
 import { PORTS } from "./context";
@@ -18,9 +18,11 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
     shareSyncAuthorizeScript(f.parent.privateAddress, `nfs://${f.parent.privateAddress}${PATHS.shareSyncPub}`, PATHS.share),
     // Ready to export after a failover, off until then.
     ...NFS_CONFLICTS.map(masked),
+    networkOnlineDropIn("nfs-ganesha.service", [["RequiresMountsFor", PATHS.share]]),
     ganeshaConfFile(f),
     stopped("nfs-ganesha"),
     // PostgreSQL hot standby.
+    networkOnlineDropIn("postgresql@.service"),
     pgConf,
     hba,
     pgPassFile(f),
@@ -28,11 +30,12 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
     started(POSTGRES_UNIT, [pgConf.file.path]),
     started(POSTGRES_UNIT, [hba.file.path], { reload: true }),
     // Redis replica.
+    networkOnlineDropIn("redis-server.service"),
     redis,
     started("redis-server", [redis.file.path]),
   ];
 }
 
 export function standbyChecks(_node: InventoryNode, f: ClusterFacts): Check[] {
-  return [standbyStreamingCheck(f.parent.privateAddress), redisReplicaCheck(f.ctx.secrets.redisPassword)];
+  return [standbyStreamingCheck(f.parent.privateAddress), redisReplicaCheck()];
 }

@@ -104,6 +104,26 @@ describe("systemd-analyze verify on every rendered unit", () => {
     fs.writeFileSync(path.join(root, "etc/systemd/system/django-ha-uwsgi.service"), units.get("/etc/systemd/system/django-ha-uwsgi.service")!.replace("KillSignal=", "KilSignal="));
     assert.match(run("systemd-analyze", ["verify", `--root=${root}`, "django-ha-uwsgi.service"]).out, /Unknown key 'KilSignal'/);
   });
+
+  it("verifies the drop-ins with the Debian units they extend (those installed on this host)", () => {
+    const dropIns = new Map<string, string>();
+    for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.service\.d\/django-ha\.conf$/.test(f.path)) dropIns.set(f.path, f.content);
+    assert.deepEqual([...dropIns.keys()].sort(), ["/etc/systemd/system/nfs-ganesha.service.d/django-ha.conf", "/etc/systemd/system/postgresql@.service.d/django-ha.conf", "/etc/systemd/system/redis-server.service.d/django-ha.conf"]);
+    const root = fs.mkdtempSync(path.join(tmpRoot, "dropins-"));
+    fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
+    fs.cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
+    for (const [p, content] of dropIns) {
+      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+      fs.writeFileSync(path.join(root, p), content);
+    }
+    // The Debian units these extend come from postgresql-15 and redis-server (test/host-packages.txt).
+    const units = ["postgresql@15-main.service", "redis-server.service"];
+    const r = run("systemd-analyze", ["verify", `--root=${root}`, ...units]);
+    const ours = r.out.split("\n").filter((l) => l.includes("django-ha.conf"));
+    assert.deepEqual(ours, [], r.out);
+    const show = run("systemd-analyze", ["cat-config", `--root=${root}`, "systemd/system/redis-server.service"]);
+    assert.match(show.out, /After=network-online\.target/);
+  });
 });
 
 describe("PostgreSQL 15 accepts the rendered configuration", () => {

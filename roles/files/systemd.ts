@@ -1,6 +1,7 @@
 /** systemd unit files rendered from typed sections. */
 export type UnitValue = string | number | boolean;
-export type UnitSection = [name: string, entries: [key: string, value: UnitValue][]];
+export type UnitEntry = [key: string, value: UnitValue];
+export type UnitSection = [name: string, entries: UnitEntry[]];
 
 export interface UnitFile {
   /** Unit name with its suffix, e.g. django-ha-uwsgi.service. */
