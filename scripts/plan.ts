@@ -13,7 +13,7 @@ import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
 import { ClusterSpec, ConfigError, parseClusterSpec, PROJECT, readStackConfig, SECRET_KEYS, stackFile, STACKS_DIR, UserError } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
-import { ProgramRun, RecordedResource, runProgram } from "../test/mocks";
+import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../test/mocks";
 
 /** Stands in for every secret the program reads; never a real value. */
 export const SECRET_PLACEHOLDER = "(secret placeholder: offline plan)";
@@ -67,7 +67,10 @@ const shortType = (type: string) => {
 
 /** Names for made-up mock values (ids, addresses) so the plan says "address of shop-child-1", never a fake IP. */
 function labeller(run: ProgramRun): (value: unknown) => string {
-  const labels = new Map<string, string>();
+  const labels = new Map<string, string>([
+    [MOCK_AMI_ID, "‹newest official Debian 12 AMI, looked up at first deploy›"],
+    [MOCK_HOSTED_ZONE_ID, "‹Route 53 zone found by name›"],
+  ]);
   for (const r of run.resources) {
     const label = String((r.inputs.tags as Record<string, string> | undefined)?.Name ?? r.inputs.name ?? r.name);
     labels.set(r.id, `‹${label}›`);
@@ -109,7 +112,7 @@ export function summarize(r: RecordedResource, label: (v: unknown) => string): s
     case "aws:ec2/subnet:Subnet":
       return [`${i.availabilityZone}  ${i.cidrBlock}`];
     case "aws:ec2/instance:Instance":
-      return [`${tags.Name}  type ${i.instanceType}  zone ${i.availabilityZone}  ami ${i.ami}  root ${(i.rootBlockDevice as Record<string, unknown>)?.volumeSize} GB`];
+      return [`${tags.Name}  type ${i.instanceType}  zone ${i.availabilityZone}  ami ${label(i.ami)}  root ${(i.rootBlockDevice as Record<string, unknown>)?.volumeSize} GB`];
     case "aws:ec2/eip:Eip":
       return [`→ ${label(i.instance)}`];
     case "aws:ebs/volume:Volume":
@@ -128,7 +131,7 @@ export function summarize(r: RecordedResource, label: (v: unknown) => string): s
     case "aws:route53/healthCheck:HealthCheck":
       return [`${i.type} ${label(i.ipAddress)}:${i.port}${i.resourcePath}  every ${i.requestInterval} s, ${i.failureThreshold} failures`];
     case "aws:route53/record:Record":
-      return [`${i.type} ${i.name} set ${i.setIdentifier} → ${(i.records as string[]).map(label).join(", ")}  TTL ${i.ttl}  multivalue, health check ${label(i.healthCheckId)}`];
+      return [`${i.type} ${i.name} in ${label(i.zoneId)} set ${i.setIdentifier} → ${(i.records as string[]).map(label).join(", ")}  TTL ${i.ttl}  multivalue, health check ${label(i.healthCheckId)}`];
     case "random:index/randomPassword:RandomPassword":
       return [`${i.length} characters (secret in state)`];
     default:

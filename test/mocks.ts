@@ -37,6 +37,10 @@ function privateAddress(n: number, prefix: string): string {
   return `${prefix}.${Math.floor(n / 254)}.${(n % 254) + 1}`;
 }
 
+/** What the mocks answer for the Debian 12 AMI lookup and the Route 53 zone lookup. */
+export const MOCK_AMI_ID = "ami-0d1e2b3i4a5n61200";
+export const MOCK_HOSTED_ZONE_ID = "Z0MOCKHOSTEDZONE";
+
 /** Mocks that answer like the providers would, deterministically, and remember what was registered. */
 export class RecordingMocks implements pulumi.runtime.Mocks {
   readonly resources: RecordedResource[] = [];
@@ -82,9 +86,9 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     this.calls.push(args);
     switch (args.token) {
       case "aws:ec2/getAmi:getAmi":
-        return { id: "ami-0d1e2b3i4a5n61200", name: "debian-12-amd64-20261101-0000", architecture: "x86_64" };
+        return { id: MOCK_AMI_ID, name: "debian-12-amd64-20261101-0000", architecture: "x86_64" };
       case "aws:route53/getZone:getZone":
-        return { id: "Z0MOCKHOSTEDZONE", zoneId: "Z0MOCKHOSTEDZONE", name: args.inputs.name };
+        return { id: MOCK_HOSTED_ZONE_ID, zoneId: MOCK_HOSTED_ZONE_ID, name: args.inputs.name };
       default:
         throw new Error(`no mock for provider call ${args.token}`);
     }

@@ -3,7 +3,7 @@ import * as net from "node:net";
 import { describe, it } from "node:test";
 import { ConfigError, Inventory, parseClusterSpec, planNodes } from "../../spec";
 import { ADMIN_CIDRS, configFor, Provider, TEST_SECRETS } from "../../test/configs";
-import { ProgramRun, runProgram } from "../../test/mocks";
+import { MOCK_AMI_ID, ProgramRun, runProgram } from "../../test/mocks";
 import { ANYWHERE, firewallViolations, machines, openings } from "../../test/policy";
 
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -243,7 +243,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
             assert.equal(c.inputs.resourcePath, "/health/");
           }
           for (const i of ofType(r, "aws:ec2/instance:Instance")) {
-            assert.equal(i.inputs.ami, "ami-0d1e2b3i4a5n61200");
+            assert.equal(i.inputs.ami, MOCK_AMI_ID);
             assert.equal(i.inputs.region, "eu-west-1");
           }
           const ami = r.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!;

@@ -37,7 +37,7 @@ export const REDIS_PORT = 6379;
 
 /**
  * The cluster's firewall, provider-neutral. Pure.
- * - admin: SSH only from the admin CIDRs, on every node; all outbound.
+ * - admin: SSH only from the admin CIDRs (each once: a repeated CIDR would name two rules alike), on every node; all outbound.
  * - web: 80/443 from the Internet, on the children only (the public record's members).
  * - data: PostgreSQL, NFS and Redis from cluster members only, on the parent and the standby
  *   (the standby takes over all three on failover).
@@ -48,7 +48,7 @@ export function planFirewall(spec: Pick<ClusterSpec, "adminCidrs" | "ssh">): Fir
     {
       name: "admin",
       roles: ["parent", "standby", "child", "worker"],
-      inbound: [{ port: sshPort, protocol: "tcp", source: { kind: "cidrs", cidrs: [...spec.adminCidrs] }, purpose: "SSH from the admin networks" }],
+      inbound: [{ port: sshPort, protocol: "tcp", source: { kind: "cidrs", cidrs: [...new Set(spec.adminCidrs)] }, purpose: "SSH from the admin networks" }],
       outboundAll: true,
     },
     {

@@ -20,6 +20,11 @@ describe("planFirewall", () => {
     assert.deepEqual(inboundFor(groups, "worker").map((r) => r.port), [22]);
   });
 
+  it("lists a repeated admin CIDR once", () => {
+    const twice = planFirewall({ adminCidrs: ["203.0.113.7/32", "203.0.113.7/32"], ssh: { user: "root", port: 22 } });
+    assert.deepEqual(inboundFor(twice, "worker").map((r) => describeSource(r.source)), ["203.0.113.7/32"]);
+  });
+
   it("follows a non-default SSH port", () => {
     const custom = planFirewall({ adminCidrs: ["198.51.100.0/24"], ssh: { user: "root", port: 2222 } });
     assert.deepEqual(inboundFor(custom, "worker").map((r) => r.port), [2222]);

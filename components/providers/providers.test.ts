@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { planFirewall } from "../plan";
 import { firewallTargetTags, inboundSources, planSecurityGroupRules, planTags, ruleSuffix } from ".";
 
@@ -40,5 +41,38 @@ describe("DigitalOcean tags and firewall sources", () => {
     assert.deepEqual(inboundSources({ kind: "internet" }, "c"), { sourceAddresses: ["0.0.0.0/0", "::/0"] });
     assert.deepEqual(inboundSources({ kind: "cidrs", cidrs: ["203.0.113.7/32"] }, "c"), { sourceAddresses: ["203.0.113.7/32"] });
     assert.deepEqual(inboundSources({ kind: "members" }, "c"), { sourceTags: ["c"] });
+  });
+});
+
+describe("firewall expansions (property)", () => {
+  const v4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 32 })).map(([a, b, bits]) => `${a}.${b}.0.0/${bits}`);
+  const v6 = fc.integer({ min: 16, max: 128 }).map((bits) => `2001:db8::/${bits}`);
+  const inputs = fc.record({ adminCidrs: fc.array(fc.oneof(v4, v6), { minLength: 1, maxLength: 6 }), port: fc.integer({ min: 1, max: 65535 }) });
+
+  it("never opens anything to the Internet but 80/443 on children, and SSH only to the admin CIDRs", () => {
+    fc.assert(
+      fc.property(inputs, ({ adminCidrs, port }) => {
+        const plan = planFirewall({ adminCidrs, ssh: { user: "root", port } });
+        for (const rule of planSecurityGroupRules(plan).filter((r) => r.direction === "ingress")) {
+          const group = plan.find((g) => g.name === rule.group)!;
+          const source = rule.cidrIpv4 ?? rule.cidrIpv6;
+          if (source === "0.0.0.0/0" || source === "::/0") {
+            assert.ok([80, 443].includes(rule.fromPort!) && group.roles.join() === "child", JSON.stringify(rule));
+          } else if (source) {
+            assert.ok(adminCidrs.includes(source) && rule.fromPort === port, JSON.stringify(rule));
+          } else {
+            assert.deepEqual([rule.referencedGroup, group.roles], ["admin", ["parent", "standby"]]);
+          }
+        }
+        const tags = planTags({ clusterName: "c", tags: {} });
+        for (const g of plan) {
+          for (const r of g.inbound) {
+            const s = inboundSources(r.source, tags.cluster);
+            if (s.sourceAddresses?.some((a) => a.endsWith("/0"))) assert.deepEqual([firewallTargetTags(g, tags), [80, 443].includes(r.port)], [["c-child"], true]);
+            if (s.sourceTags) assert.deepEqual(s.sourceTags, [tags.cluster]);
+          }
+        }
+      }),
+    );
   });
 });
