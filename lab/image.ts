@@ -172,3 +172,20 @@ export async function unmountUnder(dir: string): Promise<string[]> {
   for (const m of found) await run({ cmd: "umount", args: ["-l", m] }, { allowFail: true });
   return found;
 }
+
+/**
+ * Remove cached images other than `keep` (a package list changed, so they will not be booted again).
+ * Only called when no node runs on them (`up` refuses to change the image of a running lab).
+ */
+export function pruneImages(keep: string): string[] {
+  const dir = labPaths().images;
+  if (!fs.existsSync(dir)) return [];
+  const removed: string[] = [];
+  for (const f of fs.readdirSync(dir)) {
+    if (f === keep || f === `${keep}.tar.zst`) continue;
+    if (mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), path.join(dir, f)).length) continue;
+    fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+    removed.push(f);
+  }
+  return removed;
+}

@@ -188,8 +188,19 @@ describe("the lab", { timeout: 900_000 }, () => {
     const left = await labLeftovers();
     assert.deepEqual(left, { nspawns: [], netns: [], links: [], mounts: [], nftTable: false, cgroups: [] });
     assert.ok(isClean(left));
-    const nspawnProcs = (await run({ cmd: "pgrep", args: ["-f", "systemd-nspawn"] }, { allowFail: true })).stdout.trim();
-    assert.equal(nspawnProcs, "");
+    // Other projects' nspawn machines may run on this host: look for anything started on the lab's files.
+    const labProcs = fs
+      .readdirSync("/proc")
+      .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+      .filter((d) => {
+        try {
+          const argv = fs.readFileSync(`/proc/${d}/cmdline`, "utf8").split("\0");
+          return argv[0].endsWith("systemd-nspawn") && argv.some((a) => a.startsWith(paths.root) || a.includes("/run/netns/lab-"));
+        } catch {
+          return false;
+        }
+      });
+    assert.deepEqual(labProcs, []);
     assert.ok(!fs.existsSync(paths.nodes));
     await labDown({ log: quiet });
     assert.ok(fs.existsSync(paths.images), "down keeps the image cache");

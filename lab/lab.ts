@@ -6,7 +6,7 @@ import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory
 import { DNS_NODE, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
 import { labCgroups, removeCgroups } from "./cgroup";
 import { run, sleep } from "./exec";
-import { ensureImage, unmountUnder, mountsUnder, type ImageInfo } from "./image";
+import { ensureImage, imageKey, imagePackages, mountsUnder, pruneImages, unmountUnder, type ImageInfo } from "./image";
 import { ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
 import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRuleset, parseLabLinks, parseLabNetns } from "./net";
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
@@ -85,29 +85,40 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
   const paths = labPaths();
   const release = acquireLock(paths);
   try {
+    const running = Object.values(readState(paths)?.nodes ?? {}).some((n) => n.pid && alive(n.pid)) || findLabNspawns().size > 0;
+    if (opts.rebake && running) {
+      throw new UserError("`up --rebake` replaces the image running nodes are booted from: run `npm run lab -- down` first, then `up --rebake`.");
+    }
+    const previous = readState(paths);
+    const wantedKey = imageKey(imagePackages());
+    if (previous && previous.imageKey !== wantedKey && Object.values(previous.nodes).some((n) => n.pid && alive(n.pid))) {
+      throw new UserError(
+        `The running lab uses image ${previous.imageKey}, but the package lists now give ${wantedKey}: run \`npm run lab -- down\` first, then up.`,
+      );
+    }
     const image = await ensureImage({ rebake: opts.rebake, log });
     log(`image ${image.key}: ${image.baked ? `baked in ${image.seconds.toFixed(0)} s` : "cached"}`);
-    const previous = readState(paths);
-    if (previous && previous.imageKey !== image.key && Object.values(previous.nodes).some((n) => n.pid && alive(n.pid))) {
-      throw new UserError(`The running lab uses image ${previous.imageKey}, not ${image.key}: run \`npm run lab -- down\` first, then up.`);
-    }
+    const pruned = pruneImages(image.key);
+    if (pruned.length) log(`removed ${pruned.length} outdated image file(s): ${pruned.join(", ")}`);
     const sshPublicKey = await ensureSshKey(paths);
     const tsig = ensureTsigKey(paths);
     await ensureNetwork(machines);
     const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, nodes: {} };
-    for (const m of machines) {
-      const old = previous?.nodes[m.name];
-      if (old?.pid && alive(old.pid)) {
-        state.nodes[m.name] = old;
-        continue;
-      }
-      const dir = path.join(paths.nodes, m.name);
-      const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share), knownHosts: [] };
-      await mountNode(node, image.root);
-      node.knownHosts = await personalize(node, { all: machines, zone: inventory.domain, sshPublicKey, wantedPackages: wantedPackages(m.kind) });
-      if (m.kind === "dns") configureDnsNode(node, machines, inventory, tsig);
-      state.nodes[m.name] = node;
-    }
+    // Nodes are independent until boot: prepare them in parallel (host key generation dominates).
+    const prepared = await Promise.all(
+      machines.map(async (m): Promise<NodeState> => {
+        const old = previous?.nodes[m.name];
+        if (old?.pid && alive(old.pid)) return old;
+        const dir = path.join(paths.nodes, m.name);
+        const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share), knownHosts: [] };
+        await mountNode(node, image.root);
+        node.knownHosts = await personalize(node, { all: machines, zone: inventory.domain, sshPublicKey, wantedPackages: wantedPackages(m.kind) });
+        if (m.kind === "dns") configureDnsNode(node, machines, inventory, tsig);
+        return node;
+      }),
+    );
+    for (const node of prepared) state.nodes[node.name] = node;
+    log(`prepared ${prepared.length} machines (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     writeKnownHosts(paths, state);
     const ready: Record<string, number> = {};
     for (const node of Object.values(state.nodes)) {

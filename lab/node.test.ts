@@ -49,6 +49,7 @@ describe("sshCommand", () => {
     const c = sshCommand(paths, "10.231.0.11", ["echo", "a b", "it's"]);
     assert.equal(c.cmd, "ssh");
     assert.deepEqual(c.args, [
+      "-F", "/dev/null",
       "-i", "/l/ssh/id_ed25519",
       "-o", "IdentitiesOnly=yes",
       "-o", "UserKnownHostsFile=/l/ssh/known_hosts",

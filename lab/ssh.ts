@@ -8,7 +8,7 @@ export function shellQuote(arg: string): string {
 
 /**
  * ssh to a lab node as root with the lab's key, the node's host key pinned (StrictHostKeyChecking=yes against
- * the lab's known_hosts only). `remote` is an argument array, quoted here and only here. Pure.
+ * the lab's known_hosts only; the user's ~/.ssh/config is ignored). `remote` is an argument array, quoted here and only here. Pure.
  */
 export function sshCommand(
   paths: Pick<LabPaths, "sshKey" | "knownHosts">,
@@ -19,6 +19,8 @@ export function sshCommand(
   return {
     cmd: "ssh",
     args: [
+      "-F",
+      "/dev/null",
       "-i",
       paths.sshKey,
       "-o",
