@@ -85,6 +85,10 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
   const hba = pgHbaFile(f);
   const ganesha = ganeshaConfFile(f);
   const redis = redisConfFile(node, f);
+  // Restarting with a changed drop-in also makes ops run daemon-reload first, so systemd sees it now.
+  const pgDropIn = networkOnlineDropIn("postgresql@.service");
+  const redisDropIn = networkOnlineDropIn("redis-server.service");
+  const ganeshaDropIn = networkOnlineDropIn("nfs-ganesha.service", [["RequiresMountsFor", PATHS.share]]);
   const lsyncd = file(LSYNCD_CONF, renderLsyncdConf({
     source: `${PATHS.share}/`,
     targetHost: `root@${f.standby.privateAddress}`,
@@ -102,10 +106,10 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     releaseCurrentScript(),
     selfSignedCertScript(f.fqdn, `${PATHS.tls}/${f.fqdn}`),
     // PostgreSQL primary.
-    networkOnlineDropIn("postgresql@.service"),
+    pgDropIn,
     pgConf,
     hba,
-    started(POSTGRES_UNIT, [pgConf.file.path]),
+    started(POSTGRES_UNIT, [pgConf.file.path, pgDropIn.file.path]),
     started(POSTGRES_UNIT, [hba.file.path], { reload: true }),
     pgRolesScript({ app: f.ctx.secrets.dbPassword, replication: f.ctx.secrets.replicationPassword }),
     replicationSlotScript(),
@@ -113,13 +117,13 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     // NFS export (nfs-ganesha; rpcbind for the v3 side the libnfs checks use).
     ...NFS_CONFLICTS.map(masked),
     started("rpcbind"),
-    networkOnlineDropIn("nfs-ganesha.service", [["RequiresMountsFor", PATHS.share]]),
+    ganeshaDropIn,
     ganesha,
-    started("nfs-ganesha", [ganesha.file.path]),
+    started("nfs-ganesha", [ganesha.file.path, ganeshaDropIn.file.path]),
     // Redis broker.
-    networkOnlineDropIn("redis-server.service"),
+    redisDropIn,
     redis,
-    started("redis-server", [redis.file.path]),
+    started("redis-server", [redis.file.path, redisDropIn.file.path]),
     // Share replication to the standby.
     shareSyncKeyScript(PATHS.shareSyncPub),
     lsyncd,
@@ -128,7 +132,7 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
   ];
 }
 
-export function parentChecks(node: InventoryNode, f: ClusterFacts): Check[] {
+export function parentChecks(node: InventoryNode, _f: ClusterFacts): Check[] {
   return [
     postgresAcceptingCheck(node.privateAddress),
     slotExistsCheck(),

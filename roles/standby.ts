@@ -13,6 +13,9 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
   const pgConf = postgresConfFile(node, f);
   const hba = pgHbaFile(f);
   const redis = redisConfFile(node, f);
+  // Restarting with a changed drop-in also makes ops run daemon-reload first, so systemd sees it now.
+  const pgDropIn = networkOnlineDropIn("postgresql@.service");
+  const redisDropIn = networkOnlineDropIn("redis-server.service");
   return [
     shareLayoutScript(),
     shareSyncAuthorizeScript(f.parent.privateAddress, `nfs://${f.parent.privateAddress}${PATHS.shareSyncPub}`, PATHS.share),
@@ -22,17 +25,17 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
     ganeshaConfFile(f),
     stopped("nfs-ganesha"),
     // PostgreSQL hot standby.
-    networkOnlineDropIn("postgresql@.service"),
+    pgDropIn,
     pgConf,
     hba,
     pgPassFile(f),
     baseBackupScript(f.parent.privateAddress, PORTS.postgres),
-    started(POSTGRES_UNIT, [pgConf.file.path]),
+    started(POSTGRES_UNIT, [pgConf.file.path, pgDropIn.file.path]),
     started(POSTGRES_UNIT, [hba.file.path], { reload: true }),
     // Redis replica.
-    networkOnlineDropIn("redis-server.service"),
+    redisDropIn,
     redis,
-    started("redis-server", [redis.file.path]),
+    started("redis-server", [redis.file.path, redisDropIn.file.path]),
   ];
 }
 
