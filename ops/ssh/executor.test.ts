@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { ChildProcess, spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { Duplex } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { startTestSshServer, TestSshServer } from "../../test/ssh-server";
 import { CommandTimeoutError, isTransientConnectError, SshExecutor } from "./executor";
@@ -83,11 +85,32 @@ describe("SshExecutor against a throwaway sshd on 127.0.0.1", () => {
     }
   });
 
+  it("speaks SSH over a given stream instead of TCP (sshd -i, like a ProxyCommand)", async () => {
+    const kh = new KnownHostsFile(path.join(dir, "known_hosts"));
+    const children: ChildProcess[] = [];
+    const openSocket = () => {
+      const child = spawn("/usr/sbin/sshd", ["-i", "-f", path.join(server.dir, "sshd_config")], { stdio: ["pipe", "pipe", "ignore"] });
+      children.push(child);
+      return Duplex.from({ readable: child.stdout, writable: child.stdin });
+    };
+    const ex = await SshExecutor.connect({ ...target(kh), port: 1 }, { openSocket });
+    try {
+      assert.equal((await ex.run(["echo", "over a pipe"])).stdout, "over a pipe\n");
+      assert.equal(children.length, 1);
+    } finally {
+      await ex.close();
+    }
+  });
+
   it("kills a command that exceeds its timeout", async () => {
     const kh = new KnownHostsFile(path.join(dir, "known_hosts"));
     const ex = await SshExecutor.connect(target(kh));
     try {
-      await assert.rejects(ex.run(["sleep", "30"], { timeoutMs: 300 }), CommandTimeoutError);
+      const t0 = Date.now();
+      await assert.rejects(ex.run(["bash", "-c", "echo $$ > \"$1\"; exec sleep 30", "_", path.join(dir, "sleep.pid")], { timeoutMs: 500 }), CommandTimeoutError);
+      assert.ok(Date.now() - t0 < 10_000, "the caller is not held until the command ends");
+      const pid = Number(fs.readFileSync(path.join(dir, "sleep.pid"), "utf8"));
+      assert.throws(() => process.kill(pid, 0), /ESRCH/, "the command was killed on the node");
       assert.equal((await ex.run(["echo", "still usable"])).stdout, "still usable\n");
     } finally {
       await ex.close();

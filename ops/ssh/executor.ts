@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import type { Duplex } from "node:stream";
 import { NodeSSH } from "node-ssh";
 import pRetry from "p-retry";
 import { UserError } from "../../spec/errors";
@@ -58,6 +59,11 @@ export interface SshOptions {
   minBackoffMs?: number;
   /** Told about each failed attempt that will be retried. */
   onRetry?: (message: string) => void;
+  /**
+   * Speak SSH over this stream instead of a TCP connection to host:port (like OpenSSH's ProxyCommand:
+   * a bastion's `ssh -W`, or `sshd -i` inside a container). Called once per attempt. Defaults to TCP.
+   */
+  openSocket?: () => Duplex;
 }
 
 /** Kept per stream: the last 256 KiB. Enough for any failure report; anything bigger goes to remote files. */
@@ -129,6 +135,7 @@ export class SshExecutor implements RemoteExecutor {
             username: target.username,
             privateKey: Buffer.isBuffer(target.privateKey) ? target.privateKey.toString("utf8") : target.privateKey,
             readyTimeout: options.readyTimeoutMs ?? 30_000,
+            ...(options.openSocket ? { sock: options.openSocket() } : {}),
             keepaliveInterval: options.keepaliveMs ?? 15_000,
             keepaliveCountMax: 4,
             hostVerifier: (key: Buffer) => {
@@ -172,26 +179,26 @@ export class SshExecutor implements RemoteExecutor {
   }
 
   run(argv: Argv, options: RunOptions = {}): Promise<RunResult> {
-    const command = shellJoin(this.sudo ? ["sudo", "-n", "--", ...argv] : argv);
     const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // coreutils `timeout` kills the command on the node itself (sshd does not kill a session's process when
+    // the channel closes); the local timer, a little later, covers a node that stopped answering.
+    const limited = ["timeout", "-k", "5", `${(timeoutMs / 1000).toFixed(3)}s`, ...argv];
+    const command = shellJoin(this.sudo ? ["sudo", "-n", "--", ...limited] : limited);
     const conn = this.ssh.connection;
     if (!conn) return Promise.reject(new Error(`${this.node}: not connected`));
+    const started = Date.now();
+    const timedOut = () => new CommandTimeoutError(this.node, shellJoin(argv), timeoutMs);
     return new Promise<RunResult>((resolve, reject) => {
       conn.exec(command, (err, channel) => {
         if (err) return reject(new Error(`${this.node}: cannot start a command: ${err.message}`));
         const out = new Tail();
         const errOut = new Tail();
-        let timedOut = false;
+        let settled = false;
         const timer = setTimeout(() => {
-          timedOut = true;
-          // Ask sshd to kill the process, then drop the channel (sshd hangs up the session).
-          try {
-            channel.signal("KILL");
-          } catch {
-            /* the channel may already be closing */
-          }
+          settled = true;
           channel.close();
-        }, timeoutMs);
+          reject(timedOut());
+        }, timeoutMs + 10_000);
         channel.on("data", (d: Buffer) => out.push(d));
         channel.stderr.on("data", (d: Buffer) => errOut.push(d));
         let code: number | null = null;
@@ -200,13 +207,17 @@ export class SshExecutor implements RemoteExecutor {
         });
         channel.on("close", () => {
           clearTimeout(timer);
-          if (timedOut) return reject(new CommandTimeoutError(this.node, command, timeoutMs));
+          if (settled) return;
+          // 124: `timeout` stopped it; 137: it had to SIGKILL it.
+          if ((code === 124 || code === 137) && Date.now() - started >= timeoutMs) return reject(timedOut());
           resolve({ code: code ?? -1, stdout: out.text(), stderr: errOut.text(), truncated: out.dropped || errOut.dropped });
         });
         const stdin = options.stdin ?? "";
         if (typeof stdin === "string" || Buffer.isBuffer(stdin)) channel.end(stdin);
         else {
           stdin.on("error", (e) => {
+            settled = true;
+            clearTimeout(timer);
             channel.close();
             reject(new Error(`${this.node}: reading local input failed: ${e.message}`));
           });
