@@ -44,7 +44,7 @@ export async function planConfig(config: Record<string, unknown>, source: string
   const secrets: Record<string, string> = Object.fromEntries(secretKeys.map((k) => [k, SECRET_PLACEHOLDER]));
   if (spec.provider === "hosts" && !secretKeys.includes("dnsTsigSecret")) {
     secrets.dnsTsigSecret = SECRET_PLACEHOLDER;
-    notes.push(`${PROJECT}:dnsTsigSecret is not set in ${source}; \`pulumi up\` needs it: pulumi config set --secret ${PROJECT}:dnsTsigSecret <base64 TSIG secret>`);
+    notes.push(`${PROJECT}:dnsTsigSecret is not set in ${source} (this plan used a placeholder); \`pulumi up\` of this stack needs it: pulumi config set --secret ${PROJECT}:dnsTsigSecret <base64 TSIG secret>`);
   }
   const run = await runProgram(config, { stack: path.basename(source).replace(/^Pulumi\.|\.yaml$/g, ""), secrets, stackTraces: options.debug ?? false });
   if (run.error) throw run.error;
