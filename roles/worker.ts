@@ -34,7 +34,9 @@ export function celeryUnit(): UnitFile {
           ["Group", APP_USER.name],
           ["EnvironmentFile", PATHS.appEnv],
           ["WorkingDirectory", PATHS.current],
-          ["ExecStart", "/usr/bin/python3 -m celery -A djangoha_app worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO"],
+          // Without heartbeat/gossip/mingle: Celery 5.2 (Debian 12) otherwise stops consuming after the broker
+          // restarts (celery/celery#8030, reproduced in the lab by restarting Redis).
+          ["ExecStart", "/usr/bin/python3 -m celery -A djangoha_app worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle"],
           // Warm shutdown: SIGTERM to the main process only; it finishes the running job, then exits.
           ["KillSignal", "SIGTERM"],
           ["KillMode", "mixed"],
