@@ -49,6 +49,7 @@ table inet django_ha {
         ct state invalid drop
         icmp type { echo-request, destination-unreachable, time-exceeded, parameter-problem } accept
         icmpv6 type { echo-request, destination-unreachable, packet-too-big, time-exceeded, parameter-problem, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept
+        ip6 saddr fe80::/10 udp dport 546 accept comment "DHCPv6 replies (AWS IPv6)"
 ${rules.join("\n")}
     }
 }
