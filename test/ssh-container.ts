@@ -16,8 +16,8 @@ export interface TestContainer {
   privateKey: string;
   /** A fresh SSH stream to the container's sshd (inetd mode): pass as the executor's openSocket. */
   openSocket(): Duplex;
-  /** Run a command inside (for assertions). */
-  exec(argv: string[]): string;
+  /** Run a command inside (for set-up and assertions), with optional stdin. */
+  exec(argv: string[], input?: string | Buffer): string;
   stop(): Promise<void>;
 }
 
@@ -132,8 +132,8 @@ export async function startTestContainer(imageRoot: string, opts: { log?: (s: st
         const child = spawn("nsenter", ["-t", initPid, "-a", "/usr/sbin/sshd", "-i"], { stdio: ["pipe", "pipe", "ignore"] });
         return Duplex.from({ readable: child.stdout, writable: child.stdin });
       },
-      exec(argv) {
-        return execFileSync("nsenter", ["-t", initPid, "-a", ...argv], { encoding: "utf8" });
+      exec(argv, input) {
+        return execFileSync("nsenter", ["-t", initPid, "-a", ...argv], { encoding: "utf8", input });
       },
       stop: cleanup,
     };

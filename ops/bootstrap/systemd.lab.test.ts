@@ -10,9 +10,11 @@ import type { Action, NodePlan } from "../../roles/types";
 import { startTestContainer, TestContainer } from "../../test/ssh-container";
 import { SshExecutor } from "../ssh/executor";
 import { KnownHostsFile } from "../ssh/known-hosts";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { sha256 } from "./hash";
 import { formatSummary, runBootstrap } from "./orchestrate";
 
 const UNIT = (execStartPre = "") => `[Unit]
@@ -87,6 +89,41 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
     assert.deepEqual(third.results[0].changes, ["file /etc/dhtest.conf", "service dhtest.service: restart"]);
     assert.notEqual(mainPid(), pid1, "restarted");
     assert.equal(ct.exec(["bash", "-c", "systemctl is-enabled dhmask.service || true"]).trim(), "masked");
+  });
+
+  it("installs only the missing packages (refreshing stale lists once), uploads with a non-root owner", async () => {
+    // An offline apt repository inside the node with one tiny package; the node's lists do not know it yet.
+    const pkg = path.join(dir, "pkg");
+    fs.mkdirSync(path.join(pkg, "DEBIAN"), { recursive: true });
+    fs.writeFileSync(path.join(pkg, "DEBIAN", "control"), "Package: dh-test-pkg\nVersion: 1.0\nArchitecture: all\nMaintainer: django-ha <ops@example.com>\nDescription: bootstrap test package\n");
+    const deb = path.join(dir, "dh-test-pkg_1.0_all.deb");
+    execFileSync("dpkg-deb", ["--build", "--root-owner-group", pkg, deb], { stdio: "ignore" });
+    ct.exec(["mkdir", "-p", "/srv/repo", "/root/apt-sources-off"]);
+    ct.exec(["bash", "-c", "mv /etc/apt/sources.list.d/* /root/apt-sources-off/ 2>/dev/null || true; echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list.d/local.list"]);
+    ct.exec(["bash", "-c", "cat > /srv/repo/dh-test-pkg_1.0_all.deb"], fs.readFileSync(deb));
+    const debBytes = fs.readFileSync(deb);
+    const index = `Package: dh-test-pkg\nVersion: 1.0\nArchitecture: all\nMaintainer: django-ha <ops@example.com>\nFilename: ./dh-test-pkg_1.0_all.deb\nSize: ${debBytes.length}\nSHA256: ${sha256(debBytes)}\nDescription: bootstrap test package\n\n`;
+    ct.exec(["bash", "-c", "cat > /srv/repo/Packages"], index);
+    const src = path.join(dir, "release");
+    fs.mkdirSync(path.join(src, "static"), { recursive: true });
+    fs.writeFileSync(path.join(src, "static", "site.css"), "body{}\n");
+    const actions: Action[] = [
+      { kind: "packages", names: ["bash", "dh-test-pkg"] },
+      { kind: "upload", name: "release", localDir: src, remoteDir: "/srv/share/releases/app", owner: "nobody", group: "nogroup" },
+    ];
+    const p = { ...plan("v2"), actions: [...plan("v2").actions, ...actions] };
+    const first = await run(p);
+    assert.equal(first.ok, true, formatSummary(first));
+    assert.deepEqual(first.results[0].changes, ["packages: installed dh-test-pkg", "upload release → /srv/share/releases/app"]);
+    assert.match(ct.exec(["dpkg-query", "-W", "-f=${Status}", "dh-test-pkg"]), /install ok installed/);
+    assert.equal(ct.exec(["stat", "-c", "%U:%G", "/srv/share/releases/app/static/site.css"]).trim(), "nobody:nogroup");
+    assert.match(ct.exec(["cat", "/var/log/django-ha/apt.log"]), /dh-test-pkg/);
+    const second = await run(p);
+    assert.equal(second.results[0].status, "unchanged", formatSummary(second));
+
+    const missing = await run({ ...p, actions: [{ kind: "packages", names: ["dh-no-such-package"] }] });
+    assert.equal(missing.results[0].failure?.step, "packages (1)");
+    assert.match(missing.results[0].failure!.output, /Unable to locate package dh-no-such-package/);
   });
 
   it("a unit that fails to start is reported with its journal, and stops that node's plan", async () => {
