@@ -11,7 +11,7 @@ export interface Opening {
   role: Role;
   port: string;
   protocol: string;
-  /** CIDRs, or "members" for "machines of this cluster". */
+  /** CIDRs, "members" for "every machine of this cluster", or `role:<role>` for the machines of a role. */
   sources: string[];
 }
 
@@ -19,8 +19,16 @@ export const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
 const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 
+type Machine = { name: string; role: Role; resource: RecordedResource };
+
+/** A source that is "the machines carrying this tag / group": "members" when that is all of them, else `role:<role>` per role. */
+function carriers(nodes: Machine[], carries: (n: Machine) => boolean): string[] {
+  const matched = nodes.filter(carries);
+  return matched.length === nodes.length ? ["members"] : [...new Set(matched.map((n) => `role:${n.role}`))].sort();
+}
+
 /** Machines of the run: name (as given to the provider) and role, with their recorded resource. */
-export function machines(run: ProgramRun): { name: string; role: Role; resource: RecordedResource }[] {
+export function machines(run: ProgramRun): Machine[] {
   const roleOf = (name: string): Role => (/-parent$/.test(name) ? "parent" : /-standby$/.test(name) ? "standby" : /-worker$/.test(name) ? "worker" : "child");
   const droplets = byType(run, "digitalocean:index/droplet:Droplet").map((r) => ({ name: String(r.inputs.name), role: roleOf(String(r.inputs.name)), resource: r }));
   const instances = byType(run, "aws:ec2/instance:Instance").map((r) => {
@@ -43,26 +51,24 @@ export function openings(run: ProgramRun): Opening[] {
       for (const rule of (fw.inputs.inboundRules as Record<string, unknown>[]) ?? []) {
         const tagSources = (rule.sourceTags as string[] | undefined) ?? [];
         tagSources.forEach((t) => clusterTags.add(t));
-        const sources = [...((rule.sourceAddresses as string[] | undefined) ?? []), ...tagSources.map((t) => (nodes.every((n) => ((n.resource.inputs.tags as string[]) ?? []).includes(t)) ? "members" : `tag:${t}`))];
+        const sources = [...((rule.sourceAddresses as string[] | undefined) ?? []), ...tagSources.flatMap((t) => carriers(nodes, (n) => ((n.resource.inputs.tags as string[]) ?? []).includes(t)))];
         result.push({ node: node.name, role: node.role, port: String(rule.portRange ?? "all"), protocol: String(rule.protocol), sources });
       }
     }
   }
-  const groups = byType(run, "aws:ec2/securityGroup:SecurityGroup");
-  const idOf = (g: RecordedResource) => g.id;
   for (const rule of byType(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")) {
     for (const node of nodes) {
       const carried = (node.resource.inputs.vpcSecurityGroupIds as string[]) ?? [];
       if (!carried.includes(String(rule.inputs.securityGroupId))) continue;
-      let source: string;
+      let sources: string[];
       if (rule.inputs.referencedSecurityGroupId) {
         const ref = String(rule.inputs.referencedSecurityGroupId);
-        source = nodes.every((n) => ((n.resource.inputs.vpcSecurityGroupIds as string[]) ?? []).includes(ref)) ? "members" : `sg:${groups.find((g) => idOf(g) === ref)?.name}`;
+        sources = carriers(nodes, (n) => ((n.resource.inputs.vpcSecurityGroupIds as string[]) ?? []).includes(ref));
       } else {
-        source = String(rule.inputs.cidrIpv4 ?? rule.inputs.cidrIpv6);
+        sources = [String(rule.inputs.cidrIpv4 ?? rule.inputs.cidrIpv6)];
       }
       const port = rule.inputs.fromPort === rule.inputs.toPort ? String(rule.inputs.fromPort) : `${rule.inputs.fromPort}-${rule.inputs.toPort}`;
-      result.push({ node: node.name, role: node.role, port, protocol: String(rule.inputs.ipProtocol), sources: [source] });
+      result.push({ node: node.name, role: node.role, port, protocol: String(rule.inputs.ipProtocol), sources });
     }
   }
   return result;
@@ -70,21 +76,25 @@ export function openings(run: ProgramRun): Opening[] {
 
 /**
  * Check the cluster's firewall policy; returns every violation (empty = compliant):
- * nothing public but 80/443 on children; 22 only from the admin CIDRs; DB/NFS/Redis only from members
- * and only on the parent and the standby; no other port anywhere.
+ * nothing public but 80/443 on children; SSH only from the admin CIDRs, plus between the parent and the
+ * standby (share replication); DB/NFS/Redis (and the NFSv3 rpcbind/mountd) only from members and only on
+ * the parent and the standby; no other port anywhere.
  */
 export function firewallViolations(list: Opening[], adminCidrs: string[], sshPort = 22): string[] {
   const problems: string[] = [];
+  const databaseNode = (o: Opening) => o.role === "parent" || o.role === "standby";
   for (const o of list) {
     const where = `${o.node} (${o.role}) ${o.protocol}/${o.port} from ${o.sources.join(", ")}`;
-    if (o.protocol !== "tcp") problems.push(`${where}: only TCP may be open`);
+    if (o.protocol !== "tcp" && !(o.protocol === "udp" && o.port === "111")) problems.push(`${where}: only TCP may be open (and rpcbind over UDP)`);
     if (o.port === "80" || o.port === "443") {
       if (o.role !== "child") problems.push(`${where}: web ports only on children`);
     } else if (o.port === String(sshPort)) {
-      if (!o.sources.every((s) => adminCidrs.includes(s))) problems.push(`${where}: SSH only from the admin CIDRs`);
-    } else if (["5432", "2049", "6379"].includes(o.port)) {
+      const peers = o.sources.filter((s) => s.startsWith("role:"));
+      if (!o.sources.every((s) => adminCidrs.includes(s) || s.startsWith("role:"))) problems.push(`${where}: SSH only from the admin CIDRs`);
+      if (peers.length && (!databaseNode(o) || !peers.every((s) => s === "role:parent" || s === "role:standby"))) problems.push(`${where}: SSH between machines only between the database nodes`);
+    } else if (["5432", "2049", "6379", "111", "20048"].includes(o.port)) {
       if (!o.sources.every((s) => s === "members")) problems.push(`${where}: data ports only from cluster members`);
-      if (o.role !== "parent" && o.role !== "standby") problems.push(`${where}: data ports only on the parent and the standby`);
+      if (!databaseNode(o)) problems.push(`${where}: data ports only on the parent and the standby`);
     } else {
       problems.push(`${where}: port not allowed at all`);
     }

@@ -6,6 +6,8 @@ import type * as pulumi from "@pulumi/pulumi";
  * serializes the provider; a captured import would drag the module graph (ssh2, …) into state and break.
  */
 const RUN_MODULE = path.join(__dirname, "run.ts");
+/** tsx's require hook, by absolute path too: the provider host resolves modules from its own location. */
+const TSX_API = require.resolve("tsx/cjs/api");
 
 /** Re-run iff what the plans would put on the machines, or where the machines are, changed. Pure. */
 export function bootstrapDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
@@ -41,13 +43,13 @@ export const bootstrapProvider: pulumi.dynamic.ResourceProvider = {
     return bootstrapDiff(olds, news);
   },
   async create(inputs) {
-    if (!require.extensions[".ts"]) require("tsx/cjs/api").register();
+    if (!require.extensions[".ts"]) require(TSX_API).register();
     const run = require(RUN_MODULE);
     const outs = await run.applyBootstrap(inputs, (line: string) => console.log(line));
     return { id: `${inputs.inventory.cluster}-bootstrap`, outs };
   },
   async update(_id, _olds, news) {
-    if (!require.extensions[".ts"]) require("tsx/cjs/api").register();
+    if (!require.extensions[".ts"]) require(TSX_API).register();
     const run = require(RUN_MODULE);
     return { outs: await run.applyBootstrap(news, (line: string) => console.log(line)) };
   },

@@ -40,8 +40,9 @@ function expectedCounts(provider: Provider, n: number, zones: number, adminCidrs
         "aws:ec2/subnet:Subnet": zones,
         "aws:ec2/routeTableAssociation:RouteTableAssociation": zones,
         "aws:ec2/securityGroup:SecurityGroup": 3,
-        // SSH per admin CIDR + 80/443 over IPv4 and IPv6 + DB/NFS/Redis from members.
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": adminCidrs + 4 + 3,
+        // SSH per admin CIDR + 80/443 over IPv4 and IPv6 + SSH between the database nodes
+        // + PostgreSQL, NFS (2049, rpcbind tcp/udp, mountd) and Redis from members.
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": adminCidrs + 4 + 1 + 6,
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 2,
         "aws:ec2/instance:Instance": machinesCount,
         "aws:ec2/eip:Eip": machinesCount,
@@ -143,7 +144,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         }
       });
 
-      it("opens nothing but 80/443 on children, SSH from the admin CIDRs, and data ports to members", async () => {
+      it("opens nothing but 80/443 on children, SSH from the admin CIDRs (and between the database nodes), and data ports to members", async () => {
         const r = await load();
         if (provider === "hosts") return assert.deepEqual(openings(r), []);
         const list = openings(r);
@@ -152,13 +153,16 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         assert.equal(nodes.length, n + 3);
         for (const node of nodes) {
           const on = list.filter((o) => o.node === node.name);
-          const sourcesOf = (port: string) => on.filter((o) => o.port === port).flatMap((o) => o.sources).sort();
-          assert.deepEqual(sourcesOf("22"), [...ADMIN_CIDRS].sort(), `${node.name}: SSH from the admin CIDRs`);
+          const sourcesOf = (port: string, protocol = "tcp") => on.filter((o) => o.port === port && o.protocol === protocol).flatMap((o) => o.sources).sort();
+          const database = node.role === "parent" || node.role === "standby";
+          const ssh = database ? [...ADMIN_CIDRS, "role:parent", "role:standby"] : ADMIN_CIDRS;
+          assert.deepEqual(sourcesOf("22"), [...ssh].sort(), `${node.name}: SSH from the admin CIDRs (and between the database nodes)`);
           const web = node.role === "child" ? [...ANYWHERE].sort() : [];
           assert.deepEqual(sourcesOf("80"), web, `${node.name}: port 80`);
           assert.deepEqual(sourcesOf("443"), web, `${node.name}: port 443`);
-          const data = node.role === "parent" || node.role === "standby" ? ["members"] : [];
-          for (const port of ["5432", "2049", "6379"]) assert.deepEqual(sourcesOf(port), data, `${node.name}: port ${port}`);
+          const data = database ? ["members"] : [];
+          for (const port of ["5432", "2049", "6379", "111", "20048"]) assert.deepEqual(sourcesOf(port), data, `${node.name}: port ${port}`);
+          assert.deepEqual(sourcesOf("111", "udp"), data, `${node.name}: rpcbind over UDP`);
         }
       });
 

@@ -1,3 +1,4 @@
+import { PORTS } from "../../roles/context";
 import type { ClusterSpec, Role } from "../../spec";
 
 /** Where inbound traffic may come from. */
@@ -7,12 +8,14 @@ export type RuleSource =
   /** The operator's networks: django-ha:adminCidrs. */
   | { kind: "cidrs"; cidrs: string[] }
   /** Machines of this cluster, over the private network. */
-  | { kind: "members" };
+  | { kind: "members" }
+  /** The other machines of the same group only (e.g. the two database nodes), over the private network. */
+  | { kind: "peers" };
 
 /** One allowed inbound port. Anything not listed is refused. */
 export interface InboundRule {
   port: number;
-  protocol: "tcp";
+  protocol: "tcp" | "udp";
   source: RuleSource;
   /** Why the port is open, shown in the plan and used as the rule description. */
   purpose: string;
@@ -28,22 +31,29 @@ export interface FirewallGroup {
   outboundAll: boolean;
 }
 
-export const PUBLIC_WEB_PORTS = [80, 443] as const;
-export const SSH_PORT = 22;
-export const POSTGRES_PORT = 5432;
-/** nfs-ganesha serves NFSv4 only on 2049: no portmapper, mountd or statd ports needed. */
-export const NFS_PORT = 2049;
-export const REDIS_PORT = 6379;
+export const PUBLIC_WEB_PORTS = [PORTS.http, PORTS.https] as const;
+export const POSTGRES_PORT = PORTS.postgres;
+/** nfs-ganesha: NFSv4 on 2049 for the mounts. */
+export const NFS_PORT = PORTS.nfs;
+/** NFSv3 side of ganesha (rpcbind, mountd): the roles' libnfs checks and the share-sync key exchange use it. */
+export const RPCBIND_PORT = PORTS.rpcbind;
+export const MOUNTD_PORT = PORTS.mountd;
+export const REDIS_PORT = PORTS.redis;
 
 /**
- * The cluster's firewall, provider-neutral. Pure.
- * - admin: SSH only from the admin CIDRs (each once: a repeated CIDR would name two rules alike), on every node; all outbound.
+ * The cluster's firewall, provider-neutral. Pure. The same rules as each node's own nftables
+ * (roles/common.ts `firewallFor`), so the cloud firewall never blocks what the roles rely on.
+ * - admin: SSH only from the admin CIDRs (each once: a repeated CIDR would name two rules alike), on
+ *   every node; all outbound.
  * - web: 80/443 from the Internet, on the children only (the public record's members).
- * - data: PostgreSQL, NFS and Redis from cluster members only, on the parent and the standby
- *   (the standby takes over all three on failover).
+ * - data, on the parent and the standby (the standby takes over all of it on failover): PostgreSQL,
+ *   NFS (v4 on 2049; rpcbind and mountd for the NFSv3 the roles' libnfs checks use) and Redis from
+ *   cluster members; SSH between the two of them only, for the share replication (lsyncd: rsync over SSH,
+ *   confined to rrsync of the share by the standby's authorized_keys).
  */
 export function planFirewall(spec: Pick<ClusterSpec, "adminCidrs" | "ssh">): FirewallGroup[] {
   const sshPort = spec.ssh.port;
+  const fromMembers = (port: number, purpose: string, protocol: "tcp" | "udp" = "tcp"): InboundRule => ({ port, protocol, source: { kind: "members" }, purpose });
   return [
     {
       name: "admin",
@@ -61,9 +71,13 @@ export function planFirewall(spec: Pick<ClusterSpec, "adminCidrs" | "ssh">): Fir
       name: "data",
       roles: ["parent", "standby"],
       inbound: [
-        { port: POSTGRES_PORT, protocol: "tcp", source: { kind: "members" }, purpose: "PostgreSQL (clients and replication)" },
-        { port: NFS_PORT, protocol: "tcp", source: { kind: "members" }, purpose: "NFSv4 share (nfs-ganesha)" },
-        { port: REDIS_PORT, protocol: "tcp", source: { kind: "members" }, purpose: "Redis (Celery broker, replica)" },
+        { port: sshPort, protocol: "tcp", source: { kind: "peers" }, purpose: "share replication (lsyncd: rsync over SSH between the database nodes)" },
+        fromMembers(POSTGRES_PORT, "PostgreSQL (clients and replication)"),
+        fromMembers(NFS_PORT, "NFSv4 share (nfs-ganesha)"),
+        fromMembers(RPCBIND_PORT, "rpcbind (NFSv3 for the libnfs checks)"),
+        fromMembers(RPCBIND_PORT, "rpcbind (NFSv3 for the libnfs checks)", "udp"),
+        fromMembers(MOUNTD_PORT, "mountd (NFSv3 for the libnfs checks)"),
+        fromMembers(REDIS_PORT, "Redis (Celery broker, replica)"),
       ],
       outboundAll: false,
     },
@@ -84,6 +98,8 @@ export function describeSource(source: RuleSource): string {
       return source.cidrs.join(", ");
     case "members":
       return "cluster members (private network)";
+    case "peers":
+      return "each other (private network)";
     default: {
       const never: never = source;
       throw new Error(`unknown rule source ${JSON.stringify(never)}`);

@@ -9,13 +9,22 @@ import { cidrRange, describeSource, inboundFor, planCluster, planFirewall, planS
 describe("planFirewall", () => {
   const groups = planFirewall({ adminCidrs: ["203.0.113.7/32"], ssh: { user: "root", port: 22 } });
 
-  it("opens only 22 from the admin CIDRs, 80/443 on children and data ports to members", () => {
+  it("opens only 22 from the admin CIDRs, 80/443 on children, data ports to members and SSH between the database nodes", () => {
     assert.deepEqual(
       inboundFor(groups, "child").map((r) => [r.port, describeSource(r.source)]),
       [[22, "203.0.113.7/32"], [80, "anywhere (0.0.0.0/0, ::/0)"], [443, "anywhere (0.0.0.0/0, ::/0)"]],
     );
     for (const role of ["parent", "standby"] as const) {
-      assert.deepEqual(inboundFor(groups, role).map((r) => [r.port, r.source.kind]), [[22, "cidrs"], [5432, "members"], [2049, "members"], [6379, "members"]]);
+      assert.deepEqual(inboundFor(groups, role).map((r) => `${r.protocol}/${r.port} ${r.source.kind}`), [
+        "tcp/22 cidrs",
+        "tcp/22 peers",
+        "tcp/5432 members",
+        "tcp/2049 members",
+        "tcp/111 members",
+        "udp/111 members",
+        "tcp/20048 members",
+        "tcp/6379 members",
+      ]);
     }
     assert.deepEqual(inboundFor(groups, "worker").map((r) => r.port), [22]);
   });

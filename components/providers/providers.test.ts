@@ -9,10 +9,24 @@ const groups = planFirewall({ adminCidrs: ["203.0.113.7/32", "2001:db8::/48"], s
 describe("AWS security group rules", () => {
   const rules = planSecurityGroupRules(groups);
 
-  it("splits IPv4 and IPv6 sources and references the every-node group for members", () => {
+  it("splits IPv4 and IPv6 sources, references the every-node group for members and its own group for peers", () => {
     assert.deepEqual(
-      rules.filter((r) => r.direction === "ingress").map((r) => `${r.group} ${r.fromPort} ${r.cidrIpv4 ?? r.cidrIpv6 ?? `sg:${r.referencedGroup}`}`),
-      ["admin 22 203.0.113.7/32", "admin 22 2001:db8::/48", "web 80 0.0.0.0/0", "web 80 ::/0", "web 443 0.0.0.0/0", "web 443 ::/0", "data 5432 sg:admin", "data 2049 sg:admin", "data 6379 sg:admin"],
+      rules.filter((r) => r.direction === "ingress").map((r) => `${r.group} ${r.ipProtocol} ${r.fromPort} ${r.cidrIpv4 ?? r.cidrIpv6 ?? `sg:${r.referencedGroup}`}`),
+      [
+        "admin tcp 22 203.0.113.7/32",
+        "admin tcp 22 2001:db8::/48",
+        "web tcp 80 0.0.0.0/0",
+        "web tcp 80 ::/0",
+        "web tcp 443 0.0.0.0/0",
+        "web tcp 443 ::/0",
+        "data tcp 22 sg:data",
+        "data tcp 5432 sg:admin",
+        "data tcp 2049 sg:admin",
+        "data tcp 111 sg:admin",
+        "data udp 111 sg:admin",
+        "data tcp 20048 sg:admin",
+        "data tcp 6379 sg:admin",
+      ],
     );
     assert.deepEqual(rules.filter((r) => r.direction === "egress").map((r) => [r.group, r.ipProtocol, r.cidrIpv4 ?? r.cidrIpv6]), [["admin", "-1", "0.0.0.0/0"], ["admin", "-1", "::/0"]]);
   });
@@ -37,10 +51,11 @@ describe("DigitalOcean tags and firewall sources", () => {
     assert.deepEqual(groups.map((g) => firewallTargetTags(g, tags)), [["django-ha-shop"], ["shop-child"], ["shop-parent", "shop-standby"]]);
   });
 
-  it("maps sources to addresses or the cluster tag", () => {
-    assert.deepEqual(inboundSources({ kind: "internet" }, "c"), { sourceAddresses: ["0.0.0.0/0", "::/0"] });
-    assert.deepEqual(inboundSources({ kind: "cidrs", cidrs: ["203.0.113.7/32"] }, "c"), { sourceAddresses: ["203.0.113.7/32"] });
-    assert.deepEqual(inboundSources({ kind: "members" }, "c"), { sourceTags: ["c"] });
+  it("maps sources to addresses, the cluster tag or the group's own tags", () => {
+    assert.deepEqual(inboundSources({ kind: "internet" }, "c", ["g"]), { sourceAddresses: ["0.0.0.0/0", "::/0"] });
+    assert.deepEqual(inboundSources({ kind: "cidrs", cidrs: ["203.0.113.7/32"] }, "c", ["g"]), { sourceAddresses: ["203.0.113.7/32"] });
+    assert.deepEqual(inboundSources({ kind: "members" }, "c", ["g"]), { sourceTags: ["c"] });
+    assert.deepEqual(inboundSources({ kind: "peers" }, "c", ["c-parent", "c-standby"]), { sourceTags: ["c-parent", "c-standby"] });
   });
 });
 
@@ -60,16 +75,20 @@ describe("firewall expansions (property)", () => {
             assert.ok([80, 443].includes(rule.fromPort!) && group.roles.join() === "child", JSON.stringify(rule));
           } else if (source) {
             assert.ok(adminCidrs.includes(source) && rule.fromPort === port, JSON.stringify(rule));
+          } else if (rule.referencedGroup === "data") {
+            assert.deepEqual([rule.group, rule.fromPort], ["data", port], "only SSH between the database nodes");
           } else {
             assert.deepEqual([rule.referencedGroup, group.roles], ["admin", ["parent", "standby"]]);
+            assert.ok(rule.fromPort !== port || port === 2049 || port === 5432 || port === 6379 || port === 111 || port === 20048, "SSH never from all members");
           }
         }
         const tags = planTags({ clusterName: "c", tags: {} });
         for (const g of plan) {
           for (const r of g.inbound) {
-            const s = inboundSources(r.source, tags.cluster);
+            const s = inboundSources(r.source, tags.cluster, firewallTargetTags(g, tags));
             if (s.sourceAddresses?.some((a) => a.endsWith("/0"))) assert.deepEqual([firewallTargetTags(g, tags), [80, 443].includes(r.port)], [["c-child"], true]);
-            if (s.sourceTags) assert.deepEqual(s.sourceTags, [tags.cluster]);
+            if (s.sourceTags && r.source.kind === "peers") assert.deepEqual([s.sourceTags, r.port], [["c-parent", "c-standby"], port]);
+            else if (s.sourceTags) assert.deepEqual(s.sourceTags, [tags.cluster]);
           }
         }
       }),

@@ -38,6 +38,10 @@ export function planSecurityGroupRules(groups: FirewallGroup[]): SecurityGroupRu
           if (!everyNode) throw new Error("a members-only rule needs a firewall group that every node carries");
           rules.push({ ...base, referencedGroup: everyNode });
           break;
+        case "peers":
+          // A group that references itself: only the instances carrying it.
+          rules.push({ ...base, referencedGroup: g.name });
+          break;
         default: {
           const never: never = r.source;
           throw new Error(`unknown rule source ${JSON.stringify(never)}`);
@@ -57,5 +61,6 @@ export function ruleSuffix(rule: SecurityGroupRule): string {
   const cidr = rule.cidrIpv4 ?? rule.cidrIpv6;
   const peer = cidr === "0.0.0.0/0" ? "ipv4-anywhere" : cidr === "::/0" ? "ipv6-anywhere" : (cidr ?? `sg-${rule.referencedGroup}`);
   const port = rule.fromPort === undefined ? "all" : String(rule.fromPort);
-  return `${rule.group}-${rule.direction === "ingress" ? "in" : "out"}-${port}-${peer.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
+  const protocol = rule.ipProtocol === "udp" ? "-udp" : "";
+  return `${rule.group}-${rule.direction === "ingress" ? "in" : "out"}-${port}${protocol}-${peer.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
 }

@@ -15,8 +15,8 @@ export interface DigitalOceanMachinesArgs extends MachinesArgs {
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
-/** DigitalOcean firewall inbound sources for a planned rule source. Pure; exported for tests. */
-export function inboundSources(source: RuleSource, clusterTag: string): { sourceAddresses?: string[]; sourceTags?: string[] } {
+/** DigitalOcean firewall inbound sources for a planned rule source (`groupTags`: the tags the rule's firewall targets). Pure; exported for tests. */
+export function inboundSources(source: RuleSource, clusterTag: string, groupTags: string[]): { sourceAddresses?: string[]; sourceTags?: string[] } {
   switch (source.kind) {
     case "internet":
       return { sourceAddresses: ANYWHERE };
@@ -24,6 +24,8 @@ export function inboundSources(source: RuleSource, clusterTag: string): { source
       return { sourceAddresses: source.cidrs };
     case "members":
       return { sourceTags: [clusterTag] };
+    case "peers":
+      return { sourceTags: groupTags };
     default: {
       const never: never = source;
       throw new Error(`unknown rule source ${JSON.stringify(never)}`);
@@ -85,13 +87,14 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
     );
 
     this.firewalls = plan.firewall.map((group: FirewallGroup) => {
-      const targets = firewallTargetTags(group, tagNames).map(tag);
+      const targetNames = firewallTargetTags(group, tagNames);
+      const targets = targetNames.map(tag);
       return new digitalocean.Firewall(
         `${name}-firewall-${group.name}`,
         {
           name: `${spec.clusterName}-${group.name}`,
           tags: targets,
-          inboundRules: group.inbound.map((r) => ({ protocol: r.protocol, portRange: String(r.port), ...inboundSources(r.source, tagNames.cluster) })),
+          inboundRules: group.inbound.map((r) => ({ protocol: r.protocol, portRange: String(r.port), ...inboundSources(r.source, tagNames.cluster, targetNames) })),
           // A droplet under any cloud firewall may only send what some firewall allows.
           outboundRules: group.outboundAll ? ["tcp", "udp", "icmp"].map((protocol) => ({ protocol, portRange: protocol === "icmp" ? undefined : "1-65535", destinationAddresses: ANYWHERE })) : [],
         },
