@@ -4,6 +4,7 @@
  * run for real against a throwaway sshd on 127.0.0.1.
  */
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -160,6 +161,21 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
     }));
     return { inventory: inv, plans: ps, privateKey: server.privateKey, knownHostsPath: path.join(dir, "known_hosts"), lockPath: path.join(dir, "bootstrap.lock"), concurrency: 2, plansHash: plansHash(ps) };
   }
+
+  it("the serialized provider runs in a plain node process with no TypeScript loader, as the provider host runs it", async () => {
+    const serialized = await pulumi.runtime.serializeFunction(() => bootstrapProvider, { isFactoryFunction: true, allowSecrets: false });
+    const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-host-"));
+    fs.writeFileSync(path.join(hostDir, "provider.js"), serialized.text);
+    fs.writeFileSync(path.join(hostDir, "inputs.json"), JSON.stringify(inputs("from the host")));
+    const script = `require("./provider.js").${serialized.exportName}.create(require("./inputs.json")).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ["-e", script], { cwd: hostDir, env: { PATH: process.env.PATH } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+    );
+    const created = JSON.parse(out.slice(out.indexOf('{"id"')));
+    assert.equal(created.id, "lab-bootstrap");
+    assert.equal(fs.readFileSync(path.join(dir, "lab-parent", "app.conf"), "utf8"), "from the host");
+    fs.rmSync(hostDir, { recursive: true, force: true });
+  });
 
   it("create applies the plans and returns what diff compares; update re-applies; a failure names node, step and output", async () => {
     const first = inputs("v1");
