@@ -7,7 +7,12 @@ import { after, before, describe, it } from "node:test";
 import type { NodePlan } from "../../roles/types";
 import { hostsInventory, Inventory, InventoryNode, loadStackSpec, UserError } from "../../spec";
 import { startTestSshServer, TestSshServer } from "../../test/ssh-server";
+import type { AfterBootHook } from "../../lab/lab";
+import type { BootstrapSummary } from "./orchestrate";
 import { labBootstrapHook } from "./stack";
+
+// Compile-time: the hook plugs into the lab's `up` as is (labUp({ afterBoot: [labBootstrapHook()] })).
+const _fitsLabUp: AfterBootHook = labBootstrapHook();
 
 describe("labBootstrapHook", () => {
   let server: TestSshServer;
@@ -39,8 +44,10 @@ describe("labBootstrapHook", () => {
 
   it("bootstraps every node, logging labelled progress and the summary; secrets and lock under .django-ha/lab", async () => {
     const lines: string[] = [];
-    const hook = labBootstrapHook({ stateRoot: path.join(dir, "state"), planFor: planFor() });
-    const summary = await hook({ inventory, paths, log: (l) => lines.push(l) });
+    let summary: BootstrapSummary | undefined;
+    const hook = labBootstrapHook({ stateRoot: path.join(dir, "state"), planFor: planFor(), onSummary: (s) => (summary = s) });
+    await hook({ inventory, paths, log: (l) => lines.push(l) });
+    assert.ok(summary);
     assert.equal(summary.ok, true);
     assert.equal(summary.results.length, 5);
     assert.ok(lines.some((l) => /^lab-standby +│ file .*motd: changed \(\d+ ms\)$/.test(l)), lines.join("\n"));

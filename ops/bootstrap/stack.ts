@@ -189,9 +189,19 @@ export interface LabBootContext {
  * node throws a UserError whose message is the summary (node, step, output).
  */
 export function labBootstrapHook(
-  o: { stack?: string; only?: string[]; concurrency?: number; appDir?: string; stateRoot?: string; stacksDir?: string; planFor?: PlanFor } = {},
+  o: {
+    stack?: string;
+    only?: string[];
+    concurrency?: number;
+    appDir?: string;
+    stateRoot?: string;
+    stacksDir?: string;
+    planFor?: PlanFor;
+    /** Receives the run's summary (timings for bench/, results for tests). */
+    onSummary?: (summary: BootstrapSummary) => void;
+  } = {},
 ) {
-  return async (ctx: LabBootContext): Promise<BootstrapSummary> => {
+  return async (ctx: LabBootContext): Promise<void> => {
     const stack = o.stack ?? "lab";
     const spec = loadStackSpec(stack, o.stacksDir);
     const state = stackStateDir(stack, o.stateRoot);
@@ -209,9 +219,9 @@ export function labBootstrapHook(
     const names = selectNodes(ctx.inventory, o.only).map((n) => n.name);
     const width = Math.max(4, ...names.map((n) => n.length));
     const summary = await bootstrapTarget(target, { only: o.only, concurrency: o.concurrency, appDir: o.appDir, planFor: o.planFor, log: (node, line) => ctx.log(`${node.padEnd(width)} │ ${line}`) });
+    o.onSummary?.(summary);
     const text = formatSummary(summary);
     if (!summary.ok) throw new UserError(text);
     for (const line of text.split("\n")) ctx.log(line);
-    return summary;
   };
 }
