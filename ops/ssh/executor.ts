@@ -116,11 +116,27 @@ class Tail {
  * Host keys are pinned through a known_hosts file; commands are argv arrays quoted by shellJoin.
  */
 export class SshExecutor implements RemoteExecutor {
+  /** Set when the connection dropped after it was up (reset, keepalive timeout, machine gone). */
+  private lost: string | undefined;
+
   private constructor(
     readonly node: string,
     private readonly ssh: NodeSSH,
     private readonly sudo: boolean,
-  ) {}
+  ) {
+    // node-ssh stops listening for errors once connected; an unheard 'error' would crash the whole run.
+    const conn = ssh.connection;
+    conn?.on("error", (err: Error) => {
+      this.lost ??= err.message;
+    });
+    conn?.on("close", () => {
+      this.lost ??= "closed by the other side";
+    });
+  }
+
+  private lostError(): Error {
+    return new Error(`${this.node}: SSH connection lost (${this.lost}); the node may have rebooted or dropped off the network. Run the bootstrap again when it is back.`);
+  }
 
   static async connect(target: SshTarget, options: SshOptions = {}): Promise<SshExecutor> {
     const attempts = options.connectAttempts ?? 8;
@@ -185,12 +201,13 @@ export class SshExecutor implements RemoteExecutor {
     const limited = ["timeout", "-k", "5", `${(timeoutMs / 1000).toFixed(3)}s`, ...argv];
     const command = shellJoin(this.sudo ? ["sudo", "-n", "--", ...limited] : limited);
     const conn = this.ssh.connection;
+    if (this.lost) return Promise.reject(this.lostError());
     if (!conn) return Promise.reject(new Error(`${this.node}: not connected`));
     const started = Date.now();
     const timedOut = () => new CommandTimeoutError(this.node, shellJoin(argv), timeoutMs);
     return new Promise<RunResult>((resolve, reject) => {
       conn.exec(command, (err, channel) => {
-        if (err) return reject(new Error(`${this.node}: cannot start a command: ${err.message}`));
+        if (err) return reject(this.lost ? this.lostError() : new Error(`${this.node}: cannot start a command: ${err.message}`));
         const out = new Tail();
         const errOut = new Tail();
         let settled = false;
@@ -210,6 +227,7 @@ export class SshExecutor implements RemoteExecutor {
           if (settled) return;
           // 124: `timeout` stopped it; 137: it had to SIGKILL it.
           if ((code === 124 || code === 137) && Date.now() - started >= timeoutMs) return reject(timedOut());
+          if (code === null && this.lost) return reject(this.lostError());
           resolve({ code: code ?? -1, stdout: out.text(), stderr: errOut.text(), truncated: out.dropped || errOut.dropped });
         });
         const stdin = options.stdin ?? "";
