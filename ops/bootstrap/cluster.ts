@@ -60,7 +60,13 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promi
   if (!fs.existsSync(lockPath)) fs.writeFileSync(lockPath, "");
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(lockPath, { realpath: false, retries: 0, stale: 30_000 });
+    release = await lockfile.lock(lockPath, {
+      realpath: false,
+      retries: 0,
+      stale: 30_000,
+      // The library's default throws from a timer (a crash halfway through a node); warn instead.
+      onCompromised: (err) => process.stderr.write(`warning: the bootstrap lock ${lockPath}.lock was lost (${err.message}); another bootstrap may start now\n`),
+    });
   } catch (err) {
     if ((err as { code?: string }).code === "ELOCKED")
       throw new UserError(`Another bootstrap of this stack is running (lock ${lockPath}.lock). Wait for it to finish; if none runs, the lock goes stale within 30 s.`);
