@@ -8,6 +8,13 @@ export function sha256(content: string | Buffer): string {
   return crypto.createHash("sha256").update(content).digest("hex");
 }
 
+/** Left out of uploads and their hash: Python's bytecode caches (made locally by tests, rebuilt on the node). */
+export const UPLOAD_EXCLUDES = ["__pycache__", "*.pyc"] as const;
+
+function excluded(name: string): boolean {
+  return name === "__pycache__" || name.endsWith(".pyc");
+}
+
 /**
  * Content hash of a local directory tree: relative paths (sorted), entry type, the executable bit, file
  * content and symlink targets. Ownership and times are left out: they are set on the node, not copied.
@@ -18,6 +25,7 @@ export function directoryHash(dir: string): string {
   const walk = (rel: string) => {
     const entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
+      if (excluded(e.name)) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
       const abs = path.join(dir, r);
       if (e.isSymbolicLink()) h.update(`L ${r} -> ${fs.readlinkSync(abs)}\0`);
@@ -36,7 +44,8 @@ export function directoryHash(dir: string): string {
 
 /** A gzipped tarball of a directory's contents (GNU tar, sorted names, numeric root owner). */
 export function makeTarball(dir: string, out: string): void {
-  execFileSync("tar", ["-C", dir, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "-czf", out, "."], { stdio: ["ignore", "ignore", "pipe"] });
+  const excludes = UPLOAD_EXCLUDES.map((p) => `--exclude=${p}`);
+  execFileSync("tar", ["-C", dir, ...excludes, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "-czf", out, "."], { stdio: ["ignore", "ignore", "pipe"] });
 }
 
 /**
