@@ -4,8 +4,11 @@ import YAML from "yaml";
 import { UserError } from "./errors";
 import { ClusterSpec, parseClusterSpec, PROJECT } from "./schema";
 
-/** Keys read with requireSecret, never part of the validated (plain) spec. */
-export const SECRET_KEYS = ["dnsTsigSecret"] as const;
+/**
+ * Keys read with requireSecret, never part of the validated (plain) spec. `sshPrivateKey`: the key the
+ * Bootstrap resource logs in with on `pulumi up` (`pulumi config set --secret django-ha:sshPrivateKey < key`).
+ */
+export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey"] as const;
 
 export const STACKS_DIR = path.resolve(__dirname, "..", "stacks");
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { hostsInventory, loadStackSpec } from "../../spec";
+import { configFromKeys, hostsInventory, loadStackSpec } from "../../spec";
 
 const registered: { type: string; name: string; inputs: Record<string, unknown>; parent?: string }[] = [];
 pulumi.runtime.setMocks(
@@ -25,6 +25,10 @@ const resolve = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((r) => o.app
 
 describe("HaCluster + bootstrap", () => {
   const spec = loadStackSpec("lab");
+
+  it("the secret config key with the SSH key is not part of the validated spec", () => {
+    assert.deepEqual(configFromKeys({ "django-ha:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----", "django-ha:clusterName": "lab" }), { clusterName: "lab" });
+  });
 
   it("without bootstrap args registers no Bootstrap", async () => {
     registered.length = 0;
