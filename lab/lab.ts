@@ -12,7 +12,7 @@ import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRulese
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
 import { labMachines, nodeMounts, OUTSIDE, wantedPackages } from "./plan";
 import { alive, findLabNspawns } from "./procs";
-import { renderNamedLocal, renderNamedOptions, renderZone, type LabMachine } from "./render";
+import { renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
 import { sshCommand } from "./ssh";
 import { acquireLock, readState, writeState, type LabState } from "./state";
 
@@ -104,21 +104,23 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     const tsig = ensureTsigKey(paths);
     await ensureNetwork(machines);
     const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, nodes: {} };
-    // Nodes are independent until boot: prepare them in parallel (host key generation dominates).
-    const prepared = await Promise.all(
-      machines.map(async (m): Promise<NodeState> => {
-        const old = previous?.nodes[m.name];
-        if (old?.pid && alive(old.pid)) return old;
-        const dir = path.join(paths.nodes, m.name);
-        const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share), knownHosts: [] };
-        await mountNode(node, image.root);
-        node.knownHosts = await personalize(node, { all: machines, zone: inventory.domain, sshPublicKey, wantedPackages: wantedPackages(m.kind) });
-        if (m.kind === "dns") configureDnsNode(node, machines, inventory, tsig);
-        return node;
-      }),
-    );
-    for (const node of prepared) state.nodes[node.name] = node;
-    log(`prepared ${prepared.length} machines (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    // One node at a time: six overlays over one fresh lower dir, whited out concurrently, once left a node
+    // with stale directory entries (no sshd at boot). Sequential costs ~2 s.
+    for (const m of machines) {
+      const old = previous?.nodes[m.name];
+      if (old?.pid && alive(old.pid)) {
+        state.nodes[m.name] = old;
+        continue;
+      }
+      const dir = path.join(paths.nodes, m.name);
+      const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share), knownHosts: [] };
+      await mountNode(node, image.root);
+      node.knownHosts = await personalize(node, { all: machines, zone: inventory.domain, sshPublicKey, wantedPackages: wantedPackages(m.kind) });
+      if (m.kind === "dns") configureDnsNode(node, machines, inventory, tsig);
+      checkBootable(node);
+      state.nodes[m.name] = node;
+    }
+    log(`prepared ${machines.length} machines (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     writeKnownHosts(paths, state);
     const ready: Record<string, number> = {};
     for (const node of Object.values(state.nodes)) {
@@ -181,9 +183,23 @@ function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventor
   const zoneFile = `/var/lib/bind/db.${inv.domain}`;
   put("etc/bind/named.conf.options", renderNamedOptions(), 0o644);
   put("etc/bind/named.conf.local", renderNamedLocal(inv.domain, tsig.name, keyFile, zoneFile), 0o644);
-  put(keyFile.slice(1), `key "${tsig.name}" {\n\talgorithm ${tsig.algorithm};\n\tsecret "${tsig.secret}";\n};\n`, 0o640, { uid: 0, gid: bind.gid });
+  put(keyFile.slice(1), renderTsigKey(tsig.name, tsig.secret, tsig.algorithm), 0o640, { uid: 0, gid: bind.gid });
   const serial = Math.floor(Date.now() / 1000);
   put(zoneFile.slice(1), renderZone({ zone: inv.domain, nameServer: DNS_NODE, machines, ttl: inv.ttl, serial }), 0o644, bind);
+}
+
+/** The node's merged root must show sshd enabled as a real symlink, or it will boot without sshd. */
+function checkBootable(node: NodeState): void {
+  const link = path.join(node.root, "etc/systemd/system/multi-user.target.wants/ssh.service");
+  let ok = false;
+  try {
+    ok = fs.lstatSync(link).isSymbolicLink() && fs.existsSync(link);
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    throw new Error(`${node.name}: the overlay at ${node.root} shows no valid ssh.service link (stale overlay entries); run \`npm run lab -- down\` and up again`);
+  }
 }
 
 function writeKnownHosts(paths: LabPaths, state: LabState): void {
@@ -322,6 +338,10 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
     await run(nftDeleteTable(), { allowFail: true });
     removeCgroups();
     for (const p of [paths.nodes, paths.share, paths.state, paths.inventory, paths.knownHosts]) fs.rmSync(p, { recursive: true, force: true });
+    // A bake interrupted by a crash leaves its half-made root (its mounts are gone by now).
+    if (fs.existsSync(paths.images)) {
+      for (const f of fs.readdirSync(paths.images)) if (/\.baking$|\.tar\.zst\.tmp$/.test(f)) fs.rmSync(path.join(paths.images, f), { recursive: true, force: true });
+    }
     if (opts.purge) {
       for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey)]) fs.rmSync(p, { recursive: true, force: true });
     }

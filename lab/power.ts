@@ -2,7 +2,7 @@ import type { PowerOperations } from "../ops/power/types";
 import { removeCgroups } from "./cgroup";
 import { labPaths } from "./config";
 import { waitReady } from "./lab";
-import { bootNode, mountNode, removePropagateDir, stopNode, unmountNode } from "./node";
+import { bootNode, mountNode, removePropagateDir, stopNode } from "./node";
 import { alive, findLabNspawns } from "./procs";
 import { readState, unknownNode, updateNode } from "./state";
 
@@ -34,8 +34,8 @@ export class LabPower implements PowerOperations {
     const pids = [...findLabNspawns()].filter(([, m]) => m === name).map(([p]) => p);
     if (node.pid && !pids.includes(node.pid)) pids.push(node.pid);
     for (const pid of pids) await stopNode(pid, "hard");
-    // A clean overlay for the next boot: nspawn's own mounts died with it, ours is renewed.
-    await unmountNode(node);
+    // nspawn's own mounts died with its namespace. Our overlay stays mounted for the next boot: remounting
+    // it while the dying namespace still holds the old one would put two overlays on one upper dir.
     await mountNode(node, state.imageRoot);
     removePropagateDir(name);
     removeCgroups(name);
