@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { hostsInventory, loadStackSpec } from "../spec";
+import { startTestSshServer } from "../test/ssh-server";
 import { main } from "./bootstrap";
 
 /** Run the CLI in-process, capturing what it prints. */
@@ -12,17 +13,48 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   let err = "";
   const log = console.log;
   const write = process.stderr.write.bind(process.stderr);
+  const writeOut = process.stdout.write.bind(process.stdout);
   console.log = (...a: unknown[]) => void (out += `${a.join(" ")}\n`);
   process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
   try {
     return { code: await main(args), out, err };
   } finally {
     console.log = log;
     process.stderr.write = write;
+    process.stdout.write = writeOut;
   }
 }
 
 describe("npm run bootstrap", () => {
+  it("--diff compares the real role plans read-only (this machine plays the lab child over a throwaway sshd)", async () => {
+    const server = await startTestSshServer();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-diff-"));
+    const state = process.env.DJANGO_HA_STATE_DIR;
+    process.env.DJANGO_HA_STATE_DIR = path.join(dir, "state");
+    try {
+      const lab = hostsInventory(loadStackSpec("lab"));
+      const inv = { ...lab, ssh: { user: server.username, port: server.port }, nodes: lab.nodes.map((n) => ({ ...n, publicAddress: "127.0.0.1" })) };
+      fs.writeFileSync(path.join(dir, "inventory.json"), JSON.stringify(inv));
+      fs.writeFileSync(path.join(dir, "id"), server.privateKey, { mode: 0o600 });
+      const args = ["--stack", "lab", "--inventory", path.join(dir, "inventory.json"), "--identity", path.join(dir, "id"), "--known-hosts", path.join(dir, "kh"), "--only", "lab-child-1", "--diff"];
+      const r = await cli(args);
+      assert.equal(r.code, 0, r.err + r.out);
+      assert.match(r.out, /^diff: stack lab .* read-only, nothing is changed$/m);
+      assert.match(r.out, /^lab-child-1 │ script migrate: not run \(--diff\)$/m);
+      assert.match(r.out, /^lab-child-1 +\d+ differences \(/m);
+      assert.match(r.out, /- file \/etc\/django-ha\/uwsgi\.ini \(absent\)/);
+      assert.match(r.out, /^diff \(nothing changed\) finished: 1 node in \d+\.\d s$/m);
+      assert.equal(fs.existsSync("/etc/django-ha/uwsgi.ini"), false, "nothing was written");
+      assert.equal(fs.existsSync(path.join(dir, "state", "lab", "secrets.json")), false, "a diff generates no secrets");
+    } finally {
+      if (state === undefined) delete process.env.DJANGO_HA_STATE_DIR;
+      else process.env.DJANGO_HA_STATE_DIR = state;
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("--dry-run prints every node's plan without connecting", async () => {
     const r = await cli(["--stack", "lab", "--dry-run", "--only", "lab-parent,lab-worker"]);
     assert.equal(r.code, 0, r.err);

@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 /**
  * Bootstrap a stack's machines over SSH: what each node runs (roles/) applied by ops/bootstrap.
- *   npm run bootstrap -- --stack <name> [--inventory file] [--only node,…] [--identity key] [--dry-run] [--yes]
+ *   npm run bootstrap -- --stack <name> [--inventory file] [--only node,…] [--identity key] [--dry-run | --diff] [--yes]
  */
 import * as readline from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
@@ -16,6 +16,7 @@ export interface BootstrapCliOptions {
   only?: string[];
   concurrency: number;
   dryRun?: boolean;
+  diff?: boolean;
   yes?: boolean;
 }
 
@@ -56,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     .option("--only <nodes>", "only these nodes, comma-separated (the others count as bootstrapped)", nodeList)
     .option("--concurrency <n>", "nodes at once", positiveInt, 4)
     .option("--dry-run", "print each node's plan without connecting to any machine")
+    .option("--diff", "connect read-only and print what a run would change (scripts are not run, checks skipped)")
     .option("-y, --yes", "do not ask before changing the machines")
     .exitOverride()
     .showHelpAfterError();
@@ -81,6 +83,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       console.log(`dry run done in ${seconds(Date.now() - started)}`);
       return 0;
+    }
+    if (o.diff) {
+      console.log(`diff: stack ${o.stack} (${target.inventorySource}), nodes ${nodes}: read-only, nothing is changed`);
+      const summary = await bootstrapTarget(target, { only: o.only, concurrency: o.concurrency, log: consoleProgress(o.only ?? target.inventory.nodes.map((n) => n.name)), readOnly: true });
+      console.log(`\n${formatSummary(summary)}`);
+      return summary.ok ? 0 : 1;
     }
     if (!o.yes && !(await confirm(`Bootstrap ${nodes} of stack ${o.stack} as ${target.inventory.ssh.user} (services may restart)?`))) {
       console.log("nothing done");

@@ -2,6 +2,7 @@
  * An in-memory executor for tests: it answers the bootstrap's commands from a small simulated machine
  * (files, installed packages, services), and lets a test make chosen steps fail. No network.
  */
+import * as crypto from "node:crypto";
 import type { RemoteExecutor, RunOptions, RunResult } from "../ops/ssh/executor";
 import type { Argv } from "../ops/ssh/quote";
 import * as cmd from "../ops/bootstrap/commands";
@@ -49,6 +50,10 @@ export class FakeExecutor implements RemoteExecutor {
       if (cur && cur.content === stdin && cur.mode === mode && cur.owner === owner && cur.group === group) return ok("unchanged\n");
       m.files.set(path, { content: stdin, mode, owner, group });
       return ok("changed\n");
+    }
+    if (program === cmd.probeFile("")[2]) {
+      const f = m.files.get(args[0]);
+      return ok(f ? `${crypto.createHash("sha256").update(f.content).digest("hex")} ${f.mode} ${f.owner} ${f.group}\n` : "absent\n");
     }
     if (program === cmd.runScript("", "")[2]) {
       const name = args[0].replace(/^.*script-|\.log$/g, "");

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan } from "../../roles/types";
 import type { Inventory } from "../../spec";
 import { plansHash } from "../../ops/bootstrap/hash";
+import { stackStateDir } from "../../ops/bootstrap/stack";
 import { bootstrapProvider } from "./provider";
 
 /** Args of {@link Bootstrap}. */
@@ -21,7 +22,7 @@ export interface BootstrapArgs {
 
 /** The dynamic resource's inputs: plans and key secret, the plans' content hash beside them (exported for tests). */
 export function bootstrapRunProps(args: BootstrapArgs, stack: string): Record<string, pulumi.Input<unknown>> {
-  const stateDir = path.resolve(__dirname, "..", "..", ".django-ha", stack);
+  const stateDir = stackStateDir(stack);
   const plans = pulumi.output(args.plans);
   return {
     inventory: args.inventory,

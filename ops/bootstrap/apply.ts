@@ -26,6 +26,11 @@ export interface ApplyOptions {
   log?: (line: string) => void;
   /** Pause between check attempts. Defaults to 2 s. */
   checkIntervalMs?: number;
+  /**
+   * Compare only (`--diff`): report what WOULD change, change nothing. Scripts are not run (what they
+   * would do is unknown until they run) and checks are skipped. Defaults to false.
+   */
+  readOnly?: boolean;
 }
 
 /** A step that did not succeed: carries the step name, exit code and the output tail. */
@@ -96,11 +101,18 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         const probe = await run(step, cmd.probePackages(a.names));
         const missing = cmd.missingPackages(a.names, probe.stdout);
         if (missing.length === 0) return undefined;
+        if (options.readOnly) return `packages: would install ${missing.join(" ")}`;
         log(`${step}: installing ${missing.join(" ")}`);
         await run(step, cmd.installPackages(missing), { timeoutMs: TIMEOUTS.packages });
         return `packages: installed ${missing.join(" ")}`;
       }
       case "file": {
+        if (options.readOnly) {
+          const diffs = cmd.fileDifferences((await run(step, cmd.probeFile(a.file.path))).stdout, { ...a.file, sha256: sha256(a.file.content) });
+          if (diffs.length === 0) return undefined;
+          changedFiles.add(a.file.path);
+          return `${step} (${diffs.join(", ")})`;
+        }
         const r = await run(step, cmd.writeFile(a.file, sha256(a.file.content)), { stdin: a.file.content });
         if (r.stdout.trim() !== "changed") return undefined;
         changedFiles.add(a.file.path);
@@ -111,6 +123,7 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         const hash = directoryHash(a.localDir);
         const probe = await run(step, cmd.probeUpload(a.remoteDir));
         if (probe.stdout.trim() === hash) return undefined;
+        if (options.readOnly) return `${step} (content differs)`;
         const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-upload-"));
         try {
           const tarball = path.join(tmp, "tree.tgz");
@@ -127,6 +140,10 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         return step;
       }
       case "script": {
+        if (options.readOnly) {
+          log(`${step}: not run (--diff)`);
+          return undefined;
+        }
         const r = await run(step, cmd.runScript(a.name, CHANGED_MARKER), { stdin: a.script, timeoutMs: TIMEOUTS.script });
         const outcome = cmd.parseScriptOutput(r.stdout);
         if (outcome.code !== 0) throw new StepFailure(step, outcome.tail, outcome.code);
@@ -139,6 +156,7 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         const triggered = a.restartWhen.some((p) => changedFiles.has(p)) || (a.restartAfterScripts ?? []).some((s) => changedScripts.has(s));
         const steps = cmd.serviceCommands(a, probe, triggered);
         if (steps.length === 0) return undefined;
+        if (options.readOnly) return `${step}: would ${steps.map((x) => x[1]).join(", ")}`;
         if (daemonReloadNeeded) {
           await run(step, cmd.DAEMON_RELOAD);
           daemonReloadNeeded = false;
@@ -189,9 +207,9 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
       const t0 = Date.now();
       const change = await apply(a);
       if (change) changes.push(change);
-      log(`${change ?? current}: ${change ? "changed" : "ok"} (${Date.now() - t0} ms)`);
+      log(`${change ?? current}: ${change ? (options.readOnly ? "differs" : "changed") : "ok"} (${Date.now() - t0} ms)`);
     }
-    for (const c of plan.checks) {
+    for (const c of options.readOnly ? [] : plan.checks) {
       current = `check ${c.name}`;
       const t0 = Date.now();
       const attempt = await check(c);

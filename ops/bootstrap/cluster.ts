@@ -37,6 +37,8 @@ export interface BootstrapClusterOptions {
   connectAttempts?: number;
   /** Pause between check attempts. Defaults to 2 s. */
   checkIntervalMs?: number;
+  /** Compare only, change nothing (`--diff`). Defaults to false. */
+  readOnly?: boolean;
 }
 
 /** The inventory nodes a run covers, in inventory order; unknown names are an error naming the known ones. */
@@ -90,6 +92,7 @@ export async function bootstrapCluster(options: BootstrapClusterOptions): Promis
       plans,
       concurrency: options.concurrency,
       checkIntervalMs: options.checkIntervalMs,
+      readOnly: options.readOnly,
       log,
       connect: (node) =>
         SshExecutor.connect(

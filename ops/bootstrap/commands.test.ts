@@ -34,6 +34,7 @@ describe("command builders", () => {
       cmd.replaceUpload({ remoteDir: "/srv/app", owner: "root", group: "root" }, "h"),
       cmd.runScript("s", CHANGED_MARKER),
       cmd.probeService("nginx"),
+      cmd.probeFile("/etc/x"),
     ].map((a) => a[2]);
     for (const p of programs) {
       const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: p, encoding: "utf8" });
@@ -105,6 +106,24 @@ describe("command builders", () => {
     assert.equal(damaged.code, 1);
     assert.match(damaged.stderr, /content arrived damaged/);
     assert.deepEqual(fs.readdirSync(path.dirname(target)), ["it's.conf"], "no temp files left behind");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("probeFile / fileDifferences (--diff)", () => {
+  it("names what differs, reading the file only", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "probefile-"));
+    const f = path.join(dir, "a b.conf");
+    const want = { sha256: sha256("v1\n"), mode: "0640", owner: os.userInfo().username, group: execFileSync("id", ["-gn"], { encoding: "utf8" }).trim() };
+    assert.deepEqual(cmd.fileDifferences(local(cmd.probeFile(f)).stdout, want), ["absent"]);
+    fs.writeFileSync(f, "v1\n", { mode: 0o640 });
+    fs.chmodSync(f, 0o640);
+    assert.deepEqual(cmd.fileDifferences(local(cmd.probeFile(f)).stdout, want), []);
+    fs.writeFileSync(f, "v2\n");
+    fs.chmodSync(f, 0o644);
+    assert.deepEqual(cmd.fileDifferences(local(cmd.probeFile(f)).stdout, want), ["content", "mode 644 → 640"]);
+    assert.deepEqual(cmd.fileDifferences(`${sha256("v1\n")} 640 root root`, { ...want, owner: "postgres", group: "postgres" }), ["owner root:root → postgres:postgres"]);
+    assert.equal(fs.readFileSync(f, "utf8"), "v2\n", "probing changes nothing");
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });

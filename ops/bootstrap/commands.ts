@@ -92,6 +92,29 @@ export function writeFile(file: { path: string; mode: string; owner: string; gro
   return FIXED(WRITE_FILE, file.path, normalMode(file.mode), file.owner, file.group, sha256);
 }
 
+/** Read-only: prints `<sha256> <mode> <owner> <group>` of a regular file, or `absent`. */
+const PROBE_FILE = `if [ -f "$1" ] && [ ! -L "$1" ]; then
+  printf '%s %s\\n' "$(sha256sum <"$1" | cut -d' ' -f1)" "$(stat -c '%a %U %G' "$1")"
+else
+  echo absent
+fi`;
+
+export function probeFile(path: string): Argv {
+  return FIXED(PROBE_FILE, path);
+}
+
+/** What differs between a file on the node (PROBE_FILE's output) and the wanted one; empty when nothing. Pure. */
+export function fileDifferences(probeOutput: string, want: { sha256: string; mode: string; owner: string; group: string }): string[] {
+  const line = probeOutput.trim();
+  if (line === "absent" || line === "") return ["absent"];
+  const [sha, mode, owner, group] = line.split(" ");
+  const diffs: string[] = [];
+  if (sha !== want.sha256) diffs.push("content");
+  if (mode !== normalMode(want.mode)) diffs.push(`mode ${mode} → ${normalMode(want.mode)}`);
+  if (owner !== want.owner || group !== want.group) diffs.push(`owner ${owner}:${group} → ${want.owner}:${want.group}`);
+  return diffs;
+}
+
 // ------------------------------------------------------------------------------------------------- upload
 
 /** The content hash of an uploaded tree lives beside it: /srv/app → /srv/.app.django-ha-sha256. */
@@ -106,9 +129,8 @@ export function uploadTarball(remoteDir: string): string {
   return `${remoteDir.replace(/\/+$/, "")}.django-ha-upload.tgz`;
 }
 
-/** Prints the stored hash when the directory exists and has one, else nothing. Prepares the parent dir. */
+/** Read-only: prints the stored hash when the directory exists and has one, else nothing. */
 const PROBE_UPLOAD = `dir=$1; hashfile=$2
-mkdir -p "$(dirname "$dir")"
 if [ -d "$dir" ] && [ -f "$hashfile" ]; then cat "$hashfile"; fi`;
 
 export function probeUpload(remoteDir: string): Argv {

@@ -148,6 +148,32 @@ describe("runBootstrap with fake machines", () => {
     assert.equal(m.log.filter((a) => a[0] === "systemctl").length, 0);
   });
 
+  it("--diff reports what would change and changes nothing: no writes, installs, scripts, systemctl or checks", async () => {
+    const actions: Action[] = [
+      { kind: "packages", names: ["nginx"] },
+      { kind: "file", file: { path: "/etc/nginx/nginx.conf", content: "v2", mode: "0644", owner: "root", group: "root" } },
+      { kind: "file", file: { path: "/etc/same.conf", content: "same", mode: "0644", owner: "root", group: "root" } },
+      { kind: "script", name: "migrate", script: "true" },
+      { kind: "service", name: "nginx", state: "started", enabled: true, restartWhen: ["/etc/nginx/nginx.conf"] },
+    ];
+    const p = plan("parent", "parent", actions);
+    p.checks = [{ name: "never", script: "unhealthy", attempts: 1 }];
+    const c = fakeCluster([p]);
+    const m = c.machines.get("parent")!;
+    m.files.set("/etc/nginx/nginx.conf", { content: "v1", mode: "644", owner: "root", group: "root" });
+    m.files.set("/etc/same.conf", { content: "same", mode: "644", owner: "root", group: "root" });
+    m.services.set("nginx", { enabled: "enabled", active: "active" });
+    const s = await runBootstrap({ plans: [p], connect: c.connect, readOnly: true, log: c.log });
+    assert.equal(s.ok, true);
+    assert.deepEqual(s.results[0].changes, ["packages: would install nginx", "file /etc/nginx/nginx.conf (content)", "service nginx: would restart"]);
+    assert.equal(m.files.get("/etc/nginx/nginx.conf")!.content, "v1");
+    assert.equal(m.packages.size, 0);
+    assert.equal(m.scriptsRun.size, 0);
+    assert.deepEqual(m.log.filter((a) => a[0] === "systemctl" || a[1] === "-euo"), []);
+    assert.ok(c.lines.includes("parent | script migrate: not run (--diff)"));
+    assert.match(formatSummary(s), /parent +3 differences .*\n[\s\S]*diff \(nothing changed\) finished: 1 node/);
+  });
+
   it("retries checks, then reports the last output", async () => {
     const p = plan("parent", "parent", []);
     p.checks = [{ name: "db answers", script: "unhealthy", attempts: 3 }];

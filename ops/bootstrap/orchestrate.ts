@@ -55,10 +55,14 @@ export interface BootstrapRunOptions {
   log?: (node: string, line: string) => void;
   /** Pause between check attempts. Defaults to 2 s. */
   checkIntervalMs?: number;
+  /** Only compare and report what would change (`--diff`); see ApplyOptions.readOnly. Defaults to false. */
+  readOnly?: boolean;
 }
 
 export interface BootstrapSummary {
   ok: boolean;
+  /** A `--diff` run: "changes" are differences, nothing was changed. */
+  readOnly?: boolean;
   /** In plan order. */
   results: NodeResult[];
   durationMs: number;
@@ -98,7 +102,7 @@ export async function runBootstrap(options: BootstrapRunOptions): Promise<Bootst
   };
 
   const results = await Promise.all(options.plans.map(runNode));
-  return { ok: results.every((r) => r.status === "changed" || r.status === "unchanged"), results, durationMs: Date.now() - started };
+  return { ok: results.every((r) => r.status === "changed" || r.status === "unchanged"), readOnly: options.readOnly, results, durationMs: Date.now() - started };
 }
 
 async function applyNode(plan: NodePlan, options: BootstrapRunOptions, log: (node: string, line: string) => void): Promise<NodeResult> {
@@ -114,8 +118,9 @@ async function applyNode(plan: NodePlan, options: BootstrapRunOptions, log: (nod
     return { node: name, role: plan.role, status: "failed", changes: [], failure: { step: "connect", output }, durationMs: Date.now() - started };
   }
   try {
-    const r = await applyPlan(exec, plan, { log: (line) => log(name, line), checkIntervalMs: options.checkIntervalMs });
-    log(name, r.status === "failed" ? `failed after ${seconds(r.durationMs)}` : `${r.status === "changed" ? `${r.changes.length} changed` : "no changes"} in ${seconds(r.durationMs)}`);
+    const r = await applyPlan(exec, plan, { log: (line) => log(name, line), checkIntervalMs: options.checkIntervalMs, readOnly: options.readOnly });
+    const changed = options.readOnly ? `${r.changes.length} differ` : `${r.changes.length} changed`;
+    log(name, r.status === "failed" ? `failed after ${seconds(r.durationMs)}` : `${r.status === "changed" ? changed : "no changes"} in ${seconds(r.durationMs)}`);
     return { ...r, durationMs: Date.now() - started };
   } finally {
     await exec.close().catch(() => {});
@@ -137,7 +142,11 @@ export function formatSummary(summary: BootstrapSummary): string {
         lines.push(`${label}  no changes (${seconds(r.durationMs)})`);
         break;
       case "changed":
-        lines.push(`${label}  ${r.changes.length} change${r.changes.length === 1 ? "" : "s"} (${seconds(r.durationMs)}):`);
+        lines.push(
+          summary.readOnly
+            ? `${label}  ${r.changes.length} difference${r.changes.length === 1 ? "" : "s"} (${seconds(r.durationMs)}):`
+            : `${label}  ${r.changes.length} change${r.changes.length === 1 ? "" : "s"} (${seconds(r.durationMs)}):`,
+        );
         for (const c of r.changes) lines.push(`${" ".repeat(width)}    - ${c}`);
         break;
       case "failed":
@@ -151,7 +160,8 @@ export function formatSummary(summary: BootstrapSummary): string {
   }
   const failed = summary.results.filter((r) => r.status === "failed").length;
   const skipped = summary.results.filter((r) => r.status === "skipped").length;
-  const verdict = summary.ok ? "bootstrap finished" : `bootstrap FAILED (${failed} failed, ${skipped} skipped)`;
+  const verb = summary.readOnly ? "diff (nothing changed)" : "bootstrap";
+  const verdict = summary.ok ? `${verb} finished` : `${verb} FAILED (${failed} failed, ${skipped} skipped)`;
   lines.push(`${verdict}: ${summary.results.length} node${summary.results.length === 1 ? "" : "s"} in ${seconds(summary.durationMs)}`);
   return lines.join("\n");
 }

@@ -87,6 +87,12 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
     assert.deepEqual(second.results.map((r) => r.status), ["unchanged", "unchanged", "unchanged", "unchanged"], formatSummary(second));
     assert.match(formatSummary(second), /lab-parent +no changes/);
 
+    // --diff: read-only comparison after a change in the wanted content; nothing is touched.
+    const edited = plans.map((p) => (p.node.name !== "lab-standby" ? p : { ...p, actions: p.actions.map((a) => (a.kind === "file" ? { ...a, file: { ...a.file, content: "edited\n", mode: "0644" } } : a)) }));
+    const diff = await runBootstrap({ plans: edited, connect, readOnly: true });
+    assert.deepEqual(diff.results.map((r) => r.changes), [[], [`file ${path.join(roots[1], "etc", "app.conf")} (content, mode 640 → 644)`], [], []]);
+    assert.equal(fs.readFileSync(path.join(roots[1], "etc", "app.conf"), "utf8"), `node = lab-standby\nquote = "it's"\n`, "the diff changed nothing");
+
     // Change the source tree of one node: only its upload runs again, and stale files disappear.
     fs.rmSync(path.join(work, "src-lab-child-1", "pkg", "settings.py"));
     fs.writeFileSync(path.join(work, "src-lab-child-1", "new.txt"), "new\n");

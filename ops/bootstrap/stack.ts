@@ -13,8 +13,11 @@ import { BootstrapSummary, formatSummary } from "./orchestrate";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/** Local operator state of a stack (pinned host keys, generated secrets, the lock): .django-ha/<stack>/. */
-export function stackStateDir(stack: string, root = path.join(REPO_ROOT, ".django-ha")): string {
+/**
+ * Local operator state of a stack (pinned host keys, generated secrets, the lock): .django-ha/<stack>/
+ * (DJANGO_HA_STATE_DIR moves .django-ha/ elsewhere).
+ */
+export function stackStateDir(stack: string, root = process.env.DJANGO_HA_STATE_DIR ?? path.join(REPO_ROOT, ".django-ha")): string {
   return path.join(root, stack);
 }
 
@@ -137,6 +140,8 @@ export interface StackRunOptions extends ResolveStackOptions {
   appDir?: string;
   /** Plans for the nodes. Defaults to roles' renderNodePlan with the stack's secrets. */
   planFor?: PlanFor;
+  /** Compare only, change nothing (`--diff`). Defaults to false. */
+  readOnly?: boolean;
 }
 
 /** The role context of a stack (secrets file created on first use). */
@@ -157,7 +162,9 @@ export function planStack(target: StackTarget, o: Pick<StackRunOptions, "only" |
 /** Apply the plans of a resolved stack over SSH under its lock. */
 export async function bootstrapTarget(target: StackTarget, o: Omit<StackRunOptions, keyof ResolveStackOptions> = {}): Promise<BootstrapSummary> {
   const privateKey = readIdentity(target.identityFile);
-  const planFor = o.planFor ?? rolesPlanFor(roleContextFor(target, o.appDir));
+  // A diff writes nothing, not even the secrets file (without it every secret-bearing file differs anyway).
+  const secrets = o.readOnly && !fs.existsSync(target.secretsFile) ? NOT_YET_GENERATED : undefined;
+  const planFor = o.planFor ?? rolesPlanFor(roleContextFor(target, o.appDir, secrets));
   return bootstrapCluster({
     inventory: target.inventory,
     planFor,
@@ -167,6 +174,7 @@ export async function bootstrapTarget(target: StackTarget, o: Omit<StackRunOptio
     only: o.only,
     concurrency: o.concurrency,
     log: o.log,
+    readOnly: o.readOnly,
   });
 }
 

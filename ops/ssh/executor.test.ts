@@ -79,6 +79,8 @@ describe("SshExecutor against a throwaway sshd on 127.0.0.1", () => {
       const remote = path.join(dir, "remote dir", "big.bin");
       await ex.putFile(local, remote);
       assert.deepEqual(fs.readFileSync(remote), fs.readFileSync(local));
+      assert.equal(fs.statSync(path.dirname(remote)).mode & 0o777, 0o755, "a created directory stays traversable; only the file is private");
+      assert.equal(fs.statSync(remote).mode & 0o777, 0o600);
       await assert.rejects(ex.putFile(path.join(dir, "missing"), remote), /local file .* does not exist/);
     } finally {
       await ex.close();

@@ -70,7 +70,7 @@ export interface SshOptions {
 const KEEP_BYTES = 256 * 1024;
 const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 /** Write stdin to "$1" (creating its directory), private until the caller moves it into place. */
-const PUT_FILE = `set -e; umask 077; mkdir -p "$(dirname "$1")"; cat >"$1"`;
+const PUT_FILE = `set -e; mkdir -p "$(dirname "$1")"; (umask 077; cat >"$1")`;
 
 /** A command ran longer than allowed. */
 export class CommandTimeoutError extends Error {
