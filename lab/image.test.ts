@@ -79,3 +79,30 @@ describe("mountsUnder", () => {
     ]);
   });
 });
+
+describe("image lock", () => {
+  it("an entry is busy while a live process holds its key's lock, not after", async () => {
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { imageBusy } = await import("./image");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-img-"));
+    const saved = process.env.LAB_DIR;
+    process.env.LAB_DIR = dir;
+    try {
+      fs.mkdirSync(path.join(dir, "images"));
+      const lock = path.join(dir, "images", "bookworm-v1-abc.lock");
+      assert.equal(imageBusy("bookworm-v1-abc.baking"), false);
+      fs.writeFileSync(lock, `${process.pid}\n`);
+      assert.equal(imageBusy("bookworm-v1-abc.baking"), true);
+      assert.equal(imageBusy("bookworm-v1-abc.tar.zst.tmp"), true);
+      assert.equal(imageBusy("bookworm-v1-other.baking"), false);
+      fs.writeFileSync(lock, "2147483646\n"); // no such process
+      assert.equal(imageBusy("bookworm-v1-abc.baking"), false);
+    } finally {
+      if (saved === undefined) delete process.env.LAB_DIR;
+      else process.env.LAB_DIR = saved;
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});

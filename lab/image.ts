@@ -88,7 +88,57 @@ export async function ensureImage(opts: { rebake?: boolean; log?: (s: string) =>
   if (!opts.rebake && fs.existsSync(loc.ready)) {
     return { key, root: loc.root, tarball: loc.tarball, baked: false, seconds: (Date.now() - t0) / 1000 };
   }
-  if (!opts.rebake && fs.existsSync(loc.tarball)) {
+  // Tests of other parts boot throwaway nodes from the same image: one process bakes or extracts, others wait.
+  const release = await imageLock(`${loc.dir}.lock`, log);
+  try {
+    if (!opts.rebake && fs.existsSync(loc.ready)) {
+      return { key, root: loc.root, tarball: loc.tarball, baked: false, seconds: (Date.now() - t0) / 1000 };
+    }
+    return await makeImage(key, packages, loc, t0, !!opts.rebake, log);
+  } finally {
+    release();
+  }
+}
+
+async function imageLock(file: string, log: (s: string) => void, timeoutMs = 30 * 60_000): Promise<() => void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const until = Date.now() + timeoutMs;
+  let told = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
+      return () => fs.rmSync(file, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const holder = Number(fs.readFileSync(file, "utf8").trim());
+      let holderAlive = false;
+      try {
+        process.kill(holder, 0);
+        holderAlive = holder > 0;
+      } catch {
+        holderAlive = false;
+      }
+      if (!holderAlive) {
+        fs.rmSync(file, { force: true });
+        continue;
+      }
+      if (Date.now() > until) throw new Error(`image lock ${file} still held by pid ${holder} after ${timeoutMs / 60_000} min`);
+      if (!told) log(`image: waiting for pid ${holder} (baking or extracting the same image)`);
+      told = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+async function makeImage(
+  key: string,
+  packages: string[],
+  loc: ReturnType<typeof imageLocations>,
+  t0: number,
+  rebake: boolean,
+  log: (s: string) => void,
+): Promise<ImageInfo> {
+  if (!rebake && fs.existsSync(loc.tarball)) {
     log(`image ${key}: extracting cached ${path.basename(loc.tarball)}`);
     fs.rmSync(loc.dir, { recursive: true, force: true });
     fs.mkdirSync(loc.root, { recursive: true });
@@ -182,10 +232,24 @@ export function pruneImages(keep: string): string[] {
   if (!fs.existsSync(dir)) return [];
   const removed: string[] = [];
   for (const f of fs.readdirSync(dir)) {
-    if (f === keep || f === `${keep}.tar.zst`) continue;
+    if (f === keep || f === `${keep}.tar.zst` || f.endsWith(".lock") || imageBusy(f)) continue;
     if (mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), path.join(dir, f)).length) continue;
     fs.rmSync(path.join(dir, f), { recursive: true, force: true });
     removed.push(f);
   }
   return removed;
+}
+
+/** Whether another process holds the lock of the image this cache entry belongs to (baking or extracting). */
+export function imageBusy(entry: string): boolean {
+  const key = entry.replace(/(\.baking|\.tar\.zst|\.tar\.zst\.tmp)$/, "");
+  const lock = path.join(labPaths().images, `${key}.lock`);
+  try {
+    const holder = Number(fs.readFileSync(lock, "utf8").trim());
+    if (!(holder > 0)) return false;
+    process.kill(holder, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

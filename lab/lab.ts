@@ -6,7 +6,7 @@ import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory
 import { DNS_NODE, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
 import { labCgroups, removeCgroups } from "./cgroup";
 import { run, sleep } from "./exec";
-import { ensureImage, imageKey, imagePackages, mountsUnder, pruneImages, unmountUnder, type ImageInfo } from "./image";
+import { ensureImage, imageBusy, imageKey, imagePackages, mountsUnder, pruneImages, type ImageInfo } from "./image";
 import { ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
 import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRuleset, parseLabLinks, parseLabNetns } from "./net";
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
@@ -287,10 +287,19 @@ export async function labLeftovers(paths: LabPaths = labPaths()): Promise<LabLef
     nspawns: [...findLabNspawns().keys()],
     netns: parseLabNetns((await run({ cmd: "ip", args: ["netns", "list"] })).stdout),
     links: parseLabLinks((await run({ cmd: "ip", args: ["-o", "link", "show"] })).stdout),
-    mounts: mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), paths.root),
+    mounts: labMounts(paths),
     nftTable: nft.stdout.split("\n").some((l) => l.trim() === `table inet ${NFT_TABLE}`),
     cgroups: labCgroups(),
   };
+}
+
+/** Mounts under .lab/, deepest first, except those of a bake another live process runs right now. */
+function labMounts(paths: LabPaths): string[] {
+  return mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), paths.root).filter((m) => {
+    const rel = path.relative(paths.images, m);
+    if (rel.startsWith("..")) return true;
+    return !imageBusy(rel.split(path.sep)[0]);
+  });
 }
 
 export const isClean = (l: LabLeftovers) =>
@@ -327,7 +336,8 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
         }),
       ),
     );
-    const unmounted = await unmountUnder(paths.root);
+    const unmounted = labMounts(paths);
+    for (const m of unmounted) await run({ cmd: "umount", args: ["-l", m] }, { allowFail: true });
     if (unmounted.length) log(`unmounted ${unmounted.length} mount${unmounted.length > 1 ? "s" : ""}`);
     for (const ns of parseLabNetns((await run({ cmd: "ip", args: ["netns", "list"] })).stdout)) {
       await run({ cmd: "ip", args: ["netns", "delete", ns] }, { allowFail: true });
@@ -340,7 +350,9 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
     for (const p of [paths.nodes, paths.share, paths.state, paths.inventory, paths.knownHosts]) fs.rmSync(p, { recursive: true, force: true });
     // A bake interrupted by a crash leaves its half-made root (its mounts are gone by now).
     if (fs.existsSync(paths.images)) {
-      for (const f of fs.readdirSync(paths.images)) if (/\.baking$|\.tar\.zst\.tmp$/.test(f)) fs.rmSync(path.join(paths.images, f), { recursive: true, force: true });
+      for (const f of fs.readdirSync(paths.images)) {
+        if (/\.baking$|\.tar\.zst\.tmp$/.test(f) && !imageBusy(f)) fs.rmSync(path.join(paths.images, f), { recursive: true, force: true });
+      }
     }
     if (opts.purge) {
       for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey)]) fs.rmSync(p, { recursive: true, force: true });
