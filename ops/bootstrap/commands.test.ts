@@ -77,6 +77,7 @@ describe("command builders", () => {
     const argv = [...cmd.runScript("s", CHANGED_MARKER)];
     argv[4] = path.join(dir, "s.log"); // log into the temp dir instead of /var/log
     const changed = local(argv, `echo doing\necho '${CHANGED_MARKER}'\n`);
+    assert.equal(fs.statSync(path.join(dir, "s.log")).mode & 0o777, 0o600, "script output is root-only (scripts may handle secrets)");
     assert.deepEqual(cmd.parseScriptOutput(changed.stdout), { changed: true, code: 0, tail: `doing\n${CHANGED_MARKER}` });
     const unset = local(argv, `echo before\necho "$UNSET_VARIABLE_X"\necho after\n`);
     const o = cmd.parseScriptOutput(unset.stdout);

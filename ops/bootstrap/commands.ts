@@ -7,7 +7,7 @@
  */
 import type { Argv } from "../ssh/quote";
 
-/** Where the full output of scripts and apt lives on each node (only the tail travels back). */
+/** Where the full output of scripts and apt lives on each node, root-only (only the tail travels back). */
 export const REMOTE_LOG_DIR = "/var/log/django-ha";
 /** Lines of output kept in a failure report. */
 export const TAIL_LINES = 40;
@@ -42,12 +42,13 @@ export function missingPackages(wanted: readonly string[], probeOutput: string):
  */
 const INSTALL_PACKAGES = `set -uo pipefail
 log=$1; tail_lines=$2; shift 2
-mkdir -p "$(dirname "$log")"
+mkdir -p "$(dirname "$log")" && chmod 0700 "$(dirname "$log")"
+install -m 0600 /dev/null "$log"
 export DEBIAN_FRONTEND=noninteractive
 apt_opts=(-o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
-install() { apt-get "\${apt_opts[@]}" install -y --no-install-recommends -- "$@"; }
-if ! install "$@" >"$log" 2>&1; then
-  if ! { apt-get "\${apt_opts[@]}" update && install "$@"; } >>"$log" 2>&1; then
+apt_install() { apt-get "\${apt_opts[@]}" install -y --no-install-recommends -- "$@"; }
+if ! apt_install "$@" >>"$log" 2>&1; then
+  if ! { apt-get "\${apt_opts[@]}" update && apt_install "$@"; } >>"$log" 2>&1; then
     tail -n "$tail_lines" "$log"
     exit 1
   fi
@@ -170,7 +171,8 @@ export function scriptLog(name: string): string {
  */
 const RUN_SCRIPT = `set -uo pipefail
 log=$1; marker=$2; tail_lines=$3
-mkdir -p "$(dirname "$log")"
+mkdir -p "$(dirname "$log")" && chmod 0700 "$(dirname "$log")"
+install -m 0600 /dev/null "$log" # scripts may handle secrets: their output is for root only
 script=$(mktemp /tmp/django-ha-script.XXXXXX)
 trap 'rm -f "$script"' EXIT
 cat >"$script"
