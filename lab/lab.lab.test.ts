@@ -172,6 +172,15 @@ describe("the lab", { timeout: 900_000 }, () => {
     await power.start("lab-child-2"); // idempotent
   });
 
+  it("`up` brings back a crashed node with its identity (machine-id, host keys) and disk", async () => {
+    const idBefore = (await onNode("lab-worker", "cat", "/etc/machine-id")).trim();
+    const pinBefore = fs.readFileSync(paths.knownHosts, "utf8").split("\n").filter((l) => l.startsWith("lab-worker,"));
+    await labPower().fence("lab-worker");
+    await labUp({ log: quiet });
+    assert.equal((await onNode("lab-worker", "cat", "/etc/machine-id")).trim(), idBefore);
+    assert.deepEqual(fs.readFileSync(paths.knownHosts, "utf8").split("\n").filter((l) => l.startsWith("lab-worker,")), pinBefore);
+  });
+
   it("keeps a running lab as it is on a second `up`, and does not bake again", async () => {
     const pids = Object.fromEntries(Object.values(readState(paths)!.nodes).map((n) => [n.name, n.pid]));
     const again = await labUp({ log: quiet });

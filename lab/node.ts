@@ -100,8 +100,14 @@ export interface NodeIdentity {
  */
 export async function personalize(node: NodeState, id: NodeIdentity): Promise<string[]> {
   const root = node.root;
-  const machineId = (await run({ cmd: "systemd-id128", args: ["new"] })).stdout.trim();
-  write(root, "etc/machine-id", `${machineId}\n`, 0o444);
+  // The image has an empty machine-id and no host keys: anything there belongs to this node (an earlier
+  // boot of the same upper dir), and a machine keeps its identity across a crash.
+  const idFile = path.join(root, "etc/machine-id");
+  if (!/^[0-9a-f]{32}$/.test(fs.existsSync(idFile) ? fs.readFileSync(idFile, "utf8").trim() : "")) {
+    const machineId = (await run({ cmd: "systemd-id128", args: ["new"] })).stdout.trim();
+    fs.rmSync(idFile, { force: true });
+    write(root, "etc/machine-id", `${machineId}\n`, 0o444);
+  }
   write(root, "etc/hostname", `${node.name}\n`);
   write(root, "etc/hosts", renderHosts(node, id.all, id.zone));
   fs.rmSync(path.join(root, "etc/resolv.conf"), { force: true });
@@ -110,8 +116,10 @@ export async function personalize(node: NodeState, id: NodeIdentity): Promise<st
   fs.mkdirSync(path.join(root, "root/.ssh"), { recursive: true, mode: 0o700 });
   write(root, "root/.ssh/authorized_keys", `${id.sshPublicKey.trim()}\n`, 0o600);
   const sshDir = path.join(root, "etc/ssh");
-  for (const f of fs.readdirSync(sshDir)) if (/^ssh_host_.*_key(\.pub)?$/.test(f)) fs.rmSync(path.join(sshDir, f));
-  await run({ cmd: "ssh-keygen", args: ["-A", "-f", root] });
+  if (!fs.existsSync(path.join(sshDir, "ssh_host_ed25519_key"))) {
+    for (const f of fs.readdirSync(sshDir)) if (/^ssh_host_.*_key(\.pub)?$/.test(f)) fs.rmSync(path.join(sshDir, f));
+    await run({ cmd: "ssh-keygen", args: ["-A", "-f", root] });
+  }
   const pins = fs
     .readdirSync(sshDir)
     .filter((f) => /^ssh_host_.*_key\.pub$/.test(f))
