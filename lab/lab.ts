@@ -104,8 +104,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     const tsig = ensureTsigKey(paths);
     await ensureNetwork(machines);
     const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, nodes: {} };
-    // One node at a time: six overlays over one fresh lower dir, whited out concurrently, once left a node
-    // with stale directory entries (no sshd at boot). Sequential costs ~2 s.
+    // One node at a time (costs ~2 s). checkBootable catches an overlay whose lower dir was replaced under it:
+    // seen once when another process re-extracted the image while this one mounted it (the image lock now
+    // prevents that).
     for (const m of machines) {
       const old = previous?.nodes[m.name];
       if (old?.pid && alive(old.pid)) {
