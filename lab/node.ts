@@ -72,13 +72,6 @@ export async function mountNode(node: NodeState, imageRoot: string): Promise<voi
   if (!isMounted(node.root)) await run(overlayMount(imageRoot, node.dir));
 }
 
-/** Unmount the node's overlay and anything below it (after a hard stop nspawn leaves nothing, but be sure). */
-export async function unmountNode(node: NodeState): Promise<void> {
-  for (const m of mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), node.root)) {
-    await run({ cmd: "umount", args: [m] }, { allowFail: true });
-  }
-}
-
 function write(root: string, file: string, content: string, mode = 0o644): void {
   const p = path.join(root, file);
   fs.mkdirSync(path.dirname(p), { recursive: true });
