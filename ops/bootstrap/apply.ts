@@ -83,8 +83,12 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
   const log = options.log ?? (() => {});
   const started = Date.now();
   const changes: string[] = [];
-  const changedFiles = new Set<string>();
-  const changedScripts = new Set<string>();
+  // When each file or script changed, and when each unit last (re)started, as action positions in this run:
+  // a change already picked up by a later start or restart needs no second restart or reload.
+  let position = 0;
+  const changedFiles = new Map<string, number>();
+  const changedScripts = new Map<string, number>();
+  const restartedAt = new Map<string, number>();
   let daemonReloadNeeded = false;
 
   const run = async (step: string, argv: Argv, opts: RunOptions = {}) => {
@@ -110,12 +114,12 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         if (options.readOnly) {
           const diffs = cmd.fileDifferences((await run(step, cmd.probeFile(a.file.path))).stdout, { ...a.file, sha256: sha256(a.file.content) });
           if (diffs.length === 0) return undefined;
-          changedFiles.add(a.file.path);
+          changedFiles.set(a.file.path, position);
           return `${step} (${diffs.join(", ")})`;
         }
         const r = await run(step, cmd.writeFile(a.file, sha256(a.file.content)), { stdin: a.file.content });
         if (r.stdout.trim() !== "changed") return undefined;
-        changedFiles.add(a.file.path);
+        changedFiles.set(a.file.path, position);
         if (cmd.isUnitFile(a.file.path)) daemonReloadNeeded = true;
         return step;
       }
@@ -148,12 +152,14 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         const outcome = cmd.parseScriptOutput(r.stdout);
         if (outcome.code !== 0) throw new StepFailure(step, outcome.tail, outcome.code);
         if (!outcome.changed) return undefined;
-        changedScripts.add(a.name);
+        changedScripts.set(a.name, position);
         return step;
       }
       case "service": {
         const probe = cmd.parseServiceProbe((await run(step, cmd.probeService(a.name))).stdout);
-        const triggered = a.restartWhen.some((p) => changedFiles.has(p)) || (a.restartAfterScripts ?? []).some((s) => changedScripts.has(s));
+        const since = restartedAt.get(a.name) ?? -1;
+        const changedSince = (at: number | undefined) => at !== undefined && at > since;
+        const triggered = a.restartWhen.some((p) => changedSince(changedFiles.get(p))) || (a.restartAfterScripts ?? []).some((s) => changedSince(changedScripts.get(s)));
         const steps = cmd.serviceCommands(a, probe, triggered);
         if (steps.length === 0) return undefined;
         if (options.readOnly) return `${step}: would ${steps.map((x) => x[1]).join(", ")}`;
@@ -169,6 +175,7 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
             throw new StepFailure(`${step}: ${s.slice(1, -2).join(" ")}`, lastLines([combined(r), journal ? combined(journal) : ""].filter(Boolean).join("\n")), r.code);
           }
         }
+        if (steps.some((s) => s[1] === "start" || s[1] === "restart")) restartedAt.set(a.name, position);
         return `${step}: ${steps.map((s) => s[1]).join(", ")}`;
       }
       default: {
@@ -203,6 +210,7 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
   let current = "start";
   try {
     for (const a of plan.actions) {
+      position++;
       current = stepName(a);
       const t0 = Date.now();
       const change = await apply(a);

@@ -148,6 +148,28 @@ describe("runBootstrap with fake machines", () => {
     assert.equal(m.log.filter((a) => a[0] === "systemctl").length, 0);
   });
 
+  it("a unit (re)started in this run is not restarted or reloaded again for changes it already picked up", async () => {
+    const conf = (content: string): Action => ({ kind: "file", file: { path: "/etc/pg.conf", content, mode: "0644", owner: "root", group: "root" } });
+    const hba = (content: string): Action => ({ kind: "file", file: { path: "/etc/pg_hba.conf", content, mode: "0644", owner: "root", group: "root" } });
+    const actions = (c: string, h: string, later: string): Action[] => [
+      conf(c),
+      hba(h),
+      { kind: "service", name: "pg", state: "started", enabled: true, restartWhen: ["/etc/pg.conf"] },
+      { kind: "service", name: "pg", state: "started", enabled: true, restartWhen: ["/etc/pg_hba.conf"], reload: true },
+      { kind: "script", name: later, script: "true" },
+      { kind: "service", name: "pg", state: "started", enabled: true, restartWhen: [], restartAfterScripts: [later], reload: true },
+    ];
+    const p = plan("parent", "parent", actions("a", "a", "roles"));
+    const c = fakeCluster([p]);
+    const m = c.machines.get("parent")!;
+    m.services.set("pg", { enabled: "enabled", active: "active" });
+    const first = await runBootstrap({ plans: [p], connect: c.connect });
+    // Both files changed before the restart: no reload for pg_hba; the script after it does need the reload.
+    assert.deepEqual(first.results[0].changes, ["file /etc/pg.conf", "file /etc/pg_hba.conf", "service pg: restart", "script roles", "service pg: reload"]);
+    const second = await runBootstrap({ plans: [{ ...p, actions: actions("a", "b", "roles") }], connect: c.connect });
+    assert.deepEqual(second.results[0].changes, ["file /etc/pg_hba.conf", "service pg: reload"], "only pg_hba changed: reload, no restart");
+  });
+
   it("--diff reports what would change and changes nothing: no writes, installs, scripts, systemctl or checks", async () => {
     const actions: Action[] = [
       { kind: "packages", names: ["nginx"] },
