@@ -126,6 +126,28 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
     assert.match(missing.results[0].failure!.output, /Unable to locate package dh-no-such-package/);
   });
 
+  it("a non-root user (AWS's admin) works through password-less sudo, and says so when sudo wants a password", async () => {
+    ct.exec(["bash", "-c", "id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash deploy; install -d -m 700 -o deploy -g deploy ~deploy/.ssh; install -m 600 -o deploy -g deploy /root/.ssh/authorized_keys ~deploy/.ssh/authorized_keys"]);
+    const asDeploy = (p: NodePlan) =>
+      runBootstrap({
+        plans: [p],
+        connect: () =>
+          SshExecutor.connect(
+            { node: "ct-parent", host: ct.name, port: 22, username: "deploy", privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")) },
+            { openSocket: () => ct.openSocket() },
+          ),
+      });
+    const p: NodePlan = { ...plan("v2"), actions: [file("/etc/django-ha-sudo-test.conf", "via sudo\n")], checks: [] };
+    const refused = await asDeploy(p);
+    assert.equal(refused.ok, false);
+    assert.match(refused.results[0].failure!.output, /sudo: a password is required/);
+    ct.exec(["bash", "-c", "echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy && chmod 440 /etc/sudoers.d/deploy"]);
+    const ok = await asDeploy(p);
+    assert.equal(ok.ok, true, formatSummary(ok));
+    assert.deepEqual(ok.results[0].changes, ["file /etc/django-ha-sudo-test.conf"]);
+    assert.equal(ct.exec(["stat", "-c", "%U %a", "/etc/django-ha-sudo-test.conf"]).trim(), "root 644");
+  });
+
   it("a unit that fails to start is reported with its journal, and stops that node's plan", async () => {
     const broken: Action[] = [
       file("/etc/systemd/system/dhbroken.service", UNIT("ExecStartPre=/bin/sh -c 'echo dhbroken: bad config line 3 >&2; exit 1'\n")),
