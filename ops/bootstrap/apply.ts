@@ -97,6 +97,11 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
     return r;
   };
 
+  const reloadUnits = async (step: string) => {
+    await run(step, cmd.DAEMON_RELOAD);
+    daemonReloadNeeded = false;
+  };
+
   const apply = async (a: Action): Promise<string | undefined> => {
     const step = stepName(a);
     switch (a.kind) {
@@ -156,6 +161,8 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         return step;
       }
       case "service": {
+        // systemd must see changed unit files before anything is asked of it (is-enabled reads them too).
+        if (daemonReloadNeeded && !options.readOnly) await reloadUnits(step);
         const probe = cmd.parseServiceProbe((await run(step, cmd.probeService(a.name))).stdout);
         const since = restartedAt.get(a.name) ?? -1;
         const changedSince = (at: number | undefined) => at !== undefined && at > since;
@@ -163,10 +170,6 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         const steps = cmd.serviceCommands(a, probe, triggered);
         if (steps.length === 0) return undefined;
         if (options.readOnly) return `${step}: would ${steps.map((x) => x[1]).join(", ")}`;
-        if (daemonReloadNeeded) {
-          await run(step, cmd.DAEMON_RELOAD);
-          daemonReloadNeeded = false;
-        }
         for (const s of steps) {
           const r = await exec.run(s, { timeoutMs: TIMEOUTS.short });
           if (r.code !== 0) {
@@ -217,6 +220,8 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
       if (change) changes.push(change);
       log(`${change ?? current}: ${change ? (options.readOnly ? "differs" : "changed") : "ok"} (${Date.now() - t0} ms)`);
     }
+    // A unit file changed after the last service action: systemd still has to read it.
+    if (daemonReloadNeeded && !options.readOnly) await reloadUnits("systemctl daemon-reload");
     for (const c of options.readOnly ? [] : plan.checks) {
       current = `check ${c.name}`;
       const t0 = Date.now();

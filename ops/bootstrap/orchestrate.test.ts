@@ -42,6 +42,8 @@ function fakeCluster(plans: NodePlan[], failScripts: string[] = []) {
   return { machines, events, connect, lines, log: (n: string, l: string) => lines.push(`${n} | ${l}`), peak: () => peak };
 }
 
+const unit2 = (content: string): Action => ({ kind: "file", file: { path: "/etc/systemd/system/other.service", content, mode: "0644", owner: "root", group: "root" } });
+
 const status = (s: BootstrapSummary) => Object.fromEntries(s.results.map((r) => [r.node, r.status]));
 
 describe("bootstrapOrder", () => {
@@ -146,6 +148,20 @@ describe("runBootstrap with fake machines", () => {
     const second = await runBootstrap({ plans, connect: c.connect });
     assert.equal(second.results[0].status, "unchanged");
     assert.equal(m.log.filter((a) => a[0] === "systemctl").length, 0);
+  });
+
+  it("a changed unit file makes systemd re-read its units even when no service needs a verb", async () => {
+    const unit = (content: string): Action => ({ kind: "file", file: { path: "/etc/systemd/system/app.service.d/limits.conf", content, mode: "0644", owner: "root", group: "root" } });
+    const p = plan("parent", "parent", [unit("a"), { kind: "service", name: "app", state: "started", enabled: true, restartWhen: [] }, unit2("x")]);
+    const c = fakeCluster([p]);
+    const m = c.machines.get("parent")!;
+    m.services.set("app", { enabled: "enabled", active: "active" });
+    await runBootstrap({ plans: [p], connect: c.connect });
+    const verbs = () => m.log.filter((a) => a[0] === "systemctl").map((a) => a[1]);
+    assert.deepEqual(verbs(), ["daemon-reload", "daemon-reload"], "before the service probe, and after the last unit file");
+    m.log.length = 0;
+    await runBootstrap({ plans: [p], connect: c.connect });
+    assert.deepEqual(verbs(), [], "nothing changed: no reload");
   });
 
   it("a unit (re)started in this run is not restarted or reloaded again for changes it already picked up", async () => {
