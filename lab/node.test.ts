@@ -11,7 +11,7 @@ describe("nspawnCommand", () => {
     assert.equal(
       showCommand(nspawnCommand({ name: "lab-child-1", root: "/l/nodes/lab-child-1/root", binds: [{ host: "/l/share/primary", guest: "/srv/share" }], syscalls: [] })),
       "systemd-nspawn -b -D /l/nodes/lab-child-1/root -M lab-child-1 --register=no --keep-unit --console=pipe --resolv-conf=off " +
-        "--network-namespace-path=/run/netns/lab-lab-child-1 --bind=/l/share/primary:/srv/share",
+        "--network-namespace-path=/run/netns/lab-lab-child-1 --capability=CAP_NET_ADMIN --bind=/l/share/primary:/srv/share",
     );
   });
   it("gives the parent open_by_handle_at (nfs-ganesha)", () => {

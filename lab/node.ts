@@ -51,6 +51,9 @@ export function nspawnCommand(node: Pick<NodeState, "name" | "root" | "binds" | 
     "--console=pipe",
     "--resolv-conf=off",
     `--network-namespace-path=/run/netns/${netnsName(node.name)}`,
+    // The node's own network namespace: CAP_NET_ADMIN there lets its nftables firewall (roles/common.ts) load,
+    // as on a real machine, without touching the host's network.
+    "--capability=CAP_NET_ADMIN",
   ];
   if (node.syscalls.length) args.push(`--system-call-filter=${node.syscalls.join(" ")}`);
   for (const b of node.binds) args.push(`--bind=${b.host}:${b.guest}`);

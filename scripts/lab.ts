@@ -14,11 +14,29 @@ import { showCommand } from "../lab/exec";
 import { labDown, labLeftovers, labStatus, labUp, preflight } from "../lab/lab";
 import { sshCommand } from "../lab/ssh";
 import { readState } from "../lab/state";
+import { labBootstrapHook } from "../ops/bootstrap";
+import { recordMembers, type Inventory } from "../spec";
 
 function fail(e: unknown): never {
   if (e instanceof UserError) process.stderr.write(`error: ${e.message}\n`);
   else process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   process.exit(1);
+}
+
+/** What the operator types next: the URL, how to resolve it from this machine, and where the nodes are. */
+function howToReach(inventory: Inventory, bootstrapped: boolean): string {
+  const children = recordMembers(inventory);
+  const dns = inventory.dns.kind === "rfc2136" ? inventory.dns.server : "the cluster's DNS";
+  const first = children[0]?.publicAddress ?? "";
+  const lines = [
+    "",
+    bootstrapped ? `The cluster is up: https://${inventory.recordFqdn}/ (self-signed certificate until ACME is set up)` : `The nodes are up (not bootstrapped): https://${inventory.recordFqdn}/ answers after \`npm run bootstrap -- --stack lab\``,
+    `  record   ${inventory.recordFqdn} → ${children.map((c) => c.publicAddress).join(", ")} (TTL ${inventory.ttl} s; ask the lab DNS: dig @${dns} ${inventory.recordFqdn})`,
+    `  try      curl -k --resolve ${inventory.recordFqdn}:443:${first} https://${inventory.recordFqdn}/health/`,
+    `  nodes    ${inventory.nodes.map((n) => `${n.name} ${n.publicAddress}`).join(", ")}`,
+    `  shell    npm run lab -- ssh ${inventory.primary}     status: npm run lab -- status     stop: npm run lab -- down`,
+  ];
+  return lines.join("\n");
 }
 
 const program = new Command()
@@ -32,7 +50,8 @@ program
   .option("--stack <name>", "stack whose hosts the lab boots", "lab")
   .option("--rebake", "bake a new image even when one is cached")
   .option("--dry-run", "print what would be done, change nothing")
-  .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean }) => {
+  .option("--no-bootstrap", "only boot the nodes; do not install the cluster's roles and the sample app")
+  .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean; bootstrap: boolean }) => {
     if (o.dryRun) {
       const { labInventory } = await import("../lab/lab");
       const { labMachines, nodeMounts } = await import("../lab/plan");
@@ -47,7 +66,9 @@ program
       }
       return;
     }
-    await labUp({ stack: o.stack, rebake: o.rebake });
+    // The main job: boot the nodes, then bootstrap them into the cluster (the same bootstrap a cloud stack gets).
+    const result = await labUp({ stack: o.stack, rebake: o.rebake, afterBoot: o.bootstrap ? [labBootstrapHook({ stack: o.stack })] : [] });
+    console.log(howToReach(result.inventory, o.bootstrap));
   });
 
 program
