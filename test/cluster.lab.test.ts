@@ -1,0 +1,186 @@
+/**
+ * The whole cluster end to end in the lab, as root (issue 4): boot the default lab, bootstrap it with the real
+ * roles over SSH, then use it as a visitor would — through the round-robin name, from the lab's "outside"
+ * namespace (10.231.0.250, not a cluster member, not an admin address). Traffic stays on 10.231.0.0/24.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { isClean, labDown, labSsh, labUp } from "../lab";
+import { OUTSIDE_NETNS } from "../lab/config";
+import { bootstrapStack, labBootstrapHook, type BootstrapSummary } from "../ops/bootstrap";
+import { recordMembers, type Inventory } from "../spec";
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a command inside the lab's outside namespace: a visitor on the Internet, as far as the cluster knows. */
+function outside(args: string[], timeoutMs = 30_000): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("ip", ["netns", "exec", OUTSIDE_NETNS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+async function onNode(node: string, script: string): Promise<string> {
+  const r = await labSsh(node, ["bash", "-c", script]);
+  assert.equal(r.code, 0, `${node}: ${script} exited ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+let inventory: Inventory;
+let firstRun: BootstrapSummary | undefined;
+let fqdn: string;
+/** The record's members as the lab DNS answers them from outside. */
+let members: string[];
+
+/** curl through the round-robin name, pinned to one member (as a browser that resolved to it would be). */
+async function web(address: string, urlPath: string, extra: string[] = []): Promise<{ status: number; body: string }> {
+  const r = await outside(["curl", "-sk", "--max-time", "20", "--resolve", `${fqdn}:443:${address}`, "-w", "\n%{http_code}", ...extra, `https://${fqdn}${urlPath}`]);
+  assert.equal(r.code, 0, `curl ${urlPath} via ${address} failed: ${r.stderr}`);
+  const cut = r.stdout.lastIndexOf("\n");
+  return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
+}
+
+/** Whether a TCP connect from outside to address:port completes within 2 s (the firewalls drop, so no answer = closed). */
+async function answers(address: string, port: number): Promise<boolean> {
+  const r = await outside(["timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/${address}/${port}`], 10_000);
+  return r.code === 0;
+}
+
+before(async () => {
+  await labDown({ log: () => undefined });
+  const up = await labUp({
+    log: () => undefined,
+    afterBoot: [labBootstrapHook({ onSummary: (s) => (firstRun = s) })],
+  });
+  inventory = up.inventory;
+  fqdn = inventory.recordFqdn;
+});
+
+after(async () => {
+  const left = await labDown({ log: () => undefined });
+  assert.ok(isClean(left), `lab down left something behind: ${JSON.stringify(left)}`);
+});
+
+describe("the cluster in the lab, bootstrapped from bare nodes", () => {
+  it("bootstrapped every node without a failure", () => {
+    assert.ok(firstRun, "the bootstrap hook did not report");
+    const failed = firstRun.results.filter((r) => r.status === "failed" || r.status === "skipped");
+    assert.deepEqual(failed, [], "nodes failed or skipped");
+    assert.deepEqual(firstRun.results.map((r) => r.node).sort(), inventory.nodes.map((n) => n.name).sort());
+  });
+
+  it("resolves the round-robin name from outside to exactly the children, TTL 30", async () => {
+    const dns = inventory.dns;
+    assert.equal(dns.kind, "rfc2136");
+    const r = await outside(["dig", "+noall", "+answer", `@${dns.kind === "rfc2136" ? dns.server : ""}`, fqdn, "A"]);
+    assert.equal(r.code, 0, r.stderr);
+    const rows = r.stdout.trim().split("\n").map((l) => l.split(/\s+/));
+    members = rows.map((f) => f[4]).sort();
+    assert.deepEqual(members, recordMembers(inventory).map((c) => c.publicAddress).sort());
+    assert.ok(rows.every((f) => f[1] === String(inventory.ttl)), `TTLs: ${r.stdout}`);
+  });
+
+  it("each child serves the app through nginx → uWSGI, healthy, and HTTP redirects to HTTPS", async () => {
+    const children = recordMembers(inventory);
+    for (const child of children) {
+      const h = await web(child.publicAddress, "/health/");
+      assert.equal(h.status, 200, h.body);
+      const health = JSON.parse(h.body);
+      assert.deepEqual(health, { status: "ok", db: "ok", share: "ok", node: child.name });
+      const plain = await outside(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", "--max-time", "10", "--resolve", `${fqdn}:80:${child.publicAddress}`, `http://${fqdn}/notes/`]);
+      assert.equal(plain.stdout, `301 https://${fqdn}/notes/`);
+    }
+  });
+
+  it("a note written via one child is read via another", async () => {
+    const [a, b] = members;
+    const text = `note-${process.pid}-${Date.now()}`;
+    const w = await web(a, "/notes/", ["--data-urlencode", `text=${text}`]);
+    assert.equal(w.status, 201, w.body);
+    const r = await web(b, "/notes/");
+    assert.equal(r.status, 200);
+    const notes = JSON.parse(r.body).notes as { text: string; node: string }[];
+    const found = notes.find((n) => n.text === text);
+    assert.ok(found, `note not visible via ${b}`);
+    assert.equal(found.node, inventory.nodes.find((n) => n.publicAddress === a)!.name, "the note should record the child that wrote it");
+  });
+
+  it("a file uploaded via one child is served (by nginx, from the share) by another", async () => {
+    const [a, b] = members;
+    const local = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dha-up-")), "hello.txt");
+    const content = `uploaded ${process.pid} ${Date.now()}\n`;
+    fs.writeFileSync(local, content);
+    const up = await web(a, "/files/", ["-F", `file=@${local}`]);
+    assert.equal(up.status, 201, up.body);
+    const { url } = JSON.parse(up.body) as { url: string };
+    assert.match(url, /^\/media\/uploads\//);
+    const got = await web(b, url);
+    assert.equal(got.status, 200);
+    assert.equal(got.body, content);
+  });
+
+  it("a video job uploaded via one child is transcoded by the worker (ffmpeg) and served by another child", async () => {
+    const [a, b] = members;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dha-video-"));
+    const clip = path.join(dir, "clip.avi");
+    const ff = await new Promise<number>((resolve) => {
+      const p = spawn("ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=1:size=160x120:rate=10", "-y", clip], { stdio: "ignore" });
+      p.on("close", (c) => resolve(c ?? -1));
+    });
+    assert.equal(ff, 0, "ffmpeg could not make the test clip");
+    const posted = await web(a, "/videos/", ["-F", `file=@${clip}`]);
+    assert.equal(posted.status, 202, posted.body);
+    const { id } = JSON.parse(posted.body) as { id: number };
+    let job: { status: string; output: string | null; error?: string } = { status: "queued", output: null };
+    for (let i = 0; i < 90 && !["done", "failed"].includes(job.status); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      job = JSON.parse((await web(b, `/videos/${id}/`)).body);
+    }
+    assert.equal(job.status, "done", `job ${id}: ${JSON.stringify(job)}`);
+    assert.ok(job.output);
+    const saved = path.join(dir, "out.mp4");
+    const out = await outside(["curl", "-sk", "--fail", "--max-time", "20", "--resolve", `${fqdn}:443:${b}`, "-o", saved, `https://${fqdn}${job.output}`]);
+    assert.equal(out.code, 0, out.stderr);
+    const mp4 = fs.readFileSync(saved);
+    assert.ok(mp4.length > 1000, `output is ${mp4.length} bytes`);
+    assert.equal(mp4.subarray(4, 8).toString("latin1"), "ftyp", "the output is not an MP4 file");
+  });
+
+  it("the standby is a hot standby, streaming, synchronous", async () => {
+    const rows = await onNode(inventory.primary, `runuser -u postgres -- psql -AtXc "select application_name, state, sync_state from pg_stat_replication"`);
+    assert.equal(rows, "standby|streaming|sync");
+    assert.equal(await onNode(inventory.standby, `runuser -u postgres -- psql -AtXc "select pg_is_in_recovery()"`), "t");
+  });
+
+  it("from outside, only 80 and 443 on the children answer: not SSH, DB, NFS, Redis, nor any port of the other nodes", async () => {
+    const ports = [22, 80, 443, 111, 2049, 5432, 6379, 20048];
+    const probes = inventory.nodes.flatMap((n) => ports.map((port) => ({ node: n, port })));
+    const open = (await Promise.all(probes.map(async (p) => ((await answers(p.node.publicAddress, p.port)) ? `${p.node.name}:${p.port}` : "")))).filter(Boolean).sort();
+    const expected = recordMembers(inventory).flatMap((c) => [`${c.name}:443`, `${c.name}:80`]).sort();
+    assert.deepEqual(open, expected);
+  });
+
+  it("a second bootstrap changes nothing on any node", async () => {
+    const { summary } = await bootstrapStack({ stack: "lab", log: () => undefined });
+    assert.ok(summary.ok, JSON.stringify(summary.results.filter((r) => r.status !== "unchanged")));
+    const changed = summary.results.filter((r) => r.status !== "unchanged").map((r) => `${r.node}: ${JSON.stringify(r.changes)}`);
+    assert.deepEqual(changed, []);
+  });
+});
