@@ -1,4 +1,4 @@
-import type * as pulumi from "@pulumi/pulumi";
+import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../ops/dns/types";
 import type { InventoryNode } from "../../spec";
 import type { ClusterPlan } from "../plan";
@@ -19,4 +19,22 @@ export interface Machines {
   readonly recordMembers: pulumi.Output<RecordMember[]>;
   /** aws: the Route 53 hosted zone holding the record; other targets: undefined. */
   readonly hostedZoneId: pulumi.Output<string | undefined>;
+}
+
+/** The inventory rows of created machines: the plan's name, role and zone with the addresses the cloud assigned. */
+export function inventoryNodesOf(
+  planned: readonly { name: string; role: InventoryNode["role"]; zone: string }[],
+  created: readonly { publicAddress: pulumi.Input<string>; privateAddress: pulumi.Input<string> }[],
+): pulumi.Output<InventoryNode[]> {
+  return pulumi.all(
+    created.map((r, i) =>
+      pulumi.all([r.publicAddress, r.privateAddress]).apply(([publicAddress, privateAddress]): InventoryNode => ({
+        name: planned[i].name,
+        role: planned[i].role,
+        publicAddress,
+        privateAddress,
+        zone: planned[i].zone,
+      })),
+    ),
+  );
 }

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import type { InventoryNode } from "../../../spec";
 import { nodeKey, renderUserData } from "../../plan";
-import type { Machines, MachinesArgs } from "../types";
+import { inventoryNodesOf, type Machines, type MachinesArgs } from "../types";
 import { AwsNetwork } from "./network";
 import { AwsNode } from "./node";
 import { AwsRoundRobinRecord } from "./record";
@@ -81,17 +81,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
       { parent: this },
     );
 
-    this.nodes = pulumi.all(
-      this.nodeResources.map((r, i) =>
-        pulumi.all([r.publicAddress, r.privateAddress]).apply(([publicAddress, privateAddress]): InventoryNode => ({
-          name: plan.nodes[i].name,
-          role: plan.nodes[i].role,
-          publicAddress,
-          privateAddress,
-          zone: plan.nodes[i].zone,
-        })),
-      ),
-    );
+    this.nodes = inventoryNodesOf(plan.nodes, this.nodeResources);
     this.recordMembers = this.record.members;
     this.hostedZoneId = zoneId;
     this.registerOutputs({ vpcId: this.network.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers, hostedZoneId: zoneId });

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import type { InventoryNode } from "../../../spec";
 import { FirewallGroup, nodeKey, renderUserData, RuleSource } from "../../plan";
-import type { Machines, MachinesArgs } from "../types";
+import { inventoryNodesOf, type Machines, type MachinesArgs } from "../types";
 import { DigitalOceanNode } from "./node";
 import { firewallTargetTags, planTags } from "./tags";
 
@@ -112,17 +112,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
         ),
     );
 
-    this.nodes = pulumi.all(
-      this.nodeResources.map((r, i) =>
-        pulumi.all([r.publicAddress, r.privateAddress]).apply(([publicAddress, privateAddress]): InventoryNode => ({
-          name: plan.nodes[i].name,
-          role: plan.nodes[i].role,
-          publicAddress,
-          privateAddress,
-          zone: plan.nodes[i].zone,
-        })),
-      ),
-    );
+    this.nodes = inventoryNodesOf(plan.nodes, this.nodeResources);
     this.recordMembers = pulumi.all(plan.record.members.map((c) => byName.get(c.name)!.publicAddress.apply((address): RecordMember => ({ name: c.name, address }))));
     this.hostedZoneId = pulumi.output(undefined as string | undefined);
     this.registerOutputs({ vpcId: this.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers });
