@@ -134,6 +134,10 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     const got = await web(b, url);
     assert.equal(got.status, 200);
     assert.equal(got.body, content);
+    // The parent's NFS export (nfs-ganesha) serves the same file to every child and the worker, over NFS itself.
+    for (const n of inventory.nodes.filter((x) => x.role === "child" || x.role === "worker")) {
+      assert.equal(await onNode(n.name, `nfs-cat nfs://${inventory.primaryHostname}/srv/share${url}`), content.trim(), `${n.name} over NFS`);
+    }
   });
 
   it("a video job uploaded via one child is transcoded by the worker (ffmpeg) and served by another child", async () => {
