@@ -25,6 +25,22 @@ describe("resolveStack", () => {
   fs.writeFileSync(path.join(stacks, "Pulumi.do.yaml"), STACK("digitalocean", `  django-ha:region: fra1\n  django-ha:sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE me"]\n`));
   fs.copyFileSync(path.resolve(__dirname, "..", "..", "stacks", "Pulumi.lab.yaml"), path.join(stacks, "Pulumi.lab.yaml"));
 
+  it("another hosts stack runs against the lab when the lab was booted from it (same names and addresses), else as plain hosts", () => {
+    fs.copyFileSync(path.resolve(__dirname, "..", "..", "stacks", "Pulumi.lab-wide.yaml"), path.join(stacks, "Pulumi.lab-wide.yaml"));
+    const labRoot = path.join(tmp, "lab-root");
+    fs.mkdirSync(labRoot, { recursive: true });
+    const inventoryOf = (stack: string) => JSON.stringify(hostsInventory(loadStackSpec(stack, stacks)));
+    fs.writeFileSync(path.join(labRoot, "inventory.json"), inventoryOf("lab-wide"));
+    const wide = resolveStack({ stack: "lab-wide", stacksDir: stacks, stateRoot: tmp, labRoot });
+    assert.equal(wide.shareMount, "lab-bind");
+    assert.equal(wide.identityFile, path.join(labRoot, "ssh", "id_ed25519"));
+    assert.equal(wide.inventory.nodes.filter((n) => n.role === "child").length, 4);
+    fs.writeFileSync(path.join(labRoot, "inventory.json"), inventoryOf("lab"));
+    const plain = resolveStack({ stack: "lab-wide", stacksDir: stacks, stateRoot: tmp, labRoot, identity: "/k" });
+    assert.equal(plain.shareMount, "nfs");
+    assert.equal(plain.identityFile, "/k");
+  });
+
   it("a cloud stack without --inventory says how to export it", () => {
     assert.throws(
       () => resolveStack({ stack: "do", stacksDir: stacks, stateRoot: tmp }),

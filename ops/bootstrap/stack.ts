@@ -77,6 +77,18 @@ export function parseInventory(text: string, source: string): Inventory {
 }
 
 /** Resolve a stack's inventory, key, known_hosts, secrets file and lock. Throws UserError with the next step. */
+function labRootOf(o: ResolveStackOptions): string {
+  return o.labRoot ?? (process.env.LAB_DIR ? path.resolve(process.env.LAB_DIR) : path.join(REPO_ROOT, ".lab"));
+}
+
+/** Whether the running lab was booted from this hosts stack (e.g. `lab-wide`): same node names and addresses. */
+function labRunsStack(root: string, spec: ReturnType<typeof loadStackSpec>): boolean {
+  const file = path.join(root, "inventory.json");
+  if (!spec.hosts || !fs.existsSync(file)) return false;
+  const key = (nodes: { name: string; publicAddress: string }[]) => nodes.map((n) => `${n.name}@${n.publicAddress}`).sort().join(",");
+  return key(parseInventory(fs.readFileSync(file, "utf8"), file).nodes) === key(hostsInventory(spec).nodes);
+}
+
 export function resolveStack(o: ResolveStackOptions): StackTarget {
   const state = stackStateDir(o.stack, o.stateRoot);
   // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
@@ -94,8 +106,8 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
       knownHostsPath: o.knownHosts ?? path.join(state, "known_hosts"),
       shareMount: "nfs",
     };
-  } else if (o.stack === "lab") {
-    const root = o.labRoot ?? (process.env.LAB_DIR ? path.resolve(process.env.LAB_DIR) : path.join(REPO_ROOT, ".lab"));
+  } else if (o.stack === "lab" || labRunsStack(labRootOf(o), spec)) {
+    const root = labRootOf(o);
     const file = path.join(root, "inventory.json");
     const up = fs.existsSync(file);
     if (!up && !(o.offline && spec.hosts)) throw new UserError(`The lab is not up: ${file} does not exist. Start it with: npm run lab -- up`);
