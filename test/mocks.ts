@@ -23,6 +23,8 @@ export interface RecordedResource {
   parent?: string;
   /** Names of the resources it depends on: explicit `dependsOn` and the ones its inputs come from. */
   dependsOn: string[];
+  /** `protect: true`: Pulumi refuses to delete it until unprotected. */
+  protect: boolean;
 }
 
 /** Documentation ranges (RFC 5737) for made-up public addresses: 762 of them, enough for 500 children. */
@@ -78,7 +80,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         break;
     }
     const state = { ...inputs, ...extra };
-    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "", dependsOn: [] });
+    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "", dependsOn: [], protect: false });
     return { id: args.custom === false ? undefined : id, state };
   }
 
@@ -129,6 +131,7 @@ interface Registration {
   urn: string;
   parentUrn: string;
   dependencies: string[];
+  protect: boolean;
 }
 
 const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
@@ -139,14 +142,14 @@ const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
  */
 function watchRegistrations(): Map<string, Registration> {
   const seen = new Map<string, Registration>();
-  type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[] };
+  type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[]; getProtect(): boolean };
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: Request, cb: (err: unknown, res?: { getUrn(): string }) => void): unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
     register(req, (err, res) => {
-      if (res) seen.set(`${req.getType()}::${req.getName()}`, { urn: res.getUrn(), parentUrn: req.getParent(), dependencies: req.getDependenciesList() });
+      if (res) seen.set(`${req.getType()}::${req.getName()}`, { urn: res.getUrn(), parentUrn: req.getParent(), dependencies: req.getDependenciesList(), protect: req.getProtect() });
       cb(err, res);
     });
   return seen;
@@ -159,6 +162,7 @@ function link(resources: RecordedResource[], seen: Map<string, Registration>): v
     r.urn = reg.urn;
     r.parent = reg.parentUrn ? nameOfUrn(reg.parentUrn) : undefined;
     r.dependsOn = reg.dependencies.map(nameOfUrn);
+    r.protect = reg.protect;
   }
 }
 

@@ -204,6 +204,14 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
             assert.ok(!db.dependsOn.some((d) => d.endsWith("-attachment")), `${db.name} is first`);
           }
         });
+
+        it("protects the data volumes (DB and share) and nothing else", async () => {
+          const r = await load();
+          const protectedNames = r.resources.filter((x) => x.protect).map((x) => x.name).sort();
+          const volumes = r.resources.filter((x) => /(ebs\/volume:Volume|index\/volume:Volume)$/.test(x.type)).map((x) => x.name).sort();
+          assert.equal(volumes.length, 4);
+          assert.deepEqual(protectedNames, volumes);
+        });
       }
 
       if (provider === "digitalocean") {

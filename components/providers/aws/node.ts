@@ -63,7 +63,9 @@ export class AwsNode extends pulumi.ComponentResource {
       const volume = new aws.ebs.Volume(
         `${name}-${v.purpose}-volume`,
         { region, availabilityZone: node.zone, size: v.sizeGb, type: "gp3", encrypted: true, tags: { ...tags, Name: `${node.name}-${v.purpose}` } },
-        { parent: this },
+        // Data volumes hold the database and the share: `pulumi destroy` or a replacement must not delete them
+        // silently. Removing a stack on purpose: `pulumi state unprotect --all`, then destroy.
+        { parent: this, protect: true },
       );
       previous = new aws.ec2.VolumeAttachment(
         `${name}-${v.purpose}-attachment`,

@@ -53,7 +53,9 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
       const volume = new digitalocean.Volume(
         `${name}-${v.purpose}-volume`,
         { name: `${node.name}-${v.purpose}`, region: args.region, size: v.sizeGb, initialFilesystemType: "ext4", description: `${v.purpose === "db" ? "PostgreSQL data" : "NFS share"} of ${node.name}` },
-        { parent: this },
+        // Data volumes hold the database and the share: `pulumi destroy` or a replacement must not delete them
+        // silently. Removing a stack on purpose: `pulumi state unprotect --all`, then destroy.
+        { parent: this, protect: true },
       );
       previous = new digitalocean.VolumeAttachment(
         `${name}-${v.purpose}-attachment`,
