@@ -85,7 +85,7 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
   const hba = pgHbaFile(f);
   const ganesha = ganeshaConfFile(f);
   const redis = redisConfFile(node, f);
-  // Restarting with a changed drop-in also makes ops run daemon-reload first, so systemd sees it now.
+  // ops daemon-reloads when a unit file or drop-in changed; the restart makes the new ordering hold for this run too.
   const pgDropIn = networkOnlineDropIn("postgresql@.service");
   const redisDropIn = networkOnlineDropIn("redis-server.service");
   const ganeshaDropIn = networkOnlineDropIn("nfs-ganesha.service", [["RequiresMountsFor", PATHS.share]]);

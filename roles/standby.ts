@@ -13,7 +13,7 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
   const pgConf = postgresConfFile(node, f);
   const hba = pgHbaFile(f);
   const redis = redisConfFile(node, f);
-  // Restarting with a changed drop-in also makes ops run daemon-reload first, so systemd sees it now.
+  // ops daemon-reloads when a unit file or drop-in changed; the restart makes the new ordering hold for this run too.
   const pgDropIn = networkOnlineDropIn("postgresql@.service");
   const redisDropIn = networkOnlineDropIn("redis-server.service");
   return [
