@@ -4,6 +4,7 @@
  */
 import * as net from "node:net";
 import type { InventoryNode } from "../spec";
+import { canonicalCidr, parseCidr } from "../spec/cidr";
 import type { RoleContext } from "./types";
 
 /** Fixed paths of the cluster layout (the app contract). */
@@ -52,13 +53,6 @@ export interface ClusterFacts {
   sshPort: number;
 }
 
-function isCidr(value: string): boolean {
-  const [addr, bits, ...rest] = value.split("/");
-  if (rest.length || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
-  const kind = net.isIP(addr);
-  return kind !== 0 && Number(bits) <= (kind === 4 ? 32 : 128);
-}
-
 /** Values rendered into env files and scripts must be one line without single quotes. */
 function checkSecret(key: string, value: string, problems: string[]): void {
   if (!value) problems.push(`secrets.${key} is empty: generate one (e.g. @pulumi/random RandomPassword) and pass it in`);
@@ -81,7 +75,10 @@ export function clusterFacts(ctx: RoleContext): ClusterFacts {
     if (net.isIP(n.publicAddress) === 0) problems.push(`inventory.nodes[${n.name}].publicAddress = ${JSON.stringify(n.publicAddress)} is not an IP address: use the node's public address`);
   }
   if (!ctx.adminCidrs.length) problems.push(`adminCidrs = [] would lock SSH out: pass the stack's django-ha:adminCidrs, e.g. ["203.0.113.7/32"]`);
-  for (const c of ctx.adminCidrs) if (!isCidr(c)) problems.push(`adminCidrs entry ${JSON.stringify(c)} is not a CIDR: use e.g. 203.0.113.7/32`);
+  for (const c of ctx.adminCidrs) {
+    const parsed = parseCidr(c);
+    if (!parsed.ok) problems.push(`adminCidrs entry ${JSON.stringify(c)} ${parsed.fix}`);
+  }
   const s = ctx.secrets;
   checkSecret("dbPassword", s.dbPassword, problems);
   checkSecret("replicationPassword", s.replicationPassword, problems);
@@ -104,7 +101,7 @@ export function clusterFacts(ctx: RoleContext): ClusterFacts {
     children: inv.nodes.filter((n) => n.role === "child"),
     workers: inv.nodes.filter((n) => n.role === "worker"),
     memberAddresses: [...new Set(inv.nodes.map((n) => n.privateAddress))],
-    adminCidrs: ctx.adminCidrs,
+    adminCidrs: [...new Set(ctx.adminCidrs.map(canonicalCidr))],
     sshPort: inv.ssh.port,
   };
 }

@@ -143,7 +143,8 @@ describe("renderNodePlan refuses bad input before rendering", () => {
   const node = fixtureInventory().nodes[2];
   const table: [string, RoleContext, RegExp][] = [
     ["no admin CIDRs", fixtureContext({ adminCidrs: [] }), /adminCidrs = \[\] would lock SSH out/],
-    ["a bad CIDR", fixtureContext({ adminCidrs: ["10.0.0.300/32"] }), /adminCidrs entry "10\.0\.0\.300\/32" is not a CIDR/],
+    ["a bad CIDR", fixtureContext({ adminCidrs: ["10.0.0.300/32"] }), /adminCidrs entry "10\.0\.0\.300\/32" does not start with an IPv4 or IPv6 address/],
+    ["a CIDR with host bits set", fixtureContext({ adminCidrs: ["10.231.0.1/24"] }), /adminCidrs entry "10\.231\.0\.1\/24" has host bits set: did you mean 10\.231\.0\.0\/24/],
     ["a quote in a secret", fixtureContext({ secrets: { ...fixtureContext().secrets, dbPassword: "it's" } }), /secrets\.dbPassword contains a quote/],
     ["an empty secret", fixtureContext({ secrets: { ...fixtureContext().secrets, djangoSecretKey: "" } }), /secrets\.djangoSecretKey is empty/],
     ["a broker-breaking redis password", fixtureContext({ secrets: { ...fixtureContext().secrets, redisPassword: "a@b" } }), /secrets\.redisPassword contains '@'/],

@@ -1,6 +1,7 @@
 import * as net from "node:net";
 import { z } from "zod";
 import catalog from "./catalog.json";
+import { ANYWHERE_THRESHOLD_TEXT, broaderThanThreshold, Cidr, coverage, describeCount, parseAddress, parseCidr } from "./cidr";
 import { ConfigError, ConfigIssue } from "./errors";
 
 /** The Pulumi project name: config keys are `django-ha:<key>`. */
@@ -37,12 +38,11 @@ const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2
 const emailAddress = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const sshPublicKey = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
 
-function isCidr(value: string): boolean {
-  const [addr, bits, ...rest] = value.split("/");
-  if (rest.length || bits === undefined || !/^\d{1,3}$/.test(bits)) return false;
-  const kind = net.isIP(addr);
-  return kind !== 0 && Number(bits) <= (kind === 4 ? 32 : 128);
-}
+/** A CIDR, parsed canonically (spec/cidr.ts); the message is the parser's fix. */
+const cidrString = z.string().superRefine((value, ctx) => {
+  const parsed = parseCidr(value);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.fix });
+});
 
 const hostEntry = z
   .object({
@@ -77,7 +77,7 @@ export const stackConfigSchema = z
       })
       .strict()
       .default({ dbGb: 20, shareGb: 50 }),
-    adminCidrs: z.array(z.string().refine(isCidr, "must be a CIDR such as 203.0.113.7/32")).default([]),
+    adminCidrs: z.array(cidrString).default([]),
     allowSshFromAnywhere: z.boolean().default(false),
     sshPublicKeys: z.array(z.string().regex(sshPublicKey, "must be an OpenSSH public key line, e.g. 'ssh-ed25519 AAAA… you@laptop'")).default([]),
     sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").optional(),
@@ -255,10 +255,24 @@ function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
 
   // SSH exposure: required on every target (the hosts target enforces it with each node's own firewall);
   // 0.0.0.0/0 is only allowed when explicitly asked for.
+  // Every spelling counts (0.0.0.0/00, ::0/0, …: spec/cidr.ts parses canonically), and so does breadth: CIDRs
+  // that together cover more than ANYWHERE_THRESHOLD of an address family are SSH from anywhere too.
   if (!c.adminCidrs.length) add(["adminCidrs"], "is required: the CIDRs SSH is allowed from, e.g. [\"203.0.113.7/32\"]");
-  for (const [i, cidr] of c.adminCidrs.entries()) {
-    if ((cidr.endsWith("/0")) && !c.allowSshFromAnywhere) {
-      add(["adminCidrs", i], `opens SSH to the whole Internet; list your office/VPN addresses (e.g. 203.0.113.7/32), or set django-ha:allowSshFromAnywhere to true if you really mean it`);
+  const adminCidrs = c.adminCidrs.map((text) => (parseCidr(text) as { ok: true; cidr: Cidr }).cidr);
+  if (!c.allowSshFromAnywhere) {
+    const orAllow = "list your office/VPN addresses (e.g. 203.0.113.7/32), or set django-ha:allowSshFromAnywhere to true if you really mean it";
+    const alone = new Set<number>();
+    for (const [i, cidr] of adminCidrs.entries()) {
+      const [family] = broaderThanThreshold([cidr]);
+      if (!family) continue;
+      alone.add(i);
+      add(["adminCidrs", i], cidr.prefix === 0
+        ? `opens SSH to the whole Internet (it is ${cidr.text}); ${orAllow}`
+        : `covers ${describeCount(cidr.size)} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`);
+    }
+    const rest = adminCidrs.filter((_, i) => !alone.has(i));
+    for (const family of broaderThanThreshold(rest)) {
+      add(["adminCidrs"], `together cover ${describeCount(coverage(rest)[family])} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`);
     }
   }
 
@@ -298,11 +312,19 @@ function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
         ...hosts.children.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "children", i], n]),
         [["hosts", "worker"], hosts.worker],
       ];
+      // Addresses compare in canonical form (2001:db8::1 = 2001:DB8:0::1). A public address shared by two
+      // entries would send the bootstrap to one machine twice and leave the other unconfigured.
+      const canonical = (a: string) => parseAddress(a)?.text ?? a;
       const seenAddr = new Map<string, string>();
+      const seenPublic = new Map<string, string>();
       const seenName = new Set<string>();
       for (const [path, n] of all) {
-        if (seenAddr.has(n.privateAddress)) add([...path, "privateAddress"], `is also used by ${seenAddr.get(n.privateAddress)}; every machine needs its own address`);
-        seenAddr.set(n.privateAddress, keyOf(path));
+        const priv = canonical(n.privateAddress);
+        const pub = canonical(n.address);
+        if (seenAddr.has(priv)) add([...path, "privateAddress"], `is also used by ${seenAddr.get(priv)}; every machine needs its own address`);
+        seenAddr.set(priv, keyOf(path));
+        if (seenPublic.has(pub)) add([...path, "address"], `is also the address of ${seenPublic.get(pub)}; every machine needs its own address (SSH and the bootstrap reach each machine on it)`);
+        seenPublic.set(pub, keyOf(path));
         if (seenName.has(n.name)) add([...path, "name"], `duplicates another node's name; names must be unique`);
         seenName.add(n.name);
       }
@@ -360,7 +382,7 @@ function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
     childCount,
     sizes,
     volumes: { dbGb: c.volumes.dbGb, shareGb: c.volumes.shareGb },
-    adminCidrs: c.adminCidrs,
+    adminCidrs: [...new Set(adminCidrs.map((a) => a.text))],
     allowSshFromAnywhere: c.allowSshFromAnywhere,
     sshPublicKeys: c.sshPublicKeys,
     ssh: { user: c.sshUser ?? DEFAULT_SSH_USER[provider], port: c.sshPort },
