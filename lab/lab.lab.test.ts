@@ -134,6 +134,22 @@ describe("the lab", { timeout: 900_000 }, () => {
     );
   });
 
+  it("lab-dns answers DNS only from outside the cluster: no SSH, no rpcbind; SSH from the lab host still works", async () => {
+    const fromOutside = (args: string[]) => run({ cmd: "ip", args: ["netns", "exec", netnsName("outside"), ...args] }, { allowFail: true, timeoutMs: 15_000 });
+    const tcpAnswers = async (port: number) => (await fromOutside(["timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/10.231.0.2/${port}`])).code === 0;
+    const dig = await fromOutside(["dig", "+tcp", "+short", "+time=3", "+tries=1", "@10.231.0.2", "www.lab.test", "A"]);
+    assert.deepEqual(dig.stdout.trim().split("\n").sort(), recordMembers(inv).map((n) => n.publicAddress).sort());
+    assert.deepEqual(
+      (await Promise.all([22, 53, 111].map(async (p) => ((await tcpAnswers(p)) ? p : 0)))).filter(Boolean),
+      [53],
+      "from outside only port 53 of lab-dns may answer",
+    );
+    // is-active exits non-zero when any unit is inactive: read its per-unit answers instead.
+    const states = await labSsh("lab-dns", ["systemctl", "is-active", "rpcbind.socket", "rpcbind.service", "nftables.service", "named.service"]);
+    assert.deepEqual(states.stdout.trim().split("\n"), ["inactive", "inactive", "active", "active"]);
+    assert.equal((await onNode("lab-dns", "hostname")).trim(), "lab-dns", "SSH from the lab host (the admin address) works");
+  });
+
   it("changes the record by RFC 2136 (TSIG-signed), and refuses an unsigned update", async () => {
     const dns = labDns();
     const [c1, c2] = recordMembers(inv).map((n) => ({ name: n.name, address: n.publicAddress }));

@@ -12,7 +12,7 @@ import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRulese
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
 import { labMachines, nodeMounts, OUTSIDE, wantedPackages } from "./plan";
 import { alive, findLabNspawns } from "./procs";
-import { renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
+import { renderDnsNodeFirewall, renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
 import { sshCommand } from "./ssh";
 import { acquireLock, readState, writeState, type LabState } from "./state";
 
@@ -117,7 +117,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
       const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share), knownHosts: [] };
       await mountNode(node, image.root);
       node.knownHosts = await personalize(node, { all: machines, zone: inventory.domain, sshPublicKey, wantedPackages: wantedPackages(m.kind) });
-      if (m.kind === "dns") configureDnsNode(node, machines, inventory, tsig);
+      if (m.kind === "dns") await configureDnsNode(node, machines, inventory, tsig);
       checkBootable(node);
       state.nodes[m.name] = node;
     }
@@ -172,7 +172,7 @@ function ownerIds(root: string, user: string): { uid: number; gid: number } {
   return { uid: Number(f[2]), gid: Number(f[3]) };
 }
 
-function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, tsig: TsigKey): void {
+async function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, tsig: TsigKey): Promise<void> {
   const bind = ownerIds(node.root, "bind");
   const put = (file: string, content: string, mode: number, owner?: { uid: number; gid: number }) => {
     const p = path.join(node.root, file);
@@ -187,6 +187,9 @@ function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventor
   put(keyFile.slice(1), renderTsigKey(tsig.name, tsig.secret, tsig.algorithm), 0o640, { uid: 0, gid: bind.gid });
   const serial = Math.floor(Date.now() / 1000);
   put(zoneFile.slice(1), renderZone({ zone: inv.domain, nameServer: DNS_NODE, machines, ttl: inv.ttl, serial }), 0o644, bind);
+  // Answer DNS only (SSH from the lab host): the node loads its firewall at boot, before named and sshd listen.
+  put("etc/nftables.conf", renderDnsNodeFirewall(), 0o755);
+  await run({ cmd: "systemctl", args: [`--root=${node.root}`, "enable", "--no-reload", "nftables.service"] });
 }
 
 /** The node's merged root must show sshd enabled as a real symlink, or it will boot without sshd. */

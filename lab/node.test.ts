@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { showCommand } from "./exec";
 import { nodeCgroups, systemdCgroupRoots } from "./cgroup";
 import { inCgroups, knownHostsLine, nspawnCommand, overlayMount } from "./node";
 import { isLabNspawn, machineOf } from "./procs";
-import { shellQuote, sshCommand } from "./ssh";
+import { operatorShellCommand, shellQuote, sshCommand } from "./ssh";
 
 describe("nspawnCommand", () => {
   it("boots a child: private netns, no registration, share bound, no extra syscalls", () => {
@@ -67,6 +68,15 @@ describe("sshCommand", () => {
     assert.equal(shellQuote("a b"), "'a b'");
     assert.equal(shellQuote("it's"), `'it'\\''s'`);
     assert.equal(shellQuote("$(rm -rf /)"), "'$(rm -rf /)'");
+  });
+  it("runs an operator's command line as one shell line, like ssh (a; b runs both; quotes and $ reach the shell)", () => {
+    const remoteLine = (words: string[]) => sshCommand(paths, "10.231.0.11", operatorShellCommand(words)).args.at(-1)!;
+    // What the node's login shell does with the line ssh sends: run it through a real bash here.
+    const onShell = (line: string) => spawnSync("bash", ["-c", line], { encoding: "utf8" }).stdout;
+    assert.equal(onShell(remoteLine(["echo a; echo b"])), "a\nb\n");
+    assert.equal(onShell(remoteLine(["echo", "one", "two"])), "one two\n");
+    assert.equal(onShell(remoteLine(["x=5; echo \"$x it's\""])), "5 it's\n");
+    assert.deepEqual(operatorShellCommand([]), []);
   });
   it("asks for a tty only for interactive sessions", () => {
     assert.ok(sshCommand(paths, "10.231.0.2", [], { tty: true }).args.includes("-t"));

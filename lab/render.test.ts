@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { packagesFor } from "../roles/packages";
 import {
   LabMachine,
+  renderDnsNodeFirewall,
   renderHosts,
   renderNamedLocal,
   renderNamedOptions,
@@ -88,5 +90,30 @@ describe("servicesToDisable", () => {
   });
   it("the parent keeps postgres, ganesha, redis, lsyncd", () => {
     assert.deepEqual(servicesToDisable(packagesFor("parent")), ["named.service", "nginx.service", "uwsgi.service"]);
+  });
+  it("the DNS node keeps only named: no rpcbind (service and socket), no database, no web", () => {
+    assert.deepEqual(servicesToDisable(["bind9", "bind9-dnsutils", "openssh-server"]), [
+      "lsyncd.service",
+      "nfs-ganesha.service",
+      "nginx.service",
+      "postgresql.service",
+      "redis-server.service",
+      "rpcbind.service",
+      "rpcbind.socket",
+      "uwsgi.service",
+    ]);
+  });
+});
+
+describe("renderDnsNodeFirewall", () => {
+  it("accepts DNS from anywhere and SSH from the lab host only; nft parses it", async () => {
+    const conf = renderDnsNodeFirewall();
+    assert.match(conf, /policy drop;/);
+    assert.match(conf, /ip saddr \{ 10\.231\.0\.1\/32 \} tcp dport 22 accept/);
+    assert.match(conf, /^\s+tcp dport 53 accept/m);
+    assert.match(conf, /^\s+udp dport 53 accept/m);
+    assert.doesNotMatch(conf, /dport (111|2049|5432|6379)/);
+    const checked = spawnSync("nft", ["-c", "-f", "-"], { input: conf.replace("delete table inet django_ha\n", ""), encoding: "utf8" });
+    assert.equal(checked.status, 0, checked.stderr);
   });
 });

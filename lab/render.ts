@@ -1,3 +1,4 @@
+import { renderNftables } from "../roles/files/nftables";
 import { LAB_NET, TSIG_ALGORITHM } from "./config";
 
 /** A machine the lab boots: a cluster node or lab infrastructure (the DNS node). */
@@ -79,6 +80,20 @@ export function renderNamedOptions(): string {
   ].join("\n");
 }
 
+/**
+ * The DNS node's own firewall (nftables, the roles' renderer): DNS from anywhere, SSH only from the lab host
+ * (the operator's machine, the lab stacks' adminCidrs), nothing else — like a real authoritative server. Pure.
+ */
+export function renderDnsNodeFirewall(adminAddress: string = LAB_NET.hostAddress): string {
+  return renderNftables({
+    rules: [
+      { comment: "ssh from the lab host only", protocol: "tcp", ports: [22], from: [`${adminAddress}/32`] },
+      { comment: "dns", protocol: "tcp", ports: [53], from: "any" },
+      { comment: "dns", protocol: "udp", ports: [53], from: "any" },
+    ],
+  });
+}
+
 /** named.conf.local: the lab zone, updatable only with the TSIG key. Pure. */
 export function renderNamedLocal(zone: string, keyName: string, keyFile: string, zoneFile: string): string {
   return [
@@ -93,24 +108,27 @@ export function renderNamedLocal(zone: string, keyName: string, keyFile: string,
   ].join("\n");
 }
 
-/** Services each package starts by default that a node of another kind should not run. */
-export const PACKAGE_SERVICES: Record<string, string> = {
-  postgresql: "postgresql.service",
-  nginx: "nginx.service",
-  "redis-server": "redis-server.service",
-  "nfs-ganesha": "nfs-ganesha.service",
-  lsyncd: "lsyncd.service",
-  uwsgi: "uwsgi.service",
-  bind9: "named.service",
-};
+/**
+ * Services the image's packages start by default, and the packages a machine must carry to keep them:
+ * rpcbind comes in as a dependency of the NFS packages and would otherwise answer on port 111 everywhere.
+ */
+export const PACKAGE_SERVICES: readonly { units: readonly string[]; keptBy: readonly string[] }[] = [
+  { units: ["postgresql.service"], keptBy: ["postgresql"] },
+  { units: ["nginx.service"], keptBy: ["nginx"] },
+  { units: ["redis-server.service"], keptBy: ["redis-server"] },
+  { units: ["nfs-ganesha.service"], keptBy: ["nfs-ganesha"] },
+  { units: ["lsyncd.service"], keptBy: ["lsyncd"] },
+  { units: ["uwsgi.service"], keptBy: ["uwsgi"] },
+  { units: ["named.service"], keptBy: ["bind9"] },
+  { units: ["rpcbind.service", "rpcbind.socket"], keptBy: ["nfs-common", "nfs-ganesha"] },
+];
 
 /**
  * Units to disable on a node: the image carries every package, but a real machine of this kind would only
  * have its own (`wanted`), so the others' services stay off. Pure.
  */
 export function servicesToDisable(wanted: readonly string[]): string[] {
-  return Object.entries(PACKAGE_SERVICES)
-    .filter(([pkg]) => !wanted.includes(pkg))
-    .map(([, unit]) => unit)
+  return PACKAGE_SERVICES.filter((s) => !s.keptBy.some((p) => wanted.includes(p)))
+    .flatMap((s) => s.units)
     .sort();
 }

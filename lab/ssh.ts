@@ -43,3 +43,12 @@ export function sshCommand(
     ],
   };
 }
+
+/**
+ * What `npm run lab -- ssh <node> -- <words…>` runs: like ssh itself, the words joined by spaces are one
+ * command line for the node's shell, so `-- "systemctl stop nginx; journalctl -n 5"` runs both commands.
+ * No words: an interactive login. Pure.
+ */
+export function operatorShellCommand(words: readonly string[]): string[] {
+  return words.length ? ["bash", "-c", words.join(" ")] : [];
+}

@@ -12,7 +12,7 @@ import { UserError } from "../spec";
 import { labPaths } from "../lab/config";
 import { showCommand } from "../lab/exec";
 import { labDown, labLeftovers, labStatus, labUp, preflight } from "../lab/lab";
-import { sshCommand } from "../lab/ssh";
+import { operatorShellCommand, sshCommand } from "../lab/ssh";
 import { readState } from "../lab/state";
 import { labBootstrapHook } from "../ops/bootstrap";
 import { recordMembers, type Inventory } from "../spec";
@@ -93,14 +93,14 @@ program
   .command("ssh")
   .description("ssh into a node as root with the lab key (host key pinned); with a command, run it")
   .argument("<node>", "node name, e.g. lab-parent")
-  .argument("[cmd...]", "command to run (after --)")
+  .argument("[cmd...]", "command line to run (after --), by the node's shell as ssh does: -- \"systemctl restart nginx; journalctl -n 20\"")
   .action(async (node: string, cmd: string[]) => {
     await preflight();
     const paths = labPaths();
     const state = readState(paths);
     const n = state?.nodes[node];
     if (!state || !n) throw new UserError(state ? `No lab node "${node}". Lab nodes: ${Object.keys(state.nodes).join(", ")}.` : "No lab is up: run `npm run lab -- up` first.");
-    const c = sshCommand(paths, n.address, cmd, { tty: !cmd.length && process.stdin.isTTY });
+    const c = sshCommand(paths, n.address, operatorShellCommand(cmd), { tty: !cmd.length && process.stdin.isTTY });
     const r = spawnSync(c.cmd, c.args, { stdio: "inherit" });
     process.exit(r.status ?? 1);
   });
