@@ -5,13 +5,16 @@
  * actions pinned, and secrets handed only to the Pulumi step, never to a shell.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
 import YAML from "yaml";
 
-const DIR = path.resolve(__dirname, "..", ".github", "workflows");
+const ROOT = path.resolve(__dirname, "..");
+const DIR = path.join(ROOT, ".github", "workflows");
 const read = (name: string) => fs.readFileSync(path.join(DIR, name), "utf8");
 
 /** The cloud credentials the Pulumi step needs; README's `ci` section names exactly these. */
@@ -19,6 +22,9 @@ const CLOUD_SECRETS = ["PULUMI_ACCESS_TOKEN", "DIGITALOCEAN_TOKEN", "AWS_ACCESS_
 
 type Step = { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, unknown>; name?: string };
 type Job = {
+  "runs-on"?: string;
+  container?: string | { image?: string; options?: string };
+  strategy?: { matrix?: { stack?: string[] | string } };
   needs?: string | string[];
   if?: string;
   environment?: string | { name: string };
@@ -66,6 +72,12 @@ function commonProblems(w: Workflow, mayWritePullRequests: string | undefined): 
       const secretRefs = [...handed.matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
       if (!isPulumi(step) && secretRefs.length > 0) problems.push(`${where}: secrets ${secretRefs.join(", ")} given to a step that is not pulumi/actions`);
     }
+    for (const [i, step] of (job.steps ?? []).entries()) {
+      if (step.uses?.startsWith("actions/setup-node@") && step.with?.["node-version-file"] !== ".node-version") {
+        problems.push(`job ${id} step ${i + 1}: setup-node must read .node-version (the one Node.js version CI runs on)`);
+      }
+    }
+    if ((job.steps ?? []).some(isPulumi)) problems.push(...stackProblems(id, job));
     if ((job.steps ?? []).some(isPulumi)) {
       const tests = needsOf(job).map((n) => w.jobs[n]);
       const tested = tests.some((t) => (t?.steps ?? []).some((s) => /\.ci\/run|npm (run )?test\b/.test(s.run ?? "")));
@@ -76,6 +88,31 @@ function commonProblems(w: Workflow, mayWritePullRequests: string | undefined): 
       }
     }
   }
+  return problems;
+}
+
+const GUARD = "scripts/deployable-stack.sh";
+
+/** Run the stack guard for real: exit 0 = the workflow may preview/deploy that stack. */
+function guardAllows(stack: string, stacksDir = path.join(ROOT, "stacks")): boolean {
+  return spawnSync("bash", [path.join(ROOT, GUARD), stack], { env: { ...process.env, DJANGO_HA_STACKS_DIR: stacksDir }, encoding: "utf8" }).status === 0;
+}
+
+/**
+ * A Pulumi job touches only the operator's stacks: the matrix comes from the PULUMI_STACKS variable (or a
+ * literal list the guard accepts), and the guard step runs on the matrix stack before the Pulumi step.
+ */
+function stackProblems(id: string, job: Job): string[] {
+  const problems: string[] = [];
+  const stacks = job.strategy?.matrix?.stack;
+  if (Array.isArray(stacks)) {
+    for (const s of stacks) if (!guardAllows(s)) problems.push(`job ${id}: matrix stack ${s} is an example/lab stack or has no stack file: it must never be deployed`);
+  } else if (stacks !== "${{ fromJSON(vars.PULUMI_STACKS) }}") {
+    problems.push(`job ${id}: matrix.stack must be \${{ fromJSON(vars.PULUMI_STACKS) }} (the operator's stacks)`);
+  }
+  const steps = job.steps ?? [];
+  const guard = steps.findIndex((s) => (s.run ?? "").includes(`bash ${GUARD} "$STACK"`) && s.env?.STACK === "${{ matrix.stack }}");
+  if (guard < 0 || guard > steps.findIndex(isPulumi)) problems.push(`job ${id}: no ${GUARD} step on the matrix stack before the Pulumi step`);
   return problems;
 }
 
@@ -116,7 +153,7 @@ function upProblems(w: Workflow): string[] {
     if (step.with?.command !== "up") problems.push(`job ${id}: pulumi/actions command is ${JSON.stringify(step.with?.command)}, not up`);
     if (!step.with?.["stack-name"]) problems.push(`job ${id}: no stack-name`);
     if (envName(job) !== "production") problems.push(`job ${id}: must run in the production environment (the approval gate)`);
-    if (job.if !== "github.ref == 'refs/heads/main'") problems.push(`job ${id}: must be guarded by if: github.ref == 'refs/heads/main'`);
+    if (!(job.if === "github.ref == 'refs/heads/main'" || job.if?.startsWith("github.ref == 'refs/heads/main' && "))) problems.push(`job ${id}: must be guarded by if: github.ref == 'refs/heads/main'`);
   }
   return [...problems, ...commonProblems(w, undefined)];
 }
@@ -140,13 +177,56 @@ describe("GitHub Actions workflows", () => {
     assert.deepEqual(upProblems(parse(read("up.yml"))), []);
   });
 
-  it("both workflows deploy the same stacks, each with a stack file in stacks/", () => {
-    const stacks = (src: string) => Object.values(parse(src).jobs).map((j) => (j as { strategy?: { matrix?: { stack?: string[] } } }).strategy?.matrix?.stack).find(Boolean) ?? [];
-    assert.deepEqual(stacks(read("up.yml")), stacks(read("preview.yml")));
-    assert.ok(stacks(read("up.yml")).length > 0);
-    for (const stack of stacks(read("up.yml"))) {
-      assert.ok(fs.existsSync(path.resolve(__dirname, "..", "stacks", `Pulumi.${stack}.yaml`)), `stacks/Pulumi.${stack}.yaml is missing`);
+  it("both workflows preview/deploy the same stacks: the operator's, from PULUMI_STACKS", () => {
+    const stacks = (src: string) => Object.values(parse(src).jobs).map((j) => j.strategy?.matrix?.stack).find(Boolean);
+    assert.equal(stacks(read("up.yml")), "${{ fromJSON(vars.PULUMI_STACKS) }}");
+    assert.equal(stacks(read("preview.yml")), stacks(read("up.yml")));
+  });
+
+  it("the stack guard refuses every stack this repository ships (examples, lab) and a missing file; it accepts an operator's stack", () => {
+    const shipped = fs.readdirSync(path.join(ROOT, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+    assert.ok(shipped.includes("digitalocean-example") && shipped.includes("lab"));
+    for (const stack of shipped) assert.equal(guardAllows(stack), false, `${stack} must be refused`);
+    assert.equal(guardAllows("production"), false, "no stacks/Pulumi.production.yaml here");
+    assert.equal(guardAllows("a;b"), false);
+    const mine = fs.mkdtempSync(path.join(os.tmpdir(), "stacks-"));
+    fs.copyFileSync(path.join(ROOT, "stacks", "Pulumi.digitalocean-example.yaml"), path.join(mine, "Pulumi.production.yaml"));
+    assert.equal(guardAllows("production", mine), true);
+    fs.rmSync(mine, { recursive: true, force: true });
+  });
+
+  it("every job runs the Node.js LTS of .node-version, the one .ci/run installs and package.json's engines allow", () => {
+    const version = fs.readFileSync(path.join(ROOT, ".node-version"), "utf8").trim();
+    const major = Number(version.split(".")[0]);
+    assert.match(version, /^\d+\.\d+\.\d+$/);
+    assert.ok(major >= 22 && major % 2 === 0, `${version}: CI must run an LTS line (even major, 22 or later: @pulumi/pulumi needs >= 22)`);
+    const engines = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node as string;
+    const floor = Number(/^>=\s*(\d+)$/.exec(engines)?.[1]);
+    assert.ok(floor >= 22 && major >= floor, `engines.node ${engines} must be >= 22 and allow ${version}`);
+    assert.match(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"), /\.node-version/);
+  });
+
+  it("the test job runs where the host package names are right: a Debian container of this machine's release, every name known to apt here", () => {
+    const release = /^VERSION_ID="?(\d+)"?$/m.exec(fs.readFileSync("/etc/os-release", "utf8"))?.[1];
+    const names = ["lab/host-packages.txt", "test/host-packages.txt"]
+      .flatMap((f) => fs.readFileSync(path.join(ROOT, f), "utf8").split("\n"))
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
+    for (const name of ["preview.yml", "up.yml"]) {
+      const job = parse(read(name)).jobs.test;
+      const image = typeof job.container === "string" ? job.container : job.container?.image;
+      assert.equal(image, `debian:${release}`, `${name}: the test job must run in debian:${release}, whose archive the host package names come from`);
+      assert.match(typeof job.container === "object" ? (job.container.options ?? "") : "", /--privileged/, `${name}: the lab needs a privileged container`);
     }
+    // apt-cache policy prints "name:" then "  Candidate: <version or (none)>" for every name asked.
+    const policy = spawnSync("apt-cache", ["policy", ...new Set(names)], { encoding: "utf8" }).stdout;
+    const candidates = new Map<string, string>();
+    let current = "";
+    for (const line of policy.split("\n")) {
+      if (/^\S+:$/.test(line)) current = line.slice(0, -1);
+      else if (line.trim().startsWith("Candidate:")) candidates.set(current, line.trim().slice("Candidate:".length).trim());
+    }
+    for (const n of new Set(names)) assert.ok(candidates.has(n) && candidates.get(n) !== "(none)", `${n} has no candidate in this machine's Debian archive`);
   });
 });
 
@@ -211,6 +291,18 @@ describe("the workflow checks fail on broken workflows", () => {
     assert.ok(problems.some((p) => /contents: write is not needed/.test(p)));
     assert.ok(problems.some((p) => /pull-requests: write is not needed/.test(p)));
     assert.ok(problems.some((p) => /"write-all" is too broad/.test(p)));
+
+    const example = copy(read("up.yml"));
+    example.jobs.up.strategy!.matrix!.stack = ["digitalocean-example"];
+    assert.ok(upProblems(example).some((p) => /digitalocean-example is an example/.test(p)));
+
+    const unguarded = copy(read("preview.yml"));
+    unguarded.jobs.preview.steps = unguarded.jobs.preview.steps!.filter((st) => !(st.run ?? "").includes(GUARD));
+    assert.ok(previewProblems(unguarded).some((p) => /deployable-stack\.sh step/.test(p)));
+
+    const oldNode = copy(read("up.yml"));
+    oldNode.jobs.up.steps!.find((st) => st.uses?.startsWith("actions/setup-node@"))!.with = { "node-version": 20 };
+    assert.ok(upProblems(oldNode).some((p) => /setup-node must read \.node-version/.test(p)));
 
     const untested = copy(read("up.yml"));
     delete untested.jobs.up.needs;
