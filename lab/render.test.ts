@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { packagesFor } from "../roles/packages";
 import {
@@ -106,14 +105,13 @@ describe("servicesToDisable", () => {
 });
 
 describe("renderDnsNodeFirewall", () => {
-  it("accepts DNS from anywhere and SSH from the lab host only; nft parses it", async () => {
+  // nft -c parses it in roles/tools.test.ts (the image's nft, like every node's ruleset).
+  it("accepts DNS from anywhere and SSH from the lab host only", () => {
     const conf = renderDnsNodeFirewall();
     assert.match(conf, /policy drop;/);
     assert.match(conf, /ip saddr \{ 10\.231\.0\.1\/32 \} tcp dport 22 accept/);
     assert.match(conf, /^\s+tcp dport 53 accept/m);
     assert.match(conf, /^\s+udp dport 53 accept/m);
     assert.doesNotMatch(conf, /dport (111|2049|5432|6379)/);
-    const checked = spawnSync("nft", ["-c", "-f", "-"], { input: conf.replace("delete table inet django_ha\n", ""), encoding: "utf8" });
-    assert.equal(checked.status, 0, checked.stderr);
   });
 });

@@ -1,16 +1,17 @@
 /**
  * The rendered scripts run for real where that needs no machine of its own: /etc/hosts in a private mount
- * namespace, the PostgreSQL scripts and the degrade-to-async watchdog against a throw-away cluster on
- * loopback, uWSGI with the rendered ini and the uwsgi-protocol health check. Each is run twice: the second
- * run must change nothing (no CHANGED_MARKER).
+ * namespace and the directories script on this host (plain bash and coreutils); the PostgreSQL scripts, the
+ * degrade-to-async watchdog, uWSGI with the rendered ini and the uwsgi-protocol health check inside a
+ * throw-away node booted from the lab's baked image (test/image-node.ts), so they meet the nodes' own
+ * PostgreSQL, uWSGI and Python. Each is run twice: the second run must change nothing (no CHANGED_MARKER).
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { bootImageNode, IMAGE_NODE_TIMEOUT_MS, type ImageNode } from "../test/image-node";
 import { uwsgiHealthCheck } from "./checks";
 import { PATHS } from "./context";
 import { renderUwsgiIni } from "./files/uwsgi";
@@ -27,6 +28,18 @@ function bash(script: string, env: Record<string, string> = {}): { status: numbe
   const r = spawnSync("bash", ["-euo", "pipefail", "-s"], { input: script, encoding: "utf8", env: { ...process.env, ...env } });
   const out = `${r.stdout}${r.stderr}`;
   return { status: r.status ?? -1, out, changed: r.stdout.split("\n").includes(CHANGED_MARKER) };
+}
+
+let node: ImageNode;
+before(async () => {
+  node = await bootImageNode();
+}, { timeout: IMAGE_NODE_TIMEOUT_MS });
+after(() => node?.stop());
+
+/** A script inside the image node; CHANGED_MARKER on its own line means it changed something. */
+function nodeBash(script: string, env: Record<string, string> = {}): { status: number; out: string; changed: boolean } {
+  const r = node.bash(script, { env });
+  return { ...r, changed: r.out.split("\n").includes(CHANGED_MARKER) };
 }
 
 describe("hosts-block rewrites only its block (private mount namespace over /etc/hosts)", () => {
@@ -62,37 +75,24 @@ describe("directories script", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-describe("PostgreSQL scripts against a throw-away cluster on loopback", { timeout: 180_000 }, () => {
+describe("PostgreSQL scripts against a throw-away cluster in the image node", { timeout: 180_000 }, () => {
   const pgBin = PATHS.pgBin;
-  const dir = path.join(tmpRoot, "pg");
-  const data = path.join(dir, "data");
-  let env: Record<string, string> = {};
-  const asPg = (args: string[]) => spawnSync("runuser", ["-u", "postgres", "--", ...args], { encoding: "utf8", cwd: dir, env: { ...process.env, ...env } });
-  const sql = (q: string) => asPg([`${pgBin}/psql`, "-XAtq", "-d", "postgres", "-c", q]).stdout.trim();
+  const dir = "/var/tmp/django-ha-pg";
+  const data = `${dir}/data`;
+  // Not 5432: the image node's own cluster runs there.
+  const env = { PGHOST: dir, PGPORT: "15432" };
+  const asPg = (argv: string[], extra: Record<string, string> = {}) => node.run(argv, { user: "postgres", env: { ...env, ...extra } });
+  const sql = (q: string) => asPg([`${pgBin}/psql`, "-XAtq", "-d", "postgres", "-c", q]).out.trim();
 
-  before(async () => {
-    fs.mkdirSync(dir, { mode: 0o755 });
-    execFileSync("chown", ["postgres:postgres", dir]);
-    const port = await freePort();
-    env = { PGHOST: dir, PGPORT: String(port) };
+  before(() => {
+    assert.equal(node.bash(`mkdir -p ${dir} && chown postgres:postgres ${dir}`).status, 0);
     const init = asPg([`${pgBin}/initdb`, "-D", data, "-A", "peer", "--no-sync"]);
-    assert.equal(init.status, 0, init.stderr);
-    fs.writeFileSync(path.join(data, "pg_hba.conf"), "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n");
+    assert.equal(init.status, 0, init.out);
+    node.write(`${data}/pg_hba.conf`, "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n");
     // As on the parent: set in a config file, so ALTER SYSTEM (postgresql.auto.conf) can override it.
-    fs.appendFileSync(path.join(data, "postgresql.conf"), "\nsynchronous_standby_names = 'FIRST 1 (standby)'\n");
-    const start = asPg([`${pgBin}/pg_ctl`, "-D", data, "-w", "-l", path.join(dir, "log"), "-o", `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir}`, "start"]);
-    assert.equal(start.status, 0, start.stderr + start.stdout);
+    assert.equal(node.bash(`echo "synchronous_standby_names = 'FIRST 1 (standby)'" >> ${data}/postgresql.conf && chown -R postgres:postgres ${data}`).status, 0);
+    const start = asPg([`${pgBin}/pg_ctl`, "-D", data, "-w", "-l", `${dir}/log`, "-o", `-c listen_addresses=127.0.0.1 -c port=${env.PGPORT} -k ${dir}`, "start"]);
+    assert.equal(start.status, 0, start.out);
   });
   after(() => {
     asPg([`${pgBin}/pg_ctl`, "-D", data, "-m", "immediate", "stop"]);
@@ -100,82 +100,79 @@ describe("PostgreSQL scripts against a throw-away cluster on loopback", { timeou
 
   it("roles and database: created once, password repaired when it stops working; never waits for the missing sync standby", () => {
     const s = pgRolesScript({ app: "pw-app-1", replication: "pw-repl-1" }).script;
-    const first = bash(s, env);
+    const first = nodeBash(s, env);
     assert.equal(first.status, 0, first.out);
     assert.equal(first.changed, true);
     assert.equal(sql("select string_agg(rolname || ':' || rolreplication, ',' order by rolname) from pg_roles where rolname in ('app', 'replicator')"), "app:false,replicator:true");
     assert.equal(sql("select pg_get_userbyid(datdba) from pg_database where datname = 'app'"), "app");
-    const second = bash(s, env);
+    const second = nodeBash(s, env);
     assert.equal(second.status, 0, second.out);
     assert.equal(second.changed, false, second.out);
-    const rotated = bash(pgRolesScript({ app: "pw-app-2", replication: "pw-repl-1" }).script, env);
+    const rotated = nodeBash(pgRolesScript({ app: "pw-app-2", replication: "pw-repl-1" }).script, env);
     assert.equal(rotated.changed, true, rotated.out);
-    const login = spawnSync(`${pgBin}/psql`, ["-XAtq", "-h", "127.0.0.1", "-U", "app", "-d", "app", "-c", "select current_user"], { encoding: "utf8", env: { ...process.env, ...env, PGPASSWORD: "pw-app-2" } });
-    assert.equal(login.stdout.trim(), "app", login.stderr);
+    const login = node.run([`${pgBin}/psql`, "-XAtq", "-h", "127.0.0.1", "-U", "app", "-d", "app", "-c", "select current_user"], { env: { ...env, PGPASSWORD: "pw-app-2" } });
+    assert.equal(login.out.trim(), "app", login.out);
   });
 
   it("replication slot: created once", () => {
     const s = replicationSlotScript().script;
-    assert.equal(bash(s, env).changed, true);
-    assert.equal(bash(s, env).changed, false);
+    assert.equal(nodeBash(s, env).changed, true);
+    assert.equal(nodeBash(s, env).changed, false);
     assert.equal(sql("select slot_type from pg_replication_slots where slot_name = 'standby'"), "physical");
   });
 
-  it("degrade-to-async watchdog drops synchronous_standby_names after the grace period, loudly", () => {
-    const state = path.join(dir, "since");
+  it("degrade-to-async watchdog drops synchronous_standby_names after the grace period, loudly", async () => {
+    const state = `${dir}/since`;
     const script = renderSyncWatchdog({ graceSeconds: 1, restoreLagBytes: 16 * 1024 * 1024, stateFile: state });
     assert.equal(sql("show synchronous_standby_names"), "FIRST 1 (standby)");
-    const first = bash(script, env);
+    const first = nodeBash(script, env);
     assert.equal(first.status, 0, first.out);
-    assert.ok(fs.existsSync(state), "the first miss starts the clock");
+    assert.ok(node.exists(state), "the first miss starts the clock");
     assert.equal(sql("show synchronous_standby_names"), "FIRST 1 (standby)");
-    execFileSync("sleep", ["1.2"]);
-    const second = bash(script, env);
+    await new Promise((r) => setTimeout(r, 1200));
+    const second = nodeBash(script, env);
     assert.equal(second.status, 0, second.out);
     assert.match(second.out, /DROPPED to async/);
     assert.equal(sql("show synchronous_standby_names"), "");
-    assert.match(bash(script, env).out, /ASYNCHRONOUS/);
+    assert.match(nodeBash(script, env).out, /ASYNCHRONOUS/);
   });
 });
 
-describe("uWSGI runs the rendered ini; the health check speaks the uwsgi protocol to it", { timeout: 60_000 }, () => {
+describe("uWSGI (the image's, with its Python plugin) runs the rendered ini; the health check speaks the uwsgi protocol to it", { timeout: 60_000 }, () => {
   it("serves /health/ over the socket and fails the check when the app says no", async () => {
-    const dir = path.join(tmpRoot, "uwsgi");
-    fs.mkdirSync(path.join(dir, "djangoha_app"), { recursive: true });
+    const dir = "/var/tmp/django-ha-uwsgi";
     // A WSGI app with the contract's /health/ answer: this test is about the ini and the check, not Django.
-    fs.writeFileSync(path.join(dir, "djangoha_app", "__init__.py"), "");
-    fs.writeFileSync(path.join(dir, "djangoha_app", "wsgi.py"), `import json, os
+    node.write(`${dir}/djangoha_app/__init__.py`, "");
+    node.write(`${dir}/djangoha_app/wsgi.py`, `import json, os
 def application(environ, start_response):
-    ok = environ.get("PATH_INFO") == "/health/" and not os.path.exists(${JSON.stringify(path.join(dir, "unhealthy"))})
+    ok = environ.get("PATH_INFO") == "/health/" and not os.path.exists(${JSON.stringify(`${dir}/unhealthy`)})
     start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
     return [json.dumps({"status": "ok" if ok else "fail"}).encode()]
 `);
-    const sock = path.join(dir, "app.sock");
-    const ini = renderUwsgiIni({ chdir: dir, module: "djangoha_app.wsgi:application", socket: sock, chainReloadFile: path.join(dir, "reload"), processes: 2, harakiriSeconds: 60, maxRequests: 5000, reloadOnRssMb: 300 });
-    fs.writeFileSync(path.join(dir, "uwsgi.ini"), ini);
-    const proc = spawn("uwsgi", ["--ini", path.join(dir, "uwsgi.ini")], { stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    const exited = new Promise((r) => proc.once("exit", r));
-    proc.stdout.on("data", (d) => (log += d));
-    proc.stderr.on("data", (d) => (log += d));
+    const sock = `${dir}/app.sock`;
+    const log = `${dir}/uwsgi.log`;
+    const ini = renderUwsgiIni({ chdir: dir, module: "djangoha_app.wsgi:application", socket: sock, chainReloadFile: `${dir}/reload`, processes: 2, harakiriSeconds: 60, maxRequests: 5000, reloadOnRssMb: 300 });
+    node.write(`${dir}/uwsgi.ini`, ini);
+    const started = node.run(["uwsgi", "--ini", `${dir}/uwsgi.ini`, "--daemonize", log, "--pidfile", `${dir}/uwsgi.pid`]);
+    assert.equal(started.status, 0, started.out);
+    const uwsgiLog = () => (node.exists(log) ? node.read(log) : "(no log)");
     try {
-      for (let i = 0; i < 100 && !fs.existsSync(sock) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(fs.existsSync(sock), log);
+      for (let i = 0; i < 100 && !node.exists(sock); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(node.exists(sock), uwsgiLog());
       const check = uwsgiHealthCheck("www.lab.test").script.replace(PATHS.uwsgiSocket, sock);
-      let r = bash(check);
+      let r = nodeBash(check);
       for (let i = 0; i < 50 && r.status !== 0; i++) {
         await new Promise((res) => setTimeout(res, 100));
-        r = bash(check);
+        r = nodeBash(check);
       }
-      assert.equal(r.status, 0, r.out + log);
-      fs.writeFileSync(path.join(dir, "unhealthy"), "");
-      const bad = bash(check);
+      assert.equal(r.status, 0, r.out + uwsgiLog());
+      node.write(`${dir}/unhealthy`, "");
+      const bad = nodeBash(check);
       assert.notEqual(bad.status, 0);
       assert.match(bad.out, /503/);
-      assert.doesNotMatch(log, /unknown config directive|GAME OVER/);
+      assert.doesNotMatch(uwsgiLog(), /unknown config directive|GAME OVER/);
     } finally {
-      proc.kill("SIGTERM");
-      await exited;
+      node.run(["uwsgi", "--stop", `${dir}/uwsgi.pid`]);
     }
   });
 });

@@ -1,17 +1,22 @@
 /**
- * Real tools on the rendered files: shellcheck (every script and check), nginx -t, systemd-analyze verify,
- * PostgreSQL (postgres -C and pg_hba_file_rules on a throw-away cluster), nft -c, sshd -t, and redis-server
- * when installed. Each tool must be on the machine (test/host-packages.txt): a missing tool fails the test.
+ * Real tools on the rendered files. shellcheck runs on this host (it checks bash, not the nodes' Debian);
+ * everything the nodes themselves run comes from the lab's baked image (test/image-node.ts: a throw-away
+ * node booted from it, so the tools are the nodes' Debian release and packages): nginx -t with Debian's
+ * nginx.conf, systemd-analyze verify against the image's units, PostgreSQL (postgres -C and
+ * pg_hba_file_rules on a throw-away cluster), nft -c, sshd -t/-T with Debian's sshd_config, redis-server.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
+import { renderDnsNodeFirewall } from "../lab/render";
+import { bootImageNode, IMAGE_NODE_TIMEOUT_MS, type ImageNode } from "../test/image-node";
+import { NGINX_SITE } from "./child";
+import { SSHD_DROP_IN } from "./common";
+import { PATHS } from "./context";
+import { POSTGRES_UNIT } from "./db";
 import { fixtureContext, fixtureInventory } from "./fixtures";
 import { renderClusterPlans } from "./plan";
-import { renderNginxSite } from "./files/nginx";
 import { renderPostgresConf } from "./files/postgres";
 import { renderRedisConf } from "./files/redis";
 import type { Action, NodePlan, RoleContext } from "./types";
@@ -22,15 +27,13 @@ const contexts: [string, RoleContext][] = [
 ];
 const plans: [string, NodePlan][] = contexts.flatMap(([label, ctx]) => renderClusterPlans(ctx).map((p): [string, NodePlan] => [`${label}/${p.node.name}`, p]));
 const files = (p: NodePlan) => p.actions.filter((a): a is Extract<Action, { kind: "file" }> => a.kind === "file").map((a) => a.file);
+const planOf = (labelPrefix: string, role: NodePlan["role"]) => plans.find(([l, p]) => l.startsWith(labelPrefix) && p.role === role)![1];
 
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-roles-"));
-after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
-
-function run(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}): { status: number; out: string } {
-  const r = spawnSync(cmd, args, { input: opts.input, cwd: opts.cwd, encoding: "utf8" });
-  if (r.error) throw new Error(`${cmd} could not run (${r.error.message}): install it (test/host-packages.txt)`);
-  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
+let node: ImageNode;
+before(async () => {
+  node = await bootImageNode();
+}, { timeout: IMAGE_NODE_TIMEOUT_MS });
+after(() => node?.stop());
 
 describe("shellcheck: every script action, check and rendered script file", () => {
   const seen = new Set<string>();
@@ -44,37 +47,34 @@ describe("shellcheck: every script action, check and rendered script file", () =
       if (seen.has(text)) continue;
       seen.add(text);
       it(`${label}: ${what}`, () => {
-        const r = run("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: text });
-        assert.equal(r.status, 0, r.out);
+        const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: text, encoding: "utf8" });
+        if (r.error) throw new Error(`shellcheck could not run (${r.error.message}): install it (test/host-packages.txt)`);
+        assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
       });
     }
   }
 });
 
-describe("nginx -t on the child's site", () => {
-  it("accepts the rendered site with a real (test) certificate", () => {
-    const dir = fs.mkdtempSync(path.join(tmpRoot, "nginx-"));
-    const tls = path.join(dir, "tls");
-    fs.mkdirSync(tls);
-    for (const d of ["acme", "static", "media", "logs"]) fs.mkdirSync(path.join(dir, d));
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=www.lab.test", "-keyout", path.join(tls, "privkey.pem"), "-out", path.join(tls, "fullchain.pem")], { stdio: "ignore" });
-    fs.copyFileSync("/etc/nginx/uwsgi_params", path.join(dir, "uwsgi_params"));
-    fs.copyFileSync("/etc/nginx/mime.types", path.join(dir, "mime.types"));
-    const site = renderNginxSite({ fqdn: "www.lab.test", tlsDir: tls, acmeWebroot: path.join(dir, "acme"), staticDir: path.join(dir, "static"), mediaDir: path.join(dir, "media"), uwsgiSocket: path.join(dir, "app.sock"), clientMaxBodySize: "512m" });
-    // The production site is what the child plan carries: the same renderer with the production paths.
-    const child = plans.find(([, p]) => p.role === "child")![1];
-    assert.ok(files(child).some((f) => f.path === "/etc/nginx/sites-enabled/django-ha" && f.content === renderNginxSite({ fqdn: "www.lab.test", tlsDir: "/srv/share/tls/www.lab.test", acmeWebroot: "/srv/share/acme", staticDir: "/srv/share/static", mediaDir: "/srv/share/media", uwsgiSocket: "/run/django-ha-uwsgi/app.sock", clientMaxBodySize: "512m" })));
-    fs.writeFileSync(path.join(dir, "site.conf"), site);
-    fs.writeFileSync(path.join(dir, "nginx.conf"), `pid ${dir}/nginx.pid;\nerror_log ${dir}/logs/error.log;\nevents {}\nhttp {\n  include mime.types;\n  access_log off;\n  client_body_temp_path ${dir}/body;\n  proxy_temp_path ${dir}/proxy;\n  fastcgi_temp_path ${dir}/fastcgi;\n  uwsgi_temp_path ${dir}/uwsgi;\n  scgi_temp_path ${dir}/scgi;\n  include site.conf;\n}\n`);
-    const r = run("nginx", ["-t", "-q", "-p", dir, "-c", path.join(dir, "nginx.conf")]);
+describe("nginx -t (the image's nginx, Debian's nginx.conf) on the child's site", () => {
+  it("accepts the site the child plan writes, with a real (test) certificate; refuses a broken one", () => {
+    const child = planOf("strict", "child");
+    const site = files(child).find((f) => f.path === NGINX_SITE)!.content;
+    const tls = path.join(PATHS.tls, "www.lab.test");
+    const mk = node.bash(`mkdir -p ${tls} ${PATHS.acme} ${PATHS.static} ${PATHS.media}
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=www.lab.test -keyout ${tls}/privkey.pem -out ${tls}/fullchain.pem 2>/dev/null
+rm -f /etc/nginx/sites-enabled/default`);
+    assert.equal(mk.status, 0, mk.out);
+    node.write(NGINX_SITE, site);
+    const r = node.run(["nginx", "-t", "-q"]);
     assert.equal(r.status, 0, r.out);
     // And it must fail when the site is broken (the check can fail).
-    fs.writeFileSync(path.join(dir, "site.conf"), site.replace("uwsgi_pass django_ha_uwsgi;", "uwsgi_pass;"));
-    assert.notEqual(run("nginx", ["-t", "-q", "-p", dir, "-c", path.join(dir, "nginx.conf")]).status, 0);
+    node.write(NGINX_SITE, site.replace("uwsgi_pass django_ha_uwsgi;", "uwsgi_pass;"));
+    assert.notEqual(node.run(["nginx", "-t", "-q"]).status, 0);
+    node.write(NGINX_SITE, site);
   });
 });
 
-describe("systemd-analyze verify on every rendered unit", () => {
+describe("systemd-analyze verify (the image's systemd) on every rendered unit", () => {
   const units = new Map<string, string>();
   for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.(service|mount|automount|timer)$/.test(f.path)) units.set(f.path, f.content);
 
@@ -82,143 +82,130 @@ describe("systemd-analyze verify on every rendered unit", () => {
     assert.deepEqual([...units.keys()].map((p) => path.basename(p)).sort(), ["django-ha-celery.service", "django-ha-share-sync.service", "django-ha-sync-watchdog.service", "django-ha-sync-watchdog.timer", "django-ha-uwsgi.service", "srv-share.automount", "srv-share.mount"]);
   });
 
-  it("verifies them in a root with the host's system units (executables missing on this host are placeholders)", () => {
-    const root = fs.mkdtempSync(path.join(tmpRoot, "systemd-"));
-    fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
-    fs.cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
-    fs.mkdirSync(path.join(root, "etc/systemd/system"), { recursive: true });
+  it("verifies them next to the image's own units (executables the plans install are placeholders)", () => {
     for (const [p, content] of units) {
-      fs.writeFileSync(path.join(root, p), content);
-      for (const m of content.matchAll(/^Exec\w+=(\S+)/gm)) {
-        const exe = path.join(root, m[1]);
-        fs.mkdirSync(path.dirname(exe), { recursive: true });
-        if (!fs.existsSync(exe)) fs.writeFileSync(exe, "#!/bin/sh\n", { mode: 0o755 });
-      }
+      node.write(p, content);
+      for (const m of content.matchAll(/^Exec\w+=[-@:+!]*(\S+)/gm)) if (!node.exists(m[1])) node.write(m[1], "#!/bin/sh\n", 0o755);
     }
     const names = [...units.keys()].map((p) => path.basename(p));
-    const r = run("systemd-analyze", ["verify", `--root=${root}`, ...names]);
+    const r = node.run(["systemd-analyze", "verify", ...names]);
     const ours = r.out.split("\n").filter((l) => names.some((n) => l.includes(n)));
     assert.equal(r.status, 0, r.out);
     assert.deepEqual(ours, [], r.out);
     // A broken key is reported (the verification can fail).
-    fs.writeFileSync(path.join(root, "etc/systemd/system/django-ha-uwsgi.service"), units.get("/etc/systemd/system/django-ha-uwsgi.service")!.replace("KillSignal=", "KilSignal="));
-    assert.match(run("systemd-analyze", ["verify", `--root=${root}`, "django-ha-uwsgi.service"]).out, /Unknown key 'KilSignal'/);
+    node.write("/etc/systemd/system/django-ha-uwsgi.service", units.get("/etc/systemd/system/django-ha-uwsgi.service")!.replace("KillSignal=", "KilSignal="));
+    assert.match(node.run(["systemd-analyze", "verify", "django-ha-uwsgi.service"]).out, /Unknown key 'KilSignal'/);
+    node.write("/etc/systemd/system/django-ha-uwsgi.service", units.get("/etc/systemd/system/django-ha-uwsgi.service")!);
   });
 
-  it("verifies the drop-ins with the Debian units they extend (those installed on this host)", () => {
+  it("verifies the drop-ins with the Debian units they extend (from the image's packages)", () => {
     const dropIns = new Map<string, string>();
     for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.service\.d\/django-ha\.conf$/.test(f.path)) dropIns.set(f.path, f.content);
     assert.deepEqual([...dropIns.keys()].sort(), ["/etc/systemd/system/nfs-ganesha.service.d/django-ha.conf", "/etc/systemd/system/postgresql@.service.d/django-ha.conf", "/etc/systemd/system/redis-server.service.d/django-ha.conf"]);
-    const root = fs.mkdtempSync(path.join(tmpRoot, "dropins-"));
-    fs.mkdirSync(path.join(root, "usr/lib/systemd"), { recursive: true });
-    fs.cpSync("/usr/lib/systemd/system", path.join(root, "usr/lib/systemd/system"), { recursive: true, verbatimSymlinks: true });
-    for (const [p, content] of dropIns) {
-      fs.mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
-      fs.writeFileSync(path.join(root, p), content);
-    }
-    // The Debian units these extend come from postgresql-15 and redis-server (test/host-packages.txt).
-    const units = ["postgresql@15-main.service", "redis-server.service"];
-    const r = run("systemd-analyze", ["verify", `--root=${root}`, ...units]);
+    for (const [p, content] of dropIns) node.write(p, content);
+    const extended = [`${POSTGRES_UNIT}.service`, "redis-server.service", "nfs-ganesha.service"];
+    const r = node.run(["systemd-analyze", "verify", ...extended]);
     const ours = r.out.split("\n").filter((l) => l.includes("django-ha.conf"));
     assert.deepEqual(ours, [], r.out);
-    const show = run("systemd-analyze", ["cat-config", `--root=${root}`, "systemd/system/redis-server.service"]);
-    assert.match(show.out, /After=network-online\.target/);
+    assert.equal(node.run(["systemctl", "daemon-reload"]).status, 0);
+    for (const unit of extended) {
+      const shown = node.run(["systemctl", "show", "-p", "DropInPaths", unit]);
+      assert.match(shown.out, /django-ha\.conf/, `${unit}: ${shown.out}`);
+    }
+    assert.match(node.run(["systemctl", "show", "-p", "After", "redis-server.service"]).out, /network-online\.target/);
   });
 });
 
-describe("PostgreSQL 15 accepts the rendered configuration", () => {
-  const pgBin = "/usr/lib/postgresql/15/bin";
+describe("PostgreSQL (the image's server) accepts the rendered configuration", () => {
   it("postgres -C reads the conf.d fragment and pg_hba_file_rules has no error", { timeout: 120_000 }, () => {
-    const dir = fs.mkdtempSync(path.join(tmpRoot, "pg-"));
-    fs.chmodSync(tmpRoot, 0o755);
-    fs.chmodSync(dir, 0o755);
-    const data = path.join(dir, "data");
-    const sock = path.join(dir, "sock");
-    fs.mkdirSync(sock);
-    execFileSync("chown", ["postgres:postgres", sock, dir]);
-    const asPg = (args: string[]) => run("runuser", ["-u", "postgres", "--", ...args], { cwd: dir });
-    const init = asPg([`${pgBin}/initdb`, "-D", data, "-A", "peer", "--no-sync"]);
+    const dir = "/var/tmp/django-ha-pg";
+    const data = `${dir}/data`;
+    const sock = `${dir}/sock`;
+    assert.equal(node.bash(`mkdir -p ${sock} && chown -R postgres:postgres ${dir}`).status, 0);
+    const asPg = (argv: string[]) => node.run(argv, { user: "postgres" });
+    const init = asPg([`${PATHS.pgBin}/initdb`, "-D", data, "-A", "peer", "--no-sync"]);
     assert.equal(init.status, 0, init.out);
-    const parent = plans.find(([l, p]) => l.startsWith("strict") && p.role === "parent")![1];
-    const conf = files(parent).find((f) => f.path.endsWith("conf.d/django-ha.conf"))!.content;
-    const hba = files(parent).find((f) => f.path.endsWith("pg_hba.conf"))!.content;
-    fs.mkdirSync(path.join(data, "conf.d"));
-    // listen on the socket only: the test must not bind the lab addresses.
-    fs.writeFileSync(path.join(data, "conf.d", "django-ha.conf"), conf);
-    fs.appendFileSync(path.join(data, "postgresql.conf"), "\ninclude_dir = 'conf.d'\n");
-    fs.writeFileSync(path.join(data, "pg_hba.conf"), hba);
-    execFileSync("chown", ["-R", "postgres:postgres", data]);
+    const parent = planOf("strict", "parent");
+    const conf = files(parent).find((f) => f.path === PATHS.pgConf)!.content;
+    const hba = files(parent).find((f) => f.path === PATHS.pgHba)!.content;
+    node.write(`${data}/conf.d/django-ha.conf`, conf);
+    node.write(`${data}/pg_hba.conf`, hba);
+    assert.equal(node.bash(`echo "include_dir = 'conf.d'" >> ${data}/postgresql.conf && chown -R postgres:postgres ${data}`).status, 0);
     for (const [name, want] of [["synchronous_standby_names", "FIRST 1 (standby)"], ["wal_level", "replica"], ["wal_log_hints", "on"], ["max_slot_wal_keep_size", "8192"], ["password_encryption", "scram-sha-256"]]) {
-      const r = asPg([`${pgBin}/postgres`, "-D", data, "-C", name]);
+      const r = asPg([`${PATHS.pgBin}/postgres`, "-D", data, "-C", name]);
       assert.equal(r.status, 0, r.out);
       assert.equal(r.out.trim(), want, name);
     }
-    const start = asPg([`${pgBin}/pg_ctl`, "-D", data, "-w", "-o", `-c listen_addresses='' -k ${sock}`, "-l", path.join(dir, "log"), "start"]);
-    assert.equal(start.status, 0, start.out + fs.readFileSync(path.join(dir, "log"), "utf8"));
+    // listen on the socket only: the test binds no address.
+    const start = asPg([`${PATHS.pgBin}/pg_ctl`, "-D", data, "-w", "-o", `-c listen_addresses='' -k ${sock}`, "-l", `${dir}/log`, "start"]);
+    assert.equal(start.status, 0, start.out + node.read(`${dir}/log`));
     try {
-      const rules = asPg([`${pgBin}/psql`, "-h", sock, "-XAtq", "-d", "postgres", "-c", "select line_number, coalesce(error, 'ok') from pg_hba_file_rules"]);
+      const rules = asPg([`${PATHS.pgBin}/psql`, "-h", sock, "-XAtq", "-d", "postgres", "-c", "select line_number, coalesce(error, 'ok') from pg_hba_file_rules"]);
       assert.equal(rules.status, 0, rules.out);
       const lines = rules.out.trim().split("\n");
       assert.ok(lines.length >= 6, rules.out);
       assert.ok(lines.every((l) => l.endsWith("|ok")), rules.out);
     } finally {
-      asPg([`${pgBin}/pg_ctl`, "-D", data, "-m", "fast", "stop"]);
+      asPg([`${PATHS.pgBin}/pg_ctl`, "-D", data, "-m", "fast", "stop"]);
     }
     // A bad value is refused (the check can fail).
-    fs.writeFileSync(path.join(data, "conf.d", "django-ha.conf"), renderPostgresConf({ listenAddresses: ["localhost"], port: 5432, synchronousStandbyNames: "", maxSlotWalKeepSize: "lots" }));
-    assert.notEqual(asPg([`${pgBin}/postgres`, "-D", data, "-C", "max_slot_wal_keep_size"]).status, 0);
+    node.write(`${data}/conf.d/django-ha.conf`, renderPostgresConf({ listenAddresses: ["localhost"], port: 5432, synchronousStandbyNames: "", maxSlotWalKeepSize: "lots" }));
+    assert.notEqual(asPg([`${PATHS.pgBin}/postgres`, "-D", data, "-C", "max_slot_wal_keep_size"]).status, 0);
   });
 });
 
-describe("nftables: nft -c accepts every node's ruleset", () => {
-  for (const [label, plan] of plans.filter(([l]) => l.startsWith("strict"))) {
+describe("nftables: the image's nft -c accepts every ruleset", () => {
+  const rulesets: [string, string][] = [
+    ...plans.filter(([l]) => l.startsWith("strict")).map(([label, plan]): [string, string] => [label, files(plan).find((f) => f.path === "/etc/nftables.conf")!.content]),
+    ["lab DNS node", renderDnsNodeFirewall()],
+  ];
+  for (const [label, conf] of rulesets) {
     it(label, () => {
-      const conf = files(plan).find((f) => f.path === "/etc/nftables.conf")!.content;
-      const file = path.join(tmpRoot, `${plan.node.name}.nft`);
-      fs.writeFileSync(file, conf.replace("delete table inet django_ha\n", ""));
-      const r = run("nft", ["-c", "-f", file]);
+      const r = node.run(["nft", "-c", "-f", "-"], { input: conf.replace("delete table inet django_ha\n", "") });
       assert.equal(r.status, 0, r.out);
     });
   }
-});
-
-describe("sshd -t accepts the drop-in", () => {
-  it("with Debian's sshd_config layout", () => {
-    const plan = plans[0][1];
-    const dropIn = files(plan).find((f) => f.path === "/etc/ssh/sshd_config.d/django-ha.conf")!.content;
-    const dir = fs.mkdtempSync(path.join(tmpRoot, "sshd-"));
-    fs.writeFileSync(path.join(dir, "django-ha.conf"), dropIn);
-    const key = path.join(dir, "host_key");
-    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", key]);
-    fs.writeFileSync(path.join(dir, "sshd_config"), `Include ${dir}/*.conf\nHostKey ${key}\nUsePAM yes\n`);
-    const r = run("/usr/sbin/sshd", ["-t", "-f", path.join(dir, "sshd_config")]);
-    assert.equal(r.status, 0, r.out);
-    const eff = run("/usr/sbin/sshd", ["-T", "-f", path.join(dir, "sshd_config"), "-C", "user=root,host=x,addr=10.0.0.1"]);
-    assert.match(eff.out, /^permitrootlogin without-password$/m);
-    assert.match(eff.out, /^passwordauthentication no$/m);
+  it("refuses a broken ruleset (the check can fail)", () => {
+    assert.notEqual(node.run(["nft", "-c", "-f", "-"], { input: "table inet x { chain y { tcp dport 22 acept } }\n" }).status, 0);
   });
 });
 
-describe("redis-server accepts the rendered redis.conf", () => {
-  it("starts with it (socket only) and reports the settings", { timeout: 60_000 }, () => {
-    const dir = fs.mkdtempSync(path.join(tmpRoot, "redis-"));
+describe("sshd -t accepts the drop-in", () => {
+  it("in the image's /etc/ssh/sshd_config.d, read by Debian's sshd_config", () => {
+    const dropInFile = files(plans[0][1]).find((f) => f.path === SSHD_DROP_IN)!;
+    node.write(dropInFile.path, dropInFile.content);
+    const r = node.run(["/usr/sbin/sshd", "-t"]);
+    assert.equal(r.status, 0, r.out);
+    const eff = node.run(["/usr/sbin/sshd", "-T", "-C", "user=root,host=x,addr=10.0.0.1"]);
+    assert.match(eff.out, /^permitrootlogin without-password$/m);
+    assert.match(eff.out, /^passwordauthentication no$/m);
+    node.write(dropInFile.path, `${dropInFile.content}NoSuchKeyword yes\n`);
+    assert.notEqual(node.run(["/usr/sbin/sshd", "-t"]).status, 0, "sshd -t must refuse a bad drop-in");
+    node.write(dropInFile.path, dropInFile.content);
+  });
+});
+
+describe("redis-server (the image's) accepts the rendered redis.conf", () => {
+  it("starts with it (socket only) and reports the settings", { timeout: 60_000 }, async () => {
+    const dir = "/var/tmp/django-ha-redis";
     const conf = renderRedisConf({ bind: ["127.0.0.1"], port: 6379, password: "fixturepass", replicaOf: { host: "127.0.0.1", port: 1 } })
       .replace(/^(pidfile|logfile|dir) .*$/gm, (_, k: string) => (k === "dir" ? `dir ${dir}` : k === "pidfile" ? `pidfile ${dir}/redis.pid` : `logfile ${dir}/redis.log`))
       .replace(/^port .*$/m, "port 0")
       .concat(`unixsocket ${dir}/redis.sock\n`);
-    fs.writeFileSync(path.join(dir, "redis.conf"), conf);
-    const r = run("redis-server", [path.join(dir, "redis.conf"), "--daemonize", "yes"]);
+    node.write(`${dir}/redis.conf`, conf);
+    const cli = (...args: string[]) => node.run(["redis-cli", "-s", `${dir}/redis.sock`, ...args]);
+    const r = node.run(["redis-server", `${dir}/redis.conf`, "--daemonize", "yes"]);
     assert.equal(r.status, 0, r.out);
     try {
       let info = "";
       for (let i = 0; i < 50 && !info.includes("appendonly"); i++) {
-        info = run("redis-cli", ["-s", `${dir}/redis.sock`, "--no-auth-warning", "-a", "fixturepass", "config", "get", "appendonly"]).out;
-        if (!info.includes("appendonly")) execFileSync("sleep", ["0.1"]);
+        info = cli("--no-auth-warning", "-a", "fixturepass", "config", "get", "appendonly").out;
+        if (!info.includes("appendonly")) await new Promise((res) => setTimeout(res, 100));
       }
-      assert.match(info, /appendonly\nyes/);
-      assert.match(run("redis-cli", ["-s", `${dir}/redis.sock`, "ping"]).out, /NOAUTH/);
+      assert.match(info, /appendonly\nyes/, node.exists(`${dir}/redis.log`) ? node.read(`${dir}/redis.log`) : "");
+      assert.match(cli("ping").out, /NOAUTH/);
     } finally {
-      run("redis-cli", ["-s", `${dir}/redis.sock`, "--no-auth-warning", "-a", "fixturepass", "shutdown", "nosave"]);
+      cli("--no-auth-warning", "-a", "fixturepass", "shutdown", "nosave");
     }
   });
 });

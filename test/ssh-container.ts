@@ -12,6 +12,10 @@ import { Duplex } from "node:stream";
 
 export interface TestContainer {
   name: string;
+  /** The container's root as the host sees it (an overlay over the image: writes never reach the image). */
+  root: string;
+  /** PID of the container's systemd (for nsenter). */
+  initPid: number;
   /** Client private key authorized for root inside. */
   privateKey: string;
   /** A fresh SSH stream to the container's sshd (inetd mode): pass as the executor's openSocket. */
@@ -127,6 +131,8 @@ export async function startTestContainer(imageRoot: string, opts: { log?: (s: st
     const initPid = String(init);
     return {
       name,
+      root,
+      initPid: init!,
       privateKey: fs.readFileSync(key, "utf8"),
       openSocket() {
         const child = spawn("nsenter", ["-t", initPid, "-a", "/usr/sbin/sshd", "-i"], { stdio: ["pipe", "pipe", "ignore"] });
