@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HaCluster, specFromPulumiConfig } from "./components";
 
-const spec = specFromPulumiConfig(pulumi.runtime.allConfig(), `stack ${pulumi.getStack()}`);
+const spec = specFromPulumiConfig(pulumi.runtime.allConfig(), pulumi.getStack());
 const config = new pulumi.Config();
 const dnsTsigSecret = spec.provider === "hosts" ? config.requireSecret("dnsTsigSecret") : undefined;
 

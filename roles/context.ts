@@ -35,7 +35,8 @@ export const PATHS = {
 } as const;
 
 export const APP_USER = { name: "django", uid: 950, gid: 950 } as const;
-export const PORTS = { ssh: 22, http: 80, https: 443, postgres: 5432, redis: 6379, nfs: 2049, rpcbind: 111, mountd: 20048 } as const;
+/** The cluster's service ports: defined in spec/ports.ts, where the config schema checks sshPort and dns.port against them. */
+export { PORTS } from "../spec/ports";
 export const DB = { name: "app", user: "app", replicationUser: "replicator", slot: "standby", applicationName: "standby" } as const;
 
 export interface ClusterFacts {

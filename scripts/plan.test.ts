@@ -76,7 +76,7 @@ describe("offline plan: command line", () => {
 
   it("prints a ConfigError's message and exits 1 without a stack trace", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  django-ha:provider: digitalocean\n  django-ha:domain: example.com\n  django-ha:acmeEmail: ops@example.com\n  django-ha:region: nyc3\n  django-ha:adminCidrs: [\"0.0.0.0/0\"]\n  django-ha:sshPublicKeys: [\"ssh-ed25519 AAAA a@b\"]\n  django-ha:ttl: 10\n");
+    fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  django-ha:provider: digitalocean\n  django-ha:domain: example.com\n  django-ha:acmeEmail: ops@your-company.com\n  django-ha:region: nyc3\n  django-ha:adminCidrs: [\"0.0.0.0/0\"]\n  django-ha:sshPublicKeys: [\"ssh-ed25519 AAAA a@b\"]\n  django-ha:ttl: 10\n");
     const r = cli("--stack", "bad", "--stacks-dir", dir);
     fs.rmSync(dir, { recursive: true });
     assert.equal(r.status, 1);

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
-import { ClusterSpec, ConfigError, parseClusterSpec, PROJECT, readStackConfig, SECRET_KEYS, stackFile, STACKS_DIR, UserError } from "../spec";
+import { ClusterSpec, ConfigError, configFromKeys, decodeStackConfig, isSecureValue, parseClusterSpec, PROJECT, readStackFile, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR, UserError } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
 import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../test/mocks";
 
@@ -38,24 +38,28 @@ export function secretKeysOf(file: string): string[] {
  * Plan a config (keys without the `django-ha:` prefix). Validates first (ConfigError), then runs the
  * program under mocks. `secretKeys` are the secrets the stack sets; the placeholders stand in for them.
  */
-export async function planConfig(config: Record<string, unknown>, source: string, secretKeys: string[] = [], options: { debug?: boolean } = {}): Promise<PlanReport> {
-  const spec = parseClusterSpec(config, source);
+export async function planConfig(config: Record<string, unknown>, source: string, secretKeys: string[] = [], options: { debug?: boolean; stack?: string } = {}): Promise<PlanReport> {
+  const stack = options.stack ?? path.basename(source).replace(/^Pulumi\.|\.yaml$/g, "");
+  const spec = parseClusterSpec(config, source, { stack });
   const notes: string[] = [];
   const secrets: Record<string, string> = Object.fromEntries(secretKeys.map((k) => [k, SECRET_PLACEHOLDER]));
   if (spec.provider === "hosts" && !secretKeys.includes("dnsTsigSecret")) {
     secrets.dnsTsigSecret = SECRET_PLACEHOLDER;
     notes.push(`${PROJECT}:dnsTsigSecret is not set in ${source} (this plan used a placeholder); \`pulumi up\` of this stack needs it: pulumi config set --secret ${PROJECT}:dnsTsigSecret <base64 TSIG secret>`);
   }
-  const run = await runProgram(config, { stack: path.basename(source).replace(/^Pulumi\.|\.yaml$/g, ""), secrets, stackTraces: options.debug ?? false });
+  const run = await runProgram(config, { stack, secrets, stackTraces: options.debug ?? false });
   if (run.error) throw run.error;
   return { source, spec, run, cost: estimateMonthlyCost(spec), notes };
 }
 
 /** Plan a stack file of stacks/ (or `dir`). */
 export async function planStack(stack: string, dir = STACKS_DIR, options: { debug?: boolean } = {}): Promise<PlanReport> {
-  const config = readStackConfig(stack, dir);
+  const all = readStackFile(stack, dir);
   const file = stackFile(stack, dir);
-  return planConfig(config, path.relative(process.cwd(), file) || file, secretKeysOf(file), options);
+  const source = path.relative(process.cwd(), file) || file;
+  // The whole file, as `pulumi up` would see it: the one decoder, and plain-text provider secrets refused.
+  specFromConfig(all, { source, stack, isSecret: (k) => isSecureValue(all[k]) });
+  return planConfig(configFromKeys(decodeStackConfig(all)), source, secretKeysOf(file), { ...options, stack });
 }
 
 // ---------- rendering (pure) ----------

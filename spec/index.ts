@@ -1,3 +1,5 @@
+export * from "./cidr";
+export * from "./config";
 export * from "./errors";
 export * from "./schema";
 export * from "./stack";

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import fc from "fast-check";
+import { SERVICE_PORTS } from "./ports";
 import { awsConfig, digitaloceanConfig, hostsConfig, TEST_SECRETS } from "../test/configs";
 import { runProgram } from "../test/mocks";
 import { ConfigError, parseClusterSpec } from ".";
@@ -47,13 +49,33 @@ const cases: InvalidCase[] = [
   { name: "hosts machines sharing an address", config: hosts((h) => (h.worker.privateAddress = "10.0.0.11")), key: "django-ha:hosts.worker.privateAddress", value: '"10.0.0.11"', fix: /also used by django-ha:hosts.parent/ },
   { name: "hosts machines sharing a public address", config: hosts((h) => (h.worker.address = "198.51.100.11")), key: "django-ha:hosts.worker.address", value: '"198.51.100.11"', fix: /is also the address of django-ha:hosts.parent; every machine needs its own address/ },
   { name: "hosts machines sharing a public IPv6 address spelled differently", config: hosts((h) => { h.parent.address = "2001:db8::11"; h.worker.address = "2001:DB8:0::11"; }), key: "django-ha:hosts.worker.address", value: '"2001:DB8:0::11"', fix: /is also the address of django-ha:hosts.parent/ },
+  { name: "SSH on the PostgreSQL port", config: digitaloceanConfig(2, { sshPort: 5432 }), key: "django-ha:sshPort", value: "5432", fix: /is the port of PostgreSQL on the parent and the standby; pick another/ },
+  { name: "SSH on the HTTPS port", config: awsConfig(2, { sshPort: 443 }), key: "django-ha:sshPort", value: "443", fix: /is the port of nginx \(HTTPS\)/ },
+  { name: "SSH on the mountd port", config: hostsConfig(2, { sshPort: 20048 }), key: "django-ha:sshPort", value: "20048", fix: /mountd/ },
+  { name: "DNS server on the Redis port", config: hostsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k", port: 6379 } }), key: "django-ha:dns.port", value: "6379", fix: /is the port of Redis .*RFC 2136 servers listen on 53/ },
+  { name: "DNS server on the rpcbind port", config: hostsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k", port: 111 } }), key: "django-ha:dns.port", value: "111", fix: /rpcbind/ },
+  { name: "DNS server on the SSH port", config: hostsConfig(2, { sshPort: 2222, dns: { server: "198.51.100.53", tsigKeyName: "k", port: 2222 } }), key: "django-ha:dns.port", value: "2222", fix: /is the port of SSH \(django-ha:sshPort\)/ },
   { name: "hosts address not an IP", config: hosts((h) => (h.parent.address = "parent.example.com")), key: "django-ha:hosts.parent.address", value: '"parent.example.com"', fix: /IPv4 or IPv6 address/ },
   { name: "hosts childCount disagreeing with the list", config: hostsConfig(2, { childCount: 3 }), key: "django-ha:childCount", value: "3", fix: /does not match the 2 entries/ },
   { name: "hosts without the DNS server", config: without(hostsConfig(2), "dns"), key: "django-ha:dns", value: "(not set)", fix: /RFC 2136 server/ },
   { name: "hosts DNS zone not holding the record", config: hostsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k", zone: "other.org" } }), key: "django-ha:dns.zone", value: '"other.org"', fix: /does not contain the record www.example.com/ },
   { name: "record name outside the domain", config: digitaloceanConfig(2, { recordName: "www.example.org" }), key: "django-ha:recordName", value: '"www.example.org"', fix: /outside the domain example.com/ },
   { name: "record name not a DNS label", config: awsConfig(2, { recordName: "web_site" }), key: "django-ha:recordName", value: '"web_site"', fix: /must be a DNS label/ },
-  { name: "ACME email not an address", config: digitaloceanConfig(2, { acmeEmail: "ops-at-example.com" }), key: "django-ha:acmeEmail", value: '"ops-at-example.com"', fix: /e-mail address Let's Encrypt can write to/ },
+  { name: "ACME email not an address", config: digitaloceanConfig(2, { acmeEmail: "ops-at-example.com" }), key: "django-ha:acmeEmail", value: '"ops-at-example.com"', fix: /must be one e-mail address such as ops@your-company.com/ },
+  { name: "ACME email as a mailto: URI", config: digitaloceanConfig(2, { acmeEmail: "mailto:ops@shop.io" }), key: "django-ha:acmeEmail", value: '"mailto:ops@shop.io"', fix: /write the plain address, ops@shop\.io \(the ACME client adds mailto: itself\)/ },
+  { name: "ACME email with a display name", config: awsConfig(2, { acmeEmail: "Ops <ops@shop.io>" }), key: "django-ha:acmeEmail", value: '"Ops <ops@shop.io>"', fix: /write the plain address, ops@shop\.io/ },
+  { name: "ACME email at example.com (Let's Encrypt)", config: digitaloceanConfig(2, { acmeEmail: "ops@example.com" }), key: "django-ha:acmeEmail", value: '"ops@example.com"', fix: /at example\.com, which Let's Encrypt refuses/ },
+  { name: "ACME email at example.org (staging)", config: awsConfig(2, { acmeEmail: "ops@Example.ORG", acmeDirectory: "letsencrypt-staging" }), key: "django-ha:acmeEmail", value: '"ops@Example.ORG"', fix: /at example\.org, which Let's Encrypt refuses/ },
+  { name: "ACME email at a .test domain (Let's Encrypt URL)", config: hostsConfig(2, { acmeEmail: "ops@lab.test", acmeDirectory: "https://acme-v02.api.letsencrypt.org/directory" }), key: "django-ha:acmeEmail", value: '"ops@lab.test"', fix: /reserved or non-public domain \(\.test\)/ },
+  { name: "ACME email at .local", config: digitaloceanConfig(2, { acmeEmail: "root@nas.local" }), key: "django-ha:acmeEmail", value: '"root@nas.local"', fix: /\(\.local\)/ },
+  { name: "ACME email at .example", config: digitaloceanConfig(2, { acmeEmail: "ops@shop.example" }), key: "django-ha:acmeEmail", value: '"ops@shop.example"', fix: /\(\.example\)/ },
+  { name: "ACME email at an IP literal", config: digitaloceanConfig(2, { acmeEmail: "ops@[203.0.113.7]" }), key: "django-ha:acmeEmail", value: '"ops@[203.0.113.7]"', fix: /IP address as its domain/ },
+  { name: "ACME email at a single-label domain", config: digitaloceanConfig(2, { acmeEmail: "ops@localhost" }), key: "django-ha:acmeEmail", value: '"ops@localhost"', fix: /not a valid host name/ },
+  { name: "TTL written as a word", config: digitaloceanConfig(2, { ttl: "thirty" }), key: "django-ha:ttl", value: '"thirty"', fix: /must be a number: write 30 \(no quotes\), not "thirty"/ },
+  { name: "childCount quoted", config: awsConfig(0, { childCount: "three" }), key: "django-ha:childCount", value: '"three"', fix: /write 3 \(no quotes\), not "three"/ },
+  { name: "volume size quoted inside a map", config: awsConfig(2, { volumes: { dbGb: "20" } }), key: "django-ha:volumes.dbGb", value: '"20"', fix: /write 20 \(no quotes\), not "20"/ },
+  { name: "boolean written as yes", config: digitaloceanConfig(2, { allowSshFromAnywhere: "yes" }), key: "django-ha:allowSshFromAnywhere", value: '"yes"', fix: /must be true or false: write true \(no quotes\), not "yes"/ },
+  { name: "list written as text", config: digitaloceanConfig(2, { adminCidrs: "203.0.113.7/32" }), key: "django-ha:adminCidrs", value: '"203.0.113.7/32"', fix: /must be a list, e\.g\. \["203\.0\.113\.7\/32"\]/ },
   { name: "ACME directory over plain HTTP", config: awsConfig(2, { acmeDirectory: "http://acme.example.com/dir" }), key: "django-ha:acmeDirectory", value: '"http://acme.example.com/dir"', fix: /https:\/\/ ACME directory URL/ },
   { name: "unknown key", config: digitaloceanConfig(2, { childcount: 3 }), key: "django-ha:childcount", value: "3", fix: /not a known key; remove it or check its spelling/ },
   { name: "unknown provider", config: digitaloceanConfig(2, { provider: "gcp" }), key: "django-ha:provider", value: '"gcp"', fix: /one of digitalocean, aws, hosts/ },
@@ -162,5 +184,38 @@ describe("valid configs", () => {
     const before = JSON.stringify(config);
     parseClusterSpec(config);
     assert.equal(JSON.stringify(config), before);
+  });
+});
+
+describe("ports", () => {
+  const refusedFor = (config: Record<string, unknown>, key: string) => {
+    try {
+      parseClusterSpec(config);
+      return false;
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      return e.issues.some((i) => i.key === key);
+    }
+  };
+  const tcpServicePorts = SERVICE_PORTS.filter((p) => p.protocol === "tcp").map((p) => p.port);
+
+  it("refuses exactly the SSH ports a cluster service uses (property)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(...tcpServicePorts)), (port) => {
+        assert.equal(refusedFor(digitaloceanConfig(2, { sshPort: port }), "django-ha:sshPort"), tcpServicePorts.includes(port));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it("refuses exactly the DNS ports a cluster service or SSH uses (property)", () => {
+    const used = [...SERVICE_PORTS.map((p) => p.port), 2222];
+    fc.assert(
+      fc.property(fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(...used)), (port) => {
+        const config = hostsConfig(2, { sshPort: 2222, dns: { server: "198.51.100.53", tsigKeyName: "k", port } });
+        assert.equal(refusedFor(config, "django-ha:dns.port"), used.includes(port));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

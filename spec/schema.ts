@@ -2,7 +2,9 @@ import * as net from "node:net";
 import { z } from "zod";
 import catalog from "./catalog.json";
 import { ANYWHERE_THRESHOLD_TEXT, broaderThanThreshold, Cidr, coverage, describeCount, parseAddress, parseCidr } from "./cidr";
+import { acmeEmailProblems } from "./email";
 import { ConfigError, ConfigIssue } from "./errors";
+import { clusterServiceOn } from "./ports";
 
 /** The Pulumi project name: config keys are `django-ha:<key>`. */
 export const PROJECT = "django-ha";
@@ -35,7 +37,6 @@ export interface Sizes {
 
 const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
-const emailAddress = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const sshPublicKey = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
 
 /** A CIDR, parsed canonically (spec/cidr.ts); the message is the parser's fix. */
@@ -82,7 +83,8 @@ export const stackConfigSchema = z
     sshPublicKeys: z.array(z.string().regex(sshPublicKey, "must be an OpenSSH public key line, e.g. 'ssh-ed25519 AAAA… you@laptop'")).default([]),
     sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").optional(),
     sshPort: z.number().int().min(1).max(65535).default(22),
-    acmeEmail: z.string().regex(emailAddress, "must be an e-mail address Let's Encrypt can write to, e.g. ops@example.com"),
+    /** Checked as Let's Encrypt checks it (spec/email.ts), once the directory is known. */
+    acmeEmail: z.string().min(1, "must be an e-mail address Let's Encrypt can write to, e.g. ops@your-company.com"),
     acmeDirectory: z.string().default("letsencrypt"),
     syncReplication: z.enum(SYNC_POLICIES, { error: `must be one of ${SYNC_POLICIES.join(", ")}` }).default("strict"),
     tags: z.record(z.string().regex(/^[a-z0-9_-]{1,63}$/, "tag keys are lower-case letters, digits, '_' and '-'"), z.string().regex(/^[A-Za-z0-9_.:-]{0,63}$/, "tag values are letters, digits, '_', '.', ':' and '-'")).default({}),
@@ -119,6 +121,8 @@ export interface NodeHost {
 export interface ClusterSpec {
   provider: ProviderName;
   clusterName: string;
+  /** The Pulumi stack. Provider-side names carry it (spec/names.ts), so two stacks of one cluster never share them. */
+  stack: string;
   region: string;
   /** Failure domains in use, in order: parent in zones[0], standby in zones[1] when there are several. */
   zones: string[];
@@ -168,30 +172,81 @@ function keyOf(path: PropertyKey[]): string {
   return `${PROJECT}:${head ?? ""}${rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`)).join("")}`;
 }
 
+/** Examples for the type messages ("write 30, not \"thirty\""), by key path; numbers default to their schema default. */
+const TYPE_EXAMPLES: Record<string, string> = {
+  ttl: "30",
+  childCount: "3",
+  "volumes.dbGb": "20",
+  "volumes.shareGb": "50",
+  sshPort: "22",
+  "dns.port": "53",
+  adminCidrs: '["203.0.113.7/32"]',
+  sshPublicKeys: '["ssh-ed25519 AAAA… you@laptop"]',
+  zones: '["eu-west-1a", "eu-west-1b"]',
+  sizes: "{ child: s-1vcpu-2gb }",
+  volumes: "{ dbGb: 20, shareGb: 50 }",
+  tags: "{ env: production }",
+  hosts: "{ parent: {address: …}, standby: {…}, children: [{…}], worker: {…} }",
+  dns: "{ server: 198.51.100.53, tsigKeyName: shop-update }",
+};
+
+/** What to write instead of a value of the wrong type: "write 3, not \"three\"" (no quotes around numbers and booleans). */
+function typeFix(expected: string, path: PropertyKey[], value: unknown): string {
+  const at = path.filter((p) => typeof p !== "number").map(String).join(".");
+  const given = JSON.stringify(value);
+  switch (expected) {
+    case "number": {
+      const numeric = typeof value === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(value) ? value.trim() : undefined;
+      return `must be a number: write ${numeric ?? TYPE_EXAMPLES[at] ?? "3"} (no quotes), not ${given}`;
+    }
+    case "boolean":
+      return `must be true or false: write ${/^(yes|on|1|y)$/i.test(String(value)) ? "true" : /^(no|off|0|n)$/i.test(String(value)) ? "false" : "true or false"} (no quotes), not ${given}`;
+    case "array":
+      return `must be a list, e.g. ${TYPE_EXAMPLES[at] ?? "[…]"}, not ${given}`;
+    case "object":
+      return `must be a map of keys, e.g. ${TYPE_EXAMPLES[at] ?? "{ … }"}, not ${given}`;
+    case "string":
+      return `must be text${TYPE_EXAMPLES[at] ? `, e.g. ${TYPE_EXAMPLES[at]}` : ""}; write it in quotes if YAML reads it as something else, e.g. "${String(value)}"`;
+    default:
+      return `must be ${expected}, not ${given}`;
+  }
+}
+
+export interface ParseOptions {
+  /** The Pulumi stack. Defaults to "dev" (tests); the program, the plan and the scripts pass the real one. */
+  stack?: string;
+  /** Problems found outside the schema (plain-text secrets): reported in the same ConfigError. */
+  issues?: ConfigIssue[];
+}
+
 /**
  * Validate a whole stack config (the `django-ha:*` keys without the prefix) and return the cluster spec.
  * Collects every problem and throws one ConfigError naming each key, its value and the fix.
  */
-export function parseClusterSpec(raw: Record<string, unknown>, source?: string): ClusterSpec {
-  const issues: ConfigIssue[] = [];
+export function parseClusterSpec(raw: Record<string, unknown>, source?: string, options: ParseOptions = {}): ClusterSpec {
+  const issues: ConfigIssue[] = [...(options.issues ?? [])];
+  const stack = options.stack ?? "dev";
   const add = (path: PropertyKey[], fix: string) => issues.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
 
   const parsed = stackConfigSchema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
+      const value = valueAt(raw, issue.path);
       if (issue.code === "unrecognized_keys") {
         for (const k of issue.keys) add([...issue.path, k], `is not a known key; remove it or check its spelling (known keys are listed in README "Configuration")`);
-      } else if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
+      } else if (issue.code === "invalid_type" && value === undefined) {
         add(issue.path, `is required; set it with \`pulumi config set ${keyOf(issue.path)} <value>\``);
+      } else if (issue.code === "invalid_type" && ["number", "boolean", "array", "object", "string"].includes(issue.expected)) {
+        add(issue.path, typeFix(issue.expected, issue.path, value));
       } else {
         add(issue.path, issue.message);
       }
     }
-    issues.push(...crossFieldIssues(raw, parsed.error.issues));
+    issues.push(...crossFieldIssues(raw, parsed.error.issues, stack));
     throw new ConfigError(issues, source);
   }
   const c = parsed.data;
-  const spec = buildSpec(c, add);
+  const spec = buildSpec(c, add, stack);
   if (issues.length) throw new ConfigError(issues, source);
   return spec as ClusterSpec;
 }
@@ -199,9 +254,9 @@ export function parseClusterSpec(raw: Record<string, unknown>, source?: string):
 type Add = (path: PropertyKey[], fix: string) => void;
 
 /** Stand-ins for required keys that failed the schema, so the cross-key checks can still run on the rest. */
-const STAND_INS: Record<string, unknown> = { domain: "example.invalid", acmeEmail: "stand-in@example.invalid" };
+const STAND_INS: Record<string, unknown> = { domain: "example.invalid", acmeEmail: "stand-in@stand-in.net" };
 /** Cross-key checks that read another key: their findings are dropped when that key itself is broken. */
-const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones"] };
+const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones"], acmeDirectory: ["acmeEmail"], sshPort: ["dns"] };
 
 /**
  * When the schema already failed, still run the cross-key checks (TTL minimum, regions, sizes, SSH
@@ -209,7 +264,7 @@ const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region:
  * Broken keys are left out (or replaced by a stand-in when required), and findings about them or about
  * keys whose checks read them are dropped. Nothing is reported when the provider itself is broken.
  */
-function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[]): ConfigIssue[] {
+function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[], stack: string): ConfigIssue[] {
   const broken = new Set<string>();
   for (const i of schemaIssues) {
     if (i.path.length) broken.add(String(i.path[0]));
@@ -227,11 +282,11 @@ function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: Pr
   const found: ConfigIssue[] = [];
   buildSpec(again.data, (path, fix) => {
     if (!skip.has(String(path[0]))) found.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
-  });
+  }, stack);
   return found;
 }
 
-function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
+function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undefined {
   const provider = c.provider;
 
   // Record name: a label relative to the domain, or the apex. An FQDN outside the domain is refused.
@@ -252,6 +307,7 @@ function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
     if (/^https:\/\/[^\s]+$/.test(c.acmeDirectory)) acmeDirectoryUrl = c.acmeDirectory;
     else add(["acmeDirectory"], `must be "letsencrypt", "letsencrypt-staging" or an https:// ACME directory URL`);
   }
+  for (const fix of acmeEmailProblems(c.acmeEmail, acmeDirectoryUrl ?? ACME_DIRECTORIES.letsencrypt)) add(["acmeEmail"], fix);
 
   // SSH exposure: required on every target (the hosts target enforces it with each node's own firewall);
   // 0.0.0.0/0 is only allowed when explicitly asked for.
@@ -274,6 +330,16 @@ function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
     for (const family of broaderThanThreshold(rest)) {
       add(["adminCidrs"], `together cover ${describeCount(coverage(rest)[family])} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`);
     }
+  }
+
+  // Ports: SSH on a port a cluster service listens on would fail to bind (or take the service's place) and
+  // open that service's port to the admin networks; a DNS server on one is a typo (and, on a cluster
+  // host, the same clash).
+  const sshClash = clusterServiceOn(c.sshPort, "tcp");
+  if (sshClash) add(["sshPort"], `is the port of ${sshClash}; pick another, e.g. 22 or 2222`);
+  if (c.dns) {
+    const dnsClash = clusterServiceOn(c.dns.port) ?? (c.dns.port === c.sshPort ? "SSH (django-ha:sshPort)" : undefined);
+    if (dnsClash) add(["dns", "port"], `is the port of ${dnsClash}; RFC 2136 servers listen on 53 (remove dns.port) or another free port`);
   }
 
   let region = c.region ?? "";
@@ -373,6 +439,7 @@ function buildSpec(c: StackConfig, add: Add): ClusterSpec | undefined {
   return {
     provider,
     clusterName: c.clusterName,
+    stack,
     region,
     zones,
     domain: c.domain,

@@ -8,7 +8,7 @@ const common = (children: number) => ({
   clusterName: "shop",
   domain: "example.com",
   recordName: "www",
-  acmeEmail: "ops@example.com",
+  acmeEmail: "ops@your-company.com",
   adminCidrs: ADMIN_CIDRS,
   ...(children ? { childCount: children } : {}),
 });

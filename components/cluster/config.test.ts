@@ -14,14 +14,14 @@ describe("decodePulumiConfig", () => {
   it("passes non-JSON values on as given, so the schema names them", () => {
     assert.deepEqual(decodePulumiConfig({ "django-ha:ttl": "thirty" }), { "django-ha:ttl": "thirty" });
     assert.throws(
-      () => specFromPulumiConfig({ "django-ha:provider": "hosts", "django-ha:ttl": "thirty" }),
+      () => specFromPulumiConfig({ "django-ha:provider": "hosts", "django-ha:ttl": "thirty" }, "test"),
       (e: unknown) => e instanceof ConfigError && /django-ha:ttl = "thirty"/.test(e.message),
     );
   });
 
   it("ignores other namespaces", () => {
     assert.throws(
-      () => specFromPulumiConfig({ "aws:region": "eu-west-1", "django-ha:provider": "aws" }),
+      () => specFromPulumiConfig({ "aws:region": "eu-west-1", "django-ha:provider": "aws" }, "test"),
       (e: unknown) => e instanceof ConfigError && !/aws:region/.test(e.message) && /django-ha:domain = \(not set\)/.test(e.message),
     );
   });

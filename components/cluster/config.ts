@@ -1,37 +1,27 @@
-import { ClusterSpec, configFromKeys, parseClusterSpec, stackConfigSchema } from "../../spec";
-
-/** True when the schema (through default/optional wrappers) wants a string or an enum of strings. */
-function wantsString(schema: unknown): boolean {
-  let def = (schema as { _zod?: { def?: { type?: string; innerType?: unknown } } } | undefined)?._zod?.def;
-  while (def?.innerType) def = (def.innerType as { _zod?: { def?: { type?: string; innerType?: unknown } } })._zod?.def;
-  return def?.type === "string" || def?.type === "enum";
-}
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterSpec, decodeStackConfig, specFromConfig } from "../../spec";
 
 /**
  * Pulumi hands a program every config value as a string (objects, arrays, numbers and booleans as JSON).
- * Decode each `django-ha:*` value to what the schema expects: strings stay as given (a clusterName "123"
- * stays a string), everything else is parsed as JSON (a value that is not JSON is passed on as given, so
- * the schema's message names it). Pure.
+ * Decoded by the one decoder the offline plan uses too (spec/config.ts `decodeStackConfig`). Pure.
  */
 export function decodePulumiConfig(all: Record<string, string>): Record<string, unknown> {
-  const shape = stackConfigSchema.shape as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const [fullKey, text] of Object.entries(all)) {
-    const key = fullKey.slice(fullKey.indexOf(":") + 1);
-    if (wantsString(shape[key])) {
-      out[fullKey] = text;
-      continue;
-    }
-    try {
-      out[fullKey] = JSON.parse(text);
-    } catch {
-      out[fullKey] = text;
-    }
-  }
-  return out;
+  return decodeStackConfig(all);
 }
 
-/** The validated spec of a running Pulumi program's config (pulumi.runtime.allConfig()). Throws ConfigError. */
-export function specFromPulumiConfig(all: Record<string, string>, source = "the stack config"): ClusterSpec {
-  return parseClusterSpec(configFromKeys(decodePulumiConfig(all)), source);
+/**
+ * Whether the running program got `fullKey` as a secret. The Pulumi SDK knows (the CLI passes the secret
+ * keys along with the config) but keeps the function internal; without it nothing counts as plain text.
+ */
+function configIsSecret(fullKey: string): boolean {
+  const runtime = pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean };
+  return runtime.isConfigSecret ? runtime.isConfigSecret(fullKey) : true;
+}
+
+/**
+ * The validated spec of a running Pulumi program's config (pulumi.runtime.allConfig()) for `stack`
+ * (pulumi.getStack()). Throws ConfigError, before any resource registers.
+ */
+export function specFromPulumiConfig(all: Record<string, string>, stack: string, isSecret: (fullKey: string) => boolean = configIsSecret): ClusterSpec {
+  return specFromConfig(all, { source: `stack ${stack}`, stack, isSecret });
 }

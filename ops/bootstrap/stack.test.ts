@@ -15,7 +15,7 @@ const STACK = (provider: string, extra: string) => `config:
   django-ha:clusterName: demo
   django-ha:domain: example.com
   django-ha:recordName: www
-  django-ha:acmeEmail: ops@example.com
+  django-ha:acmeEmail: ops@your-company.com
   django-ha:adminCidrs: ["203.0.113.7/32"]
 ${extra}`;
 
