@@ -2,12 +2,17 @@
 // An invalid config throws a ConfigError here, before any resource registers.
 import * as pulumi from "@pulumi/pulumi";
 import { HaCluster, specFromPulumiConfig } from "./components";
+import { bootstrappedNextStep, manualBootstrapSteps } from "./components/bootstrap";
 
 const spec = specFromPulumiConfig(pulumi.runtime.allConfig(), pulumi.getStack());
 const config = new pulumi.Config();
 const dnsTsigSecret = spec.provider === "hosts" ? config.requireSecret("dnsTsigSecret") : undefined;
 
-const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret });
+// With the key, `pulumi up` also bootstraps the machines (components/bootstrap); without it, it says how to.
+const sshPrivateKey = config.getSecret("sshPrivateKey");
+
+const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey } : undefined });
+if (!sshPrivateKey) pulumi.log.warn(manualBootstrapSteps(pulumi.getStack(), spec.provider));
 
 /** What the scripts (bootstrap, failover) read: `pulumi stack output inventory --json`. */
 export const inventory = cluster.inventory;
@@ -17,3 +22,7 @@ export const url = cluster.url;
 export const secrets = cluster.secrets;
 /** hosts target only: the TSIG key for the record's RFC 2136 updates (secret). */
 export const dnsUpdateKey = cluster.dnsUpdateKey;
+/** What finishes the installation: nothing when `pulumi up` bootstrapped the machines, else the exact commands. */
+export const nextStep = cluster.bootstrap ? cluster.url.apply(bootstrappedNextStep) : manualBootstrapSteps(pulumi.getStack(), spec.provider);
+/** node → "no changes" | "N changes" of the bootstrap in the last `pulumi up` (with django-ha:sshPrivateKey). */
+export const bootstrapResult = cluster.bootstrap?.result;

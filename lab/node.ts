@@ -82,6 +82,12 @@ function write(root: string, file: string, content: string, mode = 0o644): void 
   fs.chmodSync(p, mode);
 }
 
+/**
+ * The lab's sshd drop-in. It sorts after the roles' `00-django-ha.conf`, so the roles' settings win (sshd
+ * keeps the first value it reads); it only adds what the roles leave open (UseDNS). Tested in render.test.ts.
+ */
+export const LAB_SSHD_DROP_IN = "10-django-ha-lab.conf";
+
 export interface NodeIdentity {
   all: readonly LabMachine[];
   zone: string;
@@ -108,7 +114,7 @@ export async function personalize(node: NodeState, id: NodeIdentity): Promise<st
   write(root, "etc/hosts", renderHosts(node, id.all, id.zone));
   fs.rmSync(path.join(root, "etc/resolv.conf"), { force: true });
   write(root, "etc/resolv.conf", renderResolvConf(id.zone));
-  write(root, "etc/ssh/sshd_config.d/10-django-ha-lab.conf", renderSshdConfig());
+  write(root, `etc/ssh/sshd_config.d/${LAB_SSHD_DROP_IN}`, renderSshdConfig());
   fs.mkdirSync(path.join(root, "root/.ssh"), { recursive: true, mode: 0o700 });
   write(root, "root/.ssh/authorized_keys", `${id.sshPublicKey.trim()}\n`, 0o600);
   const sshDir = path.join(root, "etc/ssh");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { packagesFor } from "../roles/packages";
 import {
@@ -13,6 +14,9 @@ import {
   renderZone,
   servicesToDisable,
 } from "./render";
+import { LAB_SSHD_DROP_IN } from "./node";
+import { SSHD_DROP_IN } from "../roles/common";
+import { renderSshdDropIn } from "../roles/files/sshd";
 
 const machines: LabMachine[] = [
   { name: "lab-dns", address: "10.231.0.2", kind: "dns" },
@@ -44,6 +48,14 @@ describe("node files", () => {
     assert.match(c, /^PermitRootLogin prohibit-password$/m);
     assert.match(c, /^PasswordAuthentication no$/m);
     assert.match(c, /^KbdInteractiveAuthentication no$/m);
+  });
+  it("sshd: sorts after the roles' drop-in and overrides none of its settings (sshd keeps the first value)", () => {
+    const keywords = (text: string) => new Map(text.split("\n").filter((l) => /^[A-Za-z]/.test(l)).map((l) => [l.split(/\s+/)[0].toLowerCase(), l.split(/\s+/).slice(1).join(" ")]));
+    const lab = keywords(renderSshdConfig());
+    const roles = keywords(renderSshdDropIn({ port: 2222 }));
+    assert.ok(path.basename(SSHD_DROP_IN) < LAB_SSHD_DROP_IN, `${path.basename(SSHD_DROP_IN)} sorts before ${LAB_SSHD_DROP_IN}`);
+    assert.ok(!lab.has("port"), "Port adds a listener in every file that names it: only the roles set it");
+    for (const [k, v] of lab) if (roles.has(k)) assert.equal(v, roles.get(k), `${k}: the lab says ${v}, the roles ${roles.get(k)}`);
   });
 });
 

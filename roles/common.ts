@@ -6,11 +6,18 @@ import { renderHostsBlock } from "./files/hosts";
 import { Firewall, FirewallRule, renderNftables } from "./files/nftables";
 import { renderSshdDropIn } from "./files/sshd";
 import { renderAutoUpgrades, renderUnattendedPolicy } from "./files/unattended";
-import { appUserScript, hostsBlockScript, timeSyncScript } from "./scripts";
+import { appUserScript, hostsBlockScript, removeFilesScript, timeSyncScript } from "./scripts";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
 
-export const SSHD_DROP_IN = "/etc/ssh/sshd_config.d/django-ha.conf";
+/**
+ * sshd keeps the FIRST value it reads for most keywords, and Debian's sshd_config includes sshd_config.d/*.conf
+ * in name order before its own settings: this name sorts before cloud-init's `50-cloud-init.conf` (and the
+ * lab's `10-django-ha-lab.conf`), so our settings win. cloud-init writes the same file on first boot.
+ */
+export const SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-django-ha.conf";
+/** Where earlier versions wrote the drop-in (it sorted after 50-cloud-init.conf and lost): removed by the bootstrap. */
+export const OLD_SSHD_DROP_INS = ["/etc/ssh/sshd_config.d/django-ha.conf"];
 export const NFTABLES_CONF = "/etc/nftables.conf";
 
 /** The firewall of one node: SSH from the admin CIDRs, plus what its role serves, to whom. */
@@ -50,7 +57,8 @@ export function commonActions(node: InventoryNode, f: ClusterFacts, extraAppGrou
     appUserScript(extraAppGroupMembers),
     hostsBlockScript(hosts),
     sshd,
-    started("ssh", [SSHD_DROP_IN], { reload: true }),
+    removeFilesScript("sshd-old-drop-in-off", OLD_SSHD_DROP_INS),
+    started("ssh", [SSHD_DROP_IN], { reload: true, restartAfterScripts: ["sshd-old-drop-in-off"] }),
     file("/etc/apt/apt.conf.d/20auto-upgrades", renderAutoUpgrades()),
     file("/etc/apt/apt.conf.d/52django-ha-unattended-upgrades", renderUnattendedPolicy({ automaticReboot: false })),
     started("unattended-upgrades"),

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { STACKS_DIR } from "../spec";
 import { planConfig, planStack, renderPlan, SECRET_PLACEHOLDER, secretKeysOf } from "./plan";
 import { awsConfig } from "../test/configs";
+import { manualBootstrapSteps } from "../components/bootstrap/nextStep";
 
 const stacks = fs.readdirSync(STACKS_DIR).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
 const root = path.resolve(__dirname, "..");
@@ -92,5 +93,32 @@ describe("offline plan: command line", () => {
     assert.equal(r.status, 1);
     assert.match(r.stderr, /No stack "no-such-stack".*Known stacks: .*digitalocean-example/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+});
+
+describe("offline plan: the bootstrap", () => {
+  it("without django-ha:sshPrivateKey, the notes name the commands that finish the job", async () => {
+    const report = await planStack("digitalocean-example");
+    assert.ok(report.notes.includes(manualBootstrapSteps("digitalocean-example", "digitalocean")), report.notes.join("\n"));
+    assert.equal(report.run.resources.filter((r) => /bootstrap/i.test(r.type)).length, 0);
+  });
+
+  it("with the key set as a secret, plans the Bootstrap and never prints the key or the rendered plans", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
+    const example = fs.readFileSync(path.join(STACKS_DIR, "Pulumi.digitalocean-example.yaml"), "utf8");
+    fs.writeFileSync(path.join(dir, "Pulumi.shop.yaml"), `${example.trimEnd()}\n  django-ha:sshPrivateKey:\n    secure: v1:c2VjcmV0:c2VjcmV0\n`);
+    const text = cli("--stack", "shop", "--stacks-dir", dir, "--summary");
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /bootstrap:Bootstrap +1/);
+    assert.match(text.stdout, /django-ha:sshPrivateKey is set: `pulumi up` also bootstraps every node/);
+    const json = cli("--stack", "shop", "--stacks-dir", dir, "--json");
+    assert.equal(json.status, 0, json.stderr);
+    const run = (JSON.parse(json.stdout) as { resources: { type: string; inputs: Record<string, unknown> }[] }).resources.find((r) => r.type === "pulumi-nodejs:dynamic/bootstrap:Run")!;
+    assert.equal(run.inputs.privateKey, "[secret]");
+    assert.equal(run.inputs.plans, "[secret]");
+    assert.equal(run.inputs.__provider, undefined);
+    assert.match(String(run.inputs.plansHash), /^[0-9a-f]{64}$/);
+    assert.doesNotMatch(json.stdout, new RegExp(SECRET_PLACEHOLDER.replace(/[()]/g, "\\$&")));
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
@@ -49,6 +50,7 @@ export async function planConfig(config: Record<string, unknown>, source: string
   }
   const run = await runProgram(config, { stack, secrets, stackTraces: options.debug ?? false });
   if (run.error) throw run.error;
+  notes.push(secretKeys.includes("sshPrivateKey") ? `${PROJECT}:sshPrivateKey is set: \`pulumi up\` also bootstraps every node (Bootstrap resource), and again whenever the rendered plans change` : String(run.outputs.nextStep));
   return { source, spec, run, cost: estimateMonthlyCost(spec), notes };
 }
 
@@ -212,6 +214,13 @@ export function renderPlan(report: PlanReport, options: { tree?: boolean } = {})
   return out.join("\n");
 }
 
+/** Inputs with secret values (and a dynamic provider's serialized code) left out: the plan prints them. Pure. */
+export function redactSecrets(inputs: Record<string, unknown>): Record<string, unknown> {
+  // The engine's wire form of a secret, which the mocks see: { [specialSigKey]: specialSecretSig, value }.
+  const secret = (v: unknown) => typeof v === "object" && v !== null && (v as Record<string, unknown>)[pulumi.runtime.specialSigKey] === pulumi.runtime.specialSecretSig;
+  return Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== "__provider").map(([k, v]) => [k, secret(v) ? "[secret]" : v]));
+}
+
 // ---------- CLI ----------
 
 function fail(e: unknown): never {
@@ -235,7 +244,7 @@ export async function main(argv = process.argv): Promise<void> {
   const started = Date.now();
   const report = await planStack(o.stack, o.stacksDir, { debug: o.debug });
   if (o.json) {
-    const resources = report.run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : r.inputs }));
+    const resources = report.run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : redactSecrets(r.inputs) }));
     console.log(JSON.stringify({ source: report.source, resources, cost: report.cost, notes: report.notes }, null, 2));
     return;
   }

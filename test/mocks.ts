@@ -3,6 +3,7 @@
  * registers with its inputs. Used by the program tests and by `npm run plan` (no CLI, no credentials,
  * no network: every provider call is answered here).
  */
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../spec";
@@ -25,6 +26,12 @@ export interface RecordedResource {
   dependsOn: string[];
   /** `protect: true`: Pulumi refuses to delete it until unprotected. */
   protect: boolean;
+}
+
+/** An OpenSSH public key's MD5 fingerprint, aa:bb:…, as DigitalOcean reports it. */
+export function md5Fingerprint(publicKey: string): string {
+  const blob = Buffer.from(publicKey.trim().split(/\s+/)[1] ?? "", "base64");
+  return createHash("md5").update(blob).digest("hex").match(/../g)!.join(":");
 }
 
 /** Documentation ranges (RFC 5737) for made-up public addresses: 762 of them, enough for 500 children. */
@@ -60,6 +67,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         extra = { ipv4Address: publicAddress(n), ipv4AddressPrivate: privateAddress(n, "10.110"), urn: `do:droplet:${id}` };
         break;
       }
+      case "digitalocean:index/sshKey:SshKey":
+        // DigitalOcean answers with the key's MD5 fingerprint (what droplets' sshKeys accept besides the id).
+        id = String(1000000 + this.resources.filter((r) => r.type === args.type).length + 1);
+        extra = { fingerprint: md5Fingerprint(String(inputs.publicKey)) };
+        break;
       case "digitalocean:index/vpc:Vpc":
         extra = { ipRange: inputs.ipRange ?? "10.110.0.0/20" };
         break;

@@ -71,7 +71,7 @@ describe("Bootstrap resource wiring (mocks)", () => {
   });
 
   it("keeps the plans and the key secret", async () => {
-    const props = bootstrapRunProps({ inventory, plans: plans(inventory), privateKey: "k" }, "s");
+    const props = bootstrapRunProps({ inventory, plans: pulumi.secret(plans(inventory)), privateKey: "k" }, "s");
     assert.equal(await pulumi.isSecret(props.plans as pulumi.Output<unknown>), true);
     assert.equal(await pulumi.isSecret(props.privateKey as pulumi.Output<unknown>), true);
     assert.equal(await pulumi.isSecret(props.plansHash as pulumi.Output<unknown>), false, "the hash is what diffs show");

@@ -27,7 +27,9 @@ export function bootstrapRunProps(args: BootstrapArgs, stack: string): Record<st
   return {
     inventory: args.inventory,
     plans: pulumi.secret(plans),
-    plansHash: plans.apply((p) => plansHash(p)),
+    // Shown in diffs even though the plans are secret: a SHA-256 over plans that carry 32-character random
+    // passwords reveals nothing about them.
+    plansHash: pulumi.unsecret(plans.apply((p) => plansHash(p))),
     privateKey: pulumi.secret(args.privateKey),
     knownHostsPath: args.knownHostsPath ?? path.join(stateDir, "known_hosts"),
     lockPath: path.join(stateDir, "bootstrap.lock"),
@@ -64,7 +66,8 @@ export class Bootstrap extends pulumi.ComponentResource {
 
   constructor(name: string, args: BootstrapArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:bootstrap:Bootstrap", name, {}, opts);
-    const run = new BootstrapRun(`${name}-run`, args, { parent: this });
+    // The component's dependsOn, given to the resource that does the work too: it must not start before them.
+    const run = new BootstrapRun(`${name}-run`, args, { parent: this, dependsOn: opts?.dependsOn });
     this.plansHash = run.plansHash;
     this.addresses = run.addresses;
     this.result = run.result;

@@ -1,4 +1,5 @@
 export * from "./bootstrap";
 export * from "./cluster";
+export * from "./nextStep";
 export { bootstrapCheck, bootstrapDiff, bootstrapProvider } from "./provider";
 export type { BootstrapInputs, BootstrapOutputs } from "./run";

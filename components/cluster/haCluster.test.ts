@@ -2,8 +2,11 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { describe, it } from "node:test";
 import { ConfigError, Inventory, parseClusterSpec, planNodes } from "../../spec";
-import { ADMIN_CIDRS, configFor, Provider, TEST_SECRETS } from "../../test/configs";
-import { MOCK_AMI_ID, ProgramRun, runProgram } from "../../test/mocks";
+import { ADMIN_CIDRS, configFor, Provider, SSH_KEY, TEST_SECRETS } from "../../test/configs";
+import { md5Fingerprint, MOCK_AMI_ID, ProgramRun, runProgram } from "../../test/mocks";
+import { renderUserData } from "../plan";
+
+const OTHER_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDocumentationOnly second@example";
 import { ANYWHERE, firewallViolations, machines, openings } from "../../test/policy";
 
 const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
@@ -19,6 +22,7 @@ function expectedCounts(provider: Provider, n: number, zones: number, adminCidrs
         "django-ha:digitalocean:Machines": 1,
         "django-ha:digitalocean:Node": machinesCount,
         "digitalocean:index/tag:Tag": 5,
+        "digitalocean:index/sshKey:SshKey": 1,
         "digitalocean:index/vpc:Vpc": 1,
         "digitalocean:index/droplet:Droplet": machinesCount,
         "digitalocean:index/volume:Volume": 4,
@@ -220,7 +224,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           for (const d of ofType(r, "digitalocean:index/droplet:Droplet")) {
             assert.equal(d.inputs.image, "debian-12-x64");
             assert.equal(d.inputs.region, "nyc3");
-            assert.match(String(d.inputs.userData), /^#cloud-config\n/);
+            assert.equal(d.inputs.userData, renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port }));
           }
           const attachments = ofType(r, "digitalocean:index/volumeAttachment:VolumeAttachment");
           for (const a of attachments) assert.equal(typeof a.inputs.dropletId, "number");
@@ -231,6 +235,33 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           assert.equal(sizes["shop-parent"], spec.sizes.parent);
           assert.equal(sizes["shop-child-1"], spec.sizes.child);
           assert.deepEqual(ofType(r, "digitalocean:index/volume:Volume").map((v) => v.inputs.size).sort(), [20, 20, 50, 50]);
+        });
+      }
+
+      if (provider === "digitalocean" && n === 3) {
+        it("gives every droplet the stack's keys as DigitalOcean SSH keys (so no root password is e-mailed)", async () => {
+          const r = await runProgram(configFor(provider, n, { sshPublicKeys: [SSH_KEY, OTHER_KEY] }), { secrets: TEST_SECRETS });
+          const keys = ofType(r, "digitalocean:index/sshKey:SshKey");
+          assert.deepEqual(keys.map((k) => k.inputs.publicKey), [SSH_KEY, OTHER_KEY]);
+          assert.deepEqual(keys.map((k) => k.inputs.name), ["shop-admin-1", "shop-admin-2"]);
+          const fingerprints = keys.map((k) => k.state.fingerprint);
+          assert.deepEqual(fingerprints, [md5Fingerprint(SSH_KEY), md5Fingerprint(OTHER_KEY)]);
+          const droplets = ofType(r, "digitalocean:index/droplet:Droplet");
+          assert.equal(droplets.length, n + 3);
+          for (const d of droplets) {
+            assert.deepEqual(d.inputs.sshKeys, fingerprints, `${d.inputs.name}`);
+            for (const k of keys) assert.ok(d.dependsOn.includes(k.name), `${d.inputs.name} waits for ${k.name}`);
+          }
+        });
+      }
+
+      if (provider === "aws" && n === 3) {
+        it("gives every instance the same user data (keys, user, port) and no AWS key pair", async () => {
+          const r = await runProgram(configFor(provider, n, { sshUser: "deploy", sshPort: 2222 }), { secrets: TEST_SECRETS });
+          for (const i of ofType(r, "aws:ec2/instance:Instance")) {
+            assert.equal(i.inputs.userData, renderUserData({ sshPublicKeys: [SSH_KEY], user: "deploy", port: 2222 }));
+            assert.equal(i.inputs.keyName, undefined);
+          }
         });
       }
 

@@ -41,7 +41,7 @@ export interface DnsUpdateKey {
 export class HaCluster extends pulumi.ComponentResource {
   /** The pure plan everything below was created from. */
   public readonly plan: ClusterPlan;
-  public readonly machines: Machines;
+  public readonly machines: Machines & pulumi.ComponentResource;
   public readonly secrets: pulumi.Output<ClusterSecretValues>;
   /** Complete inventory: every node's role, name, public/private address and zone; record; primary/standby. */
   public readonly inventory: pulumi.Output<Inventory>;
@@ -70,7 +70,8 @@ export class HaCluster extends pulumi.ComponentResource {
         ? pulumi.secret(pulumi.output(args.dnsTsigSecret).apply((secret): DnsUpdateKey => ({ name: dns.tsigKeyName, algorithm: dns.tsigAlgorithm, secret })))
         : undefined;
     this.bootstrap = args.bootstrap
-      ? bootstrapHaCluster(`${name}-bootstrap`, { ...args.bootstrap, spec, inventory: this.inventory, secrets: this.secrets }, { parent: this })
+      ? // After everything the target creates (volumes attached, firewalls and records in place), not just the machines.
+        bootstrapHaCluster(`${name}-bootstrap`, { ...args.bootstrap, spec, inventory: this.inventory, secrets: this.secrets }, { parent: this, dependsOn: [this.machines] })
       : undefined;
     this.registerOutputs({ inventory: this.inventory, recordFqdn: this.recordFqdn, url: this.url, secrets: this.secrets });
   }

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import YAML from "yaml";
+import { renderNodePlan } from "../../roles";
+import { SSHD_DROP_IN } from "../../roles/common";
+import { fixtureContext, fixtureInventory } from "../../roles/fixtures";
 import { parseClusterSpec } from "../../spec";
 import { awsConfig } from "../../test/configs";
 import { cidrRange, describeSource, inboundFor, planCluster, planFirewall, planSubnets, renderUserData } from ".";
@@ -74,11 +81,83 @@ describe("planSubnets", () => {
 });
 
 describe("renderUserData", () => {
-  it("is cloud-config with only the keys, for root or the image's default user", () => {
-    const root = renderUserData(["ssh-ed25519 AAAA a@b"], "root");
-    assert.match(root, /^#cloud-config\n/);
-    assert.deepEqual(YAML.parse(root), { disable_root: false, ssh_authorized_keys: ["ssh-ed25519 AAAA a@b"] });
-    assert.deepEqual(YAML.parse(renderUserData(["ssh-ed25519 AAAA a@b"], "admin")), { users: ["default"], ssh_authorized_keys: ["ssh-ed25519 AAAA a@b"] });
+  const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE me@laptop";
+  const dropIn = (port: number) =>
+    `    content: |
+      # django-ha: SSH hardening (keys only; root by key only).
+      Port ${port}
+      PasswordAuthentication no
+      KbdInteractiveAuthentication no
+      PermitEmptyPasswords no
+      PubkeyAuthentication yes
+      PermitRootLogin prohibit-password
+      X11Forwarding no
+      MaxAuthTries 3
+      LoginGraceTime 30
+`;
+
+  it("root: root's keys, passwords off, and the roles' sshd drop-in on the configured port", () => {
+    assert.equal(
+      renderUserData({ sshPublicKeys: [KEY], user: "root", port: 22 }),
+      `#cloud-config
+disable_root: false
+ssh_authorized_keys:
+  - ${KEY}
+ssh_pwauth: false
+write_files:
+  - path: /etc/ssh/sshd_config.d/00-django-ha.conf
+    permissions: "0644"
+    owner: root:root
+${dropIn(22)}`,
+    );
+  });
+
+  it("another user: created with the keys and password-less sudo (root is left as it is); sshd on sshPort", () => {
+    assert.equal(
+      renderUserData({ sshPublicKeys: [KEY, "ssh-rsa AAAAB3Nz other"], user: "deploy", port: 2222 }),
+      `#cloud-config
+users:
+  - name: deploy
+    shell: /bin/bash
+    lock_passwd: true
+    sudo: ALL=(ALL) NOPASSWD:ALL
+    ssh_authorized_keys:
+      - ${KEY}
+      - ssh-rsa AAAAB3Nz other
+ssh_pwauth: false
+write_files:
+  - path: /etc/ssh/sshd_config.d/00-django-ha.conf
+    permissions: "0644"
+    owner: root:root
+${dropIn(2222)}`,
+    );
+  });
+
+  it("writes exactly the file the bootstrap writes (same path, same content: the bootstrap finds nothing to change)", () => {
+    const doc = YAML.parse(renderUserData({ sshPublicKeys: [KEY], user: "admin", port: 2200 }));
+    const ctx = fixtureContext({ inventory: fixtureInventory({ ssh: { user: "admin", port: 2200 } }) });
+    const sshd = renderNodePlan(ctx.inventory.nodes[0], ctx).actions.find((a) => a.kind === "file" && a.file.path === SSHD_DROP_IN);
+    assert.ok(sshd && sshd.kind === "file");
+    assert.deepEqual(doc.write_files, [{ path: sshd.file.path, permissions: sshd.file.mode, owner: `${sshd.file.owner}:${sshd.file.group}`, content: sshd.file.content }]);
+  });
+
+  it("is valid cloud-config for Debian's cloud-init (`cloud-init schema`), which refuses a broken document", (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "user-data-"));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const schema = (text: string) => {
+      const file = path.join(dir, "user-data");
+      fs.writeFileSync(file, text);
+      return spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+    };
+    for (const user of ["root", "admin", "deploy"]) {
+      const r = schema(renderUserData({ sshPublicKeys: [KEY], user, port: 2222 }));
+      assert.equal(r.error, undefined, "cloud-init is missing: bash scripts/host-packages.sh installs it");
+      assert.equal(r.status, 0, `${user}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stdout, /Valid cloud-config/);
+    }
+    const broken = schema("#cloud-config\nusers: [{name: deploy, sudo: 3}]\nwrite_files: [{content: x}]\n");
+    assert.equal(broken.status, 1);
+    assert.match(broken.stderr, /write_files\.0: 'path' is a required property/);
   });
 });
 

@@ -4,8 +4,8 @@ import { DigitalOceanMachines } from "./digitalocean";
 import { HostsMachines } from "./hosts";
 import type { Machines, MachinesArgs } from "./types";
 
-/** Create the machines of the plan's target. */
-export function createMachines(name: string, args: MachinesArgs, opts: pulumi.ComponentResourceOptions): Machines {
+/** Create the machines of the plan's target (a component: depending on it waits for everything it creates). */
+export function createMachines(name: string, args: MachinesArgs, opts: pulumi.ComponentResourceOptions): Machines & pulumi.ComponentResource {
   const provider = args.plan.spec.provider;
   switch (provider) {
     case "digitalocean":

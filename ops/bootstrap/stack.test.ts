@@ -76,7 +76,7 @@ describe("resolveStack", () => {
     const plans = planStack(t, { only: ["lab-child-1"] });
     assert.deepEqual(plans.map((p) => p.node.name), ["lab-child-1"]);
     assert.equal(fs.existsSync(t.secretsFile), false, "planning writes no secrets");
-    assert.ok(describePlan(plans[0]).some((l) => /^file \/etc\/ssh\/sshd_config\.d\/django-ha\.conf \(0644 root:root, \d+ bytes\)$/.test(l)));
+    assert.ok(describePlan(plans[0]).some((l) => /^file \/etc\/ssh\/sshd_config\.d\/00-django-ha\.conf \(0644 root:root, \d+ bytes\)$/.test(l)));
   });
 
   it("an unknown stack names the known ones", () => {

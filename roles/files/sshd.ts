@@ -1,4 +1,4 @@
-/** sshd drop-in: keys only, root by key only. Debian's sshd_config includes sshd_config.d first, so these win. */
+/** sshd drop-in: keys only, root by key only. It wins because its name sorts first (roles/common.ts SSHD_DROP_IN). */
 export interface SshdHardening {
   port: number;
 }

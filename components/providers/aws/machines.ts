@@ -52,7 +52,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
           { parent: this },
         )
         .apply((a) => a.id);
-    const userData = renderUserData(spec.sshPublicKeys, spec.ssh.user);
+    const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
     this.nodeResources = plan.nodes.map(
       (node) =>
         new AwsNode(

@@ -40,6 +40,8 @@ export function inboundSources(source: RuleSource, clusterTag: string, groupTags
  */
 export class DigitalOceanMachines extends pulumi.ComponentResource implements Machines {
   public readonly vpc: digitalocean.Vpc;
+  /** The stack's `sshPublicKeys` as DigitalOcean SSH keys, given to every droplet at creation. */
+  public readonly sshKeys: digitalocean.SshKey[];
   public readonly nodeResources: DigitalOceanNode[];
   public readonly firewalls: digitalocean.Firewall[];
   public readonly records: digitalocean.DnsRecord[];
@@ -69,7 +71,13 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
       { parent: this },
     );
 
-    const userData = renderUserData(spec.sshPublicKeys, spec.ssh.user);
+    const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
+    // DigitalOcean SSH keys at creation: the droplet gets them from its metadata and no root password is
+    // e-mailed (DigitalOcean only sends one when a droplet has no SSH key).
+    this.sshKeys = spec.sshPublicKeys.map(
+      (publicKey, i) => new digitalocean.SshKey(`${name}-ssh-key-${i + 1}`, { name: `${spec.clusterName}-admin-${i + 1}`, publicKey }, { parent: this }),
+    );
+    const sshKeyFingerprints = this.sshKeys.map((k) => k.fingerprint);
     this.nodeResources = plan.nodes.map(
       (node) =>
         new DigitalOceanNode(
@@ -80,6 +88,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
             vpcUuid: this.vpc.id,
             tags: [tag(tagNames.cluster), tag(tagNames.roles[node.role]), ...tagNames.user.map(tag)],
             userData,
+            sshKeys: sshKeyFingerprints,
             volumes: node.role === "parent" || node.role === "standby" ? [{ purpose: "db", sizeGb: spec.volumes.dbGb }, { purpose: "share", sizeGb: spec.volumes.shareGb }] : [],
           },
           { parent: this },

@@ -11,6 +11,8 @@ export interface DigitalOceanNodeArgs {
   tags: pulumi.Input<string>[];
   /** cloud-init user data with the SSH keys; later changes are ignored (they would replace the droplet). */
   userData: string;
+  /** DigitalOcean SSH keys (ids or fingerprints) put on the droplet at creation; later changes are ignored. */
+  sshKeys: pulumi.Input<string>[];
   /** Volumes to create and attach, in order (parent and standby: the DB volume, then the share volume). Defaults to none. */
   volumes?: { purpose: "db" | "share"; sizeGb: number }[];
   /** Droplet image slug. Defaults to `debian-12-x64`. */
@@ -39,6 +41,7 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
         vpcUuid: args.vpcUuid,
         tags: args.tags,
         userData: args.userData,
+        sshKeys: args.sshKeys,
         monitoring: true,
         gracefulShutdown: true,
       },
