@@ -1,6 +1,7 @@
 /**
  * The whole cluster end to end in the lab, as root (issue 4): boot the default lab, bootstrap it with the real
- * roles over SSH, then use it as a visitor would — through the round-robin name, from the lab's "outside"
+ * roles over SSH — through the Bootstrap dynamic provider's create, the code `pulumi up` runs (issue 7) — then
+ * use it as a visitor would — through the round-robin name, from the lab's "outside"
  * namespace (10.231.0.250, not a cluster member, not an admin address). Traffic stays on 10.231.0.0/24.
  */
 import assert from "node:assert/strict";
@@ -11,8 +12,9 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isClean, labDown, labSsh, labUp } from "../lab";
 import { OUTSIDE_NETNS } from "../lab/config";
-import { bootstrapStack, labBootstrapHook, type BootstrapSummary } from "../ops/bootstrap";
-import { recordMembers, type Inventory } from "../spec";
+import { bootstrapProvider, renderPlans, type BootstrapInputs, type BootstrapOutputs } from "../components/bootstrap";
+import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type LabBootContext } from "../ops/bootstrap";
+import { loadStackSpec, recordMembers, type Inventory } from "../spec";
 
 interface Ran {
   code: number;
@@ -44,7 +46,9 @@ async function onNode(node: string, script: string): Promise<string> {
 }
 
 let inventory: Inventory;
-let firstRun: BootstrapSummary | undefined;
+/** What `pulumi up` hands the Bootstrap resource for the lab's hosts stack, and what its create returned. */
+let runInputs: BootstrapInputs;
+let created: BootstrapOutputs | undefined;
 let fqdn: string;
 /** The record's members as the lab DNS answers them from outside. */
 let members: string[];
@@ -63,11 +67,29 @@ async function answers(address: string, port: number): Promise<boolean> {
   return r.code === 0;
 }
 
+const labState = stackStateDir("lab");
+/** The lab's plans as bootstrapHaCluster renders them (secrets: the lab stack's, which the command line uses too). */
+function labPlans(inv: Inventory) {
+  return renderPlans(loadStackSpec("lab"), inv, loadOrCreateSecrets(path.join(labState, "secrets.json")), path.resolve(__dirname, "..", "app"), "lab-bind");
+}
+
+/** The Bootstrap resource's inputs for the running lab. */
+function labRunInputs(ctx: LabBootContext): BootstrapInputs {
+  const plans = labPlans(ctx.inventory);
+  const privateKey = fs.readFileSync(ctx.paths.sshKey, "utf8");
+  return { inventory: ctx.inventory, plans, privateKey, knownHostsPath: ctx.paths.knownHosts, lockPath: path.join(labState, "bootstrap.lock"), concurrency: 4, plansHash: plansHash(plans) };
+}
+
 before(async () => {
   await labDown({ log: () => undefined });
   const up = await labUp({
     log: () => undefined,
-    afterBoot: [labBootstrapHook({ onSummary: (s) => (firstRun = s) })],
+    afterBoot: [
+      async (ctx) => {
+        runInputs = labRunInputs(ctx);
+        created = (await bootstrapProvider.create!(runInputs)).outs;
+      },
+    ],
   });
   inventory = up.inventory;
   fqdn = inventory.recordFqdn;
@@ -79,11 +101,11 @@ after(async () => {
 });
 
 describe("the cluster in the lab, bootstrapped from bare nodes", () => {
-  it("bootstrapped every node without a failure", () => {
-    assert.ok(firstRun, "the bootstrap hook did not report");
-    const failed = firstRun.results.filter((r) => r.status === "failed" || r.status === "skipped");
-    assert.deepEqual(failed, [], "nodes failed or skipped");
-    assert.deepEqual(firstRun.results.map((r) => r.node).sort(), inventory.nodes.map((n) => n.name).sort());
+  it("bootstrapped every node without a failure (the Bootstrap provider's create, as in pulumi up)", () => {
+    assert.ok(created, "the bootstrap hook did not report");
+    assert.deepEqual(Object.keys(created.result).sort(), inventory.nodes.map((n) => n.name).sort());
+    for (const [node, result] of Object.entries(created.result)) assert.match(result, /^\d+ changes$/, node);
+    assert.equal(created.plansHash, runInputs.plansHash);
   });
 
   it("resolves the round-robin name from outside to exactly the children, TTL 30", async () => {
@@ -181,7 +203,15 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     assert.deepEqual(open, expected);
   });
 
-  it("a second bootstrap changes nothing on any node", async () => {
+  it("a second pulumi up: the same plans render the same hash, diff says no change, update changes nothing", async () => {
+    const again = plansHash(labPlans(inventory));
+    assert.equal(again, runInputs.plansHash, "rendering is deterministic");
+    assert.deepEqual(await bootstrapProvider.diff!("lab-bootstrap", created!, { ...runInputs, plansHash: again }), { changes: false, replaces: [], deleteBeforeReplace: false });
+    const updated = await bootstrapProvider.update!("lab-bootstrap", created!, runInputs);
+    assert.deepEqual(Object.values(updated.outs!.result), inventory.nodes.map(() => "no changes"));
+  });
+
+  it("a second bootstrap from the command line (same plans) changes nothing on any node", async () => {
     const { summary } = await bootstrapStack({ stack: "lab", log: () => undefined });
     assert.ok(summary.ok, JSON.stringify(summary.results.filter((r) => r.status !== "unchanged")));
     const changed = summary.results.filter((r) => r.status !== "unchanged").map((r) => `${r.node}: ${JSON.stringify(r.changes)}`);
