@@ -48,7 +48,7 @@ function childPid(pid: number): number | undefined {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startTestContainer(imageRoot: string, opts: { log?: (s: string) => void } = {}): Promise<TestContainer> {
+export async function startTestContainer(imageRoot: string, opts: { log?: (s: string) => void; /** More systemd-nspawn arguments, e.g. `--bind-ro=…`. */ nspawnArgs?: string[] } = {}): Promise<TestContainer> {
   const name = `dh-test-${process.pid}-${Date.now() % 100000}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-ct-"));
   const [upper, work, root] = ["upper", "work", "root"].map((d) => path.join(dir, d));
@@ -105,8 +105,8 @@ export async function startTestContainer(imageRoot: string, opts: { log?: (s: st
     fs.copyFileSync(`${key}.pub`, path.join(root, "root", ".ssh", "authorized_keys"));
     execFileSync("ssh-keygen", ["-A", "-f", root]); // host keys, if the image has none
     for (const g of cgroups) fs.mkdirSync(g, { recursive: true });
-    const enter = 'for g in "$@"; do echo $$ > "$g/cgroup.procs"; done; exec systemd-nspawn -b -D "$ROOT" -M "$NAME" --register=no --keep-unit --console=pipe --private-network';
-    nspawn = spawn("sh", ["-c", enter, "sh", ...cgroups], { env: { ...process.env, ROOT: root, NAME: name }, stdio: ["ignore", "pipe", "pipe"] });
+    const enter = 'for g in $CGROUPS; do echo $$ > "$g/cgroup.procs"; done; exec systemd-nspawn -b -D "$ROOT" -M "$NAME" --register=no --keep-unit --console=pipe --private-network "$@"';
+    nspawn = spawn("sh", ["-c", enter, "sh", ...(opts.nspawnArgs ?? [])], { env: { ...process.env, ROOT: root, NAME: name, CGROUPS: cgroups.join(" ") }, stdio: ["ignore", "pipe", "pipe"] });
     let console = "";
     nspawn.stdout!.on("data", (d: Buffer) => (console += d.toString()));
     nspawn.stderr!.on("data", (d: Buffer) => (console += d.toString()));
