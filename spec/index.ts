@@ -4,3 +4,4 @@ export * from "./errors";
 export * from "./schema";
 export * from "./stack";
 export * from "./topology";
+export * from "./names";

@@ -4,6 +4,7 @@ import catalog from "./catalog.json";
 import { ANYWHERE_THRESHOLD_TEXT, broaderThanThreshold, Cidr, coverage, describeCount, parseAddress, parseCidr } from "./cidr";
 import { acmeEmailProblems } from "./email";
 import { ConfigError, ConfigIssue } from "./errors";
+import { providerNameIssues } from "./names";
 import { clusterServiceOn } from "./ports";
 
 /** The Pulumi project name: config keys are `django-ha:<key>`. */
@@ -87,7 +88,8 @@ export const stackConfigSchema = z
     acmeEmail: z.string().min(1, "must be an e-mail address Let's Encrypt can write to, e.g. ops@your-company.com"),
     acmeDirectory: z.string().default("letsencrypt"),
     syncReplication: z.enum(SYNC_POLICIES, { error: `must be one of ${SYNC_POLICIES.join(", ")}` }).default("strict"),
-    tags: z.record(z.string().regex(/^[a-z0-9_-]{1,63}$/, "tag keys are lower-case letters, digits, '_' and '-'"), z.string().regex(/^[A-Za-z0-9_.:-]{0,63}$/, "tag values are letters, digits, '_', '.', ':' and '-'")).default({}),
+    /** Checked per provider (spec/names.ts): AWS tag rules on aws, DigitalOcean tag rules on digitalocean. */
+    tags: z.record(z.string().min(1, "a tag key cannot be empty"), z.string()).default({}),
     hosts: z
       .object({ parent: hostEntry, standby: hostEntry, children: z.array(hostEntry).min(1, "needs at least one child host"), worker: hostEntry })
       .strict()
@@ -436,7 +438,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
     }
   }
 
-  return {
+  const spec: ClusterSpec = {
     provider,
     clusterName: c.clusterName,
     stack,
@@ -460,4 +462,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
     dns,
     hostedZoneId: c.hostedZoneId,
   };
+  // Every name the provider resources get, against the provider's rules (length, characters, collisions).
+  for (const issue of providerNameIssues(spec)) add(issue.path, issue.fix);
+  return spec;
 }

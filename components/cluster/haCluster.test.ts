@@ -319,7 +319,7 @@ describe("program: invalid config", () => {
   });
 
   it("decodes Pulumi's string config as the schema expects (a numeric-looking cluster name stays a string)", async () => {
-    const run = await runProgram(configFor("digitalocean", 1, { clusterName: "123" }));
+    const run = await runProgram(configFor("aws", 1, { clusterName: "123" }));
     assert.equal(run.error, undefined);
     assert.equal((run.outputs.inventory as Inventory).cluster, "123");
   });

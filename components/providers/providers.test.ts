@@ -39,16 +39,16 @@ describe("AWS security group rules", () => {
 });
 
 describe("DigitalOcean tags and firewall sources", () => {
-  const tags = planTags({ clusterName: "shop", tags: { env: "prod", team: "web.ops" } });
+  const tags = planTags({ clusterName: "shop", stack: "production", tags: { env: "prod", team: "web-ops" } });
 
   it("names the cluster, role and user tags", () => {
-    assert.equal(tags.cluster, "django-ha-shop");
-    assert.equal(tags.roles.child, "shop-child");
+    assert.equal(tags.cluster, "django-ha-shop-production");
+    assert.equal(tags.roles.child, "shop-production-child");
     assert.deepEqual(tags.user, ["env:prod", "team:web-ops"]);
   });
 
   it("targets the cluster tag for every-node groups and role tags otherwise", () => {
-    assert.deepEqual(groups.map((g) => firewallTargetTags(g, tags)), [["django-ha-shop"], ["shop-child"], ["shop-parent", "shop-standby"]]);
+    assert.deepEqual(groups.map((g) => firewallTargetTags(g, tags)), [["django-ha-shop-production"], ["shop-production-child"], ["shop-production-parent", "shop-production-standby"]]);
   });
 
   it("maps sources to addresses, the cluster tag or the group's own tags", () => {
@@ -82,12 +82,12 @@ describe("firewall expansions (property)", () => {
             assert.ok(rule.fromPort !== port || port === 2049 || port === 5432 || port === 6379 || port === 111 || port === 20048, "SSH never from all members");
           }
         }
-        const tags = planTags({ clusterName: "c", tags: {} });
+        const tags = planTags({ clusterName: "c", stack: "s", tags: {} });
         for (const g of plan) {
           for (const r of g.inbound) {
             const s = inboundSources(r.source, tags.cluster, firewallTargetTags(g, tags));
-            if (s.sourceAddresses?.some((a) => a.endsWith("/0"))) assert.deepEqual([firewallTargetTags(g, tags), [80, 443].includes(r.port)], [["c-child"], true]);
-            if (s.sourceTags && r.source.kind === "peers") assert.deepEqual([s.sourceTags, r.port], [["c-parent", "c-standby"], port]);
+            if (s.sourceAddresses?.some((a) => a.endsWith("/0"))) assert.deepEqual([firewallTargetTags(g, tags), [80, 443].includes(r.port)], [["c-s-child"], true]);
+            if (s.sourceTags && r.source.kind === "peers") assert.deepEqual([s.sourceTags, r.port], [["c-s-parent", "c-s-standby"], port]);
             else if (s.sourceTags) assert.deepEqual(s.sourceTags, [tags.cluster]);
           }
         }

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import type { InventoryNode } from "../../../spec";
+import { awsBaseTags, awsNames, type InventoryNode } from "../../../spec";
 import { nodeKey, renderUserData } from "../../plan";
 import { inventoryNodesOf, type Machines, type MachinesArgs } from "../types";
 import { AwsNetwork } from "./network";
@@ -39,10 +39,18 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
     const { plan } = args;
     const { spec } = plan;
     const region = spec.region;
-    const tags = { ...spec.tags, "django-ha:cluster": spec.clusterName };
+    const tags = awsBaseTags(spec);
 
-    this.network = new AwsNetwork(`${name}-network`, { region, zones: spec.zones, cidr: args.vpcCidr, tags }, { parent: this });
-    this.securityGroups = new AwsSecurityGroups(`${name}-sg`, { region, vpcId: this.network.vpc.id, clusterName: spec.clusterName, groups: plan.firewall, tags }, { parent: this });
+    this.network = new AwsNetwork(
+      `${name}-network`,
+      { region, zones: spec.zones, cidr: args.vpcCidr, tags, nameTag: awsNames.network(spec), subnetNameTags: Object.fromEntries(spec.zones.map((z) => [z, awsNames.subnet(spec, z)])) },
+      { parent: this },
+    );
+    this.securityGroups = new AwsSecurityGroups(
+      `${name}-sg`,
+      { region, vpcId: this.network.vpc.id, clusterName: spec.clusterName, groups: plan.firewall, tags, nameTags: Object.fromEntries(plan.firewall.map((g) => [g.name, awsNames.securityGroup(spec, g.name)])) },
+      { parent: this },
+    );
 
     const ami =
       args.ami ??
@@ -64,7 +72,13 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
             subnetId: this.network.subnetIds[node.zone],
             securityGroupIds: this.securityGroups.idsFor(node.role),
             userData,
-            volumes: node.role === "parent" || node.role === "standby" ? [{ purpose: "db", sizeGb: spec.volumes.dbGb }, { purpose: "share", sizeGb: spec.volumes.shareGb }] : [],
+            volumes:
+              node.role === "parent" || node.role === "standby"
+                ? [
+                    { purpose: "db", sizeGb: spec.volumes.dbGb, nameTag: awsNames.volume(spec, node.role, "db") },
+                    { purpose: "share", sizeGb: spec.volumes.shareGb, nameTag: awsNames.volume(spec, node.role, "share") },
+                  ]
+                : [],
             tags,
           },
           { parent: this },
@@ -77,7 +91,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
     const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
     this.record = new AwsRoundRobinRecord(
       `${name}-record`,
-      { zoneId, fqdn: plan.record.fqdn, ttl: plan.record.ttl, members: plan.record.members.map((c) => ({ name: c.name, address: byName.get(c.name)!.publicAddress })), tags },
+      { zoneId, fqdn: plan.record.fqdn, ttl: plan.record.ttl, members: plan.record.members.map((c) => ({ name: c.name, address: byName.get(c.name)!.publicAddress, healthCheckName: awsNames.healthCheck(spec, c.name, plan.record.fqdn) })), tags },
       { parent: this },
     );
 

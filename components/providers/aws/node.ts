@@ -13,7 +13,7 @@ export interface AwsNodeArgs {
   /** cloud-init user data with the SSH keys; later changes are ignored. */
   userData: string;
   /** EBS volumes to create in the instance's zone and attach, in order. Defaults to none. */
-  volumes?: { purpose: "db" | "share"; sizeGb: number }[];
+  volumes?: { purpose: "db" | "share"; sizeGb: number; /** Name tag (spec/names.ts). Defaults to `<node>-<purpose>`. */ nameTag?: string }[];
   /** Root disk size in GB. Defaults to 20 (AWS_ROOT_VOLUME_GB, which the cost estimate uses too). */
   rootGb?: number;
   tags: Record<string, string>;
@@ -62,7 +62,7 @@ export class AwsNode extends pulumi.ComponentResource {
     (args.volumes ?? []).forEach((v, i) => {
       const volume = new aws.ebs.Volume(
         `${name}-${v.purpose}-volume`,
-        { region, availabilityZone: node.zone, size: v.sizeGb, type: "gp3", encrypted: true, tags: { ...tags, Name: `${node.name}-${v.purpose}` } },
+        { region, availabilityZone: node.zone, size: v.sizeGb, type: "gp3", encrypted: true, tags: { ...tags, Name: v.nameTag ?? `${node.name}-${v.purpose}` } },
         // Data volumes hold the database and the share: `pulumi destroy` or a replacement must not delete them
         // silently. Removing a stack on purpose: `pulumi state unprotect --all`, then destroy.
         { parent: this, protect: true },

@@ -8,7 +8,7 @@ export interface AwsRoundRobinRecordArgs {
   fqdn: string;
   ttl: number;
   /** The children and their public addresses. */
-  members: { name: string; address: pulumi.Input<string> }[];
+  members: { name: string; address: pulumi.Input<string>; /** Name tag of its health check. Defaults to `<name> <fqdn>`. */ healthCheckName?: string }[];
   /** Path the health checks request over HTTPS. Defaults to `/health/`. */
   healthPath?: string;
   tags: Record<string, string>;
@@ -40,7 +40,7 @@ export class AwsRoundRobinRecord extends pulumi.ComponentResource {
           enableSni: true,
           requestInterval: 30,
           failureThreshold: 3,
-          tags: { ...args.tags, Name: `${m.name} ${args.fqdn}` },
+          tags: { ...args.tags, Name: m.healthCheckName ?? `${m.name} ${args.fqdn}` },
         },
         { parent: this },
       );

@@ -11,6 +11,8 @@ export interface AwsSecurityGroupsArgs {
   clusterName: string;
   groups: FirewallGroup[];
   tags: Record<string, string>;
+  /** Name tag per group (spec/names.ts). Defaults to `<clusterName>-<group>`. */
+  nameTags?: Record<string, string>;
 }
 
 /** One security group per firewall group of the plan, with standalone ingress/egress rule resources. */
@@ -27,7 +29,7 @@ export class AwsSecurityGroups extends pulumi.ComponentResource {
       this.groups[g.name] = new aws.ec2.SecurityGroup(
         `${name}-${g.name}`,
         // No fixed name: Pulumi auto-names it, so a replacement can be created before the old one is gone.
-        { region, vpcId: args.vpcId, description: `django-ha ${args.clusterName}: ${g.name} (${g.roles.join(", ")})`, tags: { ...args.tags, Name: `${args.clusterName}-${g.name}` } },
+        { region, vpcId: args.vpcId, description: `django-ha ${args.clusterName}: ${g.name} (${g.roles.join(", ")})`, tags: { ...args.tags, Name: args.nameTags?.[g.name] ?? `${args.clusterName}-${g.name}` } },
         { parent: this },
       );
     }

@@ -1,7 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import type { InventoryNode } from "../../../spec";
+import { digitalOceanNames, tagResourceSuffix, type InventoryNode } from "../../../spec";
 import { FirewallGroup, nodeKey, renderUserData, RuleSource } from "../../plan";
 import { inventoryNodesOf, type Machines, type MachinesArgs } from "../types";
 import { DigitalOceanNode } from "./node";
@@ -59,7 +59,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
     const tag = (tagName: string): pulumi.Output<string> => {
       let t = tagResources.get(tagName);
       if (!t) {
-        t = new digitalocean.Tag(`${name}-tag-${tagName.replace(/[^a-z0-9-]/gi, "-").toLowerCase()}`, { name: tagName }, { parent: this });
+        t = new digitalocean.Tag(`${name}-tag-${tagResourceSuffix(tagName)}`, { name: tagName }, { parent: this });
         tagResources.set(tagName, t);
       }
       return t.name;
@@ -67,7 +67,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
 
     this.vpc = new digitalocean.Vpc(
       `${name}-vpc`,
-      { name: `${spec.clusterName}-vpc`, region: spec.region, ipRange: args.vpcIpRange, description: `django-ha cluster ${spec.clusterName}: private network` },
+      { name: digitalOceanNames.vpc(spec), region: spec.region, ipRange: args.vpcIpRange, description: `django-ha cluster ${spec.clusterName}: private network` },
       { parent: this },
     );
 
@@ -89,7 +89,13 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
             tags: [tag(tagNames.cluster), tag(tagNames.roles[node.role]), ...tagNames.user.map(tag)],
             userData,
             sshKeys: sshKeyFingerprints,
-            volumes: node.role === "parent" || node.role === "standby" ? [{ purpose: "db", sizeGb: spec.volumes.dbGb }, { purpose: "share", sizeGb: spec.volumes.shareGb }] : [],
+            volumes:
+              node.role === "parent" || node.role === "standby"
+                ? [
+                    { purpose: "db", sizeGb: spec.volumes.dbGb, name: digitalOceanNames.volume(spec, node.role, "db") },
+                    { purpose: "share", sizeGb: spec.volumes.shareGb, name: digitalOceanNames.volume(spec, node.role, "share") },
+                  ]
+                : [],
           },
           { parent: this },
         ),
@@ -101,7 +107,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
       return new digitalocean.Firewall(
         `${name}-firewall-${group.name}`,
         {
-          name: `${spec.clusterName}-${group.name}`,
+          name: digitalOceanNames.firewall(spec, group.name),
           tags: targets,
           inboundRules: group.inbound.map((r) => ({ protocol: r.protocol, portRange: String(r.port), ...inboundSources(r.source, tagNames.cluster, targetNames) })),
           // A droplet under any cloud firewall may only send what some firewall allows.

@@ -14,7 +14,7 @@ export interface DigitalOceanNodeArgs {
   /** DigitalOcean SSH keys (ids or fingerprints) put on the droplet at creation; later changes are ignored. */
   sshKeys: pulumi.Input<string>[];
   /** Volumes to create and attach, in order (parent and standby: the DB volume, then the share volume). Defaults to none. */
-  volumes?: { purpose: "db" | "share"; sizeGb: number }[];
+  volumes?: { purpose: "db" | "share"; sizeGb: number; /** Unique per region (spec/names.ts `digitalOceanNames.volume`). */ name: string }[];
   /** Droplet image slug. Defaults to `debian-12-x64`. */
   image?: string;
 }
@@ -55,10 +55,12 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
     for (const v of args.volumes ?? []) {
       const volume = new digitalocean.Volume(
         `${name}-${v.purpose}-volume`,
-        { name: `${node.name}-${v.purpose}`, region: args.region, size: v.sizeGb, initialFilesystemType: "ext4", description: `${v.purpose === "db" ? "PostgreSQL data" : "NFS share"} of ${node.name}` },
+        { name: v.name, region: args.region, size: v.sizeGb, initialFilesystemType: "ext4", description: `${v.purpose === "db" ? "PostgreSQL data" : "NFS share"} of ${node.name}` },
         // Data volumes hold the database and the share: `pulumi destroy` or a replacement must not delete them
         // silently. Removing a stack on purpose: `pulumi state unprotect --all`, then destroy.
-        { parent: this, protect: true },
+        // A volume's name cannot change in place (the provider replaces it): a volume created under an older
+        // naming keeps its name rather than being replaced.
+        { parent: this, protect: true, ignoreChanges: ["name"] },
       );
       previous = new digitalocean.VolumeAttachment(
         `${name}-${v.purpose}-attachment`,
