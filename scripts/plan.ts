@@ -50,7 +50,9 @@ export async function planConfig(config: Record<string, unknown>, source: string
   }
   const run = await runProgram(config, { stack, secrets, stackTraces: options.debug ?? false });
   if (run.error) throw run.error;
-  notes.push(secretKeys.includes("sshPrivateKey") ? `${PROJECT}:sshPrivateKey is set: \`pulumi up\` also bootstraps every node (Bootstrap resource), and again whenever the rendered plans change` : String(run.outputs.nextStep));
+  // What `pulumi up` would warn about at its end (e.g. the commands that finish a bootstrap without the key).
+  notes.push(...run.warnings);
+  if (secretKeys.includes("sshPrivateKey")) notes.push(`${PROJECT}:sshPrivateKey is set: \`pulumi up\` also bootstraps every node (Bootstrap resource), and again whenever the rendered plans change`);
   return { source, spec, run, cost: estimateMonthlyCost(spec), notes };
 }
 

@@ -119,6 +119,8 @@ export interface ProgramRun {
   secretOutputs: string[];
   /** What the program threw while it was loaded (e.g. a ConfigError); no outputs then. */
   error?: unknown;
+  /** What the program logged with pulumi.log.warn (the engine shows these at the end of `pulumi up`). */
+  warnings: string[];
 }
 
 export interface RunOptions {
@@ -207,14 +209,27 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
   }
 }
 
+/** Without an engine (as under mocks) pulumi.log.warn prints this prefix to console.warn. */
+const RUNTIME_WARNING = "warning: [runtime] ";
+
 async function loadAndResolve(mocks: RecordingMocks): Promise<ProgramRun> {
   delete require.cache[PROGRAM];
   let program: Record<string, unknown> | undefined;
   let error: unknown;
+  // Record the program's warnings as the engine would, instead of printing them.
+  const warnings: string[] = [];
+  const consoleWarn = console.warn;
+  console.warn = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    if (text.startsWith(RUNTIME_WARNING)) warnings.push(text.slice(RUNTIME_WARNING.length));
+    else consoleWarn(...args);
+  };
   try {
     program = require(PROGRAM) as Record<string, unknown>;
   } catch (e) {
     error = e;
+  } finally {
+    console.warn = consoleWarn;
   }
   const outputs: Record<string, unknown> = {};
   const secretOutputs: string[] = [];
@@ -227,5 +242,5 @@ async function loadAndResolve(mocks: RecordingMocks): Promise<ProgramRun> {
     }
   }
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  return { resources: mocks.resources, calls: mocks.calls, outputs, secretOutputs, error };
+  return { resources: mocks.resources, calls: mocks.calls, outputs, secretOutputs, error, warnings };
 }

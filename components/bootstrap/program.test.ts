@@ -53,6 +53,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
     it("says that nothing is left to do", async () => {
       const r = await load();
       assert.match(String(r.outputs.nextStep), /^none: pulumi up bootstrapped every node/);
+      assert.deepEqual(r.warnings, []);
     });
   });
 
@@ -62,6 +63,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       assert.equal(r.error, undefined);
       assert.deepEqual(r.resources.filter((x) => /bootstrap/i.test(x.type)), []);
       assert.equal(r.outputs.nextStep, manualBootstrapSteps("shop", provider));
+      assert.deepEqual(r.warnings, [manualBootstrapSteps("shop", provider)], "pulumi up ends with the same steps as a warning");
       assert.equal(r.outputs.bootstrapResult, undefined);
     });
   });
