@@ -65,6 +65,8 @@ export const digitalOceanNames = {
   firewall: (spec: NameSpec, group: FirewallGroupName) => `${nameScope(spec)}-${group}`,
   /** Block volume of a database node: unique per region, and what /dev/disk/by-id/scsi-0DO_Volume_<name> shows. */
   volume: (spec: NameSpec, role: Role, purpose: VolumePurpose) => `${nameScope(spec)}-${role}-${purpose}`,
+  /** Display name of the n-th (1-based) `sshPublicKeys` entry as a DigitalOcean SSH key (the API sets no rules on it). */
+  sshKey: (spec: NameSpec, n: number) => `${nameScope(spec)}-admin-${n}`,
 };
 
 // ---------- AWS ----------

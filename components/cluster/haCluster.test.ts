@@ -243,7 +243,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           const r = await runProgram(configFor(provider, n, { sshPublicKeys: [SSH_KEY, OTHER_KEY] }), { secrets: TEST_SECRETS });
           const keys = ofType(r, "digitalocean:index/sshKey:SshKey");
           assert.deepEqual(keys.map((k) => k.inputs.publicKey), [SSH_KEY, OTHER_KEY]);
-          assert.deepEqual(keys.map((k) => k.inputs.name), ["shop-admin-1", "shop-admin-2"]);
+          assert.deepEqual(keys.map((k) => k.inputs.name), ["shop-test-admin-1", "shop-test-admin-2"], "<cluster>-<stack>-admin-N");
           const fingerprints = keys.map((k) => k.state.fingerprint);
           assert.deepEqual(fingerprints, [md5Fingerprint(SSH_KEY), md5Fingerprint(OTHER_KEY)]);
           const droplets = ofType(r, "digitalocean:index/droplet:Droplet");

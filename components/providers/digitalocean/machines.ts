@@ -75,7 +75,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
     // DigitalOcean SSH keys at creation: the droplet gets them from its metadata and no root password is
     // e-mailed (DigitalOcean only sends one when a droplet has no SSH key).
     this.sshKeys = spec.sshPublicKeys.map(
-      (publicKey, i) => new digitalocean.SshKey(`${name}-ssh-key-${i + 1}`, { name: `${spec.clusterName}-admin-${i + 1}`, publicKey }, { parent: this }),
+      (publicKey, i) => new digitalocean.SshKey(`${name}-ssh-key-${i + 1}`, { name: digitalOceanNames.sshKey(spec, i + 1), publicKey }, { parent: this }),
     );
     const sshKeyFingerprints = this.sshKeys.map((k) => k.fingerprint);
     this.nodeResources = plan.nodes.map(
