@@ -122,3 +122,46 @@ describe("offline plan: the bootstrap", () => {
     fs.rmSync(dir, { recursive: true });
   });
 });
+
+describe("offline plan: protected resources and quotas", () => {
+  it("marks exactly the data volumes as protected, in the tree and in a list", async () => {
+    for (const [stack, volumeType] of [["digitalocean-example", "digitalocean:Volume"], ["aws-example", "aws:Volume"]] as const) {
+      const report = await planStack(stack);
+      const text = renderPlan(report);
+      const marked = text.split("\n").filter((l) => l.includes("[protected]"));
+      assert.equal(marked.length, 4, `${stack}: parent and standby, db and share`);
+      for (const l of marked) assert.ok(l.includes(volumeType), l);
+      const list = text.slice(text.indexOf("Protected resources ("), text.indexOf("Quotas"));
+      for (const r of report.run.resources.filter((x) => x.protect)) assert.ok(list.includes(r.name), `${r.name} not listed`);
+      assert.equal(list.trim().split("\n").length - 1, 4);
+    }
+    assert.match(renderPlan(await planStack("hosts-example")), /Protected resources: none/);
+  });
+
+  it("shows the default quotas a stack would exceed, with how to raise them", async () => {
+    const cases: [Record<string, unknown>, RegExp, RegExp][] = [
+      [awsConfig(1), /ok {7}Elastic IP addresses per region \(eu-west-1\): default 5, this stack needs 4/, /^(?![\s\S]*EXCEEDS)/],
+      [awsConfig(2), /ok {7}Elastic IP addresses per region \(eu-west-1\): default 5, this stack needs 5/, /^(?![\s\S]*EXCEEDS)/],
+      [awsConfig(3), /EXCEEDS {2}Elastic IP addresses per region \(eu-west-1\): default 5, this stack needs 6\n {11}raise it: .*--quota-code L-0263D0A3 --desired-value 8/, /ok {7}Route 53 health checks per account: default 200, this stack needs 3/],
+      [awsConfig(201), /EXCEEDS {2}Route 53 health checks per account: default 200, this stack needs 201\n {11}raise it: Service Quotas console, region us-east-1 → Amazon Route 53/, /EXCEEDS {2}Elastic IP/],
+      [awsConfig(1, { adminCidrs: Array.from({ length: 61 }, (_, i) => `198.51.100.${i}/32`) }), /EXCEEDS {2}inbound rules per security group .*: default 60, this stack needs 61/, /L-0EA8095F/],
+    ];
+    for (const [config, a, b] of cases) {
+      const text = renderPlan(await planConfig(config, "inline"), { tree: false });
+      const quotas = text.slice(text.indexOf("Quotas ("), text.indexOf("Estimated monthly cost"));
+      assert.match(quotas, a);
+      assert.match(quotas, b);
+    }
+    const doText = renderPlan(await planStack("digitalocean-example"), { tree: false });
+    assert.match(doText, /EXCEEDS {2}Droplets per account \(new accounts\): default 3, this stack needs 6\n {11}raise it: see yours with `doctl account get`/);
+    assert.match(renderPlan(await planStack("hosts-example"), { tree: false }), /Quotas: none/);
+  });
+
+  it("puts protect and the quotas in the JSON", () => {
+    const r = cli("--stack", "aws-example", "--json");
+    assert.equal(r.status, 0, r.stderr);
+    const json = JSON.parse(r.stdout) as { resources: { type: string; protect: boolean }[]; quotas: { quota: string; exceeds: boolean }[] };
+    assert.deepEqual(json.resources.filter((x) => x.protect).map((x) => x.type), Array(4).fill("aws:ebs/volume:Volume"));
+    assert.deepEqual(json.quotas.filter((q) => q.exceeds).map((q) => q.quota), ["Elastic IP addresses per region (eu-west-1)"]);
+  });
+});

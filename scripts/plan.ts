@@ -14,6 +14,7 @@ import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
 import { ClusterSpec, ConfigError, configFromKeys, decodeStackConfig, isSecureValue, parseClusterSpec, PROJECT, readStackFile, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR, UserError } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
+import { exceeds, QuotaCheck, quotaChecks } from "../spec/quotas";
 import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../test/mocks";
 
 /** Stands in for every secret the program reads; never a real value. */
@@ -162,7 +163,7 @@ function renderTree(run: ProgramRun): string[] {
     ordered.forEach((r, idx) => {
       const last = idx === ordered.length - 1;
       const [head, ...rest] = summarize(r, label);
-      lines.push(`${prefix}${parent === undefined ? "" : last ? "└─ " : "├─ "}${shortType(r.type)}  ${r.name}${head ? `  — ${head}` : ""}`);
+      lines.push(`${prefix}${parent === undefined ? "" : last ? "└─ " : "├─ "}${shortType(r.type)}  ${r.name}${r.protect ? "  [protected]" : ""}${head ? `  — ${head}` : ""}`);
       const inner = parent === undefined ? "" : `${prefix}${last ? "   " : "│  "}`;
       for (const extra of rest) lines.push(`${inner}${r.custom ? "  " : "│ "}${extra}`);
       if (!r.custom) walk(r.name, inner);
@@ -183,6 +184,28 @@ export function renderCost(cost: CostEstimate): string[] {
   const money = (v: number) => v.toFixed(2);
   const rows = [["item", "qty", "unit", "each", "monthly"], ...cost.lines.map((l) => [l.item, String(l.quantity), l.unit, money(l.unitMonthlyUsd), money(l.monthlyUsd)])];
   return [head, ...table(rows).map((l) => `  ${l}`), `  total ${money(cost.totalMonthlyUsd)} ${cost.currency}/month (excludes ${cost.excludes.join(", ")})`, `  source: ${cost.source}`];
+}
+
+/** The resources Pulumi refuses to delete (`protect: true`), as a list. Pure. */
+export function renderProtected(run: ProgramRun, label: (v: unknown) => string): string[] {
+  const protectedOnes = run.resources.filter((r) => r.protect);
+  if (!protectedOnes.length) return ["Protected resources: none (nothing here holds data that a replacement or `pulumi destroy` could lose)"];
+  return [
+    "Protected resources (Pulumi refuses to delete or replace them: `pulumi destroy` stops at them; removing a stack on purpose: `pulumi state unprotect --all`, then destroy)",
+    ...protectedOnes.map((r) => `  ${shortType(r.type)}  ${r.name}  — ${label(r.id)}`),
+  ];
+}
+
+/** Default provider quotas against what this stack creates, with how to raise the ones it exceeds. Pure. */
+export function renderQuotas(checks: QuotaCheck[]): string[] {
+  if (!checks.length) return ["Quotas: none (the hosts target creates no provider resources)"];
+  const lines = ["Quotas (provider defaults; this stack alone — the account may already use some)"];
+  for (const q of checks) {
+    const over = exceeds(q);
+    lines.push(`  ${over ? "EXCEEDS" : "ok     "}  ${q.quota}: default ${q.limit}, this stack needs ${q.needed}`);
+    if (over) lines.push(`           raise it: ${q.raise}`, `           (${q.source})`);
+  }
+  return lines;
 }
 
 /** The whole plan as text. Pure over the report. */
@@ -211,6 +234,8 @@ export function renderPlan(report: PlanReport, options: { tree?: boolean } = {})
   out.push(`  ${plan.record.fqdn}  A  TTL ${plan.record.ttl} s  members (children only): ${plan.record.members.map((m) => m.name).join(", ")}`);
   const dnsWhere = { digitalocean: `DigitalOcean domain ${spec.domain} (must exist in the account)`, aws: `Route 53 zone ${spec.hostedZoneId ?? `named ${spec.domain}`}, multivalue answers with a health check per child`, hosts: `RFC 2136 updates to ${spec.dns?.server}:${spec.dns?.port} zone ${spec.dns?.zone} (set by the scripts, not by Pulumi)` }[spec.provider];
   out.push(`  via ${dnsWhere}`);
+  out.push("", ...renderProtected(run, labeller(run)));
+  out.push("", ...renderQuotas(quotaChecks(spec)));
   out.push("", ...renderCost(report.cost));
   if (report.notes.length) out.push("", "Notes", ...report.notes.map((n) => `  - ${n}`));
   return out.join("\n");
@@ -246,8 +271,9 @@ export async function main(argv = process.argv): Promise<void> {
   const started = Date.now();
   const report = await planStack(o.stack, o.stacksDir, { debug: o.debug });
   if (o.json) {
-    const resources = report.run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : redactSecrets(r.inputs) }));
-    console.log(JSON.stringify({ source: report.source, resources, cost: report.cost, notes: report.notes }, null, 2));
+    const resources = report.run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, protect: r.protect, inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : redactSecrets(r.inputs) }));
+    const quotas = quotaChecks(report.spec).map((q) => ({ ...q, exceeds: exceeds(q) }));
+    console.log(JSON.stringify({ source: report.source, resources, quotas, cost: report.cost, notes: report.notes }, null, 2));
     return;
   }
   console.log(renderPlan(report, { tree: !o.summary }));
