@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { parseCidr } from "../../spec";
 import { planFirewall } from "../plan";
 import { firewallTargetTags, inboundSources, planSecurityGroupRules, planTags, ruleSuffix } from ".";
 
@@ -35,6 +36,24 @@ describe("AWS security group rules", () => {
     const names = rules.map(ruleSuffix);
     assert.equal(new Set(names).size, names.length);
     assert.equal(ruleSuffix(rules[0]), "admin-in-22-203-0-113-7-32");
+  });
+
+  it("gives distinct resource names for any set of distinct admin CIDRs, IPv4 and IPv6 mixed (property)", () => {
+    // Canonical CIDRs as the spec holds them: a random address, masked to a random prefix.
+    const v4 = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 32 })).map(([b, p]) => `${b.join(".")}/${p}`);
+    const v6 = fc.tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 1, max: 128 })).map(([g, p]) => `${g.map((x) => x.toString(16)).join(":")}/${p}`);
+    const canonical = (text: string) => {
+      const r = parseCidr(text);
+      return r.ok ? r.cidr.text : /did you mean (\S+) \(the whole network\)/.exec(r.fix)?.[1];
+    };
+    fc.assert(
+      fc.property(fc.array(fc.oneof(v4, v6), { minLength: 1, maxLength: 12 }), (raw) => {
+        const cidrs = [...new Set(raw.map(canonical).filter((c): c is string => c !== undefined && parseCidr(c).ok))];
+        const names = planSecurityGroupRules(planFirewall({ adminCidrs: cidrs, ssh: { user: "root", port: 22 } })).map(ruleSuffix);
+        assert.equal(new Set(names).size, names.length, names.join("\n"));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
