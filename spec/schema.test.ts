@@ -179,6 +179,12 @@ describe("valid configs", () => {
     assert.deepEqual([apex.recordName, apex.recordFqdn], ["@", "example.com"]);
   });
 
+  it("keep a private ACME directory's own contact domain (the lab's pebble) and accept real ones for Let's Encrypt", () => {
+    assert.equal(parseClusterSpec(hostsConfig(2, { acmeEmail: "ops@lab.test", acmeDirectory: "https://10.231.0.3:14000/dir" })).acme.email, "ops@lab.test");
+    for (const email of ["ops@your-company.com", "first.last+acme@sub.example.co.uk", "ops@xn--bcher-kva.de"]) assert.equal(parseClusterSpec(digitaloceanConfig(2, { acmeEmail: email })).acme.email, email);
+    assert.throws(() => parseClusterSpec(hostsConfig(2, { acmeEmail: "ops@lab.test" })), /reserved or non-public domain \(\.test\)/);
+  });
+
   it("do not mutate the caller's config", () => {
     const config = awsConfig(3);
     const before = JSON.stringify(config);
