@@ -38,6 +38,10 @@ describe("AWS security group rules", () => {
     assert.equal(ruleSuffix(rules[0]), "admin-in-22-203-0-113-7-32");
   });
 
+  it("writes every rule description in the characters EC2 allows (a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*, at most 255)", () => {
+    for (const r of rules) assert.match(r.description, /^[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]{1,255}$/, r.description);
+  });
+
   it("gives distinct resource names for any set of distinct admin CIDRs, IPv4 and IPv6 mixed (property)", () => {
     // Canonical CIDRs as the spec holds them: a random address, masked to a random prefix.
     const v4 = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 32 })).map(([b, p]) => `${b.join(".")}/${p}`);
