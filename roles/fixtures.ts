@@ -28,6 +28,19 @@ export function fixtureInventory(overrides: Partial<Inventory> = {}): Inventory 
   };
 }
 
+/** Data devices of the fixture's database nodes (the lab's kind of by-id path). */
+export const FIXTURE_DATA_DEVICES = {
+  "lab-parent": { db: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-db", share: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share" },
+  "lab-standby": { db: "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-db", share: "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-share" },
+} as const;
+
+/** The fixture inventory with data volumes on the parent and the standby. */
+export function fixtureInventoryWithVolumes(overrides: Partial<Inventory> = {}): Inventory {
+  const inv = fixtureInventory(overrides);
+  const devices: Record<string, { db: string; share: string }> = FIXTURE_DATA_DEVICES;
+  return { ...inv, nodes: inv.nodes.map((n) => (devices[n.name] ? { ...n, dataDevices: { ...devices[n.name] } } : n)) };
+}
+
 export function fixtureContext(overrides: Partial<RoleContext> = {}): RoleContext {
   return {
     inventory: fixtureInventory(),

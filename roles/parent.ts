@@ -11,6 +11,7 @@ import { APP_USER } from "./context";
 import { renderSyncWatchdog } from "./watchdog";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
+import { dataMountGuard, dataVolumeActions, dataVolumes, DataVolume } from "./volumes";
 
 export const LSYNCD_CONF = "/etc/django-ha/lsyncd.conf.lua";
 export const SHARE_SYNC_UNIT = "django-ha-share-sync.service";
@@ -20,11 +21,11 @@ export const WATCHDOG_TIMER = "django-ha-sync-watchdog.timer";
 /** degrade-to-async: seconds without a streaming standby before commits stop waiting for it. */
 export const DEGRADE_AFTER_SECONDS = 10;
 
-export function shareSyncUnit(): UnitFile {
+export function shareSyncUnit(volumes: DataVolume[] = []): UnitFile {
   return {
     name: SHARE_SYNC_UNIT,
     sections: [
-      ["Unit", [["Description", "django-ha: replicate the share to the standby (lsyncd, rsync over ssh)"], ["Wants", "network-online.target"], ["After", "network-online.target"], ["RequiresMountsFor", PATHS.share]]],
+      ["Unit", [["Description", "django-ha: replicate the share to the standby (lsyncd, rsync over ssh)"], ["Wants", "network-online.target"], ["After", "network-online.target"], ...dataMountGuard(volumes, "share")]],
       [
         "Service",
         [
@@ -86,9 +87,10 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
   const ganesha = ganeshaConfFile(f);
   const redis = redisConfFile(node, f);
   // ops daemon-reloads when a unit file or drop-in changed; the restart makes the new ordering hold for this run too.
-  const pgDropIn = networkOnlineDropIn("postgresql@.service");
+  const volumes = dataVolumes(node);
+  const pgDropIn = networkOnlineDropIn("postgresql@.service", volumes.length ? dataMountGuard(volumes, "db") : []);
   const redisDropIn = networkOnlineDropIn("redis-server.service");
-  const ganeshaDropIn = networkOnlineDropIn("nfs-ganesha.service", [["RequiresMountsFor", PATHS.share]]);
+  const ganeshaDropIn = networkOnlineDropIn("nfs-ganesha.service", dataMountGuard(volumes, "share"));
   const lsyncd = file(LSYNCD_CONF, renderLsyncdConf({
     source: `${PATHS.share}/`,
     targetHost: `root@${f.standby.privateAddress}`,
@@ -98,15 +100,18 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     sshPort: f.sshPort,
     statusFile: "/var/lib/django-ha/lsyncd.status",
   }));
-  const syncUnit = shareSyncUnit();
+  const syncUnit = shareSyncUnit(volumes);
+  const syncUnitFile = file(unitPath(syncUnit.name), renderUnit(syncUnit));
   return [
+    // Data volumes: the units that keep data there require their mount before the volumes are put in place.
+    ...(volumes.length ? [pgDropIn, ganeshaDropIn, syncUnitFile, ...dataVolumeActions(volumes)] : []),
     // The share and the release.
     shareLayoutScript(),
     { kind: "upload", name: "app-release", localDir: f.ctx.appDir, remoteDir: PATHS.release, owner: APP_USER.name, group: APP_USER.name },
     releaseCurrentScript(),
     selfSignedCertScript(f.fqdn, `${PATHS.tls}/${f.fqdn}`),
     // PostgreSQL primary.
-    pgDropIn,
+    ...(volumes.length ? [] : [pgDropIn]),
     pgConf,
     hba,
     started(POSTGRES_UNIT, [pgConf.file.path, pgDropIn.file.path]),
@@ -117,7 +122,7 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     // NFS export (nfs-ganesha; rpcbind for the v3 side the libnfs checks use).
     ...NFS_CONFLICTS.map(masked),
     started("rpcbind"),
-    ganeshaDropIn,
+    ...(volumes.length ? [] : [ganeshaDropIn]),
     ganesha,
     started("nfs-ganesha", [ganesha.file.path, ganeshaDropIn.file.path]),
     // Redis broker.
@@ -127,7 +132,7 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     // Share replication to the standby.
     shareSyncKeyScript(PATHS.shareSyncPub),
     lsyncd,
-    file(unitPath(syncUnit.name), renderUnit(syncUnit)),
+    ...(volumes.length ? [] : [syncUnitFile]),
     started(SHARE_SYNC_UNIT, pathsOf([lsyncd]).concat(unitPath(syncUnit.name))),
   ];
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { fixtureContext, fixtureInventory } from "./fixtures";
+import { fixtureContext, fixtureInventory, fixtureInventoryWithVolumes } from "./fixtures";
 import { planIssues } from "../ops/bootstrap/validate";
 import { renderClusterPlans, renderNodePlan } from "./plan";
 import { firewallFor } from "./common";
@@ -27,6 +27,9 @@ const cases: [snapshot: string, node: string, ctx: RoleContext][] = [
   ["child-nfs", "lab-child-1", fixtureContext()],
   ["child-lab-bind", "lab-child-2", fixtureContext({ shareMount: "lab-bind" })],
   ["worker-nfs", "lab-worker", fixtureContext()],
+  ["parent-volumes", "lab-parent", fixtureContext({ inventory: fixtureInventoryWithVolumes() })],
+  ["standby-volumes", "lab-standby", fixtureContext({ inventory: fixtureInventoryWithVolumes() })],
+  ["child-lab-device", "lab-child-1", fixtureContext({ shareMount: "lab-device", inventory: fixtureInventoryWithVolumes() })],
 ];
 
 describe("node plan snapshots (roles/__snapshots__, UPDATE_SNAPSHOTS=1 to rewrite)", () => {

@@ -54,7 +54,26 @@ export function shareMountUnits(f: ClusterFacts): UnitFile[] {
   return [mount, automount];
 }
 
-/** Children and the worker: the NFS mount, or (lab) a check that the lab bound the share. */
+/**
+ * lab-device: the primary's share volume, which the lab binds into this node at the primary's own device path,
+ * mounted at /srv/share. The parent formats it; this side never does (a mount of a blank device just fails).
+ */
+export function labShareDeviceUnit(f: ClusterFacts): UnitFile {
+  const device = f.parent.dataDevices?.share;
+  if (!device) {
+    throw new Error(`shareMount "lab-device" needs the primary's share volume, but inventory node ${f.parent.name} has no dataDevices: give the lab stack's parent and standby dataDevices, or use shareMount "lab-bind"`);
+  }
+  return {
+    name: mountUnitName(PATHS.share, "mount"),
+    sections: [
+      ["Unit", [["Description", `django-ha (lab): the primary's share volume ${device}, standing in for the NFS mount`]]],
+      ["Mount", [["What", device], ["Where", PATHS.share]]],
+      ["Install", [["WantedBy", "local-fs.target"]]],
+    ],
+  };
+}
+
+/** Children and the worker: the NFS mount, or (lab) the primary's share device, or a check that the lab bound the share. */
 export function shareClientActions(f: ClusterFacts): Action[] {
   const mode = f.ctx.shareMount;
   switch (mode) {
@@ -64,9 +83,13 @@ export function shareClientActions(f: ClusterFacts): Action[] {
     }
     case "lab-bind":
       return [shareBindScript(PATHS.share)];
+    case "lab-device": {
+      const unit = labShareDeviceUnit(f);
+      return [file(unitPath(unit.name), renderUnit(unit)), started(unit.name, [unitPath(unit.name)]), shareBindScript(PATHS.share)];
+    }
     default: {
       const never: never = mode;
-      throw new Error(`shareMount ${JSON.stringify(never)} is not known: use "nfs" or "lab-bind"`);
+      throw new Error(`shareMount ${JSON.stringify(never)} is not known: use "nfs", "lab-bind" or "lab-device"`);
     }
   }
 }

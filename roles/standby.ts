@@ -8,24 +8,29 @@ import { shareLayoutScript } from "./share";
 import { PORTS } from "./context";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
+import { dataMountGuard, dataVolumeActions, dataVolumes } from "./volumes";
 
 export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
   const pgConf = postgresConfFile(node, f);
   const hba = pgHbaFile(f);
   const redis = redisConfFile(node, f);
   // ops daemon-reloads when a unit file or drop-in changed; the restart makes the new ordering hold for this run too.
-  const pgDropIn = networkOnlineDropIn("postgresql@.service");
+  const volumes = dataVolumes(node);
+  const pgDropIn = networkOnlineDropIn("postgresql@.service", volumes.length ? dataMountGuard(volumes, "db") : []);
   const redisDropIn = networkOnlineDropIn("redis-server.service");
+  const ganeshaDropIn = networkOnlineDropIn("nfs-ganesha.service", dataMountGuard(volumes, "share"));
   return [
+    // Data volumes: the units that keep data there require their mount before the volumes are put in place.
+    ...(volumes.length ? [pgDropIn, ganeshaDropIn, ...dataVolumeActions(volumes)] : []),
     shareLayoutScript(),
     shareSyncAuthorizeScript(f.parent.privateAddress, `nfs://${f.parent.privateAddress}${PATHS.shareSyncPub}`, PATHS.share),
     // Ready to export after a failover, off until then.
     ...NFS_CONFLICTS.map(masked),
-    networkOnlineDropIn("nfs-ganesha.service", [["RequiresMountsFor", PATHS.share]]),
+    ...(volumes.length ? [] : [ganeshaDropIn]),
     ganeshaConfFile(f),
     stopped("nfs-ganesha"),
     // PostgreSQL hot standby.
-    pgDropIn,
+    ...(volumes.length ? [] : [pgDropIn]),
     pgConf,
     hba,
     pgPassFile(f),

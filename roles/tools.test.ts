@@ -15,16 +15,19 @@ import { NGINX_SITE } from "./child";
 import { SSHD_DROP_IN } from "./common";
 import { PATHS } from "./context";
 import { POSTGRES_UNIT } from "./db";
-import { fixtureContext, fixtureInventory } from "./fixtures";
+import { fixtureContext, fixtureInventory, fixtureInventoryWithVolumes } from "./fixtures";
 import { renderClusterPlans } from "./plan";
 import { renderPostgresConf } from "./files/postgres";
 import { renderRedisConf } from "./files/redis";
 import type { Action, NodePlan, RoleContext } from "./types";
+import { dataVolumes, renderVolumeMountUnit } from "./volumes";
 
 const contexts: [string, RoleContext][] = [
   ["strict+nfs", fixtureContext()],
   ["degrade+lab-bind", fixtureContext({ shareMount: "lab-bind", inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) })],
 ];
+/** Parent and standby with data volumes, children and worker on the lab's share device. */
+const volumePlans: [string, NodePlan][] = renderClusterPlans(fixtureContext({ shareMount: "lab-device", inventory: fixtureInventoryWithVolumes() })).map((p): [string, NodePlan] => [`volumes+lab-device/${p.node.name}`, p]);
 const plans: [string, NodePlan][] = contexts.flatMap(([label, ctx]) => renderClusterPlans(ctx).map((p): [string, NodePlan] => [`${label}/${p.node.name}`, p]));
 const files = (p: NodePlan) => p.actions.filter((a): a is Extract<Action, { kind: "file" }> => a.kind === "file").map((a) => a.file);
 const planOf = (labelPrefix: string, role: NodePlan["role"]) => plans.find(([l, p]) => l.startsWith(labelPrefix) && p.role === role)![1];
@@ -37,7 +40,7 @@ after(() => node?.stop());
 
 describe("shellcheck: every script action, check and rendered script file", () => {
   const seen = new Set<string>();
-  for (const [label, plan] of plans) {
+  for (const [label, plan] of [...plans, ...volumePlans]) {
     const scripts: [string, string][] = [
       ...plan.actions.flatMap((a): [string, string][] => (a.kind === "script" ? [[`script ${a.name}`, a.script]] : [])),
       ...plan.checks.map((c): [string, string] => [`check ${c.name}`, c.script]),
@@ -113,6 +116,56 @@ describe("systemd-analyze verify (the image's systemd) on every rendered unit", 
       assert.match(shown.out, /django-ha\.conf/, `${unit}: ${shown.out}`);
     }
     assert.match(node.run(["systemctl", "show", "-p", "After", "redis-server.service"]).out, /network-online\.target/);
+  });
+});
+
+describe("systemd-analyze verify (the image's systemd): data volumes and the services that require them", () => {
+  const put = (p: string, content: string) => {
+    node.write(p, content);
+    for (const m of content.matchAll(/^Exec\w+=[-@:+!]*(\S+)/gm)) if (!node.exists(m[1])) node.write(m[1], "#!/bin/sh\n", 0o755);
+  };
+
+  it("parent: the volume mount units (as the script writes them), PostgreSQL, nfs-ganesha and lsyncd requiring them", () => {
+    const parent = volumePlans.find(([, p]) => p.role === "parent")![1];
+    const volumes = dataVolumes(parent.node);
+    assert.deepEqual(volumes.map((v) => v.mountUnit), ["var-lib-postgresql.mount", "srv-share.mount"]);
+    for (const v of volumes) put(`/etc/systemd/system/${v.mountUnit}`, renderVolumeMountUnit(v, "3c7bc6b7-9307-4f7a-852e-3071c5450aab", "ext4"));
+    const ours = files(parent).filter((f) => /^\/etc\/systemd\/system\/(postgresql@|nfs-ganesha|django-ha-share-sync)/.test(f.path));
+    assert.equal(ours.length, 3, ours.map((f) => f.path).join(", "));
+    for (const f of ours) put(f.path, f.content);
+    const names = ["var-lib-postgresql.mount", "srv-share.mount", `${POSTGRES_UNIT}.service`, "nfs-ganesha.service", "django-ha-share-sync.service"];
+    const r = node.run(["systemd-analyze", "verify", ...names]);
+    const findings = r.out.split("\n").filter((l) => /django-ha|var-lib-postgresql|srv-share/.test(l));
+    assert.deepEqual(findings, [], r.out);
+    assert.equal(node.run(["systemctl", "daemon-reload"]).status, 0);
+    for (const unit of [`${POSTGRES_UNIT}.service`, "nfs-ganesha.service", "django-ha-share-sync.service"]) {
+      const mount = unit.startsWith("postgresql") ? "var-lib-postgresql.mount" : "srv-share.mount";
+      const where = unit.startsWith("postgresql") ? "/var/lib/postgresql" : "/srv/share";
+      const shown = node.run(["systemctl", "show", "-p", "Requires", "-p", "After", "-p", "Asserts", unit]).out;
+      assert.match(shown, new RegExp(`^Requires=.*${mount.replace(".", "\\.")}`, "m"), `${unit}: ${shown}`);
+      assert.match(shown, new RegExp(`^After=.*${mount.replace(".", "\\.")}`, "m"), `${unit}: ${shown}`);
+      assert.match(shown, new RegExp(`AssertPathIsMountPoint=${where}`), `${unit}: ${shown}`);
+    }
+    // RequiresMountsFor= alone would be satisfied by the root filesystem: our files do not rely on it.
+    assert.doesNotMatch(ours.map((f) => f.content).join("\n"), /RequiresMountsFor/);
+    // A broken mount unit is reported (the verification can fail).
+    put("/etc/systemd/system/srv-share.mount", renderVolumeMountUnit(volumes[1], "x", "ext4").replace("Where=/srv/share", "Where=/srv/elsewhere"));
+    assert.notEqual(node.run(["systemd-analyze", "verify", "srv-share.mount"]).status, 0);
+    for (const p of [...volumes.map((v) => `/etc/systemd/system/${v.mountUnit}`), ...ours.map((f) => f.path)]) node.run(["rm", "-f", p]);
+    node.run(["systemctl", "daemon-reload"]);
+  });
+
+  it("child (lab-device): the mount of the primary's share device", () => {
+    const child = volumePlans.find(([, p]) => p.role === "child")![1];
+    const unit = files(child).find((f) => f.path === "/etc/systemd/system/srv-share.mount")!;
+    assert.match(unit.content, /^What=\/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-parent-share$/m);
+    const before = node.exists(unit.path) ? node.read(unit.path) : undefined;
+    put(unit.path, unit.content);
+    const r = node.run(["systemd-analyze", "verify", "srv-share.mount"]);
+    assert.equal(r.status, 0, r.out);
+    assert.deepEqual(r.out.split("\n").filter((l) => l.includes("srv-share")), [], r.out);
+    if (before !== undefined) node.write(unit.path, before);
+    else node.run(["rm", "-f", unit.path]);
   });
 });
 

@@ -79,7 +79,13 @@ export type ShareMount =
   /** NFS mount of `primary.<cluster>.internal:/srv/share` (production: DigitalOcean, AWS, hosts). */
   | "nfs"
   /** The lab has no kernel NFS client: the lab binds the same host directory at /srv/share instead. */
-  | "lab-bind";
+  | "lab-bind"
+  /**
+   * The lab has no kernel NFS client, and the primary's share lives on its share volume (a loop device): the
+   * lab hands that same block device to children and the worker, which mount it at /srv/share. One kernel
+   * superblock behind every mount, so all nodes see one coherent filesystem, as NFS clients would.
+   */
+  | "lab-device";
 
 /** Everything a role renders from. */
 export interface RoleContext {

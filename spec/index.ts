@@ -5,3 +5,4 @@ export * from "./schema";
 export * from "./stack";
 export * from "./topology";
 export * from "./names";
+export * from "./volumes";

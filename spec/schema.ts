@@ -6,6 +6,7 @@ import { acmeEmailProblems } from "./email";
 import { ConfigError, ConfigIssue } from "./errors";
 import { providerNameIssues } from "./names";
 import { clusterServiceOn } from "./ports";
+import { DataDevices, dataDeviceProblem, DATA_PURPOSES } from "./volumes";
 
 /** The Pulumi project name: config keys are `django-ha:<key>`. */
 export const PROJECT = "django-ha";
@@ -56,6 +57,11 @@ const hostEntry = z
     zone: z.string().min(1).optional(),
     /** Node name. Defaults to `<clusterName>-<role>[-<n>]`. */
     name: z.string().regex(dnsLabel, "must be a DNS label (a-z, 0-9, '-')").optional(),
+    /**
+     * parent and standby only: stable paths of the block devices that hold the data, e.g.
+     * `{ db: /dev/disk/by-id/…, share: /dev/disk/by-id/… }`. Defaults to none: the data stays on the root disk.
+     */
+    dataDevices: z.object({ db: z.string(), share: z.string() }).strict().optional(),
   })
   .strict();
 export type HostEntry = z.infer<typeof hostEntry>;
@@ -117,6 +123,8 @@ export interface NodeHost {
   privateAddress: string;
   zone: string;
   name: string;
+  /** parent and standby: the data volumes' stable device paths; absent = data on the root disk. */
+  dataDevices?: DataDevices;
 }
 
 /** The validated, defaulted description of one cluster. Everything downstream reads this, never raw config. */
@@ -288,6 +296,32 @@ function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: Pr
   return found;
 }
 
+/** hosts: data devices are stable paths, on the database nodes only (both or neither), db and share apart. */
+function dataDeviceIssues(nodes: [PropertyKey[], NodeHost][], add: Add): void {
+  for (const [path, n] of nodes) {
+    if (!n.dataDevices) continue;
+    // Per machine: two machines may well use the same path (e.g. the same by-label name on each).
+    const seen = new Map<string, string>();
+    const role = String(path[1]);
+    if (role !== "parent" && role !== "standby") {
+      add([...path, "dataDevices"], "only the parent and the standby hold data (PostgreSQL, the share); remove dataDevices from this node");
+      continue;
+    }
+    for (const purpose of DATA_PURPOSES) {
+      const value = n.dataDevices[purpose];
+      const problem = dataDeviceProblem(value);
+      if (problem) add([...path, "dataDevices", purpose], problem);
+      else if (seen.has(value)) add([...path, "dataDevices", purpose], `is also ${seen.get(value)}; the database and the share need a device each (one filesystem per volume)`);
+      seen.set(value, keyOf([...path, "dataDevices", purpose]));
+    }
+  }
+  const [parent, standby] = nodes.slice(0, 2).map(([, n]) => n);
+  if (!!parent.dataDevices !== !!standby.dataDevices) {
+    const missing = parent.dataDevices ? "standby" : "parent";
+    add(["hosts", missing, "dataDevices"], `is missing while the ${missing === "parent" ? "standby" : "parent"} has data devices; give both database nodes their volumes (a failover must not move the data onto a root disk), or neither`);
+  }
+}
+
 function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undefined {
   const provider = c.provider;
 
@@ -367,6 +401,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
         privateAddress: e.privateAddress ?? e.address,
         zone: e.zone ?? "default",
         name: e.name ?? fallbackName,
+        ...(e.dataDevices ? { dataDevices: { db: e.dataDevices.db, share: e.dataDevices.share } } : {}),
       });
       hosts = {
         parent: node(h.parent, `${c.clusterName}-parent`),
@@ -396,6 +431,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
         if (seenName.has(n.name)) add([...path, "name"], `duplicates another node's name; names must be unique`);
         seenName.add(n.name);
       }
+      dataDeviceIssues(all, add);
       zones = [...new Set(all.map(([, n]) => n.zone))];
       if (zones.length > 1 && hosts.parent.zone === hosts.standby.zone) {
         add(["hosts", "standby", "zone"], `is the parent's zone too; put the standby in another zone (${zones.filter((z) => z !== hosts!.parent.zone).join(", ")}) so one failure cannot take both`);

@@ -1,4 +1,5 @@
 import { ClusterSpec, primaryHostname, ProviderName } from "./schema";
+import type { DataDevices } from "./volumes";
 
 export const ROLES = ["parent", "standby", "child", "worker"] as const;
 /** parent = the initial PostgreSQL primary and NFS server; standby = its synchronous replica. */
@@ -57,6 +58,11 @@ export interface InventoryNode {
   /** Address on the cluster's private network. */
   privateAddress: string;
   zone: string;
+  /**
+   * parent and standby: stable device paths of the DB and share volumes, which the bootstrap formats when
+   * blank and mounts. Absent: the data stays on the root disk (a hosts node without dataDevices).
+   */
+  dataDevices?: DataDevices;
 }
 
 /**
@@ -133,7 +139,14 @@ export function hostsInventory(spec: ClusterSpec): Inventory {
   const byName = new Map([h.parent, h.standby, ...h.children, h.worker].map((n) => [n.name, n]));
   const nodes = planNodes(spec).map((p): InventoryNode => {
     const host = byName.get(p.name)!;
-    return { name: p.name, role: p.role, publicAddress: host.address, privateAddress: host.privateAddress, zone: host.zone };
+    return {
+      name: p.name,
+      role: p.role,
+      publicAddress: host.address,
+      privateAddress: host.privateAddress,
+      zone: host.zone,
+      ...(host.dataDevices ? { dataDevices: host.dataDevices } : {}),
+    };
   });
   return buildInventory(spec, nodes);
 }

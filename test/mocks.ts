@@ -85,6 +85,10 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         extra = { publicIp: publicAddress(this.resources.filter((r) => r.type === args.type).length + 1) };
         break;
       }
+      case "aws:ebs/volume:Volume":
+        // EBS ids as AWS gives them (vol- and 17 hex digits): the NVMe by-id path is derived from them.
+        id = `vol-${(0xe000 + this.resources.filter((r) => r.type === args.type).length + 1).toString(16).padStart(17, "0")}`;
+        break;
       case "random:index/randomPassword:RandomPassword":
         extra = { result: "m".repeat(Number(inputs.length ?? 16)) };
         break;

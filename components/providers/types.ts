@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../ops/dns/types";
-import type { InventoryNode } from "../../spec";
+import type { DataDevices, InventoryNode } from "../../spec";
 import type { ClusterPlan } from "../plan";
 
 /** What every target gets from HaCluster: the plan (nodes, firewall, record) it must realise. */
@@ -24,17 +24,27 @@ export interface Machines {
 /** The inventory rows of created machines: the plan's name, role and zone with the addresses the cloud assigned. */
 export function inventoryNodesOf(
   planned: readonly { name: string; role: InventoryNode["role"]; zone: string }[],
-  created: readonly { publicAddress: pulumi.Input<string>; privateAddress: pulumi.Input<string> }[],
+  created: readonly { publicAddress: pulumi.Input<string>; privateAddress: pulumi.Input<string>; dataDevices: pulumi.Input<DataDevices | undefined> }[],
 ): pulumi.Output<InventoryNode[]> {
   return pulumi.all(
     created.map((r, i) =>
-      pulumi.all([r.publicAddress, r.privateAddress]).apply(([publicAddress, privateAddress]): InventoryNode => ({
+      pulumi.all([r.publicAddress, r.privateAddress, r.dataDevices]).apply(([publicAddress, privateAddress, dataDevices]): InventoryNode => ({
         name: planned[i].name,
         role: planned[i].role,
         publicAddress,
         privateAddress,
         zone: planned[i].zone,
+        ...(dataDevices ? { dataDevices } : {}),
       })),
     ),
   );
+}
+
+/** The node's DataDevices from its volumes (in args order) and their device paths; undefined unless both a db and a share volume exist. */
+export function dataDevicesOf(volumes: readonly { purpose: "db" | "share" }[], devices: pulumi.Output<string>[]): pulumi.Output<DataDevices | undefined> {
+  return pulumi.all(devices).apply((paths) => {
+    const db = paths[volumes.findIndex((v) => v.purpose === "db")];
+    const share = paths[volumes.findIndex((v) => v.purpose === "share")];
+    return db && share ? { db, share } : undefined;
+  });
 }

@@ -153,6 +153,8 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
           log(`${step}: not run (--diff)`);
           return undefined;
         }
+        // Scripts may start or stop units (the volume scripts do): systemd must see changed unit files first.
+        if (daemonReloadNeeded) await reloadUnits(step);
         const r = await run(step, cmd.runScript(a.name, CHANGED_MARKER), { stdin: a.script, timeoutMs: TIMEOUTS.script });
         const outcome = cmd.parseScriptOutput(r.stdout);
         if (outcome.code !== 0) throw new StepFailure(step, outcome.tail, outcome.code);

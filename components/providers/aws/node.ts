@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { AWS_ROOT_VOLUME_GB } from "../../../spec/cost";
-import type { PlannedNode } from "../../../spec";
+import { DataDevices, ebsVolumeDevice, type PlannedNode } from "../../../spec";
+import { dataDevicesOf } from "../types";
 
 /** Args of {@link AwsNode}. */
 export interface AwsNodeArgs {
@@ -19,7 +20,10 @@ export interface AwsNodeArgs {
   tags: Record<string, string>;
 }
 
-/** Linux device names for the attached volumes, in order (Nitro instances expose them as NVMe). */
+/**
+ * Device names the attachments ask for, in order. Only a hint: Nitro instances expose EBS as /dev/nvmeXn1 in
+ * any order, so the bootstrap finds the volumes by id (ebsVolumeDevice), never by these names.
+ */
 export const EBS_DEVICES = ["/dev/sdf", "/dev/sdg"] as const;
 
 /**
@@ -32,6 +36,8 @@ export class AwsNode extends pulumi.ComponentResource {
   public readonly volumes: aws.ebs.Volume[];
   public readonly publicAddress: pulumi.Output<string>;
   public readonly privateAddress: pulumi.Output<string>;
+  /** Stable device paths of the DB and share volumes inside the instance (NVMe by-id, from the EBS volume ids); undefined without volumes. */
+  public readonly dataDevices: pulumi.Output<DataDevices | undefined>;
 
   constructor(name: string, args: AwsNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:aws:Node", name, {}, opts);
@@ -75,6 +81,7 @@ export class AwsNode extends pulumi.ComponentResource {
       this.volumes.push(volume);
     });
 
+    this.dataDevices = dataDevicesOf(args.volumes ?? [], this.volumes.map((v) => v.id.apply(ebsVolumeDevice)));
     this.publicAddress = this.eip.publicIp;
     this.privateAddress = this.instance.privateIp;
     this.registerOutputs({ instanceId: this.instance.id, publicAddress: this.publicAddress, privateAddress: this.privateAddress });

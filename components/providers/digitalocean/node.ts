@@ -1,6 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlannedNode } from "../../../spec";
+import { DataDevices, digitalOceanVolumeDevice, type PlannedNode } from "../../../spec";
+import { dataDevicesOf } from "../types";
 
 /** Args of {@link DigitalOceanNode}. */
 export interface DigitalOceanNodeArgs {
@@ -27,6 +28,8 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
   public readonly volumes: digitalocean.Volume[];
   public readonly publicAddress: pulumi.Output<string>;
   public readonly privateAddress: pulumi.Output<string>;
+  /** Stable device paths of the DB and share volumes inside the droplet; undefined without volumes. */
+  public readonly dataDevices: pulumi.Output<DataDevices | undefined>;
 
   constructor(name: string, args: DigitalOceanNodeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:digitalocean:Node", name, {}, opts);
@@ -70,6 +73,7 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
       this.volumes.push(volume);
     }
 
+    this.dataDevices = dataDevicesOf(args.volumes ?? [], this.volumes.map((v) => v.name.apply(digitalOceanVolumeDevice)));
     this.publicAddress = this.droplet.ipv4Address;
     this.privateAddress = this.droplet.ipv4AddressPrivate;
     this.registerOutputs({ dropletId: this.dropletId, publicAddress: this.publicAddress, privateAddress: this.privateAddress });
