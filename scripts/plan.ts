@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
-import { ClusterSpec, ConfigError, configFromKeys, decodeStackConfig, isSecureValue, parseClusterSpec, PROJECT, readStackFile, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR, UserError } from "../spec";
+import { ClusterSpec, ConfigError, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR, UserError } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
 import { exceeds, QuotaCheck, quotaChecks } from "../spec/quotas";
 import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../test/mocks";
@@ -49,6 +49,8 @@ export async function planConfig(config: Record<string, unknown>, source: string
     secrets.dnsTsigSecret = SECRET_PLACEHOLDER;
     notes.push(`${PROJECT}:dnsTsigSecret is not set in ${source} (this plan used a placeholder); \`pulumi up\` of this stack needs it: pulumi config set --secret ${PROJECT}:dnsTsigSecret <base64 TSIG secret>`);
   }
+  const rootDisk = rootDiskDataNote(spec);
+  if (rootDisk) notes.push(rootDisk);
   const run = await runProgram(config, { stack, secrets, stackTraces: options.debug ?? false });
   if (run.error) throw run.error;
   // What `pulumi up` would warn about at its end (e.g. the commands that finish a bootstrap without the key).
@@ -225,7 +227,7 @@ export function renderPlan(report: PlanReport, options: { tree?: boolean } = {})
     out.push(...renderTree(run).map((l) => `  ${l}`));
   }
   out.push("", "Nodes");
-  out.push(...table([["name", "role", "size", "zone", "volumes"], ...plan.nodes.map((n) => [n.name, n.role, n.size, n.zone, spec.provider === "hosts" ? "existing disks" : n.role === "parent" || n.role === "standby" ? `db ${spec.volumes.dbGb} GB, share ${spec.volumes.shareGb} GB` : "-"])]).map((l) => `  ${l}`));
+  out.push(...table([["name", "role", "size", "zone", "data"], ...plan.nodes.map((n) => [n.name, n.role, n.size, n.zone, dataPlacement(spec, n)])]).map((l) => `  ${l}`));
   out.push("", spec.provider === "hosts" ? "Firewall (inbound; no cloud firewall on the hosts target: the rules each node's own firewall must enforce)" : "Firewall (inbound; everything else is refused)");
   for (const g of plan.firewall) {
     for (const r of g.inbound) out.push(`  ${g.roles.join("+").padEnd(29)} ${r.protocol}/${String(r.port).padEnd(5)} from ${describeSource(r.source)}  — ${r.purpose}`);

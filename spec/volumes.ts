@@ -59,3 +59,25 @@ export function dataDeviceProblem(value: string): string | undefined {
   if (value.length === prefix.length) return `names no device; ${examples}`;
   return undefined;
 }
+
+/** What a plan says about where a node's data lives ("-" for nodes that hold none). Pure. */
+export function dataPlacement(
+  spec: { provider: string; volumes: { dbGb: number; shareGb: number }; hosts?: { parent: { name: string; dataDevices?: DataDevices }; standby: { name: string; dataDevices?: DataDevices } } },
+  node: { name: string; role: string },
+): string {
+  if (node.role !== "parent" && node.role !== "standby") return "-";
+  if (spec.provider !== "hosts") return `volumes: db ${spec.volumes.dbGb} GB, share ${spec.volumes.shareGb} GB`;
+  const d = [spec.hosts?.parent, spec.hosts?.standby].find((h) => h?.name === node.name)?.dataDevices;
+  return d ? `db ${d.db}, share ${d.share}` : "ROOT DISK (no dataDevices)";
+}
+
+/** hosts without dataDevices: the plain statement of what a machine replacement would lose. Pure. */
+export function rootDiskDataNote(spec: { provider: string; hosts?: { parent: { name: string; dataDevices?: DataDevices }; standby: { name: string; dataDevices?: DataDevices } } }): string | undefined {
+  if (spec.provider !== "hosts" || !spec.hosts || spec.hosts.parent.dataDevices) return undefined;
+  const { parent, standby } = spec.hosts;
+  return (
+    `The data stays on the root disks: PostgreSQL (/var/lib/postgresql) and the share (/srv/share) of ${parent.name} and ${standby.name} live on their system disks. ` +
+    `Reinstalling or replacing one of those machines loses its copy (the other node keeps the replica; losing both loses the database and the uploads). ` +
+    `To keep the data on volumes of their own, set django-ha:hosts.parent.dataDevices and django-ha:hosts.standby.dataDevices to { db: /dev/disk/by-id/…, share: /dev/disk/by-id/… } (blank devices are formatted once, never again).`
+  );
+}

@@ -164,6 +164,16 @@ describe("runBootstrap with fake machines", () => {
     assert.deepEqual(verbs(), [], "nothing changed: no reload");
   });
 
+  it("systemd re-reads changed unit files before a script runs (scripts may start units, e.g. the volume scripts)", async () => {
+    const dropIn: Action = { kind: "file", file: { path: "/etc/systemd/system/postgresql@.service.d/django-ha.conf", content: "[Unit]\nRequires=var-lib-postgresql.mount", mode: "0644", owner: "root", group: "root" } };
+    const p = plan("parent", "parent", [dropIn, { kind: "script", name: "volume-db", script: "true" }]);
+    const c = fakeCluster([p]);
+    const m = c.machines.get("parent")!;
+    await runBootstrap({ plans: [p], connect: c.connect });
+    const order = m.log.filter((a) => (a[0] === "systemctl" && a[1] === "daemon-reload") || a.some((x) => String(x).includes("script-volume-db"))).map((a) => (a[0] === "systemctl" ? "daemon-reload" : "script"));
+    assert.deepEqual(order, ["daemon-reload", "script"]);
+  });
+
   it("a unit (re)started in this run is not restarted or reloaded again for changes it already picked up", async () => {
     const conf = (content: string): Action => ({ kind: "file", file: { path: "/etc/pg.conf", content, mode: "0644", owner: "root", group: "root" } });
     const hba = (content: string): Action => ({ kind: "file", file: { path: "/etc/pg_hba.conf", content, mode: "0644", owner: "root", group: "root" } });
