@@ -11,6 +11,7 @@ import { recordMembers, type Inventory } from "../spec";
 import { labPaths, REPO_ROOT } from "./config";
 import { run, sleep } from "./exec";
 import { isClean, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from "./lab";
+import { labLoops, volumeFiles } from "./volumes";
 import { netnsName } from "./net";
 import { labPower } from "./power";
 import { findLabNspawns } from "./procs";
@@ -116,12 +117,19 @@ describe("the lab", { timeout: 900_000 }, () => {
     }
   });
 
-  it("shares /srv/share: the parent's share is what children and the worker see; the standby has its own", async () => {
-    await onNode("lab-parent", "sh", "-c", "echo from-parent > /srv/share/probe");
-    assert.equal((await onNode("lab-child-2", "cat", "/srv/share/probe")).trim(), "from-parent");
-    assert.equal((await onNode("lab-worker", "cat", "/srv/share/probe")).trim(), "from-parent");
-    assert.notEqual((await labSsh("lab-standby", ["cat", "/srv/share/probe"])).code, 0);
-    assert.match(await onNode("lab-parent", "findmnt", "-n", "-o", "FSTYPE", "/srv/share"), /^(ext4|xfs|btrfs|tmpfs)/);
+  it("presents the volumes as block devices: parent and standby their own at the stack's by-id paths, children and the worker the parent's share", async () => {
+    // Device numbers as each node sees them (the bootstrap formats and mounts; test/cluster.lab.test.ts proves that).
+    const dev = async (node: string, p: string) => (await onNode(node, "stat", "-L", "-c", "%F %t:%T", p)).trim();
+    const by = (node: string, purpose: "db" | "share") => inv.nodes.find((n) => n.name === node)!.dataDevices![purpose];
+    const parentShare = await dev("lab-parent", by("lab-parent", "share"));
+    assert.match(parentShare, /^block special file 7:/, "a loop device");
+    const own = [await dev("lab-parent", by("lab-parent", "db")), parentShare, await dev("lab-standby", by("lab-standby", "db")), await dev("lab-standby", by("lab-standby", "share"))];
+    assert.equal(new Set(own).size, 4, `four distinct volumes: ${own.join(", ")}`);
+    for (const node of ["lab-child-1", "lab-child-2", "lab-worker"]) assert.equal(await dev(node, by("lab-parent", "share")), parentShare, `${node} sees the parent's share device`);
+    // The kernel name too, so mount(8) can find a filesystem by UUID without udev's links.
+    const loop = (await labLoops(paths)).find((l) => parentShare.endsWith(`7:${Number(l.replace("/dev/loop", "")).toString(16)}`))!;
+    assert.equal(await dev("lab-parent", loop), parentShare);
+    assert.notEqual((await labSsh("lab-child-1", ["test", "-e", by("lab-parent", "db")])).code, 0, "children do not see the database volume");
   });
 
   it("answers www.lab.test from a lab node with exactly the children, TTL 30", async () => {
@@ -199,8 +207,11 @@ describe("the lab", { timeout: 900_000 }, () => {
 
   it("keeps a running lab as it is on a second `up`, and does not bake again", async () => {
     const pids = Object.fromEntries(Object.values(readState(paths)!.nodes).map((n) => [n.name, n.pid]));
+    const loops = await labLoops(paths);
+    assert.equal(loops.length, 4, "parent and standby: a db and a share volume each");
     const again = await labUp({ log: quiet });
     assert.equal(again.image.baked, false);
+    assert.deepEqual(await labLoops(paths), loops, "a second up attaches no second loop device to a volume file");
     assert.deepEqual(Object.fromEntries(Object.values(readState(paths)!.nodes).map((n) => [n.name, n.pid])), pids);
   });
 
@@ -209,9 +220,13 @@ describe("the lab", { timeout: 900_000 }, () => {
     const before = await labLeftovers();
     assert.equal(before.nspawns.length, 6);
     assert.ok(before.netns.includes("lab-outside"));
+    assert.equal(before.loops.length, 4, "the volumes' loop devices are found from the kernel, not the state file");
+    const files = volumeFiles(paths);
+    assert.equal(files.length, 4);
     await labDown({ log: quiet });
     const left = await labLeftovers();
-    assert.deepEqual(left, { nspawns: [], netns: [], links: [], mounts: [], nftTable: false, cgroups: [] });
+    assert.deepEqual(left, { nspawns: [], netns: [], links: [], mounts: [], nftTable: false, cgroups: [], loops: [] });
+    assert.deepEqual(volumeFiles(paths), files, "down keeps the volume files (they are the data)");
     assert.ok(isClean(left));
     // Other projects' nspawn machines may run on this host: look for anything started on the lab's files.
     const labProcs = fs

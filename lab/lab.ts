@@ -10,11 +10,12 @@ import { ensureImage, imageBusy, imageKey, imagePackages, mountsUnder, pruneImag
 import { ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
 import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRuleset, parseLabLinks, parseLabNetns } from "./net";
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
-import { labMachines, nodeMounts, OUTSIDE, wantedPackages } from "./plan";
+import { labMachines, nodeMounts, OUTSIDE, volumesFor, wantedPackages } from "./plan";
 import { alive, findLabNspawns } from "./procs";
 import { renderDnsNodeFirewall, renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
 import { sshCommand } from "./ssh";
-import { acquireLock, readState, writeState, type LabState } from "./state";
+import { acquireLock, readState, unknownNode, writeState, type LabState } from "./state";
+import { attachVolumes, detachVolumes, labLoops, labVolumes, volumeFiles } from "./volumes";
 
 export type Log = (line: string) => void;
 const defaultLog: Log = (line) => process.stderr.write(`${line}\n`);
@@ -103,6 +104,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     const sshPublicKey = await ensureSshKey(paths);
     const tsig = ensureTsigKey(paths);
     await ensureNetwork(machines);
+    const attached = await attachVolumes(labVolumes(inventory, paths), log);
+    if (attached.length) log(`volumes: ${attached.map((v) => `${v.node}-${v.purpose} ${v.loop}`).join(", ")}`);
+    const volumesOf = volumesFor(inventory, attached);
     const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, nodes: {} };
     // One node at a time (costs ~2 s). checkBootable catches an overlay whose lower dir was replaced under it:
     // seen once when another process re-extracted the image while this one mounted it (the image lock now
@@ -114,7 +118,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
         continue;
       }
       const dir = path.join(paths.nodes, m.name);
-      const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share), knownHosts: [] };
+      const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share, volumesOf(m.name)), knownHosts: [] };
       await mountNode(node, image.root);
       node.knownHosts = await personalize(node, { all: machines, zone: inventory.domain, sshPublicKey, wantedPackages: wantedPackages(m.kind) });
       if (m.kind === "dns") await configureDnsNode(node, machines, inventory, tsig);
@@ -283,6 +287,8 @@ export interface LabLeftovers {
   mounts: string[];
   nftTable: boolean;
   cgroups: string[];
+  /** Loop devices still attached to the lab's volume files. */
+  loops: string[];
 }
 
 export async function labLeftovers(paths: LabPaths = labPaths()): Promise<LabLeftovers> {
@@ -294,6 +300,7 @@ export async function labLeftovers(paths: LabPaths = labPaths()): Promise<LabLef
     mounts: labMounts(paths),
     nftTable: nft.stdout.split("\n").some((l) => l.trim() === `table inet ${NFT_TABLE}`),
     cgroups: labCgroups(),
+    loops: await labLoops(paths),
   };
 }
 
@@ -307,7 +314,7 @@ function labMounts(paths: LabPaths): string[] {
 }
 
 export const isClean = (l: LabLeftovers) =>
-  !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length;
+  !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length && !l.loops.length;
 
 export interface LabDownOptions {
   /** Also remove the image cache, SSH key and TSIG key. Defaults to false. */
@@ -351,6 +358,9 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
     }
     await run(nftDeleteTable(), { allowFail: true });
     removeCgroups();
+    // The volume files are the data: only their loop devices go (their mounts died with the nodes).
+    const detached = await detachVolumes(paths);
+    if (detached.length) log(`detached ${detached.length} volume loop device${detached.length > 1 ? "s" : ""} (${detached.join(", ")}); the volume files stay in ${path.relative(process.cwd(), path.join(paths.root, "volumes"))}`);
     for (const p of [paths.nodes, paths.share, paths.state, paths.inventory, paths.knownHosts]) fs.rmSync(p, { recursive: true, force: true });
     // A bake interrupted by a crash leaves its half-made root (its mounts are gone by now).
     if (fs.existsSync(paths.images)) {
@@ -366,6 +376,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
     for (let i = 0; i < 20 && !isClean(left); i++) {
       await sleep(250);
       removeCgroups();
+      await detachVolumes(paths);
       left = await labLeftovers(paths);
     }
     if (!isClean(left)) throw new Error(`lab down left things behind: ${JSON.stringify(left)}`);
@@ -385,4 +396,68 @@ export function labDns(): Rfc2136Dns {
   if (dns.kind !== "rfc2136") throw new Error(`lab inventory has DNS kind ${dns.kind}, expected rfc2136`);
   const names = Object.fromEntries(inv.nodes.map((n) => [n.publicAddress, n.name]));
   return new Rfc2136Dns({ server: dns.server, port: dns.port, zone: dns.zone, keyName: key.name, algorithm: key.algorithm, secret: key.secret, names });
+}
+
+/**
+ * Delete the lab's volume files: the databases and shares of every lab stack. Only while no lab runs (their
+ * loop devices are detached by `down`). The caller asks first. Returns the files removed.
+ */
+export async function labRemoveVolumes(opts: { log?: Log } = {}): Promise<string[]> {
+  const log = opts.log ?? defaultLog;
+  await preflight();
+  const paths = labPaths();
+  const release = acquireLock(paths);
+  try {
+    const running = Object.values(readState(paths)?.nodes ?? {}).some((n) => n.pid && alive(n.pid)) || findLabNspawns().size > 0;
+    const loops = await labLoops(paths);
+    if (running || loops.length) throw new UserError("The lab is up (its nodes use the volumes): run `npm run lab -- down` first, then remove-volumes.");
+    const files = volumeFiles(paths);
+    for (const f of files) fs.rmSync(f);
+    log(files.length ? `removed ${files.length} volume file(s): ${files.map((f) => path.basename(f)).join(", ")}` : "no volume files");
+    return files;
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Replace a node's machine and keep its volumes, as a cloud replacement does: stop it, throw its root disk away
+ * (a new empty overlay upper dir: new machine-id, new host keys), boot it with the same volume devices, and wait
+ * until it is ready. The bootstrap then has to make it its role again. Returns the seconds it took.
+ */
+export async function labReplaceMachine(name: string, opts: { log?: Log; readyTimeoutMs?: number } = {}): Promise<number> {
+  const log = opts.log ?? defaultLog;
+  const t0 = Date.now();
+  const paths = labPaths();
+  const release = acquireLock(paths);
+  try {
+    const state = readState(paths);
+    const node = state?.nodes[name];
+    if (!state || !node) throw unknownNode(paths, name);
+    if (node.kind === "dns") throw new UserError(`${name} is the lab's DNS machine, not a cluster node: only cluster nodes can be replaced.`);
+    const pids = [...findLabNspawns()].filter(([, m]) => m === name).map(([p]) => p);
+    if (node.pid && !pids.includes(node.pid)) pids.push(node.pid);
+    for (const pid of pids) await stopNode(pid, "clean", 8_000);
+    removePropagateDir(name);
+    removeCgroups(name);
+    for (let i = 0; i < 40 && mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), node.root).length; i++) {
+      await run({ cmd: "umount", args: [node.root] }, { allowFail: true });
+      if (mountsUnder(fs.readFileSync("/proc/mounts", "utf8"), node.root).length) await sleep(250);
+    }
+    for (const d of ["upper", "work"]) fs.rmSync(path.join(node.dir, d), { recursive: true, force: true });
+    await mountNode(node, state.imageRoot);
+    const inventory = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
+    node.knownHosts = await personalize(node, { all: labMachines(inventory), zone: inventory.domain, sshPublicKey: await ensureSshKey(paths), wantedPackages: wantedPackages(node.kind) });
+    checkBootable(node);
+    writeKnownHosts(paths, state);
+    node.pid = bootNode(node);
+    writeState(paths, state);
+    log(`${name.padEnd(14)} new machine (empty root disk, same volumes) booting (pid ${node.pid})`);
+    await waitReady(paths, node, opts.readyTimeoutMs ?? 120_000);
+    const seconds = (Date.now() - t0) / 1000;
+    log(`${name.padEnd(14)} replaced and ready in ${seconds.toFixed(1)} s`);
+    return seconds;
+  } finally {
+    release();
+  }
 }

@@ -130,7 +130,8 @@ export async function personalize(node: NodeState, id: NodeIdentity): Promise<st
   const disable = servicesToDisable(id.wantedPackages);
   if (disable.length) await run({ cmd: "systemctl", args: [`--root=${root}`, "disable", "--no-reload", ...disable] });
   await run({ cmd: "systemctl", args: [`--root=${root}`, "mask", "--no-reload", ...LAB_MASKED_UNITS] });
-  for (const b of node.binds) fs.mkdirSync(b.host, { recursive: true });
+  // Host directories bound in are made here; devices (the volumes' loop devices) exist already.
+  for (const b of node.binds) if (!fs.existsSync(b.host)) fs.mkdirSync(b.host, { recursive: true });
   return pins;
 }
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hostsInventory, loadStackSpec, type InventoryNode } from "../spec";
-import { labMachines, nodeMounts, wantedPackages } from "./plan";
+import { labMachines, nodeMounts, volumesFor, wantedPackages } from "./plan";
+import { labVolumes, parseLoops } from "./volumes";
 
 const node = (name: string, address: string, role: InventoryNode["role"] = "child"): InventoryNode => ({
   name,
@@ -55,6 +56,39 @@ describe("nodeMounts", () => {
     assert.deepEqual(nodeMounts("worker", "/s"), nodeMounts("child", "/s"));
     assert.deepEqual(nodeMounts("dns", "/s"), { binds: [], syscalls: [] });
   });
+  it("with data volumes: parent and standby get their own devices (by-id and kernel name), children and worker the primary's share device", () => {
+    const inv = hostsInventory(loadStackSpec("lab"));
+    const attached = labVolumes(inv, { root: "/l" }).map((v, i) => ({ ...v, loop: `/dev/loop${i}` }));
+    assert.deepEqual(attached.map((v) => [v.node, v.purpose, v.guest, v.file]), [
+      ["lab-parent", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-db", "/l/volumes/lab-parent-db.img"],
+      ["lab-parent", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share", "/l/volumes/lab-parent-share.img"],
+      ["lab-standby", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-db", "/l/volumes/lab-standby-db.img"],
+      ["lab-standby", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-share", "/l/volumes/lab-standby-share.img"],
+    ]);
+    const of = volumesFor(inv, attached);
+    assert.deepEqual(nodeMounts("parent", "/s", of("lab-parent")).binds, [
+      { host: "/dev/loop0", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-db" },
+      { host: "/dev/loop0", guest: "/dev/loop0" },
+      { host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share" },
+      { host: "/dev/loop1", guest: "/dev/loop1" },
+    ]);
+    assert.deepEqual(nodeMounts("standby", "/s", of("lab-standby")).binds.map((b) => b.host), ["/dev/loop2", "/dev/loop2", "/dev/loop3", "/dev/loop3"]);
+    for (const n of ["lab-child-1", "lab-worker"]) assert.deepEqual(nodeMounts(n === "lab-worker" ? "worker" : "child", "/s", of(n)).binds, [{ host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share" }]);
+    assert.equal(volumesFor(inv, [])("lab-parent"), undefined, "no dataDevices: the host dirs as before");
+  });
+
+  it("refuses data devices the lab cannot present (not under /dev/disk/by-id/)", () => {
+    const inv = hostsInventory(loadStackSpec("lab"));
+    inv.nodes[0].dataDevices = { db: "/dev/disk/by-label/pg", share: inv.nodes[0].dataDevices!.share };
+    assert.throws(() => labVolumes(inv, { root: "/l" }), /dataDevices\.db = "\/dev\/disk\/by-label\/pg": the lab presents volumes under \/dev\/disk\/by-id\//);
+  });
+
+  it("finds loop devices by backing file from losetup's JSON (deleted files too)", () => {
+    const json = JSON.stringify({ loopdevices: [{ name: "/dev/loop0", "back-file": "/l/volumes/a.img" }, { name: "/dev/loop1", "back-file": "/l/volumes/b.img (deleted)" }, { name: "/dev/loop2", "back-file": null }] });
+    assert.deepEqual([...parseLoops(json)], [["/l/volumes/a.img", "/dev/loop0"], ["/l/volumes/b.img", "/dev/loop1"]]);
+    assert.deepEqual([...parseLoops("")], []);
+  });
+
   it("the DNS node wants bind9, cluster nodes their role's packages", () => {
     assert.ok(wantedPackages("dns").includes("bind9"));
     assert.ok(!wantedPackages("child").includes("bind9"));

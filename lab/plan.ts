@@ -1,6 +1,7 @@
 import { UserError, type Inventory } from "../spec";
 import { BASE_PACKAGES, DNS_NODE, INFRA_PACKAGES, LAB_NET, NETNS_PREFIX } from "./config";
 import type { Bind } from "./node";
+import type { AttachedVolume } from "./volumes";
 import type { LabMachine } from "./render";
 import { packagesFor } from "../roles/packages";
 
@@ -39,17 +40,33 @@ export function labMachines(inv: Pick<Inventory, "nodes">): LabMachine[] {
   return [{ name: DNS_NODE, address: LAB_NET.dnsAddress, kind: "dns" }, ...inv.nodes.map((n): LabMachine => ({ name: n.name, address: n.publicAddress, kind: n.role }))];
 }
 
-/** Host directories bound into a node and extra system calls it needs. Pure. */
-export function nodeMounts(kind: LabMachine["kind"], shareDir: string): { binds: Bind[]; syscalls: string[] } {
+/** A node's volumes (parent, standby) and the primary's share volume (children, worker); absent without dataDevices. */
+export interface NodeVolumes {
+  own: Pick<AttachedVolume, "guest" | "loop">[];
+  primaryShare?: Pick<AttachedVolume, "guest" | "loop">;
+}
+
+/**
+ * Host directories and devices bound into a node and extra system calls it needs. Pure.
+ *
+ * With data volumes (the stack's dataDevices), parent and standby get their own loop devices at the by-id path
+ * and at the kernel name; children and the worker get the primary's share device at its by-id path and mount it
+ * (shareMount "lab-device"): the same block device, so one kernel superblock behind every mount and every node
+ * sees the same files at once, as NFS clients would (the lab has no kernel NFS client). Without dataDevices the
+ * share is a host directory bound into every node, as before.
+ */
+export function nodeMounts(kind: LabMachine["kind"], shareDir: string, volumes?: NodeVolumes): { binds: Bind[]; syscalls: string[] } {
   const primary = { host: `${shareDir}/primary`, guest: "/srv/share" };
+  const device = (v: Pick<AttachedVolume, "guest" | "loop">): Bind[] => [{ host: v.loop, guest: v.guest }, { host: v.loop, guest: v.loop }];
   switch (kind) {
     case "parent":
-      return { binds: [primary], syscalls: ["open_by_handle_at"] };
+      return { binds: volumes ? volumes.own.flatMap(device) : [primary], syscalls: ["open_by_handle_at"] };
     case "standby":
-      return { binds: [{ host: `${shareDir}/replica`, guest: "/srv/share" }], syscalls: ["open_by_handle_at"] };
+      return { binds: volumes ? volumes.own.flatMap(device) : [{ host: `${shareDir}/replica`, guest: "/srv/share" }], syscalls: ["open_by_handle_at"] };
     case "child":
     case "worker":
-      // No kernel NFS client in the lab: the host dir stands in for the NFS mount of the parent's export.
+      // No kernel NFS client in the lab: the primary's share device (or the host dir) stands in for the NFS mount.
+      if (volumes?.primaryShare) return { binds: [{ host: volumes.primaryShare.loop, guest: volumes.primaryShare.guest }], syscalls: [] };
       return { binds: [primary], syscalls: [] };
     case "dns":
       return { binds: [], syscalls: [] };
@@ -58,6 +75,13 @@ export function nodeMounts(kind: LabMachine["kind"], shareDir: string): { binds:
       throw new Error(`unknown machine kind ${String(never)}`);
     }
   }
+}
+
+/** Each machine's volumes from the attached ones (undefined for every machine when the stack has none). Pure. */
+export function volumesFor(inv: Pick<Inventory, "nodes" | "primary">, attached: AttachedVolume[]): (machine: string) => NodeVolumes | undefined {
+  if (!attached.length) return () => undefined;
+  const primaryShare = attached.find((v) => v.node === inv.primary && v.purpose === "share");
+  return (machine) => ({ own: attached.filter((v) => v.node === machine), primaryShare });
 }
 
 /** Packages a real machine of this kind would carry: decides which baked services stay enabled. Pure. */

@@ -3,7 +3,8 @@ import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { file, started } from "./actions";
 import { mountUnitName, renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { directoriesScript, shareBindScript } from "./scripts";
-import type { Action } from "./types";
+import type { Inventory } from "../spec";
+import type { Action, ShareMount } from "./types";
 
 const u = APP_USER.name;
 
@@ -71,6 +72,11 @@ export function labShareDeviceUnit(f: ClusterFacts): UnitFile {
       ["Install", [["WantedBy", "local-fs.target"]]],
     ],
   };
+}
+
+/** How the lab's children and worker see the share: the primary's share device when it has volumes, else the bound host dir. Pure. */
+export function labShareMount(inventory: Pick<Inventory, "nodes" | "primary">): ShareMount {
+  return inventory.nodes.find((n) => n.name === inventory.primary)?.dataDevices ? "lab-device" : "lab-bind";
 }
 
 /** Children and the worker: the NFS mount, or (lab) the primary's share device, or a check that the lab bound the share. */

@@ -5,13 +5,17 @@
  *   npm run lab -- status
  *   npm run lab -- ssh <node> [cmd…]
  *   npm run lab -- down [--purge]
+ *   npm run lab -- replace <node> [--yes]
+ *   npm run lab -- remove-volumes [--yes] [--dry-run]
  */
+import * as readline from "node:readline/promises";
 import { spawnSync } from "node:child_process";
 import { Command } from "commander";
 import { UserError } from "../spec";
 import { labPaths } from "../lab/config";
 import { showCommand } from "../lab/exec";
-import { labDown, labLeftovers, labStatus, labUp, preflight } from "../lab/lab";
+import { labDown, labLeftovers, labRemoveVolumes, labReplaceMachine, labStatus, labUp, preflight } from "../lab/lab";
+import { volumeFiles } from "../lab/volumes";
 import { operatorShellCommand, sshCommand } from "../lab/ssh";
 import { readState } from "../lab/state";
 import { labBootstrapHook } from "../ops/bootstrap";
@@ -54,15 +58,20 @@ program
   .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean; bootstrap: boolean }) => {
     if (o.dryRun) {
       const { labInventory } = await import("../lab/lab");
-      const { labMachines, nodeMounts } = await import("../lab/plan");
+      const { labMachines, nodeMounts, volumesFor } = await import("../lab/plan");
+      const { labVolumes } = await import("../lab/volumes");
       const { nspawnCommand } = await import("../lab/node");
       const { imageKey, imagePackages } = await import("../lab/image");
       const paths = labPaths();
-      const machines = labMachines(labInventory(o.stack));
+      const inventory = labInventory(o.stack);
+      const machines = labMachines(inventory);
+      const volumes = labVolumes(inventory, paths).map((v, i) => ({ ...v, loop: `/dev/loop<${i}>` }));
+      for (const v of volumes) console.log(`volume ${v.node}-${v.purpose}: ${v.file} (${v.sizeMb} MiB sparse) → losetup → ${v.guest}`);
+      const volumesOf = volumesFor(inventory, volumes);
       console.log(`image ${imageKey(imagePackages())} (${imagePackages().length} packages)${o.rebake ? ", rebaked" : ""}`);
       for (const m of machines) {
         const root = `${paths.nodes}/${m.name}/root`;
-        console.log(`${m.name.padEnd(14)} ${m.address.padEnd(12)} ${m.kind.padEnd(8)} ${showCommand(nspawnCommand({ name: m.name, root, ...nodeMounts(m.kind, paths.share) }))}`);
+        console.log(`${m.name.padEnd(14)} ${m.address.padEnd(12)} ${m.kind.padEnd(8)} ${showCommand(nspawnCommand({ name: m.name, root, ...nodeMounts(m.kind, paths.share, volumesOf(m.name)) }))}`);
       }
       return;
     }
@@ -107,7 +116,7 @@ program
 
 program
   .command("down")
-  .description("stop every node and remove every process, mount, namespace, link and nft table the lab made (keeps the image cache)")
+  .description("stop every node and remove every process, mount, namespace, link, loop device and nft table the lab made (keeps the image cache and the volume files: remove-volumes deletes those)")
   .option("--purge", "also remove the image cache, the lab SSH key and TSIG key")
   .option("--dry-run", "list what would be removed, change nothing")
   .action(async (o: { purge?: boolean; dryRun?: boolean }) => {
@@ -117,6 +126,59 @@ program
       return;
     }
     await labDown({ purge: o.purge });
+  });
+
+/** Ask on the terminal; without one, refuse (automation passes --yes). */
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) throw new UserError(`${question} — no terminal to ask on: pass --yes to confirm.`);
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+program
+  .command("replace")
+  .description("replace a node's machine and keep its volumes: stop it, throw its root disk away (fresh overlay), boot it with the same volume devices; then bootstrap the cluster")
+  .argument("<node>", "lab node name, e.g. lab-parent")
+  .option("--yes", "do not ask (the node's root disk is thrown away)")
+  .option("--stack <name>", "stack the running lab was booted from", "lab")
+  .option("--no-bootstrap", "only boot the new machine; do not bootstrap the cluster")
+  .option("--dry-run", "say what would be done, change nothing")
+  .action(async (node: string, o: { yes?: boolean; bootstrap: boolean; stack: string; dryRun?: boolean }) => {
+    const n = readState(labPaths())?.nodes[node];
+    if (!n) throw new UserError(`No running lab node "${node}": start the lab first (npm run lab -- up).`);
+    if (o.dryRun) {
+      console.log(`would stop ${node}, delete ${n.dir}/upper (its root disk), boot a fresh overlay with the same binds:\n  ${n.binds.map((b) => `${b.host} → ${b.guest}`).join("\n  ") || "(none)"}${o.bootstrap ? `\nthen bootstrap stack ${o.stack}` : ""}`);
+      return;
+    }
+    await preflight();
+    if (!o.yes && !(await confirm(`Throw away ${node}'s root disk (its volumes stay)?`))) throw new UserError("Nothing done.");
+    await labReplaceMachine(node);
+    if (o.bootstrap) {
+      const paths = labPaths();
+      const { readFileSync } = await import("node:fs");
+      const inventory = JSON.parse(readFileSync(paths.inventory, "utf8")) as Inventory;
+      // The whole cluster: the others may need to learn something of the new machine (e.g. the standby its new share-sync key).
+      await labBootstrapHook({ stack: o.stack })({ inventory, paths, log: (l) => process.stderr.write(`${l}\n`) });
+    }
+  });
+
+program
+  .command("remove-volumes")
+  .description("delete the lab's volume files (.lab/volumes: every lab database and share); only while the lab is down")
+  .option("--yes", "do not ask")
+  .option("--dry-run", "list the files, delete nothing")
+  .action(async (o: { yes?: boolean; dryRun?: boolean }) => {
+    const files = volumeFiles(labPaths());
+    if (o.dryRun || !files.length) {
+      console.log(files.length ? files.join("\n") : "no volume files");
+      return;
+    }
+    if (!o.yes && !(await confirm(`Delete ${files.length} volume file(s) — the lab's databases and shares — for good?`))) throw new UserError("Nothing deleted.");
+    await labRemoveVolumes();
   });
 
 program.parseAsync(process.argv).catch(fail);

@@ -5,16 +5,18 @@
  * namespace (10.231.0.250, not a cluster member, not an admin address). Traffic stays on 10.231.0.0/24.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isClean, labDown, labSsh, labUp } from "../lab";
+import { isClean, labDown, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
 import { OUTSIDE_NETNS } from "../lab/config";
 import { bootstrapProvider, renderPlans, type BootstrapInputs, type BootstrapOutputs } from "../components/bootstrap";
+import { scriptLog } from "../ops/bootstrap/commands";
 import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type LabBootContext } from "../ops/bootstrap";
 import { loadStackSpec, recordMembers, type Inventory } from "../spec";
+import { labShareMount } from "../roles/share";
 
 interface Ran {
   code: number;
@@ -67,10 +69,17 @@ async function answers(address: string, port: number): Promise<boolean> {
   return r.code === 0;
 }
 
+/** The host's view of a lab volume file's filesystem (blkid on the file itself: no loop device needed). */
+function filesystemOf(node: string, purpose: "db" | "share"): { uuid: string; label: string } {
+  const file = path.join(labPaths().root, "volumes", `${node}-${purpose}.img`);
+  const value = (tag: string) => execFileSync("blkid", ["-p", "-s", tag, "-o", "value", file], { encoding: "utf8" }).trim();
+  return { uuid: value("UUID"), label: value("LABEL") };
+}
+
 const labState = stackStateDir("lab");
 /** The lab's plans as bootstrapHaCluster renders them (secrets: the lab stack's, which the command line uses too). */
 function labPlans(inv: Inventory) {
-  return renderPlans(loadStackSpec("lab"), inv, loadOrCreateSecrets(path.join(labState, "secrets.json")), path.resolve(__dirname, "..", "app"), "lab-bind");
+  return renderPlans(loadStackSpec("lab"), inv, loadOrCreateSecrets(path.join(labState, "secrets.json")), path.resolve(__dirname, "..", "app"), labShareMount(inv));
 }
 
 /** The Bootstrap resource's inputs for the running lab. */
@@ -82,6 +91,8 @@ function labRunInputs(ctx: LabBootContext): BootstrapInputs {
 
 before(async () => {
   await labDown({ log: () => undefined });
+  // Every run starts from blank volumes, as a new installation does (the files would otherwise keep the last run's data).
+  await labRemoveVolumes({ log: () => undefined });
   const up = await labUp({
     log: () => undefined,
     afterBoot: [
@@ -187,6 +198,64 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     const mp4 = fs.readFileSync(saved);
     assert.ok(mp4.length > 1000, `output is ${mp4.length} bytes`);
     assert.equal(mp4.subarray(4, 8).toString("latin1"), "ftyp", "the output is not an MP4 file");
+  });
+
+  it("the database and the share live on the volumes: blank at first, formatted once (ext4, labelled), mounted by UUID", async () => {
+    for (const node of [inventory.primary, inventory.standby]) {
+      for (const [purpose, where, unit] of [["db", "/var/lib/postgresql", "var-lib-postgresql.mount"], ["share", "/srv/share", "srv-share.mount"]] as const) {
+        const fsys = filesystemOf(node, purpose);
+        assert.equal(fsys.label, `django-ha-${purpose}`, `${node} ${purpose}`);
+        assert.match(await onNode(node, `cat ${scriptLog(`volume-${purpose}`)}`), /formatting the blank/, `${node}: the first bootstrap formatted the blank ${purpose} volume`);
+        assert.match(await onNode(node, `cat /etc/systemd/system/${unit}`), new RegExp(`^What=UUID=${fsys.uuid}$`, "m"));
+        assert.equal(await onNode(node, `findmnt -n -o FSTYPE --mountpoint ${where}`), "ext4", `${node}: ${where} is a mounted ext4`);
+      }
+      // PostgreSQL's data directory is on the db volume (the standby's pg_basebackup landed there too).
+      assert.equal(await onNode(node, `test "$(stat -c %d "$(runuser -u postgres -- psql -XAtc 'show data_directory')")" = "$(stat -c %d /var/lib/postgresql)" && mountpoint -q /var/lib/postgresql && echo on-volume`), "on-volume", node);
+    }
+  });
+
+  it("replacing the parent's machine keeps its volumes: new root disk, same filesystems, nothing reformatted, the data served again", { timeout: 300_000 }, async () => {
+    const [a, b] = members;
+    const text = `kept-${process.pid}-${Date.now()}`;
+    assert.equal((await web(a, "/notes/", ["--data-urlencode", `text=${text}`])).status, 201);
+    const local = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dha-keep-")), "kept.txt");
+    const content = `on the share before the replacement ${Date.now()}\n`;
+    fs.writeFileSync(local, content);
+    const up = await web(a, "/files/", ["-F", `file=@${local}`]);
+    assert.equal(up.status, 201, up.body);
+    const { url } = JSON.parse(up.body) as { url: string };
+    const before = { db: filesystemOf(inventory.primary, "db"), share: filesystemOf(inventory.primary, "share") };
+    const machineId = await onNode(inventory.primary, "cat /etc/machine-id");
+    await onNode(inventory.primary, "touch /root/on-the-old-root-disk");
+
+    await labReplaceMachine(inventory.primary, { log: () => undefined });
+    assert.notEqual(await onNode(inventory.primary, "cat /etc/machine-id"), machineId, "a new machine");
+    assert.equal(await onNode(inventory.primary, "test -e /root/on-the-old-root-disk && echo old || echo new"), "new", "a new, empty root disk");
+    // The whole cluster, as after any replacement: the new machine made a new share-sync key (it lives on the root
+    // disk, never on the exported share), which the standby must authorize; nothing else changes elsewhere.
+    const { summary } = await bootstrapStack({ stack: "lab", log: () => undefined });
+    assert.ok(summary.ok, JSON.stringify(summary.results));
+    const others = summary.results.filter((r) => r.node !== inventory.primary).map((r) => [r.node, r.changes]);
+    assert.deepEqual(others, inventory.nodes.filter((n) => n.name !== inventory.primary).map((n) => [n.name, n.name === inventory.standby ? ["script share-sync-authorize"] : []]));
+
+    assert.deepEqual({ db: filesystemOf(inventory.primary, "db"), share: filesystemOf(inventory.primary, "share") }, before, "same filesystems (UUIDs): nothing was reformatted");
+    const volumeLogs = await onNode(inventory.primary, `cat ${scriptLog("volume-db")} ${scriptLog("volume-share")}`);
+    assert.doesNotMatch(volumeLogs, /formatting|mkfs|seeding/, "the bootstrap of the new machine neither formatted nor seeded a volume");
+    const notes = JSON.parse((await web(b, "/notes/")).body).notes as { text: string }[];
+    assert.ok(notes.some((n) => n.text === text), "the note written before the replacement is served again");
+    const got = await web(b, url);
+    assert.equal(got.status, 200);
+    assert.equal(got.body, content, "the file uploaded before the replacement is served again");
+    assert.equal(await onNode(inventory.primary, `cat /srv/share${url}`), content.trim(), "on the parent's own share volume");
+    assert.equal(await onNode(inventory.primary, `runuser -u postgres -- psql -AtXc "select state, sync_state from pg_stat_replication"`), "streaming|sync", "the standby streams from the replaced parent again");
+    // And the share replicates to the standby again (lsyncd on the new machine, with its new key).
+    await onNode(inventory.primary, "echo after-replacement > /srv/share/media/after-replacement.txt");
+    let replicated = "";
+    for (let i = 0; i < 30 && replicated !== "after-replacement"; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      replicated = (await labSsh(inventory.standby, ["cat", "/srv/share/media/after-replacement.txt"])).stdout.trim();
+    }
+    assert.equal(replicated, "after-replacement", "the share reaches the standby's share volume again");
   });
 
   it("the standby is a hot standby, streaming, synchronous", async () => {

@@ -32,7 +32,7 @@ describe("resolveStack", () => {
     const inventoryOf = (stack: string) => JSON.stringify(hostsInventory(loadStackSpec(stack, stacks)));
     fs.writeFileSync(path.join(labRoot, "inventory.json"), inventoryOf("lab-wide"));
     const wide = resolveStack({ stack: "lab-wide", stacksDir: stacks, stateRoot: tmp, labRoot });
-    assert.equal(wide.shareMount, "lab-bind");
+    assert.equal(wide.shareMount, "lab-device", "the lab's children mount the primary's share volume");
     assert.equal(wide.identityFile, path.join(labRoot, "ssh", "id_ed25519"));
     assert.equal(wide.inventory.nodes.filter((n) => n.role === "child").length, 4);
     fs.writeFileSync(path.join(labRoot, "inventory.json"), inventoryOf("lab"));
@@ -72,7 +72,7 @@ describe("resolveStack", () => {
     const t = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot });
     assert.equal(t.identityFile, path.join(labRoot, "ssh", "id_ed25519"));
     assert.equal(t.knownHostsPath, path.join(labRoot, "ssh", "known_hosts"));
-    assert.equal(t.shareMount, "lab-bind");
+    assert.equal(t.shareMount, "lab-device");
     const plans = planStack(t, { only: ["lab-child-1"] });
     assert.deepEqual(plans.map((p) => p.node.name), ["lab-child-1"]);
     assert.equal(fs.existsSync(t.secretsFile), false, "planning writes no secrets");
@@ -91,6 +91,12 @@ describe("parseInventory", () => {
       () => parseInventory(JSON.stringify({ version: 2, nodes: [{ name: "a" }] }), "x.json"),
       (e: Error) => /version = 2: expected 1/.test(e.message) && /nodes\[0\] = \{"name":"a"\}: every node needs name, role and publicAddress/.test(e.message) && /ssh = undefined/.test(e.message),
     );
+  });
+
+  it("refuses data devices by kernel name (the bootstrap would format whatever disk got that name)", () => {
+    const inv = hostsInventory(loadStackSpec("lab"));
+    inv.nodes[0].dataDevices = { db: "/dev/nvme1n1", share: inv.nodes[0].dataDevices!.share };
+    assert.throws(() => parseInventory(JSON.stringify(inv), "inv.json"), /nodes\[0\]\.dataDevices\.db = "\/dev\/nvme1n1": is a kernel device name/);
   });
 });
 

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
-import { hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { labShareMount } from "../../roles/share";
+import { dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
 import { BootstrapSummary, formatSummary } from "./orchestrate";
 
@@ -70,6 +71,11 @@ export function parseInventory(text: string, source: string): Inventory {
   else
     inv.nodes.forEach((n, i) => {
       if (!n?.name || !n?.role || !n?.publicAddress) problems.push(`nodes[${i}] = ${JSON.stringify(n)}: every node needs name, role and publicAddress`);
+      // The bootstrap formats blank devices at these paths: only stable names, never a kernel name.
+      for (const [purpose, device] of Object.entries((n?.dataDevices ?? {}) as Record<string, unknown>)) {
+        const problem = typeof device === "string" ? dataDeviceProblem(device) : "is not a device path";
+        if (problem) problems.push(`nodes[${i}].dataDevices.${purpose} = ${JSON.stringify(device)}: ${problem}`);
+      }
     });
   if (!inv?.ssh || typeof inv.ssh.user !== "string" || typeof inv.ssh.port !== "number") problems.push(`ssh = ${JSON.stringify(inv?.ssh)}: expected { user, port }`);
   if (problems.length) throw new UserError(`${source} is not a django-ha inventory:\n${problems.map((p) => `  - ${p}`).join("\n")}\nWrite it with: pulumi stack output inventory --json > ${source}`);
@@ -111,13 +117,14 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
     const file = path.join(root, "inventory.json");
     const up = fs.existsSync(file);
     if (!up && !(o.offline && spec.hosts)) throw new UserError(`The lab is not up: ${file} does not exist. Start it with: npm run lab -- up`);
+    const inventory = up ? parseInventory(fs.readFileSync(file, "utf8"), file) : hostsInventory(spec);
     target = {
       ...common,
-      inventory: up ? parseInventory(fs.readFileSync(file, "utf8"), file) : hostsInventory(spec),
+      inventory,
       inventorySource: up ? file : `stacks/Pulumi.${o.stack}.yaml (the lab is not up)`,
       identityFile: o.identity ?? path.join(root, "ssh", "id_ed25519"),
       knownHostsPath: o.knownHosts ?? path.join(root, "ssh", "known_hosts"),
-      shareMount: "lab-bind",
+      shareMount: labShareMount(inventory),
     };
   } else {
     if (spec.provider !== "hosts") {
@@ -233,7 +240,7 @@ export function labBootstrapHook(
       knownHostsPath: ctx.paths.knownHosts,
       secretsFile: path.join(state, "secrets.json"),
       lockPath: path.join(state, "bootstrap.lock"),
-      shareMount: "lab-bind",
+      shareMount: labShareMount(ctx.inventory),
       adminCidrs: spec.adminCidrs,
     };
     const names = selectNodes(ctx.inventory, o.only).map((n) => n.name);
