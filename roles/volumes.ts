@@ -145,7 +145,9 @@ uuid=$(field UUID)
 case "$fstype" in
   ext4|xfs) ;;
   *)
-    echo "$dev holds $(field USAGE) signature '$fstype$(field PTTYPE)', not an ext4 or xfs filesystem: NOT formatting and NOT mounting it. If it may go, wipe it yourself (wipefs -a $dev) and re-run; otherwise attach the right volume." >&2
+    pttype=$(field PTTYPE)
+    if [ -n "$pttype" ]; then what="a $pttype partition table"; elif [ -n "$fstype" ]; then what="a $fstype signature ($(field USAGE))"; else what="a signature blkid cannot name"; fi
+    echo "$dev holds $what, not an ext4 or xfs filesystem: NOT formatting and NOT mounting it. If it may go, wipe it yourself (wipefs -a $dev) and re-run; otherwise attach the right volume." >&2
     exit 1
     ;;
 esac
