@@ -24,11 +24,17 @@ const localPart = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|
 const ldhLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Problems with `address` as an ACME contact, as fixes; empty when Let's Encrypt (or the custom CA) would take it. */
-export function acmeEmailProblems(address: string, directoryUrl: string): string[] {
-  const trimmed = address.trim();
-  if (/^mailto:/i.test(trimmed)) return [`is a mailto: URI; write the plain address, ${trimmed.replace(/^mailto:/i, "")} (the ACME client adds mailto: itself)`];
+export function acmeEmailProblems(given: string, directoryUrl: string): string[] {
+  // The plain address first (mailto: and display names refused), then the address inside is checked too,
+  // so one run names every problem.
+  const trimmed = given.trim();
+  if (/^mailto:/i.test(trimmed)) {
+    const inner = trimmed.replace(/^mailto:/i, "");
+    return [`is a mailto: URI; write the plain address, ${inner} (the ACME client adds mailto: itself)`, ...acmeEmailProblems(inner, directoryUrl).map((p) => `the address in it ${p}`)];
+  }
   const angle = /<([^<>]+)>/.exec(trimmed);
-  if (angle) return [`has a display name; write the plain address, ${angle[1].trim()}`];
+  if (angle) return [`has a display name; write the plain address, ${angle[1].trim()}`, ...acmeEmailProblems(angle[1].trim(), directoryUrl).map((p) => `the address in it ${p}`)];
+  const address = given;
   if (trimmed !== address || /\s/.test(address)) return [`contains spaces; write the plain address, e.g. ops@your-company.com`];
   const at = address.lastIndexOf("@");
   if (at < 1 || address.indexOf("@") !== at) return [`must be one e-mail address such as ops@your-company.com (one @, a name before it, a domain after it)`];

@@ -148,6 +148,15 @@ describe("one ConfigError lists every problem", () => {
     ]);
   });
 
+  it("checks the other admin CIDRs when one entry is broken, and the address inside a mailto: URI", () => {
+    assert.deepEqual(issuesOf(digitaloceanConfig(2, { adminCidrs: ["203.0.113.7/24", "0.0.0.0/00"], acmeEmail: "mailto:ops@example.com" })).sort(), [
+      'django-ha:acmeEmail = "mailto:ops@example.com"',
+      'django-ha:acmeEmail = "mailto:ops@example.com"',
+      'django-ha:adminCidrs[0] = "203.0.113.7/24"',
+      'django-ha:adminCidrs[1] = "0.0.0.0/00"',
+    ]);
+  });
+
   it("does not report findings that follow from a broken key", () => {
     assert.deepEqual(issuesOf(digitaloceanConfig(2, { domain: "Example.COM", recordName: "www.example.com" })), ['django-ha:domain = "Example.COM"']);
     assert.deepEqual(issuesOf(awsConfig(2, { region: 42, zones: ["eu-west-1a", "eu-west-1b"] })), ["django-ha:region = 42"]);

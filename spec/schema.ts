@@ -265,6 +265,8 @@ type Add = (path: PropertyKey[], fix: string) => void;
 
 /** Stand-ins for required keys that failed the schema, so the cross-key checks can still run on the rest. */
 const STAND_INS: Record<string, unknown> = { domain: "example.invalid", acmeEmail: "stand-in@stand-in.net" };
+/** Stand-ins for broken entries of a list (a documentation /32: adds nothing a check would notice). */
+const ENTRY_STAND_INS: Record<string, unknown> = { adminCidrs: "192.0.2.0/32" };
 /** Cross-key checks that read another key: their findings are dropped when that key itself is broken. */
 const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones"], acmeDirectory: ["acmeEmail"], sshPort: ["dns"] };
 
@@ -276,22 +278,30 @@ const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region:
  */
 function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[], stack: string): ConfigIssue[] {
   const broken = new Set<string>();
+  // Lists whose broken entries are replaced one by one (indices stay, so the other entries keep their keys).
+  const brokenEntries = new Map<string, Set<number>>();
   for (const i of schemaIssues) {
-    if (i.path.length) broken.add(String(i.path[0]));
+    const [key, index] = i.path;
+    if (typeof key === "string" && typeof index === "number" && i.path.length === 2 && key in ENTRY_STAND_INS && Array.isArray(raw[key])) {
+      brokenEntries.set(key, (brokenEntries.get(key) ?? new Set()).add(index));
+    } else if (i.path.length) broken.add(String(key));
     else if (i.code === "unrecognized_keys") i.keys?.forEach((k) => broken.add(k));
   }
+  for (const key of broken) brokenEntries.delete(key);
   if (broken.has("provider")) return [];
   const repaired: Record<string, unknown> = { ...raw };
   for (const k of broken) {
     if (k in STAND_INS) repaired[k] = STAND_INS[k];
     else delete repaired[k];
   }
+  for (const [key, indices] of brokenEntries) repaired[key] = (raw[key] as unknown[]).map((v, i) => (indices.has(i) ? ENTRY_STAND_INS[key] : v));
   const again = stackConfigSchema.safeParse(repaired);
   if (!again.success) return [];
   const skip = new Set([...broken, ...[...broken].flatMap((k) => READS[k] ?? [])]);
   const found: ConfigIssue[] = [];
   buildSpec(again.data, (path, fix) => {
-    if (!skip.has(String(path[0]))) found.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
+    const entryBroken = path.length >= 2 && brokenEntries.get(String(path[0]))?.has(path[1] as number);
+    if (!skip.has(String(path[0])) && !entryBroken) found.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
   }, stack);
   return found;
 }
