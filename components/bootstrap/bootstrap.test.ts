@@ -38,6 +38,7 @@ pulumi.runtime.setMocks(
 import { Bootstrap, bootstrapRunProps } from "./bootstrap";
 import { bootstrapHaCluster } from "./cluster";
 import { bootstrapCheck, bootstrapDiff, bootstrapProvider } from "./provider";
+import { replacedNodes } from "./run";
 
 /** How the engine marks a secret value on the wire (the mocks see it as is). */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -107,6 +108,15 @@ describe("Bootstrap provider: diff and check", () => {
     const moved = { ...inventory, nodes: inventory.nodes.map((n, i) => (i === 0 ? { ...n, publicAddress: "10.231.0.99" } : n)) };
     assert.equal(bootstrapDiff(outs, { ...news, inventory: moved }).changes, true);
     assert.deepEqual(bootstrapDiff(outs, { ...news, plansHash: "h2" }).replaces, []);
+  });
+
+  it("a replaced machine (same name and address, another provider id) is a change; state without ids compares none", () => {
+    const ids = { "lab-parent": "i-1", "lab-child-1": "i-2" };
+    assert.equal(bootstrapDiff({ ...outs, machineIds: ids }, { ...news, machineIds: { ...ids } }).changes, false);
+    assert.equal(bootstrapDiff({ ...outs, machineIds: ids }, { ...news, machineIds: { ...ids, "lab-parent": "i-9" } }).changes, true);
+    assert.equal(bootstrapDiff(outs, { ...news, machineIds: ids }).changes, false, "outputs written before machine ids were recorded");
+    assert.deepEqual(replacedNodes({ machineIds: ids }, { machineIds: { "lab-parent": "i-9", "lab-child-1": "i-2", "lab-child-2": "i-3" } }), ["lab-parent"]);
+    assert.deepEqual(replacedNodes(undefined, { machineIds: ids }), []);
   });
 
   it("unknown values during preview count as changes instead of crashing", () => {
@@ -181,7 +191,7 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
     const first = inputs("v1");
     const created = await bootstrapProvider.create!(first);
     assert.equal(created.id, "lab-bootstrap");
-    assert.deepEqual(created.outs, { plansHash: first.plansHash, addresses: { "lab-parent": "127.0.0.1", "lab-child-1": "127.0.0.1" }, result: { "lab-parent": "1 changes", "lab-child-1": "1 changes" } });
+    assert.deepEqual(created.outs, { plansHash: first.plansHash, addresses: { "lab-parent": "127.0.0.1", "lab-child-1": "127.0.0.1" }, result: { "lab-parent": "1 changes", "lab-child-1": "1 changes" }, machineIds: {} });
     assert.equal(fs.readFileSync(path.join(dir, "lab-parent", "app.conf"), "utf8"), "v1");
     assert.equal(bootstrapDiff(created.outs, first).changes, false);
 
@@ -193,6 +203,17 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
 
     const same = await bootstrapProvider.update!("lab-bootstrap", updated.outs, second);
     assert.deepEqual(same.outs!.result, { "lab-parent": "no changes", "lab-child-1": "no changes" });
+
+    // A machine with another host key at a pinned address: refused, unless the stack replaced that machine.
+    const pinned = fs.readFileSync(path.join(dir, "known_hosts"), "utf8");
+    const other = pinned.replace(/ssh-ed25519 \S+/, `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from("another machine")]).toString("base64")}`);
+    assert.notEqual(other, pinned);
+    fs.writeFileSync(path.join(dir, "known_hosts"), other);
+    const withIds = { ...second, machineIds: { "lab-parent": "m-1", "lab-child-1": "m-2" } };
+    await assert.rejects(bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, withIds), /Host key of .* changed/);
+    const replaced = await bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, { ...withIds, machineIds: { ...withIds.machineIds, "lab-parent": "m-9" } });
+    assert.deepEqual(replaced.outs!.machineIds, { "lab-parent": "m-9", "lab-child-1": "m-2" });
+    assert.equal(fs.readFileSync(path.join(dir, "known_hosts"), "utf8"), pinned, "the replaced machine's key is pinned anew");
 
     await assert.rejects(bootstrapProvider.update!("lab-bootstrap", same.outs, inputs("v2", `echo 'pg_ctl: could not start' >&2; exit 4`)), (e: Error) => {
       assert.match(e.message, /lab-parent +FAILED at script s \(exit 4\):\n.*\| pg_ctl: could not start/);

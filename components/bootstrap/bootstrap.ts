@@ -16,6 +16,8 @@ export interface BootstrapArgs {
   privateKey: pulumi.Input<string>;
   /** known_hosts that pins the machines' host keys. Defaults to .django-ha/<stack>/known_hosts. */
   knownHostsPath?: pulumi.Input<string>;
+  /** node → the provider's id of its machine: a replaced machine re-runs the bootstrap. Defaults to none (existing hosts). */
+  machineIds?: pulumi.Input<Record<string, string>>;
   /** Nodes bootstrapped at once. Defaults to 4. */
   concurrency?: pulumi.Input<number>;
 }
@@ -34,6 +36,7 @@ export function bootstrapRunProps(args: BootstrapArgs, stack: string): Record<st
     knownHostsPath: args.knownHostsPath ?? path.join(stateDir, "known_hosts"),
     lockPath: path.join(stateDir, "bootstrap.lock"),
     concurrency: args.concurrency ?? 4,
+    machineIds: args.machineIds ?? {},
     // Outputs the provider fills in.
     addresses: undefined,
     result: undefined,
@@ -48,6 +51,8 @@ export class BootstrapRun extends pulumi.dynamic.Resource {
   declare public readonly addresses: pulumi.Output<Record<string, string>>;
   /** node → "no changes" | "N changes" of the last run. */
   declare public readonly result: pulumi.Output<Record<string, string>>;
+  /** node → id of the machine the last run applied to. */
+  declare public readonly machineIds: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: BootstrapArgs, opts?: pulumi.CustomResourceOptions) {
     super(bootstrapProvider, name, bootstrapRunProps(args, pulumi.getStack()), { ...opts, additionalSecretOutputs: ["plans", "privateKey"] }, "bootstrap", "Run");
@@ -56,7 +61,8 @@ export class BootstrapRun extends pulumi.dynamic.Resource {
 
 /**
  * Runs the SSH bootstrap (ops/bootstrap) on `pulumi up`. It re-runs when the content hash of all
- * rendered plans (uploads by their directory content) or a node's address changes; otherwise `pulumi up`
+ * rendered plans (uploads by their directory content), a node's address or a node's machine (replaced by
+ * the provider) changes; otherwise `pulumi up`
  * leaves the machines alone. A failed node fails the update with the node, the step and its output.
  */
 export class Bootstrap extends pulumi.ComponentResource {

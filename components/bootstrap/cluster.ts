@@ -20,6 +20,8 @@ export interface ClusterBootstrapArgs {
   shareMount?: ShareMount;
   /** known_hosts for pinning. Defaults to .django-ha/<stack>/known_hosts. */
   knownHostsPath?: pulumi.Input<string>;
+  /** node → the provider's machine id (Machines.machineIds): a replaced machine is bootstrapped again. */
+  machineIds?: pulumi.Input<Record<string, string>>;
 }
 
 /** Every node's plan, rendered by roles/ from the resolved inventory and secrets. Pure. */
@@ -34,5 +36,5 @@ export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opt
   const plans = pulumi
     .all([args.inventory, args.secrets])
     .apply(([inventory, secrets]) => renderPlans(args.spec, inventory, secrets, appDir, args.shareMount ?? "nfs"));
-  return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath }, opts);
+  return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath, machineIds: args.machineIds }, opts);
 }

@@ -50,6 +50,19 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       assert.equal(inv.nodes.length, 5);
     });
 
+    it("gives the bootstrap each node's machine id, so a machine the provider replaces is bootstrapped again", async () => {
+      const r = await load();
+      const ids = r.resources.find((x) => x.type === RUN)!.inputs.machineIds as Record<string, string>;
+      const nodes = (r.resources.find((x) => x.type === RUN)!.inputs.inventory as { nodes: { name: string }[] }).nodes.map((n) => n.name);
+      if (provider === "hosts") {
+        assert.deepEqual(ids, {}, "existing hosts are not the stack's machines");
+        return;
+      }
+      assert.deepEqual(Object.keys(ids).sort(), [...nodes].sort());
+      const machines = r.resources.filter((x) => /droplet:Droplet|instance:Instance/.test(x.type));
+      for (const m of machines) assert.ok(Object.values(ids).includes(m.id), `${m.name}'s id ${m.id} is among the machine ids`);
+    });
+
     it("says that nothing is left to do", async () => {
       const r = await load();
       assert.match(String(r.outputs.nextStep), /^none: pulumi up bootstrapped every node/);

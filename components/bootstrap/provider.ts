@@ -9,14 +9,20 @@ const RUN_MODULE = path.join(__dirname, "run.ts");
 /** tsx's require hook, by absolute path too: the provider host resolves modules from its own location. */
 const TSX_API = require.resolve("tsx/cjs/api");
 
-/** Re-run iff what the plans would put on the machines, or where the machines are, changed. Pure. */
+/**
+ * Re-run iff what the plans would put on the machines, where the machines are, or which machines they are
+ * (a replaced droplet or instance, even at the same address) changed. Pure.
+ */
 export function bootstrapDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
   // During preview inputs can be unknown (machines not created yet): say "changes" rather than guess.
   if (typeof news.plansHash !== "string" || typeof news.inventory !== "object" || news.inventory === null) return { changes: true, replaces: [], deleteBeforeReplace: false };
   const addresses = (inv: unknown): string =>
     JSON.stringify(((inv as { nodes?: { name: string; publicAddress: string }[] })?.nodes ?? []).map((n) => [n.name, n.publicAddress]));
   const oldAddresses = olds.addresses ? JSON.stringify(Object.entries(olds.addresses as Record<string, string>)) : addresses(olds.inventory);
-  const changes = olds.plansHash !== news.plansHash || oldAddresses !== addresses(news.inventory);
+  const ids = (v: unknown): string => JSON.stringify(Object.entries((v as Record<string, string> | undefined) ?? {}).sort());
+  // State written before machine ids were recorded has none: only addresses and plans count there.
+  const replaced = olds.machineIds !== undefined && ids(olds.machineIds) !== ids(news.machineIds);
+  const changes = olds.plansHash !== news.plansHash || oldAddresses !== addresses(news.inventory) || replaced;
   return { changes, replaces: [], deleteBeforeReplace: false };
 }
 
@@ -48,10 +54,10 @@ export const bootstrapProvider: pulumi.dynamic.ResourceProvider = {
     const outs = await run.applyBootstrap(inputs, (line: string) => console.log(line));
     return { id: `${inputs.inventory.cluster}-bootstrap`, outs };
   },
-  async update(_id, _olds, news) {
+  async update(_id, olds, news) {
     if (!require.extensions[".ts"]) require(TSX_API).register();
     const run = require(RUN_MODULE);
-    return { outs: await run.applyBootstrap(news, (line: string) => console.log(line)) };
+    return { outs: await run.applyBootstrap(news, (line: string) => console.log(line), olds) };
   },
   async delete() {
     // The bootstrap leaves nothing of its own to remove.

@@ -6,6 +6,7 @@ import type { NodePlan } from "../../roles/types";
 import type { Inventory } from "../../spec";
 import { bootstrapCluster } from "../../ops/bootstrap/cluster";
 import { formatSummary } from "../../ops/bootstrap/orchestrate";
+import { KnownHostsFile } from "../../ops/ssh/known-hosts";
 
 /** The dynamic resource's inputs, as the provider receives them. */
 export interface BootstrapInputs {
@@ -16,6 +17,8 @@ export interface BootstrapInputs {
   lockPath: string;
   concurrency: number;
   plansHash: string;
+  /** node → the provider's id of its machine (droplet, instance); empty for existing hosts. */
+  machineIds?: Record<string, string>;
 }
 
 /** The dynamic resource's outputs (no secrets: plans and key stay inputs, encrypted in state). */
@@ -25,9 +28,34 @@ export interface BootstrapOutputs {
   addresses: Record<string, string>;
   /** node → "no changes" | "N changes". */
   result: Record<string, string>;
+  /** node → id of the machine the plan was applied to (what a later run compares to spot a replaced machine). */
+  machineIds: Record<string, string>;
 }
 
-export async function applyBootstrap(inputs: BootstrapInputs, log: (line: string) => void): Promise<BootstrapOutputs> {
+/** Nodes whose machine the stack replaced since the last run (same name, another provider id). Pure. */
+export function replacedNodes(previous: Partial<BootstrapOutputs> | undefined, inputs: Pick<BootstrapInputs, "machineIds">): string[] {
+  const before = previous?.machineIds ?? {};
+  const now = inputs.machineIds ?? {};
+  return Object.keys(now)
+    .filter((n) => before[n] !== undefined && before[n] !== now[n])
+    .sort();
+}
+
+/**
+ * Apply every node's plan. `previous` is the last run's outputs: a node whose machine was replaced is a new
+ * machine at a known address (an AWS Elastic IP survives the replacement), so its old pinned host key is
+ * dropped and the new one pinned on first contact, as for the first machine.
+ */
+export async function applyBootstrap(inputs: BootstrapInputs, log: (line: string) => void, previous?: Partial<BootstrapOutputs>): Promise<BootstrapOutputs> {
+  const replaced = replacedNodes(previous, inputs);
+  if (replaced.length) {
+    const port = inputs.inventory.ssh.port;
+    const hosts = inputs.inventory.nodes
+      .filter((n) => replaced.includes(n.name))
+      .flatMap((n) => [n.publicAddress, previous?.addresses?.[n.name]].filter((h): h is string => !!h).map((host) => ({ host, port })));
+    new KnownHostsFile(inputs.knownHostsPath).forget(hosts);
+    for (const n of replaced) log(`${n}: a new machine (${previous?.machineIds?.[n]} → ${inputs.machineIds?.[n]}): its old pinned host key is dropped`);
+  }
   const byName = new Map(inputs.plans.map((p) => [p.node.name, p]));
   const summary = await bootstrapCluster({
     inventory: inputs.inventory,
@@ -48,5 +76,6 @@ export async function applyBootstrap(inputs: BootstrapInputs, log: (line: string
     plansHash: inputs.plansHash,
     addresses: Object.fromEntries(inputs.inventory.nodes.map((n) => [n.name, n.publicAddress])),
     result: Object.fromEntries(summary.results.map((r) => [r.node, r.status === "changed" ? `${r.changes.length} changes` : "no changes"])),
+    machineIds: inputs.machineIds ?? {},
   };
 }

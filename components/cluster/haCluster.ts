@@ -71,7 +71,7 @@ export class HaCluster extends pulumi.ComponentResource {
         : undefined;
     this.bootstrap = args.bootstrap
       ? // After everything the target creates (volumes attached, firewalls and records in place), not just the machines.
-        bootstrapHaCluster(`${name}-bootstrap`, { ...args.bootstrap, spec, inventory: this.inventory, secrets: this.secrets }, { parent: this, dependsOn: [this.machines] })
+        bootstrapHaCluster(`${name}-bootstrap`, { ...args.bootstrap, spec, inventory: this.inventory, secrets: this.secrets, machineIds: this.machines.machineIds }, { parent: this, dependsOn: [this.machines] })
       : undefined;
     this.registerOutputs({ inventory: this.inventory, recordFqdn: this.recordFqdn, url: this.url, secrets: this.secrets });
   }

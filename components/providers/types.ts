@@ -19,6 +19,16 @@ export interface Machines {
   readonly recordMembers: pulumi.Output<RecordMember[]>;
   /** aws: the Route 53 hosted zone holding the record; other targets: undefined. */
   readonly hostedZoneId: pulumi.Output<string | undefined>;
+  /**
+   * node → the provider's id of its machine (droplet id, EC2 instance id), so a machine the stack replaced is
+   * bootstrapped again even at the same address; hosts: none (the machines are not the stack's).
+   */
+  readonly machineIds: pulumi.Output<Record<string, string>>;
+}
+
+/** The machine ids of created machines, by the plan's node names (same order). */
+export function machineIdsOf(planned: readonly { name: string }[], ids: readonly pulumi.Input<string>[]): pulumi.Output<Record<string, string>> {
+  return pulumi.all(ids.map((id) => pulumi.output(id))).apply((values) => Object.fromEntries(planned.map((n, i) => [n.name, values[i]])));
 }
 
 /** The inventory rows of created machines: the plan's name, role and zone with the addresses the cloud assigned. */

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { checkHostKey, fingerprint, HostKeyMismatchError, knownHostName, KnownHostsFile, offeredKey, parseKnownHosts } from "./known-hosts";
+import { checkHostKey, fingerprint, HostKeyMismatchError, knownHostName, KnownHostsFile, offeredKey, parseKnownHosts, withoutHosts } from "./known-hosts";
 
 /** An SSH wire-format key blob: string type, then some key bytes. */
 function blob(type: string, body: string): Buffer {
@@ -21,6 +21,21 @@ describe("known hosts", () => {
   it("reads the key type from the blob", () => {
     assert.deepEqual(offeredKey(keyA), { type: "ssh-ed25519", key: keyA.toString("base64") });
     assert.throws(() => offeredKey(Buffer.from([0, 0])), /too short/);
+  });
+
+  it("forgets exactly the named hosts (plain, multi-name, hashed, with a port), keeping every other line as written", () => {
+    const salt = crypto.randomBytes(20);
+    const hashed = `|1|${salt.toString("base64")}|${crypto.createHmac("sha1", salt).update("[10.0.0.5]:2222").digest("base64")}`;
+    const lines = [
+      "# kept comment",
+      `10.0.0.1 ssh-ed25519 ${keyA.toString("base64")}`,
+      `lab-parent,10.0.0.2 ssh-ed25519 ${keyA.toString("base64")}`,
+      `${hashed} ssh-ed25519 ${keyB.toString("base64")}`,
+      `[10.0.0.1]:2222 ssh-ed25519 ${keyB.toString("base64")}`,
+      "",
+    ];
+    assert.equal(withoutHosts(lines.join("\n"), ["10.0.0.2", "[10.0.0.5]:2222"]), [lines[0], lines[1], lines[4], ""].join("\n"));
+    assert.equal(withoutHosts(lines.join("\n"), ["10.0.0.9"]), lines.join("\n"));
   });
 
   it("names hosts like OpenSSH", () => {

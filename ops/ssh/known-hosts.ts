@@ -69,6 +69,20 @@ export function checkHostKey(entries: KnownHostEntry[], host: string, port: numb
   return { status: "mismatch", pinned };
 }
 
+/**
+ * known_hosts text without the lines that pin any of `names` (`host` or `[host]:port`, hashed or not); every
+ * other line is kept as written. Pure.
+ */
+export function withoutHosts(text: string, names: readonly string[]): string {
+  return text
+    .split("\n")
+    .filter((raw) => {
+      const [entry] = parseKnownHosts(raw);
+      return !entry || !entry.hosts.some((p) => names.some((n) => patternMatches(p, n)));
+    })
+    .join("\n");
+}
+
 /** SHA256 fingerprint as `ssh-keygen -l` prints it. */
 export function fingerprint(keyBase64: string): string {
   return `SHA256:${crypto.createHash("sha256").update(Buffer.from(keyBase64, "base64")).digest("base64").replace(/=+$/, "")}`;
@@ -99,6 +113,15 @@ export class KnownHostsFile {
 
   private entries(): KnownHostEntry[] {
     return fs.existsSync(this.file) ? parseKnownHosts(fs.readFileSync(this.file, "utf8")) : [];
+  }
+
+  /**
+   * Drop what is pinned for these hosts: only for a machine the stack itself replaced (Pulumi created a new
+   * one at the same address), whose new key is then pinned on first contact like the first machine's.
+   */
+  forget(hosts: readonly { host: string; port: number }[]): void {
+    if (!fs.existsSync(this.file)) return;
+    fs.writeFileSync(this.file, withoutHosts(fs.readFileSync(this.file, "utf8"), hosts.map((h) => knownHostName(h.host, h.port))), { mode: 0o600 });
   }
 
   /**

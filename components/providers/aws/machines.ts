@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import { awsBaseTags, awsNames, type InventoryNode } from "../../../spec";
 import { nodeKey, renderUserData } from "../../plan";
-import { inventoryNodesOf, type Machines, type MachinesArgs } from "../types";
+import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { AwsNetwork } from "./network";
 import { AwsNode } from "./node";
 import { AwsRoundRobinRecord } from "./record";
@@ -33,6 +33,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
   public readonly nodes: pulumi.Output<InventoryNode[]>;
   public readonly recordMembers: pulumi.Output<RecordMember[]>;
   public readonly hostedZoneId: pulumi.Output<string | undefined>;
+  public readonly machineIds: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: AwsMachinesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:aws:Machines", name, {}, opts);
@@ -96,6 +97,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
     );
 
     this.nodes = inventoryNodesOf(plan.nodes, this.nodeResources);
+    this.machineIds = machineIdsOf(plan.nodes, this.nodeResources.map((r) => r.instance.id));
     this.recordMembers = this.record.members;
     this.hostedZoneId = zoneId;
     this.registerOutputs({ vpcId: this.network.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers, hostedZoneId: zoneId });

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import { digitalOceanNames, tagResourceSuffix, type InventoryNode } from "../../../spec";
 import { FirewallGroup, nodeKey, renderUserData, RuleSource } from "../../plan";
-import { inventoryNodesOf, type Machines, type MachinesArgs } from "../types";
+import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { DigitalOceanNode } from "./node";
 import { firewallTargetTags, planTags } from "./tags";
 
@@ -48,6 +48,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
   public readonly nodes: pulumi.Output<InventoryNode[]>;
   public readonly recordMembers: pulumi.Output<RecordMember[]>;
   public readonly hostedZoneId: pulumi.Output<string | undefined>;
+  public readonly machineIds: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: DigitalOceanMachinesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:digitalocean:Machines", name, {}, opts);
@@ -128,6 +129,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
     );
 
     this.nodes = inventoryNodesOf(plan.nodes, this.nodeResources);
+    this.machineIds = machineIdsOf(plan.nodes, this.nodeResources.map((r) => r.droplet.id));
     this.recordMembers = pulumi.all(plan.record.members.map((c) => byName.get(c.name)!.publicAddress.apply((address): RecordMember => ({ name: c.name, address }))));
     this.hostedZoneId = pulumi.output(undefined as string | undefined);
     this.registerOutputs({ vpcId: this.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers });

@@ -15,6 +15,7 @@ export class HostsMachines extends pulumi.ComponentResource implements Machines 
   public readonly nodes: pulumi.Output<InventoryNode[]>;
   public readonly recordMembers: pulumi.Output<RecordMember[]>;
   public readonly hostedZoneId: pulumi.Output<string | undefined>;
+  public readonly machineIds: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: HostsMachinesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:hosts:Machines", name, {}, opts);
@@ -22,6 +23,7 @@ export class HostsMachines extends pulumi.ComponentResource implements Machines 
     this.nodes = pulumi.output(inventory.nodes);
     this.recordMembers = pulumi.output(recordMembers(inventory).map((n) => ({ name: n.name, address: n.publicAddress })));
     this.hostedZoneId = pulumi.output(undefined as string | undefined);
+    this.machineIds = pulumi.output<Record<string, string>>({});
     this.registerOutputs({ nodes: this.nodes, recordMembers: this.recordMembers });
   }
 }
