@@ -70,7 +70,7 @@ describe("npm run bootstrap", () => {
     assert.notEqual(r.code, 0);
     assert.match(r.err, /"0" is not a whole number from 1 to 64/);
     const unknown = await cli(["--stack", "lab", "--dry-run", "--only", "lab-child-7"]);
-    assert.equal(unknown.code, 2);
+    assert.equal(unknown.code, 1);
     assert.match(unknown.err, /--only names "lab-child-7", not in the inventory/);
   });
 
@@ -82,8 +82,8 @@ describe("npm run bootstrap", () => {
     process.stdin.isTTY = false;
     try {
       const r = await cli(["--stack", "lab", "--inventory", inv]);
-      assert.equal(r.code, 2);
-      assert.match(r.err, /Bootstrap lab-parent, lab-standby, lab-child-1, lab-child-2, lab-worker of stack lab as root \(services may restart\)\?\nNo terminal to ask on: pass --yes/);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /^error: Bootstrap lab-parent, lab-standby, lab-child-1, lab-child-2, lab-worker of stack lab as root \(services may restart\)\?\nNo terminal to ask on: pass --yes/);
     } finally {
       process.stdin.isTTY = isTTY;
       fs.rmSync(dir, { recursive: true, force: true });

@@ -3,10 +3,9 @@
  * Bootstrap a stack's machines over SSH: what each node runs (roles/) applied by ops/bootstrap.
  *   npm run bootstrap -- --stack <name> [--inventory file] [--only node,…] [--identity key] [--dry-run | --diff] [--yes]
  */
-import * as readline from "node:readline/promises";
 import { Command, InvalidArgumentError } from "commander";
 import { consoleProgress, describePlan, formatSummary, planStack, resolveStack, bootstrapTarget, seconds } from "../ops/bootstrap";
-import { UserError } from "../spec";
+import { confirm, runCli } from "./cli";
 
 export interface BootstrapCliOptions {
   stack: string;
@@ -30,16 +29,6 @@ function nodeList(value: string): string[] {
   const names = value.split(",").map((s) => s.trim()).filter(Boolean);
   if (!names.length) throw new InvalidArgumentError(`${JSON.stringify(value)} names no node; give node names separated by commas`);
   return names;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new UserError(`${question}\nNo terminal to ask on: pass --yes to go ahead.`);
-  const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -69,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const o = program.opts<BootstrapCliOptions>();
   const started = Date.now();
-  try {
+  return runCli(async () => {
     const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts, offline: o.dryRun });
     const nodes = (o.only ?? target.inventory.nodes.map((n) => n.name)).join(", ");
     if (o.dryRun) {
@@ -90,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`\n${formatSummary(summary)}`);
       return summary.ok ? 0 : 1;
     }
-    if (!o.yes && !(await confirm(`Bootstrap ${nodes} of stack ${o.stack} as ${target.inventory.ssh.user} (services may restart)?`))) {
+    if (!(await confirm(`Bootstrap ${nodes} of stack ${o.stack} as ${target.inventory.ssh.user} (services may restart)?`, { yes: o.yes }))) {
       console.log("nothing done");
       return 1;
     }
@@ -99,11 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     const summary = await bootstrapTarget(target, { only: o.only, concurrency: o.concurrency, log: consoleProgress(names) });
     console.log(`\n${formatSummary(summary)}`);
     return summary.ok ? 0 : 1;
-  } catch (err) {
-    if (err instanceof UserError) process.stderr.write(`error: ${err.message}\n`);
-    else process.stderr.write(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 2;
-  }
+  });
 }
 
 if (require.main === module) {

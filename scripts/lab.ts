@@ -8,7 +8,6 @@
  *   npm run lab -- replace <node> [--yes]
  *   npm run lab -- remove-volumes [--yes] [--dry-run]
  */
-import * as readline from "node:readline/promises";
 import { spawnSync } from "node:child_process";
 import { Command } from "commander";
 import { UserError } from "../spec";
@@ -20,12 +19,7 @@ import { operatorShellCommand, sshCommand } from "../lab/ssh";
 import { readState } from "../lab/state";
 import { labBootstrapHook } from "../ops/bootstrap";
 import { recordMembers, type Inventory } from "../spec";
-
-function fail(e: unknown): never {
-  if (e instanceof UserError) process.stderr.write(`error: ${e.message}\n`);
-  else process.stderr.write(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exit(1);
-}
+import { confirm, main } from "./cli";
 
 /** What the operator types next: the URL, how to resolve it from this machine, and where the nodes are. */
 function howToReach(inventory: Inventory, bootstrapped: boolean): string {
@@ -128,17 +122,6 @@ program
     await labDown({ purge: o.purge });
   });
 
-/** Ask on the terminal; without one, refuse (automation passes --yes). */
-async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) throw new UserError(`${question} — no terminal to ask on: pass --yes to confirm.`);
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
 program
   .command("replace")
   .description("replace a node's machine and keep its volumes: stop it, throw its root disk away (fresh overlay), boot it with the same volume devices; then bootstrap the cluster")
@@ -155,7 +138,7 @@ program
       return;
     }
     await preflight();
-    if (!o.yes && !(await confirm(`Throw away ${node}'s root disk (its volumes stay)?`))) throw new UserError("Nothing done.");
+    if (!(await confirm(`Throw away ${node}'s root disk (its volumes stay)?`, { yes: o.yes }))) throw new UserError("Nothing done.");
     await labReplaceMachine(node);
     if (o.bootstrap) {
       const paths = labPaths();
@@ -177,8 +160,8 @@ program
       console.log(files.length ? files.join("\n") : "no volume files");
       return;
     }
-    if (!o.yes && !(await confirm(`Delete ${files.length} volume file(s) — the lab's databases and shares — for good?`))) throw new UserError("Nothing deleted.");
+    if (!(await confirm(`Delete ${files.length} volume file(s) — the lab's databases and shares — for good?`, { yes: o.yes }))) throw new UserError("Nothing deleted.");
     await labRemoveVolumes();
   });
 
-program.parseAsync(process.argv).catch(fail);
+void main(program);

@@ -12,9 +12,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
-import { ClusterSpec, ConfigError, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR, UserError } from "../spec";
+import { ClusterSpec, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
 import { exceeds, QuotaCheck, quotaChecks } from "../spec/quotas";
+import { runCli } from "./cli";
 import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../test/mocks";
 
 /** Stands in for every secret the program reads; never a real value. */
@@ -252,12 +253,6 @@ export function redactSecrets(inputs: Record<string, unknown>): Record<string, u
 
 // ---------- CLI ----------
 
-function fail(e: unknown): never {
-  if (e instanceof ConfigError || e instanceof UserError) process.stderr.write(`${e.message}\n`);
-  else process.stderr.write(`error: ${e instanceof Error ? (e.stack || e.message) : String(e)}\n(run again with --debug for the full stack trace)\n`);
-  process.exit(1);
-}
-
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command()
     .name("plan")
@@ -282,4 +277,4 @@ export async function main(argv = process.argv): Promise<void> {
   console.log(`\nplanned offline in ${((Date.now() - started) / 1000).toFixed(1)} s; nothing was created or contacted`);
 }
 
-if (require.main === module) main().catch(fail);
+if (require.main === module) void runCli(() => main()).then((code) => (process.exitCode = code));
