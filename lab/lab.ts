@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import pLimit from "p-limit";
 import { Rfc2136Dns } from "../ops/dns/rfc2136";
+import { dnsFor } from "../ops/targets/dns";
 import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory } from "../spec";
 import { DNS_NODE, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
 import { labCgroups, removeCgroups } from "./cgroup";
@@ -387,15 +388,16 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
   }
 }
 
-/** The lab's DnsOperations: RFC 2136 with the lab's TSIG key against the lab DNS node. */
+/** The lab's DnsOperations: its inventory's RFC 2136 target (dnsFor), signed with the lab's TSIG key file. */
 export function labDns(): Rfc2136Dns {
   const paths = labPaths();
   const key = readTsigKey(paths);
   const inv = fs.existsSync(paths.inventory) ? (JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory) : labInventory();
-  const dns = inv.dns;
-  if (dns.kind !== "rfc2136") throw new Error(`lab inventory has DNS kind ${dns.kind}, expected rfc2136`);
-  const names = Object.fromEntries(inv.nodes.map((n) => [n.publicAddress, n.name]));
-  return new Rfc2136Dns({ server: dns.server, port: dns.port, zone: dns.zone, keyName: key.name, algorithm: key.algorithm, secret: key.secret, names });
+  if (inv.dns.kind !== "rfc2136") throw new Error(`lab inventory has DNS kind ${inv.dns.kind}, expected rfc2136`);
+  // The key file is what the lab DNS server was configured with: its name and algorithm win.
+  const dns = dnsFor({ ...inv, dns: { ...inv.dns, keyName: key.name, algorithm: key.algorithm } }, { tsigSecret: key.secret, stack: "lab" });
+  if (!(dns instanceof Rfc2136Dns)) throw new Error(`lab DNS is ${dns.describe}, expected rfc2136`);
+  return dns;
 }
 
 /**

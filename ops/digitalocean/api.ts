@@ -51,6 +51,17 @@ export function retryDelayMs(headers: Headers, attempt: number, now = Date.now()
   return Math.min(60_000, 1000 * 2 ** attempt);
 }
 
+/** The API token from `env`; a UserError saying how to provide it when it is missing. Never printed. */
+export function digitalOceanToken(env: NodeJS.ProcessEnv = process.env): string {
+  const token = env[TOKEN_ENV];
+  if (!token) {
+    throw new UserError(
+      `${TOKEN_ENV} is not set: create a personal access token with write scope at https://cloud.digitalocean.com/account/api/tokens and export ${TOKEN_ENV}=<token> (in CI: a repository secret of that name).`,
+    );
+  }
+  return token;
+}
+
 export class DigitalOceanApi {
   readonly baseUrl: string;
   readonly sleep: (ms: number) => Promise<void>;
@@ -66,15 +77,8 @@ export class DigitalOceanApi {
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   }
 
-  /** Fails before any request when the token is missing, saying how to provide it. */
   private token(): string {
-    const token = this.env[TOKEN_ENV];
-    if (!token) {
-      throw new UserError(
-        `${TOKEN_ENV} is not set: create a personal access token with write scope at https://cloud.digitalocean.com/account/api/tokens and export ${TOKEN_ENV}=<token> (in CI: a repository secret of that name).`,
-      );
-    }
-    return token;
+    return digitalOceanToken(this.env);
   }
 
   /**
