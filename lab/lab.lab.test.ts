@@ -3,7 +3,7 @@
  * from inside the nodes, and checks `down` leaves nothing behind. Traffic stays on 10.231.0.0/24.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -19,6 +19,9 @@ import { sshCommand } from "./ssh";
 import { readState } from "./state";
 
 const quiet = () => undefined;
+
+/** `npm run lab -- <args>` as its own process (stdin not a terminal). */
+const labCli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/lab.ts"), ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 200_000 });
 const paths = labPaths();
 
 async function onNode(node: string, ...cmd: string[]): Promise<string> {
@@ -181,7 +184,7 @@ describe("the lab", { timeout: 900_000 }, () => {
     assert.deepEqual(await resolveFrom("lab-worker", "www.lab.test"), [`30 ${c1.address}`, `30 ${c2.address}`].sort());
   });
 
-  it("fences a node (SSH stops answering) and starts it again with its state kept", async () => {
+  it("fences a node (SSH stops answering) and starts it again with its state kept, by the library and by `npm run lab -- fence|start`", async () => {
     const power = labPower();
     await onNode("lab-child-2", "sh", "-c", "echo kept > /root/state-probe && sync");
     assert.equal(await power.isRunning("lab-child-2"), true);
@@ -194,6 +197,26 @@ describe("the lab", { timeout: 900_000 }, () => {
     assert.equal(await power.isRunning("lab-child-2"), true);
     assert.equal((await onNode("lab-child-2", "cat", "/root/state-probe")).trim(), "kept");
     await power.start("lab-child-2"); // idempotent
+
+    // The operator verbs (a process of their own, as the runbook rehearsal runs them); stdin is not a terminal.
+    const refused = labCli("fence", "lab-child-2");
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^error: Power lab-child-2 off hard .*\nNo terminal to ask on: pass --yes to go ahead\.\n$/);
+    assert.equal(await power.isRunning("lab-child-2"), true, "a refused fence leaves the node running");
+    const fenced = labCli("fence", "lab-child-2", "--yes");
+    assert.equal(fenced.status, 0, fenced.stderr);
+    assert.match(fenced.stdout, /^lab-child-2: powering off \(lab power \(systemd-nspawn\)\)\nlab-child-2: off, fenced in \d+\.\d s; start it again: npm run lab -- start lab-child-2\n$/);
+    assert.equal(await power.isRunning("lab-child-2"), false);
+    assert.equal((await labSsh("lab-child-2", ["true"], { timeoutMs: 15_000 })).code, 255, "ssh still answers after the CLI fence");
+    assert.match(labCli("fence", "lab-child-2", "--yes").stdout, /^lab-child-2: already off/);
+    const started = labCli("start", "lab-child-2");
+    assert.equal(started.status, 0, started.stderr);
+    assert.match(started.stdout, /^lab-child-2: starting \(lab power \(systemd-nspawn\)\)\nlab-child-2: up, answers SSH, in \d+\.\d s\n$/);
+    assert.equal((await onNode("lab-child-2", "cat", "/root/state-probe")).trim(), "kept");
+    assert.match(labCli("start", "lab-child-2").stdout, /^lab-child-2: already running/);
+    const unknown = labCli("fence", "lab-child-9", "--yes");
+    assert.equal(unknown.status, 1);
+    assert.match(unknown.stderr, /^error: No lab node "lab-child-9"\. Lab nodes: .*lab-child-2/);
   });
 
   it("`up` brings back a crashed node with its identity (machine-id, host keys) and disk", async () => {

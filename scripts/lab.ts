@@ -7,8 +7,11 @@
  *   npm run lab -- down [--purge]
  *   npm run lab -- replace <node> [--yes]
  *   npm run lab -- remove-volumes [--yes] [--dry-run]
+ *   npm run lab -- fence <node> [--yes] [--dry-run]      (hard power-off, as the failover runbook fences)
+ *   npm run lab -- start <node> [--dry-run]
  */
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import { Command } from "commander";
 import { UserError } from "../spec";
 import { labPaths } from "../lab/config";
@@ -16,10 +19,13 @@ import { showCommand } from "../lab/exec";
 import { labDown, labLeftovers, labRemoveVolumes, labReplaceMachine, labStatus, labUp, preflight } from "../lab/lab";
 import { volumeFiles } from "../lab/volumes";
 import { operatorShellCommand, sshCommand } from "../lab/ssh";
-import { readState } from "../lab/state";
+import { labPower } from "../lab/power";
+import { acquireLock, readState, unknownNode } from "../lab/state";
 import { labBootstrapHook } from "../ops/bootstrap";
+import type { PowerOperations } from "../ops/power/types";
+import { powerFor } from "../ops/targets";
 import { recordMembers, type Inventory } from "../spec";
-import { confirm, main } from "./cli";
+import { confirm, elapsed, main } from "./cli";
 
 /** What the operator types next: the URL, how to resolve it from this machine, and where the nodes are. */
 function howToReach(inventory: Inventory, bootstrapped: boolean): string {
@@ -162,6 +168,71 @@ program
     }
     if (!(await confirm(`Delete ${files.length} volume file(s) — the lab's databases and shares — for good?`, { yes: o.yes }))) throw new UserError("Nothing deleted.");
     await labRemoveVolumes();
+  });
+
+/** A node of the running lab and the lab's power operations (powerFor, with the lab's nspawn power injected). */
+function labNodePower(node: string): { power: PowerOperations } {
+  const paths = labPaths();
+  if (!readState(paths)?.nodes[node]) throw unknownNode(paths, node);
+  const inventory = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
+  return { power: powerFor(inventory, { hostsPower: labPower(), stack: "lab" }) };
+}
+
+program
+  .command("fence")
+  .description("power a node off hard (a power cut: no clean shutdown), as the failover runbook fences a dead parent; its disk is kept (start brings it back)")
+  .argument("<node>", "lab node name, e.g. lab-parent")
+  .option("-y, --yes", "do not ask")
+  .option("--dry-run", "say what would be done, change nothing")
+  .action(async (node: string, o: { yes?: boolean; dryRun?: boolean }) => {
+    const { power } = labNodePower(node);
+    if (o.dryRun) {
+      console.log(`would power ${node} off hard through ${power.describe} (no clean shutdown; its disk stays); nothing changed`);
+      return;
+    }
+    await preflight();
+    if (!(await power.isRunning(node))) {
+      console.log(`${node}: already off; start it with \`npm run lab -- start ${node}\``);
+      return;
+    }
+    if (!(await confirm(`Power ${node} off hard (a power cut: running work is lost, its disk stays)?`, { yes: o.yes }))) throw new UserError("Nothing done.");
+    const release = acquireLock(labPaths());
+    try {
+      const started = Date.now();
+      console.log(`${node}: powering off (${power.describe})`);
+      await power.fence(node);
+      if (await power.isRunning(node)) throw new Error(`${node} still runs after the fence`);
+      console.log(`${node}: off, fenced in ${elapsed(started)}; start it again: npm run lab -- start ${node}`);
+    } finally {
+      release();
+    }
+  });
+
+program
+  .command("start")
+  .description("start a fenced node again with its disk as it was, and wait until it answers SSH")
+  .argument("<node>", "lab node name, e.g. lab-parent")
+  .option("--dry-run", "say what would be done, change nothing")
+  .action(async (node: string, o: { dryRun?: boolean }) => {
+    const { power } = labNodePower(node);
+    if (o.dryRun) {
+      console.log(`would start ${node} through ${power.describe} and wait until it answers SSH; nothing changed`);
+      return;
+    }
+    await preflight();
+    if (await power.isRunning(node)) {
+      console.log(`${node}: already running`);
+      return;
+    }
+    const release = acquireLock(labPaths());
+    try {
+      const started = Date.now();
+      console.log(`${node}: starting (${power.describe})`);
+      await power.start(node);
+      console.log(`${node}: up, answers SSH, in ${elapsed(started)}`);
+    } finally {
+      release();
+    }
   });
 
 void main(program);
