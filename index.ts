@@ -26,3 +26,5 @@ export const dnsUpdateKey = cluster.dnsUpdateKey;
 export const nextStep = cluster.bootstrap ? cluster.url.apply(bootstrappedNextStep) : manualBootstrapSteps(pulumi.getStack(), spec.provider);
 /** node → "no changes" | "N changes" of the bootstrap in the last `pulumi up` (with django-ha:sshPrivateKey). */
 export const bootstrapResult = cluster.bootstrap?.result;
+/** node → the provider's id of its machine (droplet id, EC2 instance id; none on hosts): what fencing powers off. */
+export const machineIds = cluster.machines.machineIds;

@@ -59,6 +59,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         return;
       }
       assert.deepEqual(Object.keys(ids).sort(), [...nodes].sort());
+      assert.deepEqual(r.outputs.machineIds, ids, "the stack exports the same ids (what fencing powers off)");
       const machines = r.resources.filter((x) => /droplet:Droplet|instance:Instance/.test(x.type));
       for (const m of machines) assert.ok(Object.values(ids).includes(m.id), `${m.name}'s id ${m.id} is among the machine ids`);
     });
