@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Django's command-line utility for the django-ha sample project.
 
-Runs on Debian 12's own python3-django (3.2): use /usr/bin/python3, not a pyenv/venv interpreter.
+Runs on Debian 13's own python3-django (4.2): use /usr/bin/python3, not a pyenv/venv interpreter.
 `manage.py test` defaults to the SQLite/temp-share override (DJANGO_TEST_SQLITE=1) so the tests need
 no PostgreSQL, Redis or share; set DJANGO_TEST_SQLITE=0 with the production env to test against them.
 """

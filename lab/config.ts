@@ -1,17 +1,23 @@
 import * as path from "node:path";
+import { DEBIAN_SUITE } from "../spec/debian";
 
 /** Repository root (lab/ sits directly under it). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** Bump when the bake steps change in a way the package lists don't show: forces a new image. */
-export const IMAGE_FORMAT_VERSION = 1;
-export const DEBIAN_SUITE = "bookworm";
+export const IMAGE_FORMAT_VERSION = 2;
+/** The suite the image is baked from: the nodes' Debian release (spec/debian.ts). */
+export { DEBIAN_SUITE };
 
 /** What every lab node needs to boot as a machine and be reached over SSH. */
 export const BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "python3", "sudo", "ca-certificates"];
 
-/** Lab infrastructure besides the cluster: the authoritative DNS server and the tools tests run inside nodes. */
-export const INFRA_PACKAGES = ["bind9", "bind9-dnsutils"];
+/**
+ * Lab infrastructure besides the cluster: the authoritative DNS server and the tools tests run inside nodes.
+ * cloud-init is the nodes' release's own (what a Debian cloud image boots with), for the user-data tests
+ * (components/plan); the bake disables it on every lab node (/etc/cloud/cloud-init.disabled).
+ */
+export const INFRA_PACKAGES = ["bind9", "bind9-dnsutils", "cloud-init"];
 
 /** The lab network. Only these addresses ever see lab traffic. */
 export const LAB_NET = {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { allRolePackages } from "../roles/packages";
 import { BASE_PACKAGES, INFRA_PACKAGES } from "./config";
-import { chrootInstallScript, imageKey, imagePackages, mirrorFromSources, mountsUnder } from "./image";
+import { chrootInstallScript, imageKey, imagePackages, mirrorFromSources, mountsUnder, sourcesForSuite } from "./image";
 
 describe("imagePackages", () => {
   it("is base + every role package + lab infra, sorted and unique", () => {
@@ -20,6 +20,9 @@ describe("imageKey", () => {
     const k = imageKey(["a", "b"], 1, "bookworm");
     assert.notEqual(imageKey(["a", "b", "c"], 1, "bookworm"), k);
     assert.notEqual(imageKey(["a", "b"], 2, "bookworm"), k);
+    // Another suite is another image: a cached bookworm image is never booted as a trixie node.
+    assert.notEqual(imageKey(["a", "b"], 1, "trixie"), k);
+    assert.match(imageKey(["a", "b"]), /^trixie-v\d+-/);
     assert.notEqual(imageKey(["a", "b"], 1, "trixie"), k);
     assert.match(k, /^bookworm-v1-[0-9a-f]{16}$/);
   });
@@ -39,7 +42,15 @@ describe("mirrorFromSources", () => {
     "",
   ].join("\n");
   it("takes the URI of the stanza that carries the suite", () => {
-    assert.equal(mirrorFromSources(sources), "http://mirror.example/debian");
+    assert.equal(mirrorFromSources(sources, "bookworm"), "http://mirror.example/debian");
+    assert.throws(() => mirrorFromSources(sources, "trixie"), /No "deb" source for suite trixie/);
+  });
+  it("a Debian 12 host's sources, rewritten for the nodes' suite, keep mirrors, components and suffixes", () => {
+    const rewritten = sourcesForSuite(sources, "trixie");
+    assert.equal(rewritten, sources.replace("Suites: bookworm bookworm-updates", "Suites: trixie trixie-updates").replace("Suites: bookworm-security", "Suites: trixie-security"));
+    assert.equal(mirrorFromSources(rewritten, "trixie"), "http://mirror.example/debian");
+    assert.equal(sourcesForSuite(rewritten, "trixie"), rewritten);
+    assert.equal(sourcesForSuite("Types: deb\nURIs: http://m/debian\nsuites:   stable stable-backports\n", "trixie"), "Types: deb\nURIs: http://m/debian\nsuites:   trixie trixie-backports\n");
   });
   it("ignores deb-src stanzas and fails naming the file and the fix when none fits", () => {
     const onlySrc = "Types: deb-src\nURIs: http://x.example/debian\nSuites: bookworm\n";

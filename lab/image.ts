@@ -20,6 +20,17 @@ export function imageKey(packages: readonly string[], formatVersion = IMAGE_FORM
 }
 
 /**
+ * The host's deb822 sources rewritten for `suite`: every stanza keeps its mirror, components and keyring;
+ * each suite it names keeps its suffix (`bookworm-updates` → `trixie-updates`, `bookworm-security` →
+ * `trixie-security`). So a Debian 12 host bakes Debian 13 nodes from the mirror it is configured with. Pure.
+ */
+export function sourcesForSuite(text: string, suite = DEBIAN_SUITE): string {
+  return text.replace(/^(Suites:[ \t]*)(.*)$/gim, (_, key: string, value: string) =>
+    key + value.trim().split(/\s+/).map((s) => s.replace(/^[a-z]+(?=$|-)/, suite)).join(" "),
+  );
+}
+
+/**
  * The Debian mirror URI from a deb822 sources file: the first stanza of type `deb` whose suites include
  * `suite`. Pure; throws a message that names the file when none is found.
  */
@@ -152,8 +163,12 @@ async function makeImage(
 
 async function bakeImage(key: string, packages: string[], log: (s: string) => void): Promise<void> {
   const loc = imageLocations(key);
-  const sources = fs.readFileSync(HOST_SOURCES, "utf8");
+  // The host may run another release (Debian 12 bakes Debian 13): its mirrors, the nodes' suite.
+  const sources = sourcesForSuite(fs.readFileSync(HOST_SOURCES, "utf8"));
   const mirror = mirrorFromSources(sources);
+  if (!fs.existsSync(`/usr/share/debootstrap/scripts/${DEBIAN_SUITE}`)) {
+    throw new UserError(`debootstrap on this host has no script for ${DEBIAN_SUITE} (/usr/share/debootstrap/scripts/${DEBIAN_SUITE}): upgrade debootstrap (Debian 12: apt-get install debootstrap from bookworm-updates, 1.0.128+nmu2+deb12u2 or later).`);
+  }
   const work = `${loc.dir}.baking`;
   const root = path.join(work, "root");
   await unmountUnder(work);
@@ -163,7 +178,7 @@ async function bakeImage(key: string, packages: string[], log: (s: string) => vo
   const step = (s: string) => log(`image ${key}: ${s} (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
   step(`debootstrap ${DEBIAN_SUITE} minbase from ${mirror}`);
   await run({ cmd: "debootstrap", args: ["--variant=minbase", DEBIAN_SUITE, root, mirror] });
-  // Same sources as the host (main + updates + security), no services started while installing.
+  // The host's mirrors for the nodes' suite (main + updates + security), no services started while installing.
   fs.rmSync(path.join(root, "etc/apt/sources.list"), { force: true });
   fs.writeFileSync(path.join(root, "etc/apt/sources.list.d/debian.sources"), sources);
   fs.writeFileSync(path.join(root, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
@@ -188,6 +203,8 @@ async function bakeImage(key: string, packages: string[], log: (s: string) => vo
   // Node-specific identity is written per node: empty machine-id, no host keys, no resolv.conf.
   fs.rmSync(path.join(root, "usr/sbin/policy-rc.d"), { force: true });
   fs.writeFileSync(path.join(root, "etc/machine-id"), "");
+  // Lab nodes are not cloud machines: cloud-init (baked for the user-data tests) stays off unless a test node removes this.
+  fs.writeFileSync(path.join(root, "etc/cloud/cloud-init.disabled"), "django-ha lab image: cloud-init runs only where a test enables it\n");
   fs.rmSync(path.join(root, "var/lib/dbus/machine-id"), { force: true });
   fs.rmSync(path.join(root, "etc/resolv.conf"), { force: true });
   for (const f of fs.readdirSync(path.join(root, "etc/ssh"))) {

@@ -5,6 +5,7 @@
 import * as net from "node:net";
 import type { InventoryNode } from "../spec";
 import { canonicalCidr, parseCidr } from "../spec/cidr";
+import { POSTGRES_MAJOR } from "../spec/debian";
 import type { RoleContext } from "./types";
 
 /** Fixed paths of the cluster layout (the app contract). */
@@ -26,10 +27,10 @@ export const PATHS = {
   uwsgiSocket: "/run/django-ha-uwsgi/app.sock",
   uwsgiChainReload: "/run/django-ha-uwsgi/chain-reload",
   stateDir: "/var/lib/django-ha",
-  pgConf: "/etc/postgresql/15/main/conf.d/django-ha.conf",
-  pgHba: "/etc/postgresql/15/main/pg_hba.conf",
-  pgData: "/var/lib/postgresql/15/main",
-  pgBin: "/usr/lib/postgresql/15/bin",
+  pgConf: `/etc/postgresql/${POSTGRES_MAJOR}/main/conf.d/django-ha.conf`,
+  pgHba: `/etc/postgresql/${POSTGRES_MAJOR}/main/pg_hba.conf`,
+  pgData: `/var/lib/postgresql/${POSTGRES_MAJOR}/main`,
+  pgBin: `/usr/lib/postgresql/${POSTGRES_MAJOR}/bin`,
   pgPass: "/var/lib/postgresql/.pgpass",
   shareSyncKey: "/root/.ssh/django-ha-share-sync",
 } as const;

@@ -6,6 +6,7 @@ import { HbaRule, renderPgHba, renderPostgresConf } from "./files/postgres";
 import { renderRedisConf } from "./files/redis";
 import { renderUnit, UnitEntry } from "./files/systemd";
 import type { InventoryNode, SyncPolicy } from "../spec";
+import { POSTGRES_MAJOR } from "../spec/debian";
 
 /** WAL a slot may hold before PostgreSQL invalidates it (the standby then needs a new base backup). */
 export const MAX_SLOT_WAL_KEEP_SIZE = "8GB";
@@ -84,7 +85,8 @@ export function redisConfFile(node: InventoryNode, f: ClusterFacts): FileAction 
 
 /** Kernel NFS server and rpc-statd must not run beside nfs-ganesha. */
 export const NFS_CONFLICTS = ["nfs-server.service", "rpc-statd.service"];
-export const POSTGRES_UNIT = "postgresql@15-main";
+/** Debian's unit of the cluster <major>/main. */
+export const POSTGRES_UNIT = `postgresql@${POSTGRES_MAJOR}-main`;
 
 /**
  * Drop-in ordering a Debian unit after network-online.target: PostgreSQL and Redis bind the private

@@ -1,7 +1,8 @@
 import type { Role } from "../spec";
+import { POSTGRES_MAJOR } from "../spec/debian";
 
 /**
- * Debian 12 packages per role: the ONE source of truth for both the bootstrap (apt-get install) and the
+ * Debian packages per role (the release of spec/debian.ts): the ONE source of truth for both the bootstrap (apt-get install) and the
  * lab image bake (baked in so lab nodes need no network, and the package names are proven).
  */
 export const COMMON_PACKAGES = [
@@ -21,8 +22,9 @@ export const COMMON_PACKAGES = [
 ] as const;
 
 export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
-  parent: ["postgresql", "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
-  standby: ["postgresql", "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
+  // postgresql-<major>, not the `postgresql` metapackage: the paths and unit names are derived from that major.
+  parent: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
+  standby: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
   // libjs-jquery: python3-django only Recommends it, but its admin static files are symlinks into it (collectstatic fails without).
   child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "libjs-jquery", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
   worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common"],

@@ -57,10 +57,11 @@ describe("renderNodePlan structure", () => {
     }
   });
 
-  it("starts every plan with the role's packages", () => {
+  it("starts every plan with the Debian release check, then the role's packages", () => {
     for (const p of plans) {
-      assert.equal(p.actions[0].kind, "packages");
-      assert.ok(p.actions[0].kind === "packages" && p.actions[0].names.includes("nftables"));
+      assert.ok(p.actions[0].kind === "script" && p.actions[0].name === "debian-release");
+      assert.equal(p.actions[1].kind, "packages");
+      assert.ok(p.actions[1].kind === "packages" && p.actions[1].names.includes("nftables"));
     }
   });
 

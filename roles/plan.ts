@@ -5,6 +5,7 @@ import { childActions, childChecks } from "./child";
 import { commonActions, commonChecks } from "./common";
 import { clusterFacts, ClusterFacts } from "./context";
 import { packagesFor } from "./packages";
+import { debianReleaseScript } from "./scripts";
 import { parentActions, parentChecks } from "./parent";
 import { standbyActions, standbyChecks } from "./standby";
 import type { Action, Check, NodePlan, RoleContext } from "./types";
@@ -40,7 +41,7 @@ export function renderNodePlan(node: InventoryNode, ctx: RoleContext): NodePlan 
   return {
     node,
     role: node.role,
-    actions: [packages(packagesFor(node.role)), ...commonActions(node, f, parts.appGroupMembers), ...parts.actions],
+    actions: [debianReleaseScript(), packages(packagesFor(node.role)), ...commonActions(node, f, parts.appGroupMembers), ...parts.actions],
     checks: [...commonChecks(), ...parts.checks],
   };
 }

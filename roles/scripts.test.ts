@@ -15,7 +15,8 @@ import { bootImageNode, IMAGE_NODE_TIMEOUT_MS, type ImageNode } from "../test/im
 import { uwsgiHealthCheck } from "./checks";
 import { PATHS } from "./context";
 import { renderUwsgiIni } from "./files/uwsgi";
-import { hostsBlockScript, pgRolesScript, replicationSlotScript, directoriesScript } from "./scripts";
+import { debianReleaseScript, hostsBlockScript, pgRolesScript, replicationSlotScript, directoriesScript } from "./scripts";
+import { DEBIAN_RELEASE } from "../spec/debian";
 import { renderHostsBlock } from "./files/hosts";
 import { CHANGED_MARKER } from "./types";
 import { renderSyncWatchdog } from "./watchdog";
@@ -60,6 +61,32 @@ describe("hosts-block rewrites only its block (private mount namespace over /etc
     const text = fs.readFileSync(hosts, "utf8");
     assert.equal(text, "127.0.0.1\tlocalhost\n10.0.0.9\tother\n# BEGIN django-ha\n# Managed by django-ha (bootstrap, failover): edits inside this block are overwritten.\n10.231.0.12\tprimary.lab.internal\n# END django-ha\n");
   });
+});
+
+describe("debian-release refuses any other system before anything is changed", () => {
+  it("passes on the image (the nodes' release), changing nothing", () => {
+    const r = nodeBash(debianReleaseScript().script);
+    assert.equal(r.status, 0, r.out);
+    assert.equal(r.changed, false);
+  });
+  const others: [string, string][] = [
+    ["Debian 12", 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n'],
+    ["Ubuntu 24.04", 'PRETTY_NAME="Ubuntu 24.04.1 LTS"\nID=ubuntu\nID_LIKE=debian\nVERSION_ID="24.04"\n'],
+    ["Debian testing (no VERSION_ID)", 'PRETTY_NAME="Debian GNU/Linux forky/sid"\nID=debian\n'],
+  ];
+  for (const [what, osRelease] of others) {
+    it(what, () => {
+      const fake = path.join(tmpRoot, "os-release");
+      fs.writeFileSync(fake, osRelease);
+      const file = path.join(tmpRoot, "release.sh");
+      fs.writeFileSync(file, debianReleaseScript().script);
+      const r = spawnSync("unshare", ["-m", "sh", "-c", `mount --bind ${fake} /etc/os-release && bash ${file}`], { encoding: "utf8" });
+      assert.equal(r.status, 1, r.stdout + r.stderr);
+      const pretty = /PRETTY_NAME="([^"]+)"/.exec(osRelease)![1];
+      assert.ok(r.stderr.includes(`this machine runs ${pretty} (/etc/os-release), but django-ha's roles are written for Debian ${DEBIAN_RELEASE}`), r.stderr);
+      assert.doesNotMatch(r.stdout, /django-ha: changed/);
+    });
+  }
 });
 
 describe("directories script", () => {

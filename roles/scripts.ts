@@ -4,6 +4,8 @@
  * (never in argv), so ops must not print scripts.
  */
 import { APP_USER, DB, PATHS } from "./context";
+import { POSTGRES_UNIT } from "./db";
+import { DEBIAN_RELEASE, DEBIAN_SUITE } from "../spec/debian";
 import { HOSTS_BEGIN, HOSTS_END } from "./files/hosts";
 import { bashScript, heredoc, shellQuote as q } from "./shell";
 import type { Action } from "./types";
@@ -12,6 +14,24 @@ export type ScriptAction = Extract<Action, { kind: "script" }>;
 
 function script(name: string, description: string, body: string): ScriptAction {
   return { kind: "script", name, script: bashScript(description, body) };
+}
+
+/**
+ * First step on every node: the machine runs the Debian release the roles are written for (spec/debian.ts),
+ * else nothing is installed or changed. A `hosts` machine or an older cloud image on another release would
+ * otherwise fail later, half-configured, on a package or path that release does not have.
+ */
+export function debianReleaseScript(): ScriptAction {
+  return script(
+    "debian-release",
+    `Debian ${DEBIAN_RELEASE} (${DEBIAN_SUITE}) or nothing`,
+    `# shellcheck source=/dev/null
+. /etc/os-release
+if [ "\${ID:-}" != debian ] || [ "\${VERSION_ID:-}" != ${DEBIAN_RELEASE} ]; then
+  echo "this machine runs \${PRETTY_NAME:-an unknown system} (/etc/os-release), but django-ha's roles are written for Debian ${DEBIAN_RELEASE} (${DEBIAN_SUITE}): nothing was changed. Give this node a Debian ${DEBIAN_RELEASE} machine (hosts: reinstall it; clouds: the README section on Debian ${DEBIAN_RELEASE})." >&2
+  exit 1
+fi`,
+  );
 }
 
 /** The `django` user and group with the same uid/gid everywhere (NFS sec=sys maps by number). */
@@ -196,7 +216,7 @@ wait_pg() {
     if runuser -u postgres -- ${PATHS.pgBin}/pg_isready -q; then return 0; fi
     sleep 1
   done
-  echo "PostgreSQL did not accept connections within 60 s: see journalctl -u postgresql@15-main" >&2
+  echo "PostgreSQL did not accept connections within 60 s: see journalctl -u ${POSTGRES_UNIT}" >&2
   return 1
 }`;
 
@@ -280,7 +300,7 @@ export function baseBackupScript(primaryAddress: string, port: number): ScriptAc
     `hot standby of ${primaryAddress} via pg_basebackup`,
     `${psql}
 data=${q(PATHS.pgData)}
-unit=postgresql@15-main
+unit=${POSTGRES_UNIT}
 if [ -f "$data/standby.signal" ] && grep -Eq ${q(`host=${primaryAddress.replace(/\./g, "\\.")}[ ']`)} "$data/postgresql.auto.conf" 2>/dev/null; then
   exit 0
 fi

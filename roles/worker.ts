@@ -34,8 +34,8 @@ export function celeryUnit(): UnitFile {
           ["Group", APP_USER.name],
           ["EnvironmentFile", PATHS.appEnv],
           ["WorkingDirectory", PATHS.current],
-          // Without heartbeat/gossip/mingle: Celery 5.2 (Debian 12) otherwise stops consuming after the broker
-          // restarts (celery/celery#8030, reproduced in the lab by restarting Redis).
+          // Without heartbeat/gossip/mingle: Celery 5.2 (Debian 12) stopped consuming after the broker restarted
+          // (celery/celery#8030, reproduced in the lab by restarting Redis). Kept on 5.5: one worker needs none.
           ["ExecStart", "/usr/bin/python3 -m celery -A djangoha_app worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle"],
           // Warm shutdown: SIGTERM to the main process only; it finishes the running job, then exits.
           ["KillSignal", "SIGTERM"],

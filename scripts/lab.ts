@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 /**
- * The local lab: real Debian 12 nodes (systemd-nspawn) on one machine.
+ * The local lab: real Debian 13 nodes (systemd-nspawn) on one machine.
  *   npm run lab -- up [--rebake] [--stack lab]
  *   npm run lab -- status
  *   npm run lab -- ssh <node> [cmd…]
@@ -45,7 +45,7 @@ function howToReach(inventory: Inventory, bootstrapped: boolean): string {
 
 const program = new Command()
   .name("lab")
-  .description("The local lab: real Debian 12 nodes booted with systemd-nspawn on the lab bridge 10.231.0.0/24 (root only).")
+  .description("The local lab: real Debian 13 nodes booted with systemd-nspawn on the lab bridge 10.231.0.0/24 (root only).")
   .showHelpAfterError();
 
 program

@@ -80,7 +80,7 @@ const shortType = (type: string) => {
 /** Names for made-up mock values (ids, addresses) so the plan says "address of shop-child-1", never a fake IP. */
 function labeller(run: ProgramRun): (value: unknown) => string {
   const labels = new Map<string, string>([
-    [MOCK_AMI_ID, "‹newest official Debian 12 AMI, looked up at first deploy›"],
+    [MOCK_AMI_ID, "‹newest official Debian 13 AMI, looked up at first deploy›"],
     [MOCK_HOSTED_ZONE_ID, "‹Route 53 zone found by name›"],
   ]);
   for (const r of run.resources) {

@@ -6,3 +6,4 @@ export * from "./stack";
 export * from "./topology";
 export * from "./names";
 export * from "./volumes";
+export * from "./debian";

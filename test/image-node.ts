@@ -31,6 +31,8 @@ export interface ImageNode {
   write(file: string, content: string, mode?: number): void;
   read(file: string): string;
   exists(file: string): boolean;
+  /** Copy a host directory into the node (root-owned, no __pycache__), replacing what was there. */
+  copyIn(hostDir: string, nodeDir: string): void;
   stop(): Promise<void>;
 }
 
@@ -65,6 +67,10 @@ export async function bootImageNode(): Promise<ImageNode> {
     },
     read: (file) => fs.readFileSync(inRoot(file), "utf8"),
     exists: (file) => fs.existsSync(inRoot(file)),
+    copyIn(hostDir, nodeDir) {
+      fs.rmSync(inRoot(nodeDir), { recursive: true, force: true });
+      fs.cpSync(hostDir, inRoot(nodeDir), { recursive: true, filter: (src) => path.basename(src) !== "__pycache__" });
+    },
     stop: () => ct.stop(),
   };
 }

@@ -46,7 +46,7 @@ function privateAddress(n: number, prefix: string): string {
   return `${prefix}.${Math.floor(n / 254)}.${(n % 254) + 1}`;
 }
 
-/** What the mocks answer for the Debian 12 AMI lookup and the Route 53 zone lookup. */
+/** What the mocks answer for the Debian 13 AMI lookup and the Route 53 zone lookup. */
 export const MOCK_AMI_ID = "ami-0d1e2b3i4a5n61200";
 export const MOCK_HOSTED_ZONE_ID = "Z0MOCKHOSTEDZONE";
 
@@ -104,7 +104,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
     this.calls.push(args);
     switch (args.token) {
       case "aws:ec2/getAmi:getAmi":
-        return { id: MOCK_AMI_ID, name: "debian-12-amd64-20261101-0000", architecture: "x86_64" };
+        return { id: MOCK_AMI_ID, name: "debian-13-amd64-20261101-0000", architecture: "x86_64" };
       case "aws:route53/getZone:getZone":
         return { id: MOCK_HOSTED_ZONE_ID, zoneId: MOCK_HOSTED_ZONE_ID, name: args.inputs.name };
       default:

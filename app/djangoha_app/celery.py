@@ -18,7 +18,7 @@ app.autodiscover_tasks()
 @task_prerun.connect(weak=False)
 def _drop_dead_db_connections(**_kwargs):
     # After a failover the worker's persistent connection points at a dead primary: test it before
-    # each task (Django 3.2 has no CONN_HEALTH_CHECKS) so the task reconnects through DB_HOSTS.
+    # each task (djangoha_app.dbhealth, written when Django 3.2 had no CONN_HEALTH_CHECKS) so the task reconnects through DB_HOSTS.
     from djangoha_app.dbhealth import close_unusable_connections
 
     close_unusable_connections()

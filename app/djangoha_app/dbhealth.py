@@ -1,6 +1,6 @@
-"""Connection health checks for persistent DB connections (what Django 4.1's CONN_HEALTH_CHECKS does).
+"""Connection health checks for persistent DB connections (what Django 4.1+'s CONN_HEALTH_CHECKS does).
 
-Django 3.2 reuses a connection for CONN_MAX_AGE seconds without testing it, so the first request after
+Written for Django 3.2, which reuses a connection for CONN_MAX_AGE seconds without testing it, so the first request after
 a PostgreSQL failover would fail on a socket to the old primary. Testing reused connections first lets
 libpq reconnect through DB_HOSTS with target_session_attrs=read-write and find the new primary.
 """

@@ -125,7 +125,7 @@ else:
             "NAME": env("DB_NAME", "app"),
             "USER": env("DB_USER", "app"),
             "PASSWORD": env("DB_PASSWORD"),
-            # Persistent connections, tested before reuse by djangoha_app.dbhealth (no CONN_HEALTH_CHECKS in 3.2).
+            # Persistent connections, tested before reuse by djangoha_app.dbhealth (written for 3.2, before CONN_HEALTH_CHECKS).
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "OPTIONS": {
                 "target_session_attrs": "read-write",
@@ -148,7 +148,6 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
-USE_L10N = True
 USE_TZ = True
 
 # The share (NFS from primary.<cluster>.internal, or the lab's bind mount) holds media, static files,
@@ -163,11 +162,14 @@ SHARE_TMP_DIR = os.path.join(SHARE_ROOT, "tmp")
 VIDEO_SOURCE_DIR = os.path.join(SHARE_ROOT, "private", "videos")
 HEALTH_DIR = os.path.join(SHARE_ROOT, ".health")
 # Hashed file names: nginx can cache /static/ for long, and a release being replaced keeps its own files.
-STATICFILES_STORAGE = (
-    "django.contrib.staticfiles.storage.StaticFilesStorage"
-    if TESTING
-    else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
-)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if TESTING
+        else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    },
+}
 
 # Files on the share belong to the django user (uid 950 everywhere); nginx (www-data) must read them.
 FILE_UPLOAD_PERMISSIONS = 0o644

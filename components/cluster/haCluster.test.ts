@@ -219,10 +219,10 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       }
 
       if (provider === "digitalocean") {
-        it("uses the Debian 12 slug, numeric droplet ids and volumes only on parent and standby", async () => {
+        it("uses the Debian 13 slug, numeric droplet ids and volumes only on parent and standby", async () => {
           const r = await load();
           for (const d of ofType(r, "digitalocean:index/droplet:Droplet")) {
-            assert.equal(d.inputs.image, "debian-12-x64");
+            assert.equal(d.inputs.image, "debian-13-x64");
             assert.equal(d.inputs.region, "nyc3");
             assert.equal(d.inputs.userData, renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port }));
           }
@@ -291,6 +291,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           }
           const ami = r.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!;
           assert.deepEqual(ami.inputs.owners, ["136693071363"]);
+          assert.deepEqual(ami.inputs.filters, [{ name: "name", values: ["debian-13-amd64-*"] }, { name: "architecture", values: ["x86_64"] }]);
         });
       }
     });

@@ -1,8 +1,4 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import YAML from "yaml";
@@ -11,6 +7,7 @@ import { SSHD_DROP_IN } from "../../roles/common";
 import { fixtureContext, fixtureInventory } from "../../roles/fixtures";
 import { parseClusterSpec } from "../../spec";
 import { awsConfig } from "../../test/configs";
+import { bootImageNode, IMAGE_NODE_TIMEOUT_MS } from "../../test/image-node";
 import { cidrRange, describeSource, inboundFor, planCluster, planFirewall, planSubnets, renderUserData } from ".";
 
 describe("planFirewall", () => {
@@ -141,23 +138,21 @@ ${dropIn(2222)}`,
     assert.deepEqual(doc.write_files, [{ path: sshd.file.path, permissions: sshd.file.mode, owner: `${sshd.file.owner}:${sshd.file.group}`, content: sshd.file.content }]);
   });
 
-  it("is valid cloud-config for Debian's cloud-init (`cloud-init schema`), which refuses a broken document", (t) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "user-data-"));
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  it("is valid cloud-config for the nodes' cloud-init (`cloud-init schema` in the lab image), which refuses a broken document", { timeout: IMAGE_NODE_TIMEOUT_MS }, async (t) => {
+    const node = await bootImageNode();
+    t.after(() => node.stop());
     const schema = (text: string) => {
-      const file = path.join(dir, "user-data");
-      fs.writeFileSync(file, text);
-      return spawnSync("cloud-init", ["schema", "--config-file", file], { encoding: "utf8" });
+      node.write("/var/tmp/user-data", text);
+      return node.run(["cloud-init", "schema", "--config-file", "/var/tmp/user-data"]);
     };
     for (const user of ["root", "admin", "deploy"]) {
       const r = schema(renderUserData({ sshPublicKeys: [KEY], user, port: 2222 }));
-      assert.equal(r.error, undefined, "cloud-init is missing: bash scripts/host-packages.sh installs it");
-      assert.equal(r.status, 0, `${user}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stdout, /Valid cloud-config/);
+      assert.equal(r.status, 0, `${user}: ${r.out}`);
+      assert.match(r.out, /Valid schema/);
     }
     const broken = schema("#cloud-config\nusers: [{name: deploy, sudo: 3}]\nwrite_files: [{content: x}]\n");
     assert.equal(broken.status, 1);
-    assert.match(broken.stderr, /write_files\.0: 'path' is a required property/);
+    assert.match(broken.out, /write_files\.0: 'path' is a required property/);
   });
 });
 

@@ -1,4 +1,4 @@
-/** PostgreSQL 15 (Debian cluster 15/main): a conf.d fragment and a complete pg_hba.conf. */
+/** PostgreSQL (Debian cluster <major>/main, spec/debian.ts): a conf.d fragment and a complete pg_hba.conf. */
 import * as net from "node:net";
 
 export interface PostgresConf {

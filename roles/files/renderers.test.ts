@@ -105,7 +105,7 @@ describe("pg_hba.conf", () => {
 describe("ganesha.conf", () => {
   it("one VFS export, members only, root squashed to the app user", () => {
     const text = renderGaneshaConf({ exportId: 1, path: "/srv/share", clients: ["10.0.0.1", "10.0.0.3"], anonymousUid: 950, anonymousGid: 950, mountdPort: 20048, nfsPort: 2049 });
-    for (const want of ["Path = /srv/share;", "Pseudo = /srv/share;", "Squash = Root_Squash;", "Anonymous_Uid = 950;", "Clients = 10.0.0.1, 10.0.0.3;", "Name = VFS;", "Enable_NLM = false;", "MNT_Port = 20048;"]) assert.ok(text.includes(want), want);
+    for (const want of ["Path = /srv/share;", "Pseudo = /srv/share;", "Squash = Root_Squash;", "Anonymous_Uid = 950;", "Clients = 10.0.0.1, 10.0.0.3;", "Name = VFS;", "Enable_NLM = false;", "MNT_Port = 20048;", "Allow_Set_Io_Flusher_Fail = true;"]) assert.ok(text.includes(want), want);
     assert.equal((text.match(/Access_Type = RW;/g) ?? []).length, 1, "RW only inside the CLIENT block");
   });
 });

@@ -1,5 +1,6 @@
 import os
 import stat
+from pathlib import Path
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,7 +17,7 @@ class HealthTests(TempShareMixin, TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.json(), {"status": "ok", "db": "ok", "share": "ok", "node": "test-node"})
         marker = os.path.join(self.share, ".health", "test-node")
-        self.assertEqual(len(open(marker).read()), 32)
+        self.assertEqual(len(Path(marker).read_text()), 32)
         self.assertEqual(os.listdir(os.path.join(self.share, ".health")), ["test-node"])
         self.assertEqual(response["Cache-Control"], "no-store")
 
@@ -105,7 +106,7 @@ class FileUploadTests(TempShareMixin, TestCase):
         self.assertRegex(body["name"], r"^My_Holiday_Photo-[0-9a-f]{8}\.JPG$")
         self.assertEqual(body["url"], f"/media/uploads/{body['name']}")
         path = os.path.join(self.share, "media", "uploads", body["name"])
-        self.assertEqual(open(path, "rb").read(), b"\xff\xd8 not really a jpeg")
+        self.assertEqual(Path(path).read_bytes(), b"\xff\xd8 not really a jpeg")
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o644)
         self.assertEqual(self.leftover_temp_files(), [])
 
@@ -124,13 +125,13 @@ class FileUploadTests(TempShareMixin, TestCase):
         second = self.upload("same.txt", b"second").json()["name"]
         self.assertNotEqual(first, second)
         uploads = os.path.join(self.share, "media", "uploads")
-        self.assertEqual(open(os.path.join(uploads, first), "rb").read(), b"first")
-        self.assertEqual(open(os.path.join(uploads, second), "rb").read(), b"second")
+        self.assertEqual(Path(uploads, first).read_bytes(), b"first")
+        self.assertEqual(Path(uploads, second).read_bytes(), b"second")
 
     def test_large_upload_goes_through_a_temp_file(self):
         content = os.urandom(3 * 1024 * 1024)  # above FILE_UPLOAD_MAX_MEMORY_SIZE
         body = self.upload("big.bin", content).json()
-        self.assertEqual(open(os.path.join(self.share, "media", "uploads", body["name"]), "rb").read(), content)
+        self.assertEqual(Path(self.share, "media", "uploads", body["name"]).read_bytes(), content)
 
     @override_settings(UPLOAD_MAX_BYTES=10)
     def test_size_limit(self):

@@ -46,7 +46,7 @@ print(json.dumps({
     "db": {k: db[k] for k in ("ENGINE", "HOST", "PORT", "NAME", "USER", "CONN_MAX_AGE", "OPTIONS")},
     "media": settings.MEDIA_ROOT, "static": settings.STATIC_ROOT, "hosts": settings.ALLOWED_HOSTS,
     "debug": settings.DEBUG, "proxy": list(settings.SECURE_PROXY_SSL_HEADER), "broker": settings.CELERY_BROKER_URL,
-    "staticfiles": settings.STATICFILES_STORAGE,
+    "staticfiles": settings.STORAGES["staticfiles"]["BACKEND"],
 }))
 """
 

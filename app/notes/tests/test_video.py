@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,7 +37,7 @@ class VideoJobTests(TempShareMixin, TestCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.clips = tempfile.mkdtemp(prefix="djangoha-clips-")
-        cls.clip = open(make_clip(cls.clips), "rb").read()
+        cls.clip = Path(make_clip(cls.clips)).read_bytes()
 
     @classmethod
     def tearDownClass(cls):

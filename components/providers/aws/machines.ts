@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import { awsBaseTags, awsNames, type InventoryNode } from "../../../spec";
+import { AWS_DEBIAN_AMI } from "../../../spec/debian";
 import { nodeKey, renderUserData } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { AwsNetwork } from "./network";
@@ -9,12 +10,12 @@ import { AwsNode } from "./node";
 import { AwsRoundRobinRecord } from "./record";
 import { AwsSecurityGroups } from "./securityGroups";
 
-/** Owner id of the official Debian cloud images. */
-export const DEBIAN_AMI_OWNER = "136693071363";
+/** Owner id of the official Debian cloud images (spec/catalog.json aws.ami). */
+export const DEBIAN_AMI_OWNER = AWS_DEBIAN_AMI.owner;
 
 /** Args of {@link AwsMachines}. */
 export interface AwsMachinesArgs extends MachinesArgs {
-  /** AMI id to pin. Defaults to the newest official Debian 12 amd64 AMI at first deploy; later AMI changes are ignored. */
+  /** AMI id to pin. Defaults to the newest official Debian amd64 AMI of spec/debian.ts (Debian 13, `debian-13-amd64-*`) at first deploy; later AMI changes are ignored, so no new AMI ever replaces a database node. */
   ami?: string;
   /** IPv4 range of the VPC. Defaults to `10.42.0.0/16`. */
   vpcCidr?: string;
@@ -22,7 +23,7 @@ export interface AwsMachinesArgs extends MachinesArgs {
 
 /**
  * The AWS target: a VPC with a subnet per availability zone, an EC2 instance with an Elastic IP per
- * planned node (Debian 12), EBS volumes for the DB and the share on the parent and the standby, security
+ * planned node (Debian 13), EBS volumes for the DB and the share on the parent and the standby, security
  * groups with standalone rules, and a Route 53 multivalue record with a health check per child.
  */
 export class AwsMachines extends pulumi.ComponentResource implements Machines {
@@ -57,7 +58,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
       args.ami ??
       aws.ec2
         .getAmiOutput(
-          { region, owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: [{ name: "name", values: ["debian-12-amd64-*"] }, { name: "architecture", values: ["x86_64"] }] },
+          { region, owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: [{ name: "name", values: [AWS_DEBIAN_AMI.namePattern] }, { name: "architecture", values: [AWS_DEBIAN_AMI.architecture] }] },
           { parent: this },
         )
         .apply((a) => a.id);

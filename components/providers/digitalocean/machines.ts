@@ -34,7 +34,7 @@ export function inboundSources(source: RuleSource, clusterTag: string, groupTags
 }
 
 /**
- * The DigitalOcean target: a VPC, a droplet per planned node (Debian 12), DB and share volumes on the
+ * The DigitalOcean target: a VPC, a droplet per planned node (Debian 13), DB and share volumes on the
  * parent and the standby, cloud firewalls by tag, and one A record per child in the DigitalOcean domain
  * `domain` (which must exist in the account already).
  */

@@ -2,6 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import { DataDevices, digitalOceanVolumeDevice, type PlannedNode } from "../../../spec";
 import { dataDevicesOf } from "../types";
+import { DIGITALOCEAN_IMAGE } from "../../../spec/debian";
 
 /** Args of {@link DigitalOceanNode}. */
 export interface DigitalOceanNodeArgs {
@@ -16,7 +17,7 @@ export interface DigitalOceanNodeArgs {
   sshKeys: pulumi.Input<string>[];
   /** Volumes to create and attach, in order (parent and standby: the DB volume, then the share volume). Defaults to none. */
   volumes?: { purpose: "db" | "share"; sizeGb: number; /** Unique per region (spec/names.ts `digitalOceanNames.volume`). */ name: string }[];
-  /** Droplet image slug. Defaults to `debian-12-x64`. */
+  /** Droplet image slug. Defaults to `debian-13-x64` (spec/debian.ts). */
   image?: string;
 }
 
@@ -38,7 +39,7 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
       `${name}-droplet`,
       {
         name: node.name,
-        image: args.image ?? "debian-12-x64",
+        image: args.image ?? DIGITALOCEAN_IMAGE,
         region: args.region,
         size: node.size,
         vpcUuid: args.vpcUuid,
