@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hostsInventory, loadStackSpec, type InventoryNode } from "../spec";
+import { POSTGRES_MAJOR } from "../spec/debian";
 import { labMachines, nodeMounts, volumesFor, wantedPackages } from "./plan";
 import { labVolumes, parseLoops } from "./volumes";
 
@@ -92,6 +93,6 @@ describe("nodeMounts", () => {
   it("the DNS node wants bind9, cluster nodes their role's packages", () => {
     assert.ok(wantedPackages("dns").includes("bind9"));
     assert.ok(!wantedPackages("child").includes("bind9"));
-    assert.ok(wantedPackages("parent").includes("postgresql"));
+    assert.ok(wantedPackages("parent").includes(`postgresql-${POSTGRES_MAJOR}`));
   });
 });

@@ -1,4 +1,5 @@
 import { renderNftables } from "../roles/files/nftables";
+import { POSTGRES_MAJOR } from "../spec/debian";
 import { LAB_NET, TSIG_ALGORITHM } from "./config";
 
 /** A machine the lab boots: a cluster node or lab infrastructure (the DNS node). */
@@ -113,7 +114,7 @@ export function renderNamedLocal(zone: string, keyName: string, keyFile: string,
  * rpcbind comes in as a dependency of the NFS packages and would otherwise answer on port 111 everywhere.
  */
 export const PACKAGE_SERVICES: readonly { units: readonly string[]; keptBy: readonly string[] }[] = [
-  { units: ["postgresql.service"], keptBy: ["postgresql"] },
+  { units: ["postgresql.service"], keptBy: [`postgresql-${POSTGRES_MAJOR}`] },
   { units: ["nginx.service"], keptBy: ["nginx"] },
   { units: ["redis-server.service"], keptBy: ["redis-server"] },
   { units: ["nfs-ganesha.service"], keptBy: ["nfs-ganesha"] },
