@@ -23,8 +23,10 @@ export const COMMON_PACKAGES = [
 
 export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   // postgresql-<major>, not the `postgresql` metapackage: the paths and unit names are derived from that major.
-  parent: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
-  standby: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd"],
+  // e2fsprogs: mkfs.ext4 for a blank data volume (roles/volumes.ts); Priority "important" since Debian 13, so not
+  // in every minimal image.
+  parent: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs"],
+  standby: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs"],
   // libjs-jquery: python3-django only Recommends it, but its admin static files are symlinks into it (collectstatic fails without).
   child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "libjs-jquery", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
   worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common"],

@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureImage } from "../../lab/image";
+import { PATHS } from "../../roles/context";
 import { POSTGRES_UNIT } from "../../roles/db";
 import { FIXTURE_DATA_DEVICES, fixtureContext, fixtureInventoryWithVolumes } from "../../roles/fixtures";
 import { renderNodePlan } from "../../roles/plan";
@@ -108,7 +109,7 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
     // PostgreSQL runs from the volume: its data directory is on the db volume's filesystem.
     assert.equal(sh(ct, `systemctl is-active ${POSTGRES_UNIT}`), "active");
     const dataDir = sh(ct, "runuser -u postgres -- psql -XAtc 'show data_directory'");
-    assert.equal(dataDir, "/var/lib/postgresql/15/main");
+    assert.equal(dataDir, PATHS.pgData);
     assert.equal(sh(ct, `stat -c %d ${dataDir}`), sh(ct, "stat -c %d /var/lib/postgresql"));
     assert.equal(sh(ct, `mountpoint -d /var/lib/postgresql`), loopNum(db.loop));
     sh(ct, "runuser -u postgres -- psql -XAtq -c 'create table kept (v text)' -c \"insert into kept values ('written before')\"");
@@ -160,7 +161,7 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
   it("a node whose volume is missing refuses to start PostgreSQL and runs no cluster from the root disk", { timeout: 180_000 }, async () => {
     const ct = await startTestContainer(imageRoot);
     containers.push(ct);
-    const rootDiskBefore = sh(ct, "ls -A /var/lib/postgresql/15/main | grep -vx postmaster.pid | sort | tr '\\n' ' '");
+    const rootDiskBefore = sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`);
     const r = await runBootstrap({ plans: [plan([...volumeActions(), { kind: "service", name: POSTGRES_UNIT, state: "started", enabled: true, restartWhen: [] }])], connect: connect(ct) });
     assert.equal(r.ok, false);
     assert.match(formatSummary(r), /volume-db[\s\S]*the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-parent-db is not attached/);
@@ -172,6 +173,6 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
     // No cluster was created or initialised: the root disk's PostgreSQL directory is as the package left it
     // (less the pid file of the server that was stopped).
     assert.equal(sh(ct, "ls /var/lib/postgresql/"), "15");
-    assert.equal(sh(ct, "ls -A /var/lib/postgresql/15/main | grep -vx postmaster.pid | sort | tr '\\n' ' '"), rootDiskBefore);
+    assert.equal(sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`), rootDiskBefore);
   });
 });
