@@ -181,6 +181,12 @@ if [ "$mounted" = 0 ]; then
   mkdir -p "$mnt"
 fi
 if ! systemctl is-enabled --quiet "$unit"; then systemctl enable --quiet "$unit"; changed; fi
+# systemd 257 (Debian 13) mounts What=UUID=… through /dev/disk/by-uuid/, a link udev makes. A container has no
+# udev (the lab's nodes): there, make the link udev would make (it lasts until the container stops).
+if [ ! -e "/dev/disk/by-uuid/$uuid" ] && systemd-detect-virt --container --quiet; then
+  mkdir -p /dev/disk/by-uuid
+  ln -sfn -- "$(readlink -f -- "$dev")" "/dev/disk/by-uuid/$uuid"
+fi
 if ! mountpoint -q "$mnt"; then systemctl start "$unit"; changed; fi
 if [ "$(mountpoint -d "$mnt")" != "$dev_num" ]; then
   echo "$mnt is not mounted from $dev after starting $unit: see journalctl -u $unit" >&2

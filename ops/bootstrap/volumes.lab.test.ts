@@ -15,6 +15,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureImage } from "../../lab/image";
 import { PATHS } from "../../roles/context";
+import { POSTGRES_MAJOR } from "../../spec/debian";
 import { POSTGRES_UNIT } from "../../roles/db";
 import { FIXTURE_DATA_DEVICES, fixtureContext, fixtureInventoryWithVolumes } from "../../roles/fixtures";
 import { renderNodePlan } from "../../roles/plan";
@@ -172,7 +173,7 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
     assert.match(sh(ct, `systemctl show -p Requires,AssertPathIsMountPoint ${POSTGRES_UNIT}`), /var-lib-postgresql\.mount/);
     // No cluster was created or initialised: the root disk's PostgreSQL directory is as the package left it
     // (less the pid file of the server that was stopped).
-    assert.equal(sh(ct, "ls /var/lib/postgresql/"), "15");
+    assert.equal(sh(ct, "ls /var/lib/postgresql/"), String(POSTGRES_MAJOR));
     assert.equal(sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`), rootDiskBefore);
   });
 });
