@@ -6,7 +6,8 @@
  */
 import type { DataPurpose, InventoryNode } from "../spec";
 import { PATHS } from "./context";
-import { mountUnitName, renderUnit, UnitEntry, UnitFile } from "./files/systemd";
+import { file } from "./actions";
+import { mountUnitName, renderUnit, unitPath, UnitEntry, UnitFile } from "./files/systemd";
 import { bashScript, heredoc, shellQuote as q } from "./shell";
 import type { Action } from "./types";
 
@@ -182,11 +183,9 @@ if [ "$mounted" = 0 ]; then
 fi
 if ! systemctl is-enabled --quiet "$unit"; then systemctl enable --quiet "$unit"; changed; fi
 # systemd 257 (Debian 13) mounts What=UUID=… through /dev/disk/by-uuid/, a link udev makes. A container has no
-# udev (the lab's nodes): there, make the link udev would make (it lasts until the container stops).
-if [ ! -e "/dev/disk/by-uuid/$uuid" ] && systemd-detect-virt --container --quiet; then
-  mkdir -p /dev/disk/by-uuid
-  ln -sfn -- "$(readlink -f -- "$dev")" "/dev/disk/by-uuid/$uuid"
-fi
+# udev (the lab's nodes): there the links unit makes it, now and at every boot before the mounts.
+if systemd-detect-virt --container --quiet; then ${VOLUME_LINKS_SCRIPT}; fi
+if ! systemctl is-enabled --quiet ${VOLUME_LINKS_UNIT}; then systemctl enable --quiet ${VOLUME_LINKS_UNIT}; changed; fi
 if ! mountpoint -q "$mnt"; then systemctl start "$unit"; changed; fi
 if [ "$(mountpoint -d "$mnt")" != "$dev_num" ]; then
   echo "$mnt is not mounted from $dev after starting $unit: see journalctl -u $unit" >&2
@@ -196,7 +195,62 @@ fi`,
   };
 }
 
-/** Every data volume of the node, in order (db first: PostgreSQL is what must never start on the root disk). */
+/** Makes the /dev/disk/by-uuid links of the node's data volumes where no udev makes them (containers). */
+export const VOLUME_LINKS_SCRIPT = "/usr/local/sbin/django-ha-volume-links";
+export const VOLUME_LINKS_UNIT = "django-ha-volume-links.service";
+
+/**
+ * The links udev would make for the data volumes' filesystems (/dev/disk/by-uuid/<uuid> → the kernel device),
+ * for machines without udev. A link that exists is left alone (udev's, or an earlier run's); a volume that is
+ * missing or blank is skipped (its mount, and the services that require it, then fail as they should).
+ */
+export function renderVolumeLinksScript(volumes: DataVolume[]): string {
+  return `#!/usr/bin/env bash
+# django-ha: /dev/disk/by-uuid links of the data volumes where no udev makes them
+set -euo pipefail
+for dev in ${volumes.map((v) => q(v.device)).join(" ")}; do
+  if [ ! -b "$dev" ]; then echo "$dev: no block device (not attached): no link" >&2; continue; fi
+  uuid=$(blkid -p -s UUID -o value -- "$dev" || true)
+  if [ -z "$uuid" ]; then echo "$dev: no filesystem UUID (blank): no link"; continue; fi
+  link="/dev/disk/by-uuid/$uuid"
+  if [ -e "$link" ]; then continue; fi
+  mkdir -p /dev/disk/by-uuid
+  ln -sfn -- "$(readlink -f -- "$dev")" "$link"
+  echo "$link -> $(readlink -f -- "$dev") ($dev)"
+done
+`;
+}
+
+/**
+ * Runs the links script at every boot before the data volumes are mounted, in containers only: /dev is new at
+ * each boot there and nothing else makes the links. Skipped on machines (udev makes them).
+ */
+export function volumeLinksUnit(volumes: DataVolume[]): UnitFile {
+  return {
+    name: VOLUME_LINKS_UNIT,
+    sections: [
+      [
+        "Unit",
+        [
+          ["Description", "django-ha: /dev/disk/by-uuid links of the data volumes (containers have no udev)"],
+          ["DefaultDependencies", false],
+          ["ConditionVirtualization", "container"],
+          ["Before", ["local-fs-pre.target", ...volumes.map((v) => v.mountUnit)].join(" ")],
+          ["Wants", "local-fs-pre.target"],
+        ],
+      ],
+      ["Service", [["Type", "oneshot"], ["RemainAfterExit", true], ["ExecStart", VOLUME_LINKS_SCRIPT]]],
+      ["Install", [["WantedBy", "local-fs.target"]]],
+    ],
+  };
+}
+
+/**
+ * Every data volume of the node, in order (db first: PostgreSQL is what must never start on the root disk),
+ * after the links script and its unit (the volume scripts run it and enable it).
+ */
 export function dataVolumeActions(volumes: DataVolume[]): Action[] {
-  return volumes.map(dataVolumeScript);
+  if (!volumes.length) return [];
+  const unit = volumeLinksUnit(volumes);
+  return [file(VOLUME_LINKS_SCRIPT, renderVolumeLinksScript(volumes), "0755"), file(unitPath(unit.name), renderUnit(unit)), ...volumes.map(dataVolumeScript)];
 }

@@ -20,7 +20,7 @@ import { POSTGRES_UNIT } from "../../roles/db";
 import { FIXTURE_DATA_DEVICES, fixtureContext, fixtureInventoryWithVolumes } from "../../roles/fixtures";
 import { renderNodePlan } from "../../roles/plan";
 import type { Action, NodePlan } from "../../roles/types";
-import { dataVolumeScript, type DataVolume } from "../../roles/volumes";
+import { dataVolumeScript, VOLUME_LINKS_SCRIPT, type DataVolume } from "../../roles/volumes";
 import { startTestContainer, TestContainer } from "../../test/ssh-container";
 import { SshExecutor } from "../ssh/executor";
 import { KnownHostsFile } from "../ssh/known-hosts";
@@ -36,7 +36,7 @@ function volumeActions(): Action[] {
   const actions = renderNodePlan(parent, ctx).actions;
   const last = actions.findIndex((a) => a.kind === "script" && a.name === "volume-share");
   assert.ok(last > 0, "the parent plan has volume scripts");
-  const wanted = (a: Action) => (a.kind === "file" && a.file.path.startsWith("/etc/systemd/")) || (a.kind === "script" && a.name.startsWith("volume-"));
+  const wanted = (a: Action) => (a.kind === "file" && (a.file.path.startsWith("/etc/systemd/") || a.file.path === VOLUME_LINKS_SCRIPT)) || (a.kind === "script" && a.name.startsWith("volume-"));
   return actions.slice(0, last + 1).filter(wanted);
 }
 
