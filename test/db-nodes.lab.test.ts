@@ -70,7 +70,7 @@ describe("database nodes across power cuts", () => {
     // Mounted from the volumes again (not the root disk), through the by-uuid links our unit made at boot.
     assert.equal(await onNode(primary, "findmnt -n -o FSTYPE --mountpoint /var/lib/postgresql; findmnt -n -o FSTYPE --mountpoint /srv/share"), "ext4\next4");
     assert.equal(await onNode(primary, "systemctl is-active django-ha-volume-links.service var-lib-postgresql.mount srv-share.mount"), "active\nactive\nactive");
-    assert.match(await onNode(primary, "journalctl -b -u django-ha-volume-links.service -o cat"), /\/dev\/disk\/by-uuid\/[0-9a-f-]+ -> \/dev\/loop\d+/);
+    assert.match(await onNode(primary, "journalctl -b -u django-ha-volume-links.service -o cat"), /\/dev\/disk\/by-uuid\/[0-9a-f-]+ -> \/dev\/\S+ \(\/dev\/disk\/by-id\//);
     assert.equal(await sql(primary, "select string_agg(v, ',') from power_probe"), "before the primary power cut");
     assert.equal(await onNode(primary, "cat /srv/share/media/power-probe.txt"), "kept");
     assert.equal(await sql(primary, "select pg_is_in_recovery()"), "f", "still the primary, writable");
