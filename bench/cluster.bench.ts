@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     .opts<{ duration: string; connections: string }>();
   const load = { duration: Number(o.duration), connections: Number(o.connections) };
 
-  const one = await bootstrapRun(["lab-parent", "lab-standby", "lab-worker", "lab-child-1"]);
+  const one = await bootstrapRun(["lab-db-1", "lab-db-2", "lab-worker", "lab-child-1"]);
   const four = await bootstrapRun(undefined);
 
   console.log("\n| cluster | first bootstrap (bare nodes) | re-run (no changes) |\n|---|---:|---:|");

@@ -59,7 +59,7 @@ describe("the lab", { timeout: 900_000 }, () => {
   it("writes the hosts target's inventory and pins every node's host key", () => {
     assert.deepEqual(inv, up.inventory);
     assert.equal(inv.provider, "hosts");
-    assert.deepEqual(inv.nodes.map((n) => n.name), ["lab-parent", "lab-standby", "lab-child-1", "lab-child-2", "lab-worker"]);
+    assert.deepEqual(inv.nodes.map((n) => n.name), ["lab-db-1", "lab-db-2", "lab-child-1", "lab-child-2", "lab-worker"]);
     const known = fs.readFileSync(paths.knownHosts, "utf8");
     for (const n of [...inv.nodes.map((x) => ({ name: x.name, address: x.publicAddress })), { name: "lab-dns", address: "10.231.0.2" }]) {
       assert.match(known, new RegExp(`^${n.name},${n.address.replace(/\./g, "\\.")} ssh-ed25519 `, "m"));
@@ -110,7 +110,7 @@ describe("the lab", { timeout: 900_000 }, () => {
   });
 
   it("gives nodes no route outside 10.231.0.0/24 (checked with `ip route get`, nothing sent)", async () => {
-    for (const name of ["lab-parent", "lab-child-2", "lab-dns"]) {
+    for (const name of ["lab-db-1", "lab-child-2", "lab-dns"]) {
       const r = await labSsh(name, ["ip", "route", "get", "192.0.2.1"]);
       assert.notEqual(r.code, 0, `${name} has a route to 192.0.2.1: ${r.stdout}`);
       assert.match(r.stderr, /unreachable/i);
@@ -124,15 +124,15 @@ describe("the lab", { timeout: 900_000 }, () => {
     // Device numbers as each node sees them (the bootstrap formats and mounts; test/cluster.lab.test.ts proves that).
     const dev = async (node: string, p: string) => (await onNode(node, "stat", "-L", "-c", "%F %t:%T", p)).trim();
     const by = (node: string, purpose: "db" | "share") => inv.nodes.find((n) => n.name === node)!.dataDevices![purpose];
-    const parentShare = await dev("lab-parent", by("lab-parent", "share"));
+    const parentShare = await dev("lab-db-1", by("lab-db-1", "share"));
     assert.match(parentShare, /^block special file 7:/, "a loop device");
-    const own = [await dev("lab-parent", by("lab-parent", "db")), parentShare, await dev("lab-standby", by("lab-standby", "db")), await dev("lab-standby", by("lab-standby", "share"))];
+    const own = [await dev("lab-db-1", by("lab-db-1", "db")), parentShare, await dev("lab-db-2", by("lab-db-2", "db")), await dev("lab-db-2", by("lab-db-2", "share"))];
     assert.equal(new Set(own).size, 4, `four distinct volumes: ${own.join(", ")}`);
-    for (const node of ["lab-child-1", "lab-child-2", "lab-worker"]) assert.equal(await dev(node, by("lab-parent", "share")), parentShare, `${node} sees the parent's share device`);
+    for (const node of ["lab-child-1", "lab-child-2", "lab-worker"]) assert.equal(await dev(node, by("lab-db-1", "share")), parentShare, `${node} sees the parent's share device`);
     // The kernel name too, so mount(8) can find a filesystem by UUID without udev's links.
     const loop = (await labLoops(paths)).find((l) => parentShare.endsWith(`7:${Number(l.replace("/dev/loop", "")).toString(16)}`))!;
-    assert.equal(await dev("lab-parent", loop), parentShare);
-    assert.notEqual((await labSsh("lab-child-1", ["test", "-e", by("lab-parent", "db")])).code, 0, "children do not see the database volume");
+    assert.equal(await dev("lab-db-1", loop), parentShare);
+    assert.notEqual((await labSsh("lab-child-1", ["test", "-e", by("lab-db-1", "db")])).code, 0, "children do not see the database volume");
   });
 
   it("answers www.lab.test from a lab node with exactly the children, TTL 30", async () => {
@@ -166,11 +166,11 @@ describe("the lab", { timeout: 900_000 }, () => {
     const [c1, c2] = recordMembers(inv).map((n) => ({ name: n.name, address: n.publicAddress }));
     try {
       await dns.removeMember("www.lab.test", c1);
-      assert.deepEqual(await resolveFrom("lab-parent", "www.lab.test"), [`30 ${c2.address}`]);
+      assert.deepEqual(await resolveFrom("lab-db-1", "www.lab.test"), [`30 ${c2.address}`]);
       await dns.setMembers("www.lab.test", [c1], 30);
-      assert.deepEqual(await resolveFrom("lab-parent", "www.lab.test"), [`30 ${c1.address}`]);
+      assert.deepEqual(await resolveFrom("lab-db-1", "www.lab.test"), [`30 ${c1.address}`]);
       await dns.addMember("www.lab.test", c2, 30);
-      assert.deepEqual(await resolveFrom("lab-parent", "www.lab.test"), [`30 ${c1.address}`, `30 ${c2.address}`].sort());
+      assert.deepEqual(await resolveFrom("lab-db-1", "www.lab.test"), [`30 ${c1.address}`, `30 ${c2.address}`].sort());
       const unsigned = await run(
         { cmd: "nsupdate", args: ["-t", "5"] },
         { input: "server 10.231.0.2 53\nzone lab.test.\nupdate delete www.lab.test. A\nsend\n", allowFail: true },

@@ -13,14 +13,14 @@ describe("lab network commands", () => {
     ]);
   });
   it("node namespace: veth into the bridge, static address, no default route", () => {
-    const cmds = namespaceCommands("lab-parent", "10.231.0.11").map(showCommand);
+    const cmds = namespaceCommands("lab-db-1", "10.231.0.11").map(showCommand);
     assert.deepEqual(cmds, [
-      "ip netns add lab-lab-parent",
-      "ip link add vh-lab-parent type veth peer name eth0 netns lab-lab-parent",
-      "ip link set vh-lab-parent master labbr0 up",
-      "ip -n lab-lab-parent link set lo up",
-      "ip -n lab-lab-parent addr add 10.231.0.11/24 dev eth0",
-      "ip -n lab-lab-parent link set eth0 up",
+      "ip netns add lab-lab-db-1",
+      "ip link add vh-lab-db-1 type veth peer name eth0 netns lab-lab-db-1",
+      "ip link set vh-lab-db-1 master labbr0 up",
+      "ip -n lab-lab-db-1 link set lo up",
+      "ip -n lab-lab-db-1 addr add 10.231.0.11/24 dev eth0",
+      "ip -n lab-lab-db-1 link set eth0 up",
     ]);
     assert.ok(!cmds.some((c) => /route|default|nat|masquerade/.test(c)));
   });

@@ -20,8 +20,8 @@ describe("labMachines", () => {
       m.map((x) => `${x.name}=${x.address}/${x.kind}`),
       [
         "lab-dns=10.231.0.2/dns",
-        "lab-parent=10.231.0.11/parent",
-        "lab-standby=10.231.0.12/standby",
+        "lab-db-1=10.231.0.11/parent",
+        "lab-db-2=10.231.0.12/standby",
         "lab-child-1=10.231.0.21/child",
         "lab-child-2=10.231.0.22/child",
         "lab-worker=10.231.0.31/worker",
@@ -61,21 +61,21 @@ describe("nodeMounts", () => {
     const inv = hostsInventory(loadStackSpec("lab"));
     const attached = labVolumes(inv, { root: "/l" }).map((v, i) => ({ ...v, loop: `/dev/loop${i}` }));
     assert.deepEqual(attached.map((v) => [v.node, v.purpose, v.guest, v.file]), [
-      ["lab-parent", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-db", "/l/volumes/lab-parent-db.img"],
-      ["lab-parent", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share", "/l/volumes/lab-parent-share.img"],
-      ["lab-standby", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-db", "/l/volumes/lab-standby-db.img"],
-      ["lab-standby", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-share", "/l/volumes/lab-standby-share.img"],
+      ["lab-db-1", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-db", "/l/volumes/lab-db-1-db.img"],
+      ["lab-db-1", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share", "/l/volumes/lab-db-1-share.img"],
+      ["lab-db-2", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-db", "/l/volumes/lab-db-2-db.img"],
+      ["lab-db-2", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-share", "/l/volumes/lab-db-2-share.img"],
     ]);
     const of = volumesFor(inv, attached);
-    assert.deepEqual(nodeMounts("parent", "/s", of("lab-parent")).binds, [
-      { host: "/dev/loop0", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-db" },
+    assert.deepEqual(nodeMounts("parent", "/s", of("lab-db-1")).binds, [
+      { host: "/dev/loop0", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-db" },
       { host: "/dev/loop0", guest: "/dev/loop0" },
-      { host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share" },
+      { host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share" },
       { host: "/dev/loop1", guest: "/dev/loop1" },
     ]);
-    assert.deepEqual(nodeMounts("standby", "/s", of("lab-standby")).binds.map((b) => b.host), ["/dev/loop2", "/dev/loop2", "/dev/loop3", "/dev/loop3"]);
-    for (const n of ["lab-child-1", "lab-worker"]) assert.deepEqual(nodeMounts(n === "lab-worker" ? "worker" : "child", "/s", of(n)).binds, [{ host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share" }]);
-    assert.equal(volumesFor(inv, [])("lab-parent"), undefined, "no dataDevices: the host dirs as before");
+    assert.deepEqual(nodeMounts("standby", "/s", of("lab-db-2")).binds.map((b) => b.host), ["/dev/loop2", "/dev/loop2", "/dev/loop3", "/dev/loop3"]);
+    for (const n of ["lab-child-1", "lab-worker"]) assert.deepEqual(nodeMounts(n === "lab-worker" ? "worker" : "child", "/s", of(n)).binds, [{ host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share" }]);
+    assert.equal(volumesFor(inv, [])("lab-db-1"), undefined, "no dataDevices: the host dirs as before");
   });
 
   it("refuses data devices the lab cannot present (not under /dev/disk/by-id/)", () => {

@@ -20,7 +20,7 @@ import { renderSshdDropIn } from "../roles/files/sshd";
 
 const machines: LabMachine[] = [
   { name: "lab-dns", address: "10.231.0.2", kind: "dns" },
-  { name: "lab-parent", address: "10.231.0.11", kind: "parent" },
+  { name: "lab-db-1", address: "10.231.0.11", kind: "parent" },
   { name: "lab-child-1", address: "10.231.0.21", kind: "child" },
 ];
 
@@ -34,7 +34,7 @@ describe("node files", () => {
         "",
         "# lab machines (written by django-ha lab)",
         "10.231.0.2\tlab-dns.lab.test lab-dns",
-        "10.231.0.11\tlab-parent.lab.test lab-parent",
+        "10.231.0.11\tlab-db-1.lab.test lab-db-1",
         "10.231.0.21\tlab-child-1.lab.test lab-child-1",
         "",
       ].join("\n"),
@@ -69,7 +69,7 @@ describe("bind9 config", () => {
         "@\tIN SOA lab-dns.lab.test. hostmaster.lab.test. ( 7 3600 600 86400 30 )",
         "@\tIN NS lab-dns.lab.test.",
         "lab-dns\tIN A 10.231.0.2",
-        "lab-parent\tIN A 10.231.0.11",
+        "lab-db-1\tIN A 10.231.0.11",
         "lab-child-1\tIN A 10.231.0.21",
         "",
       ].join("\n"),

@@ -17,9 +17,9 @@ export function fixtureInventory(overrides: Partial<Inventory> = {}): Inventory 
     recordFqdn: "www.lab.test",
     ttl: 30,
     primaryHostname: "primary.lab.internal",
-    primary: "lab-parent",
-    standby: "lab-standby",
-    nodes: [n("lab-parent", "parent", 11, "a"), n("lab-standby", "standby", 12, "b"), n("lab-child-1", "child", 21, "a"), n("lab-child-2", "child", 22, "b"), n("lab-worker", "worker", 31, "a")],
+    primary: "lab-db-1",
+    standby: "lab-db-2",
+    nodes: [n("lab-db-1", "parent", 11, "a"), n("lab-db-2", "standby", 12, "b"), n("lab-child-1", "child", 21, "a"), n("lab-child-2", "child", 22, "b"), n("lab-worker", "worker", 31, "a")],
     ssh: { user: "root", port: 22 },
     dns: { kind: "rfc2136", server: "10.231.0.2", port: 53, zone: "lab.test", keyName: "lab-update", algorithm: "hmac-sha256" },
     acme: { email: "ops@lab.test", directoryUrl: "https://10.231.0.3:14000/dir" },
@@ -30,8 +30,8 @@ export function fixtureInventory(overrides: Partial<Inventory> = {}): Inventory 
 
 /** Data devices of the fixture's database nodes (the lab's kind of by-id path). */
 export const FIXTURE_DATA_DEVICES = {
-  "lab-parent": { db: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-db", share: "/dev/disk/by-id/scsi-0LAB_Volume_lab-parent-share" },
-  "lab-standby": { db: "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-db", share: "/dev/disk/by-id/scsi-0LAB_Volume_lab-standby-share" },
+  "lab-db-1": { db: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-db", share: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share" },
+  "lab-db-2": { db: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-db", share: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-share" },
 } as const;
 
 /** The fixture inventory with data volumes on the parent and the standby. */

@@ -21,14 +21,14 @@ function planOf(name: string, ctx: RoleContext = fixtureContext()): NodePlan {
 }
 
 const cases: [snapshot: string, node: string, ctx: RoleContext][] = [
-  ["parent-strict", "lab-parent", fixtureContext()],
-  ["parent-degrade-to-async", "lab-parent", fixtureContext({ inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) })],
-  ["standby", "lab-standby", fixtureContext()],
+  ["parent-strict", "lab-db-1", fixtureContext()],
+  ["parent-degrade-to-async", "lab-db-1", fixtureContext({ inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) })],
+  ["standby", "lab-db-2", fixtureContext()],
   ["child-nfs", "lab-child-1", fixtureContext()],
   ["child-lab-bind", "lab-child-2", fixtureContext({ shareMount: "lab-bind" })],
   ["worker-nfs", "lab-worker", fixtureContext()],
-  ["parent-volumes", "lab-parent", fixtureContext({ inventory: fixtureInventoryWithVolumes() })],
-  ["standby-volumes", "lab-standby", fixtureContext({ inventory: fixtureInventoryWithVolumes() })],
+  ["parent-volumes", "lab-db-1", fixtureContext({ inventory: fixtureInventoryWithVolumes() })],
+  ["standby-volumes", "lab-db-2", fixtureContext({ inventory: fixtureInventoryWithVolumes() })],
   ["child-lab-device", "lab-child-1", fixtureContext({ shareMount: "lab-device", inventory: fixtureInventoryWithVolumes() })],
 ];
 
@@ -119,15 +119,15 @@ describe("renderNodePlan structure", () => {
   });
 
   it("points primary.<cluster>.internal at the inventory's current primary", () => {
-    const moved = fixtureContext({ inventory: { ...fixtureInventory(), primary: "lab-standby", standby: "lab-parent", nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-standby" ? { ...n, role: "parent" as const } : n.name === "lab-parent" ? { ...n, role: "standby" as const } : n)) } });
+    const moved = fixtureContext({ inventory: { ...fixtureInventory(), primary: "lab-db-2", standby: "lab-db-1", nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-db-2" ? { ...n, role: "parent" as const } : n.name === "lab-db-1" ? { ...n, role: "standby" as const } : n)) } });
     const p = planOf("lab-child-1", moved);
     const hosts = p.actions.find((a) => a.kind === "script" && a.name === "hosts-block");
     assert.ok(hosts && hosts.kind === "script" && hosts.script.includes("10.231.0.12\tprimary.lab.internal"));
   });
 
   it("degrade-to-async installs the watchdog timer; strict removes it", () => {
-    const strict = planOf("lab-parent");
-    const degrade = planOf("lab-parent", fixtureContext({ inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) }));
+    const strict = planOf("lab-db-1");
+    const degrade = planOf("lab-db-1", fixtureContext({ inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) }));
     assert.ok(degrade.actions.some((a) => a.kind === "service" && a.name === "django-ha-sync-watchdog.timer" && a.state === "started"));
     assert.ok(!strict.actions.some((a) => a.kind === "service" && a.name === "django-ha-sync-watchdog.timer"));
     assert.ok(strict.actions.some((a) => a.kind === "script" && a.name === "sync-policy-strict"));
@@ -153,7 +153,7 @@ describe("renderNodePlan refuses bad input before rendering", () => {
     ["an empty secret", fixtureContext({ secrets: { ...fixtureContext().secrets, djangoSecretKey: "" } }), /secrets\.djangoSecretKey is empty/],
     ["a broker-breaking redis password", fixtureContext({ secrets: { ...fixtureContext().secrets, redisPassword: "a@b" } }), /secrets\.redisPassword contains '@'/],
     ["an unknown primary", fixtureContext({ inventory: fixtureInventory({ primary: "nope" }) }), /inventory\.primary = "nope" is not a node/],
-    ["primary = standby", fixtureContext({ inventory: fixtureInventory({ standby: "lab-parent" }) }), /is also the primary/],
+    ["primary = standby", fixtureContext({ inventory: fixtureInventory({ standby: "lab-db-1" }) }), /is also the primary/],
     ["a bad private address", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n, i) => (i === 0 ? { ...n, privateAddress: "parent.local" } : n)) }) }), /privateAddress = "parent\.local" is not an IP address/],
   ];
   for (const [what, ctx, message] of table) {

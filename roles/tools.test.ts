@@ -159,7 +159,7 @@ describe("systemd-analyze verify (the image's systemd): data volumes and the ser
   it("child (lab-device): the mount of the primary's share device", () => {
     const child = volumePlans.find(([, p]) => p.role === "child")![1];
     const unit = files(child).find((f) => f.path === "/etc/systemd/system/srv-share.mount")!;
-    assert.match(unit.content, /^What=\/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-parent-share$/m);
+    assert.match(unit.content, /^What=\/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-db-1-share$/m);
     const before = node.exists(unit.path) ? node.read(unit.path) : undefined;
     put(unit.path, unit.content);
     const r = node.run(["systemd-analyze", "verify", "srv-share.mount"]);

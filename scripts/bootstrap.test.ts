@@ -56,10 +56,10 @@ describe("npm run bootstrap", () => {
   });
 
   it("--dry-run prints every node's plan without connecting", async () => {
-    const r = await cli(["--stack", "lab", "--dry-run", "--only", "lab-parent,lab-worker"]);
+    const r = await cli(["--stack", "lab", "--dry-run", "--only", "lab-db-1,lab-worker"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /^dry run: stack lab .*nothing is contacted or changed$/m);
-    assert.match(r.out, /^lab-parent │ parent at root@10\.231\.0\.11:22, \d+ actions, \d+ checks$/m);
+    assert.match(r.out, /^lab-db-1 +│ parent at root@10\.231\.0\.11:22, \d+ actions, \d+ checks$/m);
     assert.match(r.out, /^lab-worker │ worker at root@10\.231\.0\.31:22/m);
     assert.doesNotMatch(r.out, /lab-child-1/);
     assert.match(r.out, /^dry run done in \d+\.\d s$/m);
@@ -83,7 +83,7 @@ describe("npm run bootstrap", () => {
     try {
       const r = await cli(["--stack", "lab", "--inventory", inv]);
       assert.equal(r.code, 1);
-      assert.match(r.err, /^error: Bootstrap lab-parent, lab-standby, lab-child-1, lab-child-2, lab-worker of stack lab as root \(services may restart\)\?\nNo terminal to ask on: pass --yes/);
+      assert.match(r.err, /^error: Bootstrap lab-db-1, lab-db-2, lab-child-1, lab-child-2, lab-worker of stack lab as root \(services may restart\)\?\nNo terminal to ask on: pass --yes/);
     } finally {
       process.stdin.isTTY = isTTY;
       fs.rmSync(dir, { recursive: true, force: true });

@@ -28,27 +28,27 @@ describe("confirm", () => {
   for (const [answer, expected] of [["y", true], ["YES", true], [" yes ", true], ["n", false], ["", false], ["maybe", false]] as const) {
     it(`on a terminal, "${answer}" answers ${expected}`, async () => {
       const output = sink();
-      assert.equal(await confirm("Fence lab-parent?", { input: fakeStdin(answer, true), output }), expected);
-      assert.equal(output.text(), "Fence lab-parent? [y/N] ");
+      assert.equal(await confirm("Fence lab-db-1?", { input: fakeStdin(answer, true), output }), expected);
+      assert.equal(output.text(), "Fence lab-db-1? [y/N] ");
     });
   }
 
   it("without a terminal refuses, naming --yes", async () => {
-    await assert.rejects(confirm("Fence lab-parent?", { input: fakeStdin("y", false) }), (e: unknown) => {
+    await assert.rejects(confirm("Fence lab-db-1?", { input: fakeStdin("y", false) }), (e: unknown) => {
       assert.ok(e instanceof UserError);
-      assert.equal(e.message, "Fence lab-parent?\nNo terminal to ask on: pass --yes to go ahead.");
+      assert.equal(e.message, "Fence lab-db-1?\nNo terminal to ask on: pass --yes to go ahead.");
       return true;
     });
   });
 
   it("--yes goes ahead without reading anything, even without a terminal", async () => {
     const output = sink();
-    assert.equal(await confirm("Fence lab-parent?", { yes: true, input: fakeStdin(undefined, false), output }), true);
+    assert.equal(await confirm("Fence lab-db-1?", { yes: true, input: fakeStdin(undefined, false), output }), true);
     assert.equal(output.text(), "");
   });
 
   it("--dry-run asks nothing and answers no (nothing is to be changed)", async () => {
-    assert.equal(await confirm("Fence lab-parent?", { dryRun: true, yes: true, input: fakeStdin(undefined, false) }), false);
+    assert.equal(await confirm("Fence lab-db-1?", { dryRun: true, yes: true, input: fakeStdin(undefined, false) }), false);
   });
 });
 

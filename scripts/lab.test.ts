@@ -23,7 +23,7 @@ describe("npm run lab -- fence|start (lab power as an operator verb)", () => {
 
   it("refuses when no lab is up, saying how to start one", () => {
     for (const verb of ["fence", "start"]) {
-      const r = lab(verb, "lab-parent");
+      const r = lab(verb, "lab-db-1");
       assert.equal(r.status, 1, r.stdout + r.stderr);
       assert.equal(r.stderr, `error: No lab is up (${path.join(labDir, "state.json")} missing): run \`npm run lab -- up\` first.\n`);
     }
@@ -33,18 +33,18 @@ describe("npm run lab -- fence|start (lab power as an operator verb)", () => {
     writeLab();
     const r = lab("fence", "lab-parnet", "--dry-run");
     assert.equal(r.status, 1);
-    assert.equal(r.stderr, 'error: No lab node "lab-parnet". Lab nodes: lab-parent, lab-standby, lab-child-1, lab-child-2, lab-worker.\n');
+    assert.equal(r.stderr, 'error: No lab node "lab-parnet". Lab nodes: lab-db-1, lab-db-2, lab-child-1, lab-child-2, lab-worker.\n');
   });
 
   it("--dry-run says what it would do through the lab's power and changes nothing", () => {
     writeLab();
     const before = fs.readFileSync(path.join(labDir, "state.json"), "utf8");
-    const fence = lab("fence", "lab-parent", "--dry-run");
+    const fence = lab("fence", "lab-db-1", "--dry-run");
     assert.equal(fence.status, 0, fence.stderr);
-    assert.equal(fence.stdout, "would power lab-parent off hard through lab power (systemd-nspawn) (no clean shutdown; its disk stays); nothing changed\n");
-    const start = lab("start", "lab-parent", "--dry-run");
+    assert.equal(fence.stdout, "would power lab-db-1 off hard through lab power (systemd-nspawn) (no clean shutdown; its disk stays); nothing changed\n");
+    const start = lab("start", "lab-db-1", "--dry-run");
     assert.equal(start.status, 0, start.stderr);
-    assert.equal(start.stdout, "would start lab-parent through lab power (systemd-nspawn) and wait until it answers SSH; nothing changed\n");
+    assert.equal(start.stdout, "would start lab-db-1 through lab power (systemd-nspawn) and wait until it answers SSH; nothing changed\n");
     assert.equal(fs.readFileSync(path.join(labDir, "state.json"), "utf8"), before);
   });
 });

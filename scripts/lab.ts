@@ -101,7 +101,7 @@ program
 program
   .command("ssh")
   .description("ssh into a node as root with the lab key (host key pinned); with a command, run it")
-  .argument("<node>", "node name, e.g. lab-parent")
+  .argument("<node>", "node name, e.g. lab-db-1")
   .argument("[cmd...]", "command line to run (after --), by the node's shell as ssh does: -- \"systemctl restart nginx; journalctl -n 20\"")
   .action(async (node: string, cmd: string[]) => {
     await preflight();
@@ -131,7 +131,7 @@ program
 program
   .command("replace")
   .description("replace a node's machine and keep its volumes: stop it, throw its root disk away (fresh overlay), boot it with the same volume devices; then bootstrap the cluster")
-  .argument("<node>", "lab node name, e.g. lab-parent")
+  .argument("<node>", "lab node name, e.g. lab-db-1")
   .option("--yes", "do not ask (the node's root disk is thrown away)")
   .option("--stack <name>", "stack the running lab was booted from", "lab")
   .option("--no-bootstrap", "only boot the new machine; do not bootstrap the cluster")
@@ -181,7 +181,7 @@ function labNodePower(node: string): { power: PowerOperations } {
 program
   .command("fence")
   .description("power a node off hard (a power cut: no clean shutdown), as the failover runbook fences a dead parent; its disk is kept (start brings it back)")
-  .argument("<node>", "lab node name, e.g. lab-parent")
+  .argument("<node>", "lab node name, e.g. lab-db-1")
   .option("-y, --yes", "do not ask")
   .option("--dry-run", "say what would be done, change nothing")
   .action(async (node: string, o: { yes?: boolean; dryRun?: boolean }) => {
@@ -211,7 +211,7 @@ program
 program
   .command("start")
   .description("start a fenced node again with its disk as it was, and wait until it answers SSH")
-  .argument("<node>", "lab node name, e.g. lab-parent")
+  .argument("<node>", "lab node name, e.g. lab-db-1")
   .option("--dry-run", "say what would be done, change nothing")
   .action(async (node: string, o: { dryRun?: boolean }) => {
     const { power } = labNodePower(node);

@@ -43,7 +43,7 @@ describe("offline plan: every stack in stacks/", () => {
 describe("offline plan: details", () => {
   it("shows sizes, zones and firewall rules of the resources", async () => {
     const text = renderPlan(await planConfig(awsConfig(3), "inline"));
-    assert.match(text, /aws:Instance {2}shop-aws-parent-instance {2}— shop-parent {2}type t3\.medium {2}zone eu-west-1a/);
+    assert.match(text, /aws:Instance {2}shop-aws-db-1-instance {2}— shop-db-1 {2}type t3\.medium {2}zone eu-west-1a/);
     assert.match(text, /‹shop-inline-web› in {2}tcp\/443 from ::\/0/);
     assert.match(text, /‹shop-inline-data› in {2}tcp\/5432 from members of ‹shop-inline-admin›/);
     assert.match(text, /HTTPS ‹shop-child-1 public address›:443\/health\//);

@@ -220,6 +220,8 @@ export function renderPlan(report: PlanReport, options: { tree?: boolean } = {})
   const out: string[] = [];
   out.push(`django-ha offline plan — ${report.source}`);
   out.push(`provider ${spec.provider}  region ${spec.region}  zones ${spec.zones.join(", ")}  children ${spec.childCount}  sync replication ${spec.syncReplication}`);
+  const standby = plan.nodes.find((n) => n.role === "standby")?.name;
+  out.push(`primary ${spec.primary}  standby ${standby}  (django-ha:primary: the database machine that is the primary now; the failover runbook changes it)`);
   out.push("");
   out.push(`Resources: ${run.resources.filter((r) => r.custom).length} provider resources in ${run.resources.filter((r) => !r.custom).length} components`);
   out.push(...table([...counts].map(([t, n]) => [`  ${t}`, String(n)])));

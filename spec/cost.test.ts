@@ -10,11 +10,10 @@ describe("estimateMonthlyCost", () => {
     const est = estimateMonthlyCost(parseClusterSpec(digitaloceanConfig(3)));
     assert.ok(est.estimated);
     assert.deepEqual(est.lines.map((l) => [l.item, l.quantity, l.monthlyUsd]), [
-      ["parent s-2vcpu-4gb", 1, 24],
-      ["standby s-2vcpu-4gb", 1, 24],
+      ["db s-2vcpu-4gb", 2, 48],
       ["child s-1vcpu-2gb", 3, 36],
       ["worker s-2vcpu-4gb", 1, 24],
-      ["block storage (DB + share on parent and standby)", 140, 14],
+      ["block storage (DB + share on both database machines)", 140, 14],
     ]);
     assert.equal(est.totalMonthlyUsd, 122);
     assert.equal(est.recordedOn, catalog.recordedOn);

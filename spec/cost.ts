@@ -1,6 +1,6 @@
 import catalogJson from "./catalog.json";
 import type { ClusterSpec } from "./schema";
-import { planNodes, Role } from "./topology";
+import { machineKind, MachineKind, planNodes } from "./topology";
 
 /** Root disk of each EC2 instance (gp3). The AWS machines use the same figure. */
 export const AWS_ROOT_VOLUME_GB = 20;
@@ -34,11 +34,11 @@ function line(item: string, quantity: number, unit: string, unitMonthlyUsd: numb
   return { item, quantity, unit, unitMonthlyUsd, monthlyUsd: cents(quantity * unitMonthlyUsd) };
 }
 
-const ROLE_ORDER: Role[] = ["parent", "standby", "child", "worker"];
+const KIND_ORDER: MachineKind[] = ["db", "child", "worker"];
 
 /**
  * Estimated monthly cost of a cluster from the price table (list prices, on-demand, 730 h). Pure.
- * Machines grouped by role and size, block storage, and on AWS public IPv4 addresses, Route 53 health
+ * Machines grouped by kind (db, child, worker) and size, block storage, and on AWS public IPv4 addresses, Route 53 health
  * checks and the hosted zone. Traffic, snapshots and taxes are not included (listed in `excludes`).
  */
 export function estimateMonthlyCost(spec: ClusterSpec, catalog: Catalog = catalogJson): CostEstimate {
@@ -50,21 +50,21 @@ export function estimateMonthlyCost(spec: ClusterSpec, catalog: Catalog = catalo
   const nodes = planNodes(spec);
   const lines: CostLine[] = [];
   const machineUnit = spec.provider === "digitalocean" ? "droplet" : "instance";
-  for (const role of ROLE_ORDER) {
+  for (const kind of KIND_ORDER) {
     const bySize = new Map<string, number>();
-    for (const n of nodes.filter((x) => x.role === role)) bySize.set(n.size, (bySize.get(n.size) ?? 0) + 1);
+    for (const n of nodes.filter((x) => machineKind(x.role) === kind)) bySize.set(n.size, (bySize.get(n.size) ?? 0) + 1);
     for (const [size, count] of bySize) {
       const price = sizes[size];
       if (!price) throw new Error(`spec/catalog.json has no ${spec.provider} price for size ${size}`);
-      lines.push(line(`${role} ${size}`, count, machineUnit, price.monthlyUsd));
+      lines.push(line(`${kind} ${size}`, count, machineUnit, price.monthlyUsd));
     }
   }
   const dataGb = 2 * (spec.volumes.dbGb + spec.volumes.shareGb);
   if (spec.provider === "digitalocean") {
-    lines.push(line("block storage (DB + share on parent and standby)", dataGb, "GB", catalog.digitalocean.volumeGbMonthUsd));
+    lines.push(line("block storage (DB + share on both database machines)", dataGb, "GB", catalog.digitalocean.volumeGbMonthUsd));
   } else {
     const aws = catalog.aws;
-    lines.push(line("EBS gp3 (DB + share on parent and standby)", dataGb, "GB", aws.volumeGbMonthUsd));
+    lines.push(line("EBS gp3 (DB + share on both database machines)", dataGb, "GB", aws.volumeGbMonthUsd));
     lines.push(line(`EBS gp3 root disks (${AWS_ROOT_VOLUME_GB} GB each)`, AWS_ROOT_VOLUME_GB * nodes.length, "GB", aws.volumeGbMonthUsd));
     lines.push(line("public IPv4 (Elastic IP per node)", nodes.length, "address", aws.publicIpv4MonthlyUsd));
     lines.push(line("Route 53 health checks (one per child)", spec.childCount, "check", aws.route53HealthCheckMonthlyUsd));

@@ -17,11 +17,11 @@ const issuesOf = (config: Record<string, unknown>, stack = "production"): string
 
 describe("derived names against the providers' rules", () => {
   const refused: [string, Record<string, unknown>, string, RegExp][] = [
-    ["a DigitalOcean cluster name starting with a digit (volume names must start with a letter)", digitaloceanConfig(2, { clusterName: "7shop" }), "production", /django-ha:clusterName = "7shop": gives the DigitalOcean volume name "7shop-production-parent-db" is not allowed: .*starting with a letter/],
-    ["a cluster name too long for a hostname", digitaloceanConfig(2, { clusterName: "a".repeat(57) }), "production", /gives the DigitalOcean droplet name \(the hostname\) "a{57}-parent" is 64 characters; .* allows 63; use a shorter django-ha:clusterName$/],
-    ["a stack name that makes volume names too long", digitaloceanConfig(2, { clusterName: "shop" }), "production-eu-west-customer-facing-primary-2026", /gives the DigitalOcean volume name ".*" is \d+ characters; DigitalOcean API volumes_create allows 64; use a shorter django-ha:clusterName \(or a shorter stack name than "production-eu-west-customer-facing-primary-2026"\)/],
+    ["a DigitalOcean cluster name starting with a digit (volume names must start with a letter)", digitaloceanConfig(2, { clusterName: "7shop" }), "production", /django-ha:clusterName = "7shop": gives the DigitalOcean volume name "7shop-production-db-1-db" is not allowed: .*starting with a letter/],
+    ["a cluster name too long for a hostname", digitaloceanConfig(2, { clusterName: "a".repeat(59) }), "production", /gives the DigitalOcean droplet name \(the hostname\) "a{59}-db-1" is 64 characters; .* allows 63; use a shorter django-ha:clusterName$/],
+    ["a stack name that makes volume names too long", digitaloceanConfig(2, { clusterName: "shop" }), "production-eu-west-customer-facing-primary-2026-x", /gives the DigitalOcean volume name ".*" is \d+ characters; DigitalOcean API volumes_create allows 64; use a shorter django-ha:clusterName \(or a shorter stack name than "production-eu-west-customer-facing-primary-2026-x"\)/],
     ["an AWS cluster name that makes security group names start with sg-", awsConfig(2, { clusterName: "sg-shop" }), "production", /gives the AWS security group name "sg-shop-aws-sg-admin-0000000" is not allowed: .*not starting with sg-/],
-    ["a hostname too long on AWS", awsConfig(2, { clusterName: "b".repeat(60) }), "production", /node name \(the machine's hostname\) "b{60}-parent" is 67 characters/],
+    ["a hostname too long on AWS", awsConfig(2, { clusterName: "b".repeat(60) }), "production", /node name \(the machine's hostname\) "b{60}-db-1" is 65 characters/],
     ["a DigitalOcean tag with a character DigitalOcean refuses", digitaloceanConfig(2, { tags: { team: "web.ops" } }), "production", /django-ha:tags\.team = "web\.ops": gives the DigitalOcean tag "team:web\.ops", which is not allowed: .*write it as "team:web-ops"/],
     ["two tags that are one tag to DigitalOcean (case)", digitaloceanConfig(2, { tags: { env: "prod", Env: "prod" } }), "production", /django-ha:tags\.Env = "prod": gives the tag "Env:prod", which DigitalOcean takes for the same tag as "env:prod"/],
     ["two tags with one Pulumi resource name", digitaloceanConfig(2, { tags: { env: "prod", "env-prod": "" } }), "production", /django-ha:tags\.env-prod = "": gives the tag "env-prod", whose Pulumi resource name \(…-tag-env-prod\) is that of "env:prod"/],
@@ -97,7 +97,7 @@ describe("no two derived names collide (property)", () => {
         fc.pre(a !== b);
         const spec = (stack: string) => ({ clusterName: "shop", stack, tags: {} });
         assert.notEqual(nameScope(spec(a)), nameScope(spec(b)));
-        assert.notEqual(digitalOceanNames.volume(spec(a), "parent", "db"), digitalOceanNames.volume(spec(b), "parent", "db"));
+        assert.notEqual(digitalOceanNames.volume(spec(a), "db-1", "db"), digitalOceanNames.volume(spec(b), "db-1", "db"));
         assert.notEqual(planTags(spec(a)).roles.parent, planTags(spec(b)).roles.parent);
       }),
     );

@@ -6,8 +6,11 @@
  * share a DigitalOcean tag, firewall target or VPC name — a shared role tag would put staging droplets
  * behind production's data firewall and open production's PostgreSQL to them.
  *
- * Node names (`<cluster>-parent`, …) stay as they are: they are the machines' hostnames and the
- * inventory's keys, and droplet names and EC2 Name tags need not be unique in an account.
+ * Node names (`<cluster>-db-1`, `<cluster>-child-1`, …) stay as they are: they are the machines' hostnames
+ * and the inventory's keys, and droplet names and EC2 Name tags need not be unique in an account.
+ *
+ * Everything per machine is named by the machine (db-1, db-2), never by its role: a failover changes
+ * django-ha:primary, and no name may then call the standby "parent" or make Pulumi replace a volume.
  */
 import { createHash } from "node:crypto";
 import type { ClusterSpec } from "./schema";
@@ -16,6 +19,8 @@ import { planNodes, Role, ROLES } from "./topology";
 export const FIREWALL_GROUPS = ["admin", "web", "data"] as const;
 export type FirewallGroupName = (typeof FIREWALL_GROUPS)[number];
 export const VOLUME_PURPOSES = ["db", "share"] as const;
+/** Short keys of the two database machines in resource and volume names, whatever their role. */
+export const DATABASE_MACHINE_KEYS = ["db-1", "db-2"] as const;
 export type VolumePurpose = (typeof VOLUME_PURPOSES)[number];
 
 type NameSpec = Pick<ClusterSpec, "clusterName" | "stack" | "tags">;
@@ -63,8 +68,8 @@ export function tagResourceSuffix(tagName: string): string {
 export const digitalOceanNames = {
   vpc: (spec: NameSpec) => `${nameScope(spec)}-vpc`,
   firewall: (spec: NameSpec, group: FirewallGroupName) => `${nameScope(spec)}-${group}`,
-  /** Block volume of a database node: unique per region, and what /dev/disk/by-id/scsi-0DO_Volume_<name> shows. */
-  volume: (spec: NameSpec, role: Role, purpose: VolumePurpose) => `${nameScope(spec)}-${role}-${purpose}`,
+  /** Block volume of database machine `machine` (`db-1`, `db-2`): unique per region, and what /dev/disk/by-id/scsi-0DO_Volume_<name> shows. */
+  volume: (spec: NameSpec, machine: string, purpose: VolumePurpose) => `${nameScope(spec)}-${machine}-${purpose}`,
   /** Display name of the n-th (1-based) `sshPublicKeys` entry as a DigitalOcean SSH key (the API sets no rules on it). */
   sshKey: (spec: NameSpec, n: number) => `${nameScope(spec)}-admin-${n}`,
 };
@@ -84,7 +89,7 @@ export const awsNames = {
   network: (spec: NameSpec) => nameScope(spec),
   subnet: (spec: NameSpec, zone: string) => `${nameScope(spec)}-${zone}`,
   securityGroup: (spec: NameSpec, group: FirewallGroupName) => `${nameScope(spec)}-${group}`,
-  volume: (spec: NameSpec, role: Role, purpose: VolumePurpose) => `${nameScope(spec)}-${role}-${purpose}`,
+  volume: (spec: NameSpec, machine: string, purpose: VolumePurpose) => `${nameScope(spec)}-${machine}-${purpose}`,
   healthCheck: (spec: NameSpec, child: string, fqdn: string) => `${nameScope(spec)} ${child} ${fqdn}`,
   /** Pulumi auto-names a security group `<resource name>-<7 hex>`: the resource name of group `group`. */
   securityGroupResource: (spec: Pick<ClusterSpec, "clusterName">, group: FirewallGroupName) => `${spec.clusterName}-aws-sg-${group}`,
@@ -176,7 +181,7 @@ export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
 
   if (spec.provider === "digitalocean") {
     for (const node of planNodes(spec)) check(node.name, NAME_RULES.droplet);
-    for (const role of ["parent", "standby"] as const) for (const p of VOLUME_PURPOSES) check(digitalOceanNames.volume(spec, role, p), NAME_RULES.doVolume);
+    for (const machine of DATABASE_MACHINE_KEYS) for (const p of VOLUME_PURPOSES) check(digitalOceanNames.volume(spec, machine, p), NAME_RULES.doVolume);
     check(digitalOceanNames.vpc(spec), NAME_RULES.doVpc);
     for (const g of FIREWALL_GROUPS) check(digitalOceanNames.firewall(spec, g), NAME_RULES.doFirewall);
     const tags = planTags(spec);

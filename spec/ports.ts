@@ -8,12 +8,12 @@ export const PORTS = { ssh: 22, http: 80, https: 443, postgres: 5432, redis: 637
 export const SERVICE_PORTS: readonly { port: number; protocol: "tcp" | "udp"; service: string }[] = [
   { port: PORTS.http, protocol: "tcp", service: "nginx (HTTP, ACME HTTP-01) on the children" },
   { port: PORTS.https, protocol: "tcp", service: "nginx (HTTPS) on the children" },
-  { port: PORTS.postgres, protocol: "tcp", service: "PostgreSQL on the parent and the standby" },
-  { port: PORTS.redis, protocol: "tcp", service: "Redis on the parent and the standby" },
-  { port: PORTS.nfs, protocol: "tcp", service: "nfs-ganesha (NFSv4) on the parent and the standby" },
-  { port: PORTS.rpcbind, protocol: "tcp", service: "rpcbind on the parent and the standby" },
-  { port: PORTS.rpcbind, protocol: "udp", service: "rpcbind on the parent and the standby" },
-  { port: PORTS.mountd, protocol: "tcp", service: "mountd (nfs-ganesha NFSv3) on the parent and the standby" },
+  { port: PORTS.postgres, protocol: "tcp", service: "PostgreSQL on the database machines" },
+  { port: PORTS.redis, protocol: "tcp", service: "Redis on the database machines" },
+  { port: PORTS.nfs, protocol: "tcp", service: "nfs-ganesha (NFSv4) on the database machines" },
+  { port: PORTS.rpcbind, protocol: "tcp", service: "rpcbind on the database machines" },
+  { port: PORTS.rpcbind, protocol: "udp", service: "rpcbind on the database machines" },
+  { port: PORTS.mountd, protocol: "tcp", service: "mountd (nfs-ganesha NFSv3) on the database machines" },
   { port: 546, protocol: "udp", service: "the DHCPv6 client every node accepts (AWS IPv6)" },
 ];
 

@@ -18,9 +18,10 @@ interface InvalidCase {
 }
 
 const without = (config: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(config).filter(([k]) => k !== key));
-const hosts = (patch: (h: Record<string, Record<string, unknown>>) => void) => {
+type HostsPatch = { databases: Record<string, unknown>[]; children: Record<string, unknown>[]; worker: Record<string, unknown> } & Record<string, unknown>;
+const hosts = (patch: (h: HostsPatch) => void) => {
   const c = hostsConfig(2);
-  const h = structuredClone(c.hosts) as Record<string, Record<string, unknown>>;
+  const h = structuredClone(c.hosts) as HostsPatch;
   patch(h);
   return { ...c, hosts: h };
 };
@@ -35,27 +36,37 @@ const cases: InvalidCase[] = [
   { name: "unknown AWS region", config: awsConfig(2, { region: "eu-north-9", zones: undefined }), key: "django-ha:region", value: '"eu-north-9"', fix: /not an AWS region this project knows; use one of .*eu-west-1/ },
   { name: "missing region", config: without(digitaloceanConfig(2), "region"), key: "django-ha:region", value: "(not set)", fix: /is required; one of/ },
   { name: "unknown DigitalOcean size", config: digitaloceanConfig(2, { sizes: { child: "s-64vcpu-1tb" } }), key: "django-ha:sizes.child", value: '"s-64vcpu-1tb"', fix: /not a digitalocean size .*s-1vcpu-2gb/ },
-  { name: "unknown AWS size", config: awsConfig(2, { sizes: { parent: "t9.huge" } }), key: "django-ha:sizes.parent", value: '"t9.huge"', fix: /not a aws size .*t3.medium/ },
-  { name: "unknown size role", config: awsConfig(2, { sizes: { db: "t3.small" } }), key: "django-ha:sizes.db", value: '"t3.small"', fix: /not a known key/ },
+  { name: "unknown AWS size", config: awsConfig(2, { sizes: { db: "t9.huge" } }), key: "django-ha:sizes.db", value: '"t9.huge"', fix: /not a aws size .*t3.medium/ },
+  { name: "unknown size kind", config: awsConfig(2, { sizes: { database: "t3.small" } }), key: "django-ha:sizes.database", value: '"t3.small"', fix: /not a known key/ },
+  { name: "old per-role size sizes.parent", config: awsConfig(2, { sizes: { parent: "t3.large" } }), key: "django-ha:sizes.parent", value: '"t3.large"', fix: /old form: both database machines have one size, django-ha:sizes.db .*write sizes: \{ db: "t3.large" \}/ },
+  { name: "old per-role size sizes.standby", config: digitaloceanConfig(2, { sizes: { standby: "s-2vcpu-4gb" } }), key: "django-ha:sizes.standby", value: '"s-2vcpu-4gb"', fix: /write sizes: \{ db: "s-2vcpu-4gb" \}/ },
+  { name: "old hosts.parent and hosts.standby", config: hosts((h) => { h.parent = h.databases[0]; h.standby = h.databases[1]; delete (h as Partial<HostsPatch>).databases; }), key: "django-ha:hosts.parent", value: '{"address":"198.51.100.11","privateAddress":"10.0.0.11","zone":"a"}', fix: /old form: .*django-ha:hosts.databases \(exactly two entries.*django-ha:primary.*write django-ha:hosts: \{ databases: \[ \{"address":"198.51.100.11",.*\}, \{"address":"198.51.100.12",/ },
+  { name: "old hosts.standby beside databases", config: hosts((h) => { h.standby = { address: "198.51.100.99" }; }), key: "django-ha:hosts.standby", value: '{"address":"198.51.100.99"}', fix: /old form: .*django-ha:hosts.databases/ },
+  { name: "one database machine", config: hosts((h) => { h.databases = h.databases.slice(0, 1); }), key: "django-ha:hosts.databases", value: '[{"address":"198.51.100.11","privateAddress":"10.0.0.11","zone":"a"}]', fix: /exactly two database machines/ },
+  { name: "three database machines", config: hosts((h) => { h.databases.push({ address: "198.51.100.14" }); }), key: "django-ha:hosts.databases", value: /* the three entries */ JSON.stringify([{ address: "198.51.100.11", privateAddress: "10.0.0.11", zone: "a" }, { address: "198.51.100.12", privateAddress: "10.0.0.12", zone: "b" }, { address: "198.51.100.14" }]), fix: /exactly two database machines/ },
+  { name: "primary that is not a database machine (cloud)", config: digitaloceanConfig(2, { primary: "shop-child-1" }), key: "django-ha:primary", value: '"shop-child-1"', fix: /is not a database machine of this cluster; set it to "shop-db-1" or "shop-db-2"/ },
+  { name: "primary under an old name", config: awsConfig(2, { primary: "shop-parent" }), key: "django-ha:primary", value: '"shop-parent"', fix: /set it to "shop-db-1" or "shop-db-2"/ },
+  { name: "primary that is not a database machine (hosts, named machines)", config: { ...hosts((h) => { h.databases[0].name = "pg-a"; h.databases[1].name = "pg-b"; h.worker.name = "jobs"; }), primary: "jobs" }, key: "django-ha:primary", value: '"jobs"', fix: /set it to "pg-a" or "pg-b" \(the one that is the primary now\)/ },
+  { name: "primary not text", config: digitaloceanConfig(2, { primary: 2 }), key: "django-ha:primary", value: "2", fix: /must be text/ },
   { name: "SSH open to the world (IPv4)", config: digitaloceanConfig(2, { adminCidrs: ["0.0.0.0/0"] }), key: "django-ha:adminCidrs[0]", value: '"0.0.0.0/0"', fix: /allowSshFromAnywhere/ },
   { name: "SSH open to the world (IPv6)", config: awsConfig(2, { adminCidrs: ["203.0.113.7/32", "::/0"] }), key: "django-ha:adminCidrs[1]", value: '"::/0"', fix: /opens SSH to the whole Internet/ },
   { name: "no admin CIDRs", config: hostsConfig(2, { adminCidrs: [] }), key: "django-ha:adminCidrs", value: "[]", fix: /is required: the CIDRs SSH is allowed from/ },
   { name: "admin address without a prefix length", config: digitaloceanConfig(2, { adminCidrs: ["203.0.113.7"] }), key: "django-ha:adminCidrs[0]", value: '"203.0.113.7"', fix: /has no prefix length; write 203.0.113.7\/32 for this one address/ },
-  { name: "AWS parent and standby in the same zone (one zone given)", config: awsConfig(2, { zones: ["eu-west-1a"] }), key: "django-ha:zones", value: '["eu-west-1a"]', fix: /at least two availability zones so the parent and the standby never share one/ },
+  { name: "AWS database machines in the same zone (one zone given)", config: awsConfig(2, { zones: ["eu-west-1a"] }), key: "django-ha:zones", value: '["eu-west-1a"]', fix: /at least two availability zones so the two database machines never share one/ },
   { name: "AWS zone listed twice", config: awsConfig(2, { zones: ["eu-west-1a", "eu-west-1a"] }), key: "django-ha:zones", value: '["eu-west-1a","eu-west-1a"]', fix: /lists a zone twice/ },
   { name: "AWS zone outside the region", config: awsConfig(2, { zones: ["eu-west-1a", "us-east-1b"] }), key: "django-ha:zones[1]", value: '"us-east-1b"', fix: /not an availability zone of eu-west-1/ },
   { name: "zones on DigitalOcean", config: digitaloceanConfig(2, { zones: ["nyc3", "nyc1"] }), key: "django-ha:zones", value: '["nyc3","nyc1"]', fix: /no availability zones inside a region/ },
-  { name: "hosts parent and standby in the same zone", config: hosts((h) => (h.standby.zone = "a")), key: "django-ha:hosts.standby.zone", value: '"a"', fix: /is the parent's zone too; put the standby in another zone \(b\)/ },
-  { name: "hosts machines sharing an address", config: hosts((h) => (h.worker.privateAddress = "10.0.0.11")), key: "django-ha:hosts.worker.privateAddress", value: '"10.0.0.11"', fix: /also used by django-ha:hosts.parent/ },
-  { name: "hosts machines sharing a public address", config: hosts((h) => (h.worker.address = "198.51.100.11")), key: "django-ha:hosts.worker.address", value: '"198.51.100.11"', fix: /is also the address of django-ha:hosts.parent; every machine needs its own address/ },
-  { name: "hosts machines sharing a public IPv6 address spelled differently", config: hosts((h) => { h.parent.address = "2001:db8::11"; h.worker.address = "2001:DB8:0::11"; }), key: "django-ha:hosts.worker.address", value: '"2001:DB8:0::11"', fix: /is also the address of django-ha:hosts.parent/ },
-  { name: "SSH on the PostgreSQL port", config: digitaloceanConfig(2, { sshPort: 5432 }), key: "django-ha:sshPort", value: "5432", fix: /is the port of PostgreSQL on the parent and the standby; pick another/ },
+  { name: "hosts database machines in the same zone", config: hosts((h) => (h.databases[1].zone = "a")), key: "django-ha:hosts.databases[1].zone", value: '"a"', fix: /is the zone of django-ha:hosts.databases\[0\] too; put the two database machines in different zones \(e.g. b\)/ },
+  { name: "hosts machines sharing an address", config: hosts((h) => (h.worker.privateAddress = "10.0.0.11")), key: "django-ha:hosts.worker.privateAddress", value: '"10.0.0.11"', fix: /also used by django-ha:hosts.databases\[0\]/ },
+  { name: "hosts machines sharing a public address", config: hosts((h) => (h.worker.address = "198.51.100.11")), key: "django-ha:hosts.worker.address", value: '"198.51.100.11"', fix: /is also the address of django-ha:hosts.databases\[0\]; every machine needs its own address/ },
+  { name: "hosts machines sharing a public IPv6 address spelled differently", config: hosts((h) => { h.databases[0].address = "2001:db8::11"; h.worker.address = "2001:DB8:0::11"; }), key: "django-ha:hosts.worker.address", value: '"2001:DB8:0::11"', fix: /is also the address of django-ha:hosts.databases\[0\]/ },
+  { name: "SSH on the PostgreSQL port", config: digitaloceanConfig(2, { sshPort: 5432 }), key: "django-ha:sshPort", value: "5432", fix: /is the port of PostgreSQL on the database machines; pick another/ },
   { name: "SSH on the HTTPS port", config: awsConfig(2, { sshPort: 443 }), key: "django-ha:sshPort", value: "443", fix: /is the port of nginx \(HTTPS\)/ },
   { name: "SSH on the mountd port", config: hostsConfig(2, { sshPort: 20048 }), key: "django-ha:sshPort", value: "20048", fix: /mountd/ },
   { name: "DNS server on the Redis port", config: hostsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k", port: 6379 } }), key: "django-ha:dns.port", value: "6379", fix: /is the port of Redis .*RFC 2136 servers listen on 53/ },
   { name: "DNS server on the rpcbind port", config: hostsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k", port: 111 } }), key: "django-ha:dns.port", value: "111", fix: /rpcbind/ },
   { name: "DNS server on the SSH port", config: hostsConfig(2, { sshPort: 2222, dns: { server: "198.51.100.53", tsigKeyName: "k", port: 2222 } }), key: "django-ha:dns.port", value: "2222", fix: /is the port of SSH \(django-ha:sshPort\)/ },
-  { name: "hosts address not an IP", config: hosts((h) => (h.parent.address = "parent.example.com")), key: "django-ha:hosts.parent.address", value: '"parent.example.com"', fix: /IPv4 or IPv6 address/ },
+  { name: "hosts address not an IP", config: hosts((h) => (h.databases[0].address = "db1.example.com")), key: "django-ha:hosts.databases[0].address", value: '"db1.example.com"', fix: /IPv4 or IPv6 address/ },
   { name: "hosts childCount disagreeing with the list", config: hostsConfig(2, { childCount: 3 }), key: "django-ha:childCount", value: "3", fix: /does not match the 2 entries/ },
   { name: "hosts without the DNS server", config: without(hostsConfig(2), "dns"), key: "django-ha:dns", value: "(not set)", fix: /RFC 2136 server/ },
   { name: "hosts DNS zone not holding the record", config: hostsConfig(2, { dns: { server: "198.51.100.53", tsigKeyName: "k", zone: "other.org" } }), key: "django-ha:dns.zone", value: '"other.org"', fix: /does not contain the record www.example.com/ },
@@ -157,6 +168,13 @@ describe("one ConfigError lists every problem", () => {
     ]);
   });
 
+  it("refuses the old database keys with only their own messages (the rest of the config is still checked in the new form)", () => {
+    const old = hosts((h) => { h.parent = h.databases[0]; h.standby = h.databases[1]; delete (h as Partial<HostsPatch>).databases; });
+    assert.deepEqual(issuesOf(old).map((i) => i.split(" = ")[0]), ["django-ha:hosts.parent", "django-ha:hosts.standby"]);
+    assert.deepEqual(issuesOf({ ...old, ttl: 0 }).map((i) => i.split(" = ")[0]).sort(), ["django-ha:hosts.parent", "django-ha:hosts.standby", "django-ha:ttl"]);
+    assert.deepEqual(issuesOf(awsConfig(2, { sizes: { parent: "t3.large", standby: "t3.large" } })).map((i) => i.split(" = ")[0]), ["django-ha:sizes.parent", "django-ha:sizes.standby"]);
+  });
+
   it("does not report findings that follow from a broken key", () => {
     assert.deepEqual(issuesOf(digitaloceanConfig(2, { domain: "Example.COM", recordName: "www.example.com" })), ['django-ha:domain = "Example.COM"']);
     assert.deepEqual(issuesOf(awsConfig(2, { region: 42, zones: ["eu-west-1a", "eu-west-1b"] })), ["django-ha:region = 42"]);
@@ -170,12 +188,22 @@ describe("valid configs", () => {
     const spec = parseClusterSpec(digitaloceanConfig(0));
     assert.equal(spec.childCount, 2);
     assert.equal(spec.ttl, 30);
-    assert.deepEqual(spec.sizes, { child: "s-1vcpu-2gb", parent: "s-2vcpu-4gb", standby: "s-2vcpu-4gb", worker: "s-2vcpu-4gb" });
+    assert.deepEqual(spec.sizes, { child: "s-1vcpu-2gb", db: "s-2vcpu-4gb", worker: "s-2vcpu-4gb" });
+    assert.equal(spec.primary, "shop-db-1");
     assert.deepEqual(spec.volumes, { dbGb: 20, shareGb: 50 });
     assert.equal(spec.syncReplication, "strict");
     assert.deepEqual(spec.ssh, { user: "root", port: 22 });
     assert.equal(spec.acme.directoryUrl, "https://acme-v02.api.letsencrypt.org/directory");
     assert.deepEqual(parseClusterSpec(awsConfig(2, { zones: undefined })).zones, ["eu-west-1a", "eu-west-1b"]);
+  });
+
+  it("name the primary: the first database machine by default, the one django-ha:primary names otherwise", () => {
+    assert.equal(parseClusterSpec(awsConfig(2)).primary, "shop-db-1");
+    assert.equal(parseClusterSpec(awsConfig(2, { primary: "shop-db-2" })).primary, "shop-db-2");
+    const named = hosts((h) => { h.databases[0].name = "pg-a"; h.databases[1].name = "pg-b"; });
+    assert.equal(parseClusterSpec(named).primary, "pg-a");
+    assert.equal(parseClusterSpec({ ...named, primary: "pg-b" }).primary, "pg-b");
+    assert.deepEqual(parseClusterSpec(hostsConfig(2)).hosts!.databases.map((d) => d.name), ["shop-db-1", "shop-db-2"]);
   });
 
   it("accept 0.0.0.0/0 for SSH only with the explicit override", () => {

@@ -25,17 +25,23 @@ export const ACME_DIRECTORIES: Record<string, string> = {
 
 /** Per-provider defaults, applied where the spec is built — never by mutating the caller's config. */
 export const DEFAULT_SIZES: Record<Exclude<ProviderName, "hosts">, Sizes> = {
-  digitalocean: { child: "s-1vcpu-2gb", parent: "s-2vcpu-4gb", standby: "s-2vcpu-4gb", worker: "s-2vcpu-4gb" },
-  aws: { child: "t3.small", parent: "t3.medium", standby: "t3.medium", worker: "t3.medium" },
+  digitalocean: { child: "s-1vcpu-2gb", db: "s-2vcpu-4gb", worker: "s-2vcpu-4gb" },
+  aws: { child: "t3.small", db: "t3.medium", worker: "t3.medium" },
 };
 export const DEFAULT_SSH_USER: Record<ProviderName, string> = { digitalocean: "root", aws: "admin", hosts: "root" };
 
+/** Machine sizes by kind. One `db` size for both database machines: either may become the primary. */
 export interface Sizes {
   child: string;
-  parent: string;
-  standby: string;
+  db: string;
   worker: string;
 }
+
+/** The keys of django-ha:sizes. */
+export const SIZE_KEYS = ["child", "db", "worker"] as const;
+
+/** How many database machines a cluster has: the primary and its synchronous standby. */
+export const DATABASE_MACHINES = 2;
 
 const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -58,7 +64,7 @@ const hostEntry = z
     /** Node name. Defaults to `<clusterName>-<role>[-<n>]`. */
     name: z.string().regex(dnsLabel, "must be a DNS label (a-z, 0-9, '-')").optional(),
     /**
-     * parent and standby only: stable paths of the block devices that hold the data, e.g.
+     * database machines only: stable paths of the block devices that hold the data, e.g.
      * `{ db: /dev/disk/by-id/…, share: /dev/disk/by-id/… }`. Defaults to none: the data stays on the root disk.
      */
     dataDevices: z.object({ db: z.string(), share: z.string() }).strict().optional(),
@@ -77,7 +83,7 @@ export const stackConfigSchema = z
     recordName: z.string().default("www"),
     ttl: z.number().int("must be a whole number of seconds").max(3600, "must be at most 3600 s; round-robin failover needs a low TTL such as 30").default(30),
     childCount: z.number().int("must be a whole number").min(1, "must be at least 1: the children serve all web traffic").max(500, "must be at most 500").optional(),
-    sizes: z.object({ child: z.string(), parent: z.string(), standby: z.string(), worker: z.string() }).partial().strict().default({}),
+    sizes: z.object({ child: z.string(), db: z.string(), worker: z.string() }).partial().strict().default({}),
     volumes: z
       .object({
         dbGb: z.number().int().min(1, "must be at least 1 GB").max(16384).default(20),
@@ -97,9 +103,19 @@ export const stackConfigSchema = z
     /** Checked per provider (spec/names.ts): AWS tag rules on aws, DigitalOcean tag rules on digitalocean. */
     tags: z.record(z.string().min(1, "a tag key cannot be empty"), z.string()).default({}),
     hosts: z
-      .object({ parent: hostEntry, standby: hostEntry, children: z.array(hostEntry).min(1, "needs at least one child host"), worker: hostEntry })
+      .object({
+        /** The two database machines, in order (db-1, db-2). Which one is the primary is django-ha:primary. */
+        databases: z.array(hostEntry).length(DATABASE_MACHINES, "must list exactly two database machines: the primary and its synchronous standby, e.g. [{ address: 10.0.0.11 }, { address: 10.0.0.12 }]"),
+        children: z.array(hostEntry).min(1, "needs at least one child host"),
+        worker: hostEntry,
+      })
       .strict()
       .optional(),
+    /**
+     * The database machine that is the primary now (a node name). Defaults to the first database machine.
+     * The failover runbook changes it, so `pulumi up` and the bootstrap converge on the roles after a failover.
+     */
+    primary: z.string().min(1).optional(),
     dns: z
       .object({
         /** hosts: address of the authoritative server that accepts RFC 2136 updates. */
@@ -123,7 +139,7 @@ export interface NodeHost {
   privateAddress: string;
   zone: string;
   name: string;
-  /** parent and standby: the data volumes' stable device paths; absent = data on the root disk. */
+  /** database machines: the data volumes' stable device paths; absent = data on the root disk. */
   dataDevices?: DataDevices;
 }
 
@@ -134,7 +150,7 @@ export interface ClusterSpec {
   /** The Pulumi stack. Provider-side names carry it (spec/names.ts), so two stacks of one cluster never share them. */
   stack: string;
   region: string;
-  /** Failure domains in use, in order: parent in zones[0], standby in zones[1] when there are several. */
+  /** Failure domains in use, in order: db-1 in zones[0], db-2 in zones[1] when there are several. */
   zones: string[];
   domain: string;
   /** Record label relative to `domain` ("@" for the apex). */
@@ -152,11 +168,21 @@ export interface ClusterSpec {
   acme: { email: string; directoryUrl: string };
   syncReplication: SyncPolicy;
   tags: Record<string, string>;
-  /** hosts target only: the existing machines. */
-  hosts?: { parent: NodeHost; standby: NodeHost; children: NodeHost[]; worker: NodeHost };
+  /**
+   * The database machine that is the PostgreSQL primary / NFS server / Redis master now (django-ha:primary;
+   * defaults to the first). The other one is the synchronous standby.
+   */
+  primary: string;
+  /** hosts target only: the existing machines (`databases`: db-1, db-2 in config order). */
+  hosts?: { databases: [NodeHost, NodeHost]; children: NodeHost[]; worker: NodeHost };
   /** hosts target only: the RFC 2136 server. */
   dns?: { server: string; port: number; zone: string; tsigKeyName: string; tsigAlgorithm: "hmac-sha256" | "hmac-sha512" };
   hostedZoneId?: string;
+}
+
+/** Name of the n-th (1-based) database machine when the config names none: `<cluster>-db-<n>`. Neutral: either may be the primary. */
+export function databaseMachineName(clusterName: string, n: number): string {
+  return `${clusterName}-db-${n}`;
 }
 
 /** `primary.<cluster>.internal`: the one private name every node uses for the current primary. */
@@ -196,7 +222,8 @@ const TYPE_EXAMPLES: Record<string, string> = {
   sizes: "{ child: s-1vcpu-2gb }",
   volumes: "{ dbGb: 20, shareGb: 50 }",
   tags: "{ env: production }",
-  hosts: "{ parent: {address: …}, standby: {…}, children: [{…}], worker: {…} }",
+  hosts: "{ databases: [{address: …}, {address: …}], children: [{…}], worker: {…} }",
+  "hosts.databases": "[{ address: 10.0.0.11 }, { address: 10.0.0.12 }]",
   dns: "{ server: 198.51.100.53, tsigKeyName: shop-update }",
 };
 
@@ -233,12 +260,13 @@ export interface ParseOptions {
  * Validate a whole stack config (the `django-ha:*` keys without the prefix) and return the cluster spec.
  * Collects every problem and throws one ConfigError naming each key, its value and the fix.
  */
-export function parseClusterSpec(raw: Record<string, unknown>, source?: string, options: ParseOptions = {}): ClusterSpec {
-  const issues: ConfigIssue[] = [...(options.issues ?? [])];
+export function parseClusterSpec(given: Record<string, unknown>, source?: string, options: ParseOptions = {}): ClusterSpec {
+  const raw = given;
+  const issues: ConfigIssue[] = [...(options.issues ?? []), ...legacyKeyIssues(raw)];
   const stack = options.stack ?? "dev";
   const add = (path: PropertyKey[], fix: string) => issues.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
 
-  const parsed = stackConfigSchema.safeParse(raw);
+  const parsed = stackConfigSchema.safeParse(withoutLegacyKeys(raw));
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const value = valueAt(raw, issue.path);
@@ -252,7 +280,7 @@ export function parseClusterSpec(raw: Record<string, unknown>, source?: string, 
         add(issue.path, issue.message);
       }
     }
-    issues.push(...crossFieldIssues(raw, parsed.error.issues, stack));
+    issues.push(...crossFieldIssues(withoutLegacyKeys(raw), parsed.error.issues, stack));
     throw new ConfigError(issues, source);
   }
   const c = parsed.data;
@@ -263,12 +291,65 @@ export function parseClusterSpec(raw: Record<string, unknown>, source?: string, 
 
 type Add = (path: PropertyKey[], fix: string) => void;
 
+const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * Keys of the form before the database machines got neutral names (db-1, db-2): `hosts.parent` /
+ * `hosts.standby` and `sizes.parent` / `sizes.standby`. Refused with the new form written out, because a
+ * machine named for a role misleads after a failover. Pure.
+ */
+function legacyKeyIssues(raw: Record<string, unknown>): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const hosts = raw.hosts;
+  if (isMap(hosts) && ("parent" in hosts || "standby" in hosts)) {
+    const entries = [hosts.parent, hosts.standby].filter((e) => e !== undefined);
+    const newForm = `django-ha:hosts: { databases: [ ${entries.map((e) => JSON.stringify(e)).join(", ") || "{ address: … }, { address: … }"} ], children: […], worker: {…} }`;
+    for (const old of ["parent", "standby"] as const) {
+      if (!(old in hosts)) continue;
+      issues.push({
+        key: keyOf(["hosts", old]),
+        value: show(hosts[old]),
+        fix:
+          `is the old form: the two database machines are now listed, in order, as django-ha:hosts.databases (exactly two entries, the same fields), ` +
+          `and django-ha:primary names the one that is the primary (defaults to the first); write ${newForm}`,
+      });
+    }
+  }
+  const sizes = raw.sizes;
+  if (isMap(sizes) && ("parent" in sizes || "standby" in sizes)) {
+    const suggested = sizes.db ?? sizes.parent ?? sizes.standby;
+    for (const old of ["parent", "standby"] as const) {
+      if (!(old in sizes)) continue;
+      issues.push({
+        key: keyOf(["sizes", old]),
+        value: show(sizes[old]),
+        fix: `is the old form: both database machines have one size, django-ha:sizes.db (either may become the primary); write sizes: { db: ${JSON.stringify(suggested)} } instead of sizes.parent and sizes.standby`,
+      });
+    }
+  }
+  return issues;
+}
+
+/** The config with the old keys (legacyKeyIssues, already reported) turned into the new form, so every other key is still checked. Pure. */
+function withoutLegacyKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...raw };
+  if (isMap(raw.hosts) && ("parent" in raw.hosts || "standby" in raw.hosts)) {
+    const { parent, standby, ...rest } = raw.hosts;
+    out.hosts = "databases" in rest ? rest : { databases: [parent, standby].filter((e) => e !== undefined), ...rest };
+  }
+  if (isMap(raw.sizes) && ("parent" in raw.sizes || "standby" in raw.sizes)) {
+    const { parent, standby, ...rest } = raw.sizes;
+    out.sizes = { ...rest, db: rest.db ?? parent ?? standby };
+  }
+  return out;
+}
+
 /** Stand-ins for required keys that failed the schema, so the cross-key checks can still run on the rest. */
 const STAND_INS: Record<string, unknown> = { domain: "example.invalid", acmeEmail: "stand-in@stand-in.net" };
 /** Stand-ins for broken entries of a list (a documentation /32: adds nothing a check would notice). */
 const ENTRY_STAND_INS: Record<string, unknown> = { adminCidrs: "192.0.2.0/32" };
 /** Cross-key checks that read another key: their findings are dropped when that key itself is broken. */
-const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones"], acmeDirectory: ["acmeEmail"], sshPort: ["dns"] };
+const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones", "primary"], clusterName: ["primary"], acmeDirectory: ["acmeEmail"], sshPort: ["dns"] };
 
 /**
  * When the schema already failed, still run the cross-key checks (TTL minimum, regions, sizes, SSH
@@ -312,9 +393,8 @@ function dataDeviceIssues(nodes: [PropertyKey[], NodeHost][], add: Add): void {
     if (!n.dataDevices) continue;
     // Per machine: two machines may well use the same path (e.g. the same by-label name on each).
     const seen = new Map<string, string>();
-    const role = String(path[1]);
-    if (role !== "parent" && role !== "standby") {
-      add([...path, "dataDevices"], "only the parent and the standby hold data (PostgreSQL, the share); remove dataDevices from this node");
+    if (path[1] !== "databases") {
+      add([...path, "dataDevices"], "only the database machines (django-ha:hosts.databases) hold data (PostgreSQL, the share); remove dataDevices from this node");
       continue;
     }
     for (const purpose of DATA_PURPOSES) {
@@ -325,10 +405,10 @@ function dataDeviceIssues(nodes: [PropertyKey[], NodeHost][], add: Add): void {
       seen.set(value, keyOf([...path, "dataDevices", purpose]));
     }
   }
-  const [parent, standby] = nodes.slice(0, 2).map(([, n]) => n);
-  if (!!parent.dataDevices !== !!standby.dataDevices) {
-    const missing = parent.dataDevices ? "standby" : "parent";
-    add(["hosts", missing, "dataDevices"], `is missing while the ${missing === "parent" ? "standby" : "parent"} has data devices; give both database nodes their volumes (a failover must not move the data onto a root disk), or neither`);
+  const [first, second] = nodes.slice(0, DATABASE_MACHINES).map(([, n]) => n);
+  if (!!first.dataDevices !== !!second.dataDevices) {
+    const [missing, other] = first.dataDevices ? [1, 0] : [0, 1];
+    add(["hosts", "databases", missing, "dataDevices"], `is missing while django-ha:hosts.databases[${other}] has data devices; give both database machines their volumes (a failover must not move the data onto a root disk), or neither`);
   }
 }
 
@@ -396,10 +476,10 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
   let dns: ClusterSpec["dns"];
 
   if (provider === "hosts") {
-    sizes = { child: "existing", parent: "existing", standby: "existing", worker: "existing" };
+    sizes = { child: "existing", db: "existing", worker: "existing" };
     if (Object.keys(c.sizes).length) add(["sizes"], "is not used by the hosts target (the machines exist already); remove it");
     if (!c.hosts) {
-      add(["hosts"], "is required for provider hosts: give parent, standby, children[] and worker, each with an address");
+      add(["hosts"], "is required for provider hosts: give databases (two entries), children[] and worker, each with an address");
     } else {
       const h = c.hosts;
       if (c.childCount !== undefined && c.childCount !== h.children.length) {
@@ -414,14 +494,12 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
         ...(e.dataDevices ? { dataDevices: { db: e.dataDevices.db, share: e.dataDevices.share } } : {}),
       });
       hosts = {
-        parent: node(h.parent, `${c.clusterName}-parent`),
-        standby: node(h.standby, `${c.clusterName}-standby`),
+        databases: [node(h.databases[0], databaseMachineName(c.clusterName, 1)), node(h.databases[1], databaseMachineName(c.clusterName, 2))],
         children: h.children.map((e, i) => node(e, `${c.clusterName}-child-${i + 1}`)),
         worker: node(h.worker, `${c.clusterName}-worker`),
       };
       const all: [PropertyKey[], NodeHost][] = [
-        [["hosts", "parent"], hosts.parent],
-        [["hosts", "standby"], hosts.standby],
+        ...hosts.databases.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "databases", i], n]),
         ...hosts.children.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "children", i], n]),
         [["hosts", "worker"], hosts.worker],
       ];
@@ -443,8 +521,9 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
       }
       dataDeviceIssues(all, add);
       zones = [...new Set(all.map(([, n]) => n.zone))];
-      if (zones.length > 1 && hosts.parent.zone === hosts.standby.zone) {
-        add(["hosts", "standby", "zone"], `is the parent's zone too; put the standby in another zone (${zones.filter((z) => z !== hosts!.parent.zone).join(", ")}) so one failure cannot take both`);
+      const [db1, db2] = hosts.databases;
+      if (zones.length > 1 && db1.zone === db2.zone) {
+        add(["hosts", "databases", 1, "zone"], `is the zone of django-ha:hosts.databases[0] too; put the two database machines in different zones (e.g. ${zones.filter((z) => z !== db1.zone).join(", ")}) so one failure cannot take both`);
       }
       region = c.region ?? "existing";
     }
@@ -457,8 +536,8 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
     if (c.dns) add(["dns"], `is only for provider hosts (${provider} manages DNS itself); remove it`);
     sizes = { ...DEFAULT_SIZES[provider], ...c.sizes };
     const known = catalog[provider].sizes as Record<string, unknown>;
-    for (const role of ["child", "parent", "standby", "worker"] as const) {
-      if (!(sizes[role] in known)) add(["sizes", role], `is not a ${provider} size this project knows; use one of ${Object.keys(known).join(", ")} (or add it with its price to spec/catalog.json)`);
+    for (const kind of SIZE_KEYS) {
+      if (!(sizes[kind] in known)) add(["sizes", kind], `is not a ${provider} size this project knows; use one of ${Object.keys(known).join(", ")} (or add it with its price to spec/catalog.json)`);
     }
     if (!c.sshPublicKeys.length) add(["sshPublicKeys"], "is required: at least one OpenSSH public key for the bootstrap to log in with");
     const minTtl = catalog[provider].minTtlSeconds;
@@ -480,8 +559,15 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
         if (offered.length && !offered.includes(z)) add(["zones", i], `is not an availability zone of ${region}; use ${offered.join(", ")}`);
       });
       if (new Set(zones).size !== zones.length) add(["zones"], "lists a zone twice; list each availability zone once");
-      else if (zones.length < 2) add(["zones"], "needs at least two availability zones so the parent and the standby never share one, e.g. [\"" + (offered[0] ?? "us-east-1a") + "\", \"" + (offered[1] ?? "us-east-1b") + "\"]");
+      else if (zones.length < 2) add(["zones"], "needs at least two availability zones so the two database machines never share one, e.g. [\"" + (offered[0] ?? "us-east-1a") + "\", \"" + (offered[1] ?? "us-east-1b") + "\"]");
     }
+  }
+
+  // The primary: one of the two database machines, by name. Default: the first.
+  const databaseNames = hosts ? hosts.databases.map((d) => d.name) : [1, 2].map((i) => databaseMachineName(c.clusterName, i));
+  const primary = c.primary ?? databaseNames[0];
+  if (!databaseNames.includes(primary)) {
+    add(["primary"], `is not a database machine of this cluster; set it to ${databaseNames.map((n) => JSON.stringify(n)).join(" or ")} (the one that is the primary now), or remove it for the first`);
   }
 
   const spec: ClusterSpec = {
@@ -504,6 +590,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
     acme: { email: c.acmeEmail, directoryUrl: acmeDirectoryUrl ?? "" },
     syncReplication: c.syncReplication,
     tags: c.tags,
+    primary,
     hosts,
     dns,
     hostedZoneId: c.hostedZoneId,

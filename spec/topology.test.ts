@@ -73,8 +73,8 @@ describe("planNodes (cases)", () => {
   it("starts the children in the standby's zone so losing the parent's zone keeps the most", () => {
     const nodes = planNodes(parseClusterSpec(awsConfig(4, { zones: ["eu-west-1a", "eu-west-1b"] })));
     assert.deepEqual(nodes.map((n) => `${n.name}@${n.zone}`), [
-      "shop-parent@eu-west-1a",
-      "shop-standby@eu-west-1b",
+      "shop-db-1@eu-west-1a",
+      "shop-db-2@eu-west-1b",
       "shop-child-1@eu-west-1b",
       "shop-child-2@eu-west-1a",
       "shop-child-3@eu-west-1b",
@@ -86,8 +86,8 @@ describe("planNodes (cases)", () => {
   it("keeps the hosts target's names, zones and addresses", () => {
     const inv = hostsInventory(parseClusterSpec(hostsConfig(2)));
     assert.deepEqual(inv.nodes.map((n) => [n.name, n.zone, n.publicAddress, n.privateAddress]), [
-      ["shop-parent", "a", "198.51.100.11", "10.0.0.11"],
-      ["shop-standby", "b", "198.51.100.12", "10.0.0.12"],
+      ["shop-db-1", "a", "198.51.100.11", "10.0.0.11"],
+      ["shop-db-2", "b", "198.51.100.12", "10.0.0.12"],
       ["shop-child-1", "b", "198.51.100.21", "10.0.0.21"],
       ["shop-child-2", "a", "198.51.100.22", "10.0.0.22"],
       ["shop-worker", "a", "198.51.100.13", "10.0.0.13"],

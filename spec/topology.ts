@@ -1,8 +1,11 @@
-import { ClusterSpec, primaryHostname, ProviderName } from "./schema";
+import { ClusterSpec, databaseMachineName, primaryHostname, ProviderName } from "./schema";
 import type { DataDevices } from "./volumes";
 
 export const ROLES = ["parent", "standby", "child", "worker"] as const;
-/** parent = the initial PostgreSQL primary and NFS server; standby = its synchronous replica. */
+/**
+ * A node's CURRENT role. parent = the primary now (PostgreSQL primary, NFS export, Redis master, share sync
+ * source); standby = its synchronous replica. Which database machine has which follows django-ha:primary.
+ */
 export type Role = (typeof ROLES)[number];
 
 /** One machine of the cluster as planned from the spec, before any address is known. */
@@ -11,32 +14,55 @@ export interface PlannedNode {
   role: Role;
   zone: string;
   size: string;
-  /** 1-based index among nodes of the same role. */
+  /**
+   * 1-based index among machines of the same kind: db-1/db-2 for the database machines (whatever their role
+   * now), child-n, the worker 1. Stable across failovers: resource names are keyed by it.
+   */
   index: number;
+}
+
+/** What a machine is, whatever its current role: a database machine (primary or standby), a child, the worker. */
+export type MachineKind = "db" | "child" | "worker";
+
+/** The kind of machine that holds a role. */
+export function machineKind(role: Role): MachineKind {
+  return role === "parent" || role === "standby" ? "db" : role;
+}
+
+/** Roles a database machine can have. */
+export const DATABASE_ROLES = ["parent", "standby"] as const satisfies readonly Role[];
+
+/** Whether a role is held by a database machine (the primary or the standby). */
+export function isDatabaseRole(role: Role): role is (typeof DATABASE_ROLES)[number] {
+  return role === "parent" || role === "standby";
+}
+
+/** Current role of a database machine: the primary's is "parent", the other's "standby". */
+function databaseRole(name: string, primary: string): Role {
+  return name === primary ? "parent" : "standby";
 }
 
 /**
  * Plan the machines of a cluster: names, roles, zones and sizes. Pure.
- * Parent in zones[0], standby in zones[1] (when there are several), children spread round-robin over all
- * zones starting with the standby's so that losing the parent's zone keeps the most children,
- * worker in the parent's zone (it needs the share most).
+ * Machines are placed by their neutral names, never by role, so a failover (django-ha:primary) moves no
+ * machine: db-1 in zones[0], db-2 in zones[1] (when there are several), children spread round-robin over
+ * all zones starting with db-2's, worker in db-1's zone. Roles follow spec.primary.
  */
 export function planNodes(spec: ClusterSpec): PlannedNode[] {
   if (spec.hosts) {
     const h = spec.hosts;
     return [
-      { name: h.parent.name, role: "parent", zone: h.parent.zone, size: spec.sizes.parent, index: 1 },
-      { name: h.standby.name, role: "standby", zone: h.standby.zone, size: spec.sizes.standby, index: 1 },
+      ...h.databases.map((d, i): PlannedNode => ({ name: d.name, role: databaseRole(d.name, spec.primary), zone: d.zone, size: spec.sizes.db, index: i + 1 })),
       ...h.children.map((c, i): PlannedNode => ({ name: c.name, role: "child", zone: c.zone, size: spec.sizes.child, index: i + 1 })),
       { name: h.worker.name, role: "worker", zone: h.worker.zone, size: spec.sizes.worker, index: 1 },
     ];
   }
   const zones = spec.zones;
   const zoneAt = (i: number) => zones[i % zones.length];
-  const nodes: PlannedNode[] = [
-    { name: `${spec.clusterName}-parent`, role: "parent", zone: zoneAt(0), size: spec.sizes.parent, index: 1 },
-    { name: `${spec.clusterName}-standby`, role: "standby", zone: zoneAt(1), size: spec.sizes.standby, index: 1 },
-  ];
+  const nodes: PlannedNode[] = [1, 2].map((n) => {
+    const name = databaseMachineName(spec.clusterName, n);
+    return { name, role: databaseRole(name, spec.primary), zone: zoneAt(n - 1), size: spec.sizes.db, index: n };
+  });
   for (let i = 0; i < spec.childCount; i++) {
     nodes.push({ name: `${spec.clusterName}-child-${i + 1}`, role: "child", zone: zoneAt(i + 1), size: spec.sizes.child, index: i + 1 });
   }
@@ -59,7 +85,7 @@ export interface InventoryNode {
   privateAddress: string;
   zone: string;
   /**
-   * parent and standby: stable device paths of the DB and share volumes, which the bootstrap formats when
+   * database machines: stable device paths of the DB and share volumes, which the bootstrap formats when
    * blank and mounts. Absent: the data stays on the root disk (a hosts node without dataDevices).
    */
   dataDevices?: DataDevices;
@@ -108,11 +134,12 @@ export function dnsTargetOf(spec: ClusterSpec, hostedZoneId?: string): DnsTarget
   }
 }
 
-/** Assemble an inventory from planned nodes and their addresses. Pure. */
+/** Assemble an inventory from planned nodes (roles as of spec.primary) and their addresses. Pure. */
 export function buildInventory(spec: ClusterSpec, nodes: InventoryNode[], hostedZoneId?: string): Inventory {
-  const parent = nodes.find((n) => n.role === "parent");
-  const standby = nodes.find((n) => n.role === "standby");
-  if (!parent || !standby) throw new Error("an inventory needs a parent and a standby");
+  const parents = nodes.filter((n) => n.role === "parent");
+  const standbys = nodes.filter((n) => n.role === "standby");
+  if (parents.length !== 1 || standbys.length !== 1) throw new Error(`an inventory needs exactly one parent and one standby (got ${parents.length} and ${standbys.length})`);
+  const [parent, standby] = [parents[0], standbys[0]];
   return {
     version: 1,
     provider: spec.provider,
@@ -136,7 +163,7 @@ export function buildInventory(spec: ClusterSpec, nodes: InventoryNode[], hosted
 export function hostsInventory(spec: ClusterSpec): Inventory {
   if (!spec.hosts) throw new Error("hostsInventory needs a hosts spec");
   const h = spec.hosts;
-  const byName = new Map([h.parent, h.standby, ...h.children, h.worker].map((n) => [n.name, n]));
+  const byName = new Map([...h.databases, ...h.children, h.worker].map((n) => [n.name, n]));
   const nodes = planNodes(spec).map((p): InventoryNode => {
     const host = byName.get(p.name)!;
     return {
@@ -154,4 +181,34 @@ export function hostsInventory(spec: ClusterSpec): Inventory {
 /** Members of the public round-robin record: the children, never the parent, standby or worker. */
 export function recordMembers(inventory: Pick<Inventory, "nodes">): InventoryNode[] {
   return inventory.nodes.filter((n) => n.role === "child");
+}
+
+/** The database machines of an inventory (primary and standby), in inventory order. */
+export function databaseNodes(inventory: Pick<Inventory, "nodes">): InventoryNode[] {
+  return inventory.nodes.filter((n) => isDatabaseRole(n.role));
+}
+
+/**
+ * The inventory with `name` as the primary: `primary`/`standby` and the two database machines' roles
+ * swapped as needed; nothing else changes (addresses, order, volumes). The same inventory when `name` is
+ * the primary already. Throws when `name` is not one of its two database machines. Pure: the input is not
+ * changed.
+ */
+export function withPrimary(inventory: Inventory, name: string): Inventory {
+  const databases = databaseNodes(inventory);
+  if (databases.length !== 2 || !databases.some((n) => n.name === inventory.primary) || !databases.some((n) => n.name === inventory.standby)) {
+    throw new Error(`inventory of ${inventory.cluster} is inconsistent: it needs two database machines holding its primary ${JSON.stringify(inventory.primary)} and standby ${JSON.stringify(inventory.standby)}`);
+  }
+  const target = databases.find((n) => n.name === name);
+  if (!target) {
+    throw new Error(`${JSON.stringify(name)} is not a database machine of ${inventory.cluster}; the primary must be ${databases.map((n) => JSON.stringify(n.name)).join(" or ")}`);
+  }
+  if (inventory.primary === name) return inventory;
+  const other = databases.find((n) => n.name !== name)!;
+  return {
+    ...inventory,
+    primary: name,
+    standby: other.name,
+    nodes: inventory.nodes.map((n) => (isDatabaseRole(n.role) ? { ...n, role: databaseRole(n.name, name) } : n)),
+  };
 }

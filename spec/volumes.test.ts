@@ -6,14 +6,12 @@ import { ConfigError, dataDeviceProblem, digitalOceanVolumeDevice, ebsVolumeDevi
 const DB = "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-db";
 const SHARE = "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-share";
 
-/** hostsConfig with dataDevices set per node (parent/standby/worker/children[0]). */
-function withDevices(devices: Partial<Record<"parent" | "standby" | "worker" | "child", unknown>>): Record<string, unknown> {
+/** hostsConfig with dataDevices set per machine (databases[0] = db1, databases[1] = db2, the worker, children[0]). */
+function withDevices(devices: Partial<Record<"db1" | "db2" | "worker" | "child", unknown>>): Record<string, unknown> {
   const c = hostsConfig(2);
-  const h = structuredClone(c.hosts) as Record<string, Record<string, unknown>> & { children: Record<string, unknown>[] };
-  for (const [role, d] of Object.entries(devices)) {
-    if (role === "child") h.children[0].dataDevices = d;
-    else h[role].dataDevices = d;
-  }
+  const h = structuredClone(c.hosts) as { databases: Record<string, unknown>[]; children: Record<string, unknown>[]; worker: Record<string, unknown> };
+  const entry = { db1: h.databases[0], db2: h.databases[1], worker: h.worker, child: h.children[0] };
+  for (const [machine, d] of Object.entries(devices)) entry[machine as keyof typeof entry].dataDevices = d;
   return { ...c, hosts: h };
 }
 
@@ -29,7 +27,7 @@ function issuesOf(config: Record<string, unknown>): { key: string; value: string
 
 describe("stable device paths of the data volumes", () => {
   it("DigitalOcean: the SCSI by-id name carrying the volume name", () => {
-    assert.equal(digitalOceanVolumeDevice("shop-parent-db"), "/dev/disk/by-id/scsi-0DO_Volume_shop-parent-db");
+    assert.equal(digitalOceanVolumeDevice("shop-db-1-db"), "/dev/disk/by-id/scsi-0DO_Volume_shop-db-1-db");
     assert.throws(() => digitalOceanVolumeDevice("Shop parent"), /not lower-case/);
   });
 
@@ -51,13 +49,17 @@ describe("stable device paths of the data volumes", () => {
   });
 });
 
-describe("hosts: django-ha:hosts.<node>.dataDevices", () => {
-  it("carries the parent's and the standby's devices into the inventory; other nodes have none", () => {
-    const spec = parseClusterSpec(withDevices({ parent: { db: DB, share: SHARE }, standby: { db: "/dev/disk/by-label/pgdata", share: "/dev/disk/by-label/share" } }));
-    const inv = hostsInventory(spec);
+describe("hosts: django-ha:hosts.databases[i].dataDevices", () => {
+  it("carries each database machine's devices into the inventory, whichever is the primary; other nodes have none", () => {
+    const config = withDevices({ db1: { db: DB, share: SHARE }, db2: { db: "/dev/disk/by-label/pgdata", share: "/dev/disk/by-label/share" } });
+    for (const primary of ["shop-db-1", "shop-db-2"]) {
+      const inv = hostsInventory(parseClusterSpec({ ...config, primary }));
+      const byName = (name: string) => inv.nodes.find((n) => n.name === name)!;
+      assert.deepEqual(byName("shop-db-1").dataDevices, { db: DB, share: SHARE });
+      assert.deepEqual(byName("shop-db-2").dataDevices, { db: "/dev/disk/by-label/pgdata", share: "/dev/disk/by-label/share" });
+    }
+    const inv = hostsInventory(parseClusterSpec(config));
     const byRole = (role: string) => inv.nodes.find((n) => n.role === role)!;
-    assert.deepEqual(byRole("parent").dataDevices, { db: DB, share: SHARE });
-    assert.deepEqual(byRole("standby").dataDevices, { db: "/dev/disk/by-label/pgdata", share: "/dev/disk/by-label/share" });
     assert.equal(byRole("child").dataDevices, undefined);
     assert.equal(byRole("worker").dataDevices, undefined);
   });
@@ -67,31 +69,32 @@ describe("hosts: django-ha:hosts.<node>.dataDevices", () => {
   });
 
   it("refuses a kernel name, naming key, value and fix", () => {
-    const issues = issuesOf(withDevices({ parent: { db: "/dev/sdb", share: SHARE }, standby: { db: DB, share: "/dev/nvme2n1" } }));
-    assert.deepEqual(issues.map((i) => [i.key, i.value]), [["django-ha:hosts.parent.dataDevices.db", '"/dev/sdb"'], ["django-ha:hosts.standby.dataDevices.share", '"/dev/nvme2n1"']]);
+    const issues = issuesOf(withDevices({ db1: { db: "/dev/sdb", share: SHARE }, db2: { db: DB, share: "/dev/nvme2n1" } }));
+    assert.deepEqual(issues.map((i) => [i.key, i.value]), [["django-ha:hosts.databases[0].dataDevices.db", '"/dev/sdb"'], ["django-ha:hosts.databases[1].dataDevices.share", '"/dev/nvme2n1"']]);
     assert.match(issues[0].fix, /kernel device name.*stable path.*ls -l \/dev\/disk\/by-id\/ \| grep -w sdb/);
   });
 
   it("refuses dataDevices on a child or the worker", () => {
-    const issues = issuesOf(withDevices({ parent: { db: DB, share: SHARE }, standby: { db: DB, share: SHARE }, worker: { db: DB, share: SHARE }, child: { db: DB, share: SHARE } }));
+    const issues = issuesOf(withDevices({ db1: { db: DB, share: SHARE }, db2: { db: DB, share: SHARE }, worker: { db: DB, share: SHARE }, child: { db: DB, share: SHARE } }));
     assert.deepEqual(issues.map((i) => i.key).sort(), ["django-ha:hosts.children[0].dataDevices", "django-ha:hosts.worker.dataDevices"]);
-    for (const i of issues) assert.match(i.fix, /only the parent and the standby hold data.*remove dataDevices/);
+    for (const i of issues) assert.match(i.fix, /only the database machines \(django-ha:hosts.databases\) hold data.*remove dataDevices/);
   });
 
   it("refuses one device for both the database and the share", () => {
-    const issues = issuesOf(withDevices({ parent: { db: DB, share: DB }, standby: { db: DB, share: SHARE } }));
-    assert.deepEqual(issues.map((i) => [i.key, i.value]), [["django-ha:hosts.parent.dataDevices.share", JSON.stringify(DB)]]);
-    assert.match(issues[0].fix, /is also django-ha:hosts\.parent\.dataDevices\.db.*a device each/);
+    const issues = issuesOf(withDevices({ db1: { db: DB, share: DB }, db2: { db: DB, share: SHARE } }));
+    assert.deepEqual(issues.map((i) => [i.key, i.value]), [["django-ha:hosts.databases[0].dataDevices.share", JSON.stringify(DB)]]);
+    assert.match(issues[0].fix, /is also django-ha:hosts\.databases\[0\]\.dataDevices\.db.*a device each/);
   });
 
-  it("needs both database nodes or neither (a failover must not move the data onto a root disk)", () => {
-    const issues = issuesOf(withDevices({ parent: { db: DB, share: SHARE } }));
-    assert.deepEqual(issues.map((i) => [i.key, i.value]), [["django-ha:hosts.standby.dataDevices", "(not set)"]]);
-    assert.match(issues[0].fix, /give both database nodes their volumes/);
+  it("needs both database machines or neither (a failover must not move the data onto a root disk)", () => {
+    const issues = issuesOf(withDevices({ db1: { db: DB, share: SHARE } }));
+    assert.deepEqual(issues.map((i) => [i.key, i.value]), [["django-ha:hosts.databases[1].dataDevices", "(not set)"]]);
+    assert.match(issues[0].fix, /while django-ha:hosts.databases\[0\] has data devices; give both database machines their volumes/);
+    assert.deepEqual(issuesOf(withDevices({ db2: { db: DB, share: SHARE } })).map((i) => i.key), ["django-ha:hosts.databases[0].dataDevices"]);
   });
 
   it("refuses a missing or unknown key inside dataDevices", () => {
-    const issues = issuesOf(withDevices({ parent: { db: DB }, standby: { db: DB, share: SHARE, wal: SHARE } }));
-    assert.deepEqual(issues.map((i) => i.key).sort(), ["django-ha:hosts.parent.dataDevices.share", "django-ha:hosts.standby.dataDevices.wal"]);
+    const issues = issuesOf(withDevices({ db1: { db: DB }, db2: { db: DB, share: SHARE, wal: SHARE } }));
+    assert.deepEqual(issues.map((i) => i.key).sort(), ["django-ha:hosts.databases[0].dataDevices.share", "django-ha:hosts.databases[1].dataDevices.wal"]);
   });
 });

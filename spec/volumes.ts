@@ -3,12 +3,12 @@
  * device paths the bootstrap finds them by. Pure.
  */
 
-/** The data volumes of a database node (parent or standby). */
+/** The data volumes of a database machine (primary or standby). */
 export const DATA_PURPOSES = ["db", "share"] as const;
 export type DataPurpose = (typeof DATA_PURPOSES)[number];
 
 /**
- * Stable device paths of a database node's data volumes, e.g. `/dev/disk/by-id/scsi-0DO_Volume_shop-parent-db`.
+ * Stable device paths of a database node's data volumes, e.g. `/dev/disk/by-id/scsi-0DO_Volume_shop-production-db-1-db`.
  * Never a kernel name such as /dev/sdb or /dev/nvme1n1: those change between boots and instance types.
  */
 export interface DataDevices {
@@ -47,7 +47,7 @@ export const STABLE_DEVICE_PREFIXES = [
  * bash arguments and unit files, so only the characters udev uses in these names are accepted.
  */
 export function dataDeviceProblem(value: string): string | undefined {
-  const examples = "e.g. /dev/disk/by-id/scsi-0DO_Volume_shop-parent-db, /dev/disk/by-uuid/…, /dev/disk/by-label/… or /dev/disk/by-path/…";
+  const examples = "e.g. /dev/disk/by-id/scsi-0DO_Volume_shop-production-db-1-db, /dev/disk/by-uuid/…, /dev/disk/by-label/… or /dev/disk/by-path/…";
   if (!/^\/dev\/[A-Za-z0-9._:+@=,/-]+$/.test(value) || value.includes("/../") || value.includes("/./")) {
     return `is not a device path; give the volume's stable path, ${examples}`;
   }
@@ -60,24 +60,23 @@ export function dataDeviceProblem(value: string): string | undefined {
   return undefined;
 }
 
+type DatabaseHosts = { databases: readonly { name: string; dataDevices?: DataDevices }[] };
+
 /** What a plan says about where a node's data lives ("-" for nodes that hold none). Pure. */
-export function dataPlacement(
-  spec: { provider: string; volumes: { dbGb: number; shareGb: number }; hosts?: { parent: { name: string; dataDevices?: DataDevices }; standby: { name: string; dataDevices?: DataDevices } } },
-  node: { name: string; role: string },
-): string {
+export function dataPlacement(spec: { provider: string; volumes: { dbGb: number; shareGb: number }; hosts?: DatabaseHosts }, node: { name: string; role: string }): string {
   if (node.role !== "parent" && node.role !== "standby") return "-";
   if (spec.provider !== "hosts") return `volumes: db ${spec.volumes.dbGb} GB, share ${spec.volumes.shareGb} GB`;
-  const d = [spec.hosts?.parent, spec.hosts?.standby].find((h) => h?.name === node.name)?.dataDevices;
+  const d = spec.hosts?.databases.find((h) => h.name === node.name)?.dataDevices;
   return d ? `db ${d.db}, share ${d.share}` : "ROOT DISK (no dataDevices)";
 }
 
 /** hosts without dataDevices: the plain statement of what a machine replacement would lose. Pure. */
-export function rootDiskDataNote(spec: { provider: string; hosts?: { parent: { name: string; dataDevices?: DataDevices }; standby: { name: string; dataDevices?: DataDevices } } }): string | undefined {
-  if (spec.provider !== "hosts" || !spec.hosts || spec.hosts.parent.dataDevices) return undefined;
-  const { parent, standby } = spec.hosts;
+export function rootDiskDataNote(spec: { provider: string; hosts?: DatabaseHosts }): string | undefined {
+  if (spec.provider !== "hosts" || !spec.hosts || spec.hosts.databases[0]?.dataDevices) return undefined;
+  const [first, second] = spec.hosts.databases;
   return (
-    `The data stays on the root disks: PostgreSQL (/var/lib/postgresql) and the share (/srv/share) of ${parent.name} and ${standby.name} live on their system disks. ` +
+    `The data stays on the root disks: PostgreSQL (/var/lib/postgresql) and the share (/srv/share) of ${first.name} and ${second.name} live on their system disks. ` +
     `Reinstalling or replacing one of those machines loses its copy (the other node keeps the replica; losing both loses the database and the uploads). ` +
-    `To keep the data on volumes of their own, set django-ha:hosts.parent.dataDevices and django-ha:hosts.standby.dataDevices to { db: /dev/disk/by-id/…, share: /dev/disk/by-id/… } (blank devices are formatted once, never again).`
+    `To keep the data on volumes of their own, set dataDevices on both entries of django-ha:hosts.databases to { db: /dev/disk/by-id/…, share: /dev/disk/by-id/… } (blank devices are formatted once, never again).`
   );
 }

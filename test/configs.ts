@@ -28,8 +28,7 @@ export function hostsConfig(children = 2, overrides: Record<string, unknown> = {
     provider: "hosts",
     ...common(0),
     hosts: {
-      parent: host(11, "a"),
-      standby: host(12, "b"),
+      databases: [host(11, "a"), host(12, "b")],
       children: Array.from({ length: children }, (_, i) => host(21 + i, i % 2 ? "a" : "b")),
       worker: host(13, "a"),
     },

@@ -2,7 +2,7 @@
  * Policy-style views over a recorded program run: what each machine accepts, whatever the provider's
  * resource shapes. Tests assert on these, so a regression in any provider's firewall shows up the same way.
  */
-import type { Role } from "../spec";
+import { ROLES, type Role } from "../spec";
 import type { ProgramRun, RecordedResource } from "./mocks";
 
 /** One inbound opening on one machine: the port and where traffic may come from. */
@@ -29,8 +29,13 @@ function carriers(nodes: Machine[], carries: (n: Machine) => boolean): string[] 
 
 /** Machines of the run: name (as given to the provider) and role, with their recorded resource. */
 export function machines(run: ProgramRun): Machine[] {
-  const roleOf = (name: string): Role => (/-parent$/.test(name) ? "parent" : /-standby$/.test(name) ? "standby" : /-worker$/.test(name) ? "worker" : "child");
-  const droplets = byType(run, "digitalocean:index/droplet:Droplet").map((r) => ({ name: String(r.inputs.name), role: roleOf(String(r.inputs.name)), resource: r }));
+  // A droplet's role is its role tag (`<cluster>-<stack>-<role>`, spec/names.ts planTags): machine names are neutral (db-1, db-2).
+  const roleOf = (tags: string[]): Role => {
+    const found = ROLES.filter((r) => tags.some((t) => !t.startsWith("django-ha-") && t.endsWith(`-${r}`)));
+    if (found.length !== 1) throw new Error(`droplet tags ${JSON.stringify(tags)} carry ${found.length} role tags, want 1`);
+    return found[0];
+  };
+  const droplets = byType(run, "digitalocean:index/droplet:Droplet").map((r) => ({ name: String(r.inputs.name), role: roleOf((r.inputs.tags as string[]) ?? []), resource: r }));
   const instances = byType(run, "aws:ec2/instance:Instance").map((r) => {
     const tags = r.inputs.tags as Record<string, string>;
     return { name: tags.Name, role: tags["django-ha:role"] as Role, resource: r };

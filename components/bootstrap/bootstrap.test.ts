@@ -111,11 +111,11 @@ describe("Bootstrap provider: diff and check", () => {
   });
 
   it("a replaced machine (same name and address, another provider id) is a change; state without ids compares none", () => {
-    const ids = { "lab-parent": "i-1", "lab-child-1": "i-2" };
+    const ids = { "lab-db-1": "i-1", "lab-child-1": "i-2" };
     assert.equal(bootstrapDiff({ ...outs, machineIds: ids }, { ...news, machineIds: { ...ids } }).changes, false);
-    assert.equal(bootstrapDiff({ ...outs, machineIds: ids }, { ...news, machineIds: { ...ids, "lab-parent": "i-9" } }).changes, true);
+    assert.equal(bootstrapDiff({ ...outs, machineIds: ids }, { ...news, machineIds: { ...ids, "lab-db-1": "i-9" } }).changes, true);
     assert.equal(bootstrapDiff(outs, { ...news, machineIds: ids }).changes, false, "outputs written before machine ids were recorded");
-    assert.deepEqual(replacedNodes({ machineIds: ids }, { machineIds: { "lab-parent": "i-9", "lab-child-1": "i-2", "lab-child-2": "i-3" } }), ["lab-parent"]);
+    assert.deepEqual(replacedNodes({ machineIds: ids }, { machineIds: { "lab-db-1": "i-9", "lab-child-1": "i-2", "lab-child-2": "i-3" } }), ["lab-db-1"]);
     assert.deepEqual(replacedNodes(undefined, { machineIds: ids }), []);
   });
 
@@ -183,7 +183,7 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
     );
     const created = JSON.parse(out.slice(out.indexOf('{"id"')));
     assert.equal(created.id, "lab-bootstrap");
-    assert.equal(fs.readFileSync(path.join(dir, "lab-parent", "app.conf"), "utf8"), "from the host");
+    assert.equal(fs.readFileSync(path.join(dir, "lab-db-1", "app.conf"), "utf8"), "from the host");
     fs.rmSync(hostDir, { recursive: true, force: true });
   });
 
@@ -191,33 +191,33 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
     const first = inputs("v1");
     const created = await bootstrapProvider.create!(first);
     assert.equal(created.id, "lab-bootstrap");
-    assert.deepEqual(created.outs, { plansHash: first.plansHash, addresses: { "lab-parent": "127.0.0.1", "lab-child-1": "127.0.0.1" }, result: { "lab-parent": "1 changes", "lab-child-1": "1 changes" }, machineIds: {} });
-    assert.equal(fs.readFileSync(path.join(dir, "lab-parent", "app.conf"), "utf8"), "v1");
+    assert.deepEqual(created.outs, { plansHash: first.plansHash, addresses: { "lab-db-1": "127.0.0.1", "lab-child-1": "127.0.0.1" }, result: { "lab-db-1": "1 changes", "lab-child-1": "1 changes" }, machineIds: {} });
+    assert.equal(fs.readFileSync(path.join(dir, "lab-db-1", "app.conf"), "utf8"), "v1");
     assert.equal(bootstrapDiff(created.outs, first).changes, false);
 
     const second = inputs("v2");
     assert.equal(bootstrapDiff(created.outs, second).changes, true);
     const updated = await bootstrapProvider.update!("lab-bootstrap", created.outs, second);
-    assert.deepEqual(updated.outs!.result, { "lab-parent": "1 changes", "lab-child-1": "1 changes" });
+    assert.deepEqual(updated.outs!.result, { "lab-db-1": "1 changes", "lab-child-1": "1 changes" });
     assert.equal(fs.readFileSync(path.join(dir, "lab-child-1", "app.conf"), "utf8"), "v2");
 
     const same = await bootstrapProvider.update!("lab-bootstrap", updated.outs, second);
-    assert.deepEqual(same.outs!.result, { "lab-parent": "no changes", "lab-child-1": "no changes" });
+    assert.deepEqual(same.outs!.result, { "lab-db-1": "no changes", "lab-child-1": "no changes" });
 
     // A machine with another host key at a pinned address: refused, unless the stack replaced that machine.
     const pinned = fs.readFileSync(path.join(dir, "known_hosts"), "utf8");
     const other = pinned.replace(/ssh-ed25519 \S+/, `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from("another machine")]).toString("base64")}`);
     assert.notEqual(other, pinned);
     fs.writeFileSync(path.join(dir, "known_hosts"), other);
-    const withIds = { ...second, machineIds: { "lab-parent": "m-1", "lab-child-1": "m-2" } };
+    const withIds = { ...second, machineIds: { "lab-db-1": "m-1", "lab-child-1": "m-2" } };
     await assert.rejects(bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, withIds), /Host key of .* changed/);
-    const replaced = await bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, { ...withIds, machineIds: { ...withIds.machineIds, "lab-parent": "m-9" } });
-    assert.deepEqual(replaced.outs!.machineIds, { "lab-parent": "m-9", "lab-child-1": "m-2" });
+    const replaced = await bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, { ...withIds, machineIds: { ...withIds.machineIds, "lab-db-1": "m-9" } });
+    assert.deepEqual(replaced.outs!.machineIds, { "lab-db-1": "m-9", "lab-child-1": "m-2" });
     assert.equal(fs.readFileSync(path.join(dir, "known_hosts"), "utf8"), pinned, "the replaced machine's key is pinned anew");
 
     await assert.rejects(bootstrapProvider.update!("lab-bootstrap", same.outs, inputs("v2", `echo 'pg_ctl: could not start' >&2; exit 4`)), (e: Error) => {
-      assert.match(e.message, /lab-parent +FAILED at script s \(exit 4\):\n.*\| pg_ctl: could not start/);
-      assert.match(e.message, /lab-child-1 +skipped: needs lab-parent failed at script s/);
+      assert.match(e.message, /lab-db-1 +FAILED at script s \(exit 4\):\n.*\| pg_ctl: could not start/);
+      assert.match(e.message, /lab-child-1 +skipped: needs lab-db-1 failed at script s/);
       return true;
     });
   });

@@ -229,10 +229,11 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           const attachments = ofType(r, "digitalocean:index/volumeAttachment:VolumeAttachment");
           for (const a of attachments) assert.equal(typeof a.inputs.dropletId, "number");
           const dropletOf = new Map(ofType(r, "digitalocean:index/droplet:Droplet").map((d) => [Number(d.id), String(d.inputs.name)]));
-          assert.deepEqual([...new Set(attachments.map((a) => dropletOf.get(a.inputs.dropletId as number)))].sort(), ["shop-parent", "shop-standby"]);
+          assert.deepEqual([...new Set(attachments.map((a) => dropletOf.get(a.inputs.dropletId as number)))].sort(), ["shop-db-1", "shop-db-2"]);
           for (const fw of ofType(r, "digitalocean:index/firewall:Firewall")) assert.equal(fw.inputs.dropletIds, undefined, "firewalls target tags, not droplet ids");
           const sizes = Object.fromEntries(ofType(r, "digitalocean:index/droplet:Droplet").map((d) => [d.inputs.name, d.inputs.size]));
-          assert.equal(sizes["shop-parent"], spec.sizes.parent);
+          assert.equal(sizes["shop-db-1"], spec.sizes.db);
+          assert.equal(sizes["shop-db-2"], spec.sizes.db);
           assert.equal(sizes["shop-child-1"], spec.sizes.child);
           assert.deepEqual(ofType(r, "digitalocean:index/volume:Volume").map((v) => v.inputs.size).sort(), [20, 20, 50, 50]);
         });

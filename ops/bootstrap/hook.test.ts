@@ -50,7 +50,7 @@ describe("labBootstrapHook", () => {
     assert.ok(summary);
     assert.equal(summary.ok, true);
     assert.equal(summary.results.length, 5);
-    assert.ok(lines.some((l) => /^lab-standby +│ file .*motd: changed \(\d+ ms\)$/.test(l)), lines.join("\n"));
+    assert.ok(lines.some((l) => /^lab-db-2 +│ file .*motd: changed \(\d+ ms\)$/.test(l)), lines.join("\n"));
     assert.match(lines.at(-1)!, /^bootstrap finished: 5 nodes in \d+\.\d s$/);
     assert.equal(fs.readFileSync(path.join(dir, "nodes", "lab-worker", "motd"), "utf8"), "lab-worker\n");
     const again: string[] = [];

@@ -63,8 +63,8 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
   it("first run changes, second run reports no changes; uploads follow their content", async () => {
     const roots = ["p", "s", "c1", "c2"].map((n) => path.join(work, "machines", n));
     const plans = [
-      nodePlan("lab-parent", "parent", roots[0]),
-      nodePlan("lab-standby", "standby", roots[1]),
+      nodePlan("lab-db-1", "parent", roots[0]),
+      nodePlan("lab-db-2", "standby", roots[1]),
       nodePlan("lab-child-1", "child", roots[2]),
       nodePlan("lab-child-2", "child", roots[3]),
     ];
@@ -77,7 +77,7 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
       assert.deepEqual(r.changes, [`file ${path.join(roots[first.results.indexOf(r)], "etc", "app.conf")}`, `upload app → ${path.join(roots[first.results.indexOf(r)], "srv", "app")}`, "script init-state"]);
     }
     const conf = path.join(roots[0], "etc", "app.conf");
-    assert.equal(fs.readFileSync(conf, "utf8"), `node = lab-parent\nquote = "it's"\n`);
+    assert.equal(fs.readFileSync(conf, "utf8"), `node = lab-db-1\nquote = "it's"\n`);
     assert.equal(fs.statSync(conf).mode & 0o777, 0o640);
     assert.equal(fs.readFileSync(path.join(roots[0], "srv", "app", "pkg", "settings.py"), "utf8"), "DEBUG = False\n");
     assert.ok(fs.statSync(path.join(roots[0], "srv", "app", "manage.py")).mode & 0o100, "exec bit kept");
@@ -85,13 +85,13 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
 
     const second = await runBootstrap({ plans, connect });
     assert.deepEqual(second.results.map((r) => r.status), ["unchanged", "unchanged", "unchanged", "unchanged"], formatSummary(second));
-    assert.match(formatSummary(second), /lab-parent +no changes/);
+    assert.match(formatSummary(second), /lab-db-1 +no changes/);
 
     // --diff: read-only comparison after a change in the wanted content; nothing is touched.
-    const edited = plans.map((p) => (p.node.name !== "lab-standby" ? p : { ...p, actions: p.actions.map((a) => (a.kind === "file" ? { ...a, file: { ...a.file, content: "edited\n", mode: "0644" } } : a)) }));
+    const edited = plans.map((p) => (p.node.name !== "lab-db-2" ? p : { ...p, actions: p.actions.map((a) => (a.kind === "file" ? { ...a, file: { ...a.file, content: "edited\n", mode: "0644" } } : a)) }));
     const diff = await runBootstrap({ plans: edited, connect, readOnly: true });
     assert.deepEqual(diff.results.map((r) => r.changes), [[], [`file ${path.join(roots[1], "etc", "app.conf")} (content, mode 640 → 644)`], [], []]);
-    assert.equal(fs.readFileSync(path.join(roots[1], "etc", "app.conf"), "utf8"), `node = lab-standby\nquote = "it's"\n`, "the diff changed nothing");
+    assert.equal(fs.readFileSync(path.join(roots[1], "etc", "app.conf"), "utf8"), `node = lab-db-2\nquote = "it's"\n`, "the diff changed nothing");
 
     // Change the source tree of one node: only its upload runs again, and stale files disappear.
     fs.rmSync(path.join(work, "src-lab-child-1", "pkg", "settings.py"));
@@ -106,7 +106,7 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
   it("a failing script reports node, step and output; the parent's failure skips its dependants", async () => {
     const root = path.join(work, "machines", "failing");
     const plans = [
-      nodePlan("lab-parent", "parent", root, `echo "creating the replication user"\necho "psql: FATAL: role missing" >&2\nexit 3`),
+      nodePlan("lab-db-1", "parent", root, `echo "creating the replication user"\necho "psql: FATAL: role missing" >&2\nexit 3`),
       nodePlan("lab-child-1", "child", path.join(work, "machines", "failing-child")),
     ];
     const s = await runBootstrap({ plans, connect });
@@ -114,7 +114,7 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
     assert.deepEqual(s.results[0].failure, { step: "script init-state", code: 3, output: `${CHANGED_MARKER}\ncreating the replication user\npsql: FATAL: role missing` });
     assert.equal(s.results[1].status, "skipped");
     const text = formatSummary(s);
-    assert.match(text, /lab-parent +FAILED at script init-state \(exit 3\):\n.*\| django-ha: changed\n.*\| creating the replication user\n.*\| psql: FATAL: role missing/);
-    assert.match(text, /lab-child-1 +skipped: needs lab-parent failed at script init-state/);
+    assert.match(text, /lab-db-1 +FAILED at script init-state \(exit 3\):\n.*\| django-ha: changed\n.*\| creating the replication user\n.*\| psql: FATAL: role missing/);
+    assert.match(text, /lab-child-1 +skipped: needs lab-db-1 failed at script init-state/);
   });
 });

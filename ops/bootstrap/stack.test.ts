@@ -103,9 +103,9 @@ describe("parseInventory", () => {
 describe("selectNodes", () => {
   const inv = hostsInventory(loadStackSpec("lab"));
   it("keeps inventory order and refuses unknown names", () => {
-    assert.deepEqual(selectNodes(inv, ["lab-worker", "lab-parent"]).map((n) => n.name), ["lab-parent", "lab-worker"]);
+    assert.deepEqual(selectNodes(inv, ["lab-worker", "lab-db-1"]).map((n) => n.name), ["lab-db-1", "lab-worker"]);
     assert.equal(selectNodes(inv).length, 5);
-    assert.throws(() => selectNodes(inv, ["lab-child-9"]), /--only names "lab-child-9", not in the inventory of cluster lab\. Known nodes: lab-parent, lab-standby, lab-child-1, lab-child-2, lab-worker/);
+    assert.throws(() => selectNodes(inv, ["lab-child-9"]), /--only names "lab-child-9", not in the inventory of cluster lab\. Known nodes: lab-db-1, lab-db-2, lab-child-1, lab-child-2, lab-worker/);
   });
 });
 
@@ -146,9 +146,9 @@ describe("withLock", () => {
 describe("consoleProgress", () => {
   it("labels each line with the node, names in one column", () => {
     const out: string[] = [];
-    const log = consoleProgress(["lab-parent", "w"], (s) => out.push(s));
+    const log = consoleProgress(["lab-db-1", "w"], (s) => out.push(s));
     log("w", "file /etc/x: changed (3 ms)");
-    log("lab-parent", "no changes in 0.4 s");
-    assert.deepEqual(out, ["w          │ file /etc/x: changed (3 ms)\n", "lab-parent │ no changes in 0.4 s\n"]);
+    log("lab-db-1", "no changes in 0.4 s");
+    assert.deepEqual(out, ["w        │ file /etc/x: changed (3 ms)\n", "lab-db-1 │ no changes in 0.4 s\n"]);
   });
 });

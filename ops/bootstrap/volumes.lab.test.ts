@@ -27,7 +27,7 @@ import { KnownHostsFile } from "../ssh/known-hosts";
 import { scriptLog } from "./commands";
 import { formatSummary, runBootstrap } from "./orchestrate";
 
-const DEVICES = FIXTURE_DATA_DEVICES["lab-parent"];
+const DEVICES = FIXTURE_DATA_DEVICES["lab-db-1"];
 
 /** The parent plan's actions up to its volume scripts (drop-ins that guard the data services, then the volumes). */
 function volumeActions(): Action[] {
@@ -69,11 +69,11 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
 
   const connect = (ct: TestContainer) => () =>
     SshExecutor.connect(
-      { node: "lab-parent", host: ct.name, port: 22, username: "root", privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, `${ct.name}.known_hosts`)) },
+      { node: "lab-db-1", host: ct.name, port: 22, username: "root", privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, `${ct.name}.known_hosts`)) },
       { openSocket: () => ct.openSocket() },
     );
   const plan = (actions: Action[]): NodePlan => ({
-    node: { name: "lab-parent", role: "parent", publicAddress: "10.231.0.11", privateAddress: "10.231.0.11", zone: "a" },
+    node: { name: "lab-db-1", role: "parent", publicAddress: "10.231.0.11", privateAddress: "10.231.0.11", zone: "a" },
     role: "parent",
     actions,
     checks: [],
@@ -131,7 +131,7 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
     assert.notEqual(shStatus(ct, "mountpoint -q /var/lib/postgresql"), "0", "nothing mounted there");
     const rerun = await runBootstrap({ plans: [plan(actions)], connect: connect(ct) });
     assert.equal(rerun.ok, false);
-    assert.match(formatSummary(rerun), /the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-parent-db is not attached/);
+    assert.match(formatSummary(rerun), /the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-db-1-db is not attached/);
     assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
   });
 
@@ -165,7 +165,7 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
     const rootDiskBefore = sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`);
     const r = await runBootstrap({ plans: [plan([...volumeActions(), { kind: "service", name: POSTGRES_UNIT, state: "started", enabled: true, restartWhen: [] }])], connect: connect(ct) });
     assert.equal(r.ok, false);
-    assert.match(formatSummary(r), /volume-db[\s\S]*the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-parent-db is not attached/);
+    assert.match(formatSummary(r), /volume-db[\s\S]*the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-db-1-db is not attached/);
     // Debian's default cluster was running from the root disk; it is stopped, and it cannot be started again.
     assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
     assert.notEqual(shStatus(ct, `systemctl start ${POSTGRES_UNIT} 2>/dev/null`), "0");

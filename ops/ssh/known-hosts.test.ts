@@ -29,7 +29,7 @@ describe("known hosts", () => {
     const lines = [
       "# kept comment",
       `10.0.0.1 ssh-ed25519 ${keyA.toString("base64")}`,
-      `lab-parent,10.0.0.2 ssh-ed25519 ${keyA.toString("base64")}`,
+      `lab-db-1,10.0.0.2 ssh-ed25519 ${keyA.toString("base64")}`,
       `${hashed} ssh-ed25519 ${keyB.toString("base64")}`,
       `[10.0.0.1]:2222 ssh-ed25519 ${keyB.toString("base64")}`,
       "",

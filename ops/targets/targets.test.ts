@@ -56,18 +56,18 @@ describe("dnsFor", () => {
 
 describe("powerFor", () => {
   it("each provider gets its adapter; hosts gets the one the caller injects", () => {
-    assert.ok(powerFor(doInv, { env: { DIGITALOCEAN_TOKEN: "t" }, machineIds: { "lab-parent": "412345678" } }) instanceof DigitalOceanPower);
-    const ec2 = powerFor(awsInv, { env: { AWS_ACCESS_KEY_ID: "AKIA" }, home: emptyHome, machineIds: { "lab-parent": "i-0123456789abcdef0" } });
+    assert.ok(powerFor(doInv, { env: { DIGITALOCEAN_TOKEN: "t" }, machineIds: { "lab-db-1": "412345678" } }) instanceof DigitalOceanPower);
+    const ec2 = powerFor(awsInv, { env: { AWS_ACCESS_KEY_ID: "AKIA" }, home: emptyHome, machineIds: { "lab-db-1": "i-0123456789abcdef0" } });
     assert.ok(ec2 instanceof Ec2Power);
     assert.equal(ec2.describe, "ec2 instance power in eu-central-1");
-    assert.ok(powerFor(awsInv, { env: {}, home: emptyHome, ec2Client: new EC2Client({ region: "eu-central-1" }), machineIds: { "lab-parent": "i-0123456789abcdef0" } }) instanceof Ec2Power);
+    assert.ok(powerFor(awsInv, { env: {}, home: emptyHome, ec2Client: new EC2Client({ region: "eu-central-1" }), machineIds: { "lab-db-1": "i-0123456789abcdef0" } }) instanceof Ec2Power);
     const injected: PowerOperations = { describe: "test power", fence: async () => {}, start: async () => {}, isRunning: async () => true };
     assert.equal(powerFor(lab, { hostsPower: injected }), injected);
   });
 
   it("a missing credential or machine id map is a UserError saying what to do", () => {
-    assert.throws(() => powerFor(doInv, { env: {}, machineIds: { "lab-parent": "1" } }), userError(/^DIGITALOCEAN_TOKEN is not set/));
-    assert.throws(() => powerFor(awsInv, { env: {}, home: emptyHome, machineIds: { "lab-parent": "i-0123456789abcdef0" } }), userError(/^No AWS credentials/));
+    assert.throws(() => powerFor(doInv, { env: {}, machineIds: { "lab-db-1": "1" } }), userError(/^DIGITALOCEAN_TOKEN is not set/));
+    assert.throws(() => powerFor(awsInv, { env: {}, home: emptyHome, machineIds: { "lab-db-1": "i-0123456789abcdef0" } }), userError(/^No AWS credentials/));
     assert.throws(() => powerFor(doInv, { env: { DIGITALOCEAN_TOKEN: "t" }, stack: "prod" }), userError(/^Stack prod \(digitalocean\): no machine ids.*droplet id map/));
     assert.throws(() => powerFor(lab, { stack: "edge" }), userError(/^Stack edge \(hosts\) has no power operations: .*Fence by hand/));
   });

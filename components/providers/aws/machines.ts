@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { awsBaseTags, awsNames, type InventoryNode } from "../../../spec";
+import { awsBaseTags, awsNames, machineKind, type InventoryNode } from "../../../spec";
 import { AWS_DEBIAN_AMI } from "../../../spec/debian";
 import { nodeKey, renderUserData } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
@@ -75,10 +75,10 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
             securityGroupIds: this.securityGroups.idsFor(node.role),
             userData,
             volumes:
-              node.role === "parent" || node.role === "standby"
+              machineKind(node.role) === "db"
                 ? [
-                    { purpose: "db", sizeGb: spec.volumes.dbGb, nameTag: awsNames.volume(spec, node.role, "db") },
-                    { purpose: "share", sizeGb: spec.volumes.shareGb, nameTag: awsNames.volume(spec, node.role, "share") },
+                    { purpose: "db", sizeGb: spec.volumes.dbGb, nameTag: awsNames.volume(spec, nodeKey(node), "db") },
+                    { purpose: "share", sizeGb: spec.volumes.shareGb, nameTag: awsNames.volume(spec, nodeKey(node), "share") },
                   ]
                 : [],
             tags,

@@ -1,7 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { digitalOceanNames, tagResourceSuffix, type InventoryNode } from "../../../spec";
+import { digitalOceanNames, machineKind, tagResourceSuffix, type InventoryNode } from "../../../spec";
 import { FirewallGroup, nodeKey, renderUserData, RuleSource } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { DigitalOceanNode } from "./node";
@@ -91,10 +91,10 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
             userData,
             sshKeys: sshKeyFingerprints,
             volumes:
-              node.role === "parent" || node.role === "standby"
+              machineKind(node.role) === "db"
                 ? [
-                    { purpose: "db", sizeGb: spec.volumes.dbGb, name: digitalOceanNames.volume(spec, node.role, "db") },
-                    { purpose: "share", sizeGb: spec.volumes.shareGb, name: digitalOceanNames.volume(spec, node.role, "share") },
+                    { purpose: "db", sizeGb: spec.volumes.dbGb, name: digitalOceanNames.volume(spec, nodeKey(node), "db") },
+                    { purpose: "share", sizeGb: spec.volumes.shareGb, name: digitalOceanNames.volume(spec, nodeKey(node), "share") },
                   ]
                 : [],
           },
