@@ -72,6 +72,13 @@ export function clusterFacts(ctx: RoleContext): ClusterFacts {
   if (!standby) problems.push(`inventory.standby = ${JSON.stringify(inv.standby)} is not a node of inventory.nodes: name one of ${[...byName.keys()].join(", ")}`);
   if (parent && standby && parent.name === standby.name) problems.push(`inventory.standby = ${JSON.stringify(inv.standby)} is also the primary: the standby must be another machine`);
   if (byName.size !== inv.nodes.length) problems.push("inventory.nodes has duplicate names: every node needs its own name");
+  // Roles are the current ones: exactly the primary has "parent" and exactly the standby "standby"
+  // (spec/topology.ts withPrimary derives both from the primary's name).
+  for (const n of inv.nodes) {
+    const want = n.name === inv.primary ? "parent" : n.name === inv.standby ? "standby" : undefined;
+    if (want && n.role !== want) problems.push(`inventory.nodes[${n.name}].role = ${JSON.stringify(n.role)}, but ${n.name} is inventory.${want === "parent" ? "primary" : "standby"}: it must be ${JSON.stringify(want)}; derive the roles from the primary with withPrimary(inventory, ${JSON.stringify(inv.primary)})`);
+    else if (!want && (n.role === "parent" || n.role === "standby")) problems.push(`inventory.nodes[${n.name}].role = ${JSON.stringify(n.role)}, but the inventory's primary is ${JSON.stringify(inv.primary)} and its standby ${JSON.stringify(inv.standby)}: only those two hold the database roles; derive them with withPrimary(inventory, ${JSON.stringify(inv.primary)})`);
+  }
   for (const n of inv.nodes) {
     if (net.isIP(n.privateAddress) === 0) problems.push(`inventory.nodes[${n.name}].privateAddress = ${JSON.stringify(n.privateAddress)} is not an IP address: use the node's private address, e.g. 10.0.0.5`);
     if (net.isIP(n.publicAddress) === 0) problems.push(`inventory.nodes[${n.name}].publicAddress = ${JSON.stringify(n.publicAddress)} is not an IP address: use the node's public address`);

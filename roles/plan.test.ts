@@ -9,6 +9,7 @@ import { firewallFor } from "./common";
 import { clusterFacts } from "./context";
 import { planToText } from "./snapshot";
 import { CHANGED_MARKER, NodePlan, RoleContext } from "./types";
+import { withPrimary, type Inventory } from "../spec";
 
 const SNAPSHOTS = path.join(__dirname, "__snapshots__");
 /** `UPDATE_SNAPSHOTS=1 node --import tsx --test roles/plan.test.ts` rewrites the expected files. */
@@ -119,7 +120,7 @@ describe("renderNodePlan structure", () => {
   });
 
   it("points primary.<cluster>.internal at the inventory's current primary", () => {
-    const moved = fixtureContext({ inventory: { ...fixtureInventory(), primary: "lab-db-2", standby: "lab-db-1", nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-db-2" ? { ...n, role: "parent" as const } : n.name === "lab-db-1" ? { ...n, role: "standby" as const } : n)) } });
+    const moved = fixtureContext({ inventory: withPrimary(fixtureInventory(), "lab-db-2") });
     const p = planOf("lab-child-1", moved);
     const hosts = p.actions.find((a) => a.kind === "script" && a.name === "hosts-block");
     assert.ok(hosts && hosts.kind === "script" && hosts.script.includes("10.231.0.12\tprimary.lab.internal"));
@@ -143,6 +144,74 @@ describe("renderNodePlan structure", () => {
   });
 });
 
+describe("after a failover (primary = lab-db-2) the plans follow the primary", () => {
+  const before = fixtureInventoryWithVolumes();
+  const after = withPrimary(before, "lab-db-2");
+  const plansOf = (inv: Inventory) => new Map(renderClusterPlans(fixtureContext({ inventory: inv })).map((p) => [p.node.name, p]));
+  const was = plansOf(before);
+  const now = plansOf(after);
+  const script = (p: NodePlan, name: string) => {
+    const a = p.actions.find((x) => x.kind === "script" && x.name === name);
+    assert.ok(a && a.kind === "script", `${p.node.name} has no script ${name}`);
+    return a.script;
+  };
+  const file = (p: NodePlan, pathEnd: string) => {
+    const a = p.actions.find((x) => x.kind === "file" && x.file.path.endsWith(pathEnd));
+    assert.ok(a && a.kind === "file", `${p.node.name} has no file *${pathEnd}`);
+    return a.file.content;
+  };
+
+  it("renders exactly the plans of the first layout with the two database machines exchanged", () => {
+    // σ exchanges the two machines' names and addresses (in every spelling the plans use). Rendering is
+    // equivariant: plans(primary = db-2) = σ(plans(primary = db-1)) for the inventory listing the machines
+    // in σ's order (the node order only orders the member address lists).
+    const pairs: [string, string][] = [["lab-db-1", "lab-db-2"], ["10.231.0.11", "10.231.0.12"], ["10\\.231\\.0\\.11", "10\\.231\\.0\\.12"]];
+    const map = new Map(pairs.flatMap(([x, y]) => [[x, y], [y, x]]));
+    const pattern = new RegExp([...map.keys()].map((k) => k.replace(/[.\\]/g, (c) => `\\${c}`)).join("|"), "g");
+    const sigma = (text: string) => text.replace(pattern, (m) => map.get(m)!);
+    const reordered = plansOf({ ...after, nodes: [after.nodes[1], after.nodes[0], ...after.nodes.slice(2)] });
+    for (const [name, plan] of was) {
+      const image = reordered.get(sigma(name))!;
+      assert.equal(image.role, plan.role, name);
+      assert.equal(planToText(image), sigma(planToText(plan)), `plan of ${sigma(name)} after the failover vs plan of ${name} before`);
+    }
+  });
+
+  it("lab-db-2 gets the parent role's actions, lab-db-1 the standby's", () => {
+    assert.equal(now.get("lab-db-2")!.role, "parent");
+    assert.equal(now.get("lab-db-1")!.role, "standby");
+    const names = (p: NodePlan) => p.actions.map((a) => `${a.kind} ${a.kind === "file" ? a.file.path : a.kind === "packages" ? a.names.join(" ") : a.name}`);
+    assert.deepEqual(names(now.get("lab-db-2")!), names(was.get("lab-db-1")!).map((n) => n.replaceAll("lab-db-1", "lab-db-2")));
+    assert.deepEqual(names(now.get("lab-db-1")!), names(was.get("lab-db-2")!).map((n) => n.replaceAll("lab-db-2", "lab-db-1")));
+    assert.ok(now.get("lab-db-2")!.actions.some((a) => a.kind === "upload"), "the primary uploads the release");
+    assert.ok(!now.get("lab-db-1")!.actions.some((a) => a.kind === "upload"));
+  });
+
+  it("every node's hosts block names lab-db-2 as primary.lab.internal", () => {
+    for (const [name, plan] of now) {
+      assert.match(script(plan, "hosts-block"), /10\.231\.0\.12\tprimary\.lab\.internal/, name);
+      assert.doesNotMatch(script(plan, "hosts-block"), /10\.231\.0\.11\tprimary/, name);
+    }
+  });
+
+  it("share sync runs from lab-db-2 to lab-db-1; the base backup and the Redis replica follow lab-db-2", () => {
+    assert.match(file(now.get("lab-db-2")!, "lsyncd.conf.lua"), /root@10\.231\.0\.11/);
+    assert.match(script(now.get("lab-db-1")!, "postgres-basebackup"), /10\.231\.0\.12/);
+    assert.doesNotMatch(script(now.get("lab-db-1")!, "postgres-basebackup"), /10\.231\.0\.11/);
+    assert.match(file(now.get("lab-db-1")!, "redis.conf"), /^replicaof 10\.231\.0\.12 6379$/m);
+    assert.doesNotMatch(file(now.get("lab-db-2")!, "redis.conf"), /^replicaof/m);
+  });
+
+  it("the app's DSN lists the new primary first", () => {
+    for (const name of ["lab-child-1", "lab-child-2", "lab-worker"]) {
+      const plan = now.get(name)!;
+      const env = plan.actions.filter((a) => a.kind === "file" && /10\.231\.0\.1[12]/.test(a.file.content)).map((a) => (a.kind === "file" ? a.file.content : "")).join("\n");
+      assert.match(env, /10\.231\.0\.12,10\.231\.0\.11/, name);
+      assert.doesNotMatch(env, /10\.231\.0\.11,10\.231\.0\.12/, name);
+    }
+  });
+});
+
 describe("renderNodePlan refuses bad input before rendering", () => {
   const node = fixtureInventory().nodes[2];
   const table: [string, RoleContext, RegExp][] = [
@@ -154,6 +223,8 @@ describe("renderNodePlan refuses bad input before rendering", () => {
     ["a broker-breaking redis password", fixtureContext({ secrets: { ...fixtureContext().secrets, redisPassword: "a@b" } }), /secrets\.redisPassword contains '@'/],
     ["an unknown primary", fixtureContext({ inventory: fixtureInventory({ primary: "nope" }) }), /inventory\.primary = "nope" is not a node/],
     ["primary = standby", fixtureContext({ inventory: fixtureInventory({ standby: "lab-db-1" }) }), /is also the primary/],
+    ["a primary whose role says standby", fixtureContext({ inventory: fixtureInventory({ primary: "lab-db-2", standby: "lab-db-1" }) }), /inventory\.nodes\[lab-db-2\]\.role = "standby", but lab-db-2 is inventory\.primary: it must be "parent"; derive the roles from the primary with withPrimary\(inventory, "lab-db-2"\)/],
+    ["a child with the parent role", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-child-1" ? { ...n, role: "parent" as const } : n)) }) }), /inventory\.nodes\[lab-child-1\]\.role = "parent", but the inventory's primary is "lab-db-1" and its standby "lab-db-2": only those two hold the database roles/],
     ["a bad private address", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n, i) => (i === 0 ? { ...n, privateAddress: "parent.local" } : n)) }) }), /privateAddress = "parent\.local" is not an IP address/],
   ];
   for (const [what, ctx, message] of table) {

@@ -34,9 +34,6 @@ export function renderNodePlan(node: InventoryNode, ctx: RoleContext): NodePlan 
   const f = clusterFacts(ctx);
   const known = ctx.inventory.nodes.find((n) => n.name === node.name);
   if (!known) throw new Error(`node ${JSON.stringify(node.name)} is not in the inventory (nodes: ${ctx.inventory.nodes.map((n) => n.name).join(", ")}): render plans for inventory nodes only`);
-  if (node.role === "parent" && node.name !== f.parent.name) {
-    throw new Error(`node ${node.name} has role parent but the inventory's primary is ${f.parent.name}: after a failover the roles follow inventory.primary/standby; fix the inventory`);
-  }
   const parts = roleParts(node, f);
   return {
     node,
