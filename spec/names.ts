@@ -47,8 +47,14 @@ export function nameScope(spec: Pick<ClusterSpec, "clusterName" | "stack">): str
 export interface DigitalOceanTags {
   /** On every droplet of the cluster: firewalls' "cluster members" source. */
   cluster: string;
-  /** One per role, e.g. `shop-production-child`: firewalls target roles by tag (scales past 10 droplets, no id churn). */
+  /**
+   * One per role, e.g. `shop-production-child`: firewalls target children and the worker by it (scales past 10
+   * droplets, no id churn). A database machine's role tag (`…-parent` / `…-standby`) states its current role and
+   * follows django-ha:primary; no firewall targets it.
+   */
   roles: Record<Role, string>;
+  /** On both database machines, whatever their role, e.g. `shop-production-db`: the data firewall targets it, so a failover changes no firewall membership. */
+  database: string;
   /** django-ha:tags as `key:value` tag names (`key` alone for an empty value), in config order. */
   user: string[];
 }
@@ -57,7 +63,7 @@ export interface DigitalOceanTags {
 export function planTags(spec: NameSpec): DigitalOceanTags {
   const scope = nameScope(spec);
   const roles = Object.fromEntries(ROLES.map((r) => [r, `${scope}-${r}`])) as Record<Role, string>;
-  return { cluster: `django-ha-${scope}`, roles, user: Object.entries(spec.tags).map(([k, v]) => (v ? `${k}:${v}` : k)) };
+  return { cluster: `django-ha-${scope}`, roles, database: `${scope}-db`, user: Object.entries(spec.tags).map(([k, v]) => (v ? `${k}:${v}` : k)) };
 }
 
 /** Pulumi resource-name suffix of a DigitalOcean tag (Pulumi names cannot hold every tag character). */
@@ -185,13 +191,17 @@ export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
     check(digitalOceanNames.vpc(spec), NAME_RULES.doVpc);
     for (const g of FIREWALL_GROUPS) check(digitalOceanNames.firewall(spec, g), NAME_RULES.doFirewall);
     const tags = planTags(spec);
-    for (const t of [tags.cluster, ...Object.values(tags.roles)]) check(t, NAME_RULES.doTag);
+    for (const t of [tags.cluster, tags.database, ...Object.values(tags.roles)]) check(t, NAME_RULES.doTag);
     // User tags: their own characters, and no two tags that DigitalOcean (case-insensitive) or Pulumi
     // (resource names) would take for one. A user tag equal to a role tag would put every droplet behind
     // that role's firewall.
-    const ours = new Map<string, string>([[tags.cluster.toLowerCase(), "the cluster tag"], ...Object.entries(tags.roles).map(([r, t]): [string, string] => [t.toLowerCase(), `the ${r} role tag`])]);
+    const ours = new Map<string, string>([
+      [tags.cluster.toLowerCase(), "the cluster tag"],
+      [tags.database.toLowerCase(), "the database machines' tag"],
+      ...Object.entries(tags.roles).map(([r, t]): [string, string] => [t.toLowerCase(), `the ${r} role tag`]),
+    ]);
     const seen = new Map<string, string>();
-    const seenResource = new Map<string, string>([tags.cluster, ...Object.values(tags.roles)].map((t) => [tagResourceSuffix(t), t]));
+    const seenResource = new Map<string, string>([tags.cluster, tags.database, ...Object.values(tags.roles)].map((t) => [tagResourceSuffix(t), t]));
     Object.keys(spec.tags).forEach((key, i) => {
       const name = tags.user[i];
       const problem = breaksRule(name, NAME_RULES.doTag);

@@ -73,6 +73,20 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       assert.deepEqual([roleOf(second, "shop-db-1"), roleOf(second, "shop-db-2")], ["standby", "parent"]);
     });
 
+    it("keeps firewall membership off the role tags: the database machines are targeted by their common tag", async () => {
+      if (provider !== "digitalocean") return;
+      const [first] = await load();
+      const tags = planTags({ clusterName: "shop", stack: STACK, tags: {} });
+      const moving = [tags.roles.parent, tags.roles.standby];
+      const firewalls = first.resources.filter((r) => r.type === "digitalocean:index/firewall:Firewall");
+      assert.equal(firewalls.length, 3);
+      for (const fw of firewalls) {
+        const used = [...(fw.inputs.tags as string[]), ...((fw.inputs.inboundRules as { sourceTags?: string[] }[]) ?? []).flatMap((r) => r.sourceTags ?? [])];
+        assert.deepEqual(used.filter((t) => moving.includes(t)), [], fw.name);
+      }
+      assert.ok(firewalls.some((fw) => (fw.inputs.tags as string[]).includes(tags.database)));
+    });
+
     it("exports the inventory with the new primary: withPrimary of the first one", async () => {
       const [first, second] = await load();
       const [a, b] = [first.outputs.inventory as Inventory, second.outputs.inventory as Inventory];

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseCidr } from "../../spec";
 import { planFirewall } from "../plan";
-import { firewallTargetTags, inboundSources, planSecurityGroupRules, planTags, ruleSuffix } from ".";
+import { dropletTags, firewallTargetTags, inboundSources, planSecurityGroupRules, planTags, ruleSuffix } from ".";
 
 const groups = planFirewall({ adminCidrs: ["203.0.113.7/32", "2001:db8::/48"], ssh: { user: "root", port: 22 } });
 
@@ -70,8 +70,14 @@ describe("DigitalOcean tags and firewall sources", () => {
     assert.deepEqual(tags.user, ["env:prod", "team:web-ops"]);
   });
 
-  it("targets the cluster tag for every-node groups and role tags otherwise", () => {
-    assert.deepEqual(groups.map((g) => firewallTargetTags(g, tags)), [["django-ha-shop-production"], ["shop-production-child"], ["shop-production-parent", "shop-production-standby"]]);
+  it("tags a droplet with the cluster, its firewall tag, a database machine's role, and the user's tags", () => {
+    assert.deepEqual(dropletTags("parent", tags), ["django-ha-shop-production", "shop-production-db", "shop-production-parent", "env:prod", "team:web-ops"]);
+    assert.deepEqual(dropletTags("standby", tags), ["django-ha-shop-production", "shop-production-db", "shop-production-standby", "env:prod", "team:web-ops"]);
+    assert.deepEqual(dropletTags("child", tags), ["django-ha-shop-production", "shop-production-child", "env:prod", "team:web-ops"]);
+  });
+
+  it("targets the cluster tag for every-node groups, the database machines' tag for the data group, role tags otherwise", () => {
+    assert.deepEqual(groups.map((g) => firewallTargetTags(g, tags)), [["django-ha-shop-production"], ["shop-production-child"], ["shop-production-db"]]);
   });
 
   it("maps sources to addresses, the cluster tag or the group's own tags", () => {
@@ -110,7 +116,7 @@ describe("firewall expansions (property)", () => {
           for (const r of g.inbound) {
             const s = inboundSources(r.source, tags.cluster, firewallTargetTags(g, tags));
             if (s.sourceAddresses?.some((a) => a.endsWith("/0"))) assert.deepEqual([firewallTargetTags(g, tags), [80, 443].includes(r.port)], [["c-s-child"], true]);
-            if (s.sourceTags && r.source.kind === "peers") assert.deepEqual([s.sourceTags, r.port], [["c-s-parent", "c-s-standby"], port]);
+            if (s.sourceTags && r.source.kind === "peers") assert.deepEqual([s.sourceTags, r.port], [["c-s-db"], port]);
             else if (s.sourceTags) assert.deepEqual(s.sourceTags, [tags.cluster]);
           }
         }

@@ -5,7 +5,7 @@ import { digitalOceanNames, machineKind, tagResourceSuffix, type InventoryNode }
 import { FirewallGroup, nodeKey, renderUserData, RuleSource } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { DigitalOceanNode } from "./node";
-import { firewallTargetTags, planTags } from "./tags";
+import { dropletTags, firewallTargetTags, planTags } from "./tags";
 
 /** Args of {@link DigitalOceanMachines}. */
 export interface DigitalOceanMachinesArgs extends MachinesArgs {
@@ -87,7 +87,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
             node,
             region: spec.region,
             vpcUuid: this.vpc.id,
-            tags: [tag(tagNames.cluster), tag(tagNames.roles[node.role]), ...tagNames.user.map(tag)],
+            tags: dropletTags(node.role, tagNames).map(tag),
             userData,
             sshKeys: sshKeyFingerprints,
             volumes:
