@@ -26,6 +26,8 @@ export interface RecordedResource {
   dependsOn: string[];
   /** `protect: true`: Pulumi refuses to delete it until unprotected. */
   protect: boolean;
+  /** Names (or URNs) the resource was known by before: its `aliases` option, as sent to the engine. */
+  aliases: string[];
 }
 
 /** An OpenSSH public key's MD5 fingerprint, aa:bb:…, as DigitalOcean reports it. */
@@ -96,7 +98,7 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
         break;
     }
     const state = { ...inputs, ...extra };
-    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "", dependsOn: [], protect: false });
+    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "", dependsOn: [], protect: false, aliases: [] });
     return { id: args.custom === false ? undefined : id, state };
   }
 
@@ -150,7 +152,11 @@ interface Registration {
   parentUrn: string;
   dependencies: string[];
   protect: boolean;
+  aliases: string[];
 }
+
+/** An alias as the request carries it (pulumirpc.Alias): a URN, or a spec with a name. */
+type AliasMessage = { getUrn(): string; getSpec(): { getName(): string } | undefined };
 
 const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
 
@@ -160,14 +166,17 @@ const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
  */
 function watchRegistrations(): Map<string, Registration> {
   const seen = new Map<string, Registration>();
-  type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[]; getProtect(): boolean };
+  type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[]; getProtect(): boolean; getAliasesList(): AliasMessage[] };
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: Request, cb: (err: unknown, res?: { getUrn(): string }) => void): unknown;
   };
   const register = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
     register(req, (err, res) => {
-      if (res) seen.set(`${req.getType()}::${req.getName()}`, { urn: res.getUrn(), parentUrn: req.getParent(), dependencies: req.getDependenciesList(), protect: req.getProtect() });
+      if (res) {
+        const aliases = req.getAliasesList().map((a) => a.getUrn() || a.getSpec()?.getName() || "");
+        seen.set(`${req.getType()}::${req.getName()}`, { urn: res.getUrn(), parentUrn: req.getParent(), dependencies: req.getDependenciesList(), protect: req.getProtect(), aliases });
+      }
       cb(err, res);
     });
   return seen;
@@ -181,6 +190,7 @@ function link(resources: RecordedResource[], seen: Map<string, Registration>): v
     r.parent = reg.parentUrn ? nameOfUrn(reg.parentUrn) : undefined;
     r.dependsOn = reg.dependencies.map(nameOfUrn);
     r.protect = reg.protect;
+    r.aliases = reg.aliases;
   }
 }
 

@@ -87,6 +87,18 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       assert.ok(firewalls.some((fw) => (fw.inputs.tags as string[]).includes(tags.database)));
     });
 
+    it("aliases the database machines to their names before db-1/db-2 (parent, standby), so older stacks keep them", async () => {
+      if (provider === "hosts") return;
+      const [first, second] = await load();
+      for (const run of [first, second]) {
+        const nodes: RecordedResource[] = run.resources.filter((r) => r.type === `django-ha:${provider}:Node`);
+        const aliasesOf = (key: string): string[] => nodes.find((r) => r.name.endsWith(`-${key}`))!.aliases;
+        assert.deepEqual(aliasesOf("db-1"), [`shop-${provider}-parent`]);
+        assert.deepEqual(aliasesOf("db-2"), [`shop-${provider}-standby`]);
+        for (const key of ["child-1", "child-2", "worker"]) assert.deepEqual(aliasesOf(key), []);
+      }
+    });
+
     it("exports the inventory with the new primary: withPrimary of the first one", async () => {
       const [first, second] = await load();
       const [a, b] = [first.outputs.inventory as Inventory, second.outputs.inventory as Inventory];

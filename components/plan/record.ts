@@ -24,3 +24,19 @@ export function nodeKey(node: Pick<PlannedNode, "role" | "index">): string {
   const kind = machineKind(node.role);
   return kind === "worker" ? kind : `${kind}-${node.index}`;
 }
+
+/**
+ * The key a database machine had before the neutral names: db-1 was `parent`, db-2 `standby` (same zone, same
+ * volumes). Given to Pulumi as an alias, so a stack created then keeps its machines and volumes instead of
+ * replacing them. Undefined for other machines (their keys did not change). Pure.
+ */
+export function legacyNodeKey(node: Pick<PlannedNode, "role" | "index">): string | undefined {
+  if (machineKind(node.role) !== "db") return undefined;
+  return node.index === 1 ? "parent" : "standby";
+}
+
+/** Resource options aliasing a machine's component to its legacy key (children follow their parent's alias). */
+export function legacyAliases(componentName: string, node: Pick<PlannedNode, "role" | "index">): { aliases?: { name: string }[] } {
+  const legacy = legacyNodeKey(node);
+  return legacy ? { aliases: [{ name: `${componentName}-${legacy}` }] } : {};
+}

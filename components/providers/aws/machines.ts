@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import { awsBaseTags, awsNames, machineKind, type InventoryNode } from "../../../spec";
 import { AWS_DEBIAN_AMI } from "../../../spec/debian";
-import { nodeKey, renderUserData } from "../../plan";
+import { legacyAliases, nodeKey, renderUserData } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { AwsNetwork } from "./network";
 import { AwsNode } from "./node";
@@ -83,7 +83,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
                 : [],
             tags,
           },
-          { parent: this },
+          { parent: this, ...legacyAliases(name, node) },
         ),
     );
 

@@ -2,7 +2,7 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import { digitalOceanNames, machineKind, tagResourceSuffix, type InventoryNode } from "../../../spec";
-import { FirewallGroup, nodeKey, renderUserData, RuleSource } from "../../plan";
+import { FirewallGroup, legacyAliases, nodeKey, renderUserData, RuleSource } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { DigitalOceanNode } from "./node";
 import { dropletTags, firewallTargetTags, planTags } from "./tags";
@@ -98,7 +98,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
                   ]
                 : [],
           },
-          { parent: this },
+          { parent: this, ...legacyAliases(name, node) },
         ),
     );
 
