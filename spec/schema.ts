@@ -306,13 +306,12 @@ function legacyKeyIssues(raw: Record<string, unknown>): ConfigIssue[] {
     const newForm = `django-ha:hosts: { databases: [ ${entries.map((e) => JSON.stringify(e)).join(", ") || "{ address: … }, { address: … }"} ], children: […], worker: {…} }`;
     for (const old of ["parent", "standby"] as const) {
       if (!(old in hosts)) continue;
-      issues.push({
-        key: keyOf(["hosts", old]),
-        value: show(hosts[old]),
-        fix:
-          `is the old form: the two database machines are now listed, in order, as django-ha:hosts.databases (exactly two entries, the same fields), ` +
-          `and django-ha:primary names the one that is the primary (defaults to the first); write ${newForm}`,
-      });
+      const fix =
+        "databases" in hosts
+          ? `is the old form beside django-ha:hosts.databases, which lists the two database machines; remove hosts.${old} (or move its entry into databases)`
+          : `is the old form: the two database machines are now listed, in order, as django-ha:hosts.databases (exactly two entries, the same fields), ` +
+            `and django-ha:primary names the one that is the primary (defaults to the first); write ${newForm}`;
+      issues.push({ key: keyOf(["hosts", old]), value: show(hosts[old]), fix });
     }
   }
   const sizes = raw.sizes;
