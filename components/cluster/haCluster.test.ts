@@ -21,7 +21,7 @@ function expectedCounts(provider: Provider, n: number, zones: number, adminCidrs
         ...base,
         "django-ha:digitalocean:Machines": 1,
         "django-ha:digitalocean:Node": machinesCount,
-        "digitalocean:index/tag:Tag": 5,
+        "digitalocean:index/tag:Tag": 6, // cluster, database machines, 4 roles
         "digitalocean:index/sshKey:SshKey": 1,
         "digitalocean:index/vpc:Vpc": 1,
         "digitalocean:index/droplet:Droplet": machinesCount,
