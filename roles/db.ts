@@ -35,7 +35,7 @@ export function postgresConfFile(node: InventoryNode, f: ClusterFacts): FileActi
   );
 }
 
-/** Identical on both database nodes: app user from children and worker, replication between the pair. */
+/** Identical on both database nodes: app user from children and worker, replication (and pg_rewind's source) between the pair. */
 export function hbaRules(f: ClusterFacts): HbaRule[] {
   const appClients = [...new Set([...f.children, ...f.workers].map((n) => n.privateAddress))];
   const pair = [...new Set([f.parent.privateAddress, f.standby.privateAddress])];
@@ -46,6 +46,8 @@ export function hbaRules(f: ClusterFacts): HbaRule[] {
     { type: "host", database: "all", user: "all", address: "::1/128", method: "scram-sha-256" },
     ...appClients.map((address): HbaRule => ({ type: "host", database: DB.name, user: DB.user, address, method: "scram-sha-256" })),
     ...pair.map((address): HbaRule => ({ type: "host", database: "replication", user: DB.replicationUser, address, method: "scram-sha-256" })),
+    // pg_rewind's source connection when the old primary rejoins (ops/failover/rejoin.ts): a plain connection.
+    ...pair.map((address): HbaRule => ({ type: "host", database: "postgres", user: DB.replicationUser, address, method: "scram-sha-256" })),
   ];
 }
 

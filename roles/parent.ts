@@ -2,7 +2,8 @@
 import { ClusterFacts, PATHS } from "./context";
 import { file, masked, pathsOf, started } from "./actions";
 import { ganeshaListeningCheck, postgresAcceptingCheck, redisPingCheck, slotExistsCheck } from "./checks";
-import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import { bootGuardFiles, bootGuardScript } from "./guard";
 import { renderLsyncdConf } from "./files/lsyncd";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { pgRolesScript, releaseCurrentScript, replicationSlotScript, selfSignedCertScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
@@ -110,10 +111,13 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     { kind: "upload", name: "app-release", localDir: f.ctx.appDir, remoteDir: PATHS.release, owner: APP_USER.name, group: APP_USER.name },
     releaseCurrentScript(),
     selfSignedCertScript(f.fqdn, `${PATHS.tls}/${f.fqdn}`),
-    // PostgreSQL primary.
+    // PostgreSQL primary, once the boot guard agrees (it asks the standby whether it took over; .pgpass for that).
     ...(volumes.length ? [] : [pgDropIn]),
     pgConf,
     hba,
+    pgPassFile(f),
+    ...bootGuardFiles(f.standby, dataMountGuard(volumes, "db")),
+    bootGuardScript("parent"),
     started(POSTGRES_UNIT, [pgConf.file.path, pgDropIn.file.path]),
     started(POSTGRES_UNIT, [hba.file.path], { reload: true }),
     pgRolesScript({ app: f.ctx.secrets.dbPassword, replication: f.ctx.secrets.replicationPassword }),

@@ -5,6 +5,7 @@
  */
 import { APP_USER, DB, PATHS } from "./context";
 import { POSTGRES_UNIT } from "./db";
+import { GUARD_SIGNAL_MARK } from "./guard";
 import { DEBIAN_RELEASE, DEBIAN_SUITE } from "../spec/debian";
 import { HOSTS_BEGIN, HOSTS_END } from "./files/hosts";
 import { bashScript, heredoc, shellQuote as q } from "./shell";
@@ -304,7 +305,8 @@ unit=${POSTGRES_UNIT}
 if [ -f "$data/standby.signal" ] && grep -Eq ${q(`host=${primaryAddress.replace(/\./g, "\\.")}[ ']`)} "$data/postgresql.auto.conf" 2>/dev/null; then
   exit 0
 fi
-if [ -f "$data/standby.signal" ]; then
+# A standby.signal the boot guard wrote (roles/guard.ts) fences a would-be primary; it makes no standby.
+if [ -f "$data/standby.signal" ] && ! grep -qx ${q(GUARD_SIGNAL_MARK)} "$data/standby.signal"; then
   echo "$data is a standby of another primary (see primary_conninfo in $data/postgresql.auto.conf). Not touching it: rejoin it with the failover tooling, or move the directory away yourself and re-run." >&2
   exit 1
 fi

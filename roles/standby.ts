@@ -4,6 +4,7 @@ import { started, stopped, masked } from "./actions";
 import { redisReplicaCheck, standbyStreamingCheck } from "./checks";
 import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
 import { baseBackupScript, shareSyncAuthorizeScript } from "./scripts";
+import { bootGuardFiles, bootGuardRefreshScript, bootGuardScript } from "./guard";
 import { shareLayoutScript } from "./share";
 import { PORTS } from "./context";
 import type { Action, Check } from "./types";
@@ -34,9 +35,13 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
     pgConf,
     hba,
     pgPassFile(f),
+    // The same boot guard as the parent's (roles flip at a failover): a standby starts as one; asks the parent otherwise.
+    ...bootGuardFiles(f.parent, dataMountGuard(volumes, "db")),
+    bootGuardScript("standby"),
     baseBackupScript(f.parent.privateAddress, PORTS.postgres),
     started(POSTGRES_UNIT, [pgConf.file.path, pgDropIn.file.path]),
     started(POSTGRES_UNIT, [hba.file.path], { reload: true }),
+    bootGuardRefreshScript(),
     // Redis replica.
     redisDropIn,
     redis,

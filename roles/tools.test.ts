@@ -82,7 +82,7 @@ describe("systemd-analyze verify (the image's systemd) on every rendered unit", 
   for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.(service|mount|automount|timer)$/.test(f.path)) units.set(f.path, f.content);
 
   it("finds the units of every role", () => {
-    assert.deepEqual([...units.keys()].map((p) => path.basename(p)).sort(), ["django-ha-celery.service", "django-ha-share-sync.service", "django-ha-sync-watchdog.service", "django-ha-sync-watchdog.timer", "django-ha-uwsgi.service", "srv-share.automount", "srv-share.mount"]);
+    assert.deepEqual([...units.keys()].map((p) => path.basename(p)).sort(), ["django-ha-boot-guard.service", "django-ha-celery.service", "django-ha-share-sync.service", "django-ha-sync-watchdog.service", "django-ha-sync-watchdog.timer", "django-ha-uwsgi.service", "srv-share.automount", "srv-share.mount"]);
   });
 
   it("verifies them next to the image's own units (executables the plans install are placeholders)", () => {
@@ -103,19 +103,31 @@ describe("systemd-analyze verify (the image's systemd) on every rendered unit", 
 
   it("verifies the drop-ins with the Debian units they extend (from the image's packages)", () => {
     const dropIns = new Map<string, string>();
-    for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.service\.d\/django-ha\.conf$/.test(f.path)) dropIns.set(f.path, f.content);
-    assert.deepEqual([...dropIns.keys()].sort(), ["/etc/systemd/system/nfs-ganesha.service.d/django-ha.conf", "/etc/systemd/system/postgresql@.service.d/django-ha.conf", "/etc/systemd/system/redis-server.service.d/django-ha.conf"]);
+    for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.service\.d\/django-ha(-guard)?\.conf$/.test(f.path)) dropIns.set(f.path, f.content);
+    assert.deepEqual([...dropIns.keys()].sort(), [
+      "/etc/systemd/system/django-ha-share-sync.service.d/django-ha-guard.conf",
+      "/etc/systemd/system/nfs-ganesha.service.d/django-ha-guard.conf",
+      "/etc/systemd/system/nfs-ganesha.service.d/django-ha.conf",
+      "/etc/systemd/system/postgresql@.service.d/django-ha-guard.conf",
+      "/etc/systemd/system/postgresql@.service.d/django-ha.conf",
+      "/etc/systemd/system/redis-server.service.d/django-ha-guard.conf",
+      "/etc/systemd/system/redis-server.service.d/django-ha.conf",
+    ]);
     for (const [p, content] of dropIns) node.write(p, content);
     const extended = [`${POSTGRES_UNIT}.service`, "redis-server.service", "nfs-ganesha.service"];
     const r = node.run(["systemd-analyze", "verify", ...extended]);
-    const ours = r.out.split("\n").filter((l) => l.includes("django-ha.conf"));
+    const ours = r.out.split("\n").filter((l) => /django-ha(-guard)?\.conf/.test(l));
     assert.deepEqual(ours, [], r.out);
     assert.equal(node.run(["systemctl", "daemon-reload"]).status, 0);
     for (const unit of extended) {
       const shown = node.run(["systemctl", "show", "-p", "DropInPaths", unit]);
       assert.match(shown.out, /django-ha\.conf/, `${unit}: ${shown.out}`);
+      assert.match(shown.out, /django-ha-guard\.conf/, `${unit}: ${shown.out}`);
     }
     assert.match(node.run(["systemctl", "show", "-p", "After", "redis-server.service"]).out, /network-online\.target/);
+    // The boot guard: PostgreSQL requires its decision; the gated units ask it first.
+    assert.match(node.run(["systemctl", "show", "-p", "Requires", `${POSTGRES_UNIT}.service`]).out, /django-ha-boot-guard\.service/);
+    assert.match(node.run(["systemctl", "cat", "redis-server.service"]).out, /^ExecCondition=\+\/usr\/local\/sbin\/django-ha-boot-guard gate redis-server$/m);
   });
 });
 
@@ -130,7 +142,8 @@ describe("systemd-analyze verify (the image's systemd): data volumes and the ser
     const volumes = dataVolumes(parent.node);
     assert.deepEqual(volumes.map((v) => v.mountUnit), ["var-lib-postgresql.mount", "srv-share.mount"]);
     for (const v of volumes) put(`/etc/systemd/system/${v.mountUnit}`, renderVolumeMountUnit(v, "3c7bc6b7-9307-4f7a-852e-3071c5450aab", "ext4"));
-    const ours = files(parent).filter((f) => /^\/etc\/systemd\/system\/(postgresql@|nfs-ganesha|django-ha-share-sync)/.test(f.path));
+    // (The boot guard's drop-ins are verified above; here the volume ordering.)
+    const ours = files(parent).filter((f) => /^\/etc\/systemd\/system\/(postgresql@|nfs-ganesha|django-ha-share-sync)/.test(f.path) && !f.path.endsWith("/django-ha-guard.conf"));
     assert.equal(ours.length, 3, ours.map((f) => f.path).join(", "));
     for (const f of ours) put(f.path, f.content);
     const names = ["var-lib-postgresql.mount", "srv-share.mount", `${POSTGRES_UNIT}.service`, "nfs-ganesha.service", "django-ha-share-sync.service"];
