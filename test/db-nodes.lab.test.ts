@@ -22,7 +22,7 @@ import { SshExecutor } from "../ops/ssh/executor";
 import { KnownHostsFile } from "../ops/ssh/known-hosts";
 import { POSTGRES_UNIT } from "../roles/db";
 import { BOOT_GUARD_SCRIPT } from "../roles/guard";
-import type { Inventory, InventoryNode } from "../spec";
+import { withPrimary, type Inventory, type InventoryNode } from "../spec";
 
 let inventory: Inventory;
 
@@ -200,12 +200,7 @@ describe("database nodes across power cuts", () => {
   it("rejoin turns the fenced old primary into the standby of the new one: it streams synchronously with every row, and the share replicates the other way", { timeout: 400_000 }, async () => {
     const { primary: oldPrimary, standby: newPrimary } = inventory;
     // The inventory as the runbook records it after the failover: roles swapped.
-    const after: Inventory = {
-      ...inventory,
-      primary: newPrimary,
-      standby: oldPrimary,
-      nodes: inventory.nodes.map((n) => (n.name === oldPrimary ? { ...n, role: "standby" } : n.name === newPrimary ? { ...n, role: "parent" } : n)),
-    };
+    const after = withPrimary(inventory, newPrimary);
     const target = { ...resolveStack({ stack: "lab" }), inventory: after };
     const key = fs.readFileSync(target.identityFile, "utf8");
     const connect = (node: InventoryNode) =>

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { fixtureInventory } from "../../roles/fixtures";
-import type { InventoryNode } from "../../spec";
+import { withPrimary, type InventoryNode } from "../../spec";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
 import type { Argv } from "../ssh/quote";
 import { applyRejoin, decideRejoin, observeNode, observePrimary, parseLsn, parseTimelineHistory, preparePrimary, rejoinStandby, restoreSynchronous, waitStreaming, type RejoinFacts } from "./rejoin";
@@ -108,7 +108,7 @@ class Scripted implements RemoteExecutor {
 
 describe("rejoin: the run (scripted nodes)", () => {
   const inv = fixtureInventory();
-  const after = { ...inv, primary: inv.standby, standby: inv.primary };
+  const after = withPrimary(inv, inv.standby);
   const primaryAnswers = (): [string, Partial<RunResult>][] => [
     ["select pg_is_in_recovery()')\"\ntl=", { stdout: `recovery=f\ntimeline=2\nhistory=${Buffer.from("1\t0/5000000\tno recovery target specified\n").toString("base64")}\n` }],
     ["pg_create_physical_replication_slot", { stdout: "" }],
