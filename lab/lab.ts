@@ -11,7 +11,7 @@ import { ensureImage, imageBusy, imageKey, imagePackages, mountsUnder, pruneImag
 import { ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
 import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRuleset, parseLabLinks, parseLabNetns } from "./net";
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
-import { labMachines, nodeMounts, OUTSIDE, volumesFor, wantedPackages } from "./plan";
+import { currentKind, labMachines, nodeMounts, OUTSIDE, volumesFor, wantedPackages } from "./plan";
 import { alive, findLabNspawns } from "./procs";
 import { renderDnsNodeFirewall, renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
 import { sshCommand } from "./ssh";
@@ -108,7 +108,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     const attached = await attachVolumes(labVolumes(inventory, paths), log);
     if (attached.length) log(`volumes: ${attached.map((v) => `${v.node}-${v.purpose} ${v.loop}`).join(", ")}`);
     const volumesOf = volumesFor(inventory, attached);
-    const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, nodes: {} };
+    const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, stack: opts.stack ?? "lab", nodes: {} };
     // One node at a time (costs ~2 s). checkBootable catches an overlay whose lower dir was replaced under it:
     // seen once when another process re-extracted the image while this one mounted it (the image lock now
     // prevents that).
@@ -258,10 +258,13 @@ export async function labStatus(): Promise<NodeStatus[]> {
   const paths = labPaths();
   const state = readState(paths);
   if (!state) return [];
+  // Roles as the stack says now (a failover recorded in django-ha:primary changes them), not as at `up`.
+  const inventory = labInventory(state.stack ?? "lab");
   return Promise.all(
     Object.values(state.nodes).map(async (n): Promise<NodeStatus> => {
       const running = !!n.pid && alive(n.pid);
-      if (!running) return { name: n.name, address: n.address, kind: n.kind, pid: n.pid, running, system: "stopped", failedUnits: [] };
+      const kind = currentKind(n, inventory);
+      if (!running) return { name: n.name, address: n.address, kind, pid: n.pid, running, system: "stopped", failedUnits: [] };
       const r = await run(
         sshCommand(paths, n.address, ["sh", "-c", "systemctl is-system-running; systemctl list-units --failed --plain --no-legend | cut -d' ' -f1"]),
         { allowFail: true, timeoutMs: 10_000 },
@@ -270,7 +273,7 @@ export async function labStatus(): Promise<NodeStatus[]> {
       return {
         name: n.name,
         address: n.address,
-        kind: n.kind,
+        kind,
         pid: n.pid,
         running,
         system: r.code === 255 ? `ssh failed: ${r.stderr.trim()}` : (lines[0] ?? "?"),

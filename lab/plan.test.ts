@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec, type InventoryNode } from "../spec";
+import { hostsInventory, loadStackSpec, withPrimary, type InventoryNode } from "../spec";
 import { POSTGRES_MAJOR } from "../spec/debian";
-import { labMachines, nodeMounts, volumesFor, wantedPackages } from "./plan";
+import { currentKind, labMachines, nodeMounts, volumesFor, wantedPackages } from "./plan";
 import { labVolumes, parseLoops } from "./volumes";
 
 const node = (name: string, address: string, role: InventoryNode["role"] = "child"): InventoryNode => ({
@@ -14,6 +14,12 @@ const node = (name: string, address: string, role: InventoryNode["role"] = "chil
 });
 
 describe("labMachines", () => {
+  it("status shows each machine's current role: after a failover recorded in django-ha:primary, lab-db-2 is the parent", () => {
+    const booted = labMachines(hostsInventory(loadStackSpec("lab")));
+    const after = withPrimary(hostsInventory(loadStackSpec("lab")), "lab-db-2");
+    assert.deepEqual(booted.map((m) => `${m.name}/${currentKind(m, after)}`), ["lab-dns/dns", "lab-db-1/standby", "lab-db-2/parent", "lab-child-1/child", "lab-child-2/child", "lab-worker/worker"]);
+  });
+
   it("boots the lab stack: DNS node first, then parent, standby, children, worker", () => {
     const m = labMachines(hostsInventory(loadStackSpec("lab")));
     assert.deepEqual(

@@ -40,6 +40,14 @@ export function labMachines(inv: Pick<Inventory, "nodes">): LabMachine[] {
   return [{ name: DNS_NODE, address: LAB_NET.dnsAddress, kind: "dns" }, ...inv.nodes.map((n): LabMachine => ({ name: n.name, address: n.publicAddress, kind: n.role }))];
 }
 
+/**
+ * What a lab machine is now: its role in the inventory (after a failover recorded in django-ha:primary, the
+ * database machines' roles differ from those at `up`), else what `up` recorded (the DNS machine). Pure.
+ */
+export function currentKind(machine: Pick<LabMachine, "name" | "kind">, inventory: Pick<Inventory, "nodes">): LabMachine["kind"] {
+  return inventory.nodes.find((n) => n.name === machine.name)?.role ?? machine.kind;
+}
+
 /** A node's volumes (parent, standby) and the primary's share volume (children, worker); absent without dataDevices. */
 export interface NodeVolumes {
   own: Pick<AttachedVolume, "guest" | "loop">[];

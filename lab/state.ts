@@ -11,6 +11,8 @@ export interface LabState {
   imageKey: string;
   imageRoot: string;
   zone: string;
+  /** The stack `up` booted (status reads its current roles: django-ha:primary may change after `up`). Absent in states written before it was recorded. */
+  stack?: string;
   nodes: Record<string, NodeState>;
 }
 

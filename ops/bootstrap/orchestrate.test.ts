@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Action, NodePlan } from "../../roles/types";
-import type { Role } from "../../spec";
+import { hostsInventory, parseClusterSpec, withPrimary, type Role } from "../../spec";
+import { hostsConfig } from "../../test/configs";
 import { FakeExecutor, FakeMachine, fakeMachine } from "../../test/ssh-fake-executor";
 import { bootstrapOrder, BootstrapSummary, formatSummary, runBootstrap } from "./orchestrate";
 
@@ -53,6 +54,15 @@ describe("bootstrapOrder", () => {
     assert.deepEqual(o.get("standby"), { after: ["parent"], dependsOn: ["parent"] });
     assert.deepEqual(o.get("child-2"), { after: ["parent", "standby"], dependsOn: ["parent"] });
     assert.deepEqual(o.get("worker"), { after: ["parent", "standby"], dependsOn: ["parent"] });
+  });
+
+  it("after a failover the new primary (db-2) goes first and the old one (db-1) follows it as the standby", () => {
+    const inv = withPrimary(hostsInventory(parseClusterSpec(hostsConfig(2))), "shop-db-2");
+    const o = bootstrapOrder(inv.nodes);
+    assert.deepEqual(o.get("shop-db-2"), { after: [], dependsOn: [] });
+    assert.deepEqual(o.get("shop-db-1"), { after: ["shop-db-2"], dependsOn: ["shop-db-2"] });
+    assert.deepEqual(o.get("shop-child-1"), { after: ["shop-db-2", "shop-db-1"], dependsOn: ["shop-db-2"] });
+    assert.deepEqual(o.get("shop-worker"), { after: ["shop-db-2", "shop-db-1"], dependsOn: ["shop-db-2"] });
   });
 });
 
