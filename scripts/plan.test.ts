@@ -69,10 +69,11 @@ describe("offline plan: command line", () => {
   it("prints JSON with every resource, secrets reduced to their length", () => {
     const r = cli("--stack", "hosts-example", "--json");
     assert.equal(r.status, 0, r.stderr);
-    const json = JSON.parse(r.stdout) as { resources: { type: string; inputs: Record<string, unknown> }[]; cost: { estimated: boolean } };
+    const json = JSON.parse(r.stdout) as { primary: string; standby: string; resources: { type: string; inputs: Record<string, unknown> }[]; cost: { estimated: boolean } };
     assert.deepEqual(json.resources.map((x) => x.type).sort(), ["django-ha:cluster:HaCluster", "django-ha:hosts:Machines", "django-ha:secrets:ClusterSecrets", ...Array(4).fill("random:index/randomPassword:RandomPassword")]);
     for (const x of json.resources.filter((y) => y.type.startsWith("random:"))) assert.deepEqual(Object.keys(x.inputs), ["length"]);
     assert.equal(json.cost.estimated, false);
+    assert.deepEqual([json.primary, json.standby], ["shop-db-1", "shop-db-2"]);
   });
 
   it("prints a ConfigError's message and exits 1 without a stack trace", () => {

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
-import { ClusterSpec, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR } from "../spec";
+import { ClusterSpec, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, planNodes, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
 import { exceeds, QuotaCheck, quotaChecks } from "../spec/quotas";
 import { runCli } from "./cli";
@@ -272,7 +272,8 @@ export async function main(argv = process.argv): Promise<void> {
   if (o.json) {
     const resources = report.run.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent, protect: r.protect, inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : redactSecrets(r.inputs) }));
     const quotas = quotaChecks(report.spec).map((q) => ({ ...q, exceeds: exceeds(q) }));
-    console.log(JSON.stringify({ source: report.source, resources, quotas, cost: report.cost, notes: report.notes }, null, 2));
+    const standby = planNodes(report.spec).find((n) => n.role === "standby")?.name;
+    console.log(JSON.stringify({ source: report.source, primary: report.spec.primary, standby, resources, quotas, cost: report.cost, notes: report.notes }, null, 2));
     return;
   }
   console.log(renderPlan(report, { tree: !o.summary }));
