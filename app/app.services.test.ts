@@ -5,7 +5,8 @@
 // djangoha_app.wsgi. It proves the app contract end to end — libpq multi-host with
 // target_session_attrs=read-write (the standby is listed FIRST and must be skipped), notes, uploads and a
 // real ffmpeg job through the broker — and that after the primary stops and the standby is promoted the
-// same DB_HOSTS finds the new primary (persistent connections included).
+// same DB_HOSTS finds the new primary (persistent connections included); while the primary is away, reads
+// come from the standby and writes get a clear 503 (djangoha_app/dbrouting.py).
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -222,6 +223,18 @@ describe("sample app on real PostgreSQL (primary + standby), Redis, Celery and u
     assert.equal(down.status, 503, JSON.stringify(down.json));
     assert.equal(down.json.db, "error: OperationalError");
     assert.equal(down.json.share, "ok");
+    // Read-only, not down (djangoha_app/dbrouting.py): every worker serves reads from the standby …
+    for (let i = 0; i < 4; i++) {
+      const read = await http("GET", "/notes/");
+      assert.equal(read.status, 200, `read ${i} while the primary is away: ${JSON.stringify(read.json)}\n${logs()}`);
+      assert.ok((read.json.notes as { text: string }[]).some((n) => n.text === "before failover"), JSON.stringify(read.json));
+    }
+    // … and a write says clearly that it was not confirmed, without reaching the standby.
+    const refused = await http("POST", "/notes/", { form: { text: "while the primary is away" } });
+    assert.equal(refused.status, 503, JSON.stringify(refused.json));
+    assert.equal(refused.json.read_only, true);
+    assert.match(String(refused.json.error), /primary cannot be reached/);
+    assert.equal(psql(standbySockets, "SELECT count(*) FROM notes_note WHERE text = 'while the primary is away'", "app"), "0");
 
     pgCtl(standbyData, "promote", "-w");
     // uWSGI workers hold persistent connections (CONN_MAX_AGE): each must notice and reconnect.

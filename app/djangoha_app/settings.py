@@ -2,7 +2,7 @@
 
 The roles render /etc/django-ha/app.env (see the app contract) and uWSGI and Celery load it.
 Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DB_HOSTS, DB_PASSWORD, CELERY_BROKER_URL,
-SHARE_ROOT, NODE_NAME. Optional (with defaults): DB_PORT, DB_NAME, DB_USER, DB_CONN_MAX_AGE,
+SHARE_ROOT, NODE_NAME. Optional (with defaults): DB_PORT, DB_NAME, DB_USER, DB_CONN_MAX_AGE, DB_PRIMARY_RETRY_SECONDS,
 DJANGO_LOG_LEVEL, DJANGO_HSTS_SECONDS, DJANGO_SECURE_SSL_REDIRECT, UPLOAD_MAX_BYTES, VIDEO_MAX_BYTES.
 
 DJANGO_TEST_SQLITE=1 (the default for `manage.py test`) replaces PostgreSQL with a temp SQLite file,
@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Database unreachable → a 503 that says so (djangoha_app.dbrouting), not a server error page.
+    "djangoha_app.dbrouting.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -109,16 +111,18 @@ TEMPLATES = [
 
 # PostgreSQL through a libpq multi-host string: libpq tries each of DB_HOSTS (parent, standby) and keeps
 # the one that accepts writes, so after a failover the app finds the new primary without a config change.
+# A second alias, "standby", on the same hosts prefers a standby: djangoha_app.dbrouting reads from it while
+# the primary cannot be reached, so a parent failure makes the site read-only instead of down.
+DATABASE_ROUTERS = ["djangoha_app.dbrouting.PrimaryOrStandbyRouter"]
 if TESTING:
+    _sqlite = os.path.join(_test_dir, "db.sqlite3")
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.path.join(_test_dir, "db.sqlite3"),
-        }
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": _sqlite},
+        "standby": {"ENGINE": "django.db.backends.sqlite3", "NAME": _sqlite, "TEST": {"MIRROR": "default"}},
     }
 else:
-    DATABASES = {
-        "default": {
+    def _postgres(target_session_attrs, application_name):
+        return {
             "ENGINE": "django.db.backends.postgresql",
             "HOST": ",".join(env_list("DB_HOSTS")),
             "PORT": env("DB_PORT", "5432"),
@@ -128,13 +132,26 @@ else:
             # Persistent connections, tested before reuse by djangoha_app.dbhealth (written for 3.2, before CONN_HEALTH_CHECKS).
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "OPTIONS": {
-                "target_session_attrs": "read-write",
+                "target_session_attrs": target_session_attrs,
                 # Per host: a dead parent costs 3 s before libpq tries the standby.
                 "connect_timeout": 3,
-                "application_name": f"django-ha:{NODE_NAME}",
+                # A parent that lost power sends no reset: without these, a request on a persistent connection
+                # to it (even the health check's SELECT 1) would wait for TCP's own timeouts, many minutes.
+                "keepalives_idle": 10,
+                "keepalives_interval": 3,
+                "keepalives_count": 3,
+                "tcp_user_timeout": 10000,
+                "application_name": application_name,
             },
         }
+
+    DATABASES = {
+        "default": _postgres("read-write", f"django-ha:{NODE_NAME}"),
+        # Tests never create a second database for it: it is the same database, read through a standby.
+        "standby": {**_postgres("prefer-standby", f"django-ha:{NODE_NAME}:reads"), "TEST": {"MIRROR": "default"}},
     }
+# While the primary is away, how long reads stay on the standby before the primary is tried again (per process).
+DB_PRIMARY_RETRY_SECONDS = env_int("DB_PRIMARY_RETRY_SECONDS", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -69,7 +69,7 @@ function request(cfg: ClientConfig, address: string, method: "GET" | "POST", pat
 }
 
 /** A response body as a short single line for the timeline. Pure. */
-export function oneLine(text: string, max = 160): string {
+export function oneLine(text: string, max = 400): string {
   return text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, max);
 }
 

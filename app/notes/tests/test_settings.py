@@ -41,9 +41,11 @@ DUMP = """
 import json, django
 from django.conf import settings
 django.setup()
-db = settings.DATABASES["default"]
+keys = ("ENGINE", "HOST", "PORT", "NAME", "USER", "CONN_MAX_AGE", "OPTIONS")
+db, reads = settings.DATABASES["default"], settings.DATABASES["standby"]
 print(json.dumps({
-    "db": {k: db[k] for k in ("ENGINE", "HOST", "PORT", "NAME", "USER", "CONN_MAX_AGE", "OPTIONS")},
+    "db": {k: db[k] for k in keys},
+    "reads": {k: reads[k] for k in keys}, "routers": settings.DATABASE_ROUTERS, "retry": settings.DB_PRIMARY_RETRY_SECONDS,
     "media": settings.MEDIA_ROOT, "static": settings.STATIC_ROOT, "hosts": settings.ALLOWED_HOSTS,
     "debug": settings.DEBUG, "proxy": list(settings.SECURE_PROXY_SSL_HEADER), "broker": settings.CELERY_BROKER_URL,
     "staticfiles": settings.STORAGES["staticfiles"]["BACKEND"],
@@ -65,9 +67,27 @@ class ProductionSettingsTests(SimpleTestCase):
                 "NAME": "app",
                 "USER": "app",
                 "CONN_MAX_AGE": 60,
-                "OPTIONS": {"target_session_attrs": "read-write", "connect_timeout": 3, "application_name": "django-ha:child-1"},
+                "OPTIONS": {
+                    "target_session_attrs": "read-write",
+                    "connect_timeout": 3,
+                    "keepalives_idle": 10,
+                    "keepalives_interval": 3,
+                    "keepalives_count": 3,
+                    "tcp_user_timeout": 10000,
+                    "application_name": "django-ha:child-1",
+                },
             },
         )
+        # Reads while the primary is away: the same database through a standby (djangoha_app.dbrouting).
+        self.assertEqual(
+            dumped["reads"],
+            {
+                **dumped["db"],
+                "OPTIONS": {**dumped["db"]["OPTIONS"], "target_session_attrs": "prefer-standby", "application_name": "django-ha:child-1:reads"},
+            },
+        )
+        self.assertEqual(dumped["routers"], ["djangoha_app.dbrouting.PrimaryOrStandbyRouter"])
+        self.assertEqual(dumped["retry"], 5)
         self.assertEqual((dumped["media"], dumped["static"]), ("/srv/share/media", "/srv/share/static"))
         self.assertEqual(dumped["hosts"], ["www.example.test", "10.231.0.21", "localhost"])
         self.assertEqual(dumped["debug"], False)
