@@ -107,7 +107,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     await ensureNetwork(machines);
     const attached = await attachVolumes(labVolumes(inventory, paths), log);
     if (attached.length) log(`volumes: ${attached.map((v) => `${v.node}-${v.purpose} ${v.loop}`).join(", ")}`);
-    const volumesOf = volumesFor(inventory, attached);
+    const volumesOf = volumesFor(attached);
     const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, stack: opts.stack ?? "lab", nodes: {} };
     // One node at a time (costs ~2 s). checkBootable catches an overlay whose lower dir was replaced under it:
     // seen once when another process re-extracted the image while this one mounted it (the image lock now

@@ -63,7 +63,7 @@ describe("nodeMounts", () => {
     assert.deepEqual(nodeMounts("worker", "/s"), nodeMounts("child", "/s"));
     assert.deepEqual(nodeMounts("dns", "/s"), { binds: [], syscalls: [] });
   });
-  it("with data volumes: parent and standby get their own devices (by-id and kernel name), children and worker the primary's share device", () => {
+  it("with data volumes: parent and standby get their own devices (by-id and kernel name), children and worker every database machine's share device", () => {
     const inv = hostsInventory(loadStackSpec("lab"));
     const attached = labVolumes(inv, { root: "/l" }).map((v, i) => ({ ...v, loop: `/dev/loop${i}` }));
     assert.deepEqual(attached.map((v) => [v.node, v.purpose, v.guest, v.file]), [
@@ -72,7 +72,7 @@ describe("nodeMounts", () => {
       ["lab-db-2", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-db", "/l/volumes/lab-db-2-db.img"],
       ["lab-db-2", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-share", "/l/volumes/lab-db-2-share.img"],
     ]);
-    const of = volumesFor(inv, attached);
+    const of = volumesFor(attached);
     assert.deepEqual(nodeMounts("parent", "/s", of("lab-db-1")).binds, [
       { host: "/dev/loop0", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-db" },
       { host: "/dev/loop0", guest: "/dev/loop0" },
@@ -80,8 +80,14 @@ describe("nodeMounts", () => {
       { host: "/dev/loop1", guest: "/dev/loop1" },
     ]);
     assert.deepEqual(nodeMounts("standby", "/s", of("lab-db-2")).binds.map((b) => b.host), ["/dev/loop2", "/dev/loop2", "/dev/loop3", "/dev/loop3"]);
-    for (const n of ["lab-child-1", "lab-worker"]) assert.deepEqual(nodeMounts(n === "lab-worker" ? "worker" : "child", "/s", of(n)).binds, [{ host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share" }]);
-    assert.equal(volumesFor(inv, [])("lab-db-1"), undefined, "no dataDevices: the host dirs as before");
+    // Both share devices: the roles mount the primary's, and after a failover the other one is already there.
+    for (const n of ["lab-child-1", "lab-worker"]) {
+      assert.deepEqual(nodeMounts(n === "lab-worker" ? "worker" : "child", "/s", of(n)).binds, [
+        { host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share" },
+        { host: "/dev/loop3", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-share" },
+      ]);
+    }
+    assert.equal(volumesFor([])("lab-db-1"), undefined, "no dataDevices: the host dirs as before");
   });
 
   it("refuses data devices the lab cannot present (not under /dev/disk/by-id/)", () => {

@@ -48,18 +48,22 @@ export function currentKind(machine: Pick<LabMachine, "name" | "kind">, inventor
   return inventory.nodes.find((n) => n.name === machine.name)?.role ?? machine.kind;
 }
 
-/** A node's volumes (parent, standby) and the primary's share volume (children, worker); absent without dataDevices. */
+/**
+ * A node's volumes (database machines) and every database machine's share volume (children, worker: they mount
+ * the primary's, and after a failover the other one's, so both are present); absent without dataDevices.
+ */
 export interface NodeVolumes {
   own: Pick<AttachedVolume, "guest" | "loop">[];
-  primaryShare?: Pick<AttachedVolume, "guest" | "loop">;
+  shares: Pick<AttachedVolume, "guest" | "loop">[];
 }
 
 /**
  * Host directories and devices bound into a node and extra system calls it needs. Pure.
  *
- * With data volumes (the stack's dataDevices), parent and standby get their own loop devices at the by-id path
- * and at the kernel name; children and the worker get the primary's share device at its by-id path and mount it
- * (shareMount "lab-device"): the same block device, so one kernel superblock behind every mount and every node
+ * With data volumes (the stack's dataDevices), the database machines get their own loop devices at the by-id path
+ * and at the kernel name; children and the worker get both database machines' share devices at their by-id paths
+ * and mount the primary's (shareMount "lab-device"; after a failover the new primary's, which is already there):
+ * the same block device as the primary's, so one kernel superblock behind every mount and every node
  * sees the same files at once, as NFS clients would (the lab has no kernel NFS client). Without dataDevices the
  * share is a host directory bound into every node, as before.
  */
@@ -74,7 +78,9 @@ export function nodeMounts(kind: LabMachine["kind"], shareDir: string, volumes?:
     case "child":
     case "worker":
       // No kernel NFS client in the lab: the primary's share device (or the host dir) stands in for the NFS mount.
-      if (volumes?.primaryShare) return { binds: [{ host: volumes.primaryShare.loop, guest: volumes.primaryShare.guest }], syscalls: [] };
+      // Every database machine's share device at its by-id path: the roles mount the primary's (shareMount
+      // "lab-device", from the inventory), so a failover that repoints the children finds the new primary's.
+      if (volumes?.shares.length) return { binds: volumes.shares.map((v) => ({ host: v.loop, guest: v.guest })), syscalls: [] };
       return { binds: [primary], syscalls: [] };
     case "dns":
       return { binds: [], syscalls: [] };
@@ -86,10 +92,10 @@ export function nodeMounts(kind: LabMachine["kind"], shareDir: string, volumes?:
 }
 
 /** Each machine's volumes from the attached ones (undefined for every machine when the stack has none). Pure. */
-export function volumesFor(inv: Pick<Inventory, "nodes" | "primary">, attached: AttachedVolume[]): (machine: string) => NodeVolumes | undefined {
+export function volumesFor(attached: AttachedVolume[]): (machine: string) => NodeVolumes | undefined {
   if (!attached.length) return () => undefined;
-  const primaryShare = attached.find((v) => v.node === inv.primary && v.purpose === "share");
-  return (machine) => ({ own: attached.filter((v) => v.node === machine), primaryShare });
+  const shares = attached.filter((v) => v.purpose === "share");
+  return (machine) => ({ own: attached.filter((v) => v.node === machine), shares });
 }
 
 /** Packages a real machine of this kind would carry: decides which baked services stay enabled. Pure. */

@@ -67,7 +67,7 @@ program
       const machines = labMachines(inventory);
       const volumes = labVolumes(inventory, paths).map((v, i) => ({ ...v, loop: `/dev/loop<${i}>` }));
       for (const v of volumes) console.log(`volume ${v.node}-${v.purpose}: ${v.file} (${v.sizeMb} MiB sparse) → losetup → ${v.guest}`);
-      const volumesOf = volumesFor(inventory, volumes);
+      const volumesOf = volumesFor(volumes);
       console.log(`image ${imageKey(imagePackages())} (${imagePackages().length} packages)${o.rebake ? ", rebaked" : ""}`);
       for (const m of machines) {
         const root = `${paths.nodes}/${m.name}/root`;
