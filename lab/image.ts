@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { acquireLock, parseHolder, pidAlive } from "../ops/lock";
 import { allRolePackages } from "../roles/packages";
 import { UserError } from "../spec";
 import { BASE_PACKAGES, DEBIAN_SUITE, IMAGE_FORMAT_VERSION, INFRA_PACKAGES, labPaths } from "./config";
@@ -111,34 +112,13 @@ export async function ensureImage(opts: { rebake?: boolean; log?: (s: string) =>
   }
 }
 
-async function imageLock(file: string, log: (s: string) => void, timeoutMs = 30 * 60_000): Promise<() => void> {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const until = Date.now() + timeoutMs;
-  let told = false;
-  for (;;) {
-    try {
-      fs.writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
-      return () => fs.rmSync(file, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const holder = Number(fs.readFileSync(file, "utf8").trim());
-      let holderAlive = false;
-      try {
-        process.kill(holder, 0);
-        holderAlive = holder > 0;
-      } catch {
-        holderAlive = false;
-      }
-      if (!holderAlive) {
-        fs.rmSync(file, { force: true });
-        continue;
-      }
-      if (Date.now() > until) throw new Error(`image lock ${file} still held by pid ${holder} after ${timeoutMs / 60_000} min`);
-      if (!told) log(`image: waiting for pid ${holder} (baking or extracting the same image)`);
-      told = true;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
+/** One process bakes or extracts an image at a time; the others wait (ops/lock: a dead holder frees it at once). */
+function imageLock(file: string, log: (s: string) => void, timeoutMs = 30 * 60_000): Promise<() => void> {
+  return acquireLock(file, "a lab image bake or extraction", {
+    timeoutMs,
+    onWait: (h) => log(`image: waiting for pid ${h.pid} (baking or extracting the same image)`),
+    intervalMs: 1000,
+  });
 }
 
 async function makeImage(
@@ -261,12 +241,12 @@ export function pruneImages(keep: string): string[] {
 export function imageBusy(entry: string): boolean {
   const key = entry.replace(/(\.baking|\.tar\.zst|\.tar\.zst\.tmp)$/, "");
   const lock = path.join(labPaths().images, `${key}.lock`);
+  let text: string;
   try {
-    const holder = Number(fs.readFileSync(lock, "utf8").trim());
-    if (!(holder > 0)) return false;
-    process.kill(holder, 0);
-    return true;
+    text = fs.readFileSync(lock, "utf8");
   } catch {
     return false;
   }
+  const holder = parseHolder(text);
+  return !!holder && pidAlive(holder.pid);
 }

@@ -85,7 +85,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
   const inventory = labInventory(opts.stack ?? "lab");
   const machines = labMachines(inventory);
   const paths = labPaths();
-  const release = acquireLock(paths);
+  const release = acquireLock(paths, "lab up");
   try {
     const running = Object.values(readState(paths)?.nodes ?? {}).some((n) => n.pid && alive(n.pid)) || findLabNspawns().size > 0;
     if (opts.rebake && running) {
@@ -335,7 +335,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
   const t0 = Date.now();
   await preflight();
   const paths = labPaths();
-  const release = acquireLock(paths);
+  const release = acquireLock(paths, "lab down");
   try {
     const state = readState(paths);
     const pids = new Map<number, string>(findLabNspawns());
@@ -411,7 +411,7 @@ export async function labRemoveVolumes(opts: { log?: Log } = {}): Promise<string
   const log = opts.log ?? defaultLog;
   await preflight();
   const paths = labPaths();
-  const release = acquireLock(paths);
+  const release = acquireLock(paths, "lab remove-volumes");
   try {
     const running = Object.values(readState(paths)?.nodes ?? {}).some((n) => n.pid && alive(n.pid)) || findLabNspawns().size > 0;
     const loops = await labLoops(paths);
@@ -434,7 +434,7 @@ export async function labReplaceMachine(name: string, opts: { log?: Log; readyTi
   const log = opts.log ?? defaultLog;
   const t0 = Date.now();
   const paths = labPaths();
-  const release = acquireLock(paths);
+  const release = acquireLock(paths, `lab replace ${name}`);
   try {
     const state = readState(paths);
     const node = state?.nodes[name];

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { lockFile, LockBusyError } from "../ops/lock";
 import { UserError } from "../spec";
 import { LabPaths } from "./config";
 import type { NodeState } from "./node";
-import { alive } from "./procs";
 
 /** What `up` made: read by status, power and down (down also finds leftovers without it). */
 export interface LabState {
@@ -46,23 +46,14 @@ export function unknownNode(paths: LabPaths, name: string): UserError {
 }
 
 /**
- * A lock around changing verbs (up, down): one at a time. A lock left by a dead process is taken over.
- * Returns the release function.
+ * The lock around the lab's changing verbs (up, down, power): one at a time (ops/lock: a lock whose holder
+ * died is free at once). Returns the release function.
  */
-export function acquireLock(paths: LabPaths): () => void {
-  fs.mkdirSync(paths.root, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(paths.lock, `${process.pid}\n`, { flag: "wx" });
-      return () => fs.rmSync(paths.lock, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      const holder = Number(fs.readFileSync(paths.lock, "utf8").trim());
-      if (holder && holder !== process.pid && alive(holder)) {
-        throw new UserError(`Another lab command (pid ${holder}) is running; wait for it, or remove ${paths.lock} if that process is not a lab command.`);
-      }
-      fs.rmSync(paths.lock, { force: true });
-    }
+export function acquireLock(paths: LabPaths, verb = "a lab command"): () => void {
+  try {
+    return lockFile(paths.lock, verb);
+  } catch (e) {
+    if (e instanceof LockBusyError) throw new UserError(`${e.message} Wait for it to finish; the lock frees itself when that process ends.`);
+    throw e;
   }
-  throw new UserError(`Could not take the lab lock ${paths.lock}.`);
 }

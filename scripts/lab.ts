@@ -196,7 +196,7 @@ program
       return;
     }
     if (!(await confirm(`Power ${node} off hard (a power cut: running work is lost, its disk stays)?`, { yes: o.yes }))) throw new UserError("Nothing done.");
-    const release = acquireLock(labPaths());
+    const release = acquireLock(labPaths(), `lab fence ${node}`);
     try {
       const started = Date.now();
       console.log(`${node}: powering off (${power.describe})`);
@@ -224,7 +224,7 @@ program
       console.log(`${node}: already running`);
       return;
     }
-    const release = acquireLock(labPaths());
+    const release = acquireLock(labPaths(), `lab start ${node}`);
     try {
       const started = Date.now();
       console.log(`${node}: starting (${power.describe})`);

@@ -5,11 +5,11 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import lockfile from "proper-lockfile";
 import { renderNodePlan } from "../../roles";
 import type { ClusterSecrets, NodePlan, RoleContext } from "../../roles/types";
 import { UserError } from "../../spec/errors";
 import type { Inventory, InventoryNode } from "../../spec";
+import { withStackLock } from "../lock";
 import { SshExecutor } from "../ssh/executor";
 import { KnownHostsFile } from "../ssh/known-hosts";
 import { stepName } from "./apply";
@@ -25,8 +25,10 @@ export interface BootstrapClusterOptions {
   privateKey: string | Buffer;
   /** known_hosts file that pins host keys on first contact (one per stack). */
   knownHostsPath: string;
-  /** Lock file held for the run (one per stack), so two bootstraps never interleave. Defaults to none. */
+  /** The stack's lock file (ops/lock), held for the run: no second bootstrap or a failover meanwhile. Defaults to none. */
   lockPath?: string;
+  /** Stack name, for the lock's message. Defaults to the inventory's cluster. */
+  stack?: string;
   /** Only these node names (the others count as already bootstrapped). Defaults to all. */
   only?: string[];
   /** Nodes at once. Defaults to 4. */
@@ -56,31 +58,6 @@ export function consoleProgress(names: string[], write: (s: string) => void = (s
   return (node, line) => write(`${node.padEnd(width)} │ ${line}\n`);
 }
 
-/** Hold a per-stack lock file around `fn`. A second bootstrap of the same stack is refused with what to do. */
-export async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
-  fs.mkdirSync(path.dirname(lockPath), { recursive: true, mode: 0o700 });
-  if (!fs.existsSync(lockPath)) fs.writeFileSync(lockPath, "");
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(lockPath, {
-      realpath: false,
-      retries: 0,
-      stale: 30_000,
-      // The library's default throws from a timer (a crash halfway through a node); warn instead.
-      onCompromised: (err) => process.stderr.write(`warning: the bootstrap lock ${lockPath}.lock was lost (${err.message}); another bootstrap may start now\n`),
-    });
-  } catch (err) {
-    if ((err as { code?: string }).code === "ELOCKED")
-      throw new UserError(`Another bootstrap of this stack is running (lock ${lockPath}.lock). Wait for it to finish; if none runs, the lock goes stale within 30 s.`);
-    throw err;
-  }
-  try {
-    return await fn();
-  } finally {
-    await release().catch(() => {});
-  }
-}
-
 /** Bootstrap the nodes of an inventory over SSH: pinned host keys, one connection per node, locked per stack. */
 export async function bootstrapCluster(options: BootstrapClusterOptions): Promise<BootstrapSummary> {
   const { inventory } = options;
@@ -107,7 +84,7 @@ export async function bootstrapCluster(options: BootstrapClusterOptions): Promis
           { connectAttempts: options.connectAttempts, onRetry: (m) => log(node.name, m.replace(`${node.name}: `, "")) },
         ),
     });
-  return options.lockPath ? withLock(options.lockPath, run) : run();
+  return options.lockPath ? withStackLock(options.lockPath, options.stack ?? inventory.cluster, "bootstrap", run) : run();
 }
 
 /** What a plan would do, without connecting: one line per action and check (the `--dry-run` output). */

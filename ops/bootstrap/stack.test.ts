@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { hostsInventory, loadStackSpec, UserError } from "../../spec";
-import { consoleProgress, describePlan, loadOrCreateSecrets, randomPassword, selectNodes, withLock } from "./cluster";
+import { consoleProgress, describePlan, loadOrCreateSecrets, randomPassword, selectNodes } from "./cluster";
 import { parseInventory, planStack, resolveStack } from "./stack";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-stack-"));
@@ -57,7 +57,7 @@ describe("resolveStack", () => {
     assert.equal(t.identityFile, "/k");
     assert.equal(t.knownHostsPath, path.join(tmp, "do", "known_hosts"));
     assert.equal(t.secretsFile, path.join(tmp, "do", "secrets.json"));
-    assert.equal(t.lockPath, path.join(tmp, "do", "bootstrap.lock"));
+    assert.equal(t.lockPath, path.join(tmp, "do", "stack.lock"));
     assert.equal(t.shareMount, "nfs");
     assert.deepEqual(t.adminCidrs, ["203.0.113.7/32"]);
   });
@@ -127,19 +127,6 @@ describe("secrets for runs outside Pulumi", () => {
 
   it("random passwords are letters and digits of the asked length", () => {
     for (const n of [1, 16, 64, 200]) assert.match(randomPassword(n), new RegExp(`^[A-Za-z0-9]{${n}}$`));
-  });
-});
-
-describe("withLock", () => {
-  it("refuses a second run of the same stack while one holds the lock, and frees it after", async () => {
-    const lock = path.join(tmp, "lockdir", "bootstrap.lock");
-    let inner: unknown;
-    await withLock(lock, async () => {
-      inner = await withLock(lock, async () => "ran").catch((e: Error) => e);
-    });
-    assert.ok(inner instanceof UserError);
-    assert.match((inner as Error).message, /Another bootstrap of this stack is running/);
-    assert.equal(await withLock(lock, async () => "free again"), "free again");
   });
 });
 

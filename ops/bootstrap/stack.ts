@@ -9,6 +9,7 @@ import * as path from "node:path";
 import type { ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
 import { labShareMount } from "../../roles/share";
 import { dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { stackLockPath } from "../lock";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
 import { BootstrapSummary, formatSummary } from "./orchestrate";
 
@@ -99,7 +100,7 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
   const state = stackStateDir(o.stack, o.stateRoot);
   // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
   const spec = loadStackSpec(o.stack, o.stacksDir);
-  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: path.join(state, "bootstrap.lock"), adminCidrs: spec.adminCidrs };
+  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs };
   const defaultIdentity = path.join(os.homedir(), ".ssh", "id_ed25519");
   let target: StackTarget;
   if (o.inventoryFile) {
@@ -190,6 +191,7 @@ export async function bootstrapTarget(target: StackTarget, o: Omit<StackRunOptio
     privateKey,
     knownHostsPath: target.knownHostsPath,
     lockPath: target.lockPath,
+    stack: target.stack,
     only: o.only,
     concurrency: o.concurrency,
     log: o.log,
@@ -239,7 +241,7 @@ export function labBootstrapHook(
       identityFile: ctx.paths.sshKey,
       knownHostsPath: ctx.paths.knownHosts,
       secretsFile: path.join(state, "secrets.json"),
-      lockPath: path.join(state, "bootstrap.lock"),
+      lockPath: stackLockPath(state),
       shareMount: labShareMount(ctx.inventory),
       adminCidrs: spec.adminCidrs,
     };
