@@ -14,6 +14,7 @@ import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNo
 import { currentKind, labMachines, nodeMounts, OUTSIDE, volumesFor, wantedPackages } from "./plan";
 import { alive, findLabNspawns } from "./procs";
 import { renderDnsNodeFirewall, renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
+import { labRecordDir, withLabRecord } from "./record";
 import { sshCommand } from "./ssh";
 import { acquireLock, readState, unknownNode, writeState, type LabState } from "./state";
 import { attachVolumes, detachVolumes, labLoops, labVolumes, volumeFiles } from "./volumes";
@@ -74,7 +75,8 @@ export function hostPackages(file = path.join(REPO_ROOT, "lab", "host-packages.t
 export function labInventory(stack = "lab"): Inventory {
   const spec = loadStackSpec(stack);
   if (spec.provider !== "hosts") throw new UserError(`Stack "${stack}" has django-ha:provider = "${spec.provider}": the lab boots a "hosts" stack; use --stack lab.`);
-  return hostsInventory(spec);
+  // A failover's record (lab/record.ts) wins over the stack file: the volumes hold the databases as they are now.
+  return withLabRecord(hostsInventory(spec), stack);
 }
 
 /** Boot the lab (idempotent: running nodes are left alone). */
@@ -418,6 +420,8 @@ export async function labRemoveVolumes(opts: { log?: Log } = {}): Promise<string
     if (running || loops.length) throw new UserError("The lab is up (its nodes use the volumes): run `npm run lab -- down` first, then remove-volumes.");
     const files = volumeFiles(paths);
     for (const f of files) fs.rmSync(f);
+    // The failover records describe those databases: gone with them.
+    fs.rmSync(labRecordDir(paths), { recursive: true, force: true });
     log(files.length ? `removed ${files.length} volume file(s): ${files.map((f) => path.basename(f)).join(", ")}` : "no volume files");
     return files;
   } finally {

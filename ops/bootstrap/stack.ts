@@ -35,6 +35,8 @@ export interface StackTarget {
   shareMount: ShareMount;
   /** The stack's `django-ha:adminCidrs` (the only sources SSH is opened to on every node). */
   adminCidrs: string[];
+  /** The machines are the local lab's (its power, its record of the primary). */
+  lab?: boolean;
 }
 
 export interface ResolveStackOptions {
@@ -123,6 +125,7 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
       ...common,
       inventory,
       inventorySource: up ? file : `stacks/Pulumi.${o.stack}.yaml (the lab is not up)`,
+      lab: true,
       identityFile: o.identity ?? path.join(root, "ssh", "id_ed25519"),
       knownHostsPath: o.knownHosts ?? path.join(root, "ssh", "known_hosts"),
       shareMount: labShareMount(inventory),

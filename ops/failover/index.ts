@@ -1,0 +1,6 @@
+// The failover runbook: remote commands, pure decisions, the journal, the stack record, the run.
+export * from "./commands";
+export * from "./decide";
+export * from "./journal";
+export * from "./record";
+export * from "./run";

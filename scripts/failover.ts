@@ -1,0 +1,166 @@
+#!/usr/bin/env tsx
+/**
+ * The failover runbook (docs/failover.md):
+ *   npm run failover -- --stack <name>             emergency: the primary is gone; fence it, promote the standby
+ *   npm run failover -- --stack <name> --planned   switchover while both are healthy: zero loss, old primary → standby
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as readline from "node:readline/promises";
+import { promisify } from "node:util";
+import { Command } from "commander";
+import { bootstrapTarget, formatSummary, resolveStack, stackStateDir, type StackTarget } from "../ops/bootstrap";
+import { labShareMount } from "../roles/share";
+import { chooseFence, recordInStackFile, recordWithPulumi, runFailover, inventoryWithPrimary, type FailoverKind } from "../ops/failover";
+import { stackLockPath, withStackLock } from "../ops/lock";
+import { KnownHostsFile, SshExecutor } from "../ops/ssh";
+import { powerFor } from "../ops/targets";
+import type { PowerOperations } from "../ops/power";
+import { labPower } from "../lab/power";
+import { recordLabPrimary } from "../lab/record";
+import { stackFile, UserError, type Inventory } from "../spec";
+import { confirm, runCli } from "./cli";
+
+export interface FailoverCliOptions {
+  stack: string;
+  planned?: boolean;
+  inventory?: string;
+  machineIds?: string;
+  identity?: string;
+  knownHosts?: string;
+  fenceCommand?: string;
+  operatorFenced?: string;
+  skipFenceRiskingTwoPrimaries?: boolean;
+  acceptDataLoss?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+function machineIdsFrom(file: string | undefined): Record<string, string> | undefined {
+  if (!file) return undefined;
+  if (!fs.existsSync(file)) throw new UserError(`--machine-ids ${file} does not exist. Write it with: pulumi stack output machineIds --json > ${file}`);
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
+  } catch (e) {
+    throw new UserError(`--machine-ids ${file} is not JSON (${(e as Error).message}). Write it with: pulumi stack output machineIds --json > ${file}`);
+  }
+}
+
+/** The stack's power operations, or undefined (hosts without an API: fence by command or by the operator). */
+function powerOf(target: StackTarget, o: FailoverCliOptions): PowerOperations | undefined {
+  const inv = target.inventory;
+  if (inv.provider === "hosts") return target.lab ? powerFor(inv, { hostsPower: labPower(), stack: o.stack }) : undefined;
+  return powerFor(inv, { machineIds: machineIdsFrom(o.machineIds), stack: o.stack });
+}
+
+/** How the new primary is recorded for this kind of stack. */
+function recorderFor(target: StackTarget, o: FailoverCliOptions): (primary: string) => Promise<string> {
+  if (target.lab) return async (primary) => recordLabPrimary(o.stack, primary);
+  if (target.inventory.provider === "hosts") return async (primary) => recordInStackFile(stackFile(o.stack), primary);
+  return async (primary) => {
+    // The exported inventory file is what the next bootstrap reads until `pulumi up` exports a new one.
+    const line = await recordWithPulumi(o.stack, primary);
+    if (o.inventory) fs.writeFileSync(o.inventory, `${JSON.stringify(inventoryWithPrimary(target.inventory, primary), null, 2)}\n`);
+    return `${line}${o.inventory ? `; ${o.inventory} rewritten with the new roles` : ""}`;
+  };
+}
+
+async function typedConfirmation(node: string, yes: boolean | undefined, preconfirmed: boolean): Promise<boolean> {
+  if (preconfirmed) return true;
+  if (!process.stdin.isTTY) throw new UserError(`No terminal to confirm that ${node} is powered off: pass --operator-fenced ${node} once it is.`);
+  void yes; // --yes never stands in for this one: the operator types the machine's name.
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: false });
+  try {
+    const answer = await rl.question(`Power ${node} off (or cut its network) now. Type its name once it is off, anything else aborts: `);
+    return answer.trim() === node;
+  } finally {
+    rl.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name("failover")
+    .description(
+      "Make the standby the primary. Emergency (default): the primary is gone — establish that from here and from cluster members (a healthy primary is refused), " +
+        "fence it, check what the standby holds, promote it, record it in the stack, move the NFS export and the Redis broker, repoint primary.<cluster>.internal on every " +
+        "reachable node, reconnect uWSGI and Celery. --planned: a switchover while both are healthy (no data lost; the old primary becomes the standby). " +
+        "Holds the stack's lock (no bootstrap meanwhile); an interrupted run is finished by running the same command again. See docs/failover.md.",
+    )
+    .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+    .option("--planned", "switchover while both database machines are healthy (zero data loss; the old primary ends as the standby)")
+    .option("--inventory <file>", "inventory JSON of a digitalocean/aws stack: pulumi stack output inventory --json > file (rewritten with the new roles)")
+    .option("--machine-ids <file>", "digitalocean/aws: node → droplet/instance id JSON for the power-off: pulumi stack output machineIds --json > file")
+    .option("--identity <file>", "SSH private key (default ~/.ssh/id_ed25519; lab: .lab/ssh/id_ed25519)")
+    .option("--known-hosts <file>", "pinned host keys (default .django-ha/<stack>/known_hosts; lab: .lab/ssh/known_hosts)")
+    .option("--fence-command <command>", "hosts stacks: a command run here that powers the old primary off (gets DJANGO_HA_NODE, DJANGO_HA_ADDRESS)")
+    .option("--operator-fenced <node>", "hosts stacks: you powered <node> (the old primary) off yourself; said without a prompt")
+    .option("--skip-fence-risking-two-primaries", "promote WITHOUT fencing: if the old primary still runs, two machines accept writes and data diverges")
+    .option("--accept-data-loss", "degrade-to-async only: promote although commits acknowledged while the standby was away may be lost")
+    .option("--dry-run", "print the plan; contact and change nothing")
+    .option("-y, --yes", "do not ask before the destructive part (a typed fence confirmation is still asked for)")
+    .exitOverride()
+    .showHelpAfterError();
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode ?? 2;
+  }
+  const o = program.opts<FailoverCliOptions>();
+  return runCli(async () => {
+    const kind: FailoverKind = o.planned ? "planned" : "emergency";
+    if (o.planned && (o.fenceCommand || o.operatorFenced || o.skipFenceRiskingTwoPrimaries || o.acceptDataLoss))
+      throw new UserError("--planned stops the old primary cleanly and loses nothing: --fence-command, --operator-fenced, --skip-fence-risking-two-primaries and --accept-data-loss belong to an emergency failover.");
+    const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts, offline: o.dryRun });
+    const inv = target.inventory;
+    const power = kind === "emergency" ? powerOf(target, o) : undefined;
+    const fence =
+      kind === "emergency"
+        ? chooseFence(inv.primary, {
+            power: power?.describe,
+            fenceCommand: o.fenceCommand,
+            operatorFenced: o.operatorFenced,
+            skipFence: o.skipFenceRiskingTwoPrimaries,
+            interactive: !!process.stdin.isTTY || !!o.dryRun,
+          })
+        : ({ kind: "none" } as const);
+    const privateKey = o.dryRun ? "" : fs.readFileSync(target.identityFile, "utf8");
+    const state = stackStateDir(o.stack);
+    const journalFile = path.join(state, "failover.json");
+    const run = () =>
+      runFailover({
+        stack: o.stack,
+        kind,
+        inventory: inv,
+        journalFile,
+        dryRun: o.dryRun,
+        power,
+        fence,
+        acceptDataLoss: o.acceptDataLoss,
+        connect: (node, quick) =>
+          SshExecutor.connect(
+            { node: node.name, host: node.publicAddress, port: inv.ssh.port, username: inv.ssh.user, privateKey, knownHosts: new KnownHostsFile(target.knownHostsPath, (m) => console.log(`${node.name}: ${m}`)) },
+            quick ? { connectAttempts: 1, readyTimeoutMs: 3000 } : { connectAttempts: 3, readyTimeoutMs: 8000, minBackoffMs: 500 },
+          ),
+        runFenceCommand: async (command, node) => {
+          await promisify(execFile)("bash", ["-c", command], { env: { ...process.env, DJANGO_HA_NODE: node.name, DJANGO_HA_ADDRESS: node.publicAddress }, timeout: 120_000 });
+        },
+        operatorConfirmsFenced: (node) => typedConfirmation(node, o.yes, o.operatorFenced === node),
+        record: recorderFor(target, o),
+        converge: async (newInventory: Inventory, nodes: string[]) => {
+          // The stack lock is held by this run already: the bootstrap runs inside it ("" = take no lock).
+          const t: StackTarget = { ...target, inventory: newInventory, lockPath: "", shareMount: target.lab ? labShareMount(newInventory) : target.shareMount };
+          const summary = await bootstrapTarget(t, { only: nodes, log: (node, line) => console.log(`    ${node} │ ${line}`) });
+          return { ok: summary.ok, text: formatSummary(summary) };
+        },
+        confirm: (question) => confirm(question, { yes: o.yes }),
+      });
+    const result = o.dryRun ? await run() : await withStackLock(stackLockPath(state), o.stack, "failover", run);
+    return o.dryRun || result.complete ? 0 : 1;
+  });
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}
