@@ -26,7 +26,7 @@ select 'receiver=' || coalesce((select status from pg_stat_wal_receiver), 'none'
 select 'receipt_age=' || coalesce((select round(extract(epoch from now() - last_msg_receipt_time))::text from pg_stat_wal_receiver), '');
 select 'sync_names=' || current_setting('synchronous_standby_names');
 select 'read_only=' || current_setting('default_transaction_read_only');
-select 'timeline=' || (select timeline_id from pg_control_checkpoint())::text;
+select 'timeline=' || coalesce(case when pg_is_in_recovery() then (select received_tli from pg_stat_wal_receiver) else ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int end, (select timeline_id from pg_control_checkpoint()))::text;
 select 'replica=' || application_name || ',' || coalesce(state, '') || ',' || coalesce(sync_state, '') || ',' || coalesce(replay_lsn::text, '') from pg_stat_replication;
 SQL
 ); then

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { hostsInventory, loadStackSpec } from "../spec";
+import { main } from "./failover";
+
+/** Run the CLI in-process, capturing what it prints. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = "";
+  let err = "";
+  const log = console.log;
+  const write = process.stderr.write.bind(process.stderr);
+  const writeOut = process.stdout.write.bind(process.stdout);
+  console.log = (...a: unknown[]) => void (out += `${a.join(" ")}\n`);
+  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
+  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
+  try {
+    return { code: await main(args), out, err };
+  } finally {
+    console.log = log;
+    process.stderr.write = write;
+    process.stdout.write = writeOut;
+  }
+}
+
+describe("npm run failover", () => {
+  it("--help names the kinds, the fence options and what they risk", async () => {
+    const r = await cli(["--help"]);
+    assert.equal(r.code, 0);
+    for (const o of ["--planned", "--dry-run", "--yes", "--fence-command", "--operator-fenced", "--skip-fence-risking-two-primaries", "--accept-data-loss"]) assert.ok(r.out.includes(o), o);
+    assert.match(r.out.replace(/\s+/g, " "), /two machines accept writes/);
+  });
+
+  it("--dry-run prints the plan of the stack's current primary and standby, and contacts nothing", async () => {
+    const inv = hostsInventory(loadStackSpec("hosts-example"));
+    const r = await cli(["--stack", "hosts-example", "--dry-run"]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, new RegExp(`emergency failover of stack hosts-example: ${inv.primary} → ${inv.standby}`));
+    assert.match(r.out, /1\. establish the situation .*\n.*2\. check what .* holds.*\n.*3\. the operator confirms .* powered off.*\n.*4\. promote/);
+    assert.match(r.out, /dry run: nothing was contacted or changed/);
+    const planned = await cli(["--stack", "hosts-example", "--planned", "--dry-run"]);
+    assert.match(planned.out, /planned failover .*\n(.*\n)*.*becomes the standby of/);
+  });
+
+  it("a hosts stack without a way to fence is refused before anything is contacted", async () => {
+    const r = await cli(["--stack", "hosts-example", "--identity", "/dev/null"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /^error: No way to fence .*: this stack has no power API\. .*--operator-fenced/);
+  });
+
+  it("emergency-only flags are refused with --planned", async () => {
+    const r = await cli(["--stack", "hosts-example", "--planned", "--accept-data-loss", "--dry-run"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--planned stops the old primary cleanly and loses nothing/);
+  });
+});
