@@ -6,8 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UserError, type Inventory } from "../spec";
-import { inventoryWithPrimary } from "../ops/failover/run";
+import { UserError, withPrimary, type Inventory } from "../spec";
 import { labPaths, type LabPaths } from "./config";
 
 export function labRecordDir(paths: LabPaths = labPaths()): string {
@@ -32,7 +31,7 @@ export function withLabRecord(inventory: Inventory, stack: string, paths: LabPat
   const primary = readLabPrimary(stack, paths);
   if (!primary || primary === inventory.primary) return inventory;
   if (primary !== inventory.standby) throw new UserError(`The lab's record ${recordFile(stack, paths)} names ${primary} as primary, which is not a database machine of stack ${stack} (${inventory.primary}, ${inventory.standby}). Remove the file if the stack changed.`);
-  return inventoryWithPrimary(inventory, primary);
+  return withPrimary(inventory, primary);
 }
 
 /** Record the lab stack's primary and rewrite the running lab's inventory with it. Returns what was done. */
@@ -42,7 +41,7 @@ export function recordLabPrimary(stack: string, primary: string, paths: LabPaths
   fs.writeFileSync(file, `${JSON.stringify({ primary, recordedAt: new Date().toISOString() }, null, 2)}\n`);
   if (fs.existsSync(paths.inventory)) {
     const inv = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
-    fs.writeFileSync(paths.inventory, `${JSON.stringify(inventoryWithPrimary(inv, primary), null, 2)}\n`);
+    fs.writeFileSync(paths.inventory, `${JSON.stringify(withPrimary(inv, primary), null, 2)}\n`);
   }
   return `${path.relative(process.cwd(), file)}: primary = ${primary}; ${path.relative(process.cwd(), paths.inventory)} rewritten (stacks/Pulumi.${stack}.yaml untouched)`;
 }

@@ -12,14 +12,14 @@ import { promisify } from "node:util";
 import { Command } from "commander";
 import { bootstrapTarget, formatSummary, resolveStack, stackStateDir, type StackTarget } from "../ops/bootstrap";
 import { labShareMount } from "../roles/share";
-import { chooseFence, recordInStackFile, recordWithPulumi, runFailover, inventoryWithPrimary, type FailoverKind } from "../ops/failover";
+import { chooseFence, recordInStackFile, recordWithPulumi, runFailover, type FailoverKind } from "../ops/failover";
 import { stackLockPath, withStackLock } from "../ops/lock";
 import { KnownHostsFile, SshExecutor } from "../ops/ssh";
 import { powerFor } from "../ops/targets";
 import type { PowerOperations } from "../ops/power";
 import { labPower } from "../lab/power";
 import { recordLabPrimary } from "../lab/record";
-import { stackFile, UserError, type Inventory } from "../spec";
+import { stackFile, UserError, withPrimary, type Inventory } from "../spec";
 import { confirm, runCli } from "./cli";
 
 export interface FailoverCliOptions {
@@ -61,7 +61,7 @@ function recorderFor(target: StackTarget, o: FailoverCliOptions): (primary: stri
   return async (primary) => {
     // The exported inventory file is what the next bootstrap reads until `pulumi up` exports a new one.
     const line = await recordWithPulumi(o.stack, primary);
-    if (o.inventory) fs.writeFileSync(o.inventory, `${JSON.stringify(inventoryWithPrimary(target.inventory, primary), null, 2)}\n`);
+    if (o.inventory) fs.writeFileSync(o.inventory, `${JSON.stringify(withPrimary(target.inventory, primary), null, 2)}\n`);
     return `${line}${o.inventory ? `; ${o.inventory} rewritten with the new roles` : ""}`;
   };
 }

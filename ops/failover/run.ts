@@ -14,7 +14,7 @@ import { CELERY_UNIT } from "../../roles/worker";
 import { SHARE_SYNC_UNIT } from "../../roles/parent";
 import { CHANGED_MARKER } from "../../roles/types";
 import { UserError } from "../../spec/errors";
-import type { Inventory, InventoryNode } from "../../spec";
+import { withPrimary, type Inventory, type InventoryNode } from "../../spec";
 import type { PowerOperations } from "../power/types";
 import type { RemoteExecutor } from "../ssh/executor";
 import { runCheck } from "../bootstrap/commands";
@@ -52,6 +52,8 @@ export interface FailoverOptions {
   /** Print the plan and stop before anything changes. */
   dryRun?: boolean;
   log?: (line: string) => void;
+  /** The command that makes the old primary the new standby, for the summary. Defaults to none (not built). */
+  rejoinCommand?: string;
   /** How long the app check on the children may take. Defaults to 20 s. */
   verifyTimeoutMs?: number;
 }
@@ -68,19 +70,6 @@ export interface FailoverResult {
   unreachable: Record<string, string>;
   summary: string[];
   journal?: string;
-}
-
-/** The inventory with `name` as the primary: primary/standby and the database nodes' roles swapped. Pure. */
-export function inventoryWithPrimary(inventory: Inventory, name: string): Inventory {
-  if (inventory.primary === name) return inventory;
-  if (inventory.standby !== name) throw new Error(`${JSON.stringify(name)} is not the standby of ${inventory.cluster} (${inventory.standby})`);
-  const old = inventory.primary;
-  return {
-    ...inventory,
-    primary: name,
-    standby: old,
-    nodes: inventory.nodes.map((n) => (n.name === name ? { ...n, role: "parent" } : n.name === old ? { ...n, role: "standby" } : n)),
-  };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -121,7 +110,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   const oldNode = byName.get(from);
   const newNode = byName.get(to);
   if (!oldNode || !newNode) throw new UserError(`The journal names ${from} → ${to}, but the inventory of stack ${o.stack} has ${[...byName.keys()].join(", ")}. Move ${o.journalFile} away if it belongs to another cluster.`);
-  const target = inventoryWithPrimary(o.inventory.primary === to ? inventoryWithPrimary(o.inventory, to) : o.inventory, to);
+  const target = withPrimary(o.inventory, to);
   const steps = failoverSteps(o.kind, from, to, o.fence);
 
   log(`${o.kind} failover of stack ${o.stack}: ${from} → ${to}${existing ? ` (resuming the run of ${existing.data.startedAt}; done: ${Object.keys(existing.data.done).join(", ") || "nothing"})` : ""}`);
@@ -424,7 +413,10 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   );
   if (o.kind === "emergency")
     summary.push(
-      `No standby now: commits are on ${to} only (synchronous_standby_names is empty through ${NO_STANDBY_OVERRIDE}). Make ${from} the new standby when it can be started: npm run failover -- --stack ${o.stack} rejoin`,
+      `No standby now: commits are on ${to} only (synchronous_standby_names is empty through ${NO_STANDBY_OVERRIDE}). ` +
+        (o.rejoinCommand
+          ? `Make ${from} the new standby when it can be started: ${o.rejoinCommand}`
+          : `Making ${from} the new standby (rejoin) is not built into this version yet: keep ${from} off; docs/failover.md says what to do by hand.`),
     );
   if (reachLater.length) summary.push(`Not done on ${reachLater.map((n) => `${n} (${unreachable[n]})`).join(", ")}: when they are back, run npm run bootstrap -- --stack ${o.stack} --only ${reachLater.join(",")}`);
   let journalPath: string | undefined;
