@@ -4,6 +4,7 @@ import type { NodePlan } from "../../roles/types";
 import type { Inventory } from "../../spec";
 import { plansHash } from "../../ops/bootstrap/hash";
 import { stackStateDir } from "../../ops/bootstrap/stack";
+import { stackLockPath } from "../../ops/lock";
 import { bootstrapProvider } from "./provider";
 
 /** Args of {@link Bootstrap}. */
@@ -34,7 +35,8 @@ export function bootstrapRunProps(args: BootstrapArgs, stack: string): Record<st
     plansHash: pulumi.unsecret(plans.apply((p) => plansHash(p))),
     privateKey: pulumi.secret(args.privateKey),
     knownHostsPath: args.knownHostsPath ?? path.join(stateDir, "known_hosts"),
-    lockPath: path.join(stateDir, "bootstrap.lock"),
+    // The stack lock the CLI bootstrap and the failover hold too: `pulumi up` never bootstraps during a failover.
+    lockPath: stackLockPath(stateDir),
     concurrency: args.concurrency ?? 4,
     machineIds: args.machineIds ?? {},
     // Outputs the provider fills in.
