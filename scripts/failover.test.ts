@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
+import { Journal } from "../ops/failover";
 import { hostsInventory, loadStackSpec } from "../spec";
 import { main } from "./failover";
 
@@ -51,5 +55,23 @@ describe("npm run failover", () => {
     const r = await cli(["--stack", "hosts-example", "--planned", "--accept-data-loss", "--dry-run"]);
     assert.equal(r.code, 1);
     assert.match(r.err, /--planned stops the old primary cleanly and loses nothing/);
+  });
+
+  it("rejoin has its own --help, and is refused while a failover of the stack is unfinished", async () => {
+    const help = await cli(["rejoin", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.out.replace(/\s+/g, " "), /pg_rewind.*--force/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rejoin-"));
+    const state = process.env.DJANGO_HA_STATE_DIR;
+    process.env.DJANGO_HA_STATE_DIR = dir;
+    try {
+      Journal.start(path.join(dir, "hosts-example", "failover.json"), { kind: "emergency", stack: "hosts-example", from: "a", to: "b" });
+      const r = await cli(["rejoin", "--stack", "hosts-example", "--identity", "/dev/null"]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /A failover of stack hosts-example \(a → b\) did not finish: finish it first/);
+    } finally {
+      if (state === undefined) delete process.env.DJANGO_HA_STATE_DIR;
+      else process.env.DJANGO_HA_STATE_DIR = state;
+    }
   });
 });

@@ -3,6 +3,7 @@
  * The failover runbook (docs/failover.md):
  *   npm run failover -- --stack <name>             emergency: the primary is gone; fence it, promote the standby
  *   npm run failover -- --stack <name> --planned   switchover while both are healthy: zero loss, old primary → standby
+ *   npm run failover -- rejoin --stack <name>      after an emergency: the old primary becomes the standby
  */
 import { execFile } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,14 +13,14 @@ import { promisify } from "node:util";
 import { Command } from "commander";
 import { bootstrapTarget, formatSummary, resolveStack, stackStateDir, type StackTarget } from "../ops/bootstrap";
 import { labShareMount } from "../roles/share";
-import { chooseFence, recordInStackFile, recordWithPulumi, runFailover, type FailoverKind } from "../ops/failover";
+import { chooseFence, Journal, NO_STANDBY_OVERRIDE, recordInStackFile, recordWithPulumi, rejoinStandby, runFailover, type FailoverKind } from "../ops/failover";
 import { stackLockPath, withStackLock } from "../ops/lock";
 import { KnownHostsFile, SshExecutor } from "../ops/ssh";
 import { powerFor } from "../ops/targets";
 import type { PowerOperations } from "../ops/power";
 import { labPower } from "../lab/power";
 import { recordLabPrimary } from "../lab/record";
-import { stackFile, UserError, withPrimary, type Inventory } from "../spec";
+import { stackFile, UserError, withPrimary, type Inventory, type InventoryNode } from "../spec";
 import { confirm, runCli } from "./cli";
 
 export interface FailoverCliOptions {
@@ -79,14 +80,96 @@ async function typedConfirmation(node: string, yes: boolean | undefined, preconf
   }
 }
 
+/** SSH to a node of the target (pinned host keys). `quick`: one short attempt, for a machine that may be dead. */
+function connector(target: StackTarget, privateKey: string) {
+  const inv = target.inventory;
+  return (node: InventoryNode, quick = false) =>
+    SshExecutor.connect(
+      { node: node.name, host: node.publicAddress, port: inv.ssh.port, username: inv.ssh.user, privateKey, knownHosts: new KnownHostsFile(target.knownHostsPath, (m) => console.log(`${node.name}: ${m}`)) },
+      quick ? { connectAttempts: 1, readyTimeoutMs: 3000 } : { connectAttempts: 3, readyTimeoutMs: 8000, minBackoffMs: 500 },
+    );
+}
+
+/** Bootstrap some nodes with the roles of a new inventory, inside the stack lock this run holds already. */
+function converger(target: StackTarget) {
+  return async (newInventory: Inventory, nodes: string[]) => {
+    const t: StackTarget = { ...target, inventory: newInventory, lockPath: "", shareMount: target.lab ? labShareMount(newInventory) : target.shareMount };
+    const summary = await bootstrapTarget(t, { only: nodes, log: (node, line) => console.log(`    ${node} │ ${line}`) });
+    return { ok: summary.ok, text: formatSummary(summary) };
+  };
+}
+
+const REJOIN_COMMAND = (stack: string) => `npm run failover -- rejoin --stack ${stack}`;
+
+interface RejoinCliOptions {
+  stack: string;
+  inventory?: string;
+  identity?: string;
+  knownHosts?: string;
+  force?: boolean;
+  dryRun?: boolean;
+  yes?: boolean;
+}
+
+/** `npm run failover -- rejoin --stack <name>`: the old primary becomes the standby of the recorded primary. */
+async function rejoinMain(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name("failover rejoin")
+    .description(
+      "Make the old primary (the stack's recorded standby, after a failover) the standby of the current primary: it follows the new timeline, " +
+        "or is rewound (pg_rewind), or gets a fresh base backup (its old data directory kept), then streams; share replication and the Redis replica " +
+        "follow through a bootstrap of the pair, and replication is synchronous again. Refuses when the node holds commits the primary lacks (--force " +
+        "discards them). Start the machine first (its boot guard keeps it from acting as a primary). See docs/failover.md.",
+    )
+    .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+    .option("--inventory <file>", "inventory JSON of a digitalocean/aws stack (after the failover: pulumi stack output inventory --json > file)")
+    .option("--identity <file>", "SSH private key (default ~/.ssh/id_ed25519; lab: .lab/ssh/id_ed25519)")
+    .option("--known-hosts <file>", "pinned host keys (default .django-ha/<stack>/known_hosts; lab: .lab/ssh/known_hosts)")
+    .option("--force", "rejoin although the node holds commits the primary lacks, or is on a foreign timeline: those commits are discarded")
+    .option("--dry-run", "observe both machines and print the plan; change nothing")
+    .option("-y, --yes", "do not ask before changing the node")
+    .exitOverride()
+    .showHelpAfterError();
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode ?? 2;
+  }
+  const o = program.opts<RejoinCliOptions>();
+  return runCli(async () => {
+    const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
+    const state = stackStateDir(o.stack);
+    const journal = Journal.open(path.join(state, "failover.json"));
+    if (journal) throw new UserError(`A failover of stack ${o.stack} (${journal.data.from} → ${journal.data.to}) did not finish: finish it first (npm run failover -- --stack ${o.stack}${journal.data.kind === "planned" ? " --planned" : ""}), then rejoin.`);
+    const connect = connector(target, fs.readFileSync(target.identityFile, "utf8"));
+    const run = () =>
+      rejoinStandby({
+        inventory: target.inventory,
+        connect: (n) => connect(n),
+        confirm: (q) => confirm(q, { yes: o.yes, dryRun: o.dryRun }),
+        force: o.force,
+        dryRun: o.dryRun,
+        converge: converger(target),
+        noStandbyOverride: NO_STANDBY_OVERRIDE,
+        log: (l) => console.log(l),
+      });
+    const r = o.dryRun ? await run() : await withStackLock(stackLockPath(state), o.stack, "rejoin", run);
+    for (const l of r.summary) console.log(l);
+    console.log(r.done ? `rejoin done in ${r.seconds.toFixed(1)} s: ${r.node} is the standby of ${r.primary} (${r.method})` : `dry run: would ${r.method}; nothing changed`);
+    return 0;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "rejoin") return rejoinMain(argv.slice(1));
   const program = new Command()
     .name("failover")
     .description(
       "Make the standby the primary. Emergency (default): the primary is gone — establish that from here and from cluster members (a healthy primary is refused), " +
         "fence it, check what the standby holds, promote it, record it in the stack, move the NFS export and the Redis broker, repoint primary.<cluster>.internal on every " +
         "reachable node, reconnect uWSGI and Celery. --planned: a switchover while both are healthy (no data lost; the old primary becomes the standby). " +
-        "Holds the stack's lock (no bootstrap meanwhile); an interrupted run is finished by running the same command again. See docs/failover.md.",
+        "Holds the stack's lock (no bootstrap meanwhile); an interrupted run is finished by running the same command again. " +
+        "After an emergency failover, `npm run failover -- rejoin --stack <name>` makes the old primary the new standby (rejoin --help). See docs/failover.md.",
     )
     .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
     .option("--planned", "switchover while both database machines are healthy (zero data loss; the old primary ends as the standby)")
@@ -125,7 +208,7 @@ export async function main(argv: string[]): Promise<number> {
             interactive: !!process.stdin.isTTY || !!o.dryRun,
           })
         : ({ kind: "none" } as const);
-    const privateKey = o.dryRun ? "" : fs.readFileSync(target.identityFile, "utf8");
+    const connect = connector(target, o.dryRun ? "" : fs.readFileSync(target.identityFile, "utf8"));
     const state = stackStateDir(o.stack);
     const journalFile = path.join(state, "failover.json");
     const run = () =>
@@ -138,22 +221,14 @@ export async function main(argv: string[]): Promise<number> {
         power,
         fence,
         acceptDataLoss: o.acceptDataLoss,
-        connect: (node, quick) =>
-          SshExecutor.connect(
-            { node: node.name, host: node.publicAddress, port: inv.ssh.port, username: inv.ssh.user, privateKey, knownHosts: new KnownHostsFile(target.knownHostsPath, (m) => console.log(`${node.name}: ${m}`)) },
-            quick ? { connectAttempts: 1, readyTimeoutMs: 3000 } : { connectAttempts: 3, readyTimeoutMs: 8000, minBackoffMs: 500 },
-          ),
+        connect,
         runFenceCommand: async (command, node) => {
           await promisify(execFile)("bash", ["-c", command], { env: { ...process.env, DJANGO_HA_NODE: node.name, DJANGO_HA_ADDRESS: node.publicAddress }, timeout: 120_000 });
         },
         operatorConfirmsFenced: (node) => typedConfirmation(node, o.yes, o.operatorFenced === node),
         record: recorderFor(target, o),
-        converge: async (newInventory: Inventory, nodes: string[]) => {
-          // The stack lock is held by this run already: the bootstrap runs inside it ("" = take no lock).
-          const t: StackTarget = { ...target, inventory: newInventory, lockPath: "", shareMount: target.lab ? labShareMount(newInventory) : target.shareMount };
-          const summary = await bootstrapTarget(t, { only: nodes, log: (node, line) => console.log(`    ${node} │ ${line}`) });
-          return { ok: summary.ok, text: formatSummary(summary) };
-        },
+        converge: converger(target),
+        rejoinCommand: REJOIN_COMMAND(o.stack),
         confirm: (question) => confirm(question, { yes: o.yes }),
       });
     const result = o.dryRun ? await run() : await withStackLock(stackLockPath(state), o.stack, "failover", run);
