@@ -125,8 +125,10 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
   const unreachable: Record<string, string> = { ...(existing?.data.unreachable ?? {}) };
   await Promise.all(
     o.inventory.nodes.map(async (n) => {
+      // Emergency: the old primary is tried in the situation step, without holding up everyone else here.
+      if (n.name === from && o.kind === "emergency") return;
       try {
-        execs.set(n.name, await o.connect(n, n.name === from && o.kind === "emergency"));
+        execs.set(n.name, await o.connect(n, false));
         delete unreachable[n.name];
       } catch (e) {
         unreachable[n.name] = (e as Error).message.split("\n")[0];
@@ -160,11 +162,22 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
     // ---------------------------------------------------------------- situation and what the standby holds
     if (o.kind === "emergency") {
       await step(stepNamed("situation"), async () => {
-        const oldEx = execs.get(from);
         const probers = [to, ...members.filter((n) => n.name !== to && (n.role === "child" || n.role === "worker")).map((n) => n.name)].filter((n) => execs.has(n)).slice(0, 3);
-        const [powerRunning, operatorPg, memberViews] = await Promise.all([
-          o.power ? o.power.isRunning(from).catch(() => undefined) : Promise.resolve(undefined),
-          oldEx ? pgStatusOf(oldEx).then((pg) => ({ reachable: true, pg }), (e: Error) => ({ reachable: false, error: e.message })) : Promise.resolve({ reachable: false, error: unreachable[from] }),
+        // This machine's view: the provider's power state, and unless that says "off", SSH (one short attempt).
+        const operatorView = async (): Promise<{ powerRunning?: boolean; ssh: { reachable: boolean; error?: string; pg?: cmd.PgStatus } }> => {
+          const powerRunning = o.power ? await o.power.isRunning(from).catch(() => undefined) : undefined;
+          if (powerRunning === false) return { powerRunning, ssh: { reachable: false, error: "not tried: powered off" } };
+          try {
+            const ex = await o.connect(oldNode, true);
+            execs.set(from, ex);
+            return { powerRunning, ssh: { reachable: true, pg: await pgStatusOf(ex).catch((e: Error) => ({ up: false, error: e.message, replicas: [] })) } };
+          } catch (e) {
+            unreachable[from] = (e as Error).message.split("\n")[0];
+            return { powerRunning, ssh: { reachable: false, error: unreachable[from] } };
+          }
+        };
+        const [{ powerRunning, ssh: operatorPg }, memberViews] = await Promise.all([
+          operatorView(),
           Promise.all(
             probers.map(async (n) => {
               const r = await execs.get(n)!.run(cmd.peerPostgres(oldNode.privateAddress, PORTS.postgres, 2), { timeoutMs: 10_000 });
