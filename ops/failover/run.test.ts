@@ -176,6 +176,25 @@ describe("emergency failover", () => {
     assert.equal(t.sim.ran(lab.standby, "promote"), 0);
   });
 
+  it("hosts: a fence command runs for the old primary and is verified from inside the cluster", async () => {
+    const t = setup();
+    const ran: string[] = [];
+    const o = t.options({
+      power: undefined,
+      fence: { kind: "command", command: "ipmitool chassis power off" },
+      runFenceCommand: async (command, node) => {
+        ran.push(`${command} @ ${node.name}`);
+        Object.assign(t.sim.node(node.name), { up: false, pg: "down" });
+      },
+    });
+    // PostgreSQL died but the machine still runs: disputed until the fence command powers it off.
+    t.sim.node(lab.primary).pg = "down";
+    const r = await runFailover(o);
+    assert.deepEqual(ran, [`ipmitool chassis power off @ ${lab.primary}`]);
+    assert.equal(r.to, lab.standby);
+    assert.ok(t.lines.some((l) => /verified: .* PostgreSQL no longer answers/.test(l)));
+  });
+
   it("no --yes and no: nothing changed", async () => {
     const t = setup();
     t.sim.node(lab.primary).up = false;
