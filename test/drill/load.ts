@@ -114,11 +114,11 @@ export interface Verification {
   unacknowledgedPresent: number;
 }
 
-/** The note texts of a run that the node's PostgreSQL holds (read through lab SSH as the postgres superuser). */
-export async function notesOn(node: string, idPrefix: string): Promise<Set<string>> {
+/** The note texts of a run that the node's PostgreSQL (on `port`) holds (read through lab SSH as the postgres superuser). */
+export async function notesOn(node: string, idPrefix: string, port = 5432): Promise<Set<string>> {
   if (!/^[A-Za-z0-9_-]+$/.test(idPrefix)) throw new Error(`unsafe id prefix ${JSON.stringify(idPrefix)}`);
   const sql = `select text from notes_note where text like '${idPrefix}-%'`;
-  const r = await labSsh(node, ["runuser", "-u", "postgres", "--", "psql", "-d", DB.name, "-AtX", "-c", sql], { timeoutMs: 120_000 });
+  const r = await labSsh(node, ["runuser", "-u", "postgres", "--", "psql", "-p", String(port), "-d", DB.name, "-AtX", "-c", sql], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`${node}: reading the notes failed (${r.code}): ${r.stderr}`);
   return new Set(r.stdout.split("\n").filter(Boolean));
 }
