@@ -8,8 +8,8 @@ const programs = {
   peerPostgres: cmd.peerPostgres("10.0.0.5", 5432),
   promote: cmd.promote(),
   newPrimaryServices: cmd.newPrimaryServices({ overrideFile: "/etc/postgresql/17/main/conf.d/zz.conf", slot: "standby", redisConf: "/etc/redis/redis.conf", redisPort: 6379 }),
-  reconnectChild: cmd.reconnectChild("/srv/share", "django-ha-uwsgi.service"),
-  reconnectWorker: cmd.reconnectWorker("/srv/share", "django-ha-celery.service"),
+  reconnectChild: cmd.reconnectChild("/srv/share", "django-ha-uwsgi.service", "/etc/django-ha/app.env", ["10.0.0.6", "10.0.0.5"]),
+  reconnectWorker: cmd.reconnectWorker("/srv/share", "django-ha-celery.service", "/etc/django-ha/app.env", ["10.0.0.6", "10.0.0.5"]),
   stopOldPrimary: cmd.stopOldPrimary({ unit: "postgresql@17-main", pgBin: "/usr/lib/postgresql/17/bin", pgData: "/var/lib/postgresql/17/main" }),
   redisPause: cmd.redisPause("/etc/redis/redis.conf", 6379, 60000),
   redisReplicaOffset: cmd.redisReplicaOffset("/etc/redis/redis.conf", 6379),
@@ -83,5 +83,28 @@ describe("failover commands", () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /changed=redis-conf/);
     assert.equal(fs.readFileSync(conf, "utf8"), renderRedisConf(cfg));
+  });
+  it("the app's DB_HOSTS becomes the line the roles render for the new primary (new first), mode and owner kept, once", async () => {
+    const { renderAppEnv } = await import("../../roles/files/appenv");
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const env = { secretKey: "k", allowedHosts: ["www.example.com"], dbPort: 5432, dbName: "app", dbUser: "app", dbPassword: "pw", brokerUrl: "redis://:pw@primary.x.internal:6379/0", shareRoot: "/srv/share", nodeName: "x-child-1" };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "appenv-"));
+    const file = path.join(dir, "app.env");
+    fs.writeFileSync(file, renderAppEnv({ ...env, dbHosts: ["10.0.0.5", "10.0.0.6"] }), { mode: 0o640 });
+    // Only the app.env part of the program: the rest needs systemd.
+    const part = programs.reconnectChild[2].split("\n").filter((l) => !/findmnt|systemctl/.test(l));
+    const run = () => spawnSync("bash", ["-c", part.join("\n"), "x", "/nonexistent", "unit", file, "10.0.0.6,10.0.0.5"], { encoding: "utf8" });
+    const first = run();
+    assert.equal(first.status, 0, first.stderr);
+    assert.match(first.stdout, /changed=db-hosts/);
+    assert.equal(fs.readFileSync(file, "utf8"), renderAppEnv({ ...env, dbHosts: ["10.0.0.6", "10.0.0.5"] }));
+    assert.equal(fs.statSync(file).mode & 0o777, 0o640);
+    const second = run();
+    assert.equal(second.status, 0, second.stderr);
+    assert.doesNotMatch(second.stdout, /changed=/);
+    assert.deepEqual(fs.readdirSync(dir), ["app.env"]);
+    assert.throws(() => cmd.reconnectChild("/srv/share", "u", file, ["10.0.0.6", "x|rm -rf /"]), /not an IP address/);
   });
 });

@@ -3,6 +3,7 @@
  * ("$1", …), built as argv arrays (quoted in one place, ops/ssh), plus parsers for what they print. Nothing
  * here runs anything. Every program is idempotent: a re-run after an interruption finds the work done.
  */
+import * as net from "node:net";
 import type { Argv } from "../ssh/quote";
 
 const FIXED = (program: string, ...args: string[]): Argv => ["bash", "-c", program, "django-ha-failover", ...args];
@@ -234,17 +235,37 @@ export function changesOf(stdout: string): string[] {
 // ------------------------------------------------------------------------------------------ reconnecting
 
 /**
+ * The app's DB_HOSTS, new primary first ($env_file, $db_hosts): libpq tries the hosts in order with a 3 s connect
+ * timeout, so with the old primary first every new connection would wait on a dead address until the next
+ * bootstrap. The line written is the one the roles render for the new inventory; mode and owner are kept.
+ */
+const APP_DB_HOSTS = `if [ -f "$env_file" ] && ! grep -qxF "DB_HOSTS=$db_hosts" "$env_file"; then
+  tmp=$(mktemp "$env_file.XXXXXX")
+  chmod --reference="$env_file" "$tmp"; chown --reference="$env_file" "$tmp"
+  sed "s|^DB_HOSTS=.*|DB_HOSTS=$db_hosts|" "$env_file" > "$tmp"
+  mv -f "$tmp" "$env_file"
+  echo changed=db-hosts
+fi`;
+
+/** DB_HOSTS as renderAppEnv writes it: addresses only (they travel into a sed expression). */
+function dbHostsValue(dbHosts: string[]): string {
+  for (const h of dbHosts) if (net.isIP(h) === 0) throw new Error(`DB host ${JSON.stringify(h)} is not an IP address: the inventory's privateAddress must be one`);
+  return dbHosts.join(",");
+}
+
+/**
  * Make a child's app use the new primary: a mount of the share from the old server is detached (lazily; the
  * automount mounts it again from primary.<cluster>.internal on the next access) and uWSGI chain-reloads
  * ($1 = its unit): workers are replaced one by one, each opens new connections; requests keep being served.
  */
 const RECONNECT_CHILD = `set -euo pipefail
-share=$1; unit=$2
+share=$1; unit=$2; env_file=$3; db_hosts=$4
+${APP_DB_HOSTS}
 if findmnt -t nfs,nfs4 -M "$share" >/dev/null 2>&1; then umount -f -l "$share" && echo changed=share-remount; fi
 if systemctl is-active --quiet "$unit"; then systemctl reload "$unit" && echo changed=uwsgi-chain-reload; fi`;
 
-export function reconnectChild(share: string, uwsgiUnit: string): Argv {
-  return FIXED(RECONNECT_CHILD, share, uwsgiUnit);
+export function reconnectChild(share: string, uwsgiUnit: string, appEnv: string, dbHosts: string[]): Argv {
+  return FIXED(RECONNECT_CHILD, share, uwsgiUnit, appEnv, dbHostsValue(dbHosts));
 }
 
 /**
@@ -253,12 +274,13 @@ export function reconnectChild(share: string, uwsgiUnit: string): Argv {
  * promoted Redis replica; the new process connects to primary.<cluster>.internal.
  */
 const RECONNECT_WORKER = `set -euo pipefail
-share=$1; unit=$2
+share=$1; unit=$2; env_file=$3; db_hosts=$4
+${APP_DB_HOSTS}
 if findmnt -t nfs,nfs4 -M "$share" >/dev/null 2>&1; then umount -f -l "$share" && echo changed=share-remount; fi
 if systemctl is-active --quiet "$unit"; then systemctl restart --no-block "$unit" && echo changed=celery-warm-restart; fi`;
 
-export function reconnectWorker(share: string, celeryUnit: string): Argv {
-  return FIXED(RECONNECT_WORKER, share, celeryUnit);
+export function reconnectWorker(share: string, celeryUnit: string, appEnv: string, dbHosts: string[]): Argv {
+  return FIXED(RECONNECT_WORKER, share, celeryUnit, appEnv, dbHostsValue(dbHosts));
 }
 
 /** Run a rendered script (a roles/ ScriptAction's text) that prints its changed marker. */

@@ -48,8 +48,8 @@ const known: [string, Argv][] = [
   ["peer", cmd.peerPostgres("x", 1)],
   ["promote", cmd.promote()],
   ["newPrimary", cmd.newPrimaryServices({ overrideFile: "", slot: "", redisConf: "", redisPort: 1 })],
-  ["reconnectChild", cmd.reconnectChild("", "")],
-  ["reconnectWorker", cmd.reconnectWorker("", "")],
+  ["reconnectChild", cmd.reconnectChild("", "", "", [])],
+  ["reconnectWorker", cmd.reconnectWorker("", "", "", [])],
 ];
 
 class SimExec implements RemoteExecutor {

@@ -354,7 +354,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverResult> {
         others
           .filter((n) => n.role === "child" || n.role === "worker")
           .map(async (n) => {
-            const argv = n.role === "child" ? cmd.reconnectChild(PATHS.share, UWSGI_UNIT) : cmd.reconnectWorker(PATHS.share, CELERY_UNIT);
+            const dbHosts = [newNode.privateAddress, oldNode.privateAddress];
+            const argv = n.role === "child" ? cmd.reconnectChild(PATHS.share, UWSGI_UNIT, PATHS.appEnv, dbHosts) : cmd.reconnectWorker(PATHS.share, CELERY_UNIT, PATHS.appEnv, dbHosts);
             const r = await execs.get(n.name)!.run(argv, { timeoutMs: 30_000 }).catch((e: Error) => ({ code: -1, stdout: "", stderr: e.message }));
             if (r.code !== 0) {
               unreachable[n.name] = r.stderr.trim().split("\n").pop() ?? "failed";
