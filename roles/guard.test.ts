@@ -21,7 +21,7 @@ import {
 import { SHARE_SYNC_UNIT } from "./parent";
 import { renderUnit } from "./files/systemd";
 
-const base: GuardFacts = { trigger: "boot", local: "primary", peer: "standby", waitedOut: false, override: false };
+const base: GuardFacts = { trigger: "boot", local: "primary", peer: "standby", waitedOut: false, override: false, failedOver: false };
 const d = (f: Partial<GuardFacts>) => decide({ ...base, ...f });
 
 describe("boot guard: decide (every case)", () => {
@@ -90,10 +90,24 @@ describe("boot guard: decide (every case)", () => {
     for (const f of allGuardFacts()) if (f.peer === "primary" && decide(f).verdict === "primary") assert.fail(factsKey(f));
   });
 
+  it("a primary an emergency failover promoted, its fenced peer not rejoined: an unreachable peer does not keep it down (no wait, no fail-closed)", () => {
+    const d = (o: Partial<GuardFacts>) => decide({ ...base, failedOver: true, ...o });
+    for (const waitedOut of [false, true]) {
+      const r = d({ peer: "unreachable", waitedOut });
+      assert.equal(r.verdict, "primary");
+      assert.match(r.reason, /fenced it \(no rejoin since\)/);
+    }
+    // A peer that answers decides as always; a node the guard fenced earlier stays fenced.
+    assert.equal(d({ peer: "primary" }).verdict, "fenced");
+    assert.equal(d({ peer: "standby-newer" }).verdict, "fenced");
+    assert.equal(d({ local: "guard-fenced", peer: "unreachable", waitedOut: true }).verdict, "fenced");
+    assert.equal(decide({ ...base, peer: "unreachable", waitedOut: true }).verdict, "fenced");
+  });
+
   it("waits only at boot, for a node about to be primary, with the bound not over and no override", () => {
     const waits = allGuardFacts().filter((f) => decide(f).verdict === "wait");
     assert.ok(waits.length > 0);
-    for (const f of waits) assert.deepEqual([f.trigger, f.local, f.peer, f.waitedOut, f.override], ["boot", "primary", "unreachable", false, false]);
+    for (const f of waits) assert.deepEqual([f.trigger, f.local, f.peer, f.waitedOut, f.override, f.failedOver], ["boot", "primary", "unreachable", false, false, false]);
   });
 
   it("fills the reason's placeholders", () => {

@@ -57,6 +57,12 @@ export interface GuardFacts {
   waitedOut: boolean;
   /** The operator's one-shot override file is there: an unreachable peer is not a primary. */
   override: boolean;
+  /**
+   * An emergency failover promoted this node and fenced the peer, which has not rejoined since (the runbook's
+   * "no standby" file, FAILOVER_NO_STANDBY_CONF, is there; the rejoin removes it). The fenced peer cannot have
+   * become a primary on its own since: its guard stays fenced, or fails closed, while this node cannot be asked.
+   */
+  failedOver: boolean;
 }
 
 export const VERDICTS = ["no-cluster", "standby", "primary", "fenced", "wait"] as const;
@@ -125,6 +131,12 @@ export function decide(f: GuardFacts): GuardDecision {
       reason: `FENCED: this node was fenced at an earlier start and the peer {peer} cannot be asked: it stays read-only. When the peer answers again: ${RECHECK}; if the peer is gone for good and was never promoted: ${OVERRIDE}`,
     };
   }
+  if (f.failedOver) {
+    return {
+      verdict: "primary",
+      reason: `the peer {peer} cannot be asked, and the failover that promoted this node fenced it (no rejoin since): a fenced peer cannot have become a primary without this node, so starting as the primary. ${capitalize(REJOIN.replace("rejoin it", "rejoin the peer"))}`,
+    };
+  }
   if (f.trigger === "bootstrap") {
     return { verdict: "primary", reason: "the peer {peer} cannot be asked (not set up yet, or down) and the bootstrap runs with the stack record naming this node the primary: starting as the primary" };
   }
@@ -146,13 +158,13 @@ export function allGuardFacts(): GuardFacts[] {
     for (const local of LOCAL_STATES)
       for (const peer of PEER_STATES)
         for (const waitedOut of [false, true])
-          for (const override of [false, true]) out.push({ trigger, local, peer, waitedOut, override });
+          for (const override of [false, true]) for (const failedOver of [false, true]) out.push({ trigger, local, peer, waitedOut, override, failedOver });
   return out;
 }
 
-/** The key the script builds from the facts it gathered: trigger:local:peer:waited:override. */
+/** The key the script builds from the facts it gathered: trigger:local:peer:waited:override:failover. */
 export function factsKey(f: GuardFacts): string {
-  return [f.trigger, f.local, f.peer, f.waitedOut ? "waited" : "in-time", f.override ? "override" : "no-override"].join(":");
+  return [f.trigger, f.local, f.peer, f.waitedOut ? "waited" : "in-time", f.override ? "override" : "no-override", f.failedOver ? "failed-over" : "no-failover"].join(":");
 }
 
 /** The reason with its placeholders filled (the script does the same with its variables). Pure. */
@@ -190,6 +202,11 @@ export const BOOT_GUARD_SCRIPT = "/usr/local/sbin/django-ha-boot-guard";
 export const BOOT_GUARD_UNIT = "django-ha-boot-guard.service";
 /** The last decision (key=value lines), kept across boots for status and rejoin. */
 export const BOOT_GUARD_STATE = `${PATHS.stateDir}/boot-guard.state`;
+/**
+ * Written by the failover runbook on the primary it promoted in an emergency (no synchronous standby until the
+ * fenced old primary rejoins; the rejoin removes it): the PostgreSQL setting, and the guard's `failedOver` fact.
+ */
+export const FAILOVER_NO_STANDBY_CONF = `${PATHS.pgConf.replace(/[^/]+$/, "")}zz-django-ha-failover.conf`;
 /** The operator's one-shot override (consumed when used). */
 export const BOOT_GUARD_OVERRIDE = `${PATHS.stateDir}/boot-guard.override`;
 /** Set by the bootstrap's guard step for the run it starts (in /run: a boot never sees it). */
@@ -219,7 +236,7 @@ export function renderBootGuard(c: BootGuardConfig): string {
 #   status            the last decision and why
 #   recheck           ask the peer again now (restarts PostgreSQL), then start what a primary runs
 #   override          once: treat an unreachable peer as not a primary, then recheck. Only when you know the peer was never promoted.
-#   explain FACTS     the decision for a facts key (trigger:local:peer:waited:override)
+#   explain FACTS     the decision for a facts key (trigger:local:peer:waited:override:failover)
 set -euo pipefail
 peer_name=${q(c.peerName)}
 peer_address=${q(c.peerAddress)}
@@ -229,6 +246,7 @@ data=${q(PATHS.pgData)}
 bin=${q(PATHS.pgBin)}
 state=${q(BOOT_GUARD_STATE)}
 override=${q(BOOT_GUARD_OVERRIDE)}
+failover_conf=${q(FAILOVER_NO_STANDBY_CONF)}
 bootstrap_flag=${q(BOOT_GUARD_BOOTSTRAP_FLAG)}
 mark=${q(GUARD_SIGNAL_MARK)}
 wait_seconds=${c.waitSeconds}
@@ -301,6 +319,7 @@ write_state() {
     echo "peer_state=$peer"
     echo "peer_timeline=$peer_tl"
     echo "peer_error=$peer_error"
+    echo "failover=$fo"
   } > "$state.new"
   mv -f "$state.new" "$state"
 }
@@ -330,7 +349,9 @@ cmd_decide() {
     if [ $(($(date +%s) - started)) -ge "$wait_seconds" ]; then waited=waited; fi
     ov=no-override
     if [ -f "$override" ]; then ov=override; fi
-    decide "$trigger:$mine:$peer:$waited:$ov"
+    fo=no-failover
+    if [ -f "$failover_conf" ]; then fo=failed-over; fi
+    decide "$trigger:$mine:$peer:$waited:$ov:$fo"
     if [ "$verdict" != wait ]; then break; fi
     if [ $(( $(date +%s) - started )) -ge "$told" ]; then
       say 4 "$reason (peer: $peer_error)"
@@ -401,7 +422,7 @@ case "\${1:-}" in
     cmd_recheck
     ;;
   explain)
-    decide "\${2:?explain needs a facts key trigger:local:peer:waited:override}"
+    decide "\${2:?explain needs a facts key trigger:local:peer:waited:override:failover}"
     printf '%s\\n%s\\n' "$verdict" "$reason"
     ;;
   *) sed -n '2,9s/^# \\{0,1\\}//p' "$0" >&2; exit 2 ;;

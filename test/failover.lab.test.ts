@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { labDown, labPaths, labPower, labRemoveVolumes, labSsh, labUp, isClean } from "../lab";
+import { BOOT_GUARD_SCRIPT } from "../roles/guard";
 import { bootstrapStack, labBootstrapHook } from "../ops/bootstrap";
 import { PATHS } from "../roles/context";
 import { recordMembers, type Inventory } from "../spec";
@@ -163,6 +164,21 @@ describe("failover drills under a write load through the round-robin name", () =
       job = JSON.parse((await web(fqdn, b, `/videos/${id}/`)).body);
     }
     assert.equal(job.status, "done", `video job ${id} after the failover: ${JSON.stringify(job)}`);
+  });
+
+  it("the new primary restarting before the rejoin (the old one still off) comes back writable by itself: its guard knows the failover fenced the peer", async () => {
+    const cut = Date.now();
+    await labPower().fence(primary);
+    await labPower().start(primary);
+    // Without the failover's mark the guard would wait 120 s for the unreachable peer, then fail closed.
+    const back = await load.waitFor("write", (s) => s.ok && s.start >= cut, 5, 110_000);
+    assert.equal(back.length, 5, `writes are acknowledged again after ${primary} restarted:\n${around([...load.samples], cut)}`);
+    assert.ok(!(await inRecovery(primary)), `${primary} came back in recovery`);
+    const state = await sh(primary, `${BOOT_GUARD_SCRIPT} status`);
+    assert.match(state, /^verdict=primary$/m, state);
+    assert.match(state, /^peer_state=unreachable$/m, state);
+    assert.match(state, /^failover=failed-over$/m, state);
+    await assertNoLoss(primary, [...load.samples]);
   });
 
   it("the old primary powered on again accepts no write: not directly, not through the app", async () => {

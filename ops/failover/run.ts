@@ -10,6 +10,7 @@ import { uwsgiHealthCheck } from "../../roles/checks";
 import { DB, PATHS, PORTS } from "../../roles/context";
 import { POSTGRES_UNIT, REDIS_CONF } from "../../roles/db";
 import { UWSGI_UNIT } from "../../roles/child";
+import { FAILOVER_NO_STANDBY_CONF } from "../../roles/guard";
 import { CELERY_UNIT } from "../../roles/worker";
 import { SHARE_SYNC_UNIT } from "../../roles/parent";
 import { CHANGED_MARKER } from "../../roles/types";
@@ -22,8 +23,11 @@ import * as cmd from "./commands";
 import { assessPrimary, emergencyAllowed, failoverSteps, FailoverKind, FenceMethod, formatObservations, standbyReadiness, StepInfo } from "./decide";
 import { Journal } from "./journal";
 
-/** The conf.d file the failover writes on a new primary without a standby (sorts after the bootstrap's django-ha.conf). */
-export const NO_STANDBY_OVERRIDE = `${PATHS.pgConf.replace(/[^/]+$/, "")}zz-django-ha-failover.conf`;
+/**
+ * The conf.d file the failover writes on a new primary without a standby (sorts after the bootstrap's
+ * django-ha.conf); the boot guard reads it as "the peer was fenced by this failover" (roles/guard.ts).
+ */
+export const NO_STANDBY_OVERRIDE = FAILOVER_NO_STANDBY_CONF;
 /** degrade-to-async grace (roles/parent.ts DEGRADE_AFTER_SECONDS), for the message only. */
 const DEGRADE_GRACE_SECONDS = 10;
 
