@@ -191,6 +191,10 @@ describe("boot guard: the bootstrap's steps", () => {
     }
     assert.match(parent, /if \[ "\$verdict" = fenced \]; then\n {2}echo "this node is fenced by its boot guard and is not made a primary: .*" >&2\n {2}exit 1\nfi/);
     assert.doesNotMatch(standby, /exit 1\nfi\s*$/);
+    // A stale record (a boot-time decision from before a failover promoted the node) is not trusted: decided again.
+    assert.match(parent, /if \[ "\$verdict" != primary \]; then\n {2}touch \/run\/django-ha-boot-guard\.bootstrap\n {2}\/usr\/local\/sbin\/django-ha-boot-guard decide\n/);
+    assert.ok(parent.indexOf("django-ha-boot-guard decide") < parent.indexOf('if [ "$verdict" = fenced ]'), "decided again before the fence check");
+    assert.doesNotMatch(standby, /django-ha-boot-guard decide/);
     for (const s of [parent, standby, bootGuardRefreshScript().script]) {
       const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: s, encoding: "utf8" });
       assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -482,14 +482,23 @@ export function guardDropIns(): FileAction[] {
 /**
  * The bootstrap's guard step: enable the unit and, when it has not decided since this boot, let it decide now
  * (as the bootstrap: the stack record names this node's role).
- * - parent role: a fenced node is not made a primary: the bootstrap stops here with the guard's reason.
+ * - parent role: a record that does not say "primary" (made at boot, before a failover promoted the node) is
+ *   decided again now; a fenced node is not made a primary: the bootstrap stops here with the guard's reason.
  * - standby role: a fenced node goes on to the standby steps (the base backup replaces only Debian's empty
  *   default cluster, and refuses a data directory with data in it: that one is rejoined by the runbook).
  */
 export function bootGuardScript(role: "parent" | "standby"): ScriptAction {
   const fenced =
     role === "parent"
-      ? `if [ "$verdict" = fenced ]; then
+      ? `# The record may be older than this node's role: a boot-time "fenced" or "standby" from before a failover promoted
+# it. The bootstrap makes it a primary only on a decision about the present: decide again (as the bootstrap).
+if [ "$verdict" != primary ]; then
+  touch ${q(BOOT_GUARD_BOOTSTRAP_FLAG)}
+  ${BOOT_GUARD_SCRIPT} decide
+  verdict=$(sed -n 's/^verdict=//p' ${q(BOOT_GUARD_STATE)})
+  echo "boot guard, decided again for the parent role: $verdict"
+fi
+if [ "$verdict" = fenced ]; then
   echo "this node is fenced by its boot guard and is not made a primary: $(sed -n 's/^reason=//p' ${q(BOOT_GUARD_STATE)})" >&2
   exit 1
 fi`
