@@ -6,25 +6,10 @@ import { describe, it } from "node:test";
 import { hostsInventory, loadStackSpec } from "../spec";
 import { startTestSshServer } from "../test/ssh-server";
 import { main } from "./bootstrap";
+import { captureCli } from "../test/cli-capture";
 
 /** Run the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const log = console.log;
-  const write = process.stderr.write.bind(process.stderr);
-  const writeOut = process.stdout.write.bind(process.stdout);
-  console.log = (...a: unknown[]) => void (out += `${a.join(" ")}\n`);
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    console.log = log;
-    process.stderr.write = write;
-    process.stdout.write = writeOut;
-  }
-}
+const cli = (args: string[]) => captureCli(main, args);
 
 describe("npm run bootstrap", () => {
   it("--diff compares the real role plans read-only (this machine plays the lab child over a throwaway sshd)", async () => {

@@ -6,25 +6,10 @@ import { describe, it } from "node:test";
 import { Journal } from "../ops/failover";
 import { hostsInventory, loadStackSpec } from "../spec";
 import { main } from "./failover";
+import { captureCli } from "../test/cli-capture";
 
 /** Run the CLI in-process, capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const log = console.log;
-  const write = process.stderr.write.bind(process.stderr);
-  const writeOut = process.stdout.write.bind(process.stdout);
-  console.log = (...a: unknown[]) => void (out += `${a.join(" ")}\n`);
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    console.log = log;
-    process.stderr.write = write;
-    process.stdout.write = writeOut;
-  }
-}
+const cli = (args: string[]) => captureCli(main, args);
 
 describe("npm run failover", () => {
   it("--help names the kinds, the fence options and what they risk", async () => {

@@ -111,6 +111,25 @@ interface RejoinCliOptions {
   yes?: boolean;
 }
 
+/** The options both verbs take to find the stack and reach its machines. */
+function stackOptions(program: Command, inventoryHelp: string): Command {
+  return program
+    .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
+    .option("--inventory <file>", inventoryHelp)
+    .option("--identity <file>", "SSH private key (default ~/.ssh/id_ed25519; lab: .lab/ssh/id_ed25519)")
+    .option("--known-hosts <file>", "pinned host keys (default .django-ha/<stack>/known_hosts; lab: .lab/ssh/known_hosts)");
+}
+
+/** Parse argv; commander's exit code when it printed help or an error (then stop), undefined to go on. */
+function parseArgs(program: Command, argv: string[]): number | undefined {
+  try {
+    program.exitOverride().showHelpAfterError().parse(argv, { from: "user" });
+    return undefined;
+  } catch (err) {
+    return (err as { exitCode?: number }).exitCode ?? 2;
+  }
+}
+
 /** `npm run failover -- rejoin --stack <name>`: the old primary becomes the standby of the recorded primary. */
 async function rejoinMain(argv: string[]): Promise<number> {
   const program = new Command()
@@ -120,21 +139,13 @@ async function rejoinMain(argv: string[]): Promise<number> {
         "or is rewound (pg_rewind), or gets a fresh base backup (its old data directory kept), then streams; share replication and the Redis replica " +
         "follow through a bootstrap of the pair, and replication is synchronous again. Refuses when the node holds commits the primary lacks (--force " +
         "discards them). Start the machine first (its boot guard keeps it from acting as a primary). See docs/failover.md.",
-    )
-    .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
-    .option("--inventory <file>", "inventory JSON of a digitalocean/aws stack (after the failover: pulumi stack output inventory --json > file)")
-    .option("--identity <file>", "SSH private key (default ~/.ssh/id_ed25519; lab: .lab/ssh/id_ed25519)")
-    .option("--known-hosts <file>", "pinned host keys (default .django-ha/<stack>/known_hosts; lab: .lab/ssh/known_hosts)")
+    );
+  stackOptions(program, "inventory JSON of a digitalocean/aws stack (after the failover: pulumi stack output inventory --json > file)")
     .option("--force", "rejoin although the node holds commits the primary lacks, or is on a foreign timeline: those commits are discarded")
     .option("--dry-run", "observe both machines and print the plan; change nothing")
-    .option("-y, --yes", "do not ask before changing the node")
-    .exitOverride()
-    .showHelpAfterError();
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (err) {
-    return (err as { exitCode?: number }).exitCode ?? 2;
-  }
+    .option("-y, --yes", "do not ask before changing the node");
+  const stop = parseArgs(program, argv);
+  if (stop !== undefined) return stop;
   const o = program.opts<RejoinCliOptions>();
   return runCli(async () => {
     const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
@@ -171,25 +182,17 @@ export async function main(argv: string[]): Promise<number> {
         "Holds the stack's lock (no bootstrap meanwhile); an interrupted run is finished by running the same command again. " +
         "After an emergency failover, `npm run failover -- rejoin --stack <name>` makes the old primary the new standby (rejoin --help). See docs/failover.md.",
     )
-    .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
-    .option("--planned", "switchover while both database machines are healthy (zero data loss; the old primary ends as the standby)")
-    .option("--inventory <file>", "inventory JSON of a digitalocean/aws stack: pulumi stack output inventory --json > file (rewritten with the new roles)")
+    .option("--planned", "switchover while both database machines are healthy (zero data loss; the old primary ends as the standby)");
+  stackOptions(program, "inventory JSON of a digitalocean/aws stack: pulumi stack output inventory --json > file (rewritten with the new roles)")
     .option("--machine-ids <file>", "digitalocean/aws: node → droplet/instance id JSON for the power-off: pulumi stack output machineIds --json > file")
-    .option("--identity <file>", "SSH private key (default ~/.ssh/id_ed25519; lab: .lab/ssh/id_ed25519)")
-    .option("--known-hosts <file>", "pinned host keys (default .django-ha/<stack>/known_hosts; lab: .lab/ssh/known_hosts)")
     .option("--fence-command <command>", "hosts stacks: a command run here that powers the old primary off (gets DJANGO_HA_NODE, DJANGO_HA_ADDRESS)")
     .option("--operator-fenced <node>", "hosts stacks: you powered <node> (the old primary) off yourself; said without a prompt")
     .option("--skip-fence-risking-two-primaries", "promote WITHOUT fencing: if the old primary still runs, two machines accept writes and data diverges")
     .option("--accept-data-loss", "degrade-to-async only: promote although commits acknowledged while the standby was away may be lost")
     .option("--dry-run", "print the plan; contact and change nothing")
-    .option("-y, --yes", "do not ask before the destructive part (a typed fence confirmation is still asked for)")
-    .exitOverride()
-    .showHelpAfterError();
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (err) {
-    return (err as { exitCode?: number }).exitCode ?? 2;
-  }
+    .option("-y, --yes", "do not ask before the destructive part (a typed fence confirmation is still asked for)");
+  const stop = parseArgs(program, argv);
+  if (stop !== undefined) return stop;
   const o = program.opts<FailoverCliOptions>();
   return runCli(async () => {
     const kind: FailoverKind = o.planned ? "planned" : "emergency";

@@ -11,35 +11,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isClean, labDown, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
-import { OUTSIDE_NETNS } from "../lab/config";
+import { outside } from "./drill/web";
 import { bootstrapProvider, renderPlans, type BootstrapInputs, type BootstrapOutputs } from "../components/bootstrap";
 import { scriptLog } from "../ops/bootstrap/commands";
 import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type LabBootContext } from "../ops/bootstrap";
 import { loadStackSpec, recordMembers, type Inventory } from "../spec";
 import { labShareMount } from "../roles/share";
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a command inside the lab's outside namespace: a visitor on the Internet, as far as the cluster knows. */
-function outside(args: string[], timeoutMs = 30_000): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("ip", ["netns", "exec", OUTSIDE_NETNS, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
-}
 
 async function onNode(node: string, script: string): Promise<string> {
   const r = await labSsh(node, ["bash", "-c", script]);
