@@ -6,11 +6,12 @@
  * they are, numbers and booleans as their text, lists and maps as JSON), then both paths decode that text
  * with the same rule. So `ttl: "30"` and `ttl: 30` give the same spec in the plan and in `pulumi up`.
  */
+import { ACME_SECRET_KEYS, certificateSecretIssues } from "./certificate";
 import { ConfigIssue } from "./errors";
 import { ClusterSpec, parseClusterSpec, PROJECT, stackConfigSchema } from "./schema";
 
 /** Keys read with requireSecret, never part of the validated (plain) spec. */
-export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey"] as const;
+export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey", ...ACME_SECRET_KEYS] as const;
 
 /**
  * Config keys (full, `namespace:key`) that hold credentials or keys: ours and the providers'. Written in
@@ -107,6 +108,11 @@ export interface SpecSource {
   stack: string;
   /** Whether a full key was set as a secret. */
   isSecret: (fullKey: string) => boolean;
+  /**
+   * The running Pulumi program, which reads the DNS-01 secrets itself: their absence is refused with the
+   * rest. Outside Pulumi (scripts) they come from the environment instead. Defaults to false.
+   */
+  program?: boolean;
 }
 
 /**
@@ -115,7 +121,8 @@ export interface SpecSource {
  */
 export function specFromConfig(all: Record<string, unknown>, from: SpecSource): ClusterSpec {
   const decoded = decodeStackConfig(all);
-  return parseClusterSpec(configFromKeys(decoded), from.source, { stack: from.stack, issues: plaintextSecretIssues(all, from.isSecret, from.stack) });
+  const issues = [...plaintextSecretIssues(all, from.isSecret, from.stack), ...(from.program ? certificateSecretIssues(decoded, from.stack) : [])];
+  return parseClusterSpec(configFromKeys(decoded), from.source, { stack: from.stack, issues });
 }
 
 /** A secure value in a stack file (`key: {secure: …}`). */

@@ -7,3 +7,4 @@ export * from "./topology";
 export * from "./names";
 export * from "./volumes";
 export * from "./debian";
+export * from "./certificate";

@@ -2,6 +2,7 @@ import * as net from "node:net";
 import { z } from "zod";
 import catalog from "./catalog.json";
 import { ANYWHERE_THRESHOLD_TEXT, broaderThanThreshold, Cidr, coverage, describeCount, parseAddress, parseCidr } from "./cidr";
+import { certificateSpec } from "./certificate";
 import { acmeEmailProblems } from "./email";
 import { ConfigError, ConfigIssue } from "./errors";
 import { providerNameIssues } from "./names";
@@ -17,6 +18,12 @@ export type ProviderName = (typeof PROVIDERS)[number];
 /** What happens to writes while the synchronous standby is away. See README "Synchronous replication". */
 export const SYNC_POLICIES = ["strict", "degrade-to-async"] as const;
 export type SyncPolicy = (typeof SYNC_POLICIES)[number];
+
+/** How the CA validates control of the names: a token on the children (HTTP-01) or a TXT record (DNS-01). */
+export const ACME_CHALLENGES = ["http-01", "dns-01"] as const;
+export type AcmeChallenge = (typeof ACME_CHALLENGES)[number];
+/** The renewal agent's defaults: check every 5 min; after a failure wait 5 min, doubling up to 6 h. */
+export const CERTIFICATE_DEFAULTS = { challenge: "http-01", checkEverySeconds: 300, backoff: { baseSeconds: 300, capSeconds: 21600 } } as const;
 
 export const ACME_DIRECTORIES: Record<string, string> = {
   letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
@@ -99,6 +106,26 @@ export const stackConfigSchema = z
     /** Checked as Let's Encrypt checks it (spec/email.ts), once the directory is known. */
     acmeEmail: z.string().min(1, "must be an e-mail address Let's Encrypt can write to, e.g. ops@your-company.com"),
     acmeDirectory: z.string().default("letsencrypt"),
+    /** The certificate the cluster's renewal agent keeps (docs/certificates.md). Cross-key rules in certificateIssues. */
+    certificate: z
+      .object({
+        challenge: z.enum(ACME_CHALLENGES, { error: `must be one of ${ACME_CHALLENGES.join(", ")}` }).default(CERTIFICATE_DEFAULTS.challenge),
+        /** Names besides the record's own (the apex, www…); the record name is always the first. */
+        names: z.array(z.string()).default([]),
+        profile: z.string().optional(),
+        checkEverySeconds: z.number().int("must be a whole number of seconds").min(5, "must be at least 5 s (the agent checks the certificate and the renewal window; every 300 s is plenty)").default(CERTIFICATE_DEFAULTS.checkEverySeconds),
+        backoff: z
+          .object({
+            baseSeconds: z.number().int("must be a whole number of seconds").min(1, "must be at least 1 s; Let's Encrypt allows 5 failed validations per name per hour, so keep 300 in production").default(CERTIFICATE_DEFAULTS.backoff.baseSeconds),
+            capSeconds: z.number().int("must be a whole number of seconds").min(1, "must be at least 1 s").default(CERTIFICATE_DEFAULTS.backoff.capSeconds),
+          })
+          .strict()
+          .default({ ...CERTIFICATE_DEFAULTS.backoff }),
+        /** hosts + dns-01: a TSIG key allowed to change only `_acme-challenge` TXT records. Defaults to dns.tsigKeyName. */
+        dnsKeyName: z.string().min(1, "must be the name of a TSIG key on the DNS server, e.g. shop-acme").optional(),
+      })
+      .strict()
+      .default({ challenge: CERTIFICATE_DEFAULTS.challenge, names: [], checkEverySeconds: CERTIFICATE_DEFAULTS.checkEverySeconds, backoff: { ...CERTIFICATE_DEFAULTS.backoff } }),
     syncReplication: z.enum(SYNC_POLICIES, { error: `must be one of ${SYNC_POLICIES.join(", ")}` }).default("strict"),
     /** Checked per provider (spec/names.ts): AWS tag rules on aws, DigitalOcean tag rules on digitalocean. */
     tags: z.record(z.string().min(1, "a tag key cannot be empty"), z.string()).default({}),
@@ -166,6 +193,8 @@ export interface ClusterSpec {
   sshPublicKeys: string[];
   ssh: { user: string; port: number };
   acme: { email: string; directoryUrl: string };
+  /** The certificate the renewal agent keeps (django-ha:certificate), validated and defaulted. */
+  certificate: CertificateSpec;
   syncReplication: SyncPolicy;
   tags: Record<string, string>;
   /**
@@ -178,6 +207,19 @@ export interface ClusterSpec {
   /** hosts target only: the RFC 2136 server. */
   dns?: { server: string; port: number; zone: string; tsigKeyName: string; tsigAlgorithm: "hmac-sha256" | "hmac-sha512" };
   hostedZoneId?: string;
+}
+
+/** The certificate the cluster's renewal agent orders and renews (ops/acme; docs/certificates.md). */
+export interface CertificateSpec {
+  challenge: AcmeChallenge;
+  /** Every name on the certificate: the record's FQDN first, then the extra names, each once. */
+  names: string[];
+  /** ACME profile to ask for (Let's Encrypt: classic, tlsserver, shortlived). Defaults to the CA's default. */
+  profile?: string;
+  checkEverySeconds: number;
+  backoff: { baseSeconds: number; capSeconds: number };
+  /** hosts + dns-01: the narrower TSIG key for `_acme-challenge` TXT records. Defaults to the record's key. */
+  dnsKeyName?: string;
 }
 
 /** Name of the n-th (1-based) database machine when the config names none: `<cluster>-db-<n>`. Neutral: either may be the primary. */
@@ -224,6 +266,12 @@ const TYPE_EXAMPLES: Record<string, string> = {
   tags: "{ env: production }",
   hosts: "{ databases: [{address: …}, {address: …}], children: [{…}], worker: {…} }",
   "hosts.databases": "[{ address: 10.0.0.11 }, { address: 10.0.0.12 }]",
+  certificate: "{ challenge: http-01, names: [example.com] }",
+  "certificate.names": "[example.com]",
+  "certificate.backoff": "{ baseSeconds: 300, capSeconds: 21600 }",
+  "certificate.checkEverySeconds": "300",
+  "certificate.backoff.baseSeconds": "300",
+  "certificate.backoff.capSeconds": "21600",
   dns: "{ server: 198.51.100.53, tsigKeyName: shop-update }",
 };
 
@@ -348,7 +396,7 @@ const STAND_INS: Record<string, unknown> = { domain: "example.invalid", acmeEmai
 /** Stand-ins for broken entries of a list (a documentation /32: adds nothing a check would notice). */
 const ENTRY_STAND_INS: Record<string, unknown> = { adminCidrs: "192.0.2.0/32" };
 /** Cross-key checks that read another key: their findings are dropped when that key itself is broken. */
-const READS: Record<string, string[]> = { domain: ["recordName", "dns"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones", "primary"], clusterName: ["primary"], acmeDirectory: ["acmeEmail"], sshPort: ["dns"] };
+const READS: Record<string, string[]> = { domain: ["recordName", "dns", "certificate"], recordName: ["certificate"], dns: ["certificate"], provider: ["certificate"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones", "primary"], clusterName: ["primary"], acmeDirectory: ["acmeEmail", "certificate"], sshPort: ["dns"] };
 
 /**
  * When the schema already failed, still run the cross-key checks (TTL minimum, regions, sizes, SSH
@@ -587,6 +635,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
     sshPublicKeys: c.sshPublicKeys,
     ssh: { user: c.sshUser ?? DEFAULT_SSH_USER[provider], port: c.sshPort },
     acme: { email: c.acmeEmail, directoryUrl: acmeDirectoryUrl ?? "" },
+    certificate: certificateSpec(c, recordFqdn, acmeDirectoryUrl, add),
     syncReplication: c.syncReplication,
     tags: c.tags,
     primary,

@@ -23,5 +23,5 @@ function configIsSecret(fullKey: string): boolean {
  * (pulumi.getStack()). Throws ConfigError, before any resource registers.
  */
 export function specFromPulumiConfig(all: Record<string, string>, stack: string, isSecret: (fullKey: string) => boolean = configIsSecret): ClusterSpec {
-  return specFromConfig(all, { source: `stack ${stack}`, stack, isSecret });
+  return specFromConfig(all, { source: `stack ${stack}`, stack, isSecret, program: true });
 }
