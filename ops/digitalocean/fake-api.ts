@@ -128,13 +128,13 @@ export class FakeDigitalOcean {
         return send(200, { domain_records: slice, links: next ? { pages: { next } } : {}, meta: { total: all.length } });
       }
       if (method === "POST") {
-        if (b.type !== "A" || typeof b.name !== "string" || typeof b.data !== "string" || typeof b.ttl !== "number") {
+        if ((b.type !== "A" && b.type !== "TXT") || typeof b.name !== "string" || typeof b.data !== "string" || typeof b.ttl !== "number") {
           return fail(422, "unprocessable_entity", "type, name, data and ttl are required");
         }
         if (b.name.endsWith(domain)) return fail(422, "unprocessable_entity", "name must be relative to the domain");
         if (b.ttl < 30) return fail(422, "unprocessable_entity", "TTL must be at least 30");
         if (this.records(domain, b.name).some((r) => r.ttl !== b.ttl)) return fail(422, "unprocessable_entity", "records of one name must share one TTL");
-        const created = this.addRecord(domain, b.name, b.data, b.ttl);
+        const created = this.addRecord(domain, b.name, b.data, b.ttl, b.type);
         this.afterRecordWrite?.(domain);
         return send(201, { domain_record: created });
       }

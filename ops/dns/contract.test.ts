@@ -36,8 +36,9 @@ function route53Zone(client: Route53Client) {
   let zone: ResourceRecordSet[] = [{ Name: "example.com.", Type: "SOA", TTL: 900, ResourceRecords: [{ Value: "ns. admin. 1 7200 900 1209600 86400" }] }];
   const key = (r: ResourceRecordSet) => `${r.Name}|${r.Type}|${r.SetIdentifier ?? ""}`;
   const mock = mockClient(client);
-  mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string }) => ({
-    ResourceRecordSets: zone.filter((r) => r.Name! >= input.StartRecordName).sort((a, b) => key(a).localeCompare(key(b))),
+  mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string; StartRecordType?: string }) => ({
+    // Route 53 lists from (name, type) on, in that order.
+    ResourceRecordSets: zone.filter((r) => key(r) >= `${input.StartRecordName}|${input.StartRecordType ?? ""}`).sort((a, b) => key(a).localeCompare(key(b))),
     IsTruncated: false,
     MaxItems: 300,
   }));
@@ -80,6 +81,26 @@ function contract(label: string, make: () => DnsOperations) {
       assert.deepEqual(await dns.listMembers(FQDN), byAddress([nodes[1], nodes[3]]));
       await dns.setMembers(FQDN, [], 60);
       assert.deepEqual(await dns.listMembers(FQDN), []);
+    });
+
+    it("setTxt makes the TXT record exactly the values, removeTxt takes values out, the record goes with the last; A records untouched", async () => {
+      const dns = make();
+      const name = "_acme-challenge.www.example.com";
+      await dns.setMembers(FQDN, nodes.slice(0, 1), 60);
+      assert.deepEqual(await dns.listTxt(name), []);
+      await dns.setTxt(name, ["v2-token-b", "v1-token-a"], 60);
+      await dns.setTxt(name, ["v2-token-b", "v1-token-a"], 60);
+      assert.deepEqual(await dns.listTxt(name), ["v1-token-a", "v2-token-b"]);
+      await dns.setTxt(name, ["v3-token-c"], 30);
+      assert.deepEqual(await dns.listTxt(name), ["v3-token-c"]);
+      await dns.setTxt(name, ["v3-token-c", "v4-token-d"], 30);
+      await dns.removeTxt(name, ["v3-token-c", "not-there"]);
+      assert.deepEqual(await dns.listTxt(name), ["v4-token-d"]);
+      await dns.removeTxt(name, ["v4-token-d"]);
+      await dns.removeTxt(name, ["v4-token-d"]);
+      assert.deepEqual(await dns.listTxt(name), []);
+      assert.deepEqual(await dns.listMembers(FQDN), nodes.slice(0, 1));
+      await assert.rejects(dns.setTxt(name, ['say "hi"'], 60), /values\[0\] = "say \\"hi\\"": use 1 to 255 printable ASCII/);
     });
   });
 }

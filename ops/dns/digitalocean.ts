@@ -7,7 +7,7 @@
  */
 import { UserError } from "../../spec/errors";
 import { DigitalOceanApi, type DigitalOceanApiOptions } from "../digitalocean/api";
-import { normalizeName, sortMembers, validateMembers } from "./members";
+import { normalizeName, sortMembers, validateMembers, validateTxt } from "./members";
 import type { DnsOperations, RecordMember } from "./types";
 
 /** DigitalOcean refuses TTLs under 30 s. */
@@ -61,12 +61,12 @@ export class DigitalOceanDns implements DnsOperations {
     return `/domains/${encodeURIComponent(this.domain)}/records`;
   }
 
-  /** The A records of `fqdn` (the API filters by full name and type; we check again). */
-  async records(fqdn: string): Promise<DigitalOceanRecord[]> {
+  /** The records of `fqdn` of one type, A by default (the API filters by full name and type; we check again). */
+  async records(fqdn: string, type: "A" | "TXT" = "A"): Promise<DigitalOceanRecord[]> {
     const relative = relativeRecordName(fqdn, this.domain);
     const full = relative === "@" ? this.domain : `${relative}.${this.domain}`;
-    const all = await this.api.list<DigitalOceanRecord>(`${this.path()}?type=A&name=${encodeURIComponent(full)}`, "domain_records");
-    return all.filter((r) => r.type === "A" && normalizeName(r.name) === relative);
+    const all = await this.api.list<DigitalOceanRecord>(`${this.path()}?type=${type}&name=${encodeURIComponent(full)}`, "domain_records");
+    return all.filter((r) => r.type === type && normalizeName(r.name) === relative);
   }
 
   async listMembers(fqdn: string): Promise<RecordMember[]> {
@@ -103,6 +103,25 @@ export class DigitalOceanDns implements DnsOperations {
     relativeRecordName(fqdn, this.domain);
     validateMembers(this.describe, fqdn, [member]);
     for (const r of await this.records(fqdn)) if (r.data === member.address) await this.delete(r);
+  }
+
+  async setTxt(fqdn: string, values: string[], ttl: number): Promise<void> {
+    const relative = relativeRecordName(fqdn, this.domain);
+    validateTxt(this.describe, fqdn, values, ttl, DIGITALOCEAN_MIN_TTL);
+    const current = await this.records(fqdn, "TXT");
+    for (const r of current) if (r.ttl !== ttl) await this.api.request("PATCH", `${this.path()}/${r.id}`, { type: "TXT", ttl });
+    for (const v of new Set(values)) if (!current.some((r) => r.data === v)) await this.api.request("POST", this.path(), { type: "TXT", name: relative, data: v, ttl });
+    for (const r of current) if (!values.includes(r.data)) await this.delete(r);
+  }
+
+  async listTxt(fqdn: string): Promise<string[]> {
+    return (await this.records(fqdn, "TXT")).map((r) => r.data).sort();
+  }
+
+  async removeTxt(fqdn: string, values: string[]): Promise<void> {
+    relativeRecordName(fqdn, this.domain);
+    validateTxt(this.describe, fqdn, values);
+    for (const r of await this.records(fqdn, "TXT")) if (values.includes(r.data)) await this.delete(r);
   }
 
   /** Records of one name must share one TTL: bring every kept record to `ttl` before adding new ones. */

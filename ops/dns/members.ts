@@ -48,3 +48,23 @@ export function validateMembers(adapter: string, fqdn: string, members: RecordMe
 export function normalizeName(name: string): string {
   return name.trim().toLowerCase().replace(/\.+$/, "");
 }
+
+/**
+ * TXT values we write: printable ASCII without quotes or backslashes, at most 255 characters (one string),
+ * so every adapter can quote them the same simple way. ACME DNS-01 values are 43 base64url characters.
+ */
+export function validateTxt(adapter: string, fqdn: string, values: string[], ttl?: number, minTtl = 1): void {
+  const problems: string[] = [];
+  if (!/^[A-Za-z0-9_.-]+$/.test(normalizeName(fqdn))) problems.push(`name = ${JSON.stringify(fqdn)}: use letters, digits, "_", "-" and "."`);
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < minTtl)) problems.push(`ttl = ${JSON.stringify(ttl)}: must be a whole number of seconds ≥ ${minTtl} (${adapter}'s minimum)`);
+  for (const [i, v] of values.entries()) {
+    if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,255}$/.test(v)) problems.push(`values[${i}] = ${JSON.stringify(v)}: use 1 to 255 printable ASCII characters without quotes or backslashes`);
+  }
+  if (problems.length > 0) throw new UserError(`Refusing to change the TXT record ${fqdn} with ${adapter} (nothing was changed):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+}
+
+/** One TXT value from its quoted presentation form (`"abc"`, or several quoted strings joined). */
+export function unquoteTxt(value: string): string {
+  const parts = [...value.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1].replace(/\\(.)/g, "$1"));
+  return parts.length > 0 ? parts.join("") : value;
+}

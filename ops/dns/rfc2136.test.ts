@@ -38,6 +38,29 @@ describe("nsupdateScript", () => {
       ].join("\n"),
     );
   });
+  it("TXT: setTxt replaces the TXT RRset with quoted values, removeTxt deletes each value", () => {
+    assert.equal(
+      nsupdateScript(server, [
+        { op: "setTxt", fqdn: "_acme-challenge.www.lab.test", values: ["abc-_1", "def"], ttl: 60 },
+        { op: "removeTxt", fqdn: "_acme-challenge.lab.test", values: ["xyz"] },
+      ]),
+      [
+        "server 10.231.0.2 53",
+        "key hmac-sha256:lab-update c2VjcmV0",
+        "zone lab.test.",
+        "update delete _acme-challenge.www.lab.test. TXT",
+        'update add _acme-challenge.www.lab.test. 60 IN TXT "abc-_1"',
+        'update add _acme-challenge.www.lab.test. 60 IN TXT "def"',
+        'update delete _acme-challenge.lab.test. IN TXT "xyz"',
+        "send",
+        "",
+      ].join("\n"),
+    );
+  });
+  it("TXT values that would break the quoting are refused before nsupdate runs", async () => {
+    assert.throws(() => validateChange("lab.test", { op: "setTxt", fqdn: "_acme-challenge.lab.test", values: ['a"\nupdate delete lab.test. A'], ttl: 60 }), /values\[0\]/);
+    await assert.rejects(new Rfc2136Dns(server).setTxt("_acme-challenge.other.test", ["x"], 60), /not in zone "lab\.test"/);
+  });
   it("replace with no members empties the record", () => {
     assert.match(nsupdateScript(server, [{ op: "replace", fqdn: "www.lab.test", addresses: [], ttl: 30 }]), /update delete www\.lab\.test\. A\nsend/);
   });

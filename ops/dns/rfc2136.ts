@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { Resolver } from "node:dns/promises";
+import { validateTxt } from "./members";
 import type { DnsOperations, RecordMember } from "./types";
 
 /** How to reach an RFC 2136 server and sign updates (TSIG). */
@@ -24,7 +25,9 @@ export interface Rfc2136Options {
 export type RecordChange =
   | { op: "replace"; fqdn: string; addresses: string[]; ttl: number }
   | { op: "add"; fqdn: string; address: string; ttl: number }
-  | { op: "remove"; fqdn: string; address: string };
+  | { op: "remove"; fqdn: string; address: string }
+  | { op: "setTxt"; fqdn: string; values: string[]; ttl: number }
+  | { op: "removeTxt"; fqdn: string; values: string[] };
 
 const absolute = (name: string) => (name.endsWith(".") ? name : `${name}.`);
 
@@ -47,6 +50,13 @@ export function nsupdateScript(o: Omit<Rfc2136Options, "names" | "timeoutSeconds
       case "remove":
         lines.push(`update delete ${fqdn} IN A ${c.address}`);
         break;
+      case "setTxt":
+        lines.push(`update delete ${fqdn} TXT`);
+        for (const v of c.values) lines.push(`update add ${fqdn} ${c.ttl} IN TXT "${v}"`);
+        break;
+      case "removeTxt":
+        for (const v of c.values) lines.push(`update delete ${fqdn} IN TXT "${v}"`);
+        break;
       default: {
         const never: never = c;
         throw new Error(`unknown change ${JSON.stringify(never)}`);
@@ -67,6 +77,10 @@ export function validateChange(zone: string, c: RecordChange): void {
     throw new Error(`fqdn "${c.fqdn}" is not in zone "${zone}": use a name ending in .${z}`);
   }
   if (!/^[A-Za-z0-9_.-]+$/.test(fqdn)) throw new Error(`fqdn "${c.fqdn}" has characters a DNS name cannot have: use letters, digits, "-" and "."`);
+  if (c.op === "setTxt" || c.op === "removeTxt") {
+    validateTxt(`rfc2136 zone ${zone}`, c.fqdn, c.values, c.op === "setTxt" ? c.ttl : undefined);
+    return;
+  }
   const addrs = c.op === "replace" ? c.addresses : [c.address];
   for (const a of addrs) if (!IPV4.test(a)) throw new Error(`address "${a}" for ${c.fqdn} is not an IPv4 address: give a dotted quad such as 10.231.0.21`);
   if (c.op !== "remove" && !(Number.isInteger(c.ttl) && c.ttl >= 1 && c.ttl <= 604800)) {
@@ -115,6 +129,27 @@ export class Rfc2136Dns implements DnsOperations {
 
   async removeMember(fqdn: string, member: RecordMember): Promise<void> {
     await this.apply({ op: "remove", fqdn, address: member.address });
+  }
+
+  /** TXT values as the server answers (a value split into several strings is joined). */
+  async listTxt(fqdn: string): Promise<string[]> {
+    const resolver = new Resolver({ timeout: 2000, tries: 2 });
+    resolver.setServers([`${this.o.server}:${this.o.port ?? 53}`]);
+    try {
+      return (await resolver.resolveTxt(fqdn.replace(/\.$/, ""))).map((chunks) => chunks.join("")).sort();
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === "ENODATA" || code === "ENOTFOUND") return [];
+      throw new Error(`${this.describe}: looking up TXT ${fqdn} failed: ${(e as Error).message}`);
+    }
+  }
+
+  async setTxt(fqdn: string, values: string[], ttl: number): Promise<void> {
+    await this.apply({ op: "setTxt", fqdn, values: [...new Set(values)], ttl });
+  }
+
+  async removeTxt(fqdn: string, values: string[]): Promise<void> {
+    if (values.length > 0) await this.apply({ op: "removeTxt", fqdn, values });
   }
 
   private async apply(change: RecordChange): Promise<void> {

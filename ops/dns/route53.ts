@@ -14,7 +14,7 @@ import {
   waitUntilResourceRecordSetsChanged,
 } from "@aws-sdk/client-route-53";
 import { UserError } from "../../spec/errors";
-import { normalizeName, sortMembers, validateMembers } from "./members";
+import { normalizeName, sortMembers, unquoteTxt, validateMembers, validateTxt } from "./members";
 import type { DnsOperations, RecordMember } from "./types";
 
 export interface Route53DnsOptions {
@@ -129,6 +129,20 @@ export function planRemoveMember(fqdn: string, current: ResourceRecordSet[], mem
   return changes;
 }
 
+/** A simple-routing TXT record set; Route 53 wants each value quoted. */
+export function txtRecord(fqdn: string, values: string[], ttl: number): ResourceRecordSet {
+  return { Name: absoluteName(fqdn), Type: "TXT", TTL: ttl, ResourceRecords: values.map((v) => ({ Value: `"${v}"` })) };
+}
+
+/** The change that takes `values` out of the TXT set: UPSERT of the rest, or DELETE of the exact set when nothing is left (pure; exported for testing). */
+export function planRemoveTxt(fqdn: string, current: ResourceRecordSet, values: string[]): Change[] {
+  const have = (current.ResourceRecords ?? []).map((r) => unquoteTxt(r.Value ?? ""));
+  const rest = have.filter((v) => !values.includes(v));
+  if (rest.length === have.length) return [];
+  if (rest.length === 0) return [{ Action: "DELETE", ResourceRecordSet: current }];
+  return [{ Action: "UPSERT", ResourceRecordSet: txtRecord(fqdn, rest, current.TTL ?? 60) }];
+}
+
 export class Route53Dns implements DnsOperations {
   readonly describe: string;
   private readonly client: Route53Client;
@@ -151,8 +165,8 @@ export class Route53Dns implements DnsOperations {
     this.describe = `route53 zone ${this.hostedZoneId}`;
   }
 
-  /** All A record sets of `fqdn` (every routing policy), following pagination while it stays on the name. */
-  async records(fqdn: string): Promise<ResourceRecordSet[]> {
+  /** All record sets of `fqdn` of one type, A by default (every routing policy), following pagination while it stays on the name. */
+  async records(fqdn: string, type: "A" | "TXT" = "A"): Promise<ResourceRecordSet[]> {
     const name = absoluteName(fqdn);
     const out: ResourceRecordSet[] = [];
     let start: { name: string; identifier?: string } | undefined = { name };
@@ -161,18 +175,18 @@ export class Route53Dns implements DnsOperations {
         new ListResourceRecordSetsCommand({
           HostedZoneId: this.hostedZoneId,
           StartRecordName: start.name,
-          StartRecordType: "A",
+          StartRecordType: type,
           ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
         }),
       );
       for (const r of page.ResourceRecordSets ?? []) {
         // Listing starts at the name and runs on through the zone: stop at the first other name or type.
-        if (!sameName(r.Name, name) || r.Type !== "A") return out;
+        if (!sameName(r.Name, name) || r.Type !== type) return out;
         out.push(r);
       }
       start =
-        page.IsTruncated && sameName(page.NextRecordName, name) && page.NextRecordType === "A"
-          ? { name: page.NextRecordName!, identifier: page.NextRecordIdentifier }
+        page.IsTruncated && page.NextRecordName !== undefined && sameName(page.NextRecordName, name) && page.NextRecordType === type
+          ? { name: page.NextRecordName, identifier: page.NextRecordIdentifier }
           : undefined;
     }
     return out;
@@ -204,6 +218,22 @@ export class Route53Dns implements DnsOperations {
     const current = await this.records(fqdn);
     this.refuseForeign(fqdn, current);
     await this.apply(fqdn, `remove ${member.name}`, planRemoveMember(fqdn, current, member));
+  }
+
+  async setTxt(fqdn: string, values: string[], ttl: number): Promise<void> {
+    validateTxt(this.describe, fqdn, values, ttl, 0);
+    await this.apply(fqdn, "set TXT", [{ Action: "UPSERT", ResourceRecordSet: txtRecord(fqdn, [...new Set(values)], ttl) }]);
+  }
+
+  async listTxt(fqdn: string): Promise<string[]> {
+    const sets = (await this.records(fqdn, "TXT")).filter(isPlain);
+    return sets.flatMap((r) => (r.ResourceRecords ?? []).map((v) => unquoteTxt(v.Value ?? ""))).sort();
+  }
+
+  async removeTxt(fqdn: string, values: string[]): Promise<void> {
+    validateTxt(this.describe, fqdn, values);
+    const current = (await this.records(fqdn, "TXT")).find(isPlain);
+    if (current) await this.apply(fqdn, "remove TXT", planRemoveTxt(fqdn, current, values));
   }
 
   /** Weighted, failover, latency… records of the name are someone else's design: refuse rather than fight them. */

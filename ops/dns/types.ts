@@ -20,4 +20,13 @@ export interface DnsOperations {
   addMember(fqdn: string, member: RecordMember, ttl: number): Promise<void>;
   /** Remove one member (no-op when absent). */
   removeMember(fqdn: string, member: RecordMember): Promise<void>;
+  /**
+   * Make the TXT record of `fqdn` hold exactly `values` with `ttl` (ACME DNS-01: `_acme-challenge.<name>`,
+   * one value per pending challenge of that name). Idempotent.
+   */
+  setTxt(fqdn: string, values: string[], ttl: number): Promise<void>;
+  /** The values of the TXT record of `fqdn` as the provider holds them, sorted ([] when there is none). */
+  listTxt(fqdn: string): Promise<string[]>;
+  /** Remove these values from the TXT record of `fqdn`; the record goes when none is left. No-op when absent. */
+  removeTxt(fqdn: string, values: string[]): Promise<void>;
 }
