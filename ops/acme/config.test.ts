@@ -1,24 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError } from "../../spec/errors";
+import { goodConfig } from "../../test/acme-config";
 import { agentSecrets, parseAgentConfig } from "./config";
 
-export const goodConfig = {
-  directoryUrl: "https://acme-staging-v02.api.letsencrypt.org/directory",
-  email: "ops@django-ha.dev",
-  certName: "www.django-ha.dev",
-  names: ["www.django-ha.dev", "django-ha.dev"],
-  challenge: "http-01",
-  webroot: "/srv/share/acme",
-  store: "/srv/share/tls",
-  children: [
-    { name: "child-1", address: "10.10.0.21" },
-    { name: "child-2", address: "10.10.0.22" },
-  ],
-  checkEverySeconds: 3600,
-  backoff: { baseSeconds: 300, capSeconds: 21600 },
-  appUser: "950:950",
-};
 
 const parse = (over: Record<string, unknown>) => parseAgentConfig(JSON.stringify({ ...goodConfig, ...over }), "acme.json");
 const issues = (over: Record<string, unknown>) => {

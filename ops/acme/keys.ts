@@ -4,6 +4,7 @@
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { UserError } from "../../spec/errors";
+import { leafPem } from "./cert";
 
 export function encryptKey(keyPem: string | Buffer, passphrase: string): string {
   if (!passphrase) throw new UserError("DJANGO_HA_TLS_PASSPHRASE is empty: keys are never stored in plain text; set it in /etc/django-ha/acme.env");
@@ -24,5 +25,5 @@ export function decryptKey(encryptedPem: string, passphrase: string, file: strin
 
 /** The key belongs to the chain's leaf certificate. */
 export function keyMatchesCert(keyPem: string, chainPem: string): boolean {
-  return new X509Certificate(chainPem).checkPrivateKey(createPrivateKey(keyPem));
+  return new X509Certificate(leafPem(chainPem)).checkPrivateKey(createPrivateKey(keyPem));
 }

@@ -1,0 +1,190 @@
+/**
+ * One run of the agent (the timer's `run`, `renew --force`, `issue`), over a Ca so tests can give it a fake
+ * CA: read the state and the served certificate from the share, refresh ARI when due, decide (pure), order,
+ * write the results atomically. A failure never touches the served certificate.
+ */
+import { generateKeyPairSync } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Ca, Directory } from "./acme";
+import { nextAriPoll } from "./ari";
+import { certInfo, type CertInfo, namesMatch } from "./cert";
+import type { AgentConfig } from "./config";
+import { ensureDir, type Owner, readIfExists, writeFileAtomic } from "./files";
+import { decryptKey, encryptKey, keyMatchesCert } from "./keys";
+import { decide, type Decision, type Window } from "./schedule";
+import { type AgentState, readState, recordFailure, recordSuccess, withEvent, writeState } from "./state";
+
+export interface StorePaths {
+  certDir: string;
+  fullchain: string;
+  privkey: string;
+  acmeDir: string;
+  accountKey: string;
+}
+
+export function storePaths(store: string, certName: string): StorePaths {
+  const certDir = path.join(store, certName);
+  const acmeDir = path.join(store, "acme");
+  return { certDir, fullchain: path.join(certDir, "fullchain.pem"), privkey: path.join(certDir, "privkey.pem.enc"), acmeDir, accountKey: path.join(acmeDir, "account.key.enc") };
+}
+
+export type Log = (event: string, detail: string) => void;
+
+export interface RunContext {
+  config: AgentConfig;
+  passphrase: string;
+  ca: Ca;
+  owner?: Owner;
+  now: () => number;
+  random: () => number;
+  log: Log;
+}
+
+export interface RunResult {
+  outcome: "renewed" | "waiting" | "failed" | "dry-run";
+  detail: string;
+}
+
+/** The store's directories: the share root-squashes to the app user, so it owns them. */
+export function prepareStore(paths: StorePaths, owner?: Owner): void {
+  ensureDir(path.dirname(paths.acmeDir), 0o755, owner);
+  ensureDir(paths.acmeDir, 0o750, owner);
+  ensureDir(paths.certDir, 0o755, owner);
+}
+
+/** The ACME account key (ECDSA P-256), made and stored encrypted on first use. Plain PEM in memory only. */
+export function loadOrCreateAccountKey(paths: StorePaths, passphrase: string, owner?: Owner): string {
+  const stored = readIfExists(paths.accountKey);
+  if (stored !== undefined) return decryptKey(stored, passphrase, paths.accountKey);
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const pem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+  writeFileAtomic(paths.accountKey, encryptKey(pem, passphrase), { mode: 0o640, owner });
+  return pem;
+}
+
+/** The served certificate, or undefined when there is none or it cannot be read (then a new one is due). */
+export function readServed(paths: StorePaths, log?: Log): { chainPem: string; info: CertInfo } | undefined {
+  const chainPem = readIfExists(paths.fullchain);
+  if (chainPem === undefined) return undefined;
+  try {
+    return { chainPem, info: certInfo(chainPem) };
+  } catch (e) {
+    log?.("certificate", `${paths.fullchain} cannot be read (${(e as Error).message}): ordering a new one`);
+    return undefined;
+  }
+}
+
+const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
+const toWindow = (w: { start: string; end: string } | undefined): Window | undefined => (w ? { start: Date.parse(w.start), end: Date.parse(w.end) } : undefined);
+const fromWindow = (w: Window | undefined) => (w ? { start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() } : undefined);
+
+/** Ask the CA's renewalInfo for the served certificate when it is due (new certificate, or Retry-After passed). */
+export async function refreshAri(ctx: RunContext, state: AgentState, info: CertInfo | undefined, dir: Directory): Promise<AgentState> {
+  if (!dir.renewalInfo || !info?.certId) return state;
+  const now = ctx.now();
+  const known = state.ari?.serial === info.serial ? state.ari : undefined;
+  if (known && now < Date.parse(known.nextPollAt)) return state;
+  try {
+    const r = await ctx.ca.renewalInfo(info.certId);
+    const ari = { serial: info.serial, window: fromWindow(r.window), nextPollAt: new Date(nextAriPoll(r.retryAfter, now)).toISOString(), explanationURL: r.explanationURL };
+    const changed = known?.window?.start !== ari.window?.start || known?.window?.end !== ari.window?.end;
+    if (changed) ctx.log("ari", `window ${ari.window?.start}..${ari.window?.end} for serial ${info.serial}; next poll ${ari.nextPollAt}`);
+    return changed ? withEvent({ ...state, ari }, now, "ari", `window ${ari.window?.start}..${ari.window?.end}`) : { ...state, ari };
+  } catch (e) {
+    ctx.log("ari", `renewalInfo failed (${(e as Error).message}); the last window stays, asking again in an hour`);
+    return { ...state, ari: { serial: info.serial, window: known?.window, nextPollAt: new Date(now + 3600_000).toISOString() } };
+  }
+}
+
+export function decisionFor(state: AgentState, served: CertInfo | undefined, config: AgentConfig, now: number, random: number, force: boolean): Decision {
+  const ari = served && state.ari?.serial === served.serial ? toWindow(state.ari.window) : undefined;
+  const chosen = state.chosen ? { at: Date.parse(state.chosen.at), window: toWindow(state.chosen.window) } : undefined;
+  return decide({
+    cert: served && { notBefore: served.notBefore, notAfter: served.notAfter },
+    namesMatch: served ? namesMatch(served, config.names) : false,
+    revoked: served !== undefined && state.revokedSerial === served.serial,
+    ari,
+    chosen,
+    failures: state.failures,
+    nextAttemptAt: ms(state.nextAttemptAt),
+    force,
+    now,
+    random,
+  });
+}
+
+/** Write the new key (encrypted) and chain; the key first, so a child never pairs a new chain with an old key for long. */
+export function writeCertificate(paths: StorePaths, chainPem: string, keyPem: string, passphrase: string, owner?: Owner): CertInfo {
+  const info = certInfo(chainPem);
+  if (!keyMatchesCert(keyPem, chainPem)) throw new Error("the CA's certificate does not match the key we sent: nothing was written");
+  writeFileAtomic(paths.privkey, encryptKey(keyPem, passphrase), { mode: 0o640, owner });
+  writeFileAtomic(paths.fullchain, chainPem, { mode: 0o644, owner });
+  return info;
+}
+
+const oneLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).replace(/\s+/g, " ").trim();
+
+/** One run: decide and, when due, order. */
+export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boolean }): Promise<RunResult> {
+  const { config } = ctx;
+  const paths = storePaths(config.store, config.certName);
+  if (!o.dryRun) prepareStore(paths, ctx.owner);
+  let state = readState(config.store);
+  const served = readServed(paths, ctx.log);
+  let dir: Directory;
+  try {
+    dir = await ctx.ca.directory();
+  } catch (e) {
+    const reason = `the CA's directory ${config.directoryUrl} is unreachable: ${oneLine(e)}`;
+    if (!o.dryRun) writeState(config.store, { ...state, lastError: reason }, ctx.owner);
+    ctx.log("failed", reason);
+    return { outcome: "failed", detail: reason };
+  }
+  state = await refreshAri(ctx, state, served?.info, dir);
+  const decision = decisionFor(state, served?.info, config, ctx.now(), ctx.random(), o.force);
+  state = { ...state, chosen: decision.chosen && { at: new Date(decision.chosen.at).toISOString(), window: fromWindow(decision.chosen.window) } };
+  if (o.dryRun) {
+    const what = decision.action === "wait" ? `would wait until ${new Date(decision.until).toISOString()}` : "would order now";
+    ctx.log("dry-run", `${what}: ${decision.reason} (nothing written, nothing ordered)`);
+    return { outcome: "dry-run", detail: decision.reason };
+  }
+  if (decision.action === "wait") {
+    writeState(config.store, state, ctx.owner);
+    ctx.log("waiting", `until ${new Date(decision.until).toISOString()}: ${decision.reason}`);
+    return { outcome: "waiting", detail: decision.reason };
+  }
+  return order(ctx, paths, state, served?.info, dir, decision.reason);
+}
+
+async function order(ctx: RunContext, paths: StorePaths, state: AgentState, served: CertInfo | undefined, dir: Directory, why: string): Promise<RunResult> {
+  const { config } = ctx;
+  const replaces = dir.renewalInfo && served?.certId ? served.certId : undefined;
+  ctx.log("ordering", `${config.names.join(", ")} by ${config.challenge}${config.profile ? `, profile ${config.profile}` : ""}${replaces ? `, replaces ${replaces}` : ""}: ${why}`);
+  const started = ctx.now();
+  try {
+    const issued = await ctx.ca.issue({ names: config.names, profile: config.profile, replaces });
+    const info = writeCertificate(paths, issued.chainPem, issued.keyPem, ctx.passphrase, ctx.owner);
+    const detail = `serial ${info.serial}, valid ${new Date(info.notBefore).toISOString()}..${new Date(info.notAfter).toISOString()}, in ${((ctx.now() - started) / 1000).toFixed(1)} s`;
+    writeState(config.store, { ...recordSuccess(state, ctx.now(), info, detail), revokedSerial: undefined }, ctx.owner);
+    ctx.log("issued", detail);
+    return { outcome: "renewed", detail };
+  } catch (e) {
+    const reason = oneLine(e);
+    const next = recordFailure(state, ctx.now(), reason, config.backoff);
+    writeState(config.store, next, ctx.owner);
+    ctx.log("failed", `${reason}; the served certificate stays; next attempt not before ${next.nextAttemptAt}`);
+    return { outcome: "failed", detail: reason };
+  }
+}
+
+/** `issue`: a certificate for `names` into `outDir` (fullchain.pem, privkey.pem.enc); the served one and the state are untouched. */
+export async function issueInto(ctx: Pick<RunContext, "ca" | "passphrase" | "now" | "log" | "owner">, names: string[], outDir: string): Promise<{ seconds: number; info: CertInfo }> {
+  const started = ctx.now();
+  fs.mkdirSync(outDir, { recursive: true, mode: 0o755 });
+  const issued = await ctx.ca.issue({ names });
+  const info = writeCertificate({ certDir: outDir, fullchain: path.join(outDir, "fullchain.pem"), privkey: path.join(outDir, "privkey.pem.enc"), acmeDir: "", accountKey: "" }, issued.chainPem, issued.keyPem, ctx.passphrase, ctx.owner);
+  const seconds = (ctx.now() - started) / 1000;
+  ctx.log("issued", `${names.join(", ")} into ${outDir}: serial ${info.serial} in ${seconds.toFixed(1)} s`);
+  return { seconds, info };
+}
