@@ -13,11 +13,12 @@ export { DEBIAN_SUITE };
 export const BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server", "iproute2", "python3", "sudo", "ca-certificates"];
 
 /**
- * Lab infrastructure besides the cluster: the authoritative DNS server and the tools tests run inside nodes.
+ * Lab infrastructure besides the cluster: the authoritative DNS server, the ACME test CA (pebble: Debian 13's
+ * 2.6.0 offers renewal information, no profiles) and the tools tests run inside nodes.
  * cloud-init is the nodes' release's own (what a Debian cloud image boots with), for the user-data tests
  * (components/plan); the bake disables it on every lab node (/etc/cloud/cloud-init.disabled).
  */
-export const INFRA_PACKAGES = ["bind9", "bind9-dnsutils", "cloud-init"];
+export const INFRA_PACKAGES = ["bind9", "bind9-dnsutils", "cloud-init", "pebble"];
 
 /** The lab network. Only these addresses ever see lab traffic. */
 export const LAB_NET = {
@@ -26,7 +27,7 @@ export const LAB_NET = {
   prefix: 24,
   hostAddress: "10.231.0.1",
   dnsAddress: "10.231.0.2",
-  /** Reserved for a future pebble (ACME test CA) node; nothing uses it yet. */
+  /** The lab's ACME CA (pebble, node lab-acme, also acme.<zone>). */
   pebbleAddress: "10.231.0.3",
   outsideAddress: "10.231.0.250",
 } as const;
@@ -39,6 +40,16 @@ export const DNS_NODE = "lab-dns";
 export const OUTSIDE_NETNS = "lab-outside";
 export const TSIG_KEY_NAME = "lab-update";
 export const TSIG_ALGORITHM = "hmac-sha256";
+/** The lab's ACME CA machine (pebble). */
+export const ACME_NODE = "lab-acme";
+/** Its name in the lab zone (the listener certificate's name): acme.<zone>. */
+export const ACME_LABEL = "acme";
+/** The second TSIG key: allowed to change only TXT records at _acme-challenge.<name> (DNS-01). */
+export const ACME_TSIG_KEY_NAME = "lab-acme";
+/** Pebble's ACME port (directory at /dir) and management port (/roots/0: the issuing root). */
+export const PEBBLE_PORTS = { acme: 14000, management: 15000 } as const;
+/** Pebble's certificate lifetime unless `labUp({ acmeValiditySeconds })` says otherwise: 90 days. */
+export const DEFAULT_ACME_VALIDITY_SECONDS = 7_776_000;
 
 /** Where the lab keeps its state: under the repository's .lab/ (gitignored). Override with LAB_DIR. */
 export function labDir(): string {
@@ -58,6 +69,16 @@ export interface LabPaths {
   tsigKey: string;
   /** The TSIG secret in nsupdate's key-file format (for `nsupdate -k`). */
   tsigKeyFile: string;
+  /** The lab-acme TSIG key (TXT at _acme-challenge.<name> only) in nsupdate's key-file format, mode 0600. */
+  acmeTsigKey: string;
+  /** The lab's own CA (kept across `down`, like the SSH key): signs pebble's listener certificate. */
+  labCa: string;
+  labCaKey: string;
+  /** Pebble's listener certificate and key (acme.<zone>, 10.231.0.3), signed by the lab CA. */
+  pebbleCert: string;
+  pebbleKey: string;
+  /** Pebble's issuing root, fetched from its management port at every `up` (pebble makes a new one per start). */
+  pebbleRoots: string;
 }
 
 /** Every file other code may need from a running lab. */
@@ -74,5 +95,11 @@ export function labPaths(root = labDir()): LabPaths {
     knownHosts: path.join(root, "ssh", "known_hosts"),
     tsigKey: path.join(root, "dns", "tsig.json"),
     tsigKeyFile: path.join(root, "dns", "lab-update.key"),
+    acmeTsigKey: path.join(root, "acme-tsig.key"),
+    labCa: path.join(root, "pebble", "lab-ca.pem"),
+    labCaKey: path.join(root, "pebble", "lab-ca.key"),
+    pebbleCert: path.join(root, "pebble", "listener.pem"),
+    pebbleKey: path.join(root, "pebble", "listener.key"),
+    pebbleRoots: path.join(root, "pebble", "roots.pem"),
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LabPaths, TSIG_ALGORITHM, TSIG_KEY_NAME } from "./config";
+import { ACME_TSIG_KEY_NAME, LabPaths, TSIG_ALGORITHM, TSIG_KEY_NAME } from "./config";
 import { run } from "./exec";
 import { renderTsigKey } from "./render";
 
@@ -38,4 +38,30 @@ export function ensureTsigKey(paths: LabPaths): TsigKey {
 export function readTsigKey(paths: LabPaths): TsigKey {
   if (!fs.existsSync(paths.tsigKey)) throw new Error(`The lab's TSIG key ${paths.tsigKey} does not exist: run \`npm run lab -- up\` first.`);
   return JSON.parse(fs.readFileSync(paths.tsigKey, "utf8")) as TsigKey;
+}
+
+/**
+ * The lab's second TSIG key (lab-acme): the lab DNS lets it change only TXT records at _acme-challenge.<name>
+ * (DNS-01). Kept in BIND's key-file syntax (`nsupdate -k .lab/acme-tsig.key`), mode 0600, made once, never printed.
+ */
+export function ensureAcmeTsigKey(paths: Pick<LabPaths, "acmeTsigKey">): TsigKey {
+  if (!fs.existsSync(paths.acmeTsigKey)) {
+    fs.mkdirSync(path.dirname(paths.acmeTsigKey), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(paths.acmeTsigKey, renderTsigKey(ACME_TSIG_KEY_NAME, randomBytes(32).toString("base64"), TSIG_ALGORITHM), { mode: 0o600 });
+  }
+  fs.chmodSync(paths.acmeTsigKey, 0o600);
+  return readAcmeTsigKey(paths);
+}
+
+/** The lab-acme key from its key file (what `ensureAcmeTsigKey` wrote). */
+export function readAcmeTsigKey(paths: Pick<LabPaths, "acmeTsigKey">): TsigKey {
+  if (!fs.existsSync(paths.acmeTsigKey)) throw new Error(`The lab's ACME TSIG key ${paths.acmeTsigKey} does not exist: run \`npm run lab -- up\` first.`);
+  return parseTsigKeyFile(fs.readFileSync(paths.acmeTsigKey, "utf8"), paths.acmeTsigKey);
+}
+
+/** A key file in BIND's syntax (renderTsigKey's output) back to its name, algorithm and secret. Pure. */
+export function parseTsigKeyFile(text: string, file = "the key file"): TsigKey {
+  const m = /key\s+"([^"]+)"\s*\{\s*algorithm\s+([\w-]+);\s*secret\s+"([A-Za-z0-9+/=]+)";\s*\};/.exec(text);
+  if (!m) throw new Error(`${file} is not a BIND key file (key "<name>" { algorithm …; secret "…"; };): run \`npm run lab -- down --purge\` and up again to make a new one.`);
+  return { name: m[1], algorithm: m[2], secret: m[3] };
 }

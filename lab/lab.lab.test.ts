@@ -10,15 +10,18 @@ import { after, before, describe, it } from "node:test";
 import { recordMembers, type Inventory } from "../spec";
 import { labPaths, REPO_ROOT } from "./config";
 import { run, sleep } from "./exec";
-import { isClean, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from "./lab";
+import { isClean, labAcme, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from "./lab";
 import { labLoops, volumeFiles } from "./volumes";
 import { netnsName } from "./net";
+import { getVerified } from "./pebble";
 import { labPower } from "./power";
 import { findLabNspawns } from "./procs";
 import { sshCommand } from "./ssh";
 import { readState } from "./state";
 
 const quiet = () => undefined;
+/** pebble's certificate lifetime in this lab (not the default, so the option is seen to reach pebble). */
+const VALIDITY = 3600;
 
 /** `npm run lab -- <args>` as its own process (stdin not a terminal). */
 const labCli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/lab.ts"), ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 200_000 });
@@ -48,7 +51,7 @@ describe("the lab", { timeout: 900_000 }, () => {
 
   before(async () => {
     await labDown({ log: quiet });
-    up = await labUp({ log: quiet });
+    up = await labUp({ log: quiet, acmeValiditySeconds: VALIDITY });
     inv = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
   });
 
@@ -61,11 +64,10 @@ describe("the lab", { timeout: 900_000 }, () => {
     assert.equal(inv.provider, "hosts");
     assert.deepEqual(inv.nodes.map((n) => n.name), ["lab-db-1", "lab-db-2", "lab-child-1", "lab-child-2", "lab-worker"]);
     const known = fs.readFileSync(paths.knownHosts, "utf8");
-    for (const n of [...inv.nodes.map((x) => ({ name: x.name, address: x.publicAddress })), { name: "lab-dns", address: "10.231.0.2" }]) {
+    for (const n of [...inv.nodes.map((x) => ({ name: x.name, address: x.publicAddress })), { name: "lab-dns", address: "10.231.0.2" }, { name: "lab-acme", address: "10.231.0.3" }]) {
       assert.match(known, new RegExp(`^${n.name},${n.address.replace(/\./g, "\\.")} ssh-ed25519 `, "m"));
     }
-    assert.equal(fs.statSync(paths.tsigKey).mode & 0o777, 0o600);
-    assert.equal(fs.statSync(paths.sshKey).mode & 0o777, 0o600);
+    for (const secret of [paths.tsigKey, paths.sshKey, paths.acmeTsigKey, paths.labCaKey, paths.pebbleKey]) assert.equal(fs.statSync(secret).mode & 0o777, 0o600, secret);
   });
 
   it("logs into every node as root with the lab key; each has its own name, machine-id and host key", async () => {
@@ -84,8 +86,8 @@ describe("the lab", { timeout: 900_000 }, () => {
       ids.add(id);
       keys.add(key);
     }
-    assert.equal(ids.size, 6);
-    assert.equal(keys.size, 6);
+    assert.equal(ids.size, 7);
+    assert.equal(keys.size, 7);
   });
 
   it("refuses a host key that is not pinned (known_hosts really checked)", async () => {
@@ -188,6 +190,61 @@ describe("the lab", { timeout: 900_000 }, () => {
     assert.deepEqual(await resolveFrom("lab-worker", "www.lab.test"), [`30 ${c1.address}`, `30 ${c2.address}`].sort());
   });
 
+  it("runs pebble on lab-acme: the directory answers verified against the lab CA (by address and as acme.lab.test), its management port only to the lab host", async () => {
+    const labCa = fs.readFileSync(paths.labCa, "utf8");
+    const directory = await getVerified("https://10.231.0.3:14000/dir", labCa, 10_000);
+    assert.equal(directory.status, 200);
+    const dir = JSON.parse(directory.body) as Record<string, string>;
+    assert.match(dir.newOrder, /^https:\/\/10\.231\.0\.3:14000\//);
+    assert.ok(dir.renewalInfo, "pebble 2.6 offers ARI (renewalInfo)");
+    await assert.rejects(getVerified("https://10.231.0.3:14000/dir", fs.readFileSync(paths.pebbleRoots, "utf8"), 10_000), /self[- ]signed|unable to verify|certificate/i, "verification is real: pebble's own root does not sign its listener");
+    const byName = await run({ cmd: "curl", args: ["-sS", "--fail", "--cacert", paths.labCa, "--resolve", "acme.lab.test:14000:10.231.0.3", "https://acme.lab.test:14000/dir"] });
+    // pebble names its URLs after the Host the client asked for.
+    assert.equal((JSON.parse(byName.stdout) as Record<string, string>).newOrder, dir.newOrder.replace("10.231.0.3", "acme.lab.test"));
+    assert.equal((await onNode("lab-acme", "python3", "-c", "import json; print(json.load(open('/etc/pebble/django-ha-lab.json'))['pebble']['certificateValidityPeriod'])")).trim(), String(VALIDITY));
+    assert.deepEqual(labAcme(), { directoryUrl: "https://10.231.0.3:14000/dir", validitySeconds: VALIDITY, roots: paths.pebbleRoots, labCa: paths.labCa });
+    const fromOutside = async (port: number) => (await run({ cmd: "ip", args: ["netns", "exec", netnsName("outside"), "timeout", "2", "bash", "-c", `exec 3<>/dev/tcp/10.231.0.3/${port}`] }, { allowFail: true })).code === 0;
+    assert.deepEqual([await fromOutside(14000), await fromOutside(15000), await fromOutside(22)], [true, false, false], "from outside: ACME yes, management and SSH no");
+  });
+
+  it("every node trusts the lab CA and pebble's root in its system store (acme.lab.test resolves from the lab DNS; pebble's intermediate verifies)", async () => {
+    const roots = fs.readFileSync(paths.pebbleRoots, "utf8");
+    const intermediate = await getVerified("https://10.231.0.3:15000/intermediates/0", fs.readFileSync(paths.labCa, "utf8"), 10_000);
+    assert.match(intermediate.body, /BEGIN CERTIFICATE/);
+    const check = 'printf %s "$1" > /tmp/pebble-intermediate.pem && openssl verify -CAfile /etc/ssl/certs/ca-certificates.crt /tmp/pebble-intermediate.pem && curl -sS --fail -o /dev/null https://acme.lab.test:14000/dir && cat /usr/local/share/ca-certificates/django-ha-lab-pebble-root.crt';
+    for (const name of Object.keys(readState(paths)!.nodes)) {
+      const out = await onNode(name, "bash", "-c", check, "check", intermediate.body);
+      assert.match(out, /pebble-intermediate\.pem: OK/, name);
+      assert.ok(out.endsWith(roots), `${name} carries the root pebble serves now`);
+    }
+  });
+
+  it("the lab-acme key may change TXT at _acme-challenge.<name> only: REFUSED for an A record there and for TXT elsewhere", async () => {
+    // check-names off: nsupdate itself would refuse an A record at an underscore name; the server is what is tested.
+    const nsupdate = (lines: string[]) =>
+      run({ cmd: "nsupdate", args: ["-k", paths.acmeTsigKey, "-t", "5"] }, { input: ["server 10.231.0.2 53", "zone lab.test.", "check-names no", ...lines, "send", ""].join("\n"), allowFail: true });
+    const txt = async (fqdn: string) => (await onNode("lab-worker", "dig", "+short", fqdn, "TXT")).trim();
+    const ok = await nsupdate(['update add _acme-challenge.www.lab.test. 30 TXT "lab-acme-probe"']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(await txt("_acme-challenge.www.lab.test"), '"lab-acme-probe"');
+    const cases: [string, string][] = [
+      ["an A record at the challenge name", "update add _acme-challenge.www.lab.test. 30 A 10.231.0.99"],
+      ["TXT at the record's own name", 'update add www.lab.test. 30 TXT "no"'],
+      ["TXT at a name outside the zone's names", 'update add _acme-challenge.elsewhere.lab.test. 30 TXT "no"'],
+      ["deleting the round-robin record", "update delete www.lab.test. A"],
+    ];
+    for (const [what, line] of cases) {
+      const r = await nsupdate([line]);
+      assert.notEqual(r.code, 0, `${what} was allowed`);
+      assert.match(r.stdout + r.stderr, /REFUSED/, what);
+    }
+    assert.equal(await txt("www.lab.test"), "");
+    assert.equal((await resolveFrom("lab-worker", "www.lab.test")).length, 2, "the record is untouched");
+    const removed = await nsupdate(["update delete _acme-challenge.www.lab.test. TXT"]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.equal(await txt("_acme-challenge.www.lab.test"), "");
+  });
+
   it("fences a node (SSH stops answering) and starts it again with its state kept, by the library and by `npm run lab -- fence|start`", async () => {
     const power = labPower();
     await onNode("lab-child-2", "sh", "-c", "echo kept > /root/state-probe && sync");
@@ -227,7 +284,7 @@ describe("the lab", { timeout: 900_000 }, () => {
     const idBefore = (await onNode("lab-worker", "cat", "/etc/machine-id")).trim();
     const pinBefore = fs.readFileSync(paths.knownHosts, "utf8").split("\n").filter((l) => l.startsWith("lab-worker,"));
     await labPower().fence("lab-worker");
-    await labUp({ log: quiet });
+    await labUp({ log: quiet, acmeValiditySeconds: VALIDITY });
     assert.equal((await onNode("lab-worker", "cat", "/etc/machine-id")).trim(), idBefore);
     assert.deepEqual(fs.readFileSync(paths.knownHosts, "utf8").split("\n").filter((l) => l.startsWith("lab-worker,")), pinBefore);
   });
@@ -236,7 +293,8 @@ describe("the lab", { timeout: 900_000 }, () => {
     const pids = Object.fromEntries(Object.values(readState(paths)!.nodes).map((n) => [n.name, n.pid]));
     const loops = await labLoops(paths);
     assert.equal(loops.length, 4, "parent and standby: a db and a share volume each");
-    const again = await labUp({ log: quiet });
+    await assert.rejects(labUp({ log: quiet }), /pebble issues certificates valid 3600 s, not 7776000 s .*run `npm run lab -- down` first/s, "a running pebble's lifetime is not changed under the nodes");
+    const again = await labUp({ log: quiet, acmeValiditySeconds: VALIDITY });
     assert.equal(again.image.baked, false);
     assert.deepEqual(await labLoops(paths), loops, "a second up attaches no second loop device to a volume file");
     assert.deepEqual(Object.fromEntries(Object.values(readState(paths)!.nodes).map((n) => [n.name, n.pid])), pids);
@@ -245,7 +303,7 @@ describe("the lab", { timeout: 900_000 }, () => {
   it("`down` leaves nothing behind, also when the state file is lost (crash), and twice is safe", async () => {
     fs.rmSync(paths.state);
     const before = await labLeftovers();
-    assert.equal(before.nspawns.length, 6);
+    assert.equal(before.nspawns.length, 7);
     assert.ok(before.netns.includes("lab-outside"));
     assert.equal(before.loops.length, 4, "the volumes' loop devices are found from the kernel, not the state file");
     const files = volumeFiles(paths);
@@ -269,6 +327,8 @@ describe("the lab", { timeout: 900_000 }, () => {
       });
     assert.deepEqual(labProcs, []);
     assert.ok(!fs.existsSync(paths.nodes));
+    assert.ok(!fs.existsSync(paths.pebbleRoots), "pebble's root goes with pebble");
+    assert.ok(fs.existsSync(paths.labCa), "the lab CA is kept, like the SSH key");
     await labDown({ log: quiet });
     assert.ok(fs.existsSync(paths.images), "down keeps the image cache");
   });

@@ -4,16 +4,18 @@ import pLimit from "p-limit";
 import { Rfc2136Dns } from "../ops/dns/rfc2136";
 import { dnsFor } from "../ops/targets/dns";
 import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory } from "../spec";
-import { DNS_NODE, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
+import { ACME_NODE, DEFAULT_ACME_VALIDITY_SECONDS, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
 import { labCgroups, removeCgroups } from "./cgroup";
 import { run, sleep } from "./exec";
 import { ensureImage, imageBusy, imageKey, imagePackages, mountsUnder, pruneImages, type ImageInfo } from "./image";
-import { ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
+import { configureAcmeNode, configureDnsNode } from "./infra";
+import { ensureAcmeTsigKey, ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
+import { ensureLabCa, fetchPebbleRoot, installTrust, pebbleDirectoryUrl, renderPebbleConfig } from "./pebble";
 import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRuleset, parseLabLinks, parseLabNetns } from "./net";
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
 import { currentKind, labMachines, nodeMounts, OUTSIDE, volumesFor, wantedPackages } from "./plan";
 import { alive, findLabNspawns } from "./procs";
-import { renderDnsNodeFirewall, renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
+import { isInfrastructure, type LabMachine } from "./render";
 import { labRecordDir, withLabRecord } from "./record";
 import { sshCommand } from "./ssh";
 import { acquireLock, readState, unknownNode, writeState, type LabState } from "./state";
@@ -36,6 +38,11 @@ export interface LabUpOptions {
   afterBoot?: AfterBootHook[];
   /** Per-node readiness limit. Defaults to 120 s. */
   readyTimeoutMs?: number;
+  /**
+   * Lifetime of the certificates the lab's ACME CA (pebble) issues, in seconds: short ones (e.g. 120) make
+   * renewals happen within a test. Defaults to 7776000 (90 days, as Let's Encrypt's classic profile).
+   */
+  acmeValiditySeconds?: number;
 }
 
 export interface LabUpResult {
@@ -79,73 +86,131 @@ export function labInventory(stack = "lab"): Inventory {
   return withLabRecord(hostsInventory(spec), stack);
 }
 
+/** Refuse an `up` that would change what running nodes depend on: the image, or pebble's certificate lifetime. */
+function checkCanUp(paths: LabPaths, previous: LabState | undefined, opts: LabUpOptions, validitySeconds: number): void {
+  const runningNode = (name: string) => {
+    const n = previous?.nodes[name];
+    return !!n?.pid && alive(n.pid);
+  };
+  const running = Object.keys(previous?.nodes ?? {}).some(runningNode) || findLabNspawns().size > 0;
+  if (opts.rebake && running) {
+    throw new UserError("`up --rebake` replaces the image running nodes are booted from: run `npm run lab -- down` first, then `up --rebake`.");
+  }
+  const wantedKey = imageKey(imagePackages());
+  if (previous && previous.imageKey !== wantedKey && Object.keys(previous.nodes).some(runningNode)) {
+    throw new UserError(`The running lab uses image ${previous.imageKey}, but the package lists now give ${wantedKey}: run \`npm run lab -- down\` first, then up.`);
+  }
+  const runningValidity = previous?.acme?.validitySeconds;
+  if (runningNode(ACME_NODE) && runningValidity !== undefined && runningValidity !== validitySeconds) {
+    throw new UserError(
+      `The running lab's pebble issues certificates valid ${runningValidity} s, not ${validitySeconds} s (acmeValiditySeconds / --acme-validity): run \`npm run lab -- down\` first, then up (a new pebble has a new root).`,
+    );
+  }
+}
+
+interface PrepareContext {
+  paths: LabPaths;
+  previous: LabState | undefined;
+  machines: LabMachine[];
+  inventory: Inventory;
+  imageRoot: string;
+  volumesOf: ReturnType<typeof volumesFor>;
+  sshPublicKey: string;
+  keys: { update: TsigKey; acme: TsigKey };
+  validitySeconds: number;
+}
+
+/** A machine's node, ready to boot: a running one as it is; otherwise mounted, personalized and configured. */
+async function prepareMachine(m: LabMachine, c: PrepareContext): Promise<NodeState> {
+  const old = c.previous?.nodes[m.name];
+  if (old?.pid && alive(old.pid)) return old;
+  const dir = path.join(c.paths.nodes, m.name);
+  const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, c.paths.share, c.volumesOf(m.name)), knownHosts: [] };
+  await mountNode(node, c.imageRoot);
+  node.knownHosts = await personalize(node, { all: c.machines, zone: c.inventory.domain, sshPublicKey: c.sshPublicKey, wantedPackages: wantedPackages(m.kind) });
+  if (m.kind === "dns") await configureDnsNode(node, c.machines, c.inventory, c.keys);
+  if (m.kind === "acme") await configureAcmeNode(node, c.paths, c.validitySeconds);
+  // Trust what is known now (a node booted again after a crash keeps pebble's current root); refreshed after pebble answers.
+  if (fs.existsSync(c.paths.pebbleRoots)) await installTrust(node.root, trustedCerts(c.paths));
+  checkBootable(node);
+  return node;
+}
+
+/** Boot the nodes `which` selects that are not running, then wait until each is ready. */
+async function bootAndWait(paths: LabPaths, state: LabState, which: (n: NodeState) => boolean, o: { log: Log; timeoutMs: number; ready: Record<string, number> }): Promise<void> {
+  const nodes = Object.values(state.nodes).filter(which);
+  for (const node of nodes) {
+    if (node.pid && alive(node.pid)) continue;
+    removePropagateDir(node.name);
+    node.pid = bootNode(node);
+    o.log(`${node.name.padEnd(14)} booting (pid ${node.pid})`);
+  }
+  writeState(paths, state);
+  await Promise.all(
+    nodes.map(async (node) => {
+      const s = Date.now();
+      await waitReady(paths, node, o.timeoutMs);
+      o.ready[node.name] = (Date.now() - s) / 1000;
+      o.log(`${node.name.padEnd(14)} ${node.address.padEnd(12)} ready in ${o.ready[node.name].toFixed(1)} s`);
+    }),
+  );
+}
+
+const trustedCerts = (paths: Pick<LabPaths, "labCa" | "pebbleRoots">) => ({ labCa: fs.readFileSync(paths.labCa, "utf8"), pebbleRoot: fs.readFileSync(paths.pebbleRoots, "utf8") });
+
+/**
+ * Fetch pebble's root (it makes a new one at every start) and put it with the lab CA into every node's trust
+ * store. Cluster nodes not booted yet get it before their first boot; running ones (the infrastructure, or all
+ * after pebble was started again) get it in place. Returns the nodes whose store changed.
+ */
+export async function refreshLabTrust(paths: LabPaths, state: LabState): Promise<string[]> {
+  await fetchPebbleRoot(paths);
+  const certs = trustedCerts(paths);
+  const limit = pLimit(2);
+  const changed = await Promise.all(Object.values(state.nodes).map((n) => limit(async () => ((await installTrust(n.root, certs)) ? n.name : ""))));
+  return changed.filter(Boolean);
+}
+
 /** Boot the lab (idempotent: running nodes are left alone). */
 export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
   const log = opts.log ?? defaultLog;
   const t0 = Date.now();
   await preflight();
-  const inventory = labInventory(opts.stack ?? "lab");
+  const stack = opts.stack ?? "lab";
+  const inventory = labInventory(stack);
   const machines = labMachines(inventory);
+  const validitySeconds = opts.acmeValiditySeconds ?? DEFAULT_ACME_VALIDITY_SECONDS;
+  renderPebbleConfig(validitySeconds); // refuses a bad lifetime before anything is made
   const paths = labPaths();
   const release = acquireLock(paths, "lab up");
   try {
-    const running = Object.values(readState(paths)?.nodes ?? {}).some((n) => n.pid && alive(n.pid)) || findLabNspawns().size > 0;
-    if (opts.rebake && running) {
-      throw new UserError("`up --rebake` replaces the image running nodes are booted from: run `npm run lab -- down` first, then `up --rebake`.");
-    }
     const previous = readState(paths);
-    const wantedKey = imageKey(imagePackages());
-    if (previous && previous.imageKey !== wantedKey && Object.values(previous.nodes).some((n) => n.pid && alive(n.pid))) {
-      throw new UserError(
-        `The running lab uses image ${previous.imageKey}, but the package lists now give ${wantedKey}: run \`npm run lab -- down\` first, then up.`,
-      );
-    }
+    checkCanUp(paths, previous, opts, validitySeconds);
     const image = await ensureImage({ rebake: opts.rebake, log });
     log(`image ${image.key}: ${image.baked ? `baked in ${image.seconds.toFixed(0)} s` : "cached"}`);
     const pruned = pruneImages(image.key);
     if (pruned.length) log(`removed ${pruned.length} outdated image file(s): ${pruned.join(", ")}`);
     const sshPublicKey = await ensureSshKey(paths);
-    const tsig = ensureTsigKey(paths);
+    const keys = { update: ensureTsigKey(paths), acme: ensureAcmeTsigKey(paths) };
+    if (!(previous?.nodes[ACME_NODE]?.pid && alive(previous.nodes[ACME_NODE].pid))) await ensureLabCa(paths, inventory.domain);
     await ensureNetwork(machines);
     const attached = await attachVolumes(labVolumes(inventory, paths), log);
     if (attached.length) log(`volumes: ${attached.map((v) => `${v.node}-${v.purpose} ${v.loop}`).join(", ")}`);
-    const volumesOf = volumesFor(attached);
-    const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, stack: opts.stack ?? "lab", nodes: {} };
+    const acme = { directoryUrl: pebbleDirectoryUrl(), validitySeconds };
+    const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, stack, acme, nodes: {} };
+    const context: PrepareContext = { paths, previous, machines, inventory, imageRoot: image.root, volumesOf: volumesFor(attached), sshPublicKey, keys, validitySeconds };
     // One node at a time (costs ~2 s). checkBootable catches an overlay whose lower dir was replaced under it:
     // seen once when another process re-extracted the image while this one mounted it (the image lock now
     // prevents that).
-    for (const m of machines) {
-      const old = previous?.nodes[m.name];
-      if (old?.pid && alive(old.pid)) {
-        state.nodes[m.name] = old;
-        continue;
-      }
-      const dir = path.join(paths.nodes, m.name);
-      const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, paths.share, volumesOf(m.name)), knownHosts: [] };
-      await mountNode(node, image.root);
-      node.knownHosts = await personalize(node, { all: machines, zone: inventory.domain, sshPublicKey, wantedPackages: wantedPackages(m.kind) });
-      if (m.kind === "dns") await configureDnsNode(node, machines, inventory, tsig);
-      checkBootable(node);
-      state.nodes[m.name] = node;
-    }
+    for (const m of machines) state.nodes[m.name] = await prepareMachine(m, context);
     log(`prepared ${machines.length} machines (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     writeKnownHosts(paths, state);
-    const ready: Record<string, number> = {};
-    for (const node of Object.values(state.nodes)) {
-      if (node.pid && alive(node.pid)) continue;
-      removePropagateDir(node.name);
-      node.pid = bootNode(node);
-      log(`${node.name.padEnd(14)} booting (pid ${node.pid})`);
-    }
-    writeState(paths, state);
-    await Promise.all(
-      Object.values(state.nodes).map(async (node) => {
-        const s = Date.now();
-        await waitReady(paths, node, opts.readyTimeoutMs ?? 120_000);
-        ready[node.name] = (Date.now() - s) / 1000;
-        log(`${node.name.padEnd(14)} ${node.address.padEnd(12)} ready in ${ready[node.name].toFixed(1)} s`);
-      }),
-    );
+    const boot = { log, timeoutMs: opts.readyTimeoutMs ?? 120_000, ready: {} as Record<string, number> };
+    // The DNS server and the CA first: pebble's root exists only once pebble runs, and the cluster nodes boot trusting it.
+    await bootAndWait(paths, state, isInfrastructure, boot);
+    const changed = await refreshLabTrust(paths, state);
+    log(`acme ${acme.directoryUrl}: certificates valid ${validitySeconds} s; root ${path.relative(process.cwd(), paths.pebbleRoots)} trusted by ${changed.length ? changed.join(", ") : "every node already"}`);
+    await bootAndWait(paths, state, (n) => !isInfrastructure(n), boot);
     const dns = labDns();
     const members = recordMembers(inventory).map((n) => ({ name: n.name, address: n.publicAddress }));
     await dns.setMembers(inventory.recordFqdn, members, inventory.ttl);
@@ -154,7 +219,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     for (const hook of opts.afterBoot ?? []) await hook({ inventory, paths, log });
     const seconds = (Date.now() - t0) / 1000;
     log(`lab up: ${machines.length} machines in ${seconds.toFixed(1)} s; inventory ${path.relative(process.cwd(), paths.inventory)}`);
-    return { inventory, image, ready, seconds };
+    return { inventory, image, ready: boot.ready, seconds };
   } finally {
     release();
   }
@@ -170,33 +235,6 @@ async function ensureNetwork(machines: LabMachine[]): Promise<void> {
     if (existing.includes(netnsName(m.name))) continue;
     for (const c of namespaceCommands(m.name, m.address)) await run(c);
   }
-}
-
-function ownerIds(root: string, user: string): { uid: number; gid: number } {
-  const line = fs.readFileSync(path.join(root, "etc/passwd"), "utf8").split("\n").find((l) => l.startsWith(`${user}:`));
-  if (!line) throw new Error(`user ${user} missing in the image (${root}/etc/passwd)`);
-  const f = line.split(":");
-  return { uid: Number(f[2]), gid: Number(f[3]) };
-}
-
-async function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, tsig: TsigKey): Promise<void> {
-  const bind = ownerIds(node.root, "bind");
-  const put = (file: string, content: string, mode: number, owner?: { uid: number; gid: number }) => {
-    const p = path.join(node.root, file);
-    fs.writeFileSync(p, content, { mode });
-    fs.chmodSync(p, mode);
-    if (owner) fs.chownSync(p, owner.uid, owner.gid);
-  };
-  const keyFile = "/etc/bind/lab-update.key";
-  const zoneFile = `/var/lib/bind/db.${inv.domain}`;
-  put("etc/bind/named.conf.options", renderNamedOptions(), 0o644);
-  put("etc/bind/named.conf.local", renderNamedLocal(inv.domain, tsig.name, keyFile, zoneFile), 0o644);
-  put(keyFile.slice(1), renderTsigKey(tsig.name, tsig.secret, tsig.algorithm), 0o640, { uid: 0, gid: bind.gid });
-  const serial = Math.floor(Date.now() / 1000);
-  put(zoneFile.slice(1), renderZone({ zone: inv.domain, nameServer: DNS_NODE, machines, ttl: inv.ttl, serial }), 0o644, bind);
-  // Answer DNS only (SSH from the lab host): the node loads its firewall at boot, before named and sshd listen.
-  put("etc/nftables.conf", renderDnsNodeFirewall(), 0o755);
-  await run({ cmd: "systemctl", args: [`--root=${node.root}`, "enable", "--no-reload", "nftables.service"] });
 }
 
 /** The node's merged root must show sshd enabled as a real symlink, or it will boot without sshd. */
@@ -285,6 +323,21 @@ export async function labStatus(): Promise<NodeStatus[]> {
   );
 }
 
+/** The running lab's ACME CA: its directory, certificate lifetime and the files clients verify with. */
+export interface LabAcme {
+  directoryUrl: string;
+  validitySeconds: number;
+  /** pebble's issuing root: what clients of the cluster verify against (curl --cacert). */
+  roots: string;
+  /** The lab CA: what clients of pebble itself verify against. */
+  labCa: string;
+}
+
+export function labAcme(paths: LabPaths = labPaths()): LabAcme | undefined {
+  const acme = readState(paths)?.acme;
+  return acme && { ...acme, roots: paths.pebbleRoots, labCa: paths.labCa };
+}
+
 /** What the lab leaves on the host, found by name prefix and from /proc (not from the state file). */
 export interface LabLeftovers {
   nspawns: number[];
@@ -323,7 +376,7 @@ export const isClean = (l: LabLeftovers) =>
   !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length && !l.loops.length;
 
 export interface LabDownOptions {
-  /** Also remove the image cache, SSH key and TSIG key. Defaults to false. */
+  /** Also remove the image cache, the SSH key, both TSIG keys and the lab CA. Defaults to false. */
   purge?: boolean;
   log?: Log;
 }
@@ -367,7 +420,8 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
     // The volume files are the data: only their loop devices go (their mounts died with the nodes).
     const detached = await detachVolumes(paths);
     if (detached.length) log(`detached ${detached.length} volume loop device${detached.length > 1 ? "s" : ""} (${detached.join(", ")}); the volume files stay in ${path.relative(process.cwd(), path.join(paths.root, "volumes"))}`);
-    for (const p of [paths.nodes, paths.share, paths.state, paths.inventory, paths.knownHosts]) fs.rmSync(p, { recursive: true, force: true });
+    // pebble's root and listener certificate died with it (a new pebble has new ones); the lab CA stays, like the SSH key.
+    for (const p of [paths.nodes, paths.share, paths.state, paths.inventory, paths.knownHosts, paths.pebbleRoots, paths.pebbleCert, paths.pebbleKey]) fs.rmSync(p, { recursive: true, force: true });
     // A bake interrupted by a crash leaves its half-made root (its mounts are gone by now).
     if (fs.existsSync(paths.images)) {
       for (const f of fs.readdirSync(paths.images)) {
@@ -375,7 +429,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       }
     }
     if (opts.purge) {
-      for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey)]) fs.rmSync(p, { recursive: true, force: true });
+      for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey), path.dirname(paths.labCa), paths.acmeTsigKey]) fs.rmSync(p, { recursive: true, force: true });
     }
     // Lazy unmounts and namespace teardown settle asynchronously: check, briefly retrying.
     let left = await labLeftovers(paths);
@@ -386,7 +440,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       left = await labLeftovers(paths);
     }
     if (!isClean(left)) throw new Error(`lab down left things behind: ${JSON.stringify(left)}`);
-    log(`lab down${opts.purge ? " (purged image cache and keys)" : ""}: nothing left, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(`lab down${opts.purge ? " (purged image cache, keys and the lab CA)" : " (pebble's root gone with it; the lab CA and keys kept)"}: nothing left, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return left;
   } finally {
     release();
@@ -443,7 +497,7 @@ export async function labReplaceMachine(name: string, opts: { log?: Log; readyTi
     const state = readState(paths);
     const node = state?.nodes[name];
     if (!state || !node) throw unknownNode(paths, name);
-    if (node.kind === "dns") throw new UserError(`${name} is the lab's DNS machine, not a cluster node: only cluster nodes can be replaced.`);
+    if (isInfrastructure(node)) throw new UserError(`${name} is the lab's ${node.kind === "dns" ? "DNS machine" : "ACME CA"}, not a cluster node: only cluster nodes can be replaced.`);
     const pids = [...findLabNspawns()].filter(([, m]) => m === name).map(([p]) => p);
     if (node.pid && !pids.includes(node.pid)) pids.push(node.pid);
     for (const pid of pids) await stopNode(pid, "clean", 8_000);
@@ -457,6 +511,8 @@ export async function labReplaceMachine(name: string, opts: { log?: Log; readyTi
     await mountNode(node, state.imageRoot);
     const inventory = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
     node.knownHosts = await personalize(node, { all: labMachines(inventory), zone: inventory.domain, sshPublicKey: await ensureSshKey(paths), wantedPackages: wantedPackages(node.kind) });
+    // A new root disk: it trusts the lab CA and pebble's root before it boots, as every lab node does.
+    await installTrust(node.root, trustedCerts(paths));
     checkBootable(node);
     writeKnownHosts(paths, state);
     node.pid = bootNode(node);

@@ -17,15 +17,16 @@ describe("labMachines", () => {
   it("status shows each machine's current role: after a failover recorded in django-ha:primary, lab-db-2 is the parent", () => {
     const booted = labMachines(hostsInventory(loadStackSpec("lab")));
     const after = withPrimary(hostsInventory(loadStackSpec("lab")), "lab-db-2");
-    assert.deepEqual(booted.map((m) => `${m.name}/${currentKind(m, after)}`), ["lab-dns/dns", "lab-db-1/standby", "lab-db-2/parent", "lab-child-1/child", "lab-child-2/child", "lab-worker/worker"]);
+    assert.deepEqual(booted.map((m) => `${m.name}/${currentKind(m, after)}`), ["lab-dns/dns", "lab-acme/acme", "lab-db-1/standby", "lab-db-2/parent", "lab-child-1/child", "lab-child-2/child", "lab-worker/worker"]);
   });
 
-  it("boots the lab stack: DNS node first, then parent, standby, children, worker", () => {
+  it("boots the lab stack: DNS node and ACME CA first, then parent, standby, children, worker", () => {
     const m = labMachines(hostsInventory(loadStackSpec("lab")));
     assert.deepEqual(
       m.map((x) => `${x.name}=${x.address}/${x.kind}`),
       [
         "lab-dns=10.231.0.2/dns",
+        "lab-acme=10.231.0.3/acme",
         "lab-db-1=10.231.0.11/parent",
         "lab-db-2=10.231.0.12/standby",
         "lab-child-1=10.231.0.21/child",
@@ -50,8 +51,10 @@ describe("labMachines", () => {
       },
     );
   });
-  it("refuses a node named like the lab's own machines", () => {
+  it("refuses a node named like the lab's own machines, or at the ACME CA's address", () => {
     assert.throws(() => labMachines({ nodes: [node("lab-dns", "10.231.0.40")] }), /name = "lab-dns"/);
+    assert.throws(() => labMachines({ nodes: [node("lab-acme", "10.231.0.40")] }), /name = "lab-acme"/);
+    assert.throws(() => labMachines({ nodes: [node("c", "10.231.0.3")] }), /address = "10\.231\.0\.3": reserved for the lab's ACME CA/);
   });
 });
 
@@ -62,6 +65,7 @@ describe("nodeMounts", () => {
     assert.deepEqual(nodeMounts("child", "/s"), { binds: [{ host: "/s/primary", guest: "/srv/share" }], syscalls: [] });
     assert.deepEqual(nodeMounts("worker", "/s"), nodeMounts("child", "/s"));
     assert.deepEqual(nodeMounts("dns", "/s"), { binds: [], syscalls: [] });
+    assert.deepEqual(nodeMounts("acme", "/s"), { binds: [], syscalls: [] });
   });
   it("with data volumes: parent and standby get their own devices (by-id and kernel name), children and worker every database machine's share device", () => {
     const inv = hostsInventory(loadStackSpec("lab"));
@@ -102,8 +106,10 @@ describe("nodeMounts", () => {
     assert.deepEqual([...parseLoops("")], []);
   });
 
-  it("the DNS node wants bind9, cluster nodes their role's packages", () => {
+  it("the DNS node wants bind9, the ACME CA pebble and not bind9, cluster nodes their role's packages", () => {
     assert.ok(wantedPackages("dns").includes("bind9"));
+    assert.ok(wantedPackages("acme").includes("pebble"));
+    assert.ok(!wantedPackages("acme").includes("bind9"), "named stays off on the CA");
     assert.ok(!wantedPackages("child").includes("bind9"));
     assert.ok(wantedPackages("parent").includes(`postgresql-${POSTGRES_MAJOR}`));
   });

@@ -1,5 +1,5 @@
 import { UserError, type Inventory } from "../spec";
-import { BASE_PACKAGES, DNS_NODE, INFRA_PACKAGES, LAB_NET, NETNS_PREFIX } from "./config";
+import { ACME_NODE, BASE_PACKAGES, DNS_NODE, INFRA_PACKAGES, LAB_NET, NETNS_PREFIX } from "./config";
 import type { Bind } from "./node";
 import type { AttachedVolume } from "./volumes";
 import type { LabMachine } from "./render";
@@ -8,12 +8,12 @@ import { packagesFor } from "../roles/packages";
 const RESERVED: Record<string, string> = {
   [LAB_NET.hostAddress]: "the host's end of the lab bridge",
   [LAB_NET.dnsAddress]: "the lab DNS node",
-  [LAB_NET.pebbleAddress]: "the future ACME (pebble) node",
+  [LAB_NET.pebbleAddress]: "the lab's ACME CA (pebble, lab-acme)",
   [LAB_NET.outsideAddress]: "the lab's outside namespace",
 };
 
 /**
- * The machines the lab boots: the DNS node, then the stack's nodes. Checks every address is a free host of the
+ * The machines the lab boots: the DNS node and the ACME CA, then the stack's nodes. Checks every address is a free host of the
  * lab network before anything is made. Pure.
  */
 export function labMachines(inv: Pick<Inventory, "nodes">): LabMachine[] {
@@ -31,13 +31,13 @@ export function labMachines(inv: Pick<Inventory, "nodes">): LabMachine[] {
     } else if (seen.has(n.publicAddress)) {
       problems.push(`${key} = ${JSON.stringify(n.publicAddress)}: already used by ${seen.get(n.publicAddress)}; give each node its own address`);
     }
-    if (n.name === DNS_NODE || !/^[a-z0-9][a-z0-9-]{0,40}$/.test(n.name) || n.name === "outside") {
-      problems.push(`django-ha:hosts (node ${n.name}).name = ${JSON.stringify(n.name)}: lab node names are lowercase letters, digits and "-" (not "${DNS_NODE}" or "outside")`);
+    if (n.name === DNS_NODE || n.name === ACME_NODE || !/^[a-z0-9][a-z0-9-]{0,40}$/.test(n.name) || n.name === "outside") {
+      problems.push(`django-ha:hosts (node ${n.name}).name = ${JSON.stringify(n.name)}: lab node names are lowercase letters, digits and "-" (not "${DNS_NODE}", "${ACME_NODE}" or "outside")`);
     }
     seen.set(n.publicAddress, n.name);
   }
   if (problems.length) throw new UserError(`The lab cannot boot this stack:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  return [{ name: DNS_NODE, address: LAB_NET.dnsAddress, kind: "dns" }, ...inv.nodes.map((n): LabMachine => ({ name: n.name, address: n.publicAddress, kind: n.role }))];
+  return [{ name: DNS_NODE, address: LAB_NET.dnsAddress, kind: "dns" }, { name: ACME_NODE, address: LAB_NET.pebbleAddress, kind: "acme" }, ...inv.nodes.map((n): LabMachine => ({ name: n.name, address: n.publicAddress, kind: n.role }))];
 }
 
 /**
@@ -83,6 +83,7 @@ export function nodeMounts(kind: LabMachine["kind"], shareDir: string, volumes?:
       if (volumes?.shares.length) return { binds: volumes.shares.map((v) => ({ host: v.loop, guest: v.guest })), syscalls: [] };
       return { binds: [primary], syscalls: [] };
     case "dns":
+    case "acme":
       return { binds: [], syscalls: [] };
     default: {
       const never: never = kind;
@@ -100,7 +101,10 @@ export function volumesFor(attached: AttachedVolume[]): (machine: string) => Nod
 
 /** Packages a real machine of this kind would carry: decides which baked services stay enabled. Pure. */
 export function wantedPackages(kind: LabMachine["kind"]): string[] {
-  return kind === "dns" ? [...BASE_PACKAGES, ...INFRA_PACKAGES] : packagesFor(kind);
+  if (kind === "dns") return [...BASE_PACKAGES, ...INFRA_PACKAGES];
+  // The ACME CA runs pebble only (its unit is the lab's own): named and the rest stay off there.
+  if (kind === "acme") return [...BASE_PACKAGES, "pebble"];
+  return packagesFor(kind);
 }
 
 export const OUTSIDE = { name: "outside", netns: `${NETNS_PREFIX}outside`, address: LAB_NET.outsideAddress } as const;

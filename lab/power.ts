@@ -1,7 +1,7 @@
 import type { PowerOperations } from "../ops/power/types";
 import { removeCgroups } from "./cgroup";
 import { labPaths } from "./config";
-import { waitReady } from "./lab";
+import { refreshLabTrust, waitReady } from "./lab";
 import { bootNode, mountNode, removePropagateDir, stopNode } from "./node";
 import { alive, findLabNspawns } from "./procs";
 import { readState, unknownNode, updateNode } from "./state";
@@ -50,6 +50,8 @@ export class LabPower implements PowerOperations {
     const pid = bootNode(node);
     updateNode(paths, name, (n) => (n.pid = pid));
     await waitReady(paths, { ...node, pid }, this.readyTimeoutMs);
+    // A pebble started again has a new root: every node must trust that one (certificates it issued before do not chain to it).
+    if (node.kind === "acme") await refreshLabTrust(paths, readState(paths) ?? state);
   }
 }
 

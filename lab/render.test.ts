@@ -3,7 +3,10 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { packagesFor } from "../roles/packages";
 import {
+  acmeChallengeNames,
+  isInfrastructure,
   LabMachine,
+  renderAcmeNodeFirewall,
   renderDnsNodeFirewall,
   renderHosts,
   renderNamedLocal,
@@ -75,10 +78,24 @@ describe("bind9 config", () => {
       ].join("\n"),
     );
   });
-  it("updates only with the TSIG key; authoritative only", () => {
-    const local = renderNamedLocal("lab.test", "lab-update", "/etc/bind/k.key", "/var/lib/bind/db.lab.test");
-    assert.match(local, /include "\/etc\/bind\/k\.key";/);
-    assert.match(local, /allow-update \{ key "lab-update"; \};/);
+  it("zone: extra A records after the machines (acme → the CA)", () => {
+    const zone = renderZone({ zone: "lab.test", nameServer: "lab-dns", machines: machines.slice(0, 1), ttl: 30, serial: 7, aliases: [{ label: "acme", address: "10.231.0.3" }] });
+    assert.match(zone, /^lab-dns\tIN A 10\.231\.0\.2\nacme\tIN A 10\.231\.0\.3\n$/m);
+  });
+  it("updates only with the TSIG keys: the update key anywhere, the ACME key only TXT at the _acme-challenge names; authoritative only", () => {
+    const local = renderNamedLocal({
+      zone: "lab.test",
+      zoneFile: "/var/lib/bind/db.lab.test",
+      keyFiles: ["/etc/bind/k.key", "/etc/bind/a.key"],
+      updateKey: "lab-update",
+      acme: { key: "lab-acme", challengeNames: ["_acme-challenge.lab.test", "_acme-challenge.www.lab.test"] },
+    });
+    assert.match(local, /include "\/etc\/bind\/k\.key";\ninclude "\/etc\/bind\/a\.key";/);
+    assert.doesNotMatch(local, /allow-update/, "BIND refuses allow-update beside update-policy");
+    assert.match(
+      local,
+      /\tupdate-policy \{\n\t\tgrant lab-update zonesub ANY;\n\t\tgrant lab-acme name _acme-challenge\.lab\.test\. TXT;\n\t\tgrant lab-acme name _acme-challenge\.www\.lab\.test\. TXT;\n\t\};/,
+    );
     assert.match(local, /type primary;/);
     const opts = renderNamedOptions();
     assert.match(opts, /recursion no;/);
@@ -86,6 +103,21 @@ describe("bind9 config", () => {
   });
   it("TSIG key file in BIND syntax", () => {
     assert.equal(renderTsigKey("lab-update", "c2VjcmV0", "hmac-sha256"), 'key "lab-update" {\n\talgorithm hmac-sha256;\n\tsecret "c2VjcmV0";\n};\n');
+  });
+});
+
+describe("acmeChallengeNames", () => {
+  it("one _acme-challenge name per name in the zone (a wildcard's without *.), unique and sorted; names outside the zone dropped", () => {
+    assert.deepEqual(acmeChallengeNames("lab.test", ["www.lab.test", "lab.test", "*.lab.test", "WWW.lab.test.", "example.com", "notlab.test"]), [
+      "_acme-challenge.lab.test",
+      "_acme-challenge.www.lab.test",
+    ]);
+  });
+});
+
+describe("isInfrastructure", () => {
+  it("is the DNS server and the ACME CA, no cluster role", () => {
+    assert.deepEqual((["dns", "acme", "parent", "standby", "child", "worker"] as const).filter((kind) => isInfrastructure({ kind })), ["dns", "acme"]);
   });
 });
 
@@ -113,6 +145,17 @@ describe("servicesToDisable", () => {
       "rpcbind.socket",
       "uwsgi.service",
     ]);
+  });
+});
+
+describe("renderAcmeNodeFirewall", () => {
+  it("accepts ACME from anywhere, management and SSH from the lab host only", () => {
+    const conf = renderAcmeNodeFirewall();
+    assert.match(conf, /policy drop;/);
+    assert.match(conf, /^\s+tcp dport 14000 accept/m);
+    assert.match(conf, /ip saddr \{ 10\.231\.0\.1\/32 \} tcp dport 15000 accept/);
+    assert.match(conf, /ip saddr \{ 10\.231\.0\.1\/32 \} tcp dport 22 accept/);
+    assert.doesNotMatch(conf, /dport (53|80|443)\b/);
   });
 });
 

@@ -1,14 +1,17 @@
 import { renderNftables } from "../roles/files/nftables";
 import { POSTGRES_MAJOR } from "../spec/debian";
-import { LAB_NET, TSIG_ALGORITHM } from "./config";
+import { LAB_NET, PEBBLE_PORTS, TSIG_ALGORITHM } from "./config";
 
-/** A machine the lab boots: a cluster node or lab infrastructure (the DNS node). */
+/** A machine the lab boots: a cluster node or lab infrastructure (the DNS node, the ACME CA). */
 export interface LabMachine {
   name: string;
   address: string;
-  /** Cluster role, or "dns" for the lab's DNS server. */
-  kind: "parent" | "standby" | "child" | "worker" | "dns";
+  /** Cluster role, or "dns" for the lab's DNS server, "acme" for its ACME CA (pebble). */
+  kind: "parent" | "standby" | "child" | "worker" | "dns" | "acme";
 }
+
+/** Lab infrastructure, not a cluster node: booted first, never bootstrapped, replaced or listed in the inventory. */
+export const isInfrastructure = (m: Pick<LabMachine, "kind">): boolean => m.kind === "dns" || m.kind === "acme";
 
 /** /etc/hosts of a node: loopback, itself, and every lab machine by short and lab-zone name. Pure. */
 export function renderHosts(self: LabMachine, all: readonly LabMachine[], zone: string): string {
@@ -49,6 +52,8 @@ export interface ZoneInput {
   /** TTL of the zone's records. */
   ttl: number;
   serial: number;
+  /** More A records (e.g. acme → the ACME CA). Defaults to none. */
+  aliases?: readonly { label: string; address: string }[];
 }
 
 /** The lab zone at creation: SOA, NS and one A record per machine. The round-robin record comes by RFC 2136. Pure. */
@@ -60,6 +65,7 @@ export function renderZone(z: ZoneInput): string {
     `@\tIN NS ${z.nameServer}.${z.zone}.`,
   ];
   for (const m of z.machines) lines.push(`${m.name}\tIN A ${m.address}`);
+  for (const a of z.aliases ?? []) lines.push(`${a.label}\tIN A ${a.address}`);
   return lines.join("\n") + "\n";
 }
 
@@ -95,18 +101,58 @@ export function renderDnsNodeFirewall(adminAddress: string = LAB_NET.hostAddress
   });
 }
 
-/** named.conf.local: the lab zone, updatable only with the TSIG key. Pure. */
-export function renderNamedLocal(zone: string, keyName: string, keyFile: string, zoneFile: string): string {
+/**
+ * The owner names a DNS-01 key may write: `_acme-challenge.<name>` for each name (a wildcard's without its `*.`)
+ * inside the zone, unique and sorted. Pure.
+ */
+export function acmeChallengeNames(zone: string, names: readonly string[]): string[] {
+  const bare = names.map((n) => n.replace(/^\*\./, "").replace(/\.$/, "").toLowerCase());
+  return [...new Set(bare.filter((n) => n === zone || n.endsWith(`.${zone}`)).map((n) => `_acme-challenge.${n}`))].sort();
+}
+
+export interface NamedLocalInput {
+  zone: string;
+  zoneFile: string;
+  /** BIND key files to include (one key each). */
+  keyFiles: readonly string[];
+  /** The key that may change any record of the zone (the round-robin record's RFC 2136 updates). */
+  updateKey: string;
+  /** The key that may change only TXT records at these owner names (acmeChallengeNames). */
+  acme: { key: string; challengeNames: readonly string[] };
+}
+
+/**
+ * named.conf.local: the lab zone, updatable only with the TSIG keys — the update key anywhere, the ACME key only
+ * TXT at the `_acme-challenge` names (BIND's wildcard rule cannot say "_acme-challenge.*", so each name is listed). Pure.
+ */
+export function renderNamedLocal(n: NamedLocalInput): string {
   return [
-    "// written by django-ha lab: RFC 2136 updates signed with the lab's TSIG key only",
-    `include "${keyFile}";`,
-    `zone "${zone}" {`,
+    "// written by django-ha lab: RFC 2136 updates signed with the lab's TSIG keys only",
+    ...n.keyFiles.map((f) => `include "${f}";`),
+    `zone "${n.zone}" {`,
     "\ttype primary;",
-    `\tfile "${zoneFile}";`,
-    `\tallow-update { key "${keyName}"; };`,
+    `\tfile "${n.zoneFile}";`,
+    "\tupdate-policy {",
+    `\t\tgrant ${n.updateKey} zonesub ANY;`,
+    ...n.acme.challengeNames.map((name) => `\t\tgrant ${n.acme.key} name ${name}. TXT;`),
+    "\t};",
     "};",
     "",
   ].join("\n");
+}
+
+/**
+ * The ACME CA node's firewall: the ACME API from anywhere on the lab network (nodes order, visitors may look), the
+ * management port (roots, revocation status) and SSH from the lab host only. Pure.
+ */
+export function renderAcmeNodeFirewall(adminAddress: string = LAB_NET.hostAddress): string {
+  return renderNftables({
+    rules: [
+      { comment: "ssh from the lab host only", protocol: "tcp", ports: [22], from: [`${adminAddress}/32`] },
+      { comment: "acme api", protocol: "tcp", ports: [PEBBLE_PORTS.acme], from: "any" },
+      { comment: "pebble management from the lab host only", protocol: "tcp", ports: [PEBBLE_PORTS.management], from: [`${adminAddress}/32`] },
+    ],
+  });
 }
 
 /**

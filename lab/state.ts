@@ -13,6 +13,8 @@ export interface LabState {
   zone: string;
   /** The stack `up` booted (status reads its current roles: django-ha:primary may change after `up`). Absent in states written before it was recorded. */
   stack?: string;
+  /** The lab's ACME CA as `up` started it (absent in states written before the lab had one). */
+  acme?: { directoryUrl: string; validitySeconds: number };
   nodes: Record<string, NodeState>;
 }
 

@@ -48,3 +48,19 @@ describe("npm run lab -- fence|start (lab power as an operator verb)", () => {
     assert.equal(fs.readFileSync(path.join(labDir, "state.json"), "utf8"), before);
   });
 });
+
+describe("npm run lab -- up --acme-validity (the lab's ACME CA)", () => {
+  it("--dry-run names pebble's directory and the certificate lifetime asked for (90 days by default)", () => {
+    const short = lab("up", "--dry-run", "--acme-validity", "120");
+    assert.equal(short.status, 0, short.stderr);
+    assert.match(short.stdout, /^acme https:\/\/10\.231\.0\.3:14000\/dir \(pebble on lab-acme\): certificates valid 120 s$/m);
+    assert.match(lab("up", "--dry-run").stdout, /certificates valid 7776000 s$/m);
+  });
+  it("refuses a lifetime that is not a whole number of seconds, naming the value and an example", () => {
+    for (const bad of ["0", "2m", "-5", "1.5"]) {
+      const r = lab("up", "--dry-run", "--acme-validity", bad);
+      assert.equal(r.status, 1, bad);
+      assert.match(r.stderr, new RegExp(`"${bad.replace(".", "\\.")}" is not a whole number of seconds ≥ 1; e\\.g\\. --acme-validity 120`));
+    }
+  });
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 /**
  * The local lab: real Debian 13 nodes (systemd-nspawn) on one machine.
- *   npm run lab -- up [--rebake] [--stack lab]
+ *   npm run lab -- up [--rebake] [--stack lab] [--acme-validity <seconds>]
  *   npm run lab -- status
  *   npm run lab -- ssh <node> [cmd…]
  *   npm run lab -- down [--purge]
@@ -12,11 +12,13 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import { Command } from "commander";
+import * as path from "node:path";
+import { Command, InvalidArgumentError } from "commander";
 import { UserError } from "../spec";
-import { labPaths } from "../lab/config";
+import { ACME_NODE, DEFAULT_ACME_VALIDITY_SECONDS, labPaths } from "../lab/config";
+import { pebbleDirectoryUrl } from "../lab/pebble";
 import { showCommand } from "../lab/exec";
-import { labDown, labLeftovers, labRemoveVolumes, labReplaceMachine, labStatus, labUp, preflight } from "../lab/lab";
+import { labAcme, labDown, labLeftovers, labRemoveVolumes, labReplaceMachine, labStatus, labUp, preflight } from "../lab/lab";
 import { volumeFiles } from "../lab/volumes";
 import { operatorShellCommand, sshCommand } from "../lab/ssh";
 import { labPower } from "../lab/power";
@@ -37,10 +39,18 @@ function howToReach(inventory: Inventory, bootstrapped: boolean): string {
     bootstrapped ? `The cluster is up: https://${inventory.recordFqdn}/ (self-signed certificate until ACME is set up)` : `The nodes are up (not bootstrapped): https://${inventory.recordFqdn}/ answers after \`npm run bootstrap -- --stack lab\``,
     `  record   ${inventory.recordFqdn} → ${children.map((c) => c.publicAddress).join(", ")} (TTL ${inventory.ttl} s; ask the lab DNS: dig @${dns} ${inventory.recordFqdn})`,
     `  try      curl -k --resolve ${inventory.recordFqdn}:443:${first} https://${inventory.recordFqdn}/health/`,
+    `  acme     ${pebbleDirectoryUrl()} (pebble on ${ACME_NODE}); its root: ${path.relative(process.cwd(), labPaths().pebbleRoots)}, trusted by every node`,
     `  nodes    ${inventory.nodes.map((n) => `${n.name} ${n.publicAddress}`).join(", ")}`,
     `  shell    npm run lab -- ssh ${inventory.primary}     status: npm run lab -- status     stop: npm run lab -- down`,
   ];
   return lines.join("\n");
+}
+
+/** --acme-validity: a whole number of seconds ≥ 1. */
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number of seconds ≥ 1; e.g. --acme-validity 120 (2 minutes) or 7776000 (90 days, the default).`);
+  return n;
 }
 
 const program = new Command()
@@ -55,7 +65,8 @@ program
   .option("--rebake", "bake a new image even when one is cached")
   .option("--dry-run", "print what would be done, change nothing")
   .option("--no-bootstrap", "only boot the nodes; do not install the cluster's roles and the sample app")
-  .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean; bootstrap: boolean }) => {
+  .option("--acme-validity <seconds>", "lifetime of the certificates the lab's ACME CA (pebble) issues, e.g. 120 to watch renewals", parseSeconds, DEFAULT_ACME_VALIDITY_SECONDS)
+  .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean; bootstrap: boolean; acmeValidity: number }) => {
     if (o.dryRun) {
       const { labInventory } = await import("../lab/lab");
       const { labMachines, nodeMounts, volumesFor } = await import("../lab/plan");
@@ -69,6 +80,7 @@ program
       for (const v of volumes) console.log(`volume ${v.node}-${v.purpose}: ${v.file} (${v.sizeMb} MiB sparse) → losetup → ${v.guest}`);
       const volumesOf = volumesFor(volumes);
       console.log(`image ${imageKey(imagePackages())} (${imagePackages().length} packages)${o.rebake ? ", rebaked" : ""}`);
+      console.log(`acme ${pebbleDirectoryUrl()} (pebble on ${ACME_NODE}): certificates valid ${o.acmeValidity} s`);
       for (const m of machines) {
         const root = `${paths.nodes}/${m.name}/root`;
         console.log(`${m.name.padEnd(14)} ${m.address.padEnd(12)} ${m.kind.padEnd(8)} ${showCommand(nspawnCommand({ name: m.name, root, ...nodeMounts(m.kind, paths.share, volumesOf(m.name)) }))}`);
@@ -76,7 +88,7 @@ program
       return;
     }
     // The main job: boot the nodes, then bootstrap them into the cluster (the same bootstrap a cloud stack gets).
-    const result = await labUp({ stack: o.stack, rebake: o.rebake, afterBoot: o.bootstrap ? [labBootstrapHook({ stack: o.stack })] : [] });
+    const result = await labUp({ stack: o.stack, rebake: o.rebake, acmeValiditySeconds: o.acmeValidity, afterBoot: o.bootstrap ? [labBootstrapHook({ stack: o.stack })] : [] });
     console.log(howToReach(result.inventory, o.bootstrap));
   });
 
@@ -96,6 +108,8 @@ program
         `${r.name.padEnd(14)} ${r.address.padEnd(12)} ${r.kind.padEnd(8)} ${r.running ? `pid ${r.pid}` : "stopped"}  ${r.system}${r.failedUnits.length ? `  failed: ${r.failedUnits.join(" ")}` : ""}`,
       );
     }
+    const acme = labAcme();
+    if (acme) console.log(`acme           ${acme.directoryUrl}  certificates valid ${acme.validitySeconds} s; clients verify with --cacert ${path.relative(process.cwd(), acme.roots)} (pebble's root), pebble itself with ${path.relative(process.cwd(), acme.labCa)}`);
   });
 
 program
@@ -117,7 +131,7 @@ program
 program
   .command("down")
   .description("stop every node and remove every process, mount, namespace, link, loop device and nft table the lab made (keeps the image cache and the volume files: remove-volumes deletes those)")
-  .option("--purge", "also remove the image cache, the lab SSH key and TSIG key")
+  .option("--purge", "also remove the image cache, the lab SSH key, both TSIG keys and the lab CA")
   .option("--dry-run", "list what would be removed, change nothing")
   .action(async (o: { purge?: boolean; dryRun?: boolean }) => {
     if (o.dryRun) {

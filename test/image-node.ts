@@ -23,6 +23,8 @@ export interface RunResult {
 export interface ImageNode {
   /** Image key (lab/image.ts imageKey): which Debian release and package set the tools come from. */
   imageKey: string;
+  /** The node's root directory as the host sees it (an overlay over the image). */
+  root: string;
   /** Run argv inside the node with a clean environment (plus `env`), as root or as `user`. Never throws. */
   run(argv: string[], opts?: { input?: string; env?: Record<string, string>; user?: string; timeoutMs?: number }): RunResult;
   /** Run a bash script inside the node (`bash -euo pipefail -s`). */
@@ -58,6 +60,7 @@ export async function bootImageNode(): Promise<ImageNode> {
   };
   return {
     imageKey: image.key,
+    root: ct.root,
     run,
     bash: (script, opts = {}) => run(["bash", "-euo", "pipefail", "-s"], { ...opts, input: script }),
     write(file, content, mode = 0o644) {
