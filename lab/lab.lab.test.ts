@@ -336,7 +336,9 @@ describe("the lab", { timeout: 900_000 }, () => {
   it("`down` cleans up after an interrupted `up` (killed while nodes boot)", async () => {
     const child = spawn(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts", "lab.ts"), "up"], { stdio: "ignore" });
     const until = Date.now() + 120_000;
-    while (Date.now() < until && !(fs.existsSync(paths.state) && findLabNspawns().size >= 3)) await sleep(50);
+    // The DNS server and the CA boot first; wait until the cluster nodes are booting too.
+    const clusterBooting = () => Object.values(readState(paths)?.nodes ?? {}).some((n) => n.kind !== "dns" && n.kind !== "acme" && !!n.pid);
+    while (Date.now() < until && !(fs.existsSync(paths.state) && clusterBooting() && findLabNspawns().size >= 3)) await sleep(50);
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     const before = await labLeftovers();
