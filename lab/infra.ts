@@ -41,8 +41,11 @@ export function labChallengeNames(inv: Pick<Inventory, "domain" | "recordFqdn">,
   return acmeChallengeNames(zone, [zone, inv.recordFqdn, `${ACME_LABEL}.${zone}`, ...machines.map((m) => `${m.name}.${zone}`), ...extra]);
 }
 
-/** lab-dns: the zone (with acme.<zone>), both TSIG keys and the update policy, and a firewall that answers DNS only. */
-export async function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, keys: { update: TsigKey; acme: TsigKey }): Promise<void> {
+/**
+ * lab-dns: the zone (with acme.<zone>), both TSIG keys and the update policy (the ACME key: the lab's names and the
+ * stack's certificate names), and a firewall that answers DNS only.
+ */
+export async function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, keys: { update: TsigKey; acme: TsigKey }, certificateNames: readonly string[] = []): Promise<void> {
   const bind = ownerIds(node.root, "bind");
   const put = putter(node.root);
   const keyFile = (k: TsigKey) => `/etc/bind/${k.name}.key`;
@@ -55,7 +58,7 @@ export async function configureDnsNode(node: NodeState, machines: LabMachine[], 
       zoneFile,
       keyFiles: [keyFile(keys.update), keyFile(keys.acme)],
       updateKey: keys.update.name,
-      acme: { key: keys.acme.name, challengeNames: labChallengeNames(inv, machines) },
+      acme: { key: keys.acme.name, challengeNames: labChallengeNames(inv, machines, certificateNames) },
     }),
     0o644,
   );

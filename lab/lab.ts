@@ -118,6 +118,8 @@ interface PrepareContext {
   sshPublicKey: string;
   keys: { update: TsigKey; acme: TsigKey };
   validitySeconds: number;
+  /** The stack's certificate names (django-ha:certificate.names, the record first): DNS-01 may prove each. */
+  certificateNames: readonly string[];
 }
 
 /** A machine's node, ready to boot: a running one as it is; otherwise mounted, personalized and configured. */
@@ -128,7 +130,7 @@ async function prepareMachine(m: LabMachine, c: PrepareContext): Promise<NodeSta
   const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, c.paths.share, c.volumesOf(m.name)), knownHosts: [] };
   await mountNode(node, c.imageRoot);
   node.knownHosts = await personalize(node, { all: c.machines, zone: c.inventory.domain, sshPublicKey: c.sshPublicKey, wantedPackages: wantedPackages(m.kind) });
-  if (m.kind === "dns") await configureDnsNode(node, c.machines, c.inventory, c.keys);
+  if (m.kind === "dns") await configureDnsNode(node, c.machines, c.inventory, c.keys, c.certificateNames);
   if (m.kind === "acme") await configureAcmeNode(node, c.paths, c.validitySeconds);
   // Trust what is known now (a node booted again after a crash keeps pebble's current root); refreshed after pebble answers.
   if (fs.existsSync(c.paths.pebbleRoots)) await installTrust(node.root, trustedCerts(c.paths));
@@ -198,7 +200,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     if (attached.length) log(`volumes: ${attached.map((v) => `${v.node}-${v.purpose} ${v.loop}`).join(", ")}`);
     const acme = { directoryUrl: pebbleDirectoryUrl(), validitySeconds };
     const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, stack, acme, nodes: {} };
-    const context: PrepareContext = { paths, previous, machines, inventory, imageRoot: image.root, volumesOf: volumesFor(attached), sshPublicKey, keys, validitySeconds };
+    const context: PrepareContext = { paths, previous, machines, inventory, imageRoot: image.root, volumesOf: volumesFor(attached), sshPublicKey, keys, validitySeconds, certificateNames: loadStackSpec(stack).certificate.names };
     // One node at a time (costs ~2 s). checkBootable catches an overlay whose lower dir was replaced under it:
     // seen once when another process re-extracted the image while this one mounted it (the image lock now
     // prevents that).
