@@ -148,7 +148,7 @@ describe("the ACME agent against pebble", { timeout: 900_000 }, () => {
     assert.notEqual(certInfo(read(`/srv/share/tls/${HTTP_NAME}/fullchain.pem`)).serial, first);
   });
 
-  it("issue --challenge dns-01: TXT through the lab DNS (lab-acme key), certificate into --out, TXT removed, served one untouched", async () => {
+  it("issue --challenge dns-01: TXT through the lab DNS (lab-acme key), certificate into --out, TXT removed, served one untouched", async (t) => {
     const served = read(`/srv/share/tls/${HTTP_NAME}/fullchain.pem`);
     const r = await agent("issue", "--challenge", "dns-01", "--name", DNS_NAME, "--out", "/root/dns01", "--json");
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -157,15 +157,15 @@ describe("the ACME agent against pebble", { timeout: 900_000 }, () => {
     verifyChain(read("/root/dns01/fullchain.pem"), DNS_NAME);
     assert.deepEqual(await labDns().listTxt(`_acme-challenge.${DNS_NAME}`), []);
     assert.equal(read(`/srv/share/tls/${HTTP_NAME}/fullchain.pem`), served);
-    console.log(`# dns-01 issue: ${result.seconds.toFixed(1)} s`);
+    t.diagnostic(`dns-01 issue in the agent: ${result.seconds.toFixed(1)} s (node on ${NODE}: ${node})`);
   });
 
-  it("issue --challenge http-01 into --out", async () => {
+  it("issue --challenge http-01 into --out", async (t) => {
     const r = await agent("issue", "--challenge", "http-01", "--name", HTTP_NAME, "--out", "/root/http01", "--json");
     assert.equal(r.code, 0, r.stdout + r.stderr);
     const result = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as { seconds: number };
     verifyChain(read("/root/http01/fullchain.pem"), HTTP_NAME);
-    console.log(`# http-01 issue: ${result.seconds.toFixed(1)} s`);
+    t.diagnostic(`http-01 issue in the agent: ${result.seconds.toFixed(1)} s`);
   });
 
   it("a failed order (the CA reaches a machine without the token) keeps the served certificate, exits 1 and backs off", async () => {
