@@ -32,7 +32,7 @@ type Add = (severity: Finding["severity"], subject: string, message: string) => 
 
 function nodeFindings(n: NodeStatus, t: Thresholds, add: Add): void {
   if (!n.reachable) {
-    add("problem", n.name, `unreachable over SSH (${n.error ?? "no answer"})`);
+    add("problem", n.name, n.error ?? "unreachable over SSH");
     return;
   }
   if (n.system !== "running") add("problem", n.name, `systemd is ${n.system}${n.failedUnits.length ? `; failed units: ${n.failedUnits.join(", ")} (journalctl -u <unit> on the node)` : ""}`);

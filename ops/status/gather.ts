@@ -41,7 +41,7 @@ async function probeNode(node: InventoryNode, o: GatherOptions): Promise<NodeSta
   } catch (err) {
     const message = (err as Error).message.replace(new RegExp(`^${node.name}: `), "");
     say(`unreachable: ${message}`);
-    return unreachable(node, message);
+    return unreachable(node, `unreachable over SSH (${message})`);
   }
   try {
     const r = await exec.run(probeCommand(node.role, o.inventory.recordFqdn), { timeoutMs: (o.probeTimeoutSeconds ?? 30) * 1000 });
@@ -51,7 +51,7 @@ async function probeNode(node: InventoryNode, o: GatherOptions): Promise<NodeSta
     return status;
   } catch (err) {
     say(`probe failed: ${(err as Error).message}`);
-    return unreachable(node, (err as Error).message);
+    return unreachable(node, `SSH answered but the status probe failed (${(err as Error).message})`);
   } finally {
     await exec.close().catch(() => undefined);
   }

@@ -68,7 +68,7 @@ export interface NodeStatus {
   role: Role;
   address: string;
   reachable: boolean;
-  /** Why SSH failed, when unreachable. */
+  /** Why it could not be asked (SSH failed, or the probe did), when unreachable. */
   error?: string;
   /** `systemctl is-system-running`: running, degraded, starting, … */
   system?: string;
