@@ -17,6 +17,9 @@ import { scriptLog } from "../ops/bootstrap/commands";
 import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type LabBootContext } from "../ops/bootstrap";
 import { loadStackSpec, recordMembers, type Inventory } from "../spec";
 import { labShareMount } from "../roles/share";
+import { main as statusMain } from "../scripts/status";
+import { captureCli } from "./cli-capture";
+import type { ClusterStatus } from "../ops/status";
 
 async function onNode(node: string, script: string): Promise<string> {
   const r = await labSsh(node, ["bash", "-c", script]);
@@ -262,5 +265,48 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     assert.ok(summary.ok, JSON.stringify(summary.results.filter((r) => r.status !== "unchanged")));
     const changed = summary.results.filter((r) => r.status !== "unchanged").map((r) => `${r.node}: ${JSON.stringify(r.changes)}`);
     assert.deepEqual(changed, []);
+  });
+
+  it("npm run status: one screen and JSON, exit 0 while healthy; a child's stopped uWSGI needs a human (exit 1) until it is back", { timeout: 180_000 }, async () => {
+    const healthy = await captureCli(statusMain, ["--stack", "lab"]);
+    assert.equal(healthy.code, 0, `${healthy.out}\n${healthy.err}`);
+    assert.match(healthy.out, /^django-ha status of stack lab \(cluster lab\) at .*: HEALTHY\n/);
+    for (const n of inventory.nodes) {
+      assert.match(healthy.out, new RegExp(`^${n.name} +(primary|standby|child|worker) +${n.publicAddress.replace(/\./g, "\\.")} +ok +running +\\d+/\\d+ active +/ `, "m"), n.name);
+      assert.match(healthy.err, new RegExp(`^${n.name} +│ answered in `, "m"), `progress line of ${n.name}`);
+    }
+    assert.match(healthy.out, new RegExp(`Database {6}primary ${inventory.primary} → standby ${inventory.standby} \\(policy strict\\): streaming, sync, lag \\d`));
+    assert.match(healthy.out, /^Live children lab-child-1, lab-child-2$/m);
+    const json = await captureCli(statusMain, ["--stack", "lab", "--json"]);
+    assert.equal(json.code, 0, json.err);
+    const s = JSON.parse(json.out) as ClusterStatus;
+    assert.equal(s.healthy, true);
+    assert.deepEqual(s.record.members?.map((m) => m.address).sort(), members);
+    const primary = s.nodes.find((n) => n.name === inventory.primary)!;
+    assert.equal(primary.postgres?.replicas[0]?.syncState, "sync");
+    assert.deepEqual(primary.disks.map((d) => d.mount), ["/", "/var/lib/postgresql", "/srv/share"], "the data volumes' use");
+    for (const c of s.nodes.filter((n) => n.role === "child")) {
+      assert.equal(c.health?.httpStatus, 200, c.name);
+      const cert = c.certificate;
+      assert.ok(cert && !("error" in cert), `${c.name}: ${JSON.stringify(cert)}`);
+      // The very file nginx serves: its notAfter as openssl reads it on the child.
+      const end = await onNode(c.name, `openssl x509 -enddate -noout -in ${cert.path} | sed 's/^notAfter=//'`);
+      assert.equal(cert.notAfter, new Date(end.replace(/ GMT$/, " UTC")).toISOString(), c.name);
+    }
+
+    const child = recordMembers(inventory)[0].name;
+    await onNode(child, "systemctl stop django-ha-uwsgi");
+    try {
+      const broken = await captureCli(statusMain, ["--stack", "lab"]);
+      assert.equal(broken.code, 1, broken.out);
+      assert.match(broken.out, /: NEEDS A HUMAN \(\d+ problems?\)\n/);
+      assert.match(broken.out, new RegExp(`✗ ${child}: django-ha-uwsgi.service is inactive`));
+      assert.match(broken.out, new RegExp(`✗ ${child}: /health/ answers 502`), "nginx answers at once with 502 while uWSGI is down");
+      assert.match(broken.out, new RegExp(`✗ cluster: the record lists ${child} \\(`));
+    } finally {
+      await onNode(child, "systemctl start django-ha-uwsgi");
+    }
+    const back = await captureCli(statusMain, ["--stack", "lab"]);
+    assert.equal(back.code, 0, back.out);
   });
 });

@@ -59,9 +59,11 @@ describe("what needs a human", () => {
     assert.match(problems(gathered({ [inv.primary]: { pg_recovery: ["t"] } }))[0], /the recorded primary's PostgreSQL is standby: see docs\/failover.md/);
   });
 
-  it("the share copy: lsyncd without status or stuck", () => {
+  it("the share copy: lsyncd without status, idle, busy, stuck", () => {
     assert.deepEqual(problems(gathered({ [inv.primary]: { lsyncd_age: undefined } })), ["lab-db-1: the share's copy to the standby (lsyncd) has never written its status"]);
-    assert.deepEqual(problems(gathered({ [inv.primary]: { lsyncd_age: ["600"] } })), ["lab-db-1: lsyncd's status is 600 s old: the share's copy to the standby is stuck"]);
+    assert.deepEqual(problems(gathered({ [inv.primary]: { lsyncd_age: ["600"] } })), [], "idle: lsyncd writes no status while nothing changes");
+    assert.deepEqual(problems(gathered({ [inv.primary]: { lsyncd_age: ["90"], lsyncd_delays: ["4"] } })), [], "a queue that moved recently");
+    assert.deepEqual(problems(gathered({ [inv.primary]: { lsyncd_age: ["600"], lsyncd_delays: ["4"] } })), ["lab-db-1: lsyncd has held 4 changes for 600 s: the share's copy to the standby is stuck (journalctl -u django-ha-share-sync)"]);
   });
 
   it("disks: a note from 80 %, a problem from 90 %", () => {

@@ -15,8 +15,11 @@ export interface Thresholds {
   replicationLagBytes: number;
   /** Replay lag beyond this is a problem. Defaults to 30 s. */
   replayLagSeconds: number;
-  /** lsyncd rewrites its status file at least every 10 s while it runs; older than this means it is stuck. Defaults to 120 s. */
-  shareStatusAgeSeconds: number;
+  /**
+   * lsyncd rewrites its status file when its queue changes (at most every 10 s), not while idle: changes queued
+   * and a status older than this means the copy is stuck. Defaults to 120 s.
+   */
+  shareStuckSeconds: number;
 }
 
 export const DEFAULT_THRESHOLDS: Thresholds = {
@@ -25,7 +28,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   certificateProblemDays: 14,
   replicationLagBytes: 64 * 1024 * 1024,
   replayLagSeconds: 30,
-  shareStatusAgeSeconds: 120,
+  shareStuckSeconds: 120,
 };
 
 type Add = (severity: Finding["severity"], subject: string, message: string) => void;
@@ -69,7 +72,8 @@ function databaseFindings(s: ClusterStatus, t: Thresholds, add: Add): void {
 function shareFindings(primary: NodeStatus, t: Thresholds, add: Add): void {
   const sync = primary.shareSync;
   if (!sync) add("problem", primary.name, "the share's copy to the standby (lsyncd) has never written its status");
-  else if (sync.statusAgeSeconds !== null && sync.statusAgeSeconds > t.shareStatusAgeSeconds) add("problem", primary.name, `lsyncd's status is ${sync.statusAgeSeconds} s old: the share's copy to the standby is stuck`);
+  else if (sync.pendingChanges && sync.statusAgeSeconds !== null && sync.statusAgeSeconds > t.shareStuckSeconds)
+    add("problem", primary.name, `lsyncd has held ${sync.pendingChanges} changes for ${sync.statusAgeSeconds} s: the share's copy to the standby is stuck (journalctl -u django-ha-share-sync)`);
 }
 
 function certificateFindings(n: NodeStatus, now: Date, t: Thresholds, add: Add): void {

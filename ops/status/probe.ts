@@ -52,7 +52,7 @@ systemctl list-units --state=failed --no-legend --plain 2>/dev/null | while read
 for unit in "$@"; do emit unit "$unit $(systemctl is-active "$unit" 2>/dev/null)"; done
 IFS=, read -ra dirs <<<"$mounts"
 for dir in "\${dirs[@]}"; do
-  [ -d "$dir" ] && emit disk "$(df -PB1 --output=target,size,used "$dir" | tail -n 1)"
+  [ -d "$dir" ] && emit disk "$(df -B1 --output=target,size,used "$dir" | tail -n 1)"
 done
 pg() { timeout 10 runuser -u postgres -- psql -XAtq -F "$(printf '\\t')" -c "$1" 2>&1 | head -n 20; }
 if [ "$kind" = db ]; then

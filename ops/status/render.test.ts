@@ -35,7 +35,7 @@ lab-child-2  child    10.231.0.22  ok   running  4/4 active  / 20%
 lab-worker   worker   10.231.0.31  ok   running  3/3 active  / 20%
 
 Database      primary lab-db-1 → standby lab-db-2 (policy strict): streaming, sync, lag 0 B, replay lag 0.001 s, last commit replayed 2 s ago
-Share copy    lab-db-1 → lab-db-2 (lsyncd): in step (0 changes pending), status 3 s old
+Share copy    lab-db-1 → lab-db-2 (lsyncd): in step (nothing queued), queue last changed 3 s ago
 Record        www.lab.test: lab-child-1 10.231.0.21, lab-child-2 10.231.0.22
 Live children lab-child-1, lab-child-2
 Certificate   lab-child-1: expires 2027-03-01 (90 days)  /srv/share/tls/www.lab.test/fullchain.pem

@@ -52,8 +52,8 @@ function databaseLine(s: ClusterStatus): string {
 function shareLine(s: ClusterStatus): string {
   const sync = s.nodes.find((n) => n.name === s.primary)?.shareSync;
   if (!sync) return "Share copy    unknown (no lsyncd status on the primary)";
-  const pending = sync.pendingChanges === null ? "? changes" : sync.pendingChanges === 0 ? "in step (0 changes pending)" : `${sync.pendingChanges} changes pending`;
-  return `Share copy    ${s.primary} → ${s.standby} (lsyncd): ${pending}, status ${sync.statusAgeSeconds ?? "?"} s old`;
+  const pending = sync.pendingChanges === null ? "? changes queued" : sync.pendingChanges === 0 ? "in step (nothing queued)" : `${sync.pendingChanges} changes queued`;
+  return `Share copy    ${s.primary} → ${s.standby} (lsyncd): ${pending}, queue last changed ${sync.statusAgeSeconds ?? "?"} s ago`;
 }
 
 function recordLines(s: ClusterStatus): string[] {
