@@ -5,7 +5,7 @@
  * namespace (10.231.0.250, not a cluster member, not an admin address). Traffic stays on 10.231.0.0/24.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -17,14 +17,21 @@ import { scriptLog } from "../ops/bootstrap/commands";
 import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type LabBootContext } from "../ops/bootstrap";
 import { loadStackSpec, recordMembers, type Inventory } from "../spec";
 import { labShareMount } from "../roles/share";
-import { main as statusMain } from "../scripts/status";
-import { captureCli } from "./cli-capture";
 import type { ClusterStatus } from "../ops/status";
 
 async function onNode(node: string, script: string): Promise<string> {
   const r = await labSsh(node, ["bash", "-c", script]);
   assert.equal(r.code, 0, `${node}: ${script} exited ${r.code}: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/** `npm run status -- <args>` as an operator runs it (its own process: real exit status, stdout and stderr apart). */
+function status(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", path.join(__dirname, "..", "scripts", "status.ts"), "--stack", "lab", ...args], { timeout: 120_000 }, (err, out, stderr) =>
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out, err: stderr }),
+    );
+  });
 }
 
 let inventory: Inventory;
@@ -268,7 +275,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
   });
 
   it("npm run status: one screen and JSON, exit 0 while healthy; a child's stopped uWSGI needs a human (exit 1) until it is back", { timeout: 180_000 }, async () => {
-    const healthy = await captureCli(statusMain, ["--stack", "lab"]);
+    const healthy = await status([]);
     assert.equal(healthy.code, 0, `${healthy.out}\n${healthy.err}`);
     assert.match(healthy.out, /^django-ha status of stack lab \(cluster lab\) at .*: HEALTHY\n/);
     for (const n of inventory.nodes) {
@@ -277,7 +284,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     }
     assert.match(healthy.out, new RegExp(`Database {6}primary ${inventory.primary} → standby ${inventory.standby} \\(policy strict\\): streaming, sync, lag \\d`));
     assert.match(healthy.out, /^Live children lab-child-1, lab-child-2$/m);
-    const json = await captureCli(statusMain, ["--stack", "lab", "--json"]);
+    const json = await status(["--json"]);
     assert.equal(json.code, 0, json.err);
     const s = JSON.parse(json.out) as ClusterStatus;
     assert.equal(s.healthy, true);
@@ -297,7 +304,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     const child = recordMembers(inventory)[0].name;
     await onNode(child, "systemctl stop django-ha-uwsgi");
     try {
-      const broken = await captureCli(statusMain, ["--stack", "lab"]);
+      const broken = await status([]);
       assert.equal(broken.code, 1, broken.out);
       assert.match(broken.out, /: NEEDS A HUMAN \(\d+ problems?\)\n/);
       assert.match(broken.out, new RegExp(`✗ ${child}: django-ha-uwsgi.service is inactive`));
@@ -306,7 +313,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     } finally {
       await onNode(child, "systemctl start django-ha-uwsgi");
     }
-    const back = await captureCli(statusMain, ["--stack", "lab"]);
+    const back = await status([]);
     assert.equal(back.code, 0, back.out);
   });
 });
