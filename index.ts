@@ -1,7 +1,7 @@
 // The Pulumi program: stack config → validated ClusterSpec → HaCluster → stack outputs.
 // An invalid config throws a ConfigError here, before any resource registers.
 import * as pulumi from "@pulumi/pulumi";
-import { HaCluster, specFromPulumiConfig } from "./components";
+import { acmeDnsSecretKey, HaCluster, specFromPulumiConfig } from "./components";
 import { bootstrappedNextStep, manualBootstrapSteps } from "./components/bootstrap";
 
 const spec = specFromPulumiConfig(pulumi.runtime.allConfig(), pulumi.getStack());
@@ -11,7 +11,11 @@ const dnsTsigSecret = spec.provider === "hosts" ? config.requireSecret("dnsTsigS
 // With the key, `pulumi up` also bootstraps the machines (components/bootstrap); without it, it says how to.
 const sshPrivateKey = config.getSecret("sshPrivateKey");
 
-const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey } : undefined });
+// DNS-01: the renewal agent's credential (the narrowest the target allows; docs/certificates.md).
+const acmeKey = acmeDnsSecretKey(spec);
+const acmeDnsSecret = acmeKey === "dnsTsigSecret" ? dnsTsigSecret : acmeKey ? config.requireSecret(acmeKey) : undefined;
+
+const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret } : undefined });
 if (!sshPrivateKey) pulumi.log.warn(manualBootstrapSteps(pulumi.getStack(), spec.provider));
 
 /** What the scripts (bootstrap, failover) read: `pulumi stack output inventory --json`. */

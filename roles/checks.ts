@@ -77,8 +77,14 @@ if " 200 " not in status + " " or json.loads(payload).get("status") != "ok":
   return check("app /health/ over the uWSGI socket", `python3 - ${q(PATHS.uwsgiSocket)} ${q(fqdn)} ${heredoc("PY", client)}`);
 }
 
-export function nginxHealthCheck(fqdn: string): Check {
-  return check("app /health/ through nginx on 443 (self-signed until ACME: -k)", `curl -fsS -k --max-time 10 --resolve ${q(`${fqdn}:${PORTS.https}:127.0.0.1`)} ${q(`https://${fqdn}/health/`)} | grep -q '"status": *"ok"'
+/**
+ * /health/ through nginx with the certificate verified: the placeholder against itself (the only thing that
+ * can vouch for it), a real certificate against the system trust store. Never -k.
+ */
+export function nginxHealthCheck(fqdn: string, tls: { fullchain: string; selfSigned: string }): Check {
+  return check("app /health/ through nginx on 443 (certificate verified: the placeholder by itself, an ACME one by the system trust store)", `trust=()
+if [ -f ${q(tls.selfSigned)} ]; then trust=(--cacert ${q(tls.fullchain)}); fi
+curl -fsS "\${trust[@]}" --max-time 10 --resolve ${q(`${fqdn}:${PORTS.https}:127.0.0.1`)} ${q(`https://${fqdn}/health/`)} | grep -q '"status": *"ok"'
 [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve ${q(`${fqdn}:${PORTS.http}:127.0.0.1`)} ${q(`http://${fqdn}/health/`)})" = 301 ]`);
 }
 

@@ -8,6 +8,7 @@ import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { renderUwsgiIni } from "./files/uwsgi";
 import { collectstaticScript, migrateScript, releaseStateScript, removeFilesScript } from "./scripts";
 import { shareClientActions } from "./share";
+import { childTlsActions, TLS_PATHS, tlsSyncTimer } from "./tls";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
 
@@ -77,7 +78,7 @@ export function childActions(node: InventoryNode, f: ClusterFacts): Action[] {
     NGINX_SITE,
     renderNginxSite({
       fqdn: f.fqdn,
-      tlsDir: `${PATHS.tls}/${f.fqdn}`,
+      tlsDir: TLS_PATHS.dir,
       acmeWebroot: PATHS.acme,
       staticDir: PATHS.static,
       mediaDir: PATHS.media,
@@ -98,12 +99,15 @@ export function childActions(node: InventoryNode, f: ClusterFacts): Action[] {
     started(UWSGI_UNIT, [ini.file.path, unitFile.file.path, PATHS.appEnv]),
     // A new release: chain reload, no dropped requests.
     started(UWSGI_UNIT, [], { reload: true, restartAfterScripts: ["release-state"] }),
+    // TLS before the site that names it: the placeholder until the first certificate, then the synced one.
+    ...childTlsActions(f),
     site,
     removeDefault,
-    started("nginx", [site.file.path], { reload: true, restartAfterScripts: [removeDefault.name] }),
+    started("nginx", [site.file.path], { reload: true, restartAfterScripts: [removeDefault.name, "tls-placeholder"] }),
+    tlsSyncTimer(),
   ];
 }
 
 export function childChecks(_node: InventoryNode, f: ClusterFacts): Check[] {
-  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), uwsgiHealthCheck(f.fqdn), nginxHealthCheck(f.fqdn)];
+  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), uwsgiHealthCheck(f.fqdn), nginxHealthCheck(f.fqdn, TLS_PATHS)];
 }

@@ -61,6 +61,22 @@ function checkSecret(key: string, value: string, problems: string[]): void {
   else if (/['\n\r\\]/.test(value)) problems.push(`secrets.${key} contains a quote, backslash or newline: use letters, digits and punctuation other than ' and \\`);
 }
 
+/** The certificate's inputs: the agent program, the names, the DNS-01 credential where one is needed. */
+function acmeProblems(ctx: RoleContext, problems: string[]): void {
+  const { acme, inventory } = ctx;
+  if (!acme.agentSource.trim()) problems.push("acme.agentSource is empty: pass the bundled agent (ops/acme/bundle.ts bundleAgent())");
+  if (acme.certificate.names[0] !== inventory.recordFqdn) problems.push(`acme.certificate.names = ${JSON.stringify(acme.certificate.names)} must start with the record name ${inventory.recordFqdn}: build it from the stack's spec (ClusterSpec.certificate)`);
+  const needsSecret = acme.certificate.challenge === "dns-01" && inventory.dns.kind !== "route53";
+  if (needsSecret && !acme.dnsSecret) {
+    problems.push(
+      inventory.dns.kind === "rfc2136"
+        ? `acme.dnsSecret is missing: dns-01 on RFC 2136 signs with the TSIG key ${acme.certificate.dnsKeyName ?? inventory.dns.keyName}; set django-ha:${acme.certificate.dnsKeyName ? "acmeTsigSecret" : "dnsTsigSecret"} (outside Pulumi: DJANGO_HA_ACME_TSIG_SECRET)`
+        : "acme.dnsSecret is missing: dns-01 on DigitalOcean needs a token scoped to domain read/write: set django-ha:acmeDnsToken (outside Pulumi: DJANGO_HA_ACME_DNS_TOKEN)",
+    );
+  }
+  if (acme.dnsSecret !== undefined && /[\s'"\\]/.test(acme.dnsSecret)) problems.push("acme.dnsSecret contains a space, quote or backslash: a TSIG secret is base64 and a DigitalOcean token letters, digits and '_'");
+}
+
 /** Derive and validate the cluster facts; throws one Error listing every problem. Pure. */
 export function clusterFacts(ctx: RoleContext): ClusterFacts {
   const problems: string[] = [];
@@ -93,6 +109,8 @@ export function clusterFacts(ctx: RoleContext): ClusterFacts {
   checkSecret("replicationPassword", s.replicationPassword, problems);
   checkSecret("redisPassword", s.redisPassword, problems);
   checkSecret("djangoSecretKey", s.djangoSecretKey, problems);
+  checkSecret("tlsPassphrase", s.tlsPassphrase, problems);
+  acmeProblems(ctx, problems);
   if (/[@:/"#\s]/.test(s.redisPassword)) problems.push("secrets.redisPassword contains '@', ':', '/', '\"', '#' or a space, which break the broker URL or redis.conf: use letters and digits");
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(inv.cluster)) problems.push(`inventory.cluster = ${JSON.stringify(inv.cluster)} is not a DNS label: use lower-case letters, digits and '-'`);
   if (!/^[a-z0-9.-]+$/.test(inv.recordFqdn)) problems.push(`inventory.recordFqdn = ${JSON.stringify(inv.recordFqdn)} is not a lower-case domain name`);

@@ -1,7 +1,7 @@
 /** A fixed cluster for the role tests (the lab's shape): fake secrets, never used on a machine. */
 import * as path from "node:path";
 import type { Inventory, InventoryNode, Role } from "../spec";
-import type { RoleContext } from "./types";
+import type { AcmeContext, RoleContext } from "./types";
 
 function n(name: string, role: Role, last: number, zone: string): InventoryNode {
   return { name, role, publicAddress: `10.231.0.${last}`, privateAddress: `10.231.0.${last}`, zone };
@@ -41,13 +41,23 @@ export function fixtureInventoryWithVolumes(overrides: Partial<Inventory> = {}):
   return { ...inv, nodes: inv.nodes.map((n) => (devices[n.name] ? { ...n, dataDevices: { ...devices[n.name] } } : n)) };
 }
 
+/** The lab's certificate settings with a stand-in agent program (the real one comes from ops/acme/bundle.ts). */
+export function fixtureAcme(overrides: Partial<AcmeContext> = {}): AcmeContext {
+  return {
+    certificate: { challenge: "http-01", names: ["www.lab.test"], checkEverySeconds: 5, backoff: { baseSeconds: 5, capSeconds: 60 }, dnsKeyName: "lab-acme" },
+    agentSource: "// fixture stand-in for the bundled agent (ops/acme/bundle.ts)\n'use strict';\n",
+    ...overrides,
+  };
+}
+
 export function fixtureContext(overrides: Partial<RoleContext> = {}): RoleContext {
   return {
     inventory: fixtureInventory(),
-    secrets: { dbPassword: "fixture-db-pass", replicationPassword: "fixture-repl-pass", redisPassword: "fixtureredispass", djangoSecretKey: "fixture secret key $with (odd) chars!" },
+    secrets: { dbPassword: "fixture-db-pass", replicationPassword: "fixture-repl-pass", redisPassword: "fixtureredispass", djangoSecretKey: "fixture secret key $with (odd) chars!", tlsPassphrase: "fixtureTlsPassphrase" },
     shareMount: "nfs",
     appDir: path.resolve(__dirname, "..", "app"),
     adminCidrs: ["10.231.0.1/32", "2001:db8::/64"],
+    acme: fixtureAcme(),
     ...overrides,
   };
 }

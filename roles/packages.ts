@@ -25,8 +25,10 @@ export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   // postgresql-<major>, not the `postgresql` metapackage: the paths and unit names are derived from that major.
   // e2fsprogs: mkfs.ext4 for a blank data volume (roles/volumes.ts); Priority "important" since Debian 13, so not
   // in every minimal image.
-  parent: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs"],
-  standby: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs"],
+  // nodejs: runs the certificate renewal agent (one bundled file, ops/acme/bundle.ts) on both database machines;
+  // bind9-dnsutils: its nsupdate, for DNS-01 through RFC 2136.
+  parent: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs", "nodejs", "bind9-dnsutils"],
+  standby: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs", "nodejs", "bind9-dnsutils"],
   // libjs-jquery: python3-django only Recommends it, but its admin static files are symlinks into it (collectstatic fails without).
   child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "libjs-jquery", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
   worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common"],

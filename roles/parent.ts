@@ -6,7 +6,9 @@ import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassF
 import { bootGuardFiles, bootGuardScript } from "./guard";
 import { renderLsyncdConf } from "./files/lsyncd";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
-import { pgRolesScript, releaseCurrentScript, replicationSlotScript, selfSignedCertScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
+import { legacySharePlaceholderScript, pgRolesScript, releaseCurrentScript, replicationSlotScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
+import { acmeAgentActions } from "./acme";
+import { shareCertDir } from "./tls";
 import { shareLayoutScript } from "./share";
 import { APP_USER } from "./context";
 import { renderSyncWatchdog } from "./watchdog";
@@ -110,7 +112,8 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     shareLayoutScript(),
     { kind: "upload", name: "app-release", localDir: f.ctx.appDir, remoteDir: PATHS.release, owner: APP_USER.name, group: APP_USER.name },
     releaseCurrentScript(),
-    selfSignedCertScript(f.fqdn, `${PATHS.tls}/${f.fqdn}`),
+    // Children make their own placeholder now; the share holds only what the agent issues (keys encrypted).
+    legacySharePlaceholderScript(shareCertDir(f.fqdn)),
     // PostgreSQL primary, once the boot guard agrees (it asks the standby whether it took over; .pgpass for that).
     ...(volumes.length ? [] : [pgDropIn]),
     pgConf,
@@ -138,6 +141,8 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     lsyncd,
     ...(volumes.length ? [] : [syncUnitFile]),
     started(SHARE_SYNC_UNIT, pathsOf([lsyncd]).concat(unitPath(syncUnit.name))),
+    // The certificate's renewal agent (acts here while this machine is the primary).
+    ...acmeAgentActions(f),
   ];
 }
 

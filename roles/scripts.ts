@@ -187,23 +187,18 @@ if ! printf '%s\\n' "$out" | grep -Eq '^0 static files copied'; then changed; fi
   );
 }
 
-/** A self-signed certificate where the ACME one will go, created once (clearly named as such). */
-export function selfSignedCertScript(fqdn: string, tlsDir: string): ScriptAction {
+/**
+ * The old layout's placeholder on the share (a self-signed certificate with its key in plain text, marked
+ * SELF-SIGNED): removed, since the share now holds only what the ACME agent writes, keys encrypted. Children
+ * serve their own placeholder from /etc/django-ha/tls until the first certificate.
+ */
+export function legacySharePlaceholderScript(certDir: string): ScriptAction {
   return script(
-    "tls-self-signed",
-    "self-signed certificate until ACME issues one",
-    `dir=${q(tlsDir)}
-if [ ! -s "$dir/fullchain.pem" ] || [ ! -s "$dir/privkey.pem" ]; then
-  mkdir -p "$dir"
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-  openssl req -x509 -newkey rsa:2048 -nodes -days 90 -subj ${q(`/O=django-ha SELF-SIGNED placeholder/CN=${fqdn}`)} \\
-    -addext ${q(`subjectAltName=DNS:${fqdn}`)} -keyout "$tmp/privkey.pem" -out "$tmp/fullchain.pem" 2>/dev/null
-  echo "self-signed by django-ha until ACME issues a real certificate" > "$dir/SELF-SIGNED"
-  install -o ${APP_USER.name} -g ${APP_USER.name} -m 0600 "$tmp/privkey.pem" "$dir/privkey.pem"
-  install -o ${APP_USER.name} -g ${APP_USER.name} -m 0644 "$tmp/fullchain.pem" "$dir/fullchain.pem"
-  chown ${APP_USER.name}:${APP_USER.name} "$dir" "$dir/SELF-SIGNED"
-  chmod 0750 "$dir"
+    "tls-share-placeholder-gone",
+    "no plain-text placeholder key on the share",
+    `dir=${q(certDir)}
+if [ -f "$dir/SELF-SIGNED" ]; then
+  rm -f "$dir/SELF-SIGNED" "$dir/privkey.pem" "$dir/fullchain.pem"
   changed
 fi`,
   );

@@ -6,6 +6,7 @@ import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassF
 import { baseBackupScript, shareSyncAuthorizeScript } from "./scripts";
 import { bootGuardFiles, bootGuardRefreshScript, bootGuardScript } from "./guard";
 import { shareLayoutScript } from "./share";
+import { acmeAgentActions } from "./acme";
 import { PORTS } from "./context";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
@@ -46,6 +47,8 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
     redisDropIn,
     redis,
     started("redis-server", [redis.file.path, redisDropIn.file.path]),
+    // The renewal agent, idle until a failover makes this machine the primary.
+    ...acmeAgentActions(f),
   ];
 }
 

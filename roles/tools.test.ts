@@ -19,6 +19,7 @@ import { fixtureContext, fixtureInventory, fixtureInventoryWithVolumes } from ".
 import { renderClusterPlans } from "./plan";
 import { renderPostgresConf } from "./files/postgres";
 import { renderRedisConf } from "./files/redis";
+import { TLS_PATHS } from "./tls";
 import type { Action, NodePlan, RoleContext } from "./types";
 import { dataVolumes, renderVolumeMountUnit } from "./volumes";
 
@@ -62,7 +63,7 @@ describe("nginx -t (the image's nginx, Debian's nginx.conf) on the child's site"
   it("accepts the site the child plan writes, with a real (test) certificate; refuses a broken one", () => {
     const child = planOf("strict", "child");
     const site = files(child).find((f) => f.path === NGINX_SITE)!.content;
-    const tls = path.join(PATHS.tls, "www.lab.test");
+    const tls = TLS_PATHS.dir;
     const mk = node.bash(`mkdir -p ${tls} ${PATHS.acme} ${PATHS.static} ${PATHS.media}
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=www.lab.test -keyout ${tls}/privkey.pem -out ${tls}/fullchain.pem 2>/dev/null
 rm -f /etc/nginx/sites-enabled/default`);
@@ -82,7 +83,20 @@ describe("systemd-analyze verify (the image's systemd) on every rendered unit", 
   for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.(service|mount|automount|timer)$/.test(f.path)) units.set(f.path, f.content);
 
   it("finds the units of every role", () => {
-    assert.deepEqual([...units.keys()].map((p) => path.basename(p)).sort(), ["django-ha-boot-guard.service", "django-ha-celery.service", "django-ha-share-sync.service", "django-ha-sync-watchdog.service", "django-ha-sync-watchdog.timer", "django-ha-uwsgi.service", "srv-share.automount", "srv-share.mount"]);
+    assert.deepEqual([...units.keys()].map((p) => path.basename(p)).sort(), [
+      "django-ha-acme.service",
+      "django-ha-acme.timer",
+      "django-ha-boot-guard.service",
+      "django-ha-celery.service",
+      "django-ha-share-sync.service",
+      "django-ha-sync-watchdog.service",
+      "django-ha-sync-watchdog.timer",
+      "django-ha-tls-sync.service",
+      "django-ha-tls-sync.timer",
+      "django-ha-uwsgi.service",
+      "srv-share.automount",
+      "srv-share.mount",
+    ]);
   });
 
   it("verifies them next to the image's own units (executables the plans install are placeholders)", () => {
@@ -128,6 +142,70 @@ describe("systemd-analyze verify (the image's systemd) on every rendered unit", 
     // The boot guard: PostgreSQL requires its decision; the gated units ask it first.
     assert.match(node.run(["systemctl", "show", "-p", "Requires", `${POSTGRES_UNIT}.service`]).out, /django-ha-boot-guard\.service/);
     assert.match(node.run(["systemctl", "cat", "redis-server.service"]).out, /^ExecCondition=\+\/usr\/local\/sbin\/django-ha-boot-guard gate redis-server$/m);
+  });
+});
+
+describe("django-ha-tls-sync on the image's nginx and openssl: placeholder, install, idempotence, refusals", () => {
+  const child = planOf("strict", "child");
+  const fileAt = (p: string) => files(child).find((f) => f.path === p)!;
+  const share = "/srv/share/tls/www.lab.test";
+  const https = (extra: string) => node.bash(`curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --resolve www.lab.test:443:127.0.0.1 ${extra} https://www.lab.test/health/`);
+  /** nginx's reload is graceful and asynchronous: old workers finish (and may take a connection) for a moment. */
+  const httpsSoon = (extra: string) => node.bash(`for i in $(seq 1 50); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve www.lab.test:443:127.0.0.1 ${extra} https://www.lab.test/health/ || true)
+  if [ "$code" = 502 ]; then echo "$code"; exit 0; fi
+  sleep 0.1
+done
+echo "$code"`);
+  const serial = () => node.bash(`openssl x509 -in ${TLS_PATHS.fullchain} -noout -serial`).out.trim();
+
+  it("serves the placeholder, verifiable by itself only; installs the share's certificate, then does nothing while it is unchanged", { timeout: 120_000 }, () => {
+    const placeholder = child.actions.find((a) => a.kind === "script" && a.name === "tls-placeholder");
+    assert.ok(placeholder && placeholder.kind === "script");
+    node.run(["rm", "-rf", TLS_PATHS.dir, share]);
+    assert.equal(node.bash(placeholder.script).status, 0);
+    assert.ok(node.exists(TLS_PATHS.selfSigned));
+    for (const p of [NGINX_SITE, TLS_PATHS.env, TLS_PATHS.sync]) node.write(p, fileAt(p).content, parseInt(fileAt(p).mode, 8));
+    assert.equal(node.bash(`mkdir -p ${PATHS.acme} ${PATHS.static} ${PATHS.media}; rm -f /etc/nginx/sites-enabled/default; systemctl restart nginx`).status, 0);
+    // Verified against the placeholder itself; refused against the system trust store (the check can fail).
+    assert.equal(https(`--cacert ${TLS_PATHS.fullchain}`).out, "502");
+    assert.notEqual(https("").status, 0);
+    // Nothing on the share yet: nothing happens.
+    assert.equal(node.run([TLS_PATHS.sync]).status, 0);
+    assert.ok(node.exists(TLS_PATHS.selfSigned));
+    // A CA, and a certificate from it on the share with its key encrypted as the agent writes it.
+    const made = node.bash(`set -e; d=/var/tmp/tls-ca; rm -rf $d; mkdir -p $d ${share}; cd $d
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null
+mk() { openssl req -newkey rsa:2048 -nodes -subj /CN=www.lab.test -addext subjectAltName=DNS:www.lab.test -keyout $1.key -out $1.csr 2>/dev/null
+  openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -copy_extensions copy -out $1.pem 2>/dev/null
+  openssl pkcs8 -topk8 -v2 aes-256-cbc -in $1.key -passout pass:fixtureTlsPassphrase -out $1.key.enc; }
+mk one; mk two
+cp one.pem ${share}/fullchain.pem; cp one.key.enc ${share}/privkey.pem.enc`);
+    assert.equal(made.status, 0, made.out);
+    const first = node.run([TLS_PATHS.sync]);
+    assert.equal(first.status, 0, first.out);
+    assert.match(first.out, /installed \/srv\/share\/tls\/www.lab.test\/fullchain.pem \(serial /);
+    assert.equal(node.exists(TLS_PATHS.selfSigned), false);
+    assert.equal(httpsSoon("--cacert /var/tmp/tls-ca/ca.pem").out.trim(), "502", "nginx serves the new certificate, verified by its CA");
+    assert.equal(node.bash(`stat -c '%a' ${TLS_PATHS.privkey}`).out.trim(), "600");
+    const installed = serial();
+    const again = node.run([TLS_PATHS.sync]);
+    assert.equal(again.status, 0, again.out);
+    assert.equal(again.out, "", "an unchanged share changes nothing");
+    // A key that is not the certificate's, then a wrong passphrase: refused, the installed certificate stays.
+    assert.equal(node.bash(`cp /var/tmp/tls-ca/two.key.enc ${share}/privkey.pem.enc`).status, 0);
+    const mismatch = node.run([TLS_PATHS.sync]);
+    assert.equal(mismatch.status, 1);
+    assert.match(mismatch.out, /does not match its certificate/);
+    assert.equal(node.bash(`cp /var/tmp/tls-ca/two.pem ${share}/fullchain.pem; sed -i s/=.*/=wrong/ ${TLS_PATHS.env}`).status, 0);
+    assert.match(node.run([TLS_PATHS.sync]).out, /cannot decrypt/);
+    assert.equal(serial(), installed);
+    // The right passphrase again: the renewal is installed.
+    node.write(TLS_PATHS.env, fileAt(TLS_PATHS.env).content, 0o600);
+    assert.equal(node.run([TLS_PATHS.sync]).status, 0);
+    assert.notEqual(serial(), installed);
+    assert.equal(httpsSoon("--cacert /var/tmp/tls-ca/ca.pem").out.trim(), "502");
+    node.run(["systemctl", "stop", "nginx"]);
   });
 });
 

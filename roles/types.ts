@@ -1,4 +1,4 @@
-import type { Inventory, InventoryNode, Role } from "../spec";
+import type { CertificateSpec, Inventory, InventoryNode, Role } from "../spec";
 
 /** A file a role puts on a machine. Rendered from typed data, never by string-concatenated shell. */
 export interface RenderedFile {
@@ -72,6 +72,22 @@ export interface ClusterSecrets {
   redisPassword: string;
   /** Django SECRET_KEY. */
   djangoSecretKey: string;
+  /** Encrypts the certificate's and the ACME account's keys on the share (aes-256-cbc PKCS#8). */
+  tlsPassphrase: string;
+}
+
+/** The certificate and its renewal agent (roles/acme.ts, roles/tls.ts). */
+export interface AcmeContext {
+  /** The stack's django-ha:certificate, validated (ClusterSpec.certificate). */
+  certificate: CertificateSpec;
+  /** The agent program: one CommonJS file (ops/acme/bundle.ts bundleAgent()), installed on both database machines. */
+  agentSource: string;
+  /**
+   * DNS-01 credential the agent writes TXT records with: rfc2136 → the TSIG secret (of certificate.dnsKeyName,
+   * else of the record's key), digitalocean → a token scoped to domain read/write. Unused for http-01 and
+   * on Route 53 (the instance role). Defaults to none.
+   */
+  dnsSecret?: string;
 }
 
 /** How children and the worker see the share. */
@@ -99,4 +115,5 @@ export interface RoleContext {
    * firewall of every node opens port 22 to these only. Must not be empty.
    */
   adminCidrs: string[];
+  acme: AcmeContext;
 }

@@ -70,7 +70,7 @@ describe("offline plan: command line", () => {
     const r = cli("--stack", "hosts-example", "--json");
     assert.equal(r.status, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { primary: string; standby: string; resources: { type: string; inputs: Record<string, unknown> }[]; cost: { estimated: boolean } };
-    assert.deepEqual(json.resources.map((x) => x.type).sort(), ["django-ha:cluster:HaCluster", "django-ha:hosts:Machines", "django-ha:secrets:ClusterSecrets", ...Array(4).fill("random:index/randomPassword:RandomPassword")]);
+    assert.deepEqual(json.resources.map((x) => x.type).sort(), ["django-ha:cluster:HaCluster", "django-ha:hosts:Machines", "django-ha:secrets:ClusterSecrets", ...Array(5).fill("random:index/randomPassword:RandomPassword")]);
     for (const x of json.resources.filter((y) => y.type.startsWith("random:"))) assert.deepEqual(Object.keys(x.inputs), ["length"]);
     assert.equal(json.cost.estimated, false);
     assert.deepEqual([json.primary, json.standby], ["shop-db-1", "shop-db-2"]);

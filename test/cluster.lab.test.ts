@@ -18,6 +18,7 @@ import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type Lab
 import { loadStackSpec, recordMembers, type Inventory } from "../spec";
 import { labShareMount } from "../roles/share";
 import type { ClusterStatus } from "../ops/status";
+import { bundleAgent } from "../ops/acme/bundle";
 
 async function onNode(node: string, script: string): Promise<string> {
   const r = await labSsh(node, ["bash", "-c", script]);
@@ -65,13 +66,13 @@ function filesystemOf(node: string, purpose: "db" | "share"): { uuid: string; la
 
 const labState = stackStateDir("lab");
 /** The lab's plans as bootstrapHaCluster renders them (secrets: the lab stack's, which the command line uses too). */
-function labPlans(inv: Inventory) {
-  return renderPlans(loadStackSpec("lab"), inv, loadOrCreateSecrets(path.join(labState, "secrets.json")), path.resolve(__dirname, "..", "app"), labShareMount(inv));
+async function labPlans(inv: Inventory) {
+  return renderPlans(loadStackSpec("lab"), inv, loadOrCreateSecrets(path.join(labState, "secrets.json")), path.resolve(__dirname, "..", "app"), labShareMount(inv), { agentSource: await bundleAgent() });
 }
 
 /** The Bootstrap resource's inputs for the running lab. */
-function labRunInputs(ctx: LabBootContext): BootstrapInputs {
-  const plans = labPlans(ctx.inventory);
+async function labRunInputs(ctx: LabBootContext): Promise<BootstrapInputs> {
+  const plans = await labPlans(ctx.inventory);
   const privateKey = fs.readFileSync(ctx.paths.sshKey, "utf8");
   return { inventory: ctx.inventory, plans, privateKey, knownHostsPath: ctx.paths.knownHosts, lockPath: path.join(labState, "bootstrap.lock"), concurrency: 4, plansHash: plansHash(plans) };
 }
@@ -84,7 +85,7 @@ before(async () => {
     log: () => undefined,
     afterBoot: [
       async (ctx) => {
-        runInputs = labRunInputs(ctx);
+        runInputs = await labRunInputs(ctx);
         created = (await bootstrapProvider.create!(runInputs)).outs;
       },
     ],
@@ -260,7 +261,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
   });
 
   it("a second pulumi up: the same plans render the same hash, diff says no change, update changes nothing", async () => {
-    const again = plansHash(labPlans(inventory));
+    const again = plansHash(await labPlans(inventory));
     assert.equal(again, runInputs.plansHash, "rendering is deterministic");
     assert.deepEqual(await bootstrapProvider.diff!("lab-bootstrap", created!, { ...runInputs, plansHash: again }), { changes: false, replaces: [], deleteBeforeReplace: false });
     const updated = await bootstrapProvider.update!("lab-bootstrap", created!, runInputs);

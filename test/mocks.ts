@@ -94,6 +94,11 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "random:index/randomPassword:RandomPassword":
         extra = { result: "m".repeat(Number(inputs.length ?? 16)) };
         break;
+      case "aws:iam/role:Role":
+      case "aws:iam/instanceProfile:InstanceProfile":
+        // IAM autonames these (name + random suffix); the arn follows from the name.
+        extra = { name: inputs.name ?? `${args.name}-1a2b3c4`, arn: `arn:aws:iam::123456789012:${args.type.includes("role") ? "role" : "instance-profile"}/${inputs.name ?? `${args.name}-1a2b3c4`}` };
+        break;
       default:
         break;
     }

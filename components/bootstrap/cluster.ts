@@ -1,7 +1,8 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderNodePlan } from "../../roles";
-import type { ClusterSecrets, NodePlan, ShareMount } from "../../roles/types";
+import type { AcmeContext, ClusterSecrets, NodePlan, ShareMount } from "../../roles/types";
+import { bundleAgent } from "../../ops/acme/bundle";
 import type { ClusterSpec, Inventory } from "../../spec";
 import { Bootstrap } from "./bootstrap";
 
@@ -22,19 +23,30 @@ export interface ClusterBootstrapArgs {
   knownHostsPath?: pulumi.Input<string>;
   /** node → the provider's machine id (Machines.machineIds): a replaced machine is bootstrapped again. */
   machineIds?: pulumi.Input<Record<string, string>>;
+  /**
+   * DNS-01's credential for the renewal agent (secret config): hosts → django-ha:acmeTsigSecret, else
+   * django-ha:dnsTsigSecret; digitalocean → django-ha:acmeDnsToken. Defaults to none (http-01, Route 53).
+   */
+  acmeDnsSecret?: pulumi.Input<string | undefined>;
 }
 
+/** What the roles need of the certificate besides the spec: the agent program and the DNS-01 credential. */
+export type AcmeInputs = Omit<AcmeContext, "certificate">;
+
 /** Every node's plan, rendered by roles/ from the resolved inventory and secrets. Pure. */
-export function renderPlans(spec: ClusterSpec, inventory: Inventory, secrets: ClusterSecrets, appDir: string, shareMount: ShareMount): NodePlan[] {
-  const ctx = { inventory, secrets, shareMount, appDir, adminCidrs: spec.adminCidrs };
+export function renderPlans(spec: ClusterSpec, inventory: Inventory, secrets: ClusterSecrets, appDir: string, shareMount: ShareMount, acme: AcmeInputs): NodePlan[] {
+  const ctx = { inventory, secrets, shareMount, appDir, adminCidrs: spec.adminCidrs, acme: { certificate: spec.certificate, ...acme } };
   return inventory.nodes.map((n) => renderNodePlan(n, ctx));
 }
 
 /** The Bootstrap resource of a cluster: renders the plans (secret) and applies them on `pulumi up`. */
 export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opts?: pulumi.ComponentResourceOptions): Bootstrap {
   const appDir = args.appDir ?? path.resolve(__dirname, "..", "..", "app");
+  // The agent is bundled here, from this checkout: what the nodes run is what this repository ships.
   const plans = pulumi
-    .all([args.inventory, args.secrets])
-    .apply(([inventory, secrets]) => renderPlans(args.spec, inventory, secrets, appDir, args.shareMount ?? "nfs"));
+    .all([args.inventory, args.secrets, args.acmeDnsSecret])
+    .apply(async ([inventory, secrets, dnsSecret]) =>
+      renderPlans(args.spec, inventory, secrets, appDir, args.shareMount ?? "nfs", { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) }),
+    );
   return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath, machineIds: args.machineIds }, opts);
 }

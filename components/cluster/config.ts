@@ -2,6 +2,26 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, decodeStackConfig, specFromConfig } from "../../spec";
 
 /**
+ * The secret config key that holds the renewal agent's DNS-01 credential, or undefined when it needs none
+ * (http-01; Route 53, where the database machines' instance role is the credential). Pure.
+ */
+export function acmeDnsSecretKey(spec: Pick<ClusterSpec, "provider" | "certificate">): "acmeTsigSecret" | "dnsTsigSecret" | "acmeDnsToken" | undefined {
+  if (spec.certificate.challenge !== "dns-01") return undefined;
+  switch (spec.provider) {
+    case "hosts":
+      return spec.certificate.dnsKeyName ? "acmeTsigSecret" : "dnsTsigSecret";
+    case "digitalocean":
+      return "acmeDnsToken";
+    case "aws":
+      return undefined;
+    default: {
+      const never: never = spec.provider;
+      throw new Error(`unknown provider ${String(never)}`);
+    }
+  }
+}
+
+/**
  * Pulumi hands a program every config value as a string (objects, arrays, numbers and booleans as JSON).
  * Decoded by the one decoder the offline plan uses too (spec/config.ts `decodeStackConfig`). Pure.
  */

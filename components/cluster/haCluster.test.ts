@@ -13,7 +13,7 @@ const ofType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.
 
 /** Resource counts by type each target must register for N children (Z = availability zones on AWS). */
 function expectedCounts(provider: Provider, n: number, zones: number, adminCidrs: number): Record<string, number> {
-  const base = { "django-ha:cluster:HaCluster": 1, "django-ha:secrets:ClusterSecrets": 1, "random:index/randomPassword:RandomPassword": 4 };
+  const base = { "django-ha:cluster:HaCluster": 1, "django-ha:secrets:ClusterSecrets": 1, "random:index/randomPassword:RandomPassword": 5 };
   const machinesCount = n + 3;
   switch (provider) {
     case "digitalocean":
@@ -123,7 +123,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       it("marks the secrets secret in state", async () => {
         const r = await load();
         const secrets = r.outputs.secrets as Record<string, string>;
-        assert.deepEqual(Object.keys(secrets).sort(), ["dbPassword", "djangoSecretKey", "redisPassword", "replicationPassword"]);
+        assert.deepEqual(Object.keys(secrets).sort(), ["dbPassword", "djangoSecretKey", "redisPassword", "replicationPassword", "tlsPassphrase"]);
         for (const v of Object.values(secrets)) assert.ok(v.length >= 32);
         const expected = provider === "hosts" ? ["dnsUpdateKey", "secrets"] : ["secrets"];
         assert.deepEqual(r.secretOutputs.sort(), expected);

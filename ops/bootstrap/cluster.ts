@@ -6,6 +6,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderNodePlan } from "../../roles";
+import { ACME_PATHS } from "../../roles/acme";
 import type { ClusterSecrets, NodePlan, RoleContext } from "../../roles/types";
 import { UserError } from "../../spec/errors";
 import type { Inventory, InventoryNode } from "../../spec";
@@ -13,6 +14,7 @@ import { withStackLock } from "../lock";
 import { SshExecutor } from "../ssh/executor";
 import { KnownHostsFile } from "../ssh/known-hosts";
 import { stepName } from "./apply";
+import { runCertificatePhase } from "./certificate";
 import { BootstrapSummary, runBootstrap } from "./orchestrate";
 
 export type PlanFor = (node: InventoryNode) => NodePlan;
@@ -41,6 +43,12 @@ export interface BootstrapClusterOptions {
   checkIntervalMs?: number;
   /** Compare only, change nothing (`--diff`). Defaults to false. */
   readOnly?: boolean;
+  /**
+   * End with the certificate phase (ops/bootstrap/certificate.ts) when every node converged: the agent on the
+   * primary, the sync and a trusted /health/ on each child. Skipped for `--only` runs, diffs, and plans that do
+   * not install the agent. Defaults to true.
+   */
+  certificatePhase?: boolean;
 }
 
 /** The inventory nodes a run covers, in inventory order; unknown names are an error naming the known ones. */
@@ -64,26 +72,27 @@ export async function bootstrapCluster(options: BootstrapClusterOptions): Promis
   const nodes = selectNodes(inventory, options.only);
   const log = options.log ?? consoleProgress(nodes.map((n) => n.name));
   const plans = nodes.map((n) => options.planFor(n));
-  const run = () =>
-    runBootstrap({
-      plans,
-      concurrency: options.concurrency,
-      checkIntervalMs: options.checkIntervalMs,
-      readOnly: options.readOnly,
-      log,
-      connect: (node) =>
-        SshExecutor.connect(
-          {
-            node: node.name,
-            host: node.publicAddress,
-            port: inventory.ssh.port,
-            username: inventory.ssh.user,
-            privateKey: options.privateKey,
-            knownHosts: new KnownHostsFile(options.knownHostsPath, (m) => log(node.name, m)),
-          },
-          { connectAttempts: options.connectAttempts, onRetry: (m) => log(node.name, m.replace(`${node.name}: `, "")) },
-        ),
-    });
+  const connect = (node: InventoryNode) =>
+    SshExecutor.connect(
+      {
+        node: node.name,
+        host: node.publicAddress,
+        port: inventory.ssh.port,
+        username: inventory.ssh.user,
+        privateKey: options.privateKey,
+        knownHosts: new KnownHostsFile(options.knownHostsPath, (m) => log(node.name, m)),
+      },
+      { connectAttempts: options.connectAttempts, onRetry: (m) => log(node.name, m.replace(`${node.name}: `, "")) },
+    );
+  const wholeCluster = nodes.length === inventory.nodes.length;
+  // Only plans that install the renewal agent (the roles' plans) get the phase: a test's own plans do not.
+  const installsAgent = plans.some((p) => p.actions.some((a) => a.kind === "file" && a.file.path === ACME_PATHS.agent));
+  const run = async (): Promise<BootstrapSummary> => {
+    const summary = await runBootstrap({ plans, concurrency: options.concurrency, checkIntervalMs: options.checkIntervalMs, readOnly: options.readOnly, log, connect });
+    if (!summary.ok || options.readOnly || options.certificatePhase === false || !wholeCluster || !installsAgent) return summary;
+    const certificate = await runCertificatePhase({ inventory, connect, log, concurrency: options.concurrency });
+    return { ...summary, ok: certificate.ok, certificate, durationMs: summary.durationMs + certificate.durationMs };
+  };
   return options.lockPath ? withStackLock(options.lockPath, options.stack ?? inventory.cluster, "bootstrap", run) : run();
 }
 
@@ -127,9 +136,13 @@ export function randomPassword(length: number): string {
   return out;
 }
 
+/** Secrets added after a secrets file may have been written: generated into an existing file on first use. */
+const ADDED_LATER = { tlsPassphrase: () => randomPassword(48) } as const;
+
 /**
  * The cluster secrets of a run outside Pulumi (`npm run bootstrap`, the lab): read from a 0600 JSON file,
- * generated on first use. Never printed.
+ * generated on first use. Never printed. A file from before a secret existed (tlsPassphrase) gets it added,
+ * the other values untouched.
  */
 export function loadOrCreateSecrets(file: string): ClusterSecrets {
   const keys = ["dbPassword", "replicationPassword", "redisPassword", "djangoSecretKey"] as const;
@@ -144,9 +157,16 @@ export function loadOrCreateSecrets(file: string): ClusterSecrets {
     }
     const missing = keys.filter((k) => typeof parsed[k] !== "string" || !(parsed[k] as string).length);
     if (missing.length) throw new UserError(`${file} lacks ${missing.join(", ")}. Add them (letters and digits), or move the file away to generate a new set.`);
-    return Object.fromEntries(keys.map((k) => [k, parsed[k] as string])) as unknown as ClusterSecrets;
+    const added = Object.entries(ADDED_LATER).filter(([k]) => typeof parsed[k] !== "string" || !(parsed[k] as string).length);
+    if (added.length) {
+      for (const [k, make] of added) parsed[k] = make();
+      const tmp = `${file}.new`;
+      fs.writeFileSync(tmp, `${JSON.stringify(parsed, null, 2)}\n`, { mode: 0o600 });
+      fs.renameSync(tmp, file);
+    }
+    return Object.fromEntries([...keys, ...Object.keys(ADDED_LATER)].map((k) => [k, parsed[k] as string])) as unknown as ClusterSecrets;
   }
-  const secrets: ClusterSecrets = { dbPassword: randomPassword(32), replicationPassword: randomPassword(32), redisPassword: randomPassword(32), djangoSecretKey: randomPassword(64) };
+  const secrets: ClusterSecrets = { dbPassword: randomPassword(32), replicationPassword: randomPassword(32), redisPassword: randomPassword(32), djangoSecretKey: randomPassword(64), tlsPassphrase: ADDED_LATER.tlsPassphrase() };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: "wx" });
   return secrets;

@@ -4,4 +4,5 @@ export * from "./hash";
 export * from "./orchestrate";
 export * from "./validate";
 export * from "./cluster";
+export * from "./certificate";
 export * from "./stack";

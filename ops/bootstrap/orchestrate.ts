@@ -3,6 +3,8 @@ import type { NodePlan } from "../../roles/types";
 import type { InventoryNode, Role } from "../../spec";
 import type { RemoteExecutor } from "../ssh/executor";
 import { applyPlan, NodeResult } from "./apply";
+import type { CertificatePhaseResult } from "./certificate";
+import { formatCertificatePhase } from "./certificate";
 import { validatePlans } from "./validate";
 
 /** When a node may start and what it needs to have succeeded. */
@@ -65,6 +67,8 @@ export interface BootstrapSummary {
   readOnly?: boolean;
   /** In plan order. */
   results: NodeResult[];
+  /** The certificate phase after every role converged (ops/bootstrap/certificate.ts); absent when it did not run. */
+  certificate?: CertificatePhaseResult;
   durationMs: number;
 }
 
@@ -158,10 +162,12 @@ export function formatSummary(summary: BootstrapSummary): string {
         break;
     }
   }
+  if (summary.certificate) lines.push(...formatCertificatePhase(summary.certificate));
   const failed = summary.results.filter((r) => r.status === "failed").length;
   const skipped = summary.results.filter((r) => r.status === "skipped").length;
   const verb = summary.readOnly ? "diff (nothing changed)" : "bootstrap";
-  const verdict = summary.ok ? `${verb} finished` : `${verb} FAILED (${failed} failed, ${skipped} skipped)`;
+  const certificateFailed = summary.certificate && !summary.certificate.ok ? ", certificate phase failed" : "";
+  const verdict = summary.ok ? `${verb} finished` : `${verb} FAILED (${failed} failed, ${skipped} skipped${certificateFailed})`;
   lines.push(`${verdict}: ${summary.results.length} node${summary.results.length === 1 ? "" : "s"} in ${seconds(summary.durationMs)}`);
   return lines.join("\n");
 }

@@ -62,7 +62,7 @@ describe("resolveStack", () => {
     assert.deepEqual(t.adminCidrs, ["203.0.113.7/32"]);
   });
 
-  it("the lab reads .lab/inventory.json with the lab's own key and known_hosts; a dry run works before it is up", () => {
+  it("the lab reads .lab/inventory.json with the lab's own key and known_hosts; a dry run works before it is up", async () => {
     const labRoot = path.join(tmp, "lab");
     assert.throws(() => resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot }), /The lab is not up: .*inventory\.json does not exist\. Start it with: npm run lab -- up/);
     const offline = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot, offline: true });
@@ -73,7 +73,7 @@ describe("resolveStack", () => {
     assert.equal(t.identityFile, path.join(labRoot, "ssh", "id_ed25519"));
     assert.equal(t.knownHostsPath, path.join(labRoot, "ssh", "known_hosts"));
     assert.equal(t.shareMount, "lab-device");
-    const plans = planStack(t, { only: ["lab-child-1"] });
+    const plans = await planStack(t, { only: ["lab-child-1"] });
     assert.deepEqual(plans.map((p) => p.node.name), ["lab-child-1"]);
     assert.equal(fs.existsSync(t.secretsFile), false, "planning writes no secrets");
     assert.ok(describePlan(plans[0]).some((l) => /^file \/etc\/ssh\/sshd_config\.d\/00-django-ha\.conf \(0644 root:root, \d+ bytes\)$/.test(l)));

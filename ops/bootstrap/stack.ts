@@ -6,9 +6,11 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
+import type { AcmeContext, ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
 import { labShareMount } from "../../roles/share";
-import { dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { CertificateSpec, dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { bundleAgent } from "../acme/bundle";
+import { acmeContextFor, acmeDnsSecret } from "./acme";
 import { stackLockPath } from "../lock";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
 import { BootstrapSummary, formatSummary } from "./orchestrate";
@@ -37,6 +39,10 @@ export interface StackTarget {
   adminCidrs: string[];
   /** The machines are the local lab's (its power, its record of the primary). */
   lab?: boolean;
+  /** The stack's django-ha:certificate (validated). */
+  certificate: CertificateSpec;
+  /** lab: its state directory (key files of the DNS-01 credential). */
+  labRoot?: string;
 }
 
 export interface ResolveStackOptions {
@@ -102,7 +108,7 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
   const state = stackStateDir(o.stack, o.stateRoot);
   // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
   const spec = loadStackSpec(o.stack, o.stacksDir);
-  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs };
+  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs, certificate: spec.certificate };
   const defaultIdentity = path.join(os.homedir(), ".ssh", "id_ed25519");
   let target: StackTarget;
   if (o.inventoryFile) {
@@ -126,6 +132,7 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
       inventory,
       inventorySource: up ? file : `stacks/Pulumi.${o.stack}.yaml (the lab is not up)`,
       lab: true,
+      labRoot: root,
       identityFile: o.identity ?? path.join(root, "ssh", "id_ed25519"),
       knownHostsPath: o.knownHosts ?? path.join(root, "ssh", "known_hosts"),
       shareMount: labShareMount(inventory),
@@ -167,18 +174,30 @@ export interface StackRunOptions extends ResolveStackOptions {
   readOnly?: boolean;
 }
 
-/** The role context of a stack (secrets file created on first use). */
-export function roleContextFor(target: StackTarget, appDir = path.join(REPO_ROOT, "app"), secrets = loadOrCreateSecrets(target.secretsFile)): RoleContext {
-  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs };
+/** The role context of a stack (secrets file created on first use; the agent bundled; the DNS-01 credential read). */
+export async function roleContextFor(target: StackTarget, appDir = path.join(REPO_ROOT, "app"), secrets = loadOrCreateSecrets(target.secretsFile), acme?: AcmeContext): Promise<RoleContext> {
+  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs, acme: acme ?? (await acmeContextFor(target)) };
 }
 
 /** Stand-ins rendered by a dry run before the first real run made the secrets (a dry run writes nothing). */
-const NOT_YET_GENERATED: ClusterSecrets = { dbPassword: "notyetgenerated", replicationPassword: "notyetgenerated", redisPassword: "notyetgenerated", djangoSecretKey: "notyetgenerated" };
+const NOT_YET_GENERATED: ClusterSecrets = { dbPassword: "notyetgenerated", replicationPassword: "notyetgenerated", redisPassword: "notyetgenerated", djangoSecretKey: "notyetgenerated", tlsPassphrase: "notyetgenerated" };
+
+/** The DNS-01 credential of a dry run: the real one when it can be read, else a stand-in (a dry run needs no secret). */
+function dryRunDnsSecret(target: StackTarget): string | undefined {
+  try {
+    return acmeDnsSecret(target);
+  } catch (err) {
+    if (err instanceof UserError) return "notyetset";
+    throw err;
+  }
+}
 
 /** The plans a run would apply, without connecting or writing anything (what `--dry-run` prints). */
-export function planStack(target: StackTarget, o: Pick<StackRunOptions, "only" | "appDir" | "planFor"> = {}): NodePlan[] {
+export async function planStack(target: StackTarget, o: Pick<StackRunOptions, "only" | "appDir" | "planFor"> = {}): Promise<NodePlan[]> {
   const secrets = fs.existsSync(target.secretsFile) ? loadOrCreateSecrets(target.secretsFile) : NOT_YET_GENERATED;
-  const planFor = o.planFor ?? rolesPlanFor(roleContextFor(target, o.appDir, secrets));
+  const dnsSecret = dryRunDnsSecret(target);
+  const acme: AcmeContext = { certificate: target.certificate, agentSource: await bundleAgent(), ...(dnsSecret !== undefined ? { dnsSecret } : {}) };
+  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme));
   return selectNodes(target.inventory, o.only).map((n) => planFor(n));
 }
 
@@ -187,7 +206,7 @@ export async function bootstrapTarget(target: StackTarget, o: Omit<StackRunOptio
   const privateKey = readIdentity(target.identityFile);
   // A diff writes nothing, not even the secrets file (without it every secret-bearing file differs anyway).
   const secrets = o.readOnly && !fs.existsSync(target.secretsFile) ? NOT_YET_GENERATED : undefined;
-  const planFor = o.planFor ?? rolesPlanFor(roleContextFor(target, o.appDir, secrets));
+  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets));
   return bootstrapCluster({
     inventory: target.inventory,
     planFor,
@@ -247,6 +266,9 @@ export function labBootstrapHook(
       lockPath: stackLockPath(state),
       shareMount: labShareMount(ctx.inventory),
       adminCidrs: spec.adminCidrs,
+      certificate: spec.certificate,
+      lab: true,
+      labRoot: labRootOf({ stack }),
     };
     const names = selectNodes(ctx.inventory, o.only).map((n) => n.name);
     const width = Math.max(4, ...names.map((n) => n.length));

@@ -1,3 +1,4 @@
+export * from "./acmeRole";
 export * from "./machines";
 export * from "./network";
 export * from "./node";

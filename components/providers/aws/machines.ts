@@ -5,6 +5,7 @@ import { awsBaseTags, awsNames, machineKind, type InventoryNode } from "../../..
 import { AWS_DEBIAN_AMI } from "../../../spec/debian";
 import { legacyAliases, nodeKey, renderUserData } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
+import { AcmeDnsRole } from "./acmeRole";
 import { AwsNetwork } from "./network";
 import { AwsNode } from "./node";
 import { AwsRoundRobinRecord } from "./record";
@@ -31,6 +32,8 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
   public readonly securityGroups: AwsSecurityGroups;
   public readonly nodeResources: AwsNode[];
   public readonly record: AwsRoundRobinRecord;
+  /** DNS-01 only: the database machines' instance role that may write `_acme-challenge` TXT records. */
+  public readonly acmeDnsRole: AcmeDnsRole | undefined;
   public readonly nodes: pulumi.Output<InventoryNode[]>;
   public readonly recordMembers: pulumi.Output<RecordMember[]>;
   public readonly hostedZoneId: pulumi.Output<string | undefined>;
@@ -62,6 +65,11 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
           { parent: this },
         )
         .apply((a) => a.id);
+    const zoneId = spec.hostedZoneId
+      ? pulumi.output(spec.hostedZoneId)
+      : aws.route53.getZoneOutput({ name: spec.domain, privateZone: false }, { parent: this }).apply((z) => z.zoneId);
+    // Least privilege: the role exists only while the certificate is validated by DNS-01.
+    this.acmeDnsRole = spec.certificate.challenge === "dns-01" ? new AcmeDnsRole(`${name}-acme-dns`, { hostedZoneId: zoneId, tags }, { parent: this }) : undefined;
     const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
     this.nodeResources = plan.nodes.map(
       (node) =>
@@ -74,6 +82,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
             subnetId: this.network.subnetIds[node.zone],
             securityGroupIds: this.securityGroups.idsFor(node.role),
             userData,
+            iamInstanceProfile: machineKind(node.role) === "db" ? this.acmeDnsRole?.instanceProfile.name : undefined,
             volumes:
               machineKind(node.role) === "db"
                 ? [
@@ -87,9 +96,6 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
         ),
     );
 
-    const zoneId = spec.hostedZoneId
-      ? pulumi.output(spec.hostedZoneId)
-      : aws.route53.getZoneOutput({ name: spec.domain, privateZone: false }, { parent: this }).apply((z) => z.zoneId);
     const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
     this.record = new AwsRoundRobinRecord(
       `${name}-record`,

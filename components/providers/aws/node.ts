@@ -15,6 +15,8 @@ export interface AwsNodeArgs {
   userData: string;
   /** EBS volumes to create in the instance's zone and attach, in order. Defaults to none. */
   volumes?: { purpose: "db" | "share"; sizeGb: number; /** Name tag (spec/names.ts). Defaults to `<node>-<purpose>`. */ nameTag?: string }[];
+  /** IAM instance profile (the database machines' DNS-01 role, {@link AcmeDnsRole}). Defaults to none. */
+  iamInstanceProfile?: pulumi.Input<string>;
   /** Root disk size in GB. Defaults to 20 (AWS_ROOT_VOLUME_GB, which the cost estimate uses too). */
   rootGb?: number;
   tags: Record<string, string>;
@@ -55,6 +57,7 @@ export class AwsNode extends pulumi.ComponentResource {
         userData: args.userData,
         rootBlockDevice: { volumeSize: args.rootGb ?? AWS_ROOT_VOLUME_GB, volumeType: "gp3", encrypted: true },
         metadataOptions: { httpTokens: "required" },
+        ...(args.iamInstanceProfile !== undefined ? { iamInstanceProfile: args.iamInstanceProfile } : {}),
         tags,
       },
       // The volume attachments cannot move to a new instance that exists alongside the old one.
