@@ -37,7 +37,10 @@ export async function main(argv: string[]): Promise<number> {
     .description(
       "Make a stack's machines what their roles say, over SSH: parent, then standby, then children and worker in parallel. " +
         "Idempotent: a second run reports \"no changes\". Inventory: hosts stacks from stacks/Pulumi.<stack>.yaml, the lab from " +
-        ".lab/inventory.json, cloud stacks from --inventory (pulumi stack output inventory --json).",
+        ".lab/inventory.json, cloud stacks from --inventory (pulumi stack output inventory --json). Ends with the certificate " +
+        "phase (docs/certificates.md): the renewal agent on the primary, then each child installs the certificate and serves " +
+        "/health/ verified by its trust store. DNS-01 credentials come from DJANGO_HA_ACME_TSIG_SECRET (hosts, certificate.dnsKeyName), " +
+        "DJANGO_HA_TSIG_SECRET (hosts, the record's key) or DJANGO_HA_ACME_DNS_TOKEN (digitalocean).",
     )
     .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
     .option("--inventory <file>", "inventory JSON of a digitalocean/aws stack: pulumi stack output inventory --json > file")
