@@ -6,6 +6,7 @@ import { fixtureAcme, fixtureContext, fixtureInventory } from "./fixtures";
 import { renderClusterPlans } from "./plan";
 import { TLS_PATHS, TLS_SYNC_TIMER } from "./tls";
 import type { Action, NodePlan } from "./types";
+import { agentSecrets, parseAgentConfig } from "../ops/acme/config";
 
 const fileOf = (plan: NodePlan, p: string) => plan.actions.find((a): a is Extract<Action, { kind: "file" }> => a.kind === "file" && a.file.path === p)?.file;
 const dns01 = (dnsSecret?: string) => fixtureAcme({ certificate: { ...fixtureAcme().certificate, challenge: "dns-01", names: ["www.lab.test", "lab.test", "*.lab.test"] }, ...(dnsSecret ? { dnsSecret } : {}) });
@@ -68,6 +69,19 @@ describe("the renewal agent on the database machines", () => {
     const fAws = clusterFacts(fixtureContext({ inventory: awsInv, acme: dns01() }));
     assert.deepEqual(acmeAgentConfig(fAws).dns, { provider: "route53", hostedZoneId: "Z0MOCKHOSTEDZONE" });
     assert.equal(renderAcmeEnv(fAws).split("\n").filter((l) => l && !l.startsWith("#")).join("\n"), "DJANGO_HA_TLS_PASSPHRASE=fixtureTlsPassphrase");
+  });
+
+  it("the agent's own parser accepts what the roles write (acme.json, and acme.env as the service's environment)", () => {
+    const envOf = (text: string) => Object.fromEntries(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const doInv = fixtureInventory({ provider: "digitalocean", dns: { kind: "digitalocean", domain: "lab.test", recordName: "www" } });
+    for (const ctx of [fixtureContext(), fixtureContext({ acme: dns01("bGFiLWFjbWU=") }), fixtureContext({ inventory: doInv, acme: dns01("dop_v1_token") })]) {
+      const plan = renderClusterPlans(ctx).find((p) => p.role === "parent")!;
+      const config = parseAgentConfig(fileOf(plan, ACME_PATHS.config)!.content);
+      assert.equal(config.certName, "www.lab.test");
+      const secrets = agentSecrets(config, envOf(fileOf(plan, ACME_PATHS.env)!.content));
+      assert.equal(secrets.passphrase, "fixtureTlsPassphrase");
+      assert.equal(secrets.tsigSecret ?? secrets.digitalOceanToken, ctx.acme.certificate.challenge === "dns-01" ? ctx.acme.dnsSecret : undefined);
+    }
   });
 
   it("http-01 writes no dns block and no DNS credential", () => {
