@@ -48,7 +48,7 @@ export interface RunResult {
 
 /** The store's directories: the share root-squashes to the app user, so it owns them. */
 export function prepareStore(paths: StorePaths, owner?: Owner): void {
-  ensureDir(path.dirname(paths.acmeDir), 0o755, owner);
+  ensureDir(path.dirname(paths.acmeDir), 0o750, owner); // the store: 0750, as the bootstrap's share layout (roles/share.ts) makes it
   ensureDir(paths.acmeDir, 0o750, owner);
   ensureDir(paths.certDir, 0o755, owner);
 }
