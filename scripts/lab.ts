@@ -36,9 +36,9 @@ function howToReach(inventory: Inventory, bootstrapped: boolean): string {
   const first = children[0]?.publicAddress ?? "";
   const lines = [
     "",
-    bootstrapped ? `The cluster is up: https://${inventory.recordFqdn}/ (self-signed certificate until ACME is set up)` : `The nodes are up (not bootstrapped): https://${inventory.recordFqdn}/ answers after \`npm run bootstrap -- --stack lab\``,
+    bootstrapped ? `The cluster is up: https://${inventory.recordFqdn}/ (its certificate from the lab's ACME CA, pebble)` : `The nodes are up (not bootstrapped): https://${inventory.recordFqdn}/ answers after \`npm run bootstrap -- --stack lab\``,
     `  record   ${inventory.recordFqdn} → ${children.map((c) => c.publicAddress).join(", ")} (TTL ${inventory.ttl} s; ask the lab DNS: dig @${dns} ${inventory.recordFqdn})`,
-    `  try      curl -k --resolve ${inventory.recordFqdn}:443:${first} https://${inventory.recordFqdn}/health/`,
+    `  try      curl --cacert ${path.relative(process.cwd(), labPaths().pebbleRoots)} --resolve ${inventory.recordFqdn}:443:${first} https://${inventory.recordFqdn}/health/`,
     `  acme     ${pebbleDirectoryUrl()} (pebble on ${ACME_NODE}); its root: ${path.relative(process.cwd(), labPaths().pebbleRoots)}, trusted by every node`,
     `  nodes    ${inventory.nodes.map((n) => `${n.name} ${n.publicAddress}`).join(", ")}`,
     `  shell    npm run lab -- ssh ${inventory.primary}     status: npm run lab -- status     stop: npm run lab -- down`,

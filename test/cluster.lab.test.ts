@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { isClean, labDown, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
 import { outside } from "./drill/web";
+import { curlVerify } from "./lab-tls";
 import { bootstrapProvider, renderPlans, type BootstrapInputs, type BootstrapOutputs } from "../components/bootstrap";
 import { scriptLog } from "../ops/bootstrap/commands";
 import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type LabBootContext } from "../ops/bootstrap";
@@ -45,7 +46,7 @@ let members: string[];
 
 /** curl through the round-robin name, pinned to one member (as a browser that resolved to it would be). */
 async function web(address: string, urlPath: string, extra: string[] = []): Promise<{ status: number; body: string }> {
-  const r = await outside(["curl", "-sk", "--max-time", "20", "--resolve", `${fqdn}:443:${address}`, "-w", "\n%{http_code}", ...extra, `https://${fqdn}${urlPath}`]);
+  const r = await outside(["curl", "-s", ...curlVerify(), "--max-time", "20", "--resolve", `${fqdn}:443:${address}`, "-w", "\n%{http_code}", ...extra, `https://${fqdn}${urlPath}`]);
   assert.equal(r.code, 0, `curl ${urlPath} via ${address} failed: ${r.stderr}`);
   const cut = r.stdout.lastIndexOf("\n");
   return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
@@ -181,7 +182,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     assert.equal(job.status, "done", `job ${id}: ${JSON.stringify(job)}`);
     assert.ok(job.output);
     const saved = path.join(dir, "out.mp4");
-    const out = await outside(["curl", "-sk", "--fail", "--max-time", "20", "--resolve", `${fqdn}:443:${b}`, "-o", saved, `https://${fqdn}${job.output}`]);
+    const out = await outside(["curl", "-s", ...curlVerify(), "--fail", "--max-time", "20", "--resolve", `${fqdn}:443:${b}`, "-o", saved, `https://${fqdn}${job.output}`]);
     assert.equal(out.code, 0, out.stderr);
     const mp4 = fs.readFileSync(saved);
     assert.ok(mp4.length > 1000, `output is ${mp4.length} bytes`);

@@ -161,9 +161,9 @@ describe("database nodes across power cuts", () => {
 
     // The app through a child writes and reads on the new primary only.
     const text = `after-failover-${Date.now()}`;
-    const post = await until(child, `curl -sk -o /dev/null -w '%{http_code}' --max-time 20 --resolve ${inventory.recordFqdn}:443:127.0.0.1 --data-urlencode text=${text} https://${inventory.recordFqdn}/notes/`, "201");
+    const post = await until(child, `curl -s -o /dev/null -w '%{http_code}' --max-time 20 --resolve ${inventory.recordFqdn}:443:127.0.0.1 --data-urlencode text=${text} https://${inventory.recordFqdn}/notes/`, "201");
     assert.equal(post, "201");
-    assert.match(await onNode(child, `curl -sk --max-time 20 --resolve ${inventory.recordFqdn}:443:127.0.0.1 https://${inventory.recordFqdn}/notes/`), new RegExp(text));
+    assert.match(await onNode(child, `curl -s --max-time 20 --resolve ${inventory.recordFqdn}:443:127.0.0.1 https://${inventory.recordFqdn}/notes/`), new RegExp(text));
     assert.equal(await sql(newPrimary, `select count(*) from notes_note where text = '${text}'`), "1");
     assert.equal(await sql(oldPrimary, `select count(*) from notes_note where text = '${text}'`), "0");
 

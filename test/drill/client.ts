@@ -9,10 +9,11 @@
  * Every request becomes one JSON line on stdout (test/drill/timeline.ts Sample). SIGTERM: stop starting
  * requests, let those in flight finish, exit 0.
  *
- * TLS: the children serve a self-signed certificate until ACME; like the other lab tests (curl -k) the
- * client does not verify it, but it does send the name (SNI and Host) a browser would.
+ * TLS: verified as a browser would, against pebble's root (`caFile`, test/lab-tls.ts) and for the name it sends
+ * (SNI and Host): a certificate that does not verify is a failed request.
  */
 import { Resolver } from "node:dns/promises";
+import * as fs from "node:fs";
 import * as https from "node:https";
 import { z } from "zod";
 import type { Sample, SampleKind } from "./timeline";
@@ -30,6 +31,8 @@ export const ClientConfig = z.object({
   /** Every note text is `<idPrefix>-<seq>`: the verifier finds the run's notes by this prefix. */
   idPrefix: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only (it is matched in SQL)"),
   timeoutMs: z.number().int().positive().default(5_000),
+  /** PEM file of the CA the children's certificates chain to (the lab's: pebble's root). */
+  caFile: z.string().min(1),
 });
 export type ClientConfig = z.infer<typeof ClientConfig>;
 
@@ -38,7 +41,7 @@ interface Answer {
   body: string;
 }
 
-function request(cfg: ClientConfig, address: string, method: "GET" | "POST", path: string, form?: Record<string, string>): Promise<Answer> {
+function request(cfg: ClientConfig, ca: string, address: string, method: "GET" | "POST", path: string, form?: Record<string, string>): Promise<Answer> {
   const body = form ? new URLSearchParams(form).toString() : undefined;
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -48,7 +51,7 @@ function request(cfg: ClientConfig, address: string, method: "GET" | "POST", pat
         method,
         path,
         servername: cfg.fqdn,
-        rejectUnauthorized: false,
+        ca,
         // A new connection per request: a client that resolved the name connects afresh, and a dead child shows at once.
         agent: false,
         timeout: cfg.timeoutMs,
@@ -108,6 +111,7 @@ export async function runClient(cfg: ClientConfig, emit: (s: Sample) => void, st
   const resolver = new Resolver({ timeout: 1000, tries: 2 });
   resolver.setServers([`${cfg.dnsServer}:${cfg.dnsPort}`]);
   const targets = new RoundRobinTargets(async () => resolver.resolve4(cfg.fqdn, { ttl: true }));
+  const ca = fs.readFileSync(cfg.caFile, "utf8");
 
   const probe = async (kind: SampleKind, seq: number) => {
     const id = kind === "write" ? `${cfg.idPrefix}-${seq}` : undefined;
@@ -115,7 +119,7 @@ export async function runClient(cfg: ClientConfig, emit: (s: Sample) => void, st
     let target = "";
     try {
       target = await targets.next();
-      const answer = await (kind === "write" ? request(cfg, target, "POST", "/notes/", { text: id! }) : request(cfg, target, "GET", "/notes/"));
+      const answer = await (kind === "write" ? request(cfg, ca, target, "POST", "/notes/", { text: id! }) : request(cfg, ca, target, "GET", "/notes/"));
       const ok = acknowledged(kind, answer);
       emit({ kind, seq, id, target, start, end: Date.now(), ok, status: answer.status, ...(ok ? {} : { error: `HTTP ${answer.status} ${oneLine(answer.body)}` }) });
     } catch (error) {

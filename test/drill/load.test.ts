@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { hostsInventory, loadStackSpec } from "../../spec";
 import { acknowledged, ClientConfig, oneLine } from "./client";
 import { clientConfig, compareWithNode } from "./load";
+import { clusterCaFile, curlVerify } from "../lab-tls";
 import type { Sample } from "./timeline";
 
 const write = (id: string, ok: boolean): Sample => ({ kind: "write", seq: 0, id, target: "x", start: 0, end: 1, ok, status: ok ? 201 : 0 });
@@ -10,13 +14,15 @@ const write = (id: string, ok: boolean): Sample => ({ kind: "write", seq: 0, id,
 describe("drill load", () => {
   it("the client targets the lab's round-robin name through the lab's DNS server, and its settings validate", () => {
     const inv = hostsInventory(loadStackSpec("lab"));
-    const cfg = clientConfig(inv, "drill-abc", { writesPerSecond: 20 });
+    const cfg = clientConfig(inv, "drill-abc", { writesPerSecond: 20, caFile: "/lab/pebble/roots.pem" });
     assert.equal(cfg.fqdn, inv.recordFqdn);
+    assert.equal(cfg.caFile, "/lab/pebble/roots.pem", "the client verifies the chain against that CA");
     assert.equal(inv.dns.kind === "rfc2136" && cfg.dnsServer, inv.dns.kind === "rfc2136" && inv.dns.server);
     assert.equal(cfg.writesPerSecond, 20);
     assert.deepEqual(ClientConfig.parse(cfg), cfg);
     assert.throws(() => ClientConfig.parse({ ...cfg, idPrefix: "x'; drop table" }), /letters, digits/);
     assert.throws(() => clientConfig({ ...inv, dns: { kind: "digitalocean", domain: "d", recordName: "www" } }, "p"), /lab's DNS server/);
+    assert.throws(() => ClientConfig.parse({ ...cfg, caFile: "" }), /caFile/, "no CA, no client: it never runs unverified");
   });
 
   it("a write counts only on 201 with the note's id; a read only on 200 with the list", () => {
@@ -34,5 +40,19 @@ describe("drill load", () => {
     const samples = [write("p-0", true), write("p-1", true), write("p-2", false), write("p-3", false)];
     assert.deepEqual(compareWithNode(samples, new Set(["p-0", "p-1", "p-3"])), { acked: 2, missing: [], unacknowledgedPresent: 1 });
     assert.deepEqual(compareWithNode(samples, new Set(["p-0"])), { acked: 2, missing: ["p-1"], unacknowledgedPresent: 0 });
+  });
+});
+
+describe("lab TLS for clients", () => {
+  it("verifies against pebble's root of the running lab, and says how to get one when no lab is up", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-tls-"));
+    try {
+      const paths = { pebbleRoots: path.join(dir, "roots.pem") };
+      assert.throws(() => clusterCaFile(paths), /roots\.pem is missing: no lab is up \(`npm run lab -- up` fetches pebble's root there\)/);
+      fs.writeFileSync(paths.pebbleRoots, "-----BEGIN CERTIFICATE-----\n");
+      assert.deepEqual(curlVerify(paths), ["--cacert", paths.pebbleRoots]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@ import { labSsh } from "../../lab";
 import { OUTSIDE_NETNS } from "../../lab/config";
 import { DB } from "../../roles/context";
 import type { Inventory } from "../../spec";
+import { clusterCaFile } from "../lab-tls";
 import type { ClientConfig } from "./client";
 import { ackedIds, type Sample } from "./timeline";
 
@@ -21,6 +22,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   /** Goes into every note's text, with a random part (several runs never share ids). Defaults to "drill". */
   label?: string;
+  /** The CA the client verifies the children's certificates against. Defaults to the lab's (pebble's root). */
+  caFile?: string;
 }
 
 export interface LoadRun {
@@ -46,6 +49,7 @@ export function clientConfig(inv: Inventory, idPrefix: string, opts: LoadOptions
     readsPerSecond: opts.readsPerSecond ?? 5,
     idPrefix,
     timeoutMs: opts.timeoutMs ?? 5_000,
+    caFile: opts.caFile ?? clusterCaFile(),
   };
 }
 

@@ -1,9 +1,10 @@
 /**
- * A visitor's requests from the lab's outside namespace (curl, like the other lab tests: -k until the children
- * serve ACME certificates), pinned to one member of the round-robin record.
+ * A visitor's requests from the lab's outside namespace (curl, the chain verified against pebble's root:
+ * test/lab-tls.ts), pinned to one member of the round-robin record.
  */
 import { spawn } from "node:child_process";
 import { OUTSIDE_NETNS } from "../../lab/config";
+import { curlVerify } from "../lab-tls";
 
 export interface Ran {
   code: number;
@@ -30,7 +31,7 @@ export function outside(args: string[], timeoutMs = 30_000): Promise<Ran> {
 
 /** HTTPS to `fqdn` at one member's address; status and body. Throws when curl itself fails (no HTTP answer). */
 export async function web(fqdn: string, address: string, urlPath: string, extra: string[] = []): Promise<{ status: number; body: string }> {
-  const r = await outside(["curl", "-sk", "--max-time", "20", "--resolve", `${fqdn}:443:${address}`, "-w", "\n%{http_code}", ...extra, `https://${fqdn}${urlPath}`]);
+  const r = await outside(["curl", "-s", ...curlVerify(), "--max-time", "20", "--resolve", `${fqdn}:443:${address}`, "-w", "\n%{http_code}", ...extra, `https://${fqdn}${urlPath}`]);
   if (r.code !== 0) throw new Error(`curl ${urlPath} via ${address} failed (${r.code}): ${r.stderr}`);
   const cut = r.stdout.lastIndexOf("\n");
   return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
