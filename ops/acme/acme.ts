@@ -45,6 +45,21 @@ export interface ChallengeSolver {
   cleanup(authz: acme.Authorization, challenge: Challenge, keyAuthorization: string): Promise<void>;
 }
 
+/** The part of acme-client's Client the agent uses (tests give a stub). */
+export type AcmeClient = Pick<
+  acme.Client,
+  | "createAccount"
+  | "getAccountUrl"
+  | "createOrder"
+  | "getAuthorizations"
+  | "getChallengeKeyAuthorization"
+  | "completeChallenge"
+  | "waitForValidStatus"
+  | "finalizeOrder"
+  | "getCertificate"
+  | "revokeCertificate"
+>;
+
 export interface AcmeCaOptions {
   directoryUrl: string;
   email: string;
@@ -52,26 +67,33 @@ export interface AcmeCaOptions {
   accountUrl?: string;
   solver: ChallengeSolver;
   log: (event: string, detail: string) => void;
+  /** Defaults to acme-client's Client for directoryUrl and the account key. */
+  client?: AcmeClient;
+  /** Defaults to a GET through acme-client's HTTP client. */
+  getJson?: typeof getJson;
 }
 
-async function getJson(url: string): Promise<{ data: unknown; retryAfter?: string }> {
+export async function getJson(url: string): Promise<{ data: unknown; retryAfter?: string }> {
   const resp = await acme.axios.get<unknown>(url, { responseType: "json", timeout: 30_000 });
   const retryAfter = resp.headers["retry-after"];
   return { data: resp.data, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined };
 }
 
 export class AcmeCa implements Ca {
-  private readonly client: acme.Client;
+  private readonly client: AcmeClient;
+  private readonly getJson: typeof getJson;
   private cachedDirectory: Directory | undefined;
 
   constructor(private readonly o: AcmeCaOptions) {
     // Short polls: the lab's pebble validates at once; Let's Encrypt within seconds.
-    this.client = new acme.Client({ directoryUrl: o.directoryUrl, accountKey: o.accountKeyPem, accountUrl: o.accountUrl, backoffAttempts: 15, backoffMin: 1000, backoffMax: 10_000 });
+    this.client =
+      o.client ?? new acme.Client({ directoryUrl: o.directoryUrl, accountKey: o.accountKeyPem, accountUrl: o.accountUrl, backoffAttempts: 15, backoffMin: 1000, backoffMax: 10_000 });
+    this.getJson = o.getJson ?? getJson;
   }
 
   async directory(): Promise<Directory> {
     if (!this.cachedDirectory) {
-      const { data } = await getJson(this.o.directoryUrl);
+      const { data } = await this.getJson(this.o.directoryUrl);
       const d = data as Partial<Directory> | undefined;
       if (!d || typeof d.newOrder !== "string") throw new Error(`${this.o.directoryUrl} is not an ACME directory (no newOrder)`);
       this.cachedDirectory = { newOrder: d.newOrder, renewalInfo: typeof d.renewalInfo === "string" ? d.renewalInfo : undefined, meta: d.meta };
@@ -82,7 +104,7 @@ export class AcmeCa implements Ca {
   async renewalInfo(certId: string): Promise<{ window: Window; retryAfter?: string; explanationURL?: string }> {
     const dir = await this.directory();
     if (!dir.renewalInfo) throw new Error(`${this.o.directoryUrl} offers no renewalInfo`);
-    const { data, retryAfter } = await getJson(renewalInfoUrl(dir.renewalInfo, certId));
+    const { data, retryAfter } = await this.getJson(renewalInfoUrl(dir.renewalInfo, certId));
     return { ...parseRenewalInfo(data), retryAfter };
   }
 

@@ -196,4 +196,15 @@ describe("the ACME agent against pebble", { timeout: 900_000 }, () => {
     assert.match(next.stdout, /ordering: .*the current certificate was revoked/);
     assert.notEqual(certInfo(read(`/srv/share/tls/${HTTP_NAME}/fullchain.pem`)).serial, revoked);
   });
+
+  it("a profile the CA does not list is refused before any order, naming it (pebble 2.6 lists none)", async () => {
+    const served = read(`/srv/share/tls/${HTTP_NAME}/fullchain.pem`);
+    put("/etc/django-ha/acme.json", JSON.stringify(config({ profile: "shortlived" })), 0o600);
+    const r = await agent("renew", "--force");
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stdout, /failed: profile = "shortlived": the CA at https:\/\/10\.231\.0\.3:14000\/dir does not offer it/);
+    assert.doesNotMatch(r.stdout, /challenge: /, "no authorization was touched");
+    assert.equal(read(`/srv/share/tls/${HTTP_NAME}/fullchain.pem`), served);
+    put("/etc/django-ha/acme.json", JSON.stringify(config()), 0o600);
+  });
 });
