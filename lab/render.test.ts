@@ -131,8 +131,8 @@ describe("servicesToDisable", () => {
       "redis-server.service",
     ]);
   });
-  it("the parent keeps postgres, ganesha, redis, lsyncd", () => {
-    assert.deepEqual(servicesToDisable(packagesFor("parent")), ["named.service", "nginx.service", "uwsgi.service"]);
+  it("the parent keeps postgres, redis, lsyncd; ganesha stays off until the bootstrap configures and enables it", () => {
+    assert.deepEqual(servicesToDisable(packagesFor("parent")), ["named.service", "nfs-ganesha.service", "nginx.service", "uwsgi.service"]);
   });
   it("the DNS node keeps only named: no rpcbind (service and socket), no database, no web", () => {
     assert.deepEqual(servicesToDisable(["bind9", "bind9-dnsutils", "openssh-server"]), [

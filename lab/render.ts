@@ -163,7 +163,10 @@ export const PACKAGE_SERVICES: readonly { units: readonly string[]; keptBy: read
   { units: ["postgresql.service"], keptBy: [`postgresql-${POSTGRES_MAJOR}`] },
   { units: ["nginx.service"], keptBy: ["nginx"] },
   { units: ["redis-server.service"], keptBy: ["redis-server"] },
-  { units: ["nfs-ganesha.service"], keptBy: ["nfs-ganesha"] },
+  // Kept by no package: with Debian's default ganesha.conf the daemon exits with status 2 at boot (4 of 4 boots of
+  // an image node), which left a bare database node "degraded" at random. A real machine has no ganesha until the
+  // bootstrap installs and configures it; the roles enable it on the primary (started) and keep it off on the standby.
+  { units: ["nfs-ganesha.service"], keptBy: [] },
   { units: ["lsyncd.service"], keptBy: ["lsyncd"] },
   { units: ["uwsgi.service"], keptBy: ["uwsgi"] },
   { units: ["named.service"], keptBy: ["bind9"] },

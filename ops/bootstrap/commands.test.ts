@@ -144,6 +144,8 @@ describe("serviceCommands", () => {
     ["stopped already", { name: unit, state: "stopped", enabled: false }, { enabled: "disabled", active: "inactive" }, true, []],
     ["mask a running unit", { name: unit, state: "masked", enabled: false }, { enabled: "enabled", active: "active" }, false, ["mask", "stop"]],
     ["masked already", { name: unit, state: "masked", enabled: false }, { enabled: "masked", active: "inactive" }, true, []],
+    ["a unit to stay off that failed before the bootstrap: its failure is forgotten", { name: unit, state: "stopped", enabled: false }, { enabled: "enabled", active: "failed" }, false, ["disable", "reset-failed"]],
+    ["a failed unit to mask: masked and forgotten", { name: unit, state: "masked", enabled: false }, { enabled: "enabled", active: "failed" }, false, ["mask", "reset-failed"]],
   ];
   for (const [title, wanted, now, triggered, verbs] of table) {
     it(title, () => {

@@ -241,10 +241,13 @@ export function serviceCommands(wanted: ServiceWanted, now: ServiceState, trigge
   const unit = wanted.name;
   const running = RUNNING_LIKE.has(now.active);
   const cmds: Argv[] = [];
+  // A unit that failed before the bootstrap owned it (a package's default config at install time) and is
+  // to stay off would otherwise leave the machine "degraded" for good: its failure is history, so forget it.
+  const forgetFailure: Argv[] = now.active === "failed" ? [["systemctl", "reset-failed", "--", unit]] : [];
   if (wanted.state === "masked") {
     if (now.enabled !== "masked") cmds.push(["systemctl", "mask", "--", unit]);
     if (running) cmds.push(["systemctl", "stop", "--", unit]);
-    return cmds;
+    return [...cmds, ...forgetFailure];
   }
   if (now.enabled === "masked") cmds.push(["systemctl", "unmask", "--", unit]);
   const enabledNow = ENABLED_LIKE.has(now.enabled);
@@ -255,6 +258,8 @@ export function serviceCommands(wanted: ServiceWanted, now: ServiceState, trigge
     else if (triggered) cmds.push(["systemctl", wanted.reload ? "reload" : "restart", "--", unit]);
   } else if (running) {
     cmds.push(["systemctl", "stop", "--", unit]);
+  } else {
+    cmds.push(...forgetFailure);
   }
   return cmds;
 }
