@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { testCa, testLeaf } from "../../test/acme-certs";
-import { ariCertIdFrom, certInfo, leafPem, namesMatch, serialDerHex } from "./cert";
+import { ariCertIdFrom, certInfo, chainTrusted, leafPem, namesMatch, serialDerHex } from "./cert";
 
 describe("ARI certID (RFC 9773)", () => {
   it("matches the RFC's example (AKI 69:88:5B…, serial 00:87:65:43:21)", () => {
@@ -40,5 +40,25 @@ describe("ARI certID (RFC 9773)", () => {
 
   it("reads the leaf of a chain and says when there is no certificate", () => {
     assert.throws(() => leafPem("nothing here"), /no PEM certificate/);
+  });
+});
+
+describe("chainTrusted: does the served chain lead to a root of this machine's trust store", () => {
+  it("yes with its issuer in the store (sent in the chain or not), no with another CA's store or an empty one", async () => {
+    const ca = await testCa();
+    const other = await testCa("another CA");
+    const leaf = await testLeaf(ca, { names: ["www.example.org"], notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000) });
+    assert.equal(chainTrusted(leaf.chainPem, `${other.pem}\n${ca.pem}`), true);
+    assert.equal(chainTrusted(leafPem(leaf.chainPem), ca.pem), true, "the leaf alone, issued by a root of the store");
+    assert.equal(chainTrusted(leaf.chainPem, other.pem), false, "a CA that reset its root (the lab's pebble at every start)");
+    assert.equal(chainTrusted(leaf.chainPem, ""), false);
+    assert.equal(chainTrusted("", ca.pem), false);
+  });
+
+  it("no for a certificate that names the root as its issuer but was signed by another key", async () => {
+    const ca = await testCa("same name CA");
+    const impostor = await testCa("same name CA");
+    const leaf = await testLeaf(impostor, { names: ["www.example.org"], notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000) });
+    assert.equal(chainTrusted(leafPem(leaf.chainPem), ca.pem), false);
   });
 });

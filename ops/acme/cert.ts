@@ -3,6 +3,7 @@
  * base64url(AKI keyIdentifier) "." base64url(serial number DER content octets)). @peculiar/x509 parses
  * the extensions node:crypto does not expose (acme-client depends on it too). Pure.
  */
+import { X509Certificate } from "node:crypto";
 import * as x509 from "@peculiar/x509";
 
 export interface CertInfo {
@@ -55,4 +56,33 @@ export function certInfo(chainPem: string): CertInfo {
 export function namesMatch(info: Pick<CertInfo, "names">, wanted: readonly string[]): boolean {
   const w = [...new Set(wanted.map((n) => n.toLowerCase()))].sort();
   return w.length === info.names.length && w.every((n, i) => n === info.names[i]);
+}
+
+/** Every certificate of a PEM bundle, in order. */
+export function pemCertificates(bundle: string): string[] {
+  return bundle.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+}
+
+/**
+ * Whether the chain (leaf first, then the intermediates the CA sent) leads by valid signatures to one of the
+ * `roots` (a trust store bundle such as /etc/ssl/certs/ca-certificates.crt). Pure.
+ */
+export function chainTrusted(chainPem: string, rootsPem: string): boolean {
+  const parse = (pems: string[]) => pems.flatMap((p) => {
+    try {
+      return [new X509Certificate(p)];
+    } catch {
+      return [];
+    }
+  });
+  const [leaf, ...intermediates] = parse(pemCertificates(chainPem));
+  const roots = parse(pemCertificates(rootsPem));
+  const issues = (issuer: X509Certificate, cert: X509Certificate) => cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  let current: X509Certificate | undefined = leaf;
+  for (let depth = 0; current && depth <= intermediates.length; depth++) {
+    const cert: X509Certificate = current;
+    if (roots.some((r) => issues(r, cert))) return true;
+    current = intermediates.find((i) => i !== cert && issues(i, cert));
+  }
+  return false;
 }

@@ -65,6 +65,8 @@ export interface AgentContext {
   config: AgentConfig;
   secrets: AgentSecrets;
   owner?: Owner;
+  /** The trust store the service hands node (NODE_EXTRA_CA_CERTS: the system bundle), for the served chain's check. */
+  trustedRootsPem?: string;
 }
 
 export function loadContext(configFile: string, envFile: string, env: NodeJS.ProcessEnv): AgentContext {
@@ -73,7 +75,9 @@ export function loadContext(configFile: string, envFile: string, env: NodeJS.Pro
   const secrets = agentSecrets(config, env);
   // Only root can hand files to the app user; a test run as another user keeps its own.
   const owner = process.getuid?.() === 0 ? resolveOwner(config.appUser) : undefined;
-  return { config, secrets, owner };
+  const trustFile = env.NODE_EXTRA_CA_CERTS;
+  const trustedRootsPem = trustFile ? readIfExists(trustFile) : undefined;
+  return { config, secrets, owner, trustedRootsPem };
 }
 
 /**

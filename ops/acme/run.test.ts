@@ -23,7 +23,7 @@ class FakeCa implements Ca {
   ariCalls = 0;
   lifetimeDays = 90;
   constructor(
-    private readonly ca: TestCa,
+    public ca: TestCa,
     private readonly clock: { now: number },
   ) {}
   async directory(): Promise<Directory> {
@@ -61,6 +61,39 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const paths = () => storePaths(`${dir}/tls`, "www.django-ha.dev");
 const served = () => certInfo(fs.readFileSync(paths().fullchain, "utf8"));
+
+describe("agent run: the served chain and this machine's trust store", () => {
+  it("a chain to a root the machine no longer trusts (the CA reset its root) is replaced at once, then trusted again", async () => {
+    const first = fake.ca;
+    ctx = { ...ctx, trustedRootsPem: first.pem };
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed");
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting", "trusted: nothing to do");
+    fake.ca = await testCa("the CA after a reset");
+    ctx = { ...ctx, trustedRootsPem: fake.ca.pem };
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed");
+    assert.match(events.filter((e) => e.startsWith("ordering")).at(-1) ?? "", /does not lead to a root this machine trusts/);
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting", "the new chain is trusted");
+    assert.equal(fake.orders.length, 2);
+  });
+
+  it("a CA no trust store knows (Let's Encrypt staging, a private CA) gets one replacement order, never a loop", async () => {
+    ctx = { ...ctx, trustedRootsPem: (await testCa("a root of the system store")).pem };
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed", "the first certificate");
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed", "one replacement, in case the store knows the CA's new root");
+    for (let i = 0; i < 3; i++) assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting");
+    assert.equal(fake.orders.length, 2);
+    clock.now += 60 * DAY;
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed", "the regular renewal");
+    for (let i = 0; i < 3; i++) assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting", "and no trust order after it");
+    assert.equal(fake.orders.length, 3);
+  });
+
+  it("without a trust store (a test run off the node) the chain is not judged", async () => {
+    await runOnce(ctx, { force: false });
+    fake.ca = await testCa("another");
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting");
+  });
+});
 
 describe("agent run", () => {
   it("orders the first certificate, stores it (chain 0644, key encrypted 0640) and then waits a third of the lifetime", async () => {

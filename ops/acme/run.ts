@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Ca, Directory } from "./acme";
 import { nextAriPoll } from "./ari";
-import { certInfo, type CertInfo, namesMatch } from "./cert";
+import { certInfo, type CertInfo, chainTrusted, namesMatch } from "./cert";
 import type { AgentConfig } from "./config";
 import { ensureDir, type Owner, readIfExists, writeFileAtomic } from "./files";
 import { decryptKey, encryptKey, keyMatchesCert } from "./keys";
@@ -39,6 +39,8 @@ export interface RunContext {
   now: () => number;
   random: () => number;
   log: Log;
+  /** This machine's trust store (PEM bundle); undefined skips the chain check. */
+  trustedRootsPem?: string;
 }
 
 export interface RunResult {
@@ -97,13 +99,20 @@ export async function refreshAri(ctx: RunContext, state: AgentState, info: CertI
   }
 }
 
-export function decisionFor(state: AgentState, served: CertInfo | undefined, config: AgentConfig, now: number, random: number, force: boolean): Decision {
+/** The served chain needs replacing for trust: it leads to no trusted root and is not already the replacement for that. */
+export function untrustedChain(state: AgentState, served: { chainPem: string; info: CertInfo } | undefined, trustedRootsPem: string | undefined): boolean {
+  if (!served || trustedRootsPem === undefined || state.untrustedReplacementSerial === served.info.serial) return false;
+  return !chainTrusted(served.chainPem, trustedRootsPem);
+}
+
+export function decisionFor(state: AgentState, served: CertInfo | undefined, config: AgentConfig, now: number, random: number, force: boolean, untrusted = false): Decision {
   const ari = served && state.ari?.serial === served.serial ? toWindow(state.ari.window) : undefined;
   const chosen = state.chosen ? { at: Date.parse(state.chosen.at), window: toWindow(state.chosen.window) } : undefined;
   return decide({
     cert: served && { notBefore: served.notBefore, notAfter: served.notAfter },
     namesMatch: served ? namesMatch(served, config.names) : false,
     revoked: served !== undefined && state.revokedSerial === served.serial,
+    untrusted,
     ari,
     chosen,
     failures: state.failures,
@@ -142,7 +151,8 @@ export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boo
     return { outcome: "failed", detail: reason };
   }
   state = await refreshAri(ctx, state, served?.info, dir);
-  const decision = decisionFor(state, served?.info, config, ctx.now(), ctx.random(), o.force);
+  const untrusted = untrustedChain(state, served, ctx.trustedRootsPem);
+  const decision = decisionFor(state, served?.info, config, ctx.now(), ctx.random(), o.force, untrusted);
   state = { ...state, chosen: decision.chosen && { at: new Date(decision.chosen.at).toISOString(), window: fromWindow(decision.chosen.window) } };
   if (o.dryRun) {
     const what = decision.action === "wait" ? `would wait until ${new Date(decision.until).toISOString()}` : "would order now";
@@ -154,10 +164,10 @@ export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boo
     ctx.log("waiting", `until ${new Date(decision.until).toISOString()}: ${decision.reason}`);
     return { outcome: "waiting", detail: decision.reason };
   }
-  return order(ctx, paths, state, served?.info, dir, decision.reason);
+  return order(ctx, paths, state, served?.info, dir, decision.reason, untrusted);
 }
 
-async function order(ctx: RunContext, paths: StorePaths, state: AgentState, served: CertInfo | undefined, dir: Directory, why: string): Promise<RunResult> {
+async function order(ctx: RunContext, paths: StorePaths, state: AgentState, served: CertInfo | undefined, dir: Directory, why: string, forTrust: boolean): Promise<RunResult> {
   const { config } = ctx;
   const replaces = dir.renewalInfo && served?.certId ? served.certId : undefined;
   ctx.log("ordering", `${config.names.join(", ")} by ${config.challenge}${config.profile ? `, profile ${config.profile}` : ""}${replaces ? `, replaces ${replaces}` : ""}: ${why}`);
@@ -166,7 +176,10 @@ async function order(ctx: RunContext, paths: StorePaths, state: AgentState, serv
     const issued = await ctx.ca.issue({ names: config.names, profile: config.profile, replaces });
     const info = writeCertificate(paths, issued.chainPem, issued.keyPem, ctx.passphrase, ctx.owner);
     const detail = `serial ${info.serial}, valid ${new Date(info.notBefore).toISOString()}..${new Date(info.notAfter).toISOString()}, in ${((ctx.now() - started) / 1000).toFixed(1)} s`;
-    writeState(config.store, { ...recordSuccess(state, ctx.now(), info, detail), revokedSerial: undefined }, ctx.owner);
+    // Once a replacement ordered for trust came back untrusted too, the store does not know this CA: remember it
+    // across renewals while its chains stay untrusted, so the trust rule never adds an order.
+    const unknownCa = (forTrust || state.untrustedReplacementSerial !== undefined) && ctx.trustedRootsPem !== undefined && !chainTrusted(issued.chainPem, ctx.trustedRootsPem);
+    writeState(config.store, { ...recordSuccess(state, ctx.now(), info, detail), revokedSerial: undefined, untrustedReplacementSerial: unknownCa ? info.serial : undefined }, ctx.owner);
     ctx.log("issued", detail);
     return { outcome: "renewed", detail };
   } catch (e) {

@@ -70,6 +70,11 @@ describe("renewal schedule scales with the lifetime (90, 64, 45, 6 days)", () =>
     assert.equal(decide(base({ cert: cert(90), force: true })).action, "renew");
   });
 
+  it("renews at once a chain this machine does not trust, unless backing off", () => {
+    assert.match(decide(base({ cert: cert(90), untrusted: true })).reason, /does not lead to a root this machine trusts/);
+    assert.equal(decide(base({ cert: cert(90), untrusted: true, failures: 1, nextAttemptAt: T0 + 60_000 })).action, "wait");
+  });
+
   it("backs off after failures even when renewal is due, and only --force overrides", () => {
     const d = decide(base({ failures: 2, nextAttemptAt: T0 + 600_000 }));
     assert.deepEqual([d.action, d.action === "wait" && d.until], ["wait", T0 + 600_000]);

@@ -18,6 +18,12 @@ export interface ScheduleInput {
   namesMatch: boolean;
   /** The certificate was revoked (`django-ha-acme revoke`). */
   revoked: boolean;
+  /**
+   * The served chain does not lead to a root this machine trusts (the CA reset its root, as the lab's pebble does
+   * at every start, or a root was distrusted), and it is not itself the replacement ordered for that reason: a CA
+   * no trust store knows (Let's Encrypt staging, a private CA) gets one such order, never a loop.
+   */
+  untrusted?: boolean;
   /** The CA's suggested window for this certificate; undefined when the CA has no ARI or did not answer. */
   ari?: Window;
   /** The time picked earlier, and the window it was picked in. */
@@ -67,6 +73,7 @@ export function decide(i: ScheduleInput): Decision {
   if (!i.cert) return { action: "renew", reason: "no certificate yet" };
   if (i.revoked) return { action: "renew", reason: "the current certificate was revoked" };
   if (!i.namesMatch) return { action: "renew", reason: "the certificate's names differ from the configured names" };
+  if (i.untrusted) return { action: "renew", reason: "the served chain does not lead to a root this machine trusts" };
   const t = renewalTime(i.cert, i.ari, i.chosen, i.random);
   if (i.now >= t.at) return { action: "renew", reason: `due: ${t.reason}`, chosen: t.chosen };
   return { action: "wait", until: t.at, reason: t.reason, chosen: t.chosen };

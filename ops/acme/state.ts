@@ -30,6 +30,8 @@ export const stateSchema = z.object({
   lastError: z.string().optional(),
   lastRenewedAt: isoTime.optional(),
   revokedSerial: z.string().optional(),
+  /** The certificate ordered because the one before did not chain to a trusted root: never renewed again for that. */
+  untrustedReplacementSerial: z.string().optional(),
   accountUrl: z.string().optional(),
   history: z.array(z.object({ at: isoTime, event: z.string(), detail: z.string() })),
 });
