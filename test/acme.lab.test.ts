@@ -129,6 +129,8 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
       const journal = await labSshOk(primary, ["journalctl", "-u", AGENT_SERVICE, "--no-pager", "-o", "cat"]);
       const timed = [...journal.matchAll(/due: ARI window (\S+)\.\.(\S+), chose (\S+?)(?:,|\)|$)/gm)].map((m) => m.slice(1, 4).map(Date.parse));
       assert.ok(timed.length >= 2, `ARI-timed renewals in the agent's journal: ${timed.length}`);
+      // Every chain pebble sent leads to the root the nodes trust: the trust rule never ordered here.
+      assert.doesNotMatch(journal, /does not lead to a root this machine trusts/);
       for (const [start, end, at] of timed) assert.ok(start <= at && at <= end, `chose ${new Date(at).toISOString()} outside ${new Date(start).toISOString()}..${new Date(end).toISOString()}`);
       const current: AgentStateView = await agentState(primary);
       assert.ok(current.certId && current.serial && current.notBefore && current.notAfter, JSON.stringify(current));
