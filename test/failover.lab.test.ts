@@ -166,6 +166,20 @@ describe("failover drills under a write load through the round-robin name", () =
     assert.equal(job.status, "done", `video job ${id} after the failover: ${JSON.stringify(job)}`);
   });
 
+  it("the certificate agent follows the primary: the new primary's agent finds the certificate and its state on its share replica and would act; before, it said 'not the primary'", async () => {
+    const before = await labSsh(primary, ["journalctl", "-u", "django-ha-acme.service", "--no-pager", "-o", "cat"], { timeoutMs: 60_000 });
+    assert.match(before.stdout, /^not the primary: /m, "as the standby, its timer's runs did nothing");
+    const status = JSON.parse(await sh(primary, "django-ha-acme status --json")) as { certificate?: { serial: string } };
+    const served = await sh(primary, `openssl x509 -noout -serial -in /srv/share/tls/${inventory.recordFqdn}/fullchain.pem`);
+    assert.ok(status.certificate?.serial, "the replicated share holds the certificate and the agent's state");
+    assert.equal(status.certificate.serial.replace(/^0+/, "").toLowerCase(), served.replace(/^serial=/, "").replace(/^0+/, "").toLowerCase());
+    // The timer runs every 5 s in the lab: a dry run that finds its lock busy says so and is asked again.
+    let dry = "";
+    for (let i = 0; i < 10 && !/^dry-run: /m.test(dry); i++) dry = await sh(primary, "django-ha-acme run --dry-run");
+    assert.doesNotMatch(dry, /not the primary/);
+    assert.match(dry, /^dry-run: would (wait until|order now)/m, dry);
+  });
+
   it("the new primary restarting before the rejoin (the old one still off) comes back writable by itself: its guard knows the failover fenced the peer", async () => {
     const cut = Date.now();
     await labPower().fence(primary);
