@@ -11,12 +11,16 @@ import { LAB_NET, labPaths } from "../lab/config";
 import { readAcmeTsigKey } from "../lab/keys";
 import { sleep } from "../lab/exec";
 import { clusterCaFile } from "./lab-tls";
+import { statePath } from "../ops/acme/state";
+import { ACME_PATHS, ACME_SERVICE, ACME_TIMER } from "../roles/acme";
+import { PATHS } from "../roles/context";
 
-export const AGENT = "/usr/local/sbin/django-ha-acme";
-export const AGENT_SERVICE = "django-ha-acme.service";
-export const AGENT_TIMER = "django-ha-acme.timer";
-export const AGENT_LOCK = "/run/django-ha-acme.lock";
-export const AGENT_STATE = "/srv/share/tls/acme/state.json";
+// The agent's paths and units as the roles install them (one source: roles/acme.ts, ops/acme/state.ts).
+export const AGENT = ACME_PATHS.wrapper;
+export const AGENT_SERVICE = ACME_SERVICE;
+export const AGENT_TIMER = ACME_TIMER;
+export const AGENT_LOCK = ACME_PATHS.lock;
+export const AGENT_STATE = statePath(PATHS.tls);
 export const NGINX_ACCESS_LOG = "/var/log/nginx/access.log";
 
 /** A serial as one spelling: upper-case hex without leading zeros (node, openssl and the agent differ). */

@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { labDown, labPaths, labPower, labRemoveVolumes, labSsh, labUp, isClean } from "../lab";
+import { ACME_SERVICE } from "../roles/acme";
 import { BOOT_GUARD_SCRIPT } from "../roles/guard";
 import { bootstrapStack, labBootstrapHook } from "../ops/bootstrap";
 import { PATHS } from "../roles/context";
@@ -167,7 +168,7 @@ describe("failover drills under a write load through the round-robin name", () =
   });
 
   it("the certificate agent follows the primary: the new primary's agent finds the certificate and its state on its share replica and would act; before, it said 'not the primary'", async () => {
-    const before = await labSsh(primary, ["journalctl", "-u", "django-ha-acme.service", "--no-pager", "-o", "cat"], { timeoutMs: 60_000 });
+    const before = await labSsh(primary, ["journalctl", "-u", ACME_SERVICE, "--no-pager", "-o", "cat"], { timeoutMs: 60_000 });
     assert.match(before.stdout, /^not the primary: /m, "as the standby, its timer's runs did nothing");
     const status = JSON.parse(await sh(primary, "django-ha-acme status --json")) as { certificate?: { serial: string } };
     const served = await sh(primary, `openssl x509 -noout -serial -in /srv/share/tls/${inventory.recordFqdn}/fullchain.pem`);
