@@ -1,0 +1,187 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import * as cmd from "./commands";
+import { packSource } from "./pack";
+import { modeShown } from "./run";
+
+const programs = {
+  status: cmd.releaseStatus({ releases: "/srv/share/releases", nodeCurrent: "/var/lib/django-ha/current", shareCurrent: "/srv/share/releases/current", maintenanceFlag: "/m", readOnlyFlag: "/r" }),
+  build: cmd.buildRelease({
+    releases: "/srv/share/releases",
+    id: "20261201090507-0123456789ab",
+    tarball: "/var/tmp/x.tar.gz",
+    requirements: "requirements.txt",
+    pythonIndexUrl: "http://10.231.0.1:8080/simple",
+    settingsModule: "proj.settings",
+    facts: { source: "dir:/x", sourceHash: "0123456789ab" },
+    buildLock: "/srv/share/releases/.build.lock",
+    staticRoot: "/srv/share/static",
+    user: "django",
+    log: "/var/log/django-ha/release.log",
+    envFiles: ["/etc/django-ha/app.env", "/etc/django-ha/app-secrets.env"],
+  }),
+  migrate: cmd.migrate("/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", ["/etc/django-ha/app.env"]),
+  candidate: cmd.candidateHealth({
+    releaseDir: "/srv/share/releases/20261201090507-0123456789ab",
+    id: "20261201090507-0123456789ab",
+    wsgiModule: "proj.wsgi:application",
+    settingsModule: "proj.settings",
+    healthPath: "/health/",
+    host: "www.example.com",
+    timeoutSeconds: 60,
+    user: "django",
+    libDir: "/usr/lib/django-ha",
+    header: "X-Django-HA-Release",
+    loaderModule: "django_ha_release",
+    envFiles: ["/etc/django-ha/app.env"],
+  }),
+  switchChild: cmd.switchChild({
+    link: "/var/lib/django-ha/current",
+    releaseDir: "/srv/share/releases/20261201090507-0123456789ab",
+    id: "20261201090507-0123456789ab",
+    unit: "django-ha-uwsgi.service",
+    statsSocket: "/run/django-ha-uwsgi/stats.sock",
+    healthPath: "/health/",
+    fqdn: "www.example.com",
+    httpsPort: 443,
+    fullchain: "/etc/django-ha/tls/fullchain.pem",
+    selfSigned: "/etc/django-ha/tls/SELF-SIGNED",
+    timeoutSeconds: 60,
+    header: "X-Django-HA-Release",
+  }),
+  switchWorker: cmd.switchWorker("/var/lib/django-ha/current", "/srv/share/releases/20261201090507-0123456789ab", "20261201090507-0123456789ab", "django-ha-celery.service", 60),
+  setCurrent: cmd.setShareCurrent("/srv/share/releases/current", "20261201090507-0123456789ab", "django"),
+  markFailed: cmd.markFailed("/srv/share/releases/20261201090507-0123456789ab", "django", "lab-child-1: switch\nhealth 500"),
+  prune: cmd.pruneReleases("/srv/share/releases", "/srv/share/releases/.build.lock", "django", ["20261201090507-0123456789ab"]),
+  flags: cmd.setFlags("/srv/share/.django-ha", "django", { maintenance: true, readOnly: false }),
+  modeProbe: cmd.modeProbe("www.example.com", 443, "/etc/django-ha/tls/fullchain.pem", "/etc/django-ha/tls/SELF-SIGNED", "/.django-ha/mode-probe", "X-Django-HA-Mode"),
+};
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "release-commands-"));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Run a program here, as this machine's root (user "root" in the data). */
+function run(argv: readonly string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: "utf8" });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe("release commands", () => {
+  it("every fixed bash program passes shellcheck", () => {
+    for (const [name, argv] of Object.entries(programs)) {
+      assert.deepEqual(argv.slice(0, 2), ["bash", "-c"], name);
+      const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: argv[2], encoding: "utf8" });
+      assert.equal(r.status, 0, `shellcheck ${name}:\n${r.stdout}\n--- program:\n${argv[2]}`);
+    }
+  });
+
+  it("data travels as positional arguments, never inside the program text", () => {
+    assert.deepEqual(programs.migrate.slice(3), ["django-ha-release", "/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", "/etc/django-ha/app.env"]);
+    for (const [name, argv] of Object.entries(programs)) {
+      for (const value of ["20261201090507", "www.example.com", "proj.settings", "10.231.0.1", "/srv/share"]) assert.ok(!argv[2].includes(value), `${name} embeds ${value}`);
+    }
+  });
+
+  it("status lists the releases, both links and the flags; prune, current, failed and flags act on a real tree", () => {
+    const releases = path.join(tmp, "releases");
+    const a = "20261201000001-aaaaaaaaaaaa";
+    const b = "20261201000002-bbbbbbbbbbbb";
+    for (const id of [a, b]) fs.mkdirSync(path.join(releases, id, "src"), { recursive: true });
+    fs.writeFileSync(path.join(releases, a, ".ready"), "");
+    fs.writeFileSync(path.join(releases, a, "release.json"), `{\n  "id": "${a}",\n  "sourceHash": "aaaaaaaaaaaaffff"\n}\n`);
+    fs.mkdirSync(path.join(releases, "app"));
+    const link = path.join(tmp, "node-current");
+    fs.symlinkSync(path.join(releases, a), link);
+    const flags = path.join(tmp, "flags");
+    const paths = { releases, nodeCurrent: link, shareCurrent: path.join(releases, "current"), maintenanceFlag: path.join(flags, "maintenance"), readOnlyFlag: path.join(flags, "read-only") };
+
+    assert.equal(run(cmd.setShareCurrent(paths.shareCurrent, a, "root")).code, 0);
+    assert.equal(fs.readlinkSync(paths.shareCurrent), a);
+    assert.equal(run(cmd.markFailed(path.join(releases, b), "root", "child-1: 500")).code, 0);
+    assert.equal(run(cmd.setFlags(flags, "root", { maintenance: false, readOnly: true })).code, 0);
+
+    const s = cmd.parseReleaseStatus(run(cmd.releaseStatus(paths)).stdout);
+    assert.deepEqual(s, {
+      shareCurrent: a,
+      nodeCurrent: a,
+      releases: [
+        { id: a, ready: true, failed: false, sourceHash: "aaaaaaaaaaaaffff" },
+        { id: b, ready: false, failed: true },
+      ],
+      maintenance: false,
+      readOnly: true,
+    });
+
+    fs.chmodSync(path.join(releases, b, "src"), 0o555);
+    const pruned = run(cmd.pruneReleases(releases, path.join(releases, ".build.lock"), "root", [b]));
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, new RegExp(`deleted=${b}`));
+    assert.ok(!fs.existsSync(path.join(releases, b)) && fs.existsSync(path.join(releases, a)));
+    assert.notEqual(run(cmd.pruneReleases(releases, path.join(releases, ".build.lock"), "root", ["../app"])).code, 0, "only release ids are deleted");
+    assert.ok(fs.existsSync(path.join(releases, "app")));
+    assert.equal(run(cmd.setFlags(flags, "root", { maintenance: true, readOnly: false })).code, 0);
+    assert.ok(fs.existsSync(paths.maintenanceFlag) && !fs.existsSync(paths.readOnlyFlag));
+  });
+
+  it("parses the switch programs' previous release and the mode probe", () => {
+    assert.equal(cmd.parsePrevious("previous=20261201000001-aaaaaaaaaaaa\nswitched=ok\n"), "20261201000001-aaaaaaaaaaaa");
+    assert.equal(cmd.parsePrevious("previous=app\n"), undefined);
+    const answer = cmd.parseModeProbe("get=503 maintenance\npost=503 maintenance\n");
+    assert.ok(modeShown("maintenance", answer));
+    assert.ok(!modeShown("read-only", answer));
+    assert.ok(modeShown("read-only", cmd.parseModeProbe("get=404 app\npost=503 read-only\n")));
+    assert.ok(modeShown("normal", cmd.parseModeProbe("get=404 app\npost=403 app\n")));
+    assert.ok(!modeShown("maintenance", cmd.parseModeProbe("get=none app\n")));
+  });
+});
+
+describe("packing the source (the operator's machine)", () => {
+  it("packs a directory with its content hash, and refuses --ref for it", () => {
+    const dir = path.join(tmp, "proj");
+    fs.mkdirSync(path.join(dir, "proj"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "manage.py"), "print('hi')\n");
+    const p = packSource({ kind: "dir", path: dir });
+    try {
+      assert.match(p.sourceHash, /^[0-9a-f]{64}$/);
+      assert.deepEqual(execFileSync("tar", ["-tzf", p.tarball], { encoding: "utf8" }).split("\n").filter(Boolean).sort(), ["./", "./manage.py", "./proj/"]);
+    } finally {
+      p.cleanup();
+    }
+    assert.throws(() => packSource({ kind: "dir", path: dir }, "main"), /--ref main: django-ha:app.path is a directory/);
+    assert.throws(() => packSource({ kind: "dir", path: path.join(tmp, "nope") }), /django-ha:app.path = .* is not a directory/);
+  });
+
+  it("packs a git ref from a clone (not the work tree), records the commit, and names the refs it knows", () => {
+    const repo = path.join(tmp, "repo");
+    fs.mkdirSync(repo);
+    const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { encoding: "utf8" }).trim();
+    git("init", "-q", "-b", "main");
+    fs.writeFileSync(path.join(repo, "manage.py"), "v1\n");
+    git("add", ".");
+    git("commit", "-q", "-m", "v1");
+    const v1 = git("rev-parse", "HEAD");
+    git("tag", "v1");
+    fs.writeFileSync(path.join(repo, "manage.py"), "v2\n");
+    git("commit", "-q", "-am", "v2");
+    fs.writeFileSync(path.join(repo, "manage.py"), "dirty, never shipped\n");
+    const main = packSource({ kind: "git", url: repo, ref: "main" });
+    const tagged = packSource({ kind: "git", url: repo, ref: "main" }, "v1");
+    try {
+      const content = (t: string) => execFileSync("tar", ["-xzOf", t, "./manage.py"], { encoding: "utf8" });
+      assert.equal(content(main.tarball), "v2\n");
+      assert.equal(content(tagged.tarball), "v1\n");
+      assert.equal(tagged.facts.commit, v1);
+      assert.equal(tagged.facts.ref, "v1");
+      assert.notEqual(main.sourceHash, tagged.sourceHash);
+    } finally {
+      main.cleanup();
+      tagged.cleanup();
+    }
+    assert.throws(() => packSource({ kind: "git", url: repo, ref: "main" }, "nope"), /--ref = "nope" is not a commit, branch or tag of .*Known: main, v1/);
+    assert.throws(() => packSource({ kind: "git", url: path.join(tmp, "no-repo"), ref: "main" }), /git clone .* failed/);
+  });
+});

@@ -1,0 +1,66 @@
+/**
+ * The operator's machine packs the project's source, nothing more (no Python runs here: the release is built on
+ * the cluster). A directory is packed as it is; a git source is cloned (bare, into a temp directory) and the
+ * ref's tree taken with `git archive`, so a dirty work tree never ships by accident.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { UserError } from "../../spec/errors";
+import { directoryHash, makeTarball } from "../bootstrap/hash";
+import type { ReleaseSource } from "./types";
+
+export interface PackedSource {
+  /** Gzipped tarball of the project (upload it, then call cleanup). */
+  tarball: string;
+  /** Content hash of the project tree (hex): the release id's second half. */
+  sourceHash: string;
+  /** What release.json records about where it came from. */
+  facts: { source: string; ref?: string; commit?: string; sourceHash: string };
+  cleanup: () => void;
+}
+
+function git(args: string[], what: string): string {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } }).trim();
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new UserError(`${what} failed: ${(e.stderr || e.message).trim().split("\n").slice(-3).join(" ")}`);
+  }
+}
+
+/** Pack a release source. `ref` (--ref) overrides a git source's ref; it is refused for a directory source. */
+export function packSource(source: ReleaseSource, ref?: string): PackedSource {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-release-"));
+  const cleanup = () => fs.rmSync(tmp, { recursive: true, force: true });
+  try {
+    const tarball = path.join(tmp, "source.tar.gz");
+    if (source.kind === "dir") {
+      if (ref !== undefined) throw new UserError(`--ref ${ref}: django-ha:app.path is a directory (${source.path}), which has no refs. Drop --ref, or set django-ha:app to {"git": "<url>", "ref": "main"}.`);
+      if (!fs.existsSync(source.path) || !fs.statSync(source.path).isDirectory()) throw new UserError(`django-ha:app.path = ${JSON.stringify(source.path)} is not a directory: point it at your Django project (the directory that holds manage.py).`);
+      const sourceHash = directoryHash(source.path);
+      makeTarball(source.path, tarball);
+      return { tarball, sourceHash, facts: { source: `dir:${path.resolve(source.path)}`, sourceHash }, cleanup };
+    }
+    const wanted = ref ?? source.ref;
+    const bare = path.join(tmp, "repo.git");
+    git(["clone", "--quiet", "--bare", "--", source.url, bare], `git clone ${source.url} (django-ha:app.git)`);
+    let commit: string;
+    try {
+      commit = execFileSync("git", ["--git-dir", bare, "rev-parse", "--verify", "--quiet", `${wanted}^{commit}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    } catch {
+      const heads = git(["--git-dir", bare, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags"], "git for-each-ref").split("\n").filter(Boolean);
+      throw new UserError(`${ref !== undefined ? "--ref" : "django-ha:app.ref"} = ${JSON.stringify(wanted)} is not a commit, branch or tag of ${source.url}. Known: ${heads.slice(0, 20).join(", ") || "(no branches)"}.`);
+    }
+    const tree = path.join(tmp, "tree");
+    fs.mkdirSync(tree);
+    execFileSync("bash", ["-c", 'git --git-dir "$1" archive --format=tar "$2" | tar -x -C "$3"', "pack", bare, commit, tree], { stdio: ["ignore", "ignore", "pipe"] });
+    const sourceHash = directoryHash(tree);
+    makeTarball(tree, tarball);
+    return { tarball, sourceHash, facts: { source: `git:${source.url}`, ref: wanted, commit, sourceHash }, cleanup };
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+}
