@@ -6,12 +6,13 @@
  * they are, numbers and booleans as their text, lists and maps as JSON), then both paths decode that text
  * with the same rule. So `ttl: "30"` and `ttl: 30` give the same spec in the plan and in `pulumi up`.
  */
+import { APP_SECRETS_KEY, appSecretIssues } from "./app";
 import { ACME_SECRET_KEYS, certificateSecretIssues } from "./certificate";
 import { ConfigIssue } from "./errors";
 import { ClusterSpec, parseClusterSpec, PROJECT, stackConfigSchema } from "./schema";
 
 /** Keys read with requireSecret, never part of the validated (plain) spec. */
-export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey", ...ACME_SECRET_KEYS] as const;
+export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey", ...ACME_SECRET_KEYS, APP_SECRETS_KEY] as const;
 
 /**
  * Config keys (full, `namespace:key`) that hold credentials or keys: ours and the providers'. Written in
@@ -84,6 +85,7 @@ export function configFromKeys(all: Record<string, unknown>): Record<string, unk
 /** How a secret is set, for the fix: the command with the stack named, reading the value from a file or the prompt. */
 export function setSecretCommand(fullKey: string, stack: string): string {
   const base = `pulumi config set --secret --stack ${stack} ${fullKey}`;
+  if (fullKey === `${PROJECT}:${APP_SECRETS_KEY}`) return `${base} '{"NAME": "value", …}'`;
   return fullKey === `${PROJECT}:sshPrivateKey` ? `${base} < ~/.ssh/<deploy key>` : `${base}   (it prompts for the value)`;
 }
 
@@ -121,8 +123,18 @@ export interface SpecSource {
  */
 export function specFromConfig(all: Record<string, unknown>, from: SpecSource): ClusterSpec {
   const decoded = decodeStackConfig(all);
-  const issues = [...plaintextSecretIssues(all, from.isSecret, from.stack), ...(from.program ? certificateSecretIssues(decoded, from.stack) : [])];
+  const issues = [...plaintextSecretIssues(all, from.isSecret, from.stack), ...(from.program ? [...certificateSecretIssues(decoded, from.stack), ...programAppSecretIssues(decoded, from.stack)] : [])];
   return parseClusterSpec(configFromKeys(decoded), from.source, { stack: from.stack, issues });
+}
+
+/**
+ * django-ha:appSecrets against the secret names django-ha:app.secretKeys lists (read from the raw config, so
+ * these are reported with the schema's problems). Only the running program has the values.
+ */
+function programAppSecretIssues(decoded: Record<string, unknown>, stack: string): ConfigIssue[] {
+  const app = decoded[`${PROJECT}:app`] as { secretKeys?: unknown } | undefined;
+  const names = app !== null && typeof app === "object" && Array.isArray(app.secretKeys) ? app.secretKeys.filter((k): k is string => typeof k === "string") : [];
+  return appSecretIssues(decoded[`${PROJECT}:${APP_SECRETS_KEY}`], [...new Set(names)], stack);
 }
 
 /** A secure value in a stack file (`key: {secure: …}`). */

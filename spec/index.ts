@@ -8,3 +8,4 @@ export * from "./names";
 export * from "./volumes";
 export * from "./debian";
 export * from "./certificate";
+export * from "./app";

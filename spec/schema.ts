@@ -2,6 +2,7 @@ import * as net from "node:net";
 import { z } from "zod";
 import catalog from "./catalog.json";
 import { ANYWHERE_THRESHOLD_TEXT, broaderThanThreshold, Cidr, coverage, describeCount, parseAddress, parseCidr } from "./cidr";
+import { AppSpec, appSpecOf } from "./app";
 import { certificateSpec } from "./certificate";
 import { acmeEmailProblems } from "./email";
 import { ConfigError, ConfigIssue } from "./errors";
@@ -155,6 +156,8 @@ export const stackConfigSchema = z
       })
       .strict()
       .optional(),
+    /** Your Django project (spec/app.ts, docs/your-project.md). Defaults to the sample app ./app. Checked in appSpecOf. */
+    app: z.unknown().optional(),
     /** aws: Route 53 hosted zone id. Defaults to the public zone named `domain`. */
     hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/, "must be a Route 53 hosted zone id such as Z123EXAMPLE").optional(),
   })
@@ -207,6 +210,8 @@ export interface ClusterSpec {
   /** hosts target only: the RFC 2136 server. */
   dns?: { server: string; port: number; zone: string; tsigKeyName: string; tsigAlgorithm: "hmac-sha256" | "hmac-sha512" };
   hostedZoneId?: string;
+  /** The Django project the cluster runs (django-ha:app), validated and defaulted (the sample app by default). */
+  app: AppSpec;
 }
 
 /** The certificate the cluster's renewal agent orders and renews (ops/acme; docs/certificates.md). */
@@ -302,6 +307,8 @@ export interface ParseOptions {
   stack?: string;
   /** Problems found outside the schema (plain-text secrets): reported in the same ConfigError. */
   issues?: ConfigIssue[];
+  /** Directory a relative django-ha:app.path is resolved against. Defaults to the repository's top (PROJECT_ROOT). */
+  appBaseDir?: string;
 }
 
 /**
@@ -328,11 +335,11 @@ export function parseClusterSpec(given: Record<string, unknown>, source?: string
         add(issue.path, issue.message);
       }
     }
-    issues.push(...crossFieldIssues(withoutLegacyKeys(raw), parsed.error.issues, stack));
+    issues.push(...crossFieldIssues(withoutLegacyKeys(raw), parsed.error.issues, stack, options.appBaseDir));
     throw new ConfigError(issues, source);
   }
   const c = parsed.data;
-  const spec = buildSpec(c, add, stack);
+  const spec = buildSpec(c, add, stack, options.appBaseDir);
   if (issues.length) throw new ConfigError(issues, source);
   return spec as ClusterSpec;
 }
@@ -404,7 +411,7 @@ const READS: Record<string, string[]> = { domain: ["recordName", "dns", "certifi
  * Broken keys are left out (or replaced by a stand-in when required), and findings about them or about
  * keys whose checks read them are dropped. Nothing is reported when the provider itself is broken.
  */
-function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[], stack: string): ConfigIssue[] {
+function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[], stack: string, appBaseDir?: string): ConfigIssue[] {
   const broken = new Set<string>();
   // Lists whose broken entries are replaced one by one (indices stay, so the other entries keep their keys).
   const brokenEntries = new Map<string, Set<number>>();
@@ -430,7 +437,7 @@ function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: Pr
   buildSpec(again.data, (path, fix) => {
     const entryBroken = path.length >= 2 && brokenEntries.get(String(path[0]))?.has(path[1] as number);
     if (!skip.has(String(path[0])) && !entryBroken) found.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
-  }, stack);
+  }, stack, appBaseDir);
   return found;
 }
 
@@ -459,7 +466,7 @@ function dataDeviceIssues(nodes: [PropertyKey[], NodeHost][], add: Add): void {
   }
 }
 
-function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undefined {
+function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string): ClusterSpec | undefined {
   const provider = c.provider;
 
   // Record name: a label relative to the domain, or the apex. An FQDN outside the domain is refused.
@@ -642,6 +649,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string): ClusterSpec | undef
     hosts,
     dns,
     hostedZoneId: c.hostedZoneId,
+    app: appSpecOf(c.app, add, { baseDir: appBaseDir }),
   };
   // Every name the provider resources get, against the provider's rules (length, characters, collisions).
   for (const issue of providerNameIssues(spec)) add(issue.path, issue.fix);

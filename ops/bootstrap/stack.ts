@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { AcmeContext, ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
 import { labShareMount } from "../../roles/share";
-import { CertificateSpec, dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { AppSpec, CertificateSpec, dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
 import { bundleAgent } from "../acme/bundle";
 import { acmeContextFor, acmeDnsSecret } from "./acme";
 import { stackLockPath } from "../lock";
@@ -41,6 +41,8 @@ export interface StackTarget {
   lab?: boolean;
   /** The stack's django-ha:certificate (validated). */
   certificate: CertificateSpec;
+  /** The stack's django-ha:app (validated): the Django project the cluster runs. */
+  app: AppSpec;
   /** lab: its state directory (key files of the DNS-01 credential). */
   labRoot?: string;
 }
@@ -108,7 +110,7 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
   const state = stackStateDir(o.stack, o.stateRoot);
   // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
   const spec = loadStackSpec(o.stack, o.stacksDir);
-  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs, certificate: spec.certificate };
+  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs, certificate: spec.certificate, app: spec.app };
   const defaultIdentity = path.join(os.homedir(), ".ssh", "id_ed25519");
   let target: StackTarget;
   if (o.inventoryFile) {
@@ -267,6 +269,7 @@ export function labBootstrapHook(
       shareMount: labShareMount(ctx.inventory),
       adminCidrs: spec.adminCidrs,
       certificate: spec.certificate,
+      app: spec.app,
       lab: true,
       labRoot: labRootOf({ stack }),
     };
