@@ -49,7 +49,7 @@ describe("django-ha:app: defaults and valid projects", () => {
   it("no django-ha:app is the sample app in ./app with its modules, Celery app and health view", () => {
     const spec = parseClusterSpec(digitaloceanConfig());
     assert.deepEqual(spec.app, SAMPLE_APP);
-    assert.deepEqual(spec.app.source, { kind: "dir", path: "./app" });
+    assert.deepEqual(spec.app.source, { kind: "dir", path: path.resolve(__dirname, "..", "app") });
     assert.equal(spec.app.healthPath, "/health/");
     assert.equal(spec.app.pythonIndexUrl, DEFAULT_PYTHON_INDEX_URL);
   });
@@ -82,8 +82,9 @@ describe("django-ha:app: defaults and valid projects", () => {
     assert.equal(parseAppConfig(own, "test").celeryApp, undefined);
   });
 
-  it("a relative path is resolved against the given base directory", () => {
-    assert.deepEqual(parseAppConfig({ ...own, path: "./shop" }, "test", { baseDir: tmp }).source, { kind: "dir", path: "./shop" });
+  it("a relative path is resolved against the given base directory (the repository's top by default)", () => {
+    assert.deepEqual(parseAppConfig({ ...own, path: "./shop" }, "test", { baseDir: tmp }).source, { kind: "dir", path: shop });
+    assert.deepEqual(parseAppConfig({ path: "./app" }, "test"), SAMPLE_APP);
   });
 
   for (const url of ["https://github.com/you/shop.git", "git@github.com:you/shop.git", "ssh://git@git.example.com:2222/you/shop.git", "file:///srv/git/shop.git"]) {

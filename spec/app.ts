@@ -10,12 +10,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, ConfigIssue } from "./errors";
 
-/** Where the project's source comes from: a local directory, or a git repository at a ref. */
+/**
+ * Where the project's source comes from: a local directory (absolute: the stack's `path` resolved against the
+ * repository's top directory), or a git repository at a ref.
+ */
 export type AppSource = { kind: "dir"; path: string } | { kind: "git"; url: string; ref: string };
 
 /** The validated, defaulted django-ha:app. */
 export interface AppSpec {
-  /** Stack config `{path: "./app"}` or `{git: "<url>", ref: "main"}`. Defaults to the sample app ./app. */
+  /** Stack config `{path: "./app"}` or `{git: "<url>", ref: "main"}`. Defaults to the sample app ./app (resolved: <repository>/app). */
   source: AppSource;
   /** The WSGI callable, `module:attribute`, e.g. "djangoha_app.wsgi:application". */
   wsgiModule: string;
@@ -43,7 +46,7 @@ export const DEFAULT_PYTHON_INDEX_URL = "https://pypi.org/simple";
 export const DEFAULT_HEALTH_PATH = "/health/";
 /** The sample project in this repository (app/): the default when a stack names no project. */
 export const SAMPLE_APP: AppSpec = {
-  source: { kind: "dir", path: "./app" },
+  source: { kind: "dir", path: path.join(PROJECT_ROOT, "app") },
   wsgiModule: "djangoha_app.wsgi:application",
   settingsModule: "djangoha_app.settings",
   celeryApp: "djangoha_app",
@@ -159,9 +162,9 @@ function insideProjectProblem(p: string): string | undefined {
   return undefined;
 }
 
-/** The local directory of a `dir` source: its `path` resolved against baseDir. */
-export function appSourceDir(source: Extract<AppSource, { kind: "dir" }>, baseDir = PROJECT_ROOT): string {
-  return path.resolve(baseDir, source.path);
+/** The local directory a stack's `path` names: resolved against baseDir (relative) or as given (absolute). */
+function resolveDir(given: string, baseDir = PROJECT_ROOT): string {
+  return path.resolve(baseDir, given);
 }
 
 /** Problems of a local project directory: missing, not a directory, no manage.py at its top. */
@@ -268,14 +271,14 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
     else if (ref !== undefined && !isGitRef(ref)) add(["app", "ref"], "is not a git ref name (no spaces, ~ ^ : ? * [ \\, '..' or '@{'); write a branch, tag or commit, e.g. main, v1.4.2 or 3f2c1a9");
     source = { kind: "git", url: gitUrl, ref: ref ?? "" };
   } else if (dirPath !== undefined) {
-    const problem = dirPath.trim() ? dirSourceProblem(appSourceDir({ kind: "dir", path: dirPath }, baseDir), dirPath) : "must be the directory of your Django project, e.g. ./shop";
+    const problem = dirPath.trim() ? dirSourceProblem(resolveDir(dirPath, baseDir), dirPath) : "must be the directory of your Django project, e.g. ./shop";
     if (problem) add(["app", "path"], problem);
-    source = { kind: "dir", path: dirPath };
+    source = { kind: "dir", path: resolveDir(dirPath, baseDir) };
   }
   if (raw.ref !== undefined && raw.git === undefined) add(["app", "ref"], "is only for a git source (django-ha:app.git); remove it, or set git to the repository's URL");
 
   // Modules: the sample's by default, but only for the sample itself; another project must name its own.
-  const isSample = source.kind === "dir" && appSourceDir(source, baseDir) === appSourceDir(SAMPLE_APP.source as Extract<AppSource, { kind: "dir" }>);
+  const isSample = source.kind === "dir" && source.path === (SAMPLE_APP.source as { path: string }).path;
   const wsgiModule = stringAt(raw, "wsgiModule", add, '"shop.wsgi:application"');
   const settingsModule = stringAt(raw, "settingsModule", add, "shop.settings");
   const celeryApp = stringAt(raw, "celeryApp", add, "shop");
@@ -298,7 +301,7 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
   if (requirements !== undefined) {
     const problem = insideProjectProblem(requirements);
     if (problem) add(["app", "requirements"], problem);
-    else if (source.kind === "dir" && fs.existsSync(appSourceDir(source, baseDir)) && !fs.existsSync(path.join(appSourceDir(source, baseDir), requirements))) {
+    else if (source.kind === "dir" && fs.existsSync(source.path) && !fs.existsSync(path.join(source.path, requirements))) {
       add(["app", "requirements"], `does not exist in ${source.path}; give the requirements file's path inside the project, or remove the key when Debian's packages are all the project needs`);
     }
   }
