@@ -15,7 +15,10 @@ const sshPrivateKey = config.getSecret("sshPrivateKey");
 const acmeKey = acmeDnsSecretKey(spec);
 const acmeDnsSecret = acmeKey === "dnsTsigSecret" ? dnsTsigSecret : acmeKey ? config.requireSecret(acmeKey) : undefined;
 
-const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret } : undefined });
+// The app's secrets (django-ha:appSecrets, a JSON object checked against app.secretKeys by the spec).
+const appSecrets = spec.app.secretKeys.length ? config.requireSecretObject<Record<string, string>>("appSecrets") : undefined;
+
+const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret, appSecrets } : undefined });
 if (!sshPrivateKey) pulumi.log.warn(manualBootstrapSteps(pulumi.getStack(), spec.provider));
 
 /** What the scripts (bootstrap, failover) read: `pulumi stack output inventory --json`. */

@@ -20,6 +20,13 @@ export const BASE_PACKAGES = ["systemd", "systemd-sysv", "dbus", "openssh-server
  */
 export const INFRA_PACKAGES = ["bind9", "bind9-dnsutils", "cloud-init", "pebble"];
 
+/**
+ * Debian packages the projects the lab deploys ask for in django-ha:app.debianPackages (the sample app asks for
+ * none; test/projects/ list theirs, and a unit test holds them to this list): baked in, because lab nodes reach no
+ * Debian mirror.
+ */
+export const LAB_APP_PACKAGES = ["python3-markdown"];
+
 /** The lab network. Only these addresses ever see lab traffic. */
 export const LAB_NET = {
   bridge: "labbr0",
@@ -30,6 +37,8 @@ export const LAB_NET = {
   /** The lab's ACME CA (pebble, node lab-acme, also acme.<zone>). */
   pebbleAddress: "10.231.0.3",
   outsideAddress: "10.231.0.250",
+  /** The lab's local Python package index (lab/pyindex.ts), served by the host on its bridge address. */
+  pythonIndexPort: 3141,
 } as const;
 
 /** Prefixes every lab-made object carries, so cleanup finds leftovers without the state file. */

@@ -4,14 +4,14 @@ import * as path from "node:path";
 import { acquireLock, parseHolder, pidAlive } from "../ops/lock";
 import { allRolePackages } from "../roles/packages";
 import { UserError } from "../spec";
-import { BASE_PACKAGES, DEBIAN_SUITE, IMAGE_FORMAT_VERSION, INFRA_PACKAGES, labPaths } from "./config";
+import { BASE_PACKAGES, DEBIAN_SUITE, IMAGE_FORMAT_VERSION, INFRA_PACKAGES, LAB_APP_PACKAGES, labPaths } from "./config";
 import { Command, run } from "./exec";
 
 export const HOST_SOURCES = "/etc/apt/sources.list.d/debian.sources";
 
-/** Every package the image carries, sorted and unique: base + every role (roles/packages.ts) + lab infra. */
+/** Every package the image carries, sorted and unique: base + every role (roles/packages.ts) + lab infra + the lab's projects' own. */
 export function imagePackages(): string[] {
-  return [...new Set([...BASE_PACKAGES, ...allRolePackages(), ...INFRA_PACKAGES])].sort();
+  return [...new Set([...BASE_PACKAGES, ...allRolePackages(), ...INFRA_PACKAGES, ...LAB_APP_PACKAGES])].sort();
 }
 
 /** Cache key of an image: changes when a package list, the suite or the bake format changes. Pure. */

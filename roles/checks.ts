@@ -96,6 +96,8 @@ export function celeryPingCheck(): Check {
   return check("celery worker answers inspect ping", `set -a
 # shellcheck disable=SC1091
 . ${PATHS.appEnv}
+# shellcheck disable=SC1091
+. ${PATHS.appSecretsEnv}
 set +a
 cd ${PATHS.current}/
 runuser -u django -- python3 -m celery -A djangoha_app inspect ping --timeout 5 -d "worker@$(hostname)" >/dev/null`, 20);

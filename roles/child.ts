@@ -41,6 +41,7 @@ export function uwsgiUnit(): UnitFile {
           ["User", APP_USER.name],
           ["Group", APP_USER.name],
           ["EnvironmentFile", PATHS.appEnv],
+          ["EnvironmentFile", PATHS.appSecretsEnv],
           ["RuntimeDirectory", "django-ha-uwsgi"],
           ["RuntimeDirectoryMode", "0750"],
           ["ExecStart", `/usr/bin/uwsgi --ini ${PATHS.uwsgiIni}`],
@@ -96,7 +97,7 @@ export function childActions(node: InventoryNode, f: ClusterFacts): Action[] {
     releaseStateScript(),
     migrateScript(),
     collectstaticScript(),
-    started(UWSGI_UNIT, [ini.file.path, unitFile.file.path, PATHS.appEnv]),
+    started(UWSGI_UNIT, [ini.file.path, unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv]),
     // A new release: chain reload, no dropped requests.
     started(UWSGI_UNIT, [], { reload: true, restartAfterScripts: ["release-state"] }),
     // TLS before the site that names it: the placeholder until the first certificate, then the synced one.

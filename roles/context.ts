@@ -23,6 +23,8 @@ export const PATHS = {
   /** The parent's share-sync public key, root-owned at the top of the share (the standby reads it over NFS). */
   shareSyncPub: "/srv/share/.django-ha-share-sync.pub",
   appEnv: "/etc/django-ha/app.env",
+  /** The app's own secrets (django-ha:appSecrets), loaded after app.env by every app unit and manage.py run. */
+  appSecretsEnv: "/etc/django-ha/app-secrets.env",
   uwsgiIni: "/etc/django-ha/uwsgi.ini",
   uwsgiSocket: "/run/django-ha-uwsgi/app.sock",
   uwsgiChainReload: "/run/django-ha-uwsgi/chain-reload",
@@ -77,6 +79,20 @@ function acmeProblems(ctx: RoleContext, problems: string[]): void {
   if (acme.dnsSecret !== undefined && /[\s'"\\]/.test(acme.dnsSecret)) problems.push("acme.dnsSecret contains a space, quote or backslash: a TSIG secret is base64 and a DigitalOcean token letters, digits and '_'");
 }
 
+/** The app's secrets: exactly the names of app.secretKeys, each one line (values never shown). */
+function appSecretProblems(ctx: RoleContext, problems: string[]): void {
+  const names = ctx.app.secretKeys;
+  const given = Object.keys(ctx.appSecrets);
+  const missing = names.filter((k) => !given.includes(k));
+  const extra = given.filter((k) => !names.includes(k));
+  if (missing.length) problems.push(`appSecrets has no value for ${missing.join(", ")} (django-ha:app.secretKeys): set django-ha:appSecrets (outside Pulumi: DJANGO_HA_APP_SECRETS)`);
+  if (extra.length) problems.push(`appSecrets holds ${extra.join(", ")}, which django-ha:app.secretKeys does not name: pass only the app's declared secrets`);
+  for (const k of names.filter((n) => given.includes(n))) {
+    const v = ctx.appSecrets[k];
+    if (!v || /['\n\r\\]/.test(v)) problems.push(`appSecrets.${k} is empty or contains a quote, backslash or newline (value not shown): use one line without ' and \\`);
+  }
+}
+
 /** Derive and validate the cluster facts; throws one Error listing every problem. Pure. */
 export function clusterFacts(ctx: RoleContext): ClusterFacts {
   const problems: string[] = [];
@@ -114,6 +130,7 @@ export function clusterFacts(ctx: RoleContext): ClusterFacts {
   if (/[@:/"#\s]/.test(s.redisPassword)) problems.push("secrets.redisPassword contains '@', ':', '/', '\"', '#' or a space, which break the broker URL or redis.conf: use letters and digits");
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(inv.cluster)) problems.push(`inventory.cluster = ${JSON.stringify(inv.cluster)} is not a DNS label: use lower-case letters, digits and '-'`);
   if (!/^[a-z0-9.-]+$/.test(inv.recordFqdn)) problems.push(`inventory.recordFqdn = ${JSON.stringify(inv.recordFqdn)} is not a lower-case domain name`);
+  appSecretProblems(ctx, problems);
   if (!ctx.appDir) problems.push("appDir is empty: pass the local directory of the Django project (this repository's app/ by default)");
   if (problems.length || !parent || !standby) {
     throw new Error(`Cannot render the node plans (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);

@@ -1,6 +1,6 @@
 /** A fixed cluster for the role tests (the lab's shape): fake secrets, never used on a machine. */
 import * as path from "node:path";
-import type { Inventory, InventoryNode, Role } from "../spec";
+import { SAMPLE_APP, type Inventory, type InventoryNode, type Role } from "../spec";
 import type { AcmeContext, RoleContext } from "./types";
 
 function n(name: string, role: Role, last: number, zone: string): InventoryNode {
@@ -58,6 +58,8 @@ export function fixtureContext(overrides: Partial<RoleContext> = {}): RoleContex
     appDir: path.resolve(__dirname, "..", "app"),
     adminCidrs: ["10.231.0.1/32", "2001:db8::/64"],
     acme: fixtureAcme(),
+    app: SAMPLE_APP,
+    appSecrets: {},
     ...overrides,
   };
 }

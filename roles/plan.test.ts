@@ -9,7 +9,7 @@ import { firewallFor } from "./common";
 import { clusterFacts } from "./context";
 import { planToText } from "./snapshot";
 import { CHANGED_MARKER, NodePlan, RoleContext } from "./types";
-import { withPrimary, type Inventory } from "../spec";
+import { SAMPLE_APP, withPrimary, type Inventory } from "../spec";
 
 const SNAPSHOTS = path.join(__dirname, "__snapshots__");
 /** `UPDATE_SNAPSHOTS=1 node --import tsx --test roles/plan.test.ts` rewrites the expected files. */
@@ -212,6 +212,28 @@ describe("after a failover (primary = lab-db-2) the plans follow the primary", (
   });
 });
 
+describe("the app's own config (django-ha:app) in the plans", () => {
+  const app = { ...SAMPLE_APP, settingsModule: "shop.conf.settings", debianPackages: ["python3-markdown", "libmagic1"], env: { SHOP_CURRENCY: "EUR" }, secretKeys: ["STRIPE_KEY"] };
+  const ctx = fixtureContext({ app, appSecrets: { STRIPE_KEY: "sk_test_fixture" } });
+  const fileOf = (plan: NodePlan, path: string) => plan.actions.flatMap((a) => (a.kind === "file" && a.file.path === path ? [a.file] : []))[0];
+  for (const node of fixtureInventory().nodes) {
+    it(`${node.name} (${node.role})`, () => {
+      const plan = renderNodePlan(node, ctx);
+      const pkgs = plan.actions.flatMap((a) => (a.kind === "packages" ? a.names : []));
+      const runsApp = node.role === "child" || node.role === "worker";
+      assert.equal(pkgs.includes("python3-markdown") && pkgs.includes("libmagic1"), runsApp, "the app's Debian packages on the children and the worker only");
+      const env = fileOf(plan, "/etc/django-ha/app.env");
+      const secrets = fileOf(plan, "/etc/django-ha/app-secrets.env");
+      if (!runsApp) return assert.ok(!env && !secrets);
+      assert.ok(env.content.split("\n").includes("DJANGO_SETTINGS_MODULE=shop.conf.settings"));
+      assert.ok(env.content.split("\n").includes("SHOP_CURRENCY=EUR"));
+      assert.ok(!env.content.includes("sk_test_fixture"), "secrets stay out of app.env");
+      assert.deepEqual([secrets.mode, secrets.owner, secrets.group], ["0640", "root", "django"]);
+      assert.ok(secrets.content.split("\n").includes("STRIPE_KEY=sk_test_fixture"));
+    });
+  }
+});
+
 describe("renderNodePlan refuses bad input before rendering", () => {
   const node = fixtureInventory().nodes[2];
   const table: [string, RoleContext, RegExp][] = [
@@ -226,6 +248,9 @@ describe("renderNodePlan refuses bad input before rendering", () => {
     ["a primary whose role says standby", fixtureContext({ inventory: fixtureInventory({ primary: "lab-db-2", standby: "lab-db-1" }) }), /inventory\.nodes\[lab-db-2\]\.role = "standby", but lab-db-2 is inventory\.primary: it must be "parent"; derive the roles from the primary with withPrimary\(inventory, "lab-db-2"\)/],
     ["a child with the parent role", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-child-1" ? { ...n, role: "parent" as const } : n)) }) }), /inventory\.nodes\[lab-child-1\]\.role = "parent", but the inventory's primary is "lab-db-1" and its standby "lab-db-2": only those two hold the database roles/],
     ["a bad private address", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n, i) => (i === 0 ? { ...n, privateAddress: "parent.local" } : n)) }) }), /privateAddress = "parent\.local" is not an IP address/],
+    ["an app secret without its value", fixtureContext({ app: { ...SAMPLE_APP, secretKeys: ["STRIPE_KEY"] } }), /appSecrets has no value for STRIPE_KEY .*DJANGO_HA_APP_SECRETS/],
+    ["an app secret the app does not name", fixtureContext({ appSecrets: { STRAY: "x" } }), /appSecrets holds STRAY, which django-ha:app.secretKeys does not name/],
+    ["an app secret with a quote", fixtureContext({ app: { ...SAMPLE_APP, secretKeys: ["STRIPE_KEY"] }, appSecrets: { STRIPE_KEY: "sk_'live" } }), /appSecrets\.STRIPE_KEY is empty or contains a quote.*value not shown/],
   ];
   for (const [what, ctx, message] of table) {
     it(what, () => assert.throws(() => renderNodePlan(node, ctx), message));

@@ -38,7 +38,7 @@ export function renderNodePlan(node: InventoryNode, ctx: RoleContext): NodePlan 
   return {
     node,
     role: node.role,
-    actions: [debianReleaseScript(), packages(packagesFor(node.role)), ...commonActions(node, f, parts.appGroupMembers), ...parts.actions],
+    actions: [debianReleaseScript(), packages(packagesFor(node.role, ctx.app.debianPackages)), ...commonActions(node, f, parts.appGroupMembers), ...parts.actions],
     checks: [...commonChecks(), ...parts.checks],
   };
 }

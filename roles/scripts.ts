@@ -159,6 +159,8 @@ fi`,
 const manage = `set -a
 # shellcheck disable=SC1091
 . ${PATHS.appEnv}
+# shellcheck disable=SC1091
+. ${PATHS.appSecretsEnv}
 set +a
 cd ${PATHS.current}/
 manage() { runuser -u ${APP_USER.name} -- python3 manage.py "$@"; }`;

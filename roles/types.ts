@@ -1,4 +1,4 @@
-import type { CertificateSpec, Inventory, InventoryNode, Role } from "../spec";
+import type { AppSpec, CertificateSpec, Inventory, InventoryNode, Role } from "../spec";
 
 /** A file a role puts on a machine. Rendered from typed data, never by string-concatenated shell. */
 export interface RenderedFile {
@@ -116,4 +116,11 @@ export interface RoleContext {
    */
   adminCidrs: string[];
   acme: AcmeContext;
+  /** The stack's django-ha:app (ClusterSpec.app): settings module, env, extra Debian packages, secret names. */
+  app: AppSpec;
+  /**
+   * The values of app.secretKeys (the secret django-ha:appSecrets; outside Pulumi DJANGO_HA_APP_SECRETS), rendered
+   * into /etc/django-ha/app-secrets.env. Exactly the keys of app.secretKeys.
+   */
+  appSecrets: Record<string, string>;
 }

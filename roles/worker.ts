@@ -33,6 +33,7 @@ export function celeryUnit(): UnitFile {
           ["User", APP_USER.name],
           ["Group", APP_USER.name],
           ["EnvironmentFile", PATHS.appEnv],
+          ["EnvironmentFile", PATHS.appSecretsEnv],
           ["WorkingDirectory", PATHS.current],
           // Without heartbeat/gossip/mingle: Celery 5.2 (Debian 12) stopped consuming after the broker restarted
           // (celery/celery#8030, reproduced in the lab by restarting Redis). Kept on 5.5: one worker needs none.
@@ -58,7 +59,7 @@ export function workerActions(node: InventoryNode, f: ClusterFacts): Action[] {
     ...appConfigActions(node, f),
     unitFile,
     releaseStateScript(),
-    started(CELERY_UNIT, [unitFile.file.path, PATHS.appEnv], { restartAfterScripts: ["release-state"] }),
+    started(CELERY_UNIT, [unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv], { restartAfterScripts: ["release-state"] }),
   ];
 }
 

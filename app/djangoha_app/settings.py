@@ -1,8 +1,9 @@
 """Settings for the django-ha sample project, read from the environment.
 
-The roles render /etc/django-ha/app.env (see the app contract) and uWSGI and Celery load it.
-Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DB_HOSTS, DB_PASSWORD, CELERY_BROKER_URL,
-SHARE_ROOT, NODE_NAME. Optional (with defaults): DB_PORT, DB_NAME, DB_USER, DB_CONN_MAX_AGE, DB_PRIMARY_RETRY_SECONDS,
+The roles render /etc/django-ha/app.env (docs/your-project.md lists its variables) and uWSGI, Celery and
+manage.py runs load it. Required: DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, DATABASE_URL (or, from before it
+existed, DB_HOSTS + DB_PASSWORD), CELERY_BROKER_URL, SHARE_ROOT, NODE_NAME. Optional (with defaults):
+MEDIA_ROOT, STATIC_ROOT (under SHARE_ROOT), DB_PORT, DB_NAME, DB_USER, DB_CONN_MAX_AGE, DB_PRIMARY_RETRY_SECONDS,
 DJANGO_LOG_LEVEL, DJANGO_HSTS_SECONDS, DJANGO_SECURE_SSL_REDIRECT, UPLOAD_MAX_BYTES, VIDEO_MAX_BYTES.
 
 DJANGO_TEST_SQLITE=1 (the default for `manage.py test`) replaces PostgreSQL with a temp SQLite file,
@@ -16,6 +17,8 @@ import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+from djangoha_app.database_url import parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV_FILE = "/etc/django-ha/app.env"
@@ -121,14 +124,25 @@ if TESTING:
         "standby": {"ENGINE": "django.db.backends.sqlite3", "NAME": _sqlite, "TEST": {"MIRROR": "default"}},
     }
 else:
-    def _postgres(target_session_attrs, application_name):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
+    if os.environ.get("DATABASE_URL", "").strip():
+        _connection = parse_database_url(env("DATABASE_URL"))
+    else:
+        _connection = {
             "HOST": ",".join(env_list("DB_HOSTS")),
             "PORT": env("DB_PORT", "5432"),
             "NAME": env("DB_NAME", "app"),
             "USER": env("DB_USER", "app"),
             "PASSWORD": env("DB_PASSWORD"),
+        }
+
+    def _postgres(target_session_attrs, application_name):
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "HOST": _connection["HOST"],
+            "PORT": _connection["PORT"],
+            "NAME": _connection["NAME"],
+            "USER": _connection["USER"],
+            "PASSWORD": _connection["PASSWORD"],
             # Persistent connections, tested before reuse by djangoha_app.dbhealth (written for 3.2, before CONN_HEALTH_CHECKS).
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
             "OPTIONS": {
@@ -170,9 +184,9 @@ USE_TZ = True
 # The share (NFS from primary.<cluster>.internal, or the lab's bind mount) holds media, static files,
 # releases and the ACME webroot; nginx serves /static/ and /media/ from it directly.
 SHARE_ROOT = env("SHARE_ROOT")
-MEDIA_ROOT = os.path.join(SHARE_ROOT, "media")
+MEDIA_ROOT = os.path.join(SHARE_ROOT, "media") if TESTING else env("MEDIA_ROOT", os.path.join(SHARE_ROOT, "media"))
 MEDIA_URL = "/media/"
-STATIC_ROOT = os.path.join(SHARE_ROOT, "static")
+STATIC_ROOT = os.path.join(SHARE_ROOT, "static") if TESTING else env("STATIC_ROOT", os.path.join(SHARE_ROOT, "static"))
 STATIC_URL = "/static/"
 # Not served by nginx: uploads in progress (renamed into media/ when complete) and video sources.
 SHARE_TMP_DIR = os.path.join(SHARE_ROOT, "tmp")

@@ -28,14 +28,19 @@ export interface ClusterBootstrapArgs {
    * django-ha:dnsTsigSecret; digitalocean → django-ha:acmeDnsToken. Defaults to none (http-01, Route 53).
    */
   acmeDnsSecret?: pulumi.Input<string | undefined>;
+  /**
+   * The values of django-ha:app.secretKeys (the secret django-ha:appSecrets, a JSON object), rendered into
+   * /etc/django-ha/app-secrets.env on the children and the worker. Defaults to none.
+   */
+  appSecrets?: pulumi.Input<Record<string, string>>;
 }
 
 /** What the roles need of the certificate besides the spec: the agent program and the DNS-01 credential. */
 export type AcmeInputs = Omit<AcmeContext, "certificate">;
 
 /** Every node's plan, rendered by roles/ from the resolved inventory and secrets. Pure. */
-export function renderPlans(spec: ClusterSpec, inventory: Inventory, secrets: ClusterSecrets, appDir: string, shareMount: ShareMount, acme: AcmeInputs): NodePlan[] {
-  const ctx = { inventory, secrets, shareMount, appDir, adminCidrs: spec.adminCidrs, acme: { certificate: spec.certificate, ...acme } };
+export function renderPlans(spec: ClusterSpec, inventory: Inventory, secrets: ClusterSecrets, appDir: string, shareMount: ShareMount, acme: AcmeInputs, appSecrets: Record<string, string> = {}): NodePlan[] {
+  const ctx = { inventory, secrets, shareMount, appDir, adminCidrs: spec.adminCidrs, acme: { certificate: spec.certificate, ...acme }, app: spec.app, appSecrets };
   return inventory.nodes.map((n) => renderNodePlan(n, ctx));
 }
 
@@ -44,9 +49,9 @@ export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opt
   const appDir = args.appDir ?? path.resolve(__dirname, "..", "..", "app");
   // The agent is bundled here, from this checkout: what the nodes run is what this repository ships.
   const plans = pulumi
-    .all([args.inventory, args.secrets, args.acmeDnsSecret])
-    .apply(async ([inventory, secrets, dnsSecret]) =>
-      renderPlans(args.spec, inventory, secrets, appDir, args.shareMount ?? "nfs", { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) }),
+    .all([args.inventory, args.secrets, args.acmeDnsSecret, args.appSecrets ?? {}])
+    .apply(async ([inventory, secrets, dnsSecret, appSecrets]) =>
+      renderPlans(args.spec, inventory, secrets, appDir, args.shareMount ?? "nfs", { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) }, appSecrets),
     );
   return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath, machineIds: args.machineIds }, opts);
 }

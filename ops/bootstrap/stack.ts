@@ -11,6 +11,7 @@ import { labShareMount } from "../../roles/share";
 import { AppSpec, CertificateSpec, dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
 import { bundleAgent } from "../acme/bundle";
 import { acmeContextFor, acmeDnsSecret } from "./acme";
+import { appSecretsFor, dryRunAppSecrets } from "./appSecrets";
 import { stackLockPath } from "../lock";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
 import { BootstrapSummary, formatSummary } from "./orchestrate";
@@ -177,8 +178,14 @@ export interface StackRunOptions extends ResolveStackOptions {
 }
 
 /** The role context of a stack (secrets file created on first use; the agent bundled; the DNS-01 credential read). */
-export async function roleContextFor(target: StackTarget, appDir = path.join(REPO_ROOT, "app"), secrets = loadOrCreateSecrets(target.secretsFile), acme?: AcmeContext): Promise<RoleContext> {
-  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs, acme: acme ?? (await acmeContextFor(target)) };
+export async function roleContextFor(
+  target: StackTarget,
+  appDir = path.join(REPO_ROOT, "app"),
+  secrets = loadOrCreateSecrets(target.secretsFile),
+  acme?: AcmeContext,
+  appSecrets = appSecretsFor({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile), lab: target.lab }),
+): Promise<RoleContext> {
+  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs, acme: acme ?? (await acmeContextFor(target)), app: target.app, appSecrets };
 }
 
 /** Stand-ins rendered by a dry run before the first real run made the secrets (a dry run writes nothing). */
@@ -199,7 +206,8 @@ export async function planStack(target: StackTarget, o: Pick<StackRunOptions, "o
   const secrets = fs.existsSync(target.secretsFile) ? loadOrCreateSecrets(target.secretsFile) : NOT_YET_GENERATED;
   const dnsSecret = dryRunDnsSecret(target);
   const acme: AcmeContext = { certificate: target.certificate, agentSource: await bundleAgent(), ...(dnsSecret !== undefined ? { dnsSecret } : {}) };
-  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme));
+  const appSecrets = dryRunAppSecrets({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile) });
+  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme, appSecrets));
   return selectNodes(target.inventory, o.only).map((n) => planFor(n));
 }
 

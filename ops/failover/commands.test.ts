@@ -84,12 +84,12 @@ describe("failover commands", () => {
     assert.match(r.stdout, /changed=redis-conf/);
     assert.equal(fs.readFileSync(conf, "utf8"), renderRedisConf(cfg));
   });
-  it("the app's DB_HOSTS becomes the line the roles render for the new primary (new first), mode and owner kept, once", async () => {
+  it("the app's DB_HOSTS and DATABASE_URL become the lines the roles render for the new primary (new first), mode and owner kept, once", async () => {
     const { renderAppEnv } = await import("../../roles/files/appenv");
     const fs = await import("node:fs");
     const os = await import("node:os");
     const path = await import("node:path");
-    const env = { secretKey: "k", allowedHosts: ["www.example.com"], dbPort: 5432, dbName: "app", dbUser: "app", dbPassword: "pw", brokerUrl: "redis://:pw@primary.x.internal:6379/0", shareRoot: "/srv/share", nodeName: "x-child-1" };
+    const env = { settingsModule: "shop.settings", secretKey: "k", allowedHosts: ["www.example.com"], dbPort: 5432, dbName: "app", dbUser: "app", dbPassword: "pw", brokerUrl: "redis://:pw@primary.x.internal:6379/0", shareRoot: "/srv/share", mediaRoot: "/srv/share/media", staticRoot: "/srv/share/static", nodeName: "x-child-1", extra: { SHOP_URL: "https://shop.example/a@b/" } };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "appenv-"));
     const file = path.join(dir, "app.env");
     fs.writeFileSync(file, renderAppEnv({ ...env, dbHosts: ["10.0.0.5", "10.0.0.6"] }), { mode: 0o640 });
@@ -106,5 +106,20 @@ describe("failover commands", () => {
     assert.doesNotMatch(second.stdout, /changed=/);
     assert.deepEqual(fs.readdirSync(dir), ["app.env"]);
     assert.throws(() => cmd.reconnectChild("/srv/share", "u", file, ["10.0.0.6", "x|rm -rf /"]), /not an IP address/);
+  });
+  it("IPv6 database addresses: DATABASE_URL gets them in brackets, as the roles render them", async () => {
+    const { renderAppEnv } = await import("../../roles/files/appenv");
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const env = { settingsModule: "s", secretKey: "k", allowedHosts: ["x"], dbPort: 6432, dbName: "app", dbUser: "app", dbPassword: "p@ss/word", brokerUrl: "redis://:pw@p:6379/0", shareRoot: "/srv/share", mediaRoot: "/srv/share/media", staticRoot: "/srv/share/static", nodeName: "n" };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "appenv6-"));
+    const file = path.join(dir, "app.env");
+    fs.writeFileSync(file, renderAppEnv({ ...env, dbHosts: ["2001:db8::5", "2001:db8::6"] }), { mode: 0o640 });
+    const part = cmd.reconnectWorker("/srv/share", "u", file, ["2001:db8::6", "2001:db8::5"])[2].split("\n").filter((l) => !/findmnt|systemctl/.test(l));
+    const r = spawnSync("bash", ["-c", part.join("\n"), "x", "/nonexistent", "unit", file, "2001:db8::6,2001:db8::5"], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(fs.readFileSync(file, "utf8"), renderAppEnv({ ...env, dbHosts: ["2001:db8::6", "2001:db8::5"] }));
+    fs.rmSync(dir, { recursive: true });
   });
 });

@@ -235,16 +235,25 @@ export function changesOf(stdout: string): string[] {
 // ------------------------------------------------------------------------------------------ reconnecting
 
 /**
- * The app's DB_HOSTS, new primary first ($env_file, $db_hosts): libpq tries the hosts in order with a 3 s connect
- * timeout, so with the old primary first every new connection would wait on a dead address until the next
- * bootstrap. The line written is the one the roles render for the new inventory; mode and owner are kept.
+ * The app's DB_HOSTS and DATABASE_URL's host list, new primary first ($env_file, $db_hosts): libpq tries the hosts
+ * in order with a 3 s connect timeout, so with the old primary first every new connection would wait on a dead
+ * address until the next bootstrap. The lines written are the ones the roles render for the new inventory
+ * (roles/files/appenv.ts: in DATABASE_URL the hosts are what lies between its only '@' and the next '/', each
+ * with DB_PORT, IPv6 in brackets); mode and owner are kept.
  */
-const APP_DB_HOSTS = `if [ -f "$env_file" ] && ! grep -qxF "DB_HOSTS=$db_hosts" "$env_file"; then
-  tmp=$(mktemp "$env_file.XXXXXX")
-  chmod --reference="$env_file" "$tmp"; chown --reference="$env_file" "$tmp"
-  sed "s|^DB_HOSTS=.*|DB_HOSTS=$db_hosts|" "$env_file" > "$tmp"
-  mv -f "$tmp" "$env_file"
-  echo changed=db-hosts
+const APP_DB_HOSTS = `if [ -f "$env_file" ]; then
+  port=$(sed -n 's/^DB_PORT=//p' "$env_file"); port=\${port:-5432}
+  url_hosts=""
+  IFS=, read -ra hosts <<<"$db_hosts"
+  for h in "\${hosts[@]}"; do case $h in *:*) h="[$h]" ;; esac; url_hosts+="\${url_hosts:+,}$h:$port"; done
+  url_line=$(grep '^DATABASE_URL=' "$env_file" || true)
+  if ! grep -qxF "DB_HOSTS=$db_hosts" "$env_file" || { [ -n "$url_line" ] && [[ $url_line != *"@$url_hosts/"* ]]; }; then
+    tmp=$(mktemp "$env_file.XXXXXX")
+    chmod --reference="$env_file" "$tmp"; chown --reference="$env_file" "$tmp"
+    sed -e "s|^DB_HOSTS=.*|DB_HOSTS=$db_hosts|" -e "s|^\\(DATABASE_URL=[^@]*@\\)[^/]*|\\1$url_hosts|" "$env_file" > "$tmp"
+    mv -f "$tmp" "$env_file"
+    echo changed=db-hosts
+  fi
 fi`;
 
 /** DB_HOSTS as renderAppEnv writes it: addresses only (they travel into a sed expression). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderAppEnv } from "./appenv";
+import { renderAppEnv, renderAppSecretsEnv } from "./appenv";
 import { renderGaneshaConf } from "./ganesha";
 import { renderHostsBlock } from "./hosts";
 import { renderLsyncdConf } from "./lsyncd";
@@ -37,7 +37,7 @@ describe("unattended upgrades", () => {
 });
 
 describe("app.env", () => {
-  const base = { secretKey: "k", allowedHosts: ["www.example.com", "10.0.0.3"], dbHosts: ["10.0.0.1", "10.0.0.2"], dbPort: 5432, dbName: "app", dbUser: "app", dbPassword: "p", brokerUrl: "redis://:r@primary.shop.internal:6379/0", shareRoot: "/srv/share", nodeName: "shop-child-1" };
+  const base = { settingsModule: "djangoha_app.settings", secretKey: "k", allowedHosts: ["www.example.com", "10.0.0.3"], dbHosts: ["10.0.0.1", "10.0.0.2"], dbPort: 5432, dbName: "app", dbUser: "app", dbPassword: "p", brokerUrl: "redis://:r@primary.shop.internal:6379/0", shareRoot: "/srv/share", mediaRoot: "/srv/share/media", staticRoot: "/srv/share/static", nodeName: "shop-child-1" };
   const table: [string, string, string][] = [
     ["plain values stay bare", "abc123", "DJANGO_SECRET_KEY=abc123"],
     ["spaces and $ are single-quoted", "a b$c", "DJANGO_SECRET_KEY='a b$c'"],
@@ -48,7 +48,37 @@ describe("app.env", () => {
   }
   it("lists the contract's variables", () => {
     const text = renderAppEnv(base);
-    for (const want of ["DJANGO_SETTINGS_MODULE=djangoha_app.settings", "DJANGO_ALLOWED_HOSTS=www.example.com,10.0.0.3", "DB_HOSTS=10.0.0.1,10.0.0.2", "DB_PORT=5432", "DB_NAME=app", "DB_USER=app", "DB_PASSWORD=p", "CELERY_BROKER_URL=redis://:r@primary.shop.internal:6379/0", "SHARE_ROOT=/srv/share", "NODE_NAME=shop-child-1"]) assert.ok(lines(text).includes(want), want);
+    for (const want of [
+      "DJANGO_SETTINGS_MODULE=djangoha_app.settings",
+      "DJANGO_ALLOWED_HOSTS=www.example.com,10.0.0.3",
+      "DATABASE_URL='postgresql://app:p@10.0.0.1:5432,10.0.0.2:5432/app?target_session_attrs=read-write&connect_timeout=3'",
+      "DB_HOSTS=10.0.0.1,10.0.0.2",
+      "DB_PORT=5432",
+      "DB_NAME=app",
+      "DB_USER=app",
+      "DB_PASSWORD=p",
+      "CELERY_BROKER_URL=redis://:r@primary.shop.internal:6379/0",
+      "SHARE_ROOT=/srv/share",
+      "MEDIA_ROOT=/srv/share/media",
+      "STATIC_ROOT=/srv/share/static",
+      "NODE_NAME=shop-child-1",
+    ])
+      assert.ok(lines(text).includes(want), want);
+  });
+  it("DATABASE_URL: user and password percent-encoded, so its only '@' ends them; IPv6 hosts in brackets", () => {
+    const text = renderAppEnv({ ...base, dbPassword: "p@ss/w:rd?#", dbHosts: ["2001:db8::1", "10.0.0.2"] });
+    assert.ok(lines(text).includes("DATABASE_URL='postgresql://app:p%40ss%2Fw%3Ard%3F%23@[2001:db8::1]:5432,10.0.0.2:5432/app?target_session_attrs=read-write&connect_timeout=3'"), text);
+  });
+  it("the project's variables follow the cluster's; a cluster variable cannot be replaced", () => {
+    const l = lines(renderAppEnv({ ...base, extra: { SHOP_CURRENCY: "EUR", SHOP_MOTD: "hello world" } }));
+    assert.ok(l.indexOf("SHOP_CURRENCY=EUR") > l.indexOf("NODE_NAME=shop-child-1"));
+    assert.ok(l.includes("SHOP_MOTD='hello world'"));
+    assert.throws(() => renderAppEnv({ ...base, extra: { DATABASE_URL: "sqlite://" } }), /DATABASE_URL is one the cluster sets/);
+  });
+  it("app-secrets.env: sorted, quoted like app.env, no line for a missing secret", () => {
+    assert.equal(renderAppSecretsEnv({ STRIPE_KEY: "sk_live_1", MAIL_PASSWORD: "a b" }).split("\n").slice(1).join("\n"), "MAIL_PASSWORD='a b'\nSTRIPE_KEY=sk_live_1\n");
+    assert.equal(renderAppSecretsEnv({}).split("\n").filter((x) => x && !x.startsWith("#")).length, 0);
+    assert.throws(() => renderAppSecretsEnv({ STRIPE_KEY: "it's" }), /app-secrets.env STRIPE_KEY/);
   });
   for (const bad of ["it's", "a\nb", "back\\slash"]) {
     it(`refuses ${JSON.stringify(bad)} naming the key`, () => assert.throws(() => renderAppEnv({ ...base, dbPassword: bad }), /app\.env DB_PASSWORD/));

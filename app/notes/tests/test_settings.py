@@ -95,6 +95,40 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertEqual(dumped["broker"], PRODUCTION_ENV["CELERY_BROKER_URL"])
         self.assertTrue(dumped["staticfiles"].endswith("ManifestStaticFilesStorage"))
 
+    def test_database_url_gives_the_same_connection_as_the_db_variables(self):
+        old = json.loads(run_python(DUMP, PRODUCTION_ENV).stdout)
+        url = "postgresql://app:pw-for-this-test@10.231.0.11:5432,10.231.0.12:5432/app?target_session_attrs=read-write&connect_timeout=3"
+        # The cluster renders both; DATABASE_URL wins (DB_* are wrong here on purpose).
+        env = {**PRODUCTION_ENV, "DATABASE_URL": url, "DB_HOSTS": "192.0.2.1", "DB_PASSWORD": "wrong", "MEDIA_ROOT": "/srv/share/media", "STATIC_ROOT": "/srv/share/static"}
+        result = run_python(DUMP, env)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        new = json.loads(result.stdout)
+        self.assertEqual((new["db"], new["reads"]), (old["db"], old["reads"]))
+        self.assertEqual((new["media"], new["static"]), ("/srv/share/media", "/srv/share/static"))
+
+    def test_database_url_parser(self):
+        from djangoha_app.database_url import parse_database_url
+
+        parsed = parse_database_url("postgresql://app:p%40ss%2Fw%3Ard@[2001:db8::1]:5432,10.0.0.2:6432/app%20db?target_session_attrs=read-write&connect_timeout=3")
+        self.assertEqual(
+            parsed,
+            {
+                "ENGINE": "django.db.backends.postgresql",
+                "NAME": "app db",
+                "USER": "app",
+                "PASSWORD": "p@ss/w:rd",
+                "HOST": "2001:db8::1,10.0.0.2",
+                "PORT": "5432,6432",
+                "OPTIONS": {"target_session_attrs": "read-write", "connect_timeout": "3"},
+            },
+        )
+        from django.core.exceptions import ImproperlyConfigured
+
+        for bad in ("mysql://a:b@h/db", "app:pw@h/db", "postgresql://a:b@/db"):
+            with self.assertRaises(ImproperlyConfigured) as caught:
+                parse_database_url(bad)
+            self.assertNotIn("b@", str(caught.exception))
+
     def test_missing_variable_names_the_key_and_the_file_without_printing_secrets(self):
         env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DB_HOSTS"}
         result = run_python(DUMP, env)
