@@ -15,6 +15,7 @@ import { labLoops, volumeFiles } from "./volumes";
 import { netnsName } from "./net";
 import { getVerified } from "./pebble";
 import { labPower } from "./power";
+import { labPythonIndexUrl } from "./pyindex";
 import { findLabNspawns } from "./procs";
 import { sshCommand } from "./ssh";
 import { readState } from "./state";
@@ -124,6 +125,24 @@ describe("the lab", { timeout: 900_000 }, () => {
       const routes = (await run({ cmd: "ip", args: ["-n", netnsName(name), "route", "show"] })).stdout.trim().split("\n");
       assert.deepEqual(routes.map((l) => l.split(" ")[0]), ["10.231.0.0/24"]);
     }
+  });
+
+  it("serves the local Python index: a node pip-installs its package into a --system-site-packages venv and imports it; no public index is reachable", { timeout: 180_000 }, async () => {
+    const index = labPythonIndexUrl();
+    const venv = "/var/tmp/pyindex-venv";
+    const pip = `${venv}/bin/pip --disable-pip-version-check --no-cache-dir --timeout 5 --retries 0`;
+    const script = [
+      "set -euo pipefail",
+      `rm -rf ${venv} && python3 -m venv --system-site-packages ${venv}`,
+      `${pip} install --index-url ${index} ledgerfmt==1.0.0 >/dev/null`,
+      // Debian's packages stay visible in the venv (the release venvs rely on it), the index's package is importable.
+      `${venv}/bin/python -c 'import ledgerfmt, django; print(ledgerfmt.MARKER, ledgerfmt.format_amount(1234), django.__file__.startswith("/usr/lib/python3/dist-packages"))'`,
+      `if ${pip} install --index-url ${index} requests >/dev/null 2>&1; then echo requests-installed; else echo no-requests; fi`,
+      `if ${pip} install --index-url https://pypi.org/simple six >/dev/null 2>&1; then echo pypi-reached; else echo pypi-unreachable; fi`,
+      `rm -rf ${venv}`,
+    ].join("\n");
+    const out = await onNode("lab-worker", "bash", "-c", script);
+    assert.deepEqual(out.trim().split("\n"), ["ledgerfmt-1.0.0-from-the-lab-index 12.34 EUR True", "no-requests", "pypi-unreachable"]);
   });
 
   it("presents the volumes as block devices: parent and standby their own at the stack's by-id paths, children and the worker the parent's share", async () => {
@@ -310,7 +329,7 @@ describe("the lab", { timeout: 900_000 }, () => {
     assert.equal(files.length, 4);
     await labDown({ log: quiet });
     const left = await labLeftovers();
-    assert.deepEqual(left, { nspawns: [], netns: [], links: [], mounts: [], nftTable: false, cgroups: [], loops: [] });
+    assert.deepEqual(left, { nspawns: [], netns: [], links: [], mounts: [], nftTable: false, cgroups: [], loops: [], pyindex: [] });
     assert.deepEqual(volumeFiles(paths), files, "down keeps the volume files (they are the data)");
     assert.ok(isClean(left));
     // Other projects' nspawn machines may run on this host: look for anything started on the lab's files.

@@ -15,6 +15,7 @@ import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRulese
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
 import { currentKind, labMachines, nodeMounts, OUTSIDE, volumesFor, wantedPackages } from "./plan";
 import { alive, findLabNspawns } from "./procs";
+import { buildPythonIndex, findIndexServers, startPythonIndex, stopPythonIndex } from "./pyindex";
 import { isInfrastructure, type LabMachine } from "./render";
 import { labRecordDir, withLabRecord } from "./record";
 import { sshCommand } from "./ssh";
@@ -196,6 +197,10 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     const keys = { update: ensureTsigKey(paths), acme: ensureAcmeTsigKey(paths) };
     if (!(previous?.nodes[ACME_NODE]?.pid && alive(previous.nodes[ACME_NODE].pid))) await ensureLabCa(paths, inventory.domain);
     await ensureNetwork(machines);
+    // The local Python index on the bridge address (lab/pyindex.ts): lab stacks' django-ha:app.pythonIndexUrl.
+    const built = buildPythonIndex(path.join(paths.root, "pyindex"));
+    const index = await startPythonIndex(built.root, path.join(paths.root, "pyindex.log"));
+    log(`python index ${index.url}: ${built.files.map((f) => f.name).join(", ")}${built.built ? " (built)" : ""}${index.started ? "" : " (already running)"}`);
     const attached = await attachVolumes(labVolumes(inventory, paths), log);
     if (attached.length) log(`volumes: ${attached.map((v) => `${v.node}-${v.purpose} ${v.loop}`).join(", ")}`);
     const acme = { directoryUrl: pebbleDirectoryUrl(), validitySeconds };
@@ -350,6 +355,8 @@ export interface LabLeftovers {
   cgroups: string[];
   /** Loop devices still attached to the lab's volume files. */
   loops: string[];
+  /** The local Python index's server processes (lab/pyindex.ts). */
+  pyindex: number[];
 }
 
 export async function labLeftovers(paths: LabPaths = labPaths()): Promise<LabLeftovers> {
@@ -362,6 +369,7 @@ export async function labLeftovers(paths: LabPaths = labPaths()): Promise<LabLef
     nftTable: nft.stdout.split("\n").some((l) => l.trim() === `table inet ${NFT_TABLE}`),
     cgroups: labCgroups(),
     loops: await labLoops(paths),
+    pyindex: findIndexServers(),
   };
 }
 
@@ -375,7 +383,7 @@ function labMounts(paths: LabPaths): string[] {
 }
 
 export const isClean = (l: LabLeftovers) =>
-  !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length && !l.loops.length;
+  !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length && !l.loops.length && !l.pyindex.length;
 
 export interface LabDownOptions {
   /** Also remove the image cache, the SSH key, both TSIG keys and the lab CA. Defaults to false. */
@@ -418,6 +426,8 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       await run({ cmd: "ip", args: ["link", "delete", link] }, { allowFail: true });
     }
     await run(nftDeleteTable(), { allowFail: true });
+    const stoppedIndex = stopPythonIndex();
+    if (stoppedIndex.length) log(`python index stopped (pid ${stoppedIndex.join(", ")})`);
     removeCgroups();
     // The volume files are the data: only their loop devices go (their mounts died with the nodes).
     const detached = await detachVolumes(paths);
