@@ -1,0 +1,46 @@
+// The ledger test project where the nodes run it: its own tests inside a throw-away node booted from the lab's
+// baked image (Debian's python3-django/-celery and python3-markdown, ledgerfmt from its source), and its config
+// as a stack's django-ha:app.
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { LAB_APP_PACKAGES } from "../../lab/config";
+import { bootImageNode, IMAGE_NODE_TIMEOUT_MS, type ImageNode } from "../image-node";
+import { LEDGER_CONFIG, ledgerApp } from ".";
+
+describe("test/projects/ledger as django-ha:app", () => {
+  it("is a valid app config, different from the sample's in every module", () => {
+    const app = ledgerApp();
+    assert.deepEqual(app.source, { kind: "dir", path: path.join(__dirname, "ledger") });
+    assert.equal(app.celeryApp, "ledger_site.worker:queue_app");
+    assert.deepEqual(app.secretKeys, ["LEDGER_SIGNING_KEY"]);
+  });
+
+  it("asks only for Debian packages the lab bakes (lab nodes reach no mirror)", () => {
+    for (const p of LEDGER_CONFIG.debianPackages) assert.ok(LAB_APP_PACKAGES.includes(p), `${p} is not in lab/config.ts LAB_APP_PACKAGES`);
+  });
+});
+
+describe("test/projects/ledger on the nodes' Python and Django", { timeout: IMAGE_NODE_TIMEOUT_MS + 600_000 }, () => {
+  let node: ImageNode;
+  before(async () => {
+    node = await bootImageNode();
+    node.copyIn(path.join(__dirname, "ledger"), "/srv/ledger");
+    node.copyIn(path.join(__dirname, "wheels", "ledgerfmt"), "/srv/ledgerfmt");
+  }, { timeout: IMAGE_NODE_TIMEOUT_MS });
+  after(() => node?.stop());
+
+  const python = (args: string[], env: Record<string, string> = {}) =>
+    node.run(["bash", "-c", 'cd /srv/ledger && exec python3 "$@"', "x", ...args], { env: { PYTHONDONTWRITEBYTECODE: "1", PYTHONPATH: "/srv/ledgerfmt", LEDGER_TEST_SQLITE: "1", ...env }, timeoutMs: 5 * 60_000 });
+
+  it("its tests pass (manage.py test)", () => {
+    const { status, out } = python(["manage.py", "test", "--noinput", "-v", "2"]);
+    assert.equal(status, 0, out);
+    assert.match(out, /^Ran 4 tests in/m, out);
+  });
+
+  it("its migrations are committed (makemigrations --check)", () => {
+    const { status, out } = python(["manage.py", "makemigrations", "--check", "--dry-run"]);
+    assert.equal(status, 0, out);
+  });
+});
