@@ -19,7 +19,7 @@ const acmeDnsSecret = acmeKey === "dnsTsigSecret" ? dnsTsigSecret : acmeKey ? co
 const appSecrets = spec.app.secretKeys.length ? config.requireSecretObject<Record<string, string>>("appSecrets") : undefined;
 
 const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret, appSecrets } : undefined });
-if (!sshPrivateKey) pulumi.log.warn(manualBootstrapSteps(pulumi.getStack(), spec.provider));
+if (!sshPrivateKey) pulumi.log.warn(manualBootstrapSteps(pulumi.getStack(), spec.provider, spec.app.secretKeys));
 
 /** What the scripts (bootstrap, failover) read: `pulumi stack output inventory --json`. */
 export const inventory = cluster.inventory;
@@ -30,7 +30,7 @@ export const secrets = cluster.secrets;
 /** hosts target only: the TSIG key for the record's RFC 2136 updates (secret). */
 export const dnsUpdateKey = cluster.dnsUpdateKey;
 /** What finishes the installation: nothing when `pulumi up` bootstrapped the machines, else the exact commands. */
-export const nextStep = cluster.bootstrap ? cluster.url.apply(bootstrappedNextStep) : manualBootstrapSteps(pulumi.getStack(), spec.provider);
+export const nextStep = cluster.bootstrap ? cluster.url.apply(bootstrappedNextStep) : manualBootstrapSteps(pulumi.getStack(), spec.provider, spec.app.secretKeys);
 /** node → "no changes" | "N changes" of the bootstrap in the last `pulumi up` (with django-ha:sshPrivateKey). */
 export const bootstrapResult = cluster.bootstrap?.result;
 /** node → the provider's id of its machine (droplet id, EC2 instance id; none on hosts): what fencing powers off. */

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { recordMembers, type Inventory } from "../spec";
+import { pipIndexOptions, recordMembers, type Inventory } from "../spec";
 import { labPaths, REPO_ROOT } from "./config";
 import { run, sleep } from "./exec";
 import { isClean, labAcme, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from "./lab";
@@ -128,16 +128,16 @@ describe("the lab", { timeout: 900_000 }, () => {
   });
 
   it("serves the local Python index: a node pip-installs its package into a --system-site-packages venv and imports it; no public index is reachable", { timeout: 180_000 }, async () => {
-    const index = labPythonIndexUrl();
+    const index = pipIndexOptions(labPythonIndexUrl()).join(" ");
     const venv = "/var/tmp/pyindex-venv";
     const pip = `${venv}/bin/pip --disable-pip-version-check --no-cache-dir --timeout 5 --retries 0`;
     const script = [
       "set -euo pipefail",
       `rm -rf ${venv} && python3 -m venv --system-site-packages ${venv}`,
-      `${pip} install --index-url ${index} ledgerfmt==1.0.0 >/dev/null`,
+      `${pip} install ${index} ledgerfmt==1.0.0 >/dev/null`,
       // Debian's packages stay visible in the venv (the release venvs rely on it), the index's package is importable.
       `${venv}/bin/python -c 'import ledgerfmt, django; print(ledgerfmt.MARKER, ledgerfmt.format_amount(1234), django.__file__.startswith("/usr/lib/python3/dist-packages"))'`,
-      `if ${pip} install --index-url ${index} requests >/dev/null 2>&1; then echo requests-installed; else echo no-requests; fi`,
+      `if ${pip} install ${index} requests >/dev/null 2>&1; then echo requests-installed; else echo no-requests; fi`,
       `if ${pip} install --index-url https://pypi.org/simple six >/dev/null 2>&1; then echo pypi-reached; else echo pypi-unreachable; fi`,
       `rm -rf ${venv}`,
     ].join("\n");

@@ -15,6 +15,7 @@ import {
   isGitRef,
   parseAppConfig,
   parseClusterSpec,
+  pipIndexOptions,
   PROCESS_ENV_KEYS,
   SAMPLE_APP,
   specFromConfig,
@@ -255,6 +256,11 @@ describe("django-ha:app: properties of the checks", () => {
         if (accepted) assert.ok(/^https?:/.test(other), other);
       }),
     );
+  });
+
+  it("pip trusts a plain-http index explicitly (it ignores one otherwise), never an https one", () => {
+    assert.deepEqual(pipIndexOptions("http://10.231.0.1:3141/simple/"), ["--index-url", "http://10.231.0.1:3141/simple/", "--trusted-host", "10.231.0.1:3141"]);
+    assert.deepEqual(pipIndexOptions(DEFAULT_PYTHON_INDEX_URL), ["--index-url", DEFAULT_PYTHON_INDEX_URL]);
   });
 
   it("git refs: branch and tag names pass, names git refuses do not", () => {

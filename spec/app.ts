@@ -154,6 +154,16 @@ export function indexUrlProblem(url: string): string | undefined {
   return undefined;
 }
 
+/**
+ * pip's options for an index (`pip install <these> -r …`): `--index-url`, and for a plain-http index also
+ * `--trusted-host <host[:port]>`, without which pip ignores it ("not a trusted or secure host"). An http index is
+ * the stack's explicit choice (a private network, the lab's own index). Pure.
+ */
+export function pipIndexOptions(url: string): string[] {
+  const u = new URL(url);
+  return u.protocol === "http:" ? ["--index-url", url, "--trusted-host", u.host] : ["--index-url", url];
+}
+
 /** A path inside the project (requirements): relative, no `..`, no leading `/`. */
 function insideProjectProblem(p: string): string | undefined {
   if (!p.trim()) return "must be a file name inside the project, e.g. requirements.txt";

@@ -9,7 +9,7 @@ export const SSH_PRIVATE_KEY = "django-ha:sshPrivateKey";
  * path takes the inventory and the generated secrets from the stack, so a later `pulumi up` with the key
  * renders the same plans and changes nothing. Pure.
  */
-export function manualBootstrapSteps(stack: string, provider: ProviderName): string {
+export function manualBootstrapSteps(stack: string, provider: ProviderName, appSecretKeys: readonly string[] = []): string {
   const inventoryFile = `${stack}-inventory.json`;
   const lines = [
     `\`pulumi up\` does not bootstrap the machines (no ${SSH_PRIVATE_KEY}): nothing of the site runs on them until that is done. Either`,
@@ -20,6 +20,8 @@ export function manualBootstrapSteps(stack: string, provider: ProviderName): str
   if (provider !== "hosts") lines.push(`    pulumi stack output inventory --json --stack ${stack} > ${inventoryFile}`);
   lines.push(
     `    (umask 077 && mkdir -p .django-ha/${stack} && pulumi stack output secrets --json --show-secrets --stack ${stack} > .django-ha/${stack}/secrets.json)`,
+    // The app's secrets (django-ha:app.secretKeys) reach the bootstrap through the environment, never a file.
+    ...(appSecretKeys.length ? [`    export DJANGO_HA_APP_SECRETS="$(pulumi config get --stack ${stack} django-ha:appSecrets)"`] : []),
     `    npm run bootstrap -- --stack ${stack}${provider === "hosts" ? "" : ` --inventory ${inventoryFile}`} --identity ~/.ssh/id_ed25519`,
   );
   return lines.join("\n");

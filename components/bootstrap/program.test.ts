@@ -99,6 +99,12 @@ describe("manualBootstrapSteps", () => {
     );
   });
 
+  it("a project with secrets: the bootstrap gets them from DJANGO_HA_APP_SECRETS", () => {
+    const lines = manualBootstrapSteps("shop", "hosts", ["STRIPE_KEY"]).split("\n");
+    assert.equal(lines.at(-2), '    export DJANGO_HA_APP_SECRETS="$(pulumi config get --stack shop django-ha:appSecrets)"');
+    assert.doesNotMatch(manualBootstrapSteps("shop", "hosts"), /DJANGO_HA_APP_SECRETS/);
+  });
+
   it("hosts stacks: the inventory is the stack file, so no inventory file", () => {
     const text = manualBootstrapSteps("shop-hosts", "hosts");
     assert.doesNotMatch(text, /inventory/);
