@@ -137,8 +137,9 @@ describe("the lab", { timeout: 900_000 }, () => {
       `${pip} install ${index} ledgerfmt==1.0.0 >/dev/null`,
       // Debian's packages stay visible in the venv (the release venvs rely on it), the index's package is importable.
       `${venv}/bin/python -c 'import ledgerfmt, django; print(ledgerfmt.MARKER, ledgerfmt.format_amount(1234), django.__file__.startswith("/usr/lib/python3/dist-packages"))'`,
-      `if ${pip} install ${index} requests >/dev/null 2>&1; then echo requests-installed; else echo no-requests; fi`,
-      `if ${pip} install --index-url https://pypi.org/simple six >/dev/null 2>&1; then echo pypi-reached; else echo pypi-unreachable; fi`,
+      // download, not install: Debian's python3-requests in the image would satisfy an install without any index.
+      `if ${pip} download --no-deps -d ${venv}/dl ${index} requests >/dev/null 2>&1; then echo requests-downloaded; else echo no-requests; fi`,
+      `if ${pip} download --no-deps -d ${venv}/dl --index-url https://pypi.org/simple six >/dev/null 2>&1; then echo pypi-reached; else echo pypi-unreachable; fi`,
       `rm -rf ${venv}`,
     ].join("\n");
     const out = await onNode("lab-worker", "bash", "-c", script);
