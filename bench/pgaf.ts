@@ -187,12 +187,15 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
   throw new Error(`pg_auto_failover: timed out waiting for ${what}`);
 }
 
-/** Point every child's app at the formation (DB_HOSTS both data nodes, DB_PORT 5433), migrate once, restart uWSGI. */
+/**
+ * Point every child's app at the formation (DB_HOSTS both data nodes, DB_PORT 5433; DATABASE_URL removed, so the
+ * sample app reads DB_*), migrate once, restart uWSGI.
+ */
 export async function repointApp(inv: Inventory, c: PgafCluster): Promise<void> {
   const hosts = c.nodes.map((n) => n.address).join(",");
   const children = inv.nodes.filter((n) => n.role === "child");
   for (const child of children) {
-    await onNode(child.name, `sed -i -e "s/^DB_HOSTS=.*/DB_HOSTS=$1/" -e "s/^DB_PORT=.*/DB_PORT=$2/" ${PATHS.appEnv}`, [hosts, String(PGAF_PORT)]);
+    await onNode(child.name, `sed -i -e "s/^DB_HOSTS=.*/DB_HOSTS=$1/" -e "s/^DB_PORT=.*/DB_PORT=$2/" -e "/^DATABASE_URL=/d" ${PATHS.appEnv}`, [hosts, String(PGAF_PORT)]);
   }
   await onNode(children[0].name, `set -a; . ${PATHS.appEnv}; set +a; cd ${PATHS.current}/ && runuser -u django -- python3 manage.py migrate --noinput >/dev/null`);
   for (const child of children) await onNode(child.name, `systemctl restart ${UWSGI_UNIT}`);
