@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
-import { ClusterSpec, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, planNodes, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR } from "../spec";
+import { appSummary, ClusterSpec, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, planNodes, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
 import { exceeds, QuotaCheck, quotaChecks } from "../spec/quotas";
 import { runCli } from "./cli";
@@ -222,6 +222,7 @@ export function renderPlan(report: PlanReport, options: { tree?: boolean } = {})
   out.push(`provider ${spec.provider}  region ${spec.region}  zones ${spec.zones.join(", ")}  children ${spec.childCount}  sync replication ${spec.syncReplication}`);
   const standby = plan.nodes.find((n) => n.role === "standby")?.name;
   out.push(`primary ${spec.primary}  standby ${standby}  (django-ha:primary: the database machine that is the primary now; the failover runbook changes it)`);
+  out.push(appSummary(spec.app));
   out.push("");
   out.push(`Resources: ${run.resources.filter((r) => r.custom).length} provider resources in ${run.resources.filter((r) => !r.custom).length} components`);
   out.push(...table([...counts].map(([t, n]) => [`  ${t}`, String(n)])));

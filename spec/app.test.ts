@@ -9,6 +9,7 @@ import { digitaloceanConfig, hostsConfig } from "../test/configs";
 import { runProgram } from "../test/mocks";
 import {
   appSecretIssues,
+  appSummary,
   CLUSTER_ENV_KEYS,
   ConfigError,
   DEFAULT_PYTHON_INDEX_URL,
@@ -256,6 +257,14 @@ describe("django-ha:app: properties of the checks", () => {
         if (accepted) assert.ok(/^https?:/.test(other), other);
       }),
     );
+  });
+
+  it("the plan's one-line summary names the source, the modules, the index and the names of env and secrets, never a value", () => {
+    assert.equal(
+      appSummary(parseAppConfig({ ...own, celeryApp: "shop", env: { SHOP_CURRENCY: "EUR" }, secretKeys: ["STRIPE_KEY"] }, "t"), tmp),
+      "app shop  wsgi shop.wsgi:application  settings shop.settings  celery shop  health /health/  requirements none from https://pypi.org/simple  debian packages none  env SHOP_CURRENCY  secrets STRIPE_KEY",
+    );
+    assert.match(appSummary(SAMPLE_APP), /^app app \(the sample\) {2}wsgi djangoha_app\.wsgi:application .* {2}celery djangoha_app {2}/);
   });
 
   it("pip trusts a plain-http index explicitly (it ignores one otherwise), never an https one", () => {

@@ -341,6 +341,24 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
   };
 }
 
+/** One line for the offline plan: where the project is and what the cluster runs of it. Pure. */
+export function appSummary(app: AppSpec, root = PROJECT_ROOT): string {
+  const where = app.source.kind === "git" ? `${app.source.url} @ ${app.source.ref}` : path.relative(root, app.source.path) || ".";
+  const sample = app.source.kind === "dir" && app.source.path === (SAMPLE_APP.source as { path: string }).path ? " (the sample)" : "";
+  const list = (xs: string[]) => (xs.length ? xs.join(", ") : "none");
+  return [
+    `app ${where}${sample}`,
+    `wsgi ${app.wsgiModule}`,
+    `settings ${app.settingsModule}`,
+    `celery ${app.celeryApp ?? "none"}`,
+    `health ${app.healthPath}`,
+    `requirements ${app.requirements ?? "none"} from ${app.pythonIndexUrl}`,
+    `debian packages ${list(app.debianPackages)}`,
+    `env ${list(Object.keys(app.env))}`,
+    `secrets ${list(app.secretKeys)}`,
+  ].join("  ");
+}
+
 function show(value: unknown): string {
   return value === undefined ? "(not set)" : JSON.stringify(value);
 }
