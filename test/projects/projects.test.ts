@@ -39,6 +39,26 @@ describe("test/projects/ledger on the nodes' Python and Django", { timeout: IMAG
     assert.match(out, /^Ran 4 tests in/m, out);
   });
 
+  it("with the cluster's environment: settings, WSGI callable and Celery app load, collectstatic writes hashed names", () => {
+    const env = {
+      LEDGER_TEST_SQLITE: "0",
+      DJANGO_SECRET_KEY: "x".repeat(60),
+      DJANGO_ALLOWED_HOSTS: "www.lab.test,10.231.0.21",
+      DATABASE_URL: "postgresql://app:p%40ss@10.231.0.11:5432,10.231.0.12:5432/app?target_session_attrs=read-write&connect_timeout=3",
+      MEDIA_ROOT: "/var/tmp/ledger-media",
+      STATIC_ROOT: "/var/tmp/ledger-static",
+      CELERY_BROKER_URL: "redis://:pw@primary.lab.internal:6379/0",
+      LEDGER_SIGNING_KEY: "k",
+    };
+    const load = python(["-c", "import ledger_site.wsgi as w, ledger_site.worker as c; from django.conf import settings as s; print(callable(w.app), c.queue_app.main, s.DATABASES['default']['HOST'], s.DATABASES['default']['PASSWORD'] == 'p@ss', s.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[1])"], env);
+    assert.equal(load.status, 0, load.out);
+    assert.equal(load.out.trim().split("\n").at(-1), "True ledger 10.231.0.11,10.231.0.12 True ManifestStaticFilesStorage");
+    const collect = python(["manage.py", "collectstatic", "--noinput"], env);
+    assert.equal(collect.status, 0, collect.out);
+    const files = node.run(["bash", "-c", "ls /var/tmp/ledger-static/entries /var/tmp/ledger-static/staticfiles.json"]);
+    assert.match(files.out, /^ledger\.[0-9a-f]{12}\.css$/m, files.out);
+  });
+
   it("its migrations are committed (makemigrations --check)", () => {
     const { status, out } = python(["manage.py", "makemigrations", "--check", "--dry-run"]);
     assert.equal(status, 0, out);
