@@ -4,7 +4,7 @@
  */
 import { APP_USER, ClusterFacts, DB, PATHS, PORTS } from "./context";
 import { file } from "./actions";
-import { renderAppEnv, renderAppSecretsEnv } from "./files/appenv";
+import { renderAppEnv, renderAppSecretsEnv, renderPipConf } from "./files/appenv";
 import { directoriesScript } from "./scripts";
 import type { Action } from "./types";
 import type { InventoryNode } from "../spec";
@@ -43,5 +43,6 @@ export function appConfigActions(node: InventoryNode, f: ClusterFacts): Action[]
     ]),
     file(PATHS.appEnv, appEnvFor(node, f), "0640", "root", APP_USER.name),
     file(PATHS.appSecretsEnv, renderAppSecretsEnv(f.ctx.appSecrets), "0640", "root", APP_USER.name),
+    file(PATHS.pipConf, renderPipConf(f.ctx.app.pythonIndexUrl)),
   ];
 }

@@ -25,6 +25,8 @@ export const PATHS = {
   appEnv: "/etc/django-ha/app.env",
   /** The app's own secrets (django-ha:appSecrets), loaded after app.env by every app unit and manage.py run. */
   appSecretsEnv: "/etc/django-ha/app-secrets.env",
+  /** pip's site-wide config: trusts a plain-http django-ha:app.pythonIndexUrl (roles/files/appenv.ts renderPipConf). */
+  pipConf: "/etc/pip.conf",
   uwsgiIni: "/etc/django-ha/uwsgi.ini",
   uwsgiSocket: "/run/django-ha-uwsgi/app.sock",
   uwsgiChainReload: "/run/django-ha-uwsgi/chain-reload",

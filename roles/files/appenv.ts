@@ -79,6 +79,21 @@ export function renderAppEnv(env: AppEnv): string {
   ].join("\n");
 }
 
+/**
+ * /etc/pip.conf on the nodes that build and run releases: pip ignores a plain-http index unless it trusts its
+ * host, so an http django-ha:app.pythonIndexUrl (a private network's index, the lab's) is trusted here, for every
+ * pip run on the node (release builds, an operator's). An https index needs nothing. Pure.
+ */
+export function renderPipConf(pythonIndexUrl: string): string {
+  const u = new URL(pythonIndexUrl);
+  return [
+    "# django-ha: pip on this node (django-ha:app.pythonIndexUrl; the index itself is passed to each pip run).",
+    "[global]",
+    ...(u.protocol === "http:" ? [`# ${u.origin} is plain http: trusted as the stack names it.`, `trusted-host = ${u.host}`] : []),
+    "",
+  ].join("\n");
+}
+
 /** The app's secrets (django-ha:appSecrets): loaded after app.env by every app unit and manage.py run. */
 export function renderAppSecretsEnv(secrets: Record<string, string>): string {
   const file = "app-secrets.env";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { renderAppEnv, renderAppSecretsEnv } from "./appenv";
+import { renderAppEnv, renderAppSecretsEnv, renderPipConf } from "./appenv";
 import { renderGaneshaConf } from "./ganesha";
 import { renderHostsBlock } from "./hosts";
 import { renderLsyncdConf } from "./lsyncd";
@@ -74,6 +74,11 @@ describe("app.env", () => {
     assert.ok(l.indexOf("SHOP_CURRENCY=EUR") > l.indexOf("NODE_NAME=shop-child-1"));
     assert.ok(l.includes("SHOP_MOTD='hello world'"));
     assert.throws(() => renderAppEnv({ ...base, extra: { DATABASE_URL: "sqlite://" } }), /DATABASE_URL is one the cluster sets/);
+  });
+  it("pip.conf trusts a plain-http index's host:port, nothing for https", () => {
+    assert.ok(lines(renderPipConf("http://10.231.0.1:3141/simple/")).includes("trusted-host = 10.231.0.1:3141"));
+    assert.doesNotMatch(renderPipConf("https://pypi.org/simple"), /trusted-host/);
+    assert.match(renderPipConf("https://pypi.org/simple"), /^\[global\]$/m);
   });
   it("app-secrets.env: sorted, quoted like app.env, no line for a missing secret", () => {
     assert.equal(renderAppSecretsEnv({ STRIPE_KEY: "sk_live_1", MAIL_PASSWORD: "a b" }).split("\n").slice(1).join("\n"), "MAIL_PASSWORD='a b'\nSTRIPE_KEY=sk_live_1\n");

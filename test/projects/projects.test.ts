@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { LAB_APP_PACKAGES } from "../../lab/config";
+import { labPythonIndexUrl } from "../../lab/pyindex";
+import { renderPipConf } from "../../roles/files/appenv";
 import { bootImageNode, IMAGE_NODE_TIMEOUT_MS, type ImageNode } from "../image-node";
 import { LEDGER_CONFIG, ledgerApp } from ".";
 
@@ -57,6 +59,13 @@ describe("test/projects/ledger on the nodes' Python and Django", { timeout: IMAG
     assert.equal(collect.status, 0, collect.out);
     const files = node.run(["bash", "-c", "ls /var/tmp/ledger-static/entries /var/tmp/ledger-static/staticfiles.json"]);
     assert.match(files.out, /^ledger\.[0-9a-f]{12}\.css$/m, files.out);
+  });
+
+  it("pip in a release venv reads the nodes' /etc/pip.conf: the lab's plain-http index is trusted", () => {
+    const conf = renderPipConf(labPythonIndexUrl());
+    const r = node.run(["bash", "-c", 'cat > /etc/pip.conf && python3 -m venv --system-site-packages /var/tmp/v && /var/tmp/v/bin/pip config list && rm -rf /var/tmp/v /etc/pip.conf'], { input: conf });
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /^global\.trusted-host='10\.231\.0\.1:3141'$/m, r.out);
   });
 
   it("its migrations are committed (makemigrations --check)", () => {
