@@ -16,6 +16,7 @@ import { labPaths, labSsh } from "../lab";
 import { readState } from "../lab/state";
 import { DB, PATHS } from "../roles/context";
 import { UWSGI_UNIT } from "../roles/child";
+import { RELEASE_PATHS } from "../roles/release";
 import { DEBIAN_SUITE, POSTGRES_MAJOR } from "../spec/debian";
 import type { Inventory } from "../spec";
 
@@ -197,7 +198,7 @@ export async function repointApp(inv: Inventory, c: PgafCluster): Promise<void> 
   for (const child of children) {
     await onNode(child.name, `sed -i -e "s/^DB_HOSTS=.*/DB_HOSTS=$1/" -e "s/^DB_PORT=.*/DB_PORT=$2/" -e "/^DATABASE_URL=/d" ${PATHS.appEnv}`, [hosts, String(PGAF_PORT)]);
   }
-  await onNode(children[0].name, `set -a; . ${PATHS.appEnv}; set +a; cd ${PATHS.current}/ && runuser -u django -- python3 manage.py migrate --noinput >/dev/null`);
+  await onNode(children[0].name, `set -a; . ${PATHS.appEnv}; set +a; runuser -u django -- ${RELEASE_PATHS.python} manage.py migrate --noinput >/dev/null`);
   for (const child of children) await onNode(child.name, `systemctl restart ${UWSGI_UNIT}`);
 }
 

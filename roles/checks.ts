@@ -2,6 +2,7 @@
 import { DB, PATHS, PORTS } from "./context";
 import { bashCheck, heredoc, shellQuote as q } from "./shell";
 import type { Check } from "./types";
+import { RELEASE_PATHS } from "./release";
 
 function check(name: string, body: string, attempts?: number): Check {
   return attempts === undefined ? { name, script: bashCheck(name, body) } : { name, script: bashCheck(name, body), attempts };
@@ -48,8 +49,8 @@ export function exportReachableCheck(exportUrl: string): Check {
 }
 
 export function shareMountedCheck(): Check {
-  return check("share present at /srv/share", `test -d ${q(`${PATHS.share}/releases`)}
-test -f ${q(`${PATHS.current}/manage.py`)}`);
+  return check("share present at /srv/share, this node's release finished", `test -d ${q(`${PATHS.share}/releases`)}
+test -e ${q(`${RELEASE_PATHS.nodeCurrent}/.ready`)}`);
 }
 
 /** The app's /health/ straight over the uWSGI socket (uwsgi protocol, spoken by a few lines of python3). */
@@ -92,15 +93,14 @@ export function unitActiveCheck(unit: string): Check {
   return check(`${unit} active`, `systemctl is-active --quiet ${q(unit)}`);
 }
 
-export function celeryPingCheck(): Check {
+export function celeryPingCheck(celeryApp: string): Check {
   return check("celery worker answers inspect ping", `set -a
 # shellcheck disable=SC1091
 . ${PATHS.appEnv}
 # shellcheck disable=SC1091
 . ${PATHS.appSecretsEnv}
 set +a
-cd ${PATHS.current}/
-runuser -u django -- python3 -m celery -A djangoha_app inspect ping --timeout 5 -d "worker@$(hostname)" >/dev/null`, 20);
+runuser -u django -- ${RELEASE_PATHS.python} -m celery -A ${q(celeryApp)} inspect ping --timeout 5 -d "worker@$(hostname)" >/dev/null`, 20);
 }
 
 export function sshdConfigCheck(): Check {

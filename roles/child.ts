@@ -3,10 +3,11 @@ import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { file, started } from "./actions";
 import { appConfigActions } from "./app";
 import { exportReachableCheck, nginxHealthCheck, shareMountedCheck, uwsgiHealthCheck } from "./checks";
-import { renderNginxSite } from "./files/nginx";
+import { renderModePage, renderNginxSite } from "./files/nginx";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { renderUwsgiIni } from "./files/uwsgi";
-import { collectstaticScript, migrateScript, releaseStateScript, removeFilesScript } from "./scripts";
+import { removeFilesScript } from "./scripts";
+import { releaseFiles, releaseLinkScript, RELEASE_PATHS, WSGI_LOADER_MODULE, type ReleaseAppRoles } from "./release";
 import { shareClientActions } from "./share";
 import { childTlsActions, TLS_PATHS, tlsSyncTimer } from "./tls";
 import type { Action, Check } from "./types";
@@ -59,12 +60,15 @@ export function uwsgiUnit(): UnitFile {
   };
 }
 
-export function childActions(node: InventoryNode, f: ClusterFacts): Action[] {
+export function childActions(node: InventoryNode, f: ClusterFacts, app: ReleaseAppRoles): Action[] {
   const ini = file(
     PATHS.uwsgiIni,
     renderUwsgiIni({
-      chdir: PATHS.current,
-      module: "djangoha_app.wsgi:application",
+      chdir: PATHS.stateDir,
+      pythonpath: RELEASE_PATHS.libDir,
+      module: `${WSGI_LOADER_MODULE}:application`,
+      env: { DJANGO_HA_WSGI: app.wsgiModule },
+      statsSocket: RELEASE_PATHS.uwsgiStats,
       socket: PATHS.uwsgiSocket,
       chainReloadFile: PATHS.uwsgiChainReload,
       processes: 4,
@@ -85,23 +89,30 @@ export function childActions(node: InventoryNode, f: ClusterFacts): Action[] {
       mediaDir: PATHS.media,
       uwsgiSocket: PATHS.uwsgiSocket,
       clientMaxBodySize: "512m",
+      healthPath: app.healthPath,
+      maintenanceFlag: RELEASE_PATHS.maintenanceFlag,
+      readOnlyFlag: RELEASE_PATHS.readOnlyFlag,
+      pagesDir: RELEASE_PATHS.pages,
     }),
   );
+  const pages = (["maintenance", "read-only"] as const).map((mode) => file(`${RELEASE_PATHS.pages}/${mode}.html`, renderModePage(mode)));
   const removeDefault = removeFilesScript("nginx-default-site-off", ["/etc/nginx/sites-enabled/default"]);
   const appConfig = appConfigActions(node, f);
+  const release = releaseFiles();
   return [
     ...shareClientActions(f),
     ...appConfig,
+    ...release,
+    // The release this node runs: the share's current one for a new node; deploy and rollback move it later.
+    releaseLinkScript(),
     ini,
     unitFile,
-    releaseStateScript(),
-    migrateScript(),
-    collectstaticScript(),
-    started(UWSGI_UNIT, [ini.file.path, unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv]),
-    // A new release: chain reload, no dropped requests.
-    started(UWSGI_UNIT, [], { reload: true, restartAfterScripts: ["release-state"] }),
+    started(UWSGI_UNIT, [ini.file.path, unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv, ...release.map((r) => r.file.path)]),
+    // The link moved (a node whose release was gone): chain reload, no dropped requests.
+    started(UWSGI_UNIT, [], { reload: true, restartAfterScripts: ["release-link"] }),
     // TLS before the site that names it: the placeholder until the first certificate, then the synced one.
     ...childTlsActions(f),
+    ...pages,
     site,
     removeDefault,
     started("nginx", [site.file.path], { reload: true, restartAfterScripts: [removeDefault.name, "tls-placeholder"] }),
@@ -109,6 +120,6 @@ export function childActions(node: InventoryNode, f: ClusterFacts): Action[] {
   ];
 }
 
-export function childChecks(_node: InventoryNode, f: ClusterFacts): Check[] {
+export function childChecks(_node: InventoryNode, f: ClusterFacts, _app: ReleaseAppRoles): Check[] {
   return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), uwsgiHealthCheck(f.fqdn), nginxHealthCheck(f.fqdn, TLS_PATHS)];
 }

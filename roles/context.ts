@@ -11,11 +11,8 @@ import type { RoleContext } from "./types";
 /** Fixed paths of the cluster layout (the app contract). */
 export const PATHS = {
   share: "/srv/share",
+  /** Releases of the app (roles/release.ts RELEASE_PATHS: their layout, each node's own link). */
   releases: "/srv/share/releases",
-  /** The one release directory the upload action fills; `current` points at it. */
-  release: "/srv/share/releases/app",
-  current: "/srv/share/releases/current",
-  migrateLock: "/srv/share/releases/.migrate.lock",
   media: "/srv/share/media",
   static: "/srv/share/static",
   acme: "/srv/share/acme",

@@ -31,8 +31,9 @@ export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   standby: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs", "nodejs", "bind9-dnsutils"],
   // libjs-jquery: python3-django only Recommends it, but its admin static files are symlinks into it (collectstatic fails without).
   child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "libjs-jquery", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
-  // python3-venv: releases are built on the worker into `python3 -m venv --system-site-packages` (docs/releases.md).
-  worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common", "python3-venv"],
+  // python3-venv, python3-pip: releases are built on the worker into `python3 -m venv --system-site-packages` and
+  // pip installs the project's requirements there (docs/releases.md).
+  worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common", "python3-venv", "python3-pip"],
 };
 
 /** The roles that run the app: they also get the app's own Debian packages (django-ha:app.debianPackages). */

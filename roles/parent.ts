@@ -6,11 +6,10 @@ import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassF
 import { bootGuardFiles, bootGuardScript } from "./guard";
 import { renderLsyncdConf } from "./files/lsyncd";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
-import { legacySharePlaceholderScript, pgRolesScript, releaseCurrentScript, replicationSlotScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
+import { legacySharePlaceholderScript, pgRolesScript, replicationSlotScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
 import { acmeAgentActions } from "./acme";
 import { shareCertDir } from "./tls";
 import { shareLayoutScript } from "./share";
-import { APP_USER } from "./context";
 import { renderSyncWatchdog } from "./watchdog";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
@@ -108,10 +107,8 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
   return [
     // Data volumes: the units that keep data there require their mount before the volumes are put in place.
     ...(volumes.length ? [pgDropIn, ganeshaDropIn, syncUnitFile, ...dataVolumeActions(volumes)] : []),
-    // The share and the release.
+    // The share (releases are built on the worker: roles/release.ts).
     shareLayoutScript(),
-    { kind: "upload", name: "app-release", localDir: f.ctx.appDir, remoteDir: PATHS.release, owner: APP_USER.name, group: APP_USER.name },
-    releaseCurrentScript(),
     // Children make their own placeholder now; the share holds only what the agent issues (keys encrypted).
     legacySharePlaceholderScript(shareCertDir(f.fqdn)),
     // PostgreSQL primary, once the boot guard agrees (it asks the standby whether it took over; .pgpass for that).

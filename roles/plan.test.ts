@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { BOOTSTRAP_SOURCE, BOOTSTRAP_SOURCE_HASH } from "./release";
+import { uploadHashFile } from "../ops/bootstrap/commands";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -96,16 +98,20 @@ describe("renderNodePlan structure", () => {
     }
   });
 
-  it("only the parent uploads the release; the parent serves no web traffic", () => {
+  it("only the worker uploads the project (it builds the first release); the parent serves no web traffic", () => {
     for (const p of plans) {
       const uploads = p.actions.filter((a) => a.kind === "upload");
-      assert.equal(uploads.length, p.role === "parent" ? 1 : 0, p.node.name);
+      assert.equal(uploads.length, p.role === "worker" ? 1 : 0, p.node.name);
       const hasNginx = p.actions.some((a) => a.kind === "service" && a.name === "nginx");
       assert.equal(hasNginx, p.role === "child", p.node.name);
     }
-    const parent = plans.find((p) => p.role === "parent")!;
-    const upload = parent.actions.find((a) => a.kind === "upload");
-    assert.deepEqual(upload && upload.kind === "upload" && [upload.localDir, upload.remoteDir], [fixtureContext().appDir, "/srv/share/releases/app"]);
+    const worker = plans.find((p) => p.role === "worker")!;
+    const upload = worker.actions.find((a) => a.kind === "upload");
+    assert.deepEqual(upload && upload.kind === "upload" && [upload.localDir, upload.remoteDir], [fixtureContext().appDir, BOOTSTRAP_SOURCE]);
+    // The upload's hash file is where the first-release script reads the source hash (the release id's half).
+    assert.equal(uploadHashFile(BOOTSTRAP_SOURCE), BOOTSTRAP_SOURCE_HASH);
+    const names = worker.actions.map((a) => (a.kind === "script" || a.kind === "upload" ? a.name : a.kind === "service" ? `service ${a.name}` : ""));
+    assert.ok(names.indexOf("app-source") < names.indexOf("first-release") && names.indexOf("first-release") < names.indexOf("release-link") && names.indexOf("release-link") < names.indexOf("service django-ha-celery.service"), names.join(","));
   });
 
   it("secrets land only in files of mode 0600/0640", () => {
@@ -183,8 +189,7 @@ describe("after a failover (primary = lab-db-2) the plans follow the primary", (
     const names = (p: NodePlan) => p.actions.map((a) => `${a.kind} ${a.kind === "file" ? a.file.path : a.kind === "packages" ? a.names.join(" ") : a.name}`);
     assert.deepEqual(names(now.get("lab-db-2")!), names(was.get("lab-db-1")!).map((n) => n.replaceAll("lab-db-1", "lab-db-2")));
     assert.deepEqual(names(now.get("lab-db-1")!), names(was.get("lab-db-2")!).map((n) => n.replaceAll("lab-db-2", "lab-db-1")));
-    assert.ok(now.get("lab-db-2")!.actions.some((a) => a.kind === "upload"), "the primary uploads the release");
-    assert.ok(!now.get("lab-db-1")!.actions.some((a) => a.kind === "upload"));
+
   });
 
   it("every node's hosts block names lab-db-2 as primary.lab.internal", () => {

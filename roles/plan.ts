@@ -12,6 +12,7 @@ import type { Action, Check, NodePlan, RoleContext } from "./types";
 import { workerActions, workerChecks } from "./worker";
 
 function roleParts(node: InventoryNode, f: ClusterFacts): { actions: Action[]; checks: Check[]; appGroupMembers: string[] } {
+  const app = f.ctx.app;
   switch (node.role) {
     case "parent":
       return { actions: parentActions(node, f), checks: parentChecks(node, f), appGroupMembers: [] };
@@ -19,9 +20,9 @@ function roleParts(node: InventoryNode, f: ClusterFacts): { actions: Action[]; c
       return { actions: standbyActions(node, f), checks: standbyChecks(node, f), appGroupMembers: [] };
     case "child":
       // nginx (www-data) reaches the uWSGI socket through the app group.
-      return { actions: childActions(node, f), checks: childChecks(node, f), appGroupMembers: ["www-data"] };
+      return { actions: childActions(node, f, app), checks: childChecks(node, f, app), appGroupMembers: ["www-data"] };
     case "worker":
-      return { actions: workerActions(node, f), checks: workerChecks(node, f), appGroupMembers: [] };
+      return { actions: workerActions(node, f, app, f.ctx.appDir), checks: workerChecks(node, f, app), appGroupMembers: [] };
     default: {
       const never: never = node.role;
       throw new Error(`node ${JSON.stringify((node as InventoryNode).name)} has unknown role ${JSON.stringify(never)}: use parent, standby, child or worker`);

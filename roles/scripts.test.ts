@@ -1,7 +1,7 @@
 /**
  * The rendered scripts run for real where that needs no machine of its own: /etc/hosts in a private mount
  * namespace and the directories script on this host (plain bash and coreutils); the PostgreSQL scripts, the
- * degrade-to-async watchdog, uWSGI with the rendered ini and the uwsgi-protocol health check inside a
+ * degrade-to-async watchdog inside a
  * throw-away node booted from the lab's baked image (test/image-node.ts), so they meet the nodes' own
  * PostgreSQL, uWSGI and Python. Each is run twice: the second run must change nothing (no CHANGED_MARKER).
  */
@@ -12,9 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bootImageNode, IMAGE_NODE_TIMEOUT_MS, type ImageNode } from "../test/image-node";
-import { uwsgiHealthCheck } from "./checks";
 import { PATHS } from "./context";
-import { renderUwsgiIni } from "./files/uwsgi";
 import { debianReleaseScript, hostsBlockScript, pgRolesScript, replicationSlotScript, directoriesScript } from "./scripts";
 import { DEBIAN_RELEASE } from "../spec/debian";
 import { renderHostsBlock } from "./files/hosts";
@@ -162,44 +160,5 @@ describe("PostgreSQL scripts against a throw-away cluster in the image node", { 
     assert.match(second.out, /DROPPED to async/);
     assert.equal(sql("show synchronous_standby_names"), "");
     assert.match(nodeBash(script, env).out, /ASYNCHRONOUS/);
-  });
-});
-
-describe("uWSGI (the image's, with its Python plugin) runs the rendered ini; the health check speaks the uwsgi protocol to it", { timeout: 60_000 }, () => {
-  it("serves /health/ over the socket and fails the check when the app says no", async () => {
-    const dir = "/var/tmp/django-ha-uwsgi";
-    // A WSGI app with the contract's /health/ answer: this test is about the ini and the check, not Django.
-    node.write(`${dir}/djangoha_app/__init__.py`, "");
-    node.write(`${dir}/djangoha_app/wsgi.py`, `import json, os
-def application(environ, start_response):
-    ok = environ.get("PATH_INFO") == "/health/" and not os.path.exists(${JSON.stringify(`${dir}/unhealthy`)})
-    start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
-    return [json.dumps({"status": "ok" if ok else "fail"}).encode()]
-`);
-    const sock = `${dir}/app.sock`;
-    const log = `${dir}/uwsgi.log`;
-    const ini = renderUwsgiIni({ chdir: dir, module: "djangoha_app.wsgi:application", socket: sock, chainReloadFile: `${dir}/reload`, processes: 2, harakiriSeconds: 60, maxRequests: 5000, reloadOnRssMb: 300 });
-    node.write(`${dir}/uwsgi.ini`, ini);
-    const started = node.run(["uwsgi", "--ini", `${dir}/uwsgi.ini`, "--daemonize", log, "--pidfile", `${dir}/uwsgi.pid`]);
-    assert.equal(started.status, 0, started.out);
-    const uwsgiLog = () => (node.exists(log) ? node.read(log) : "(no log)");
-    try {
-      for (let i = 0; i < 100 && !node.exists(sock); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(node.exists(sock), uwsgiLog());
-      const check = uwsgiHealthCheck("www.lab.test").script.replace(PATHS.uwsgiSocket, sock);
-      let r = nodeBash(check);
-      for (let i = 0; i < 50 && r.status !== 0; i++) {
-        await new Promise((res) => setTimeout(res, 100));
-        r = nodeBash(check);
-      }
-      assert.equal(r.status, 0, r.out + uwsgiLog());
-      node.write(`${dir}/unhealthy`, "");
-      const bad = nodeBash(check);
-      assert.notEqual(bad.status, 0);
-      assert.match(bad.out, /503/);
-      assert.doesNotMatch(uwsgiLog(), /unknown config directive|GAME OVER/);
-    } finally {
-      node.run(["uwsgi", "--stop", `${dir}/uwsgi.pid`]);
-    }
   });
 });

@@ -3,6 +3,7 @@ import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { file, started } from "./actions";
 import { mountUnitName, renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { directoriesScript, shareBindScript } from "./scripts";
+import { RELEASE_PATHS } from "./release";
 import type { Inventory } from "../spec";
 import type { Action, ShareMount } from "./types";
 
@@ -23,6 +24,8 @@ export function shareLayoutScript(): Action {
     { path: `${PATHS.share}/.health`, owner: u, group: u, mode: "0755" },
     { path: `${PATHS.share}/tmp`, owner: u, group: u, mode: "0750" },
     { path: `${PATHS.share}/private`, owner: u, group: u, mode: "0750" },
+    // Maintenance and read-only flags (npm run maintenance); nginx (www-data) tests them.
+    { path: RELEASE_PATHS.flags, owner: u, group: u, mode: "0755" },
   ]);
 }
 

@@ -1,10 +1,10 @@
 /** worker: Celery for the `video` queue with ffmpeg, the share as on the children. */
 import { APP_USER, ClusterFacts, PATHS } from "./context";
-import { file, started } from "./actions";
+import { file, started, stopped } from "./actions";
 import { appConfigActions } from "./app";
 import { celeryPingCheck, exportReachableCheck, shareMountedCheck, unitActiveCheck } from "./checks";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
-import { releaseStateScript } from "./scripts";
+import { BOOTSTRAP_SOURCE, firstReleaseScript, releaseFiles, releaseLinkScript, RELEASE_PATHS, type ReleaseAppRoles } from "./release";
 import { shareClientActions } from "./share";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
@@ -13,7 +13,7 @@ export const CELERY_UNIT = "django-ha-celery.service";
 /** Warm shutdown: how long a stop waits for the running job. A longer job is killed and redelivered (acks_late). */
 export const CELERY_STOP_TIMEOUT_SECONDS = 3600;
 
-export function celeryUnit(): UnitFile {
+export function celeryUnit(celeryApp: string): UnitFile {
   return {
     name: CELERY_UNIT,
     sections: [
@@ -34,10 +34,10 @@ export function celeryUnit(): UnitFile {
           ["Group", APP_USER.name],
           ["EnvironmentFile", PATHS.appEnv],
           ["EnvironmentFile", PATHS.appSecretsEnv],
-          ["WorkingDirectory", PATHS.current],
+          // The launcher resolves this node's release once: its venv's python, its src as the working directory.
           // Without heartbeat/gossip/mingle: Celery 5.2 (Debian 12) stopped consuming after the broker restarted
           // (celery/celery#8030, reproduced in the lab by restarting Redis). Kept on 5.5: one worker needs none.
-          ["ExecStart", "/usr/bin/python3 -m celery -A djangoha_app worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle"],
+          ["ExecStart", `${RELEASE_PATHS.python} -m celery -A ${celeryApp} worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle`],
           // Warm shutdown: SIGTERM to the main process only; it finishes the running job, then exits.
           ["KillSignal", "SIGTERM"],
           ["KillMode", "mixed"],
@@ -51,18 +51,30 @@ export function celeryUnit(): UnitFile {
   };
 }
 
-export function workerActions(node: InventoryNode, f: ClusterFacts): Action[] {
-  const unit = celeryUnit();
-  const unitFile = file(unitPath(unit.name), renderUnit(unit));
+/**
+ * The worker builds releases (venv, pip, collectstatic: same Debian and Python as the children), the first one
+ * in the bootstrap from the uploaded project, and runs the app's Celery worker when the app has one.
+ */
+export function workerActions(node: InventoryNode, f: ClusterFacts, app: ReleaseAppRoles, appDir: string): Action[] {
+  const release = releaseFiles();
+  const celery = app.celeryApp
+    ? (() => {
+        const unit = celeryUnit(app.celeryApp);
+        const unitFile = file(unitPath(unit.name), renderUnit(unit));
+        return [unitFile, started(CELERY_UNIT, [unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv, ...release.map((r) => r.file.path)], { restartAfterScripts: ["release-link"] })];
+      })()
+    : [stopped(CELERY_UNIT)];
   return [
     ...shareClientActions(f),
     ...appConfigActions(node, f),
-    unitFile,
-    releaseStateScript(),
-    started(CELERY_UNIT, [unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv], { restartAfterScripts: ["release-state"] }),
+    ...release,
+    { kind: "upload", name: "app-source", localDir: appDir, remoteDir: BOOTSTRAP_SOURCE, owner: "root", group: "root" },
+    firstReleaseScript(app, APP_USER.name, PATHS.static),
+    releaseLinkScript(),
+    ...celery,
   ];
 }
 
-export function workerChecks(_node: InventoryNode, f: ClusterFacts): Check[] {
-  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), unitActiveCheck(CELERY_UNIT), celeryPingCheck()];
+export function workerChecks(_node: InventoryNode, f: ClusterFacts, app: ReleaseAppRoles): Check[] {
+  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), ...(app.celeryApp ? [unitActiveCheck(CELERY_UNIT), celeryPingCheck(app.celeryApp)] : [])];
 }

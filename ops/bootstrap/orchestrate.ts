@@ -16,15 +16,17 @@ export interface NodeOrder {
 }
 
 /**
- * The bootstrap order. Parent first; the standby after the parent (it replicates from it); children and
- * the worker after both, in parallel. A failure stops only what needs the failed node: the standby,
- * children and worker need the parent; nothing needs the standby; children do not need each other.
+ * The bootstrap order. Parent first; the standby after the parent (it replicates from it); the worker after
+ * both; children after the worker (it builds the first release they start on), in parallel. A failure stops
+ * only what needs the failed node: the standby, children and worker need the parent; nothing needs the standby;
+ * children do not need each other, nor the worker once a release exists (without one they fail saying so).
  * Nodes outside the run (`--only`) count as done. Pure.
  */
 export function bootstrapOrder(nodes: readonly { name: string; role: Role }[]): Map<string, NodeOrder> {
   const named = (role: Role) => nodes.filter((n) => n.role === role).map((n) => n.name);
   const parents = named("parent");
   const standbys = named("standby");
+  const workers = named("worker");
   const order = new Map<string, NodeOrder>();
   for (const n of nodes) {
     switch (n.role) {
@@ -34,9 +36,11 @@ export function bootstrapOrder(nodes: readonly { name: string; role: Role }[]): 
       case "standby":
         order.set(n.name, { after: parents, dependsOn: parents });
         break;
-      case "child":
       case "worker":
         order.set(n.name, { after: [...parents, ...standbys], dependsOn: parents });
+        break;
+      case "child":
+        order.set(n.name, { after: [...parents, ...standbys, ...workers], dependsOn: parents });
         break;
       default: {
         const never: never = n.role;

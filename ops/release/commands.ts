@@ -4,20 +4,11 @@
  * Nothing here runs anything. Tested by equality, shellcheck, and by running them against a temp tree.
  */
 import type { Argv } from "../ssh/quote";
+import { BUILD, LOAD_ENV, MIGRATE, SET_CURRENT } from "../../roles/release";
 import { isReleaseId, type ReleaseInfo } from "./release";
 
 const FIXED = (program: string, ...args: string[]): Argv => ["bash", "-c", program, "django-ha-release", ...args];
 
-/** Loads the app's environment files named by the remaining arguments (those that exist), exported. */
-const LOAD_ENV = `load_env() {
-  set -a
-  local f
-  for f in "$@"; do
-    # shellcheck source=/dev/null
-    if [ -f "$f" ]; then . "$f"; fi
-  done
-  set +a
-}`;
 
 // ------------------------------------------------------------------------------------------------ status
 
@@ -84,83 +75,6 @@ export function parseReleaseStatus(stdout: string): ReleaseStatus {
 
 // ------------------------------------------------------------------------------------------------- build
 
-/**
- * Build release $2 from the source tarball $3 into $1/$2, as the app user, under the build lock: unpack into
- * src/, `python3 -m venv --system-site-packages` (Debian's Django, psycopg2, Celery stay the base), pip install
- * the requirements ($4, inside the project; empty = none) from the index $5, compile the bytecode, collectstatic
- * (hashed names, into the shared static root $9) with settings $6, release.json ($7: the operator's facts as
- * JSON), then `.ready` last. A failed build leaves no directory behind. Full output in the log $11 on this node.
- * Prints `build=done` or `build=reused` (the release was finished already).
- */
-const BUILD = `set -euo pipefail
-releases=$1; id=$2; tarball=$3; requirements=$4; index=$5; settings=$6; facts=$7; lock=$8; static_root=$9; user=\${10}; log=\${11}; shift 11
-${LOAD_ENV}
-dir=$releases/$id
-as_app() { runuser -u "$user" -- "$@"; }
-exec 9>>"$lock"
-flock 9
-if [ -e "$dir/.ready" ]; then rm -f "$tarball"; echo build=reused; exit 0; fi
-mkdir -p "$(dirname "$log")"
-: >"$log"
-step=start
-cleanup() {
-  local code=$?
-  if [ "$code" != 0 ]; then
-    echo "build of $id failed at: $step (full output: $log on $(hostname)); last lines:"
-    tail -n 40 "$log"
-    as_app chmod -R u+w "$dir" 2>/dev/null || true
-    as_app rm -rf "$dir" || true
-  fi
-}
-trap cleanup EXIT
-if [ -e "$dir" ]; then as_app chmod -R u+w "$dir"; as_app rm -rf "$dir"; fi
-step="unpack the source"
-as_app mkdir -p "$dir/src"
-as_app tar -xzf - -C "$dir/src" <"$tarball" >>"$log" 2>&1
-step="python3 -m venv --system-site-packages"
-as_app python3 -m venv --system-site-packages --without-pip "$dir/venv" >>"$log" 2>&1
-python=$dir/venv/bin/python
-req_hash=
-if [ -n "$requirements" ]; then
-  step="pip install -r $requirements (index $index)"
-  if [ ! -f "$dir/src/$requirements" ]; then echo "the project has no $requirements (django-ha:app.requirements)" >>"$log"; exit 1; fi
-  if ! "$python" -m pip --version >>"$log" 2>&1; then echo "pip is not installed on $(hostname): the worker role installs python3-pip; re-run the bootstrap" >>"$log"; exit 1; fi
-  req_hash=$(sha256sum <"$dir/src/$requirements" | cut -d' ' -f1)
-  as_app env HOME="$dir" PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "$python" -m pip install --index-url "$index" -r "$dir/src/$requirements" >>"$log" 2>&1
-fi
-step="compile the bytecode"
-as_app "$python" -m compileall -q "$dir/src" >>"$log" 2>&1
-load_env "$@"
-export DJANGO_SETTINGS_MODULE=$settings DJANGO_HA_RELEASE=$id DJANGO_HA_RELEASE_DIR=$dir
-step="django check (settings $settings)"
-(cd "$dir/src" && as_app "$python" -m django check) >>"$log" 2>&1
-manifest=
-if (cd "$dir/src" && as_app "$python" -m django help collectstatic) >/dev/null 2>&1; then
-  step="collectstatic into $static_root"
-  (cd "$dir/src" && as_app "$python" -m django collectstatic --noinput) >>"$log" 2>&1
-  if [ -f "$static_root/staticfiles.json" ]; then as_app cp "$static_root/staticfiles.json" "$dir/staticfiles.json"; manifest=staticfiles.json; fi
-fi
-step="release.json"
-as_app "$python" - "$dir/release.json" "$id" "$facts" "$req_hash" "$index" "$manifest" <<'PY'
-import datetime, hashlib, json, os, sys
-path, rid, facts, req_hash, index, manifest = sys.argv[1:7]
-data = {"id": rid, **json.loads(facts), "builtAt": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "builtOn": os.uname().nodename, "python": sys.version.split()[0], "requirementsHash": req_hash or None, "pythonIndexUrl": index}
-if manifest:
-    with open(os.path.join(os.path.dirname(path), manifest), "rb") as f:
-        data["staticManifest"] = {"file": manifest, "sha256": hashlib.sha256(f.read()).hexdigest()}
-else:
-    data["staticManifest"] = None
-with open(path + ".new", "w") as f:
-    json.dump(data, f, indent=2)
-    f.write("\\n")
-os.replace(path + ".new", path)
-PY
-as_app chmod -R a-w "$dir/src"
-as_app touch "$dir/.ready"
-rm -f "$tarball"
-step=finished
-echo build=done`;
 
 export interface BuildArgs {
   releases: string;
@@ -185,19 +99,6 @@ export function buildRelease(a: BuildArgs): Argv {
 
 // ----------------------------------------------------------------------------------------------- migrate
 
-/** `migrate --noinput` with release $1's venv and src, as the app user, under the migration lock $3. */
-const MIGRATE = `set -euo pipefail
-dir=$1; settings=$2; lock=$3; user=$4; shift 4
-${LOAD_ENV}
-load_env "$@"
-export DJANGO_SETTINGS_MODULE=$settings DJANGO_HA_RELEASE=\${dir##*/} DJANGO_HA_RELEASE_DIR=$dir
-cd "$dir/src"
-if ! out=$(runuser -u "$user" -- flock "$lock" "$dir/venv/bin/python" -m django migrate --noinput 2>&1); then
-  echo "migrate with \${dir##*/} failed; last lines:"
-  printf '%s\\n' "$out" | tail -n 30
-  exit 1
-fi
-printf '%s\\n' "$out" | tail -n 3`;
 
 export function migrate(releaseDir: string, settingsModule: string, lock: string, user: string, envFiles: string[]): Argv {
   return FIXED(MIGRATE, releaseDir, settingsModule, lock, user, ...envFiles);
@@ -217,6 +118,7 @@ ${LOAD_ENV}
 load_env "$@"
 export DJANGO_SETTINGS_MODULE=$settings DJANGO_HA_RELEASE_DIR=$dir DJANGO_HA_WSGI=$wsgi
 tmp=$(mktemp -d /tmp/django-ha-candidate.XXXXXX)
+chown "$user" "$tmp"
 sock=$tmp/http.sock
 uwsgi --plugins python3 --master --processes 1 --need-app --die-on-term --single-interpreter --enable-threads \\
   --uid "$user" --gid "$user" --chdir /tmp --pythonpath "$libdir" --module "$module:application" \\
@@ -389,12 +291,6 @@ export function parsePrevious(stdout: string): string | undefined {
 
 // ------------------------------------------------------------------------------------ current, failed, prune
 
-/** Point the share's `current` ($1) at release id $2 (a relative link, renamed into place), as the app user $3. */
-const SET_CURRENT = `set -euo pipefail
-current=$1; id=$2; user=$3
-runuser -u "$user" -- ln -sfn "$id" "$current.new"
-runuser -u "$user" -- mv -T "$current.new" "$current"
-echo "current=$id"`;
 
 export function setShareCurrent(current: string, id: string, user: string): Argv {
   return FIXED(SET_CURRENT, current, id, user);

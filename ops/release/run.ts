@@ -7,7 +7,7 @@ import pLimit from "p-limit";
 import { APP_USER, PATHS, PORTS } from "../../roles/context";
 import { UWSGI_UNIT } from "../../roles/child";
 import { CELERY_UNIT } from "../../roles/worker";
-import { RELEASE_HEADER, RELEASE_PATHS, WSGI_LOADER_MODULE } from "../../roles/release";
+import { APP_ENV_FILES as ENV_FILES, RELEASE_HEADER, RELEASE_PATHS, WSGI_LOADER_MODULE } from "../../roles/release";
 import { TLS_PATHS } from "../../roles/tls";
 import { UserError } from "../../spec/errors";
 import type { Inventory, InventoryNode } from "../../spec";
@@ -17,8 +17,7 @@ import { packSource, type PackedSource } from "./pack";
 import { childrenToRevert, deployPlan, describeStep, releaseDir, releaseId, releasesToPrune, reusableRelease, rollbackTarget } from "./release";
 import type { ReleaseApp } from "./types";
 
-/** The app's environment files, in load order (the secrets file is skipped where it does not exist). */
-export const APP_ENV_FILES = [PATHS.appEnv, "/etc/django-ha/app-secrets.env"];
+const APP_ENV_FILES = [...ENV_FILES];
 const MINUTE = 60_000;
 
 export interface ReleaseRunBase {

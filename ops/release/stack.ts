@@ -6,18 +6,12 @@ import { withStackLock } from "../lock";
 import { KnownHostsFile, SshExecutor } from "../ssh";
 import { loadStackSpec, UserError, type InventoryNode } from "../../spec";
 import type { ReleaseApp } from "./types";
+import { SAMPLE_APP_ROLES } from "../../roles/release";
 import type { ReleaseRunBase } from "./run";
 import * as path from "node:path";
 
 /** The repository's sample project: what a stack without django-ha:app deploys. */
-export const SAMPLE_APP: ReleaseApp = {
-  source: { kind: "dir", path: path.resolve(__dirname, "..", "..", "app") },
-  wsgiModule: "djangoha_app.wsgi:application",
-  settingsModule: "djangoha_app.settings",
-  celeryApp: "djangoha_app",
-  healthPath: "/health/",
-  pythonIndexUrl: "https://pypi.org/simple",
-};
+export const SAMPLE_APP: ReleaseApp = { ...SAMPLE_APP_ROLES, source: { kind: "dir", path: path.resolve(__dirname, "..", "..", "app") } };
 
 /** The stack's app (django-ha:app, validated by the spec), else the sample project. */
 export function stackApp(stack: string, stacksDir?: string): ReleaseApp {

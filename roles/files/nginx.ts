@@ -9,11 +9,48 @@ export interface NginxSite {
   uwsgiSocket: string;
   /** Largest accepted upload (videos). */
   clientMaxBodySize: string;
+  /** The app's health path: always passed to the app, whatever the mode (it tells about the app, not the mode). */
+  healthPath: string;
+  /** Present = maintenance page for every request (503, Retry-After). */
+  maintenanceFlag: string;
+  /** Present = GET and HEAD served, every other method a 503 page (Retry-After). */
+  readOnlyFlag: string;
+  /** Directory of maintenance.html and read-only.html. */
+  pagesDir: string;
+}
+
+/** Retry-After of the mode pages: a maintenance window is minutes, a read-only spell (a migration, a failover) shorter. */
+export const MODE_RETRY_AFTER = { maintenance: 120, "read-only": 30 } as const;
+/** Header nginx sets on its own mode pages (npm run maintenance waits until every child answers with it). */
+export const MODE_HEADER = "X-Django-HA-Mode";
+
+/** The pages nginx answers in maintenance and read-only mode. */
+export function renderModePage(mode: "maintenance" | "read-only"): string {
+  const [title, text] =
+    mode === "maintenance"
+      ? ["Down for maintenance", "This site is down for maintenance. Please try again in a few minutes."]
+      : ["Read-only for a moment", "This site is read-only for a moment: you can browse, but changes (forms, uploads) are not accepted right now. Nothing you sent was saved. Please try again in a minute."];
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto; padding: 0 1em">
+<h1>${title}</h1>
+<p>${text}</p>
+</body>
+</html>
+`;
 }
 
 const withSlash = (p: string) => (p.endsWith("/") ? p : `${p}/`);
 
+const uwsgiPass = `        include uwsgi_params;
+        uwsgi_param HTTP_X_FORWARDED_PROTO $scheme;
+        uwsgi_pass django_ha_uwsgi;
+        uwsgi_read_timeout 75s;
+        uwsgi_send_timeout 75s;`;
+
 export function renderNginxSite(site: NginxSite): string {
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(site.healthPath)) throw new Error(`healthPath ${JSON.stringify(site.healthPath)} must be a URL path of letters, digits and . _ ~ / - (e.g. "/health/")`);
   return `# django-ha: the app site. ACME HTTP-01 tokens: ${site.acmeWebroot}/.well-known/acme-challenge/<token>.
 upstream django_ha_uwsgi {
     server unix:${site.uwsgiSocket};
@@ -75,13 +112,43 @@ server {
         try_files $uri =404;
     }
 
-    location / {
-        include uwsgi_params;
-        uwsgi_param HTTP_X_FORWARDED_PROTO $scheme;
-        uwsgi_pass django_ha_uwsgi;
-        uwsgi_read_timeout 75s;
-        uwsgi_send_timeout 75s;
+    # The health path is the app's answer whatever the mode: deploys and the health agent ask it.
+    location = ${site.healthPath} {
+${uwsgiPass}
     }
+
+    # npm run maintenance: flags on the share, tested on every request (docs/releases.md). Only nginx's own 503s
+    # become these pages (the app's 503 answers pass through as they are).
+    location / {
+        error_page 503 /.django-ha-mode/$django_ha_mode.html;
+        set $django_ha_mode "";
+        if (-f ${site.readOnlyFlag}) {
+            set $django_ha_mode read-only;
+        }
+        if ($request_method ~ ^(GET|HEAD)$) {
+            set $django_ha_mode "";
+        }
+        if (-f ${site.maintenanceFlag}) {
+            set $django_ha_mode maintenance;
+        }
+        if ($django_ha_mode) {
+            return 503;
+        }
+${uwsgiPass}
+    }
+${(["maintenance", "read-only"] as const)
+  .map(
+    (mode) => `
+    location = /.django-ha-mode/${mode}.html {
+        internal;
+        root ${site.pagesDir};
+        try_files /${mode}.html =503;
+        add_header Retry-After ${MODE_RETRY_AFTER[mode]} always;
+        add_header ${MODE_HEADER} ${mode} always;
+        add_header Cache-Control "no-store" always;
+    }`,
+  )
+  .join("\n")}
 }
 `;
 }

@@ -153,7 +153,7 @@ describe("lsyncd config", () => {
 });
 
 describe("nginx site", () => {
-  const text = renderNginxSite({ fqdn: "www.example.com", tlsDir: "/srv/share/tls/www.example.com", acmeWebroot: "/srv/share/acme", staticDir: "/srv/share/static", mediaDir: "/srv/share/media", uwsgiSocket: "/run/u/app.sock", clientMaxBodySize: "512m" });
+  const text = renderNginxSite({ fqdn: "www.example.com", tlsDir: "/srv/share/tls/www.example.com", acmeWebroot: "/srv/share/acme", staticDir: "/srv/share/static", mediaDir: "/srv/share/media", uwsgiSocket: "/run/u/app.sock", clientMaxBodySize: "512m", healthPath: "/healthz/", maintenanceFlag: "/srv/share/.django-ha/maintenance", readOnlyFlag: "/srv/share/.django-ha/read-only", pagesDir: "/usr/share/django-ha/pages" });
   const table: [string, string][] = [
     ["redirects to https", "return 301 https://$host$request_uri;"],
     ["ACME webroot on the share", "root /srv/share/acme;"],
@@ -162,15 +162,20 @@ describe("nginx site", () => {
     ["static alias ends in /", "alias /srv/share/static/;"],
     ["media never active content", `add_header Content-Security-Policy "default-src 'none'; sandbox" always;`],
     ["uWSGI over the unix socket", "server unix:/run/u/app.sock;"],
+    ["the health path always reaches the app", "location = /healthz/ {"],
+    ["maintenance flag tested per request", "if (-f /srv/share/.django-ha/maintenance) {"],
+    ["read-only lets GET and HEAD through", "if ($request_method ~ ^(GET|HEAD)$) {"],
+    ["mode pages say when to come back", "add_header Retry-After 120 always;"],
   ];
   for (const [what, want] of table) it(what, () => assert.ok(text.includes(want), want));
   it("the ACME location comes before the redirect on port 80", () => assert.ok(text.indexOf("acme-challenge") < text.indexOf("return 301")));
+  it("refuses a health path nginx would read as syntax", () => assert.throws(() => renderNginxSite({ fqdn: "w", tlsDir: "/t", acmeWebroot: "/a", staticDir: "/s", mediaDir: "/m", uwsgiSocket: "/u", clientMaxBodySize: "1m", healthPath: "/h; }", maintenanceFlag: "/f", readOnlyFlag: "/r", pagesDir: "/p" }), /healthPath/));
 });
 
 describe("uwsgi.ini", () => {
   it("has the production settings", () => {
-    const l = lines(renderUwsgiIni({ chdir: "/srv/share/releases/current", module: "m:app", socket: "/run/s", chainReloadFile: "/run/r", processes: 4, harakiriSeconds: 60, maxRequests: 5000, reloadOnRssMb: 300 }));
-    for (const want of ["strict = true", "plugins = python3", "master = true", "lazy-apps = true", "touch-chain-reload = /run/r", "harakiri = 60", "max-requests = 5000", "reload-on-rss = 300", "need-app = true", "die-on-term = true", "vacuum = true", "chdir = /srv/share/releases/current"]) assert.ok(l.includes(want), want);
+    const l = lines(renderUwsgiIni({ chdir: "/var/lib/django-ha", pythonpath: "/usr/lib/django-ha", module: "m:app", env: { DJANGO_HA_WSGI: "p.wsgi:application" }, statsSocket: "/run/stats.sock", socket: "/run/s", chainReloadFile: "/run/r", processes: 4, harakiriSeconds: 60, maxRequests: 5000, reloadOnRssMb: 300 }));
+    for (const want of ["strict = true", "plugins = python3", "master = true", "lazy-apps = true", "touch-chain-reload = /run/r", "harakiri = 60", "max-requests = 5000", "reload-on-rss = 300", "need-app = true", "die-on-term = true", "vacuum = true", "chdir = /var/lib/django-ha", "pythonpath = /usr/lib/django-ha", "env = DJANGO_HA_WSGI=p.wsgi:application", "stats = /run/stats.sock"]) assert.ok(l.includes(want), want);
   });
 });
 

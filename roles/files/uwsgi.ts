@@ -1,7 +1,15 @@
 /** The uWSGI app ini (Debian's uwsgi + python3 plugin), run by our own systemd unit without an emperor. */
 export interface UwsgiApp {
+  /** A directory that never moves (the release is resolved by the WSGI loader in each worker, not by chdir). */
   chdir: string;
+  /** Where the WSGI loader module lives. */
+  pythonpath: string;
+  /** `module:callable` uWSGI imports in each worker (lazy-apps). */
   module: string;
+  /** Environment of the workers (e.g. the app's own WSGI module for the loader). */
+  env: Record<string, string>;
+  /** uWSGI's stats socket (JSON): which workers run, whether they accept. */
+  statsSocket: string;
   socket: string;
   chainReloadFile: string;
   processes: number;
@@ -16,7 +24,9 @@ export function renderUwsgiIni(app: UwsgiApp): string {
     ["plugins", "python3"],
     ["master", "true"],
     ["chdir", app.chdir],
+    ["pythonpath", app.pythonpath],
     ["module", app.module],
+    ...Object.entries(app.env).map(([k, v]): [string, string] => ["env", `${k}=${v}`]),
     ["need-app", "true"],
     ["lazy-apps", "true"],
     ["touch-chain-reload", app.chainReloadFile],
@@ -25,6 +35,7 @@ export function renderUwsgiIni(app: UwsgiApp): string {
     ["single-interpreter", "true"],
     ["socket", app.socket],
     ["chmod-socket", "660"],
+    ["stats", app.statsSocket],
     ["vacuum", "true"],
     ["die-on-term", "true"],
     ["harakiri", app.harakiriSeconds],
