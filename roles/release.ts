@@ -3,6 +3,7 @@
  * process starts through, so that a process runs exactly one release's src and venv from start to end.
  */
 import { bashScript, shellQuote } from "./shell";
+import { SAMPLE_APP, type AppSpec } from "../spec/app";
 
 /** Where releases live and how nodes point at them. */
 export const RELEASE_PATHS = {
@@ -214,24 +215,8 @@ echo "current=$id"`;
 
 // -------------------------------------------------------------------------------------- what roles install
 
-/** What roles need of the stack's app (spec/app.ts AppSpec fields of the same names). */
-export interface ReleaseAppRoles {
-  wsgiModule: string;
-  settingsModule: string;
-  requirements?: string;
-  celeryApp?: string;
-  healthPath: string;
-  pythonIndexUrl: string;
-}
-
-/** The repository's sample project (app/), deployed when a stack names no django-ha:app. */
-export const SAMPLE_APP_ROLES: ReleaseAppRoles = {
-  wsgiModule: "djangoha_app.wsgi:application",
-  settingsModule: "djangoha_app.settings",
-  celeryApp: "djangoha_app",
-  healthPath: "/health/",
-  pythonIndexUrl: "https://pypi.org/simple",
-};
+/** What roles need of the stack's app (spec/app.ts AppSpec, django-ha:app). */
+export type ReleaseAppRoles = Pick<AppSpec, "wsgiModule" | "settingsModule" | "requirements" | "celeryApp" | "healthPath" | "pythonIndexUrl">;
 
 /** The app's environment files, in load order (a missing one is skipped): the cluster's, then the app's secrets. */
 export const APP_ENV_FILES = ["/etc/django-ha/app.env", "/etc/django-ha/app-secrets.env"] as const;
@@ -302,7 +287,7 @@ export function releaseFiles(): { kind: "file"; file: { path: string; content: s
   ];
 }
 
-/** What roles deploy: the stack's app (django-ha:app, spec/app.ts) when the context has one, else the sample project. */
+/** What roles deploy: the stack's app (django-ha:app) when the context carries one, else the sample project. */
 export function appRoles(ctx: object): ReleaseAppRoles {
-  return (ctx as { app?: ReleaseAppRoles }).app ?? SAMPLE_APP_ROLES;
+  return (ctx as { app?: AppSpec }).app ?? SAMPLE_APP;
 }

@@ -26,7 +26,7 @@ describe("npm run bootstrap", () => {
       const r = await cli(args);
       assert.equal(r.code, 0, r.err + r.out);
       assert.match(r.out, /^diff: stack lab .* read-only, nothing is changed$/m);
-      assert.match(r.out, /^lab-child-1 │ script migrate: not run \(--diff\)$/m);
+      assert.match(r.out, /^lab-child-1 │ script release-link: not run \(--diff\)$/m);
       assert.match(r.out, /^lab-child-1 +\d+ differences \(/m);
       assert.match(r.out, /- file \/etc\/django-ha\/uwsgi\.ini \(absent\)/);
       assert.match(r.out, /^diff \(nothing changed\) finished: 1 node in \d+\.\d s$/m);

@@ -13,6 +13,7 @@ import { bundleAgent } from "../acme/bundle";
 import { acmeContextFor, acmeDnsSecret } from "./acme";
 import { appSecretsFor, dryRunAppSecrets } from "./appSecrets";
 import { stackLockPath } from "../lock";
+import { sourceTree } from "../release/pack";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
 import { BootstrapSummary, formatSummary } from "./orchestrate";
 
@@ -177,10 +178,18 @@ export interface StackRunOptions extends ResolveStackOptions {
   readOnly?: boolean;
 }
 
+/**
+ * The project directory the bootstrap uploads (the worker builds the first release from it): the stack's
+ * django-ha:app directory, or its git ref exported into .django-ha/<stack>/source.
+ */
+export function bootstrapAppDir(target: Pick<StackTarget, "app" | "stack">): string {
+  return sourceTree(target.app.source, path.join(stackStateDir(target.stack), "source")).dir;
+}
+
 /** The role context of a stack (secrets file created on first use; the agent bundled; the DNS-01 credential read). */
 export async function roleContextFor(
   target: StackTarget,
-  appDir = path.join(REPO_ROOT, "app"),
+  appDir = bootstrapAppDir(target),
   secrets = loadOrCreateSecrets(target.secretsFile),
   acme?: AcmeContext,
   appSecrets = appSecretsFor({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile), lab: target.lab }),

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import * as cmd from "./commands";
-import { packSource } from "./pack";
+import { packSource, sourceTree } from "./pack";
 import { modeShown } from "./run";
 
 const programs = {
@@ -181,6 +181,9 @@ describe("packing the source (the operator's machine)", () => {
       main.cleanup();
       tagged.cleanup();
     }
+    const tree = sourceTree({ kind: "git", url: repo, ref: "v1" }, path.join(tmp, "tree-out"));
+    assert.equal(fs.readFileSync(path.join(tree.dir, "manage.py"), "utf8"), "v1\n");
+    assert.equal(tree.commit, v1);
     assert.throws(() => packSource({ kind: "git", url: repo, ref: "main" }, "nope"), /--ref = "nope" is not a commit, branch or tag of .*Known: main, v1/);
     assert.throws(() => packSource({ kind: "git", url: path.join(tmp, "no-repo"), ref: "main" }), /git clone .* failed/);
   });

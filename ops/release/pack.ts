@@ -30,6 +30,41 @@ function git(args: string[], what: string): string {
   }
 }
 
+/**
+ * The project's tree as a local directory: a directory source as it is; a git source's ref exported (git archive
+ * of a bare clone) into `into` (replaced). What the bootstrap uploads for the first release.
+ */
+export function sourceTree(source: ReleaseSource, into: string): { dir: string; commit?: string } {
+  if (source.kind === "dir") return { dir: source.path };
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-source-"));
+  try {
+    const { tree, commit } = gitTree(source.url, source.ref, tmp, false);
+    fs.rmSync(into, { recursive: true, force: true });
+    fs.mkdirSync(path.dirname(into), { recursive: true });
+    fs.cpSync(tree, into, { recursive: true });
+    return { dir: into, commit };
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Bare clone of `url` into `tmp`, the ref's tree exported to `tmp`/tree. */
+function gitTree(url: string, wanted: string, tmp: string, fromFlag: boolean): { tree: string; commit: string } {
+  const bare = path.join(tmp, "repo.git");
+  git(["clone", "--quiet", "--bare", "--", url, bare], `git clone ${url} (django-ha:app.git)`);
+  let commit: string;
+  try {
+    commit = execFileSync("git", ["--git-dir", bare, "rev-parse", "--verify", "--quiet", `${wanted}^{commit}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    const heads = git(["--git-dir", bare, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags"], "git for-each-ref").split("\n").filter(Boolean);
+    throw new UserError(`${fromFlag ? "--ref" : "django-ha:app.ref"} = ${JSON.stringify(wanted)} is not a commit, branch or tag of ${url}. Known: ${heads.slice(0, 20).join(", ") || "(no branches)"}.`);
+  }
+  const tree = path.join(tmp, "tree");
+  fs.mkdirSync(tree);
+  execFileSync("bash", ["-c", 'git --git-dir "$1" archive --format=tar "$2" | tar -x -C "$3"', "pack", bare, commit, tree], { stdio: ["ignore", "ignore", "pipe"] });
+  return { tree, commit };
+}
+
 /** Pack a release source. `ref` (--ref) overrides a git source's ref; it is refused for a directory source. */
 export function packSource(source: ReleaseSource, ref?: string): PackedSource {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-release-"));
@@ -44,18 +79,7 @@ export function packSource(source: ReleaseSource, ref?: string): PackedSource {
       return { tarball, sourceHash, facts: { source: `dir:${path.resolve(source.path)}`, sourceHash }, cleanup };
     }
     const wanted = ref ?? source.ref;
-    const bare = path.join(tmp, "repo.git");
-    git(["clone", "--quiet", "--bare", "--", source.url, bare], `git clone ${source.url} (django-ha:app.git)`);
-    let commit: string;
-    try {
-      commit = execFileSync("git", ["--git-dir", bare, "rev-parse", "--verify", "--quiet", `${wanted}^{commit}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    } catch {
-      const heads = git(["--git-dir", bare, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags"], "git for-each-ref").split("\n").filter(Boolean);
-      throw new UserError(`${ref !== undefined ? "--ref" : "django-ha:app.ref"} = ${JSON.stringify(wanted)} is not a commit, branch or tag of ${source.url}. Known: ${heads.slice(0, 20).join(", ") || "(no branches)"}.`);
-    }
-    const tree = path.join(tmp, "tree");
-    fs.mkdirSync(tree);
-    execFileSync("bash", ["-c", 'git --git-dir "$1" archive --format=tar "$2" | tar -x -C "$3"', "pack", bare, commit, tree], { stdio: ["ignore", "ignore", "pipe"] });
+    const { tree, commit } = gitTree(source.url, wanted, tmp, ref !== undefined);
     const sourceHash = directoryHash(tree);
     makeTarball(tree, tarball);
     return { tarball, sourceHash, facts: { source: `git:${source.url}`, ref: wanted, commit, sourceHash }, cleanup };

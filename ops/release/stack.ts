@@ -4,20 +4,12 @@ import { resolveStack, type ResolveStackOptions, type StackTarget } from "../boo
 import { consoleProgress } from "../bootstrap/cluster";
 import { withStackLock } from "../lock";
 import { KnownHostsFile, SshExecutor } from "../ssh";
-import { loadStackSpec, UserError, type InventoryNode } from "../../spec";
+import { UserError, type InventoryNode } from "../../spec";
 import type { ReleaseApp } from "./types";
-import { SAMPLE_APP_ROLES } from "../../roles/release";
 import type { ReleaseRunBase } from "./run";
-import * as path from "node:path";
 
 /** The repository's sample project: what a stack without django-ha:app deploys. */
-export const SAMPLE_APP: ReleaseApp = { ...SAMPLE_APP_ROLES, source: { kind: "dir", path: path.resolve(__dirname, "..", "..", "app") } };
-
-/** The stack's app (django-ha:app, validated by the spec), else the sample project. */
-export function stackApp(stack: string, stacksDir?: string): ReleaseApp {
-  const spec = loadStackSpec(stack, stacksDir) as { app?: ReleaseApp };
-  return spec.app ?? SAMPLE_APP;
-}
+export { SAMPLE_APP } from "../../spec/app";
 
 export interface ReleaseTarget {
   target: StackTarget;
@@ -28,7 +20,7 @@ export interface ReleaseTarget {
 /** Resolve the stack; `offline` (dry runs) reads no key and connects nowhere. */
 export function releaseTarget(o: ResolveStackOptions & { app?: ReleaseApp }): ReleaseTarget {
   const target = resolveStack(o);
-  const app = o.app ?? stackApp(o.stack, o.stacksDir);
+  const app = o.app ?? target.app;
   const inv = target.inventory;
   let key: string | undefined;
   const connect = (node: InventoryNode) => {
