@@ -3,7 +3,7 @@
  * process starts through, so that a process runs exactly one release's src and venv from start to end.
  */
 import { bashScript, shellQuote } from "./shell";
-import { SAMPLE_APP, type AppSpec } from "../spec/app";
+import { pipIndexOptions, type AppSpec } from "../spec/app";
 
 /** Where releases live and how nodes point at them. */
 export const RELEASE_PATHS = {
@@ -119,11 +119,11 @@ export const LOAD_ENV = `load_env() {
  * src/, `python3 -m venv --system-site-packages` (Debian's Django, psycopg2, Celery stay the base), pip install
  * the requirements ($4, inside the project; empty = none) from the index $5, compile the bytecode, collectstatic
  * (hashed names, into the shared static root $9) with settings $6, release.json ($7: the operator's facts as
- * JSON), then `.ready` last. A failed build leaves no directory behind. Full output in the log $11 on this node.
+ * JSON), then `.ready` last. $12: the index's host:port when it is plain http (pip's --trusted-host), else empty. A failed build leaves no directory behind. Full output in the log $11 on this node.
  * Prints `build=done` or `build=reused` (the release was finished already).
  */
 export const BUILD = `set -euo pipefail
-releases=$1; id=$2; tarball=$3; requirements=$4; index=$5; settings=$6; facts=$7; lock=$8; static_root=$9; user=\${10}; log=\${11}; shift 11
+releases=$1; id=$2; tarball=$3; requirements=$4; index=$5; settings=$6; facts=$7; lock=$8; static_root=$9; user=\${10}; log=\${11}; trusted=\${12}; shift 12
 ${LOAD_ENV}
 dir=$releases/$id
 as_app() { runuser -u "$user" -- "$@"; }
@@ -156,7 +156,9 @@ if [ -n "$requirements" ]; then
   if [ ! -f "$dir/src/$requirements" ]; then echo "the project has no $requirements (django-ha:app.requirements)" >>"$log"; exit 1; fi
   if ! "$python" -m pip --version >>"$log" 2>&1; then echo "pip is not installed on $(hostname): the worker role installs python3-pip; re-run the bootstrap" >>"$log"; exit 1; fi
   req_hash=$(sha256sum <"$dir/src/$requirements" | cut -d' ' -f1)
-  as_app env HOME="$dir" PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "$python" -m pip install --index-url "$index" -r "$dir/src/$requirements" >>"$log" 2>&1
+  pip_index=(--index-url "$index")
+  if [ -n "$trusted" ]; then pip_index+=(--trusted-host "$trusted"); fi
+  as_app env HOME="$dir" PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 "$python" -m pip install "\${pip_index[@]}" -r "$dir/src/$requirements" >>"$log" 2>&1
 fi
 step="compile the bytecode"
 as_app "$python" -m compileall -q "$dir/src" >>"$log" 2>&1
@@ -250,7 +252,7 @@ mkdir -p ${shellQuote(RELEASE_PATHS.incoming)}
 tarball=${shellQuote(RELEASE_PATHS.incoming)}/first-release.tar.gz
 tar -C ${shellQuote(BOOTSTRAP_SOURCE)} --sort=name --owner=0 --group=0 --numeric-owner -czf "$tarball" .
 facts=$(printf '{"source": "bootstrap upload", "sourceHash": "%s"}' "$hash")
-bash -c ${shellQuote(BUILD)} django-ha-release ${args(RELEASE_PATHS.releases)} "$id" "$tarball" ${args(app.requirements ?? "", app.pythonIndexUrl, app.settingsModule)} "$facts" ${args(RELEASE_PATHS.buildLock, staticRoot, user)} "/var/log/django-ha/release-$id.log" ${args(...APP_ENV_FILES)}
+bash -c ${shellQuote(BUILD)} django-ha-release ${args(RELEASE_PATHS.releases)} "$id" "$tarball" ${args(app.requirements ?? "", app.pythonIndexUrl, app.settingsModule)} "$facts" ${args(RELEASE_PATHS.buildLock, staticRoot, user)} "/var/log/django-ha/release-$id.log" ${args(trustedHost(app.pythonIndexUrl), ...APP_ENV_FILES)}
 bash -c ${shellQuote(MIGRATE)} django-ha-release ${shellQuote(RELEASE_PATHS.releases)}/"$id" ${args(app.settingsModule, RELEASE_PATHS.migrateLock, user, ...APP_ENV_FILES)}
 bash -c ${shellQuote(SET_CURRENT)} django-ha-release ${args(RELEASE_PATHS.shareCurrent)} "$id" ${args(user)}
 changed`,
@@ -287,7 +289,9 @@ export function releaseFiles(): { kind: "file"; file: { path: string; content: s
   ];
 }
 
-/** What roles deploy: the stack's app (django-ha:app) when the context carries one, else the sample project. */
-export function appRoles(ctx: object): ReleaseAppRoles {
-  return (ctx as { app?: AppSpec }).app ?? SAMPLE_APP;
+/** pip's --trusted-host for a plain-http index (spec/app.ts pipIndexOptions), else "". */
+export function trustedHost(indexUrl: string): string {
+  const o = pipIndexOptions(indexUrl);
+  const i = o.indexOf("--trusted-host");
+  return i < 0 ? "" : o[i + 1];
 }

@@ -8,9 +8,7 @@ import * as cmd from "./commands";
 import { packSource, sourceTree } from "./pack";
 import { modeShown } from "./run";
 
-const programs = {
-  status: cmd.releaseStatus({ releases: "/srv/share/releases", nodeCurrent: "/var/lib/django-ha/current", shareCurrent: "/srv/share/releases/current", maintenanceFlag: "/m", readOnlyFlag: "/r" }),
-  build: cmd.buildRelease({
+const buildArgs: cmd.BuildArgs = {
     releases: "/srv/share/releases",
     id: "20261201090507-0123456789ab",
     tarball: "/var/tmp/x.tar.gz",
@@ -23,7 +21,11 @@ const programs = {
     user: "django",
     log: "/var/log/django-ha/release.log",
     envFiles: ["/etc/django-ha/app.env", "/etc/django-ha/app-secrets.env"],
-  }),
+  };
+
+const programs = {
+  status: cmd.releaseStatus({ releases: "/srv/share/releases", nodeCurrent: "/var/lib/django-ha/current", shareCurrent: "/srv/share/releases/current", maintenanceFlag: "/m", readOnlyFlag: "/r" }),
+  build: cmd.buildRelease(buildArgs),
   migrate: cmd.migrate("/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", ["/etc/django-ha/app.env"]),
   candidate: cmd.candidateHealth({
     releaseDir: "/srv/share/releases/20261201090507-0123456789ab",
@@ -80,6 +82,9 @@ describe("release commands", () => {
   });
 
   it("data travels as positional arguments, never inside the program text", () => {
+    // A plain-http index is trusted by host (pip ignores it otherwise); an https one is not.
+    assert.deepEqual(programs.build.slice(15, 17), ["10.231.0.1:8080", "/etc/django-ha/app.env"]);
+    assert.equal(cmd.buildRelease({ ...buildArgs, pythonIndexUrl: "https://pypi.org/simple" })[15], "");
     assert.deepEqual(programs.migrate.slice(3), ["django-ha-release", "/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", "/etc/django-ha/app.env"]);
     for (const [name, argv] of Object.entries(programs)) {
       for (const value of ["20261201090507", "www.example.com", "proj.settings", "10.231.0.1", "/srv/share"]) assert.ok(!argv[2].includes(value), `${name} embeds ${value}`);

@@ -4,7 +4,7 @@
  * Nothing here runs anything. Tested by equality, shellcheck, and by running them against a temp tree.
  */
 import type { Argv } from "../ssh/quote";
-import { BUILD, LOAD_ENV, MIGRATE, SET_CURRENT } from "../../roles/release";
+import { BUILD, LOAD_ENV, MIGRATE, SET_CURRENT, trustedHost } from "../../roles/release";
 import { isReleaseId, type ReleaseInfo } from "./release";
 
 const FIXED = (program: string, ...args: string[]): Argv => ["bash", "-c", program, "django-ha-release", ...args];
@@ -94,7 +94,7 @@ export interface BuildArgs {
 }
 
 export function buildRelease(a: BuildArgs): Argv {
-  return FIXED(BUILD, a.releases, a.id, a.tarball, a.requirements, a.pythonIndexUrl, a.settingsModule, JSON.stringify(a.facts), a.buildLock, a.staticRoot, a.user, a.log, ...a.envFiles);
+  return FIXED(BUILD, a.releases, a.id, a.tarball, a.requirements, a.pythonIndexUrl, a.settingsModule, JSON.stringify(a.facts), a.buildLock, a.staticRoot, a.user, a.log, trustedHost(a.pythonIndexUrl), ...a.envFiles);
 }
 
 // ----------------------------------------------------------------------------------------------- migrate
