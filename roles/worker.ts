@@ -1,4 +1,4 @@
-/** worker: Celery for the `video` queue with ffmpeg, the share as on the children. */
+/** worker: builds releases; the app's Celery worker on the `video` queue, ffmpeg; the share as on the children. */
 import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { file, started, stopped } from "./actions";
 import { appConfigActions } from "./app";

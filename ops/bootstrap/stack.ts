@@ -267,6 +267,8 @@ export function labBootstrapHook(
     stateRoot?: string;
     stacksDir?: string;
     planFor?: PlanFor;
+    /** The Django project instead of the stack's django-ha:app (a test project). Defaults to the stack's. */
+    app?: AppSpec;
     /** Receives the run's summary (timings for bench/, results for tests). */
     onSummary?: (summary: BootstrapSummary) => void;
   } = {},
@@ -286,7 +288,7 @@ export function labBootstrapHook(
       shareMount: labShareMount(ctx.inventory),
       adminCidrs: spec.adminCidrs,
       certificate: spec.certificate,
-      app: spec.app,
+      app: o.app ?? spec.app,
       lab: true,
       labRoot: labRootOf({ stack }),
     };
