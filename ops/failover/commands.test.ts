@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import * as cmd from "./commands";
+import { assertProgramsPassShellcheck } from "../../test/shellcheck";
 
 const programs = {
   pgStatus: cmd.pgStatus(),
@@ -19,13 +20,7 @@ const programs = {
 };
 
 describe("failover commands", () => {
-  it("every fixed bash program passes shellcheck", () => {
-    for (const [name, argv] of Object.entries(programs)) {
-      assert.deepEqual(argv.slice(0, 2), ["bash", "-c"], name);
-      const r = spawnSync("shellcheck", ["-s", "bash", "-"], { input: argv[2], encoding: "utf8" });
-      assert.equal(r.status, 0, `shellcheck ${name}:\n${r.stdout}\n--- program:\n${argv[2]}`);
-    }
-  });
+  it("every fixed bash program passes shellcheck", () => assertProgramsPassShellcheck(programs));
 
   it("data travels as positional arguments, never inside the program text", () => {
     assert.deepEqual(programs.peerPostgres.slice(3), ["django-ha-failover", "10.0.0.5", "5432", "2"]);
