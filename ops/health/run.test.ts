@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { DnsOperations, RecordMember } from "../dns/types";
-import { initialMemory, tick, type AgentDeps, type AgentMemory } from "./run";
+import type { RecordMember } from "../dns/types";
+import { initialMemory, tick, type AgentDeps, type AgentMemory, type RecordOperations } from "./run";
 import { parseHealthConfig, type HealthConfig } from "./config";
 
 const config: HealthConfig = parseHealthConfig(
@@ -17,17 +17,13 @@ const config: HealthConfig = parseHealthConfig(
 );
 
 /** One record shared by every agent, counting the calls. */
-class FakeDns implements DnsOperations {
-  readonly describe = "fake";
+class FakeDns implements RecordOperations {
   calls: string[] = [];
   failNext = false;
   constructor(public members: RecordMember[]) {}
   async listMembers(): Promise<RecordMember[]> {
     this.calls.push("list");
     return [...this.members];
-  }
-  async setMembers(): Promise<void> {
-    throw new Error("the agent changes one member at a time");
   }
   async addMember(_fqdn: string, m: RecordMember, ttl: number): Promise<void> {
     this.calls.push(`add ${m.name} ttl ${ttl}`);

@@ -8,9 +8,12 @@ import type { DnsOperations } from "../dns/types";
 import type { HealthConfig } from "./config";
 import { decide, initialState, noteDnsCall, rateAllows, type AgentState, type Child, type HealthPolicy, type ProbeResult } from "./decide";
 
+export type RecordOperations = Pick<DnsOperations, "listMembers" | "addMember" | "removeMember">;
+
 export interface AgentDeps {
   config: HealthConfig;
-  dns: DnsOperations;
+  /** The record operations the agent uses: it reads, adds and removes one member at a time, nothing else. */
+  dns: RecordOperations;
   /** Whether this machine is the PostgreSQL primary now: true, or why not ("in recovery", "PostgreSQL down: …"). */
   isPrimary: () => Promise<true | string>;
   probe: (child: HealthConfig["children"][number]) => Promise<ProbeResult>;
