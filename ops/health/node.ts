@@ -1,8 +1,8 @@
 /**
- * What the agent needs from the database machine it runs on: is it the PostgreSQL primary, which certificates to
- * trust, the DNS adapter with the credential from its environment file, the state file `status` reads.
+ * What the agent needs from the database machine it runs on (besides the primary check and the lock, which it
+ * shares with the ACME agent: ops/acme/system.ts): which certificates to trust, the DNS adapter with the
+ * credential from its environment file, the state file `status` reads.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { DigitalOceanDns } from "../dns/digitalocean";
@@ -16,18 +16,6 @@ export const LOCK_FILE = "/run/django-ha-health.lock";
 export const SYSTEM_CA_FILE = "/etc/ssl/certs/ca-certificates.crt";
 /** The TSIG secret of the agent's RFC 2136 key (health.env). */
 export const TSIG_ENV = "DJANGO_HA_DNS_TSIG_SECRET";
-
-/** `select pg_is_in_recovery()` as postgres: true when "f"; otherwise why this machine is not the primary. */
-export function isPrimaryHere(timeoutMs = 5000): Promise<true | string> {
-  return new Promise((resolve) => {
-    execFile("runuser", ["-u", "postgres", "--", "psql", "-XAtc", "select pg_is_in_recovery()"], { timeout: timeoutMs }, (err, stdout, stderr) => {
-      const out = stdout.trim();
-      if (!err && out === "f") resolve(true);
-      else if (!err && out === "t") resolve("in recovery");
-      else resolve(`PostgreSQL not answering: ${(stderr || err?.message || out).trim().split("\n")[0]}`);
-    });
-  });
-}
 
 /** The system store and the certificate the cluster serves now (read each round: renewals replace it). */
 export function trustedCertificates(fqdn: string, shareTls = "/srv/share/tls"): string[] {
