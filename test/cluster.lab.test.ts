@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isClean, labDown, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
+import { isClean, labDns, labDown, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
 import { outside } from "./drill/web";
 import { curlVerify } from "./lab-tls";
 import { bootstrapProvider, renderPlans, type BootstrapInputs, type BootstrapOutputs } from "../components/bootstrap";
@@ -20,6 +20,9 @@ import { loadStackSpec, recordMembers, type Inventory } from "../spec";
 import { labShareMount } from "../roles/share";
 import type { ClusterStatus } from "../ops/status";
 import { bundleAgent } from "../ops/acme/bundle";
+import { bundleHealthAgent } from "../ops/health/bundle";
+import { readTsigKey } from "../lab/keys";
+import { readState as readLabState } from "../lab/state";
 
 async function onNode(node: string, script: string): Promise<string> {
   const r = await labSsh(node, ["bash", "-c", script]);
@@ -317,5 +320,84 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     }
     const back = await status([]);
     assert.equal(back.code, 0, back.out);
+  });
+
+  it("the health agent on both database machines (placed by hand until the bootstrap installs it): a hung child leaves the record, clients stop getting it, it comes back; the standby never acts; the last child stays", { timeout: 300_000 }, async (t) => {
+    const paths = labPaths();
+    const children = recordMembers(inventory);
+    const [c1, c2] = children;
+    const key = readTsigKey(paths);
+    const config = {
+      fqdn,
+      ttl: inventory.ttl,
+      children: children.map((c) => ({ name: c.name, address: c.publicAddress, privateAddress: c.privateAddress })),
+      dns: { provider: "rfc2136", server: "10.231.0.2", port: 53, zone: "lab.test", keyName: key.name, algorithm: key.algorithm },
+      intervalSeconds: 1,
+      probeTimeoutSeconds: 1,
+      recordRefreshSeconds: 10,
+      maxDnsCallsPerMinute: 30,
+    };
+    const bundle = await bundleHealthAgent();
+    const db = [inventory.primary, inventory.standby];
+    for (const node of db) {
+      const root = readLabState(paths)!.nodes[node].root;
+      const put = (file: string, text: string, mode: number) => {
+        fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
+        fs.writeFileSync(path.join(root, file), text, { mode });
+        fs.chmodSync(path.join(root, file), mode);
+      };
+      put("/usr/local/lib/django-ha/health-agent.js", bundle, 0o644);
+      put("/etc/django-ha/health.json", JSON.stringify(config), 0o600);
+      put("/etc/django-ha/health.env", `DJANGO_HA_DNS_TSIG_SECRET=${key.secret}\n`, 0o600);
+      // Until the db roles install nodejs, the host's node stands in (as in ops/acme/agent.lab.test.ts).
+      if (!fs.existsSync(path.join(root, "usr/bin/node"))) {
+        put("/usr/local/lib/django-ha/node", "", 0o755);
+        fs.copyFileSync(process.execPath, path.join(root, "usr/local/lib/django-ha/node"));
+      }
+      const nodeBin = fs.existsSync(path.join(root, "usr/bin/node")) ? "/usr/bin/node" : "/usr/local/lib/django-ha/node";
+      await onNode(node, `systemd-run --unit django-ha-health -p EnvironmentFile=/etc/django-ha/health.env -p Environment=NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt ${nodeBin} /usr/local/lib/django-ha/health-agent.js run`);
+    }
+    const journal = (node: string) => onNode(node, "journalctl -u django-ha-health -o cat --no-pager");
+    const inRecord = async () => (await labDns().listMembers(fqdn)).map((m) => m.address).sort();
+    /** Seconds until the record equals `want` (polled every 0.25 s), or a failure after `limit` s. */
+    const until = async (want: string[], limit: number) => {
+      const t0 = Date.now();
+      let got: string[] = [];
+      while (Date.now() - t0 < limit * 1000) {
+        got = await inRecord();
+        if (JSON.stringify(got) === JSON.stringify([...want].sort())) return (Date.now() - t0) / 1000;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.fail(`the record is ${got.join(", ")} after ${limit} s, expected ${want.join(", ")}`);
+    };
+    const hang = (node: string, signal: "SIGSTOP" | "SIGCONT") => onNode(node, `systemctl kill --signal=${signal} django-ha-uwsgi`);
+    try {
+      await until([c1.publicAddress, c2.publicAddress], 5);
+      await hang(c1.name, "SIGSTOP");
+      const out = await until([c2.publicAddress], 20);
+      const dig = await outside(["dig", "+short", "@10.231.0.2", fqdn, "A"]);
+      assert.deepEqual(dig.stdout.trim().split("\n"), [c2.publicAddress], "a client resolving through the lab DNS gets only the live child");
+      await hang(c1.name, "SIGCONT");
+      const back = await until([c1.publicAddress, c2.publicAddress], 20);
+      assert.match(await journal(inventory.primary), new RegExp(`removed ${c1.name} \\(${c1.publicAddress.replace(/\./g, "\\.")}\\) from the record: 3 consecutive failed probes \\(last: no answer within 1000 ms\\)`));
+      // The last child: with c1 out, c2 failing too stays in the record (fail open).
+      await hang(c1.name, "SIGSTOP");
+      await until([c2.publicAddress], 20);
+      await hang(c2.name, "SIGSTOP");
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.deepEqual(await inRecord(), [c2.publicAddress], "never the last member");
+      assert.match(await journal(inventory.primary), /every child in the record fails: the record keeps .* \(fail open; never the last member\)/);
+      await hang(c1.name, "SIGCONT");
+      await hang(c2.name, "SIGCONT");
+      await until([c1.publicAddress, c2.publicAddress], 20);
+      const standby = await journal(inventory.standby);
+      assert.match(standby, /^not the primary \(PostgreSQL is in recovery \(a standby\)\): idle$/m);
+      assert.doesNotMatch(standby, /removed|added back|the primary: checking/, "the standby's agent never acted");
+      t.diagnostic(`hung child out of the record after ${out.toFixed(1)} s, back ${back.toFixed(1)} s after it recovered`);
+    } finally {
+      for (const c of children) await labSsh(c.name, ["systemctl", "kill", "--signal=SIGCONT", "django-ha-uwsgi"]);
+      for (const node of db) await labSsh(node, ["systemctl", "stop", "django-ha-health"]);
+      await labDns().setMembers(fqdn, children.map((c) => ({ name: c.name, address: c.publicAddress })), inventory.ttl);
+    }
   });
 });
