@@ -33,6 +33,7 @@ export function dnsOf(config: HealthConfig, env: NodeJS.ProcessEnv = process.env
       return new Rfc2136Dns({ server: d.server, port: d.port, zone: d.zone, keyName: d.keyName, algorithm: d.algorithm, secret, names });
     }
     case "digitalocean":
+      if (!env.DIGITALOCEAN_TOKEN) throw new Error("DIGITALOCEAN_TOKEN is not set: the bootstrap writes it to /etc/django-ha/health.env; run the bootstrap again");
       return new DigitalOceanDns({ domain: d.domain, env, nodeAddresses: Object.fromEntries(config.children.map((c) => [c.name, c.address])) });
     default: {
       const never: never = d;
