@@ -293,7 +293,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
     assert.equal(json.code, 0, json.err);
     const s = JSON.parse(json.out) as ClusterStatus;
     assert.equal(s.healthy, true);
-    assert.deepEqual(s.record.members?.map((m) => m.address).sort(), members);
+    assert.deepEqual(s.record.members?.map((m) => m.address).sort(), recordMembers(inventory).map((c) => c.publicAddress).sort());
     const primary = s.nodes.find((n) => n.name === inventory.primary)!;
     assert.equal(primary.postgres?.replicas[0]?.syncState, "sync");
     assert.deepEqual(primary.disks.map((d) => d.mount), ["/", "/var/lib/postgresql", "/srv/share"], "the data volumes' use");
