@@ -2,6 +2,7 @@
 // An invalid config throws a ConfigError here, before any resource registers.
 import * as pulumi from "@pulumi/pulumi";
 import { acmeDnsSecretKey, HaCluster, specFromPulumiConfig } from "./components";
+import { healthDnsSecretKey } from "./spec";
 import { bootstrappedNextStep, manualBootstrapSteps } from "./components/bootstrap";
 
 const spec = specFromPulumiConfig(pulumi.runtime.allConfig(), pulumi.getStack());
@@ -18,7 +19,11 @@ const acmeDnsSecret = acmeKey === "dnsTsigSecret" ? dnsTsigSecret : acmeKey ? co
 // The app's secrets (django-ha:appSecrets, a JSON object checked against app.secretKeys by the spec).
 const appSecrets = spec.app.secretKeys.length ? config.requireSecretObject<Record<string, string>>("appSecrets") : undefined;
 
-const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret, appSecrets } : undefined });
+// The health agent's DNS credential (hosts, digitalocean; Route 53 health checks on aws; docs/health-agent.md).
+const healthKey = healthDnsSecretKey(spec);
+const healthDnsSecret = healthKey === "dnsTsigSecret" ? dnsTsigSecret : healthKey ? config.requireSecret(healthKey) : undefined;
+
+const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret, healthDnsSecret, appSecrets } : undefined });
 if (!sshPrivateKey) pulumi.log.warn(manualBootstrapSteps(pulumi.getStack(), spec.provider, spec.app.secretKeys));
 
 /** What the scripts (bootstrap, failover) read: `pulumi stack output inventory --json`. */

@@ -30,7 +30,7 @@ function benchPlan(name: string): NodePlan {
   const child = inventory.nodes.find((n) => n.role === "child")!;
   const secrets = { dbPassword: "x", replicationPassword: "x", redisPassword: "x", djangoSecretKey: "x", tlsPassphrase: "x" };
   const acme = { certificate: spec.certificate, agentSource: "// the agent is not part of a child's plan\n" };
-  const real = renderNodePlan(child, { inventory, secrets, shareMount: "lab-bind", appDir: path.resolve(__dirname, "..", "app"), adminCidrs: spec.adminCidrs, acme, app: spec.app, appSecrets: {} });
+  const real = renderNodePlan(child, { inventory, secrets, shareMount: "lab-bind", appDir: path.resolve(__dirname, "..", "app"), adminCidrs: spec.adminCidrs, acme, app: spec.app, appSecrets: {}, health: { spec: spec.health, agentSource: "// the health agent is not part of a child's plan\n", dnsSecret: "x" } });
   let s = 0;
   const actions: Action[] = real.actions.map((a): Action => {
     switch (a.kind) {

@@ -55,6 +55,8 @@ export const ACME_NODE = "lab-acme";
 export const ACME_LABEL = "acme";
 /** The second TSIG key: allowed to change only TXT records at _acme-challenge.<name> (DNS-01). */
 export const ACME_TSIG_KEY_NAME = "lab-acme";
+/** The health agent's TSIG key: the lab DNS lets it change only A records at the record's name. */
+export const HEALTH_TSIG_KEY_NAME = "lab-health";
 /** Pebble's ACME port (directory at /dir) and management port (/roots/0: the issuing root). */
 export const PEBBLE_PORTS = { acme: 14000, management: 15000 } as const;
 /** Pebble's certificate lifetime unless `labUp({ acmeValiditySeconds })` says otherwise: 90 days. */
@@ -80,6 +82,8 @@ export interface LabPaths {
   tsigKeyFile: string;
   /** The lab-acme TSIG key (TXT at _acme-challenge.<name> only) in nsupdate's key-file format, mode 0600. */
   acmeTsigKey: string;
+  /** The lab-health TSIG key (A records at the record name only), nsupdate key-file format, mode 0600. */
+  healthTsigKey: string;
   /** The lab's own CA (kept across `down`, like the SSH key): signs pebble's listener certificate. */
   labCa: string;
   labCaKey: string;
@@ -105,6 +109,7 @@ export function labPaths(root = labDir()): LabPaths {
     tsigKey: path.join(root, "dns", "tsig.json"),
     tsigKeyFile: path.join(root, "dns", "lab-update.key"),
     acmeTsigKey: path.join(root, "acme-tsig.key"),
+    healthTsigKey: path.join(root, "health-tsig.key"),
     labCa: path.join(root, "pebble", "lab-ca.pem"),
     labCaKey: path.join(root, "pebble", "lab-ca.key"),
     pebbleCert: path.join(root, "pebble", "listener.pem"),

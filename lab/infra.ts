@@ -45,7 +45,7 @@ export function labChallengeNames(inv: Pick<Inventory, "domain" | "recordFqdn">,
  * lab-dns: the zone (with acme.<zone>), both TSIG keys and the update policy (the ACME key: the lab's names and the
  * stack's certificate names), and a firewall that answers DNS only.
  */
-export async function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, keys: { update: TsigKey; acme: TsigKey }, certificateNames: readonly string[] = []): Promise<void> {
+export async function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, keys: { update: TsigKey; acme: TsigKey; health: TsigKey }, certificateNames: readonly string[] = []): Promise<void> {
   const bind = ownerIds(node.root, "bind");
   const put = putter(node.root);
   const keyFile = (k: TsigKey) => `/etc/bind/${k.name}.key`;
@@ -56,13 +56,14 @@ export async function configureDnsNode(node: NodeState, machines: LabMachine[], 
     renderNamedLocal({
       zone: inv.domain,
       zoneFile,
-      keyFiles: [keyFile(keys.update), keyFile(keys.acme)],
+      keyFiles: [keyFile(keys.update), keyFile(keys.acme), keyFile(keys.health)],
       updateKey: keys.update.name,
       acme: { key: keys.acme.name, challengeNames: labChallengeNames(inv, machines, certificateNames) },
+      health: { key: keys.health.name, recordNames: [inv.recordFqdn] },
     }),
     0o644,
   );
-  for (const k of [keys.update, keys.acme]) put(keyFile(k).slice(1), renderTsigKey(k.name, k.secret, k.algorithm), 0o640, { uid: 0, gid: bind.gid });
+  for (const k of [keys.update, keys.acme, keys.health]) put(keyFile(k).slice(1), renderTsigKey(k.name, k.secret, k.algorithm), 0o640, { uid: 0, gid: bind.gid });
   const serial = Math.floor(Date.now() / 1000);
   const aliases = [{ label: ACME_LABEL, address: LAB_NET.pebbleAddress }];
   put(zoneFile.slice(1), renderZone({ zone: inv.domain, nameServer: DNS_NODE, machines, ttl: inv.ttl, serial, aliases }), 0o644, bind);

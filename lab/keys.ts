@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ACME_TSIG_KEY_NAME, LabPaths, TSIG_ALGORITHM, TSIG_KEY_NAME } from "./config";
+import { ACME_TSIG_KEY_NAME, HEALTH_TSIG_KEY_NAME, LabPaths, TSIG_ALGORITHM, TSIG_KEY_NAME } from "./config";
 import { run } from "./exec";
 import { renderTsigKey } from "./render";
 
@@ -45,18 +45,36 @@ export function readTsigKey(paths: LabPaths): TsigKey {
  * (DNS-01). Kept in BIND's key-file syntax (`nsupdate -k .lab/acme-tsig.key`), mode 0600, made once, never printed.
  */
 export function ensureAcmeTsigKey(paths: Pick<LabPaths, "acmeTsigKey">): TsigKey {
-  if (!fs.existsSync(paths.acmeTsigKey)) {
-    fs.mkdirSync(path.dirname(paths.acmeTsigKey), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(paths.acmeTsigKey, renderTsigKey(ACME_TSIG_KEY_NAME, randomBytes(32).toString("base64"), TSIG_ALGORITHM), { mode: 0o600 });
-  }
-  fs.chmodSync(paths.acmeTsigKey, 0o600);
-  return readAcmeTsigKey(paths);
+  return ensureNarrowKey(paths.acmeTsigKey, ACME_TSIG_KEY_NAME);
 }
 
 /** The lab-acme key from its key file (what `ensureAcmeTsigKey` wrote). */
 export function readAcmeTsigKey(paths: Pick<LabPaths, "acmeTsigKey">): TsigKey {
-  if (!fs.existsSync(paths.acmeTsigKey)) throw new Error(`The lab's ACME TSIG key ${paths.acmeTsigKey} does not exist: run \`npm run lab -- up\` first.`);
-  return parseTsigKeyFile(fs.readFileSync(paths.acmeTsigKey, "utf8"), paths.acmeTsigKey);
+  return readNarrowKey(paths.acmeTsigKey, "ACME");
+}
+
+/** The lab's third TSIG key (lab-health): only A records at the record's name, what the health agent changes. */
+export function ensureHealthTsigKey(paths: Pick<LabPaths, "healthTsigKey">): TsigKey {
+  return ensureNarrowKey(paths.healthTsigKey, HEALTH_TSIG_KEY_NAME);
+}
+
+/** The lab-health key from its key file (what `ensureHealthTsigKey` wrote). */
+export function readHealthTsigKey(paths: Pick<LabPaths, "healthTsigKey">): TsigKey {
+  return readNarrowKey(paths.healthTsigKey, "health agent's");
+}
+
+function ensureNarrowKey(file: string, name: string): TsigKey {
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, renderTsigKey(name, randomBytes(32).toString("base64"), TSIG_ALGORITHM), { mode: 0o600 });
+  }
+  fs.chmodSync(file, 0o600);
+  return parseTsigKeyFile(fs.readFileSync(file, "utf8"), file);
+}
+
+function readNarrowKey(file: string, what: string): TsigKey {
+  if (!fs.existsSync(file)) throw new Error(`The lab's ${what} TSIG key ${file} does not exist: run \`npm run lab -- up\` first.`);
+  return parseTsigKeyFile(fs.readFileSync(file, "utf8"), file);
 }
 
 /** A key file in BIND's syntax (renderTsigKey's output) back to its name, algorithm and secret. Pure. */

@@ -9,7 +9,7 @@ import { labCgroups, removeCgroups } from "./cgroup";
 import { run, sleep } from "./exec";
 import { ensureImage, imageBusy, imageKey, imagePackages, mountsUnder, pruneImages, type ImageInfo } from "./image";
 import { configureAcmeNode, configureDnsNode } from "./infra";
-import { ensureAcmeTsigKey, ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
+import { ensureAcmeTsigKey, ensureHealthTsigKey, ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
 import { ensureLabCa, fetchPebbleRoot, installTrust, pebbleDirectoryUrl, renderPebbleConfig } from "./pebble";
 import { bridgeCommands, namespaceCommands, netnsName, nftDeleteTable, nftRuleset, parseLabLinks, parseLabNetns } from "./net";
 import { bootNode, mountNode, NodeState, personalize, removePropagateDir, stopNode } from "./node";
@@ -117,7 +117,7 @@ interface PrepareContext {
   imageRoot: string;
   volumesOf: ReturnType<typeof volumesFor>;
   sshPublicKey: string;
-  keys: { update: TsigKey; acme: TsigKey };
+  keys: { update: TsigKey; acme: TsigKey; health: TsigKey };
   validitySeconds: number;
   /** The stack's certificate names (django-ha:certificate.names, the record first): DNS-01 may prove each. */
   certificateNames: readonly string[];
@@ -194,7 +194,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     const pruned = pruneImages(image.key);
     if (pruned.length) log(`removed ${pruned.length} outdated image file(s): ${pruned.join(", ")}`);
     const sshPublicKey = await ensureSshKey(paths);
-    const keys = { update: ensureTsigKey(paths), acme: ensureAcmeTsigKey(paths) };
+    const keys = { update: ensureTsigKey(paths), acme: ensureAcmeTsigKey(paths), health: ensureHealthTsigKey(paths) };
     if (!(previous?.nodes[ACME_NODE]?.pid && alive(previous.nodes[ACME_NODE].pid))) await ensureLabCa(paths, inventory.domain);
     await ensureNetwork(machines);
     // The local Python index on the bridge address (lab/pyindex.ts): lab stacks' django-ha:app.pythonIndexUrl.
@@ -386,7 +386,7 @@ export const isClean = (l: LabLeftovers) =>
   !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length && !l.loops.length && !l.pyindex.length;
 
 export interface LabDownOptions {
-  /** Also remove the image cache, the SSH key, both TSIG keys and the lab CA. Defaults to false. */
+  /** Also remove the image cache, the SSH key, the TSIG keys and the lab CA. Defaults to false. */
   purge?: boolean;
   log?: Log;
 }
@@ -441,7 +441,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       }
     }
     if (opts.purge) {
-      for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey), path.dirname(paths.labCa), paths.acmeTsigKey]) fs.rmSync(p, { recursive: true, force: true });
+      for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey), path.dirname(paths.labCa), paths.acmeTsigKey, paths.healthTsigKey]) fs.rmSync(p, { recursive: true, force: true });
     }
     // Lazy unmounts and namespace teardown settle asynchronously: check, briefly retrying.
     let left = await labLeftovers(paths);

@@ -82,19 +82,20 @@ describe("bind9 config", () => {
     const zone = renderZone({ zone: "lab.test", nameServer: "lab-dns", machines: machines.slice(0, 1), ttl: 30, serial: 7, aliases: [{ label: "acme", address: "10.231.0.3" }] });
     assert.match(zone, /^lab-dns\tIN A 10\.231\.0\.2\nacme\tIN A 10\.231\.0\.3\n$/m);
   });
-  it("updates only with the TSIG keys: the update key anywhere, the ACME key only TXT at the _acme-challenge names; authoritative only", () => {
+  it("updates only with the TSIG keys: the update key anywhere, the ACME key only TXT at the _acme-challenge names, the health key only A at the record; authoritative only", () => {
     const local = renderNamedLocal({
       zone: "lab.test",
       zoneFile: "/var/lib/bind/db.lab.test",
       keyFiles: ["/etc/bind/k.key", "/etc/bind/a.key"],
       updateKey: "lab-update",
       acme: { key: "lab-acme", challengeNames: ["_acme-challenge.lab.test", "_acme-challenge.www.lab.test"] },
+      health: { key: "lab-health", recordNames: ["www.lab.test"] },
     });
     assert.match(local, /include "\/etc\/bind\/k\.key";\ninclude "\/etc\/bind\/a\.key";/);
     assert.doesNotMatch(local, /allow-update/, "BIND refuses allow-update beside update-policy");
     assert.match(
       local,
-      /\tupdate-policy \{\n\t\tgrant lab-update zonesub ANY;\n\t\tgrant lab-acme name _acme-challenge\.lab\.test\. TXT;\n\t\tgrant lab-acme name _acme-challenge\.www\.lab\.test\. TXT;\n\t\};/,
+      /\tupdate-policy \{\n\t\tgrant lab-update zonesub ANY;\n\t\tgrant lab-acme name _acme-challenge\.lab\.test\. TXT;\n\t\tgrant lab-acme name _acme-challenge\.www\.lab\.test\. TXT;\n\t\tgrant lab-health name www\.lab\.test\. A;\n\t\};/,
     );
     assert.match(local, /type primary;/);
     const opts = renderNamedOptions();

@@ -119,11 +119,13 @@ export interface NamedLocalInput {
   updateKey: string;
   /** The key that may change only TXT records at these owner names (acmeChallengeNames). */
   acme: { key: string; challengeNames: readonly string[] };
+  /** The key that may change only A records at these names (the health agent's, at the record). */
+  health: { key: string; recordNames: readonly string[] };
 }
 
 /**
  * named.conf.local: the lab zone, updatable only with the TSIG keys — the update key anywhere, the ACME key only
- * TXT at the `_acme-challenge` names (BIND's wildcard rule cannot say "_acme-challenge.*", so each name is listed). Pure.
+ * TXT at the `_acme-challenge` names, the health key only A at the record (BIND's wildcard rule cannot say "_acme-challenge.*", so each name is listed). Pure.
  */
 export function renderNamedLocal(n: NamedLocalInput): string {
   return [
@@ -135,6 +137,7 @@ export function renderNamedLocal(n: NamedLocalInput): string {
     "\tupdate-policy {",
     `\t\tgrant ${n.updateKey} zonesub ANY;`,
     ...n.acme.challengeNames.map((name) => `\t\tgrant ${n.acme.key} name ${name}. TXT;`),
+    ...n.health.recordNames.map((name) => `\t\tgrant ${n.health.key} name ${name}. A;`),
     "\t};",
     "};",
     "",

@@ -34,16 +34,18 @@ const machines: LabMachine[] = [
 ];
 
 describe("lab DNS config (the image's named-checkconf, named-checkzone)", () => {
-  it("accepts the zone with both keys and the ACME key's update policy; refuses a broken policy", () => {
+  it("accepts the zone with the three keys and the ACME and health keys' update policy; refuses a broken policy", () => {
     const secret = Buffer.alloc(32, 7).toString("base64");
     node.write("/etc/bind/lab-update.key", renderTsigKey("lab-update", secret));
     node.write("/etc/bind/lab-acme.key", renderTsigKey("lab-acme", secret));
+    node.write("/etc/bind/lab-health.key", renderTsigKey("lab-health", secret));
     const local = renderNamedLocal({
       zone: "lab.test",
       zoneFile: "/var/lib/bind/db.lab.test",
-      keyFiles: ["/etc/bind/lab-update.key", "/etc/bind/lab-acme.key"],
+      keyFiles: ["/etc/bind/lab-update.key", "/etc/bind/lab-acme.key", "/etc/bind/lab-health.key"],
       updateKey: "lab-update",
       acme: { key: "lab-acme", challengeNames: labChallengeNames({ domain: "lab.test", recordFqdn: "www.lab.test" }, machines) },
+      health: { key: "lab-health", recordNames: ["www.lab.test"] },
     });
     node.write("/etc/bind/named.conf.local", local);
     const conf = node.run(["named-checkconf", "/etc/bind/named.conf"]);

@@ -3,7 +3,8 @@ import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { file, started } from "./actions";
 import { appConfigActions } from "./app";
 import { exportReachableCheck, nginxHealthCheck, shareMountedCheck, uwsgiHealthCheck } from "./checks";
-import { renderModePage, renderNginxSite } from "./files/nginx";
+import { MODE_PAGES, renderModePage, renderNginxSite } from "./files/nginx";
+import { APP_WATCH, appWatchActions } from "./appwatch";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { renderUwsgiIni } from "./files/uwsgi";
 import { removeFilesScript } from "./scripts";
@@ -93,9 +94,11 @@ export function childActions(node: InventoryNode, f: ClusterFacts, app: ReleaseA
       maintenanceFlag: RELEASE_PATHS.maintenanceFlag,
       readOnlyFlag: RELEASE_PATHS.readOnlyFlag,
       pagesDir: RELEASE_PATHS.pages,
+      appUnhealthyFlag: APP_WATCH.flag,
+      appWatchPort: APP_WATCH.port,
     }),
   );
-  const pages = (["maintenance", "read-only"] as const).map((mode) => file(`${RELEASE_PATHS.pages}/${mode}.html`, renderModePage(mode)));
+  const pages = MODE_PAGES.map((mode) => file(`${RELEASE_PATHS.pages}/${mode}.html`, renderModePage(mode)));
   const removeDefault = removeFilesScript("nginx-default-site-off", ["/etc/nginx/sites-enabled/default"]);
   const appConfig = appConfigActions(node, f);
   const release = releaseFiles();
@@ -117,6 +120,7 @@ export function childActions(node: InventoryNode, f: ClusterFacts, app: ReleaseA
     removeDefault,
     started("nginx", [site.file.path], { reload: true, restartAfterScripts: [removeDefault.name, "tls-placeholder"] }),
     tlsSyncTimer(),
+    ...appWatchActions(f.fqdn, app.healthPath),
   ];
 }
 

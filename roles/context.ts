@@ -92,6 +92,20 @@ function appSecretProblems(ctx: RoleContext, problems: string[]): void {
   }
 }
 
+/** The health agent's inputs where it runs: the program and the DNS credential. */
+function healthProblems(ctx: RoleContext, problems: string[]): void {
+  const { health, inventory } = ctx;
+  if (!health.spec.enabled || inventory.dns.kind === "route53") return;
+  if (!health.agentSource.trim()) problems.push("health.agentSource is empty: pass the bundled agent (ops/health/bundle.ts bundleHealthAgent())");
+  if (!health.dnsSecret) {
+    problems.push(
+      inventory.dns.kind === "rfc2136"
+        ? `health.dnsSecret is missing: the health agent signs its record changes with the TSIG key ${health.spec.dnsKeyName ?? inventory.dns.keyName}; set django-ha:${health.spec.dnsKeyName ? "healthTsigSecret" : "dnsTsigSecret"} (outside Pulumi: ${health.spec.dnsKeyName ? "DJANGO_HA_HEALTH_TSIG_SECRET" : "DJANGO_HA_DNS_TSIG_SECRET"})`
+        : "health.dnsSecret is missing: the health agent on DigitalOcean needs a token scoped to domain read/update: set django-ha:healthDnsToken (outside Pulumi: DJANGO_HA_HEALTH_DNS_TOKEN)",
+    );
+  } else if (/[\s'"\\]/.test(health.dnsSecret)) problems.push("health.dnsSecret contains a space, quote or backslash: a TSIG secret is base64 and a DigitalOcean token letters, digits and '_'");
+}
+
 /** Derive and validate the cluster facts; throws one Error listing every problem. Pure. */
 export function clusterFacts(ctx: RoleContext): ClusterFacts {
   const problems: string[] = [];
@@ -126,6 +140,7 @@ export function clusterFacts(ctx: RoleContext): ClusterFacts {
   checkSecret("djangoSecretKey", s.djangoSecretKey, problems);
   checkSecret("tlsPassphrase", s.tlsPassphrase, problems);
   acmeProblems(ctx, problems);
+  healthProblems(ctx, problems);
   if (/[@:/"#\s]/.test(s.redisPassword)) problems.push("secrets.redisPassword contains '@', ':', '/', '\"', '#' or a space, which break the broker URL or redis.conf: use letters and digits");
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(inv.cluster)) problems.push(`inventory.cluster = ${JSON.stringify(inv.cluster)} is not a DNS label: use lower-case letters, digits and '-'`);
   if (!/^[a-z0-9.-]+$/.test(inv.recordFqdn)) problems.push(`inventory.recordFqdn = ${JSON.stringify(inv.recordFqdn)} is not a lower-case domain name`);

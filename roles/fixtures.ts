@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import { SAMPLE_APP, type Inventory, type InventoryNode, type Role } from "../spec";
 import type { AcmeContext, RoleContext } from "./types";
+import type { HealthContext } from "./health";
 
 function n(name: string, role: Role, last: number, zone: string): InventoryNode {
   return { name, role, publicAddress: `10.231.0.${last}`, privateAddress: `10.231.0.${last}`, zone };
@@ -50,6 +51,16 @@ export function fixtureAcme(overrides: Partial<AcmeContext> = {}): AcmeContext {
   };
 }
 
+/** The lab's health agent settings with a stand-in program (the real one comes from ops/health/bundle.ts). */
+export function fixtureHealth(overrides: Partial<HealthContext> = {}): HealthContext {
+  return {
+    spec: { enabled: true, intervalSeconds: 1, probeTimeoutSeconds: 1, failuresToRemove: 3, successesToRestore: 2, dnsKeyName: "lab-health" },
+    agentSource: "// fixture stand-in for the bundled health agent (ops/health/bundle.ts)\n'use strict';\n",
+    dnsSecret: "Zml4dHVyZS1oZWFsdGgta2V5",
+    ...overrides,
+  };
+}
+
 export function fixtureContext(overrides: Partial<RoleContext> = {}): RoleContext {
   return {
     inventory: fixtureInventory(),
@@ -60,6 +71,7 @@ export function fixtureContext(overrides: Partial<RoleContext> = {}): RoleContex
     acme: fixtureAcme(),
     app: SAMPLE_APP,
     appSecrets: {},
+    health: fixtureHealth(),
     ...overrides,
   };
 }

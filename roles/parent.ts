@@ -8,6 +8,7 @@ import { renderLsyncdConf } from "./files/lsyncd";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { legacySharePlaceholderScript, pgRolesScript, replicationSlotScript, shareSyncKeyScript, strictSyncScript } from "./scripts";
 import { acmeAgentActions } from "./acme";
+import { healthAgentActions } from "./health";
 import { shareCertDir } from "./tls";
 import { shareLayoutScript } from "./share";
 import { renderSyncWatchdog } from "./watchdog";
@@ -140,6 +141,7 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
     started(SHARE_SYNC_UNIT, pathsOf([lsyncd]).concat(unitPath(syncUnit.name))),
     // The certificate's renewal agent (acts here while this machine is the primary).
     ...acmeAgentActions(f),
+    ...healthAgentActions(f),
   ];
 }
 

@@ -7,6 +7,7 @@ import { baseBackupScript, shareSyncAuthorizeScript } from "./scripts";
 import { bootGuardFiles, bootGuardRefreshScript, bootGuardScript } from "./guard";
 import { shareLayoutScript } from "./share";
 import { acmeAgentActions } from "./acme";
+import { healthAgentActions } from "./health";
 import { PORTS } from "./context";
 import type { Action, Check } from "./types";
 import type { InventoryNode } from "../spec";
@@ -49,6 +50,7 @@ export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {
     started("redis-server", [redis.file.path, redisDropIn.file.path]),
     // The renewal agent, idle until a failover makes this machine the primary.
     ...acmeAgentActions(f),
+    ...healthAgentActions(f),
   ];
 }
 

@@ -1,3 +1,4 @@
+import type { HealthContext } from "./health";
 import type { AppSpec, CertificateSpec, Inventory, InventoryNode, Role } from "../spec";
 
 /** A file a role puts on a machine. Rendered from typed data, never by string-concatenated shell. */
@@ -123,4 +124,6 @@ export interface RoleContext {
    * into /etc/django-ha/app-secrets.env. Exactly the keys of app.secretKeys.
    */
   appSecrets: Record<string, string>;
+  /** The health agent on the database machines (roles/health.ts). */
+  health: HealthContext;
 }

@@ -17,6 +17,8 @@ describe("npm run bootstrap", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-diff-"));
     const state = process.env.DJANGO_HA_STATE_DIR;
     process.env.DJANGO_HA_STATE_DIR = path.join(dir, "state");
+    // The lab stack's health agent signs with lab-health; outside the lab its secret comes from the environment.
+    process.env.DJANGO_HA_HEALTH_TSIG_SECRET = "dGVzdC1vbmx5LWhlYWx0aA==";
     try {
       const lab = hostsInventory(loadStackSpec("lab"));
       const inv = { ...lab, ssh: { user: server.username, port: server.port }, nodes: lab.nodes.map((n) => ({ ...n, publicAddress: "127.0.0.1" })) };
@@ -35,6 +37,7 @@ describe("npm run bootstrap", () => {
     } finally {
       if (state === undefined) delete process.env.DJANGO_HA_STATE_DIR;
       else process.env.DJANGO_HA_STATE_DIR = state;
+      delete process.env.DJANGO_HA_HEALTH_TSIG_SECRET;
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -12,14 +12,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
-import { appSummary, ClusterSpec, configFromKeys, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, planNodes, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR } from "../spec";
+import { appSummary, ClusterSpec, configFromKeys, healthDnsSecretKey, dataPlacement, decodeStackConfig, isSecureValue, parseClusterSpec, planNodes, PROJECT, readStackFile, rootDiskDataNote, SECRET_KEYS, specFromConfig, stackFile, STACKS_DIR } from "../spec";
 import { CostEstimate, estimateMonthlyCost } from "../spec/cost";
 import { exceeds, QuotaCheck, quotaChecks } from "../spec/quotas";
 import { runCli } from "./cli";
 import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../test/mocks";
 
 /** Stands in for every secret the program reads; never a real value. */
-export const SECRET_PLACEHOLDER = "(secret placeholder: offline plan)";
+export const SECRET_PLACEHOLDER = "offline-plan-secret-placeholder";
 
 export interface PlanReport {
   source: string;
@@ -49,6 +49,11 @@ export async function planConfig(config: Record<string, unknown>, source: string
   if (spec.provider === "hosts" && !secretKeys.includes("dnsTsigSecret")) {
     secrets.dnsTsigSecret = SECRET_PLACEHOLDER;
     notes.push(`${PROJECT}:dnsTsigSecret is not set in ${source} (this plan used a placeholder); \`pulumi up\` of this stack needs it: pulumi config set --secret ${PROJECT}:dnsTsigSecret <base64 TSIG secret>`);
+  }
+  const healthKey = healthDnsSecretKey(spec);
+  if (healthKey && healthKey !== "dnsTsigSecret" && !secretKeys.includes(healthKey)) {
+    secrets[healthKey] = SECRET_PLACEHOLDER;
+    notes.push(`${PROJECT}:${healthKey} is not set in ${source} (this plan used a placeholder); \`pulumi up\` of this stack needs the health agent's DNS credential: pulumi config set --secret ${PROJECT}:${healthKey} <${healthKey === "healthDnsToken" ? "DigitalOcean token scoped to domain read/update" : "base64 TSIG secret of health.dnsKeyName"}>, or set ${PROJECT}:health.enabled false`);
   }
   const rootDisk = rootDiskDataNote(spec);
   if (rootDisk) notes.push(rootDisk);

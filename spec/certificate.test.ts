@@ -106,7 +106,7 @@ describe("DNS-01 secrets of a running Pulumi program", () => {
   });
 
   it("the program refuses a missing token with the config's other problems, and a token in plain text", () => {
-    const config = full(digitaloceanConfig(2, { ttl: 10, ...cert({ challenge: "dns-01" }) }));
+    const config = { ...full(digitaloceanConfig(2, { ttl: 10, ...cert({ challenge: "dns-01" }) })), "django-ha:healthDnsToken": "dop_v1_health" };
     assert.throws(() => specFromConfig(config, { source: "stack prod", stack: "prod", isSecret: () => true, program: true }), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.deepEqual(e.issues.map((i) => i.key).sort(), ["django-ha:acmeDnsToken", "django-ha:ttl"]);

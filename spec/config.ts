@@ -8,11 +8,12 @@
  */
 import { APP_SECRETS_KEY, appSecretIssues } from "./app";
 import { ACME_SECRET_KEYS, certificateSecretIssues } from "./certificate";
+import { HEALTH_SECRET_KEYS, healthSecretIssues } from "./health";
 import { ConfigIssue } from "./errors";
 import { ClusterSpec, parseClusterSpec, PROJECT, stackConfigSchema } from "./schema";
 
 /** Keys read with requireSecret, never part of the validated (plain) spec. */
-export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey", ...ACME_SECRET_KEYS, APP_SECRETS_KEY] as const;
+export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey", ...ACME_SECRET_KEYS, APP_SECRETS_KEY, ...HEALTH_SECRET_KEYS] as const;
 
 /**
  * Config keys (full, `namespace:key`) that hold credentials or keys: ours and the providers'. Written in
@@ -123,7 +124,7 @@ export interface SpecSource {
  */
 export function specFromConfig(all: Record<string, unknown>, from: SpecSource): ClusterSpec {
   const decoded = decodeStackConfig(all);
-  const issues = [...plaintextSecretIssues(all, from.isSecret, from.stack), ...(from.program ? [...certificateSecretIssues(decoded, from.stack), ...programAppSecretIssues(decoded, from.stack)] : [])];
+  const issues = [...plaintextSecretIssues(all, from.isSecret, from.stack), ...(from.program ? [...certificateSecretIssues(decoded, from.stack), ...programAppSecretIssues(decoded, from.stack), ...healthSecretIssues(decoded, from.stack, PROJECT)] : [])];
   return parseClusterSpec(configFromKeys(decoded), from.source, { stack: from.stack, issues });
 }
 

@@ -9,3 +9,4 @@ export * from "./volumes";
 export * from "./debian";
 export * from "./certificate";
 export * from "./app";
+export * from "./health";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { awsConfig, digitaloceanConfig } from "../test/configs";
+import { awsConfig, digitaloceanConfig, TEST_SECRETS } from "../test/configs";
 import { runProgram } from "../test/mocks";
 import { ConfigError, digitalOceanNames, nameScope, parseClusterSpec, planTags, stackLabel, tagResourceSuffix } from ".";
 
@@ -110,8 +110,8 @@ describe("two stacks with the same clusterName in one account (pulumi up under m
   const ofType = (rs: R[], type: string) => rs.filter((r) => r.type === type);
 
   it("DigitalOcean: production's firewalls never target or admit staging's droplets; VPC and volume names differ", async () => {
-    const prod = await runProgram(digitaloceanConfig(2, { tags: { env: "shared" } }), { stack: "production" });
-    const staging = await runProgram(digitaloceanConfig(2, { tags: { env: "shared" } }), { stack: "staging" });
+    const prod = await runProgram(digitaloceanConfig(2, { tags: { env: "shared" } }), { stack: "production", secrets: TEST_SECRETS });
+    const staging = await runProgram(digitaloceanConfig(2, { tags: { env: "shared" } }), { stack: "staging", secrets: TEST_SECRETS });
     assert.equal(prod.error, undefined, String(prod.error));
     assert.equal(staging.error, undefined, String(staging.error));
     const dropletTags = (run: { resources: R[] }) => new Set(ofType(run.resources, "digitalocean:index/droplet:Droplet").flatMap((d) => d.inputs.tags as string[]));

@@ -4,6 +4,7 @@ import catalog from "./catalog.json";
 import { ANYWHERE_THRESHOLD_TEXT, broaderThanThreshold, Cidr, coverage, describeCount, parseAddress, parseCidr } from "./cidr";
 import { AppSpec, appSpecOf } from "./app";
 import { certificateSpec } from "./certificate";
+import { healthSchema, healthSpec, type HealthSpec } from "./health";
 import { acmeEmailProblems } from "./email";
 import { ConfigError, ConfigIssue } from "./errors";
 import { providerNameIssues } from "./names";
@@ -127,6 +128,8 @@ export const stackConfigSchema = z
       })
       .strict()
       .default({ challenge: CERTIFICATE_DEFAULTS.challenge, names: [], checkEverySeconds: CERTIFICATE_DEFAULTS.checkEverySeconds, backoff: { ...CERTIFICATE_DEFAULTS.backoff } }),
+    /** The health agent that takes a dead child out of the record (spec/health.ts, docs/health-agent.md). */
+    health: healthSchema,
     syncReplication: z.enum(SYNC_POLICIES, { error: `must be one of ${SYNC_POLICIES.join(", ")}` }).default("strict"),
     /** Checked per provider (spec/names.ts): AWS tag rules on aws, DigitalOcean tag rules on digitalocean. */
     tags: z.record(z.string().min(1, "a tag key cannot be empty"), z.string()).default({}),
@@ -198,6 +201,8 @@ export interface ClusterSpec {
   acme: { email: string; directoryUrl: string };
   /** The certificate the renewal agent keeps (django-ha:certificate), validated and defaulted. */
   certificate: CertificateSpec;
+  /** The health agent on the database machines (django-ha:health), validated and defaulted. */
+  health: HealthSpec;
   syncReplication: SyncPolicy;
   tags: Record<string, string>;
   /**
@@ -277,6 +282,11 @@ const TYPE_EXAMPLES: Record<string, string> = {
   "certificate.checkEverySeconds": "300",
   "certificate.backoff.baseSeconds": "300",
   "certificate.backoff.capSeconds": "21600",
+  health: "{ intervalSeconds: 2 }",
+  "health.intervalSeconds": "2",
+  "health.probeTimeoutSeconds": "2",
+  "health.failuresToRemove": "3",
+  "health.successesToRestore": "2",
   dns: "{ server: 198.51.100.53, tsigKeyName: shop-update }",
 };
 
@@ -643,6 +653,7 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
     ssh: { user: c.sshUser ?? DEFAULT_SSH_USER[provider], port: c.sshPort },
     acme: { email: c.acmeEmail, directoryUrl: acmeDirectoryUrl ?? "" },
     certificate: certificateSpec(c, recordFqdn, acmeDirectoryUrl, add),
+    health: healthSpec(provider, c.health, add),
     syncReplication: c.syncReplication,
     tags: c.tags,
     primary,

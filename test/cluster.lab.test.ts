@@ -21,6 +21,7 @@ import { labShareMount } from "../roles/share";
 import type { ClusterStatus } from "../ops/status";
 import { bundleAgent } from "../ops/acme/bundle";
 import { bundleHealthAgent } from "../ops/health/bundle";
+import { healthDnsSecret } from "../ops/bootstrap/health";
 import { readTsigKey } from "../lab/keys";
 import { readState as readLabState } from "../lab/state";
 
@@ -71,7 +72,7 @@ function filesystemOf(node: string, purpose: "db" | "share"): { uuid: string; la
 const labState = stackStateDir("lab");
 /** The lab's plans as bootstrapHaCluster renders them (secrets: the lab stack's, which the command line uses too). */
 async function labPlans(inv: Inventory) {
-  return renderPlans(loadStackSpec("lab"), inv, loadOrCreateSecrets(path.join(labState, "secrets.json")), path.resolve(__dirname, "..", "app"), labShareMount(inv), { agentSource: await bundleAgent() });
+  return renderPlans(loadStackSpec("lab"), inv, loadOrCreateSecrets(path.join(labState, "secrets.json")), path.resolve(__dirname, "..", "app"), labShareMount(inv), { agentSource: await bundleAgent() }, { agentSource: await bundleHealthAgent(), dnsSecret: healthDnsSecret({ stack: "lab", inventory: inv, health: loadStackSpec("lab").health, labRoot: labPaths().root }) });
 }
 
 /** The Bootstrap resource's inputs for the running lab. */

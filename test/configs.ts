@@ -53,4 +53,4 @@ export function configFor(provider: Provider, children: number, overrides: Recor
 }
 
 /** Placeholder secret config a run needs (the hosts target's TSIG secret). */
-export const TEST_SECRETS = { dnsTsigSecret: "dGVzdC1vbmx5LXRzaWctc2VjcmV0" };
+export const TEST_SECRETS = { dnsTsigSecret: "dGVzdC1vbmx5LXRzaWctc2VjcmV0", healthTsigSecret: "dGVzdC1vbmx5LWhlYWx0aC1zZWNyZXQ=", healthDnsToken: "dop_v1_health_test" };

@@ -86,7 +86,7 @@ describe("Bootstrap resource wiring (mocks)", () => {
   it("bootstrapHaCluster renders every node's plan with roles/ from the inventory and secrets", async () => {
     registered.length = 0;
     const secrets = { dbPassword: "a1", replicationPassword: "b2", redisPassword: "c3", djangoSecretKey: "d4", tlsPassphrase: "e5" };
-    const b = bootstrapHaCluster("c-bootstrap", { spec, inventory, secrets, privateKey: "k" });
+    const b = bootstrapHaCluster("c-bootstrap", { spec, inventory, secrets, privateKey: "k", healthDnsSecret: "dGVzdC1oZWFsdGg=" });
     const hash = await resolve(b.plansHash);
     assert.match(hash, /^[0-9a-f]{64}$/);
     const run = registered.find((r) => r.type === "pulumi-nodejs:dynamic/bootstrap:Run")!;

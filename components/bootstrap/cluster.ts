@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { renderNodePlan } from "../../roles";
 import type { AcmeContext, ClusterSecrets, NodePlan, ShareMount } from "../../roles/types";
 import { bundleAgent } from "../../ops/acme/bundle";
-import type { ClusterSpec, Inventory } from "../../spec";
+import { bundleHealthAgent } from "../../ops/health/bundle";
+import type { HealthContext } from "../../roles/health";
+import { healthDnsSecretKey, type ClusterSpec, type Inventory } from "../../spec";
 import { Bootstrap } from "./bootstrap";
 
 /** Args of {@link bootstrapHaCluster}. */
@@ -33,14 +35,21 @@ export interface ClusterBootstrapArgs {
    * /etc/django-ha/app-secrets.env on the children and the worker. Defaults to none.
    */
   appSecrets?: pulumi.Input<Record<string, string>>;
+  /**
+   * The health agent's DNS credential (secret config): hosts → django-ha:healthTsigSecret with health.dnsKeyName,
+   * else django-ha:dnsTsigSecret; digitalocean → django-ha:healthDnsToken. None on aws or with the agent off.
+   */
+  healthDnsSecret?: pulumi.Input<string | undefined>;
 }
 
 /** What the roles need of the certificate besides the spec: the agent program and the DNS-01 credential. */
 export type AcmeInputs = Omit<AcmeContext, "certificate">;
+/** What the roles need of the health agent besides the spec: the program and the DNS credential. */
+export type HealthInputs = Omit<HealthContext, "spec">;
 
 /** Every node's plan, rendered by roles/ from the resolved inventory and secrets. Pure. */
-export function renderPlans(spec: ClusterSpec, inventory: Inventory, secrets: ClusterSecrets, appDir: string, shareMount: ShareMount, acme: AcmeInputs, appSecrets: Record<string, string> = {}): NodePlan[] {
-  const ctx = { inventory, secrets, shareMount, appDir, adminCidrs: spec.adminCidrs, acme: { certificate: spec.certificate, ...acme }, app: spec.app, appSecrets };
+export function renderPlans(spec: ClusterSpec, inventory: Inventory, secrets: ClusterSecrets, appDir: string, shareMount: ShareMount, acme: AcmeInputs, health: HealthInputs, appSecrets: Record<string, string> = {}): NodePlan[] {
+  const ctx = { inventory, secrets, shareMount, appDir, adminCidrs: spec.adminCidrs, acme: { certificate: spec.certificate, ...acme }, health: { spec: spec.health, ...health }, app: spec.app, appSecrets };
   return inventory.nodes.map((n) => renderNodePlan(n, ctx));
 }
 
@@ -49,9 +58,18 @@ export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opt
   const appDir = args.appDir ?? path.resolve(__dirname, "..", "..", "app");
   // The agent is bundled here, from this checkout: what the nodes run is what this repository ships.
   const plans = pulumi
-    .all([args.inventory, args.secrets, args.acmeDnsSecret, args.appSecrets ?? {}])
-    .apply(async ([inventory, secrets, dnsSecret, appSecrets]) =>
-      renderPlans(args.spec, inventory, secrets, appDir, args.shareMount ?? "nfs", { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) }, appSecrets),
+    .all([args.inventory, args.secrets, args.acmeDnsSecret, args.healthDnsSecret, args.appSecrets ?? {}])
+    .apply(async ([inventory, secrets, dnsSecret, healthSecret, appSecrets]) =>
+      renderPlans(
+        args.spec,
+        inventory,
+        secrets,
+        appDir,
+        args.shareMount ?? "nfs",
+        { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) },
+        { agentSource: healthDnsSecretKey(args.spec) ? await bundleHealthAgent() : "", ...(healthSecret ? { dnsSecret: healthSecret } : {}) },
+        appSecrets,
+      ),
     );
   return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath, machineIds: args.machineIds }, opts);
 }

@@ -40,7 +40,7 @@ describe("HaCluster + bootstrap", () => {
 
   it("with bootstrap args runs the bootstrap over the cluster's own inventory", async () => {
     registered.length = 0;
-    const c = new HaCluster("lab", { spec, bootstrap: { privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\n") } });
+    const c = new HaCluster("lab", { spec, bootstrap: { privateKey: pulumi.secret("-----BEGIN OPENSSH PRIVATE KEY-----\n"), healthDnsSecret: pulumi.secret("dGVzdC1oZWFsdGg=") } });
     assert.ok(c.bootstrap);
     assert.match(await resolve(c.bootstrap.plansHash), /^[0-9a-f]{64}$/);
     const run = registered.find((r) => r.type === "pulumi-nodejs:dynamic/bootstrap:Run")!;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Inventory } from "../../spec";
-import { awsConfig, digitaloceanConfig } from "../../test/configs";
+import { awsConfig, digitaloceanConfig, TEST_SECRETS } from "../../test/configs";
 import { ProgramRun, runProgram } from "../../test/mocks";
 
 /** Each machine's volumes by purpose, followed through the attachments (droplet/instance id → volume). */
@@ -20,7 +20,7 @@ function attachedVolumes(r: ProgramRun, machineType: string, machineName: (m: Pr
 /** The inventory the program exports carries each database node's volumes as stable device paths. */
 describe("inventory: data volumes by stable device path (setMocks)", () => {
   it("DigitalOcean: /dev/disk/by-id/scsi-0DO_Volume_<volume name> of the volumes attached to that very droplet", async () => {
-    const r = await runProgram(digitaloceanConfig(2));
+    const r = await runProgram(digitaloceanConfig(2), { secrets: TEST_SECRETS });
     const inv = r.outputs.inventory as Inventory;
     const attached = attachedVolumes(r, "digitalocean:index/droplet:Droplet", (d) => String(d.inputs.name), "dropletId", "digitalocean:index/volumeAttachment:VolumeAttachment", "digitalocean:index/volume:Volume");
     for (const node of inv.nodes) {

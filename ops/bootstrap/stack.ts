@@ -8,10 +8,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { AcmeContext, ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
 import { labShareMount } from "../../roles/share";
-import { AppSpec, CertificateSpec, dataDeviceProblem, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { AppSpec, CertificateSpec, dataDeviceProblem, HealthSpec, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
 import { bundleAgent } from "../acme/bundle";
 import { acmeContextFor, acmeDnsSecret } from "./acme";
 import { appSecretsFor, dryRunAppSecrets } from "./appSecrets";
+import { healthContextFor } from "./health";
+import type { HealthContext } from "../../roles/health";
 import { stackLockPath } from "../lock";
 import { sourceTree } from "../release/pack";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
@@ -45,6 +47,8 @@ export interface StackTarget {
   certificate: CertificateSpec;
   /** The stack's django-ha:app (validated): the Django project the cluster runs. */
   app: AppSpec;
+  /** The stack's django-ha:health (validated). */
+  health: HealthSpec;
   /** lab: its state directory (key files of the DNS-01 credential). */
   labRoot?: string;
 }
@@ -112,7 +116,7 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
   const state = stackStateDir(o.stack, o.stateRoot);
   // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
   const spec = loadStackSpec(o.stack, o.stacksDir);
-  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs, certificate: spec.certificate, app: spec.app };
+  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs, certificate: spec.certificate, app: spec.app, health: spec.health };
   const defaultIdentity = path.join(os.homedir(), ".ssh", "id_ed25519");
   let target: StackTarget;
   if (o.inventoryFile) {
@@ -193,8 +197,9 @@ export async function roleContextFor(
   secrets = loadOrCreateSecrets(target.secretsFile),
   acme?: AcmeContext,
   appSecrets = appSecretsFor({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile), lab: target.lab }),
+  health?: HealthContext,
 ): Promise<RoleContext> {
-  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs, acme: acme ?? (await acmeContextFor(target)), app: target.app, appSecrets };
+  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs, acme: acme ?? (await acmeContextFor(target)), app: target.app, appSecrets, health: health ?? (await healthContextFor(target)) };
 }
 
 /** Stand-ins rendered by a dry run before the first real run made the secrets (a dry run writes nothing). */
@@ -216,7 +221,7 @@ export async function planStack(target: StackTarget, o: Pick<StackRunOptions, "o
   const dnsSecret = dryRunDnsSecret(target);
   const acme: AcmeContext = { certificate: target.certificate, agentSource: await bundleAgent(), ...(dnsSecret !== undefined ? { dnsSecret } : {}) };
   const appSecrets = dryRunAppSecrets({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile) });
-  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme, appSecrets));
+  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme, appSecrets, await healthContextFor(target, true)));
   return selectNodes(target.inventory, o.only).map((n) => planFor(n));
 }
 
@@ -289,6 +294,7 @@ export function labBootstrapHook(
       adminCidrs: spec.adminCidrs,
       certificate: spec.certificate,
       app: o.app ?? spec.app,
+      health: spec.health,
       lab: true,
       labRoot: labRootOf({ stack }),
     };

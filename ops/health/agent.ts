@@ -33,11 +33,13 @@ function depsFrom(configFile: string, dryRun: boolean): AgentDeps {
   return {
     config,
     dns: dnsOf(config),
-    isPrimary: async () => {
+    mayAct: async () => {
+      // Before the first bootstrap finished, children that are not set up yet are not failures to act on.
+      if (config.readyFile && !fs.existsSync(config.readyFile)) return `the cluster has not finished its first bootstrap (no ${config.readyFile})`;
       const p = await checkPrimary();
-      return p.primary ? true : p.reason;
+      return p.primary ? true : `not the primary (${p.reason})`;
     },
-    probe: (c) => probeChild({ name: c.name, privateAddress: c.privateAddress }, { fqdn: config.fqdn, timeoutMs: config.probeTimeoutSeconds * 1000, ca: trustedCertificates(config.fqdn) }),
+    probe: (c) => probeChild({ name: c.name, privateAddress: c.privateAddress }, { fqdn: config.fqdn, path: config.healthPath, timeoutMs: config.probeTimeoutSeconds * 1000, ca: trustedCertificates(config.fqdn) }),
     log: (line) => console.log(line),
     now: () => Date.now(),
     dryRun,

@@ -21,6 +21,10 @@ export const healthConfigSchema = z.object({
     z.object({ provider: z.literal("rfc2136"), server: z.string().min(1), port: z.number().int().min(1).max(65535), zone: z.string().min(1), keyName: z.string().min(1), algorithm: z.string().min(1) }),
     z.object({ provider: z.literal("digitalocean"), domain: z.string().min(1) }),
   ]),
+  /** The app's health path on every child (200 = healthy). */
+  healthPath: z.string().regex(/^\/[^\s?#]*$/, "must be a path such as /health/").default("/health/"),
+  /** The agent acts only once this file exists (written when the first bootstrap has finished). */
+  readyFile: z.string().startsWith("/", "must be an absolute path").optional(),
   /** Seconds between probe rounds. */
   intervalSeconds: z.number().min(0.5).max(60).default(2),
   /** Seconds a probe may take before it counts as failed. */

@@ -20,11 +20,13 @@ export interface ProbeOptions {
    * share's fullchain.pem. Defaults to Node's built-in roots.
    */
   ca?: string[];
+  /** The app's health path (200 = healthy). Defaults to /health/. */
+  path?: string;
   /** Port. Defaults to 443. */
   port?: number;
 }
 
-/** GET https://<fqdn>/health/ at the child's private address; ok only for 200 within the timeout. */
+/** GET https://<fqdn><path> at the child's private address; ok only for 200 within the timeout. */
 export function probeChild(child: ProbeTarget, o: ProbeOptions): Promise<ProbeResult> {
   const started = Date.now();
   return new Promise((resolve) => {
@@ -40,7 +42,7 @@ export function probeChild(child: ProbeTarget, o: ProbeOptions): Promise<ProbeRe
       {
         host: child.privateAddress,
         port: o.port ?? 443,
-        path: "/health/",
+        path: o.path ?? "/health/",
         method: "GET",
         servername: o.fqdn,
         headers: { Host: o.fqdn, "User-Agent": "django-ha-health" },

@@ -48,7 +48,7 @@ function agent(dns: FakeDns, o: { primary: () => boolean; up: Set<string>; dryRu
   const deps: AgentDeps = {
     config,
     dns,
-    isPrimary: async () => (o.primary() ? true : "in recovery"),
+    mayAct: async () => (o.primary() ? true : "not the primary (in recovery)"),
     probe: async (c) => {
       probed.push(c.name);
       return { name: c.name, ok: o.up.has(c.name), detail: o.up.has(c.name) ? "HTTP 200 in 3 ms" : "HTTP 502 in 2 ms" };

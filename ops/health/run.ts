@@ -14,8 +14,11 @@ export interface AgentDeps {
   config: HealthConfig;
   /** The record operations the agent uses: it reads, adds and removes one member at a time, nothing else. */
   dns: RecordOperations;
-  /** Whether this machine is the PostgreSQL primary now: true, or why not ("in recovery", "PostgreSQL down: …"). */
-  isPrimary: () => Promise<true | string>;
+  /**
+   * Whether the agent may act from this machine now: true, or why not ("not the primary (PostgreSQL is in
+   * recovery …)", "the cluster has not finished its first bootstrap …"). Logged once as "<reason>: idle".
+   */
+  mayAct: () => Promise<true | string>;
   probe: (child: HealthConfig["children"][number]) => Promise<ProbeResult>;
   /** One journal line. */
   log: (line: string) => void;
@@ -35,8 +38,9 @@ export interface AgentMemory {
   /** The last error logged (logged again only when it changes). */
   lastError?: string;
   lastProbes: ProbeResult[];
-  /** Idle as a non-primary (logged once). */
+  /** Idle as a non-primary or before the first bootstrap finished (logged once per reason). */
   idle?: boolean;
+  idleReason?: string;
 }
 
 export function initialMemory(): AgentMemory {
@@ -67,11 +71,11 @@ async function refreshRecord(m: AgentMemory, deps: AgentDeps, now: number): Prom
 
 /** One round: primary check, record, probes, decision, at most one DNS change. */
 export async function tick(m: AgentMemory, deps: AgentDeps): Promise<AgentMemory> {
-  const primary = await deps.isPrimary();
+  const primary = await deps.mayAct();
   if (primary !== true) {
-    if (!m.idle) deps.log(`not the primary (${primary}): idle`);
+    if (!m.idle || m.idleReason !== primary) deps.log(`${primary}: idle`);
     // A later promotion starts from the record as it is then, with fresh counters.
-    return { ...initialMemory(), idle: true };
+    return { ...initialMemory(), idle: true, idleReason: primary };
   }
   if (!m.acting) deps.log(`the primary: checking ${deps.config.children.length} children of ${deps.config.fqdn} every ${deps.config.intervalSeconds} s`);
   let mem = await refreshRecord({ ...m, acting: true, idle: false }, deps, deps.now());

@@ -15,21 +15,31 @@ export interface NginxSite {
   maintenanceFlag: string;
   /** Present = GET and HEAD served, every other method a 503 page (Retry-After). */
   readOnlyFlag: string;
-  /** Directory of maintenance.html and read-only.html. */
+  /** Directory of maintenance.html, read-only.html and unhealthy.html. */
   pagesDir: string;
+  /** While this file exists the app is hung: answer 503 at once (roles/appwatch.ts). */
+  appUnhealthyFlag: string;
+  /** Loopback-only port the watchdog asks the app through, without the flags. */
+  appWatchPort: number;
 }
 
 /** Retry-After of the mode pages: a maintenance window is minutes, a read-only spell (a migration, a failover) shorter. */
-export const MODE_RETRY_AFTER = { maintenance: 120, "read-only": 30 } as const;
+export const MODE_RETRY_AFTER = { maintenance: 120, "read-only": 30, unhealthy: 10 } as const;
+/** nginx's own pages: the operator's two modes, and the watchdog's "the app hangs" (roles/appwatch.ts). */
+export type ModePage = keyof typeof MODE_RETRY_AFTER;
+export const MODE_PAGES = Object.keys(MODE_RETRY_AFTER) as ModePage[];
 /** Header nginx sets on its own mode pages (npm run maintenance waits until every child answers with it). */
 export const MODE_HEADER = "X-Django-HA-Mode";
 
-/** The pages nginx answers in maintenance and read-only mode. */
-export function renderModePage(mode: "maintenance" | "read-only"): string {
-  const [title, text] =
-    mode === "maintenance"
-      ? ["Down for maintenance", "This site is down for maintenance. Please try again in a few minutes."]
-      : ["Read-only for a moment", "This site is read-only for a moment: you can browse, but changes (forms, uploads) are not accepted right now. Nothing you sent was saved. Please try again in a minute."];
+const PAGE_TEXT: Record<ModePage, [string, string]> = {
+  maintenance: ["Down for maintenance", "This site is down for maintenance. Please try again in a few minutes."],
+  "read-only": ["Read-only for a moment", "This site is read-only for a moment: you can browse, but changes (forms, uploads) are not accepted right now. Nothing you sent was saved. Please try again in a minute."],
+  unhealthy: ["Not answering", "This server's application is not answering right now. Please try again in a few seconds."],
+};
+
+/** The pages nginx answers in maintenance and read-only mode, and while the app hangs. */
+export function renderModePage(mode: ModePage): string {
+  const [title, text] = PAGE_TEXT[mode];
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head>
@@ -114,6 +124,9 @@ server {
 
     # The health path is the app's answer whatever the mode: deploys and the health agent ask it.
     location = ${site.healthPath} {
+        if (-f ${site.appUnhealthyFlag}) {
+            return 503;
+        }
 ${uwsgiPass}
     }
 
@@ -131,13 +144,16 @@ ${uwsgiPass}
         if (-f ${site.maintenanceFlag}) {
             set $django_ha_mode maintenance;
         }
+        # The child's watchdog saw the app hang (roles/appwatch.ts): answer now rather than hold the visitor.
+        if (-f ${site.appUnhealthyFlag}) {
+            set $django_ha_mode unhealthy;
+        }
         if ($django_ha_mode) {
             return 503;
         }
 ${uwsgiPass}
     }
-${(["maintenance", "read-only"] as const)
-  .map(
+${MODE_PAGES.map(
     (mode) => `
     location = /.django-ha-mode/${mode}.html {
         internal;
@@ -147,8 +163,22 @@ ${(["maintenance", "read-only"] as const)
         add_header ${MODE_HEADER} ${mode} always;
         add_header Cache-Control "no-store" always;
     }`,
-  )
-  .join("\n")}
+  ).join("\n")}
+}
+
+# The app as it is, for the watchdog only (loopback; the public site above checks the flags first).
+server {
+    listen 127.0.0.1:${site.appWatchPort};
+    server_name ${site.fqdn};
+    access_log off;
+
+    location / {
+        include uwsgi_params;
+        # As the public site passes it, so a project that redirects http to https answers here too.
+        uwsgi_param HTTP_X_FORWARDED_PROTO https;
+        uwsgi_pass django_ha_uwsgi;
+        uwsgi_read_timeout 5s;
+    }
 }
 `;
 }

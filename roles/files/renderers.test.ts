@@ -153,7 +153,7 @@ describe("lsyncd config", () => {
 });
 
 describe("nginx site", () => {
-  const text = renderNginxSite({ fqdn: "www.example.com", tlsDir: "/srv/share/tls/www.example.com", acmeWebroot: "/srv/share/acme", staticDir: "/srv/share/static", mediaDir: "/srv/share/media", uwsgiSocket: "/run/u/app.sock", clientMaxBodySize: "512m", healthPath: "/healthz/", maintenanceFlag: "/srv/share/.django-ha/maintenance", readOnlyFlag: "/srv/share/.django-ha/read-only", pagesDir: "/usr/share/django-ha/pages" });
+  const text = renderNginxSite({ fqdn: "www.example.com", tlsDir: "/srv/share/tls/www.example.com", acmeWebroot: "/srv/share/acme", staticDir: "/srv/share/static", mediaDir: "/srv/share/media", uwsgiSocket: "/run/u/app.sock", clientMaxBodySize: "512m", healthPath: "/healthz/", maintenanceFlag: "/srv/share/.django-ha/maintenance", readOnlyFlag: "/srv/share/.django-ha/read-only", pagesDir: "/usr/share/django-ha/pages", appUnhealthyFlag: "/run/x/unhealthy", appWatchPort: 8089 });
   const table: [string, string][] = [
     ["redirects to https", "return 301 https://$host$request_uri;"],
     ["ACME webroot on the share", "root /srv/share/acme;"],
@@ -166,10 +166,13 @@ describe("nginx site", () => {
     ["maintenance flag tested per request", "if (-f /srv/share/.django-ha/maintenance) {"],
     ["read-only lets GET and HEAD through", "if ($request_method ~ ^(GET|HEAD)$) {"],
     ["mode pages say when to come back", "add_header Retry-After 120 always;"],
+    ["a hung app answers 503 at once", "if (-f /run/x/unhealthy) {"],
+    ["with its own page and Retry-After", "add_header Retry-After 10 always;"],
+    ["the watchdog's server on loopback only", "listen 127.0.0.1:8089;"],
   ];
   for (const [what, want] of table) it(what, () => assert.ok(text.includes(want), want));
   it("the ACME location comes before the redirect on port 80", () => assert.ok(text.indexOf("acme-challenge") < text.indexOf("return 301")));
-  it("refuses a health path nginx would read as syntax", () => assert.throws(() => renderNginxSite({ fqdn: "w", tlsDir: "/t", acmeWebroot: "/a", staticDir: "/s", mediaDir: "/m", uwsgiSocket: "/u", clientMaxBodySize: "1m", healthPath: "/h; }", maintenanceFlag: "/f", readOnlyFlag: "/r", pagesDir: "/p" }), /healthPath/));
+  it("refuses a health path nginx would read as syntax", () => assert.throws(() => renderNginxSite({ fqdn: "w", tlsDir: "/t", acmeWebroot: "/a", staticDir: "/s", mediaDir: "/m", uwsgiSocket: "/u", clientMaxBodySize: "1m", healthPath: "/h; }", maintenanceFlag: "/f", readOnlyFlag: "/r", pagesDir: "/p", appUnhealthyFlag: "/x", appWatchPort: 8089 }), /healthPath/));
 });
 
 describe("uwsgi.ini", () => {
