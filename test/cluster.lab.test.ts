@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isClean, labDns, labDown, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
+import { isClean, labDns, labDown, labPower, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
 import { outside } from "./drill/web";
 import { curlVerify } from "./lab-tls";
 import { bootstrapProvider, renderPlans, type BootstrapInputs, type BootstrapOutputs } from "../components/bootstrap";
@@ -21,9 +21,26 @@ import { labShareMount } from "../roles/share";
 import type { ClusterStatus } from "../ops/status";
 import { bundleAgent } from "../ops/acme/bundle";
 import { bundleHealthAgent } from "../ops/health/bundle";
+import { HEALTH_PATHS, HEALTH_SERVICE } from "../roles/health";
+import { APP_WATCH, APP_WATCH_SERVICE } from "../roles/appwatch";
 import { healthDnsSecret } from "../ops/bootstrap/health";
-import { readTsigKey } from "../lab/keys";
-import { readState as readLabState } from "../lab/state";
+
+const LAB_DNS = "10.231.0.2";
+const healthJournal = (node: string) => onNode(node, `journalctl -u ${HEALTH_SERVICE} -o cat --no-pager`);
+const inRecord = async () => (await labDns().listMembers("www.lab.test")).map((m) => m.address).sort();
+/** Seconds until the record lists exactly `want` (polled every 0.25 s), or a failure after `limit` s. */
+async function recordBecomes(want: string[], limit: number): Promise<number> {
+  const t0 = Date.now();
+  let got: string[] = [];
+  while (Date.now() - t0 < limit * 1000) {
+    got = await inRecord();
+    if (JSON.stringify(got) === JSON.stringify([...want].sort())) return (Date.now() - t0) / 1000;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return assert.fail(`the record is [${got.join(", ")}] after ${limit} s, expected [${[...want].sort().join(", ")}]`);
+}
+/** Freeze (SIGSTOP) or thaw every process of a child's uWSGI: the app hangs, nginx and the machine stay up. */
+const hang = (node: string, signal: "SIGSTOP" | "SIGCONT") => onNode(node, `systemctl kill --signal=${signal} django-ha-uwsgi`);
 
 async function onNode(node: string, script: string): Promise<string> {
   const r = await labSsh(node, ["bash", "-c", script]);
@@ -314,91 +331,106 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
       assert.equal(broken.code, 1, broken.out);
       assert.match(broken.out, /: NEEDS A HUMAN \(\d+ problems?\)\n/);
       assert.match(broken.out, new RegExp(`✗ ${child}: django-ha-uwsgi.service is inactive`));
-      assert.match(broken.out, new RegExp(`✗ ${child}: /health/ answers 502`), "nginx answers at once with 502 while uWSGI is down");
-      assert.match(broken.out, new RegExp(`✗ cluster: the record lists ${child} \\(`));
+      // nginx answers at once: 502 while uWSGI is down, 503 once the child's watchdog raised its flag.
+      assert.match(broken.out, new RegExp(`✗ ${child}: /health/ answers 50[23]`));
+      // The health agent takes it out of the record (1 s rounds here); the screen shows the change.
+      await recordBecomes(recordMembers(inventory).filter((c) => c.name !== child).map((c) => c.publicAddress), 30);
+      const out = await status([]);
+      assert.equal(out.code, 1, out.out);
+      assert.match(out.out, new RegExp(`^Health agent  last changes:\n  \\S+ \\S+ \\S+: removed ${child} `, "m"));
+      assert.doesNotMatch(out.out, new RegExp(`the record lists ${child}`));
     } finally {
       await onNode(child, "systemctl start django-ha-uwsgi");
     }
+    await recordBecomes(recordMembers(inventory).map((c) => c.publicAddress), 30);
     const back = await status([]);
     assert.equal(back.code, 0, back.out);
   });
 
-  it("the health agent on both database machines (placed by hand until the bootstrap installs it): a hung child leaves the record, clients stop getting it, it comes back; the standby never acts; the last child stays", { timeout: 300_000 }, async (t) => {
-    const paths = labPaths();
-    const children = recordMembers(inventory);
-    const [c1, c2] = children;
-    const key = readTsigKey(paths);
-    const config = {
-      fqdn,
-      ttl: inventory.ttl,
-      children: children.map((c) => ({ name: c.name, address: c.publicAddress, privateAddress: c.privateAddress })),
-      dns: { provider: "rfc2136", server: "10.231.0.2", port: 53, zone: "lab.test", keyName: key.name, algorithm: key.algorithm },
-      intervalSeconds: 1,
-      probeTimeoutSeconds: 1,
-      recordRefreshSeconds: 10,
-      maxDnsCallsPerMinute: 30,
-    };
-    const bundle = await bundleHealthAgent();
-    const db = [inventory.primary, inventory.standby];
-    for (const node of db) {
-      const root = readLabState(paths)!.nodes[node].root;
-      const put = (file: string, text: string, mode: number) => {
-        fs.mkdirSync(path.join(root, path.dirname(file)), { recursive: true });
-        fs.writeFileSync(path.join(root, file), text, { mode });
-        fs.chmodSync(path.join(root, file), mode);
-      };
-      put("/usr/local/lib/django-ha/health-agent.js", bundle, 0o644);
-      put("/etc/django-ha/health.json", JSON.stringify(config), 0o600);
-      put("/etc/django-ha/health.env", `DJANGO_HA_DNS_TSIG_SECRET=${key.secret}\n`, 0o600);
-      // Until the db roles install nodejs, the host's node stands in (as in ops/acme/agent.lab.test.ts).
-      if (!fs.existsSync(path.join(root, "usr/bin/node"))) {
-        put("/usr/local/lib/django-ha/node", "", 0o755);
-        fs.copyFileSync(process.execPath, path.join(root, "usr/local/lib/django-ha/node"));
-      }
-      const nodeBin = fs.existsSync(path.join(root, "usr/bin/node")) ? "/usr/bin/node" : "/usr/local/lib/django-ha/node";
-      await onNode(node, `systemd-run --unit django-ha-health -p EnvironmentFile=/etc/django-ha/health.env -p Environment=NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt ${nodeBin} /usr/local/lib/django-ha/health-agent.js run`);
+  it("the health agent, installed by the bootstrap on both database machines: the primary acts, the standby idles", async () => {
+    for (const node of [inventory.primary, inventory.standby]) assert.equal((await onNode(node, `systemctl is-active ${HEALTH_SERVICE}`)).trim(), "active", node);
+    assert.match(await healthJournal(inventory.primary), /^the primary: checking 2 children of www\.lab\.test every 1 s$/m);
+    assert.match(await healthJournal(inventory.standby), /^not the primary \(PostgreSQL is in recovery \(a standby\)\): idle$/m);
+    // The credential only where the agent runs, root only.
+    for (const n of inventory.nodes) {
+      const mode = await onNode(n.name, `stat -c %a ${HEALTH_PATHS.env} 2>/dev/null || echo absent`);
+      assert.equal(mode.trim(), n.role === "parent" || n.role === "standby" ? "600" : "absent", n.name);
     }
-    const journal = (node: string) => onNode(node, "journalctl -u django-ha-health -o cat --no-pager");
-    const inRecord = async () => (await labDns().listMembers(fqdn)).map((m) => m.address).sort();
-    /** Seconds until the record equals `want` (polled every 0.25 s), or a failure after `limit` s. */
-    const until = async (want: string[], limit: number) => {
-      const t0 = Date.now();
-      let got: string[] = [];
-      while (Date.now() - t0 < limit * 1000) {
-        got = await inRecord();
-        if (JSON.stringify(got) === JSON.stringify([...want].sort())) return (Date.now() - t0) / 1000;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-      assert.fail(`the record is ${got.join(", ")} after ${limit} s, expected ${want.join(", ")}`);
-    };
-    const hang = (node: string, signal: "SIGSTOP" | "SIGCONT") => onNode(node, `systemctl kill --signal=${signal} django-ha-uwsgi`);
+  });
+
+  it("a hung app fails fast (nginx answers 503 at once) and its child leaves the record; clients resolving through the lab DNS stop getting it; it comes back", { timeout: 180_000 }, async (t) => {
+    const [c1, c2] = recordMembers(inventory);
+    const both = [c1.publicAddress, c2.publicAddress];
+    await recordBecomes(both, 10);
+    await hang(c1.name, "SIGSTOP");
     try {
-      await until([c1.publicAddress, c2.publicAddress], 5);
-      await hang(c1.name, "SIGSTOP");
-      const out = await until([c2.publicAddress], 20);
-      const dig = await outside(["dig", "+short", "@10.231.0.2", fqdn, "A"]);
-      assert.deepEqual(dig.stdout.trim().split("\n"), [c2.publicAddress], "a client resolving through the lab DNS gets only the live child");
+      const out = await recordBecomes([c2.publicAddress], 30);
+      // A fresh client: resolves through the lab DNS, then asks the address it got, 10 times.
+      for (let i = 0; i < 10; i++) {
+        const dig = await outside(["dig", "+short", `@${LAB_DNS}`, fqdn, "A"]);
+        assert.deepEqual(dig.stdout.trim().split("\n"), [c2.publicAddress], "the lab DNS hands out only the live child");
+        assert.equal((await web(dig.stdout.trim(), "/health/")).status, 200);
+      }
+      // The hung child itself, asked directly once its watchdog saw 3 failed answers: a quick 503, not a hang.
+      const flagged = Date.now();
+      while ((await onNode(c1.name, `test -e ${APP_WATCH.flag} && echo up || echo down`)).trim() !== "up") {
+        assert.ok(Date.now() - flagged < 30_000, "the child's watchdog raised no flag within 30 s");
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const t0 = Date.now();
+      const direct = await outside(["curl", "-sS", "-o", "/dev/null", "-D", "-", "--max-time", "10", ...curlVerify(), "--resolve", `${fqdn}:443:${c1.publicAddress}`, `https://${fqdn}/`]);
+      const ms = Date.now() - t0;
+      assert.match(direct.stdout, /^HTTP\/\S+ 503/m, direct.stdout + direct.stderr);
+      assert.match(direct.stdout, /^retry-after: 10/im);
+      assert.ok(ms < 2000, `the hung child answered in ${ms} ms`);
+      assert.match(await onNode(c1.name, `journalctl -u ${APP_WATCH_SERVICE} -o cat --no-pager`), /did not answer \/health\/ 3 times in a row/);
       await hang(c1.name, "SIGCONT");
-      const back = await until([c1.publicAddress, c2.publicAddress], 20);
-      assert.match(await journal(inventory.primary), new RegExp(`removed ${c1.name} \\(${c1.publicAddress.replace(/\./g, "\\.")}\\) from the record: 3 consecutive failed probes \\(last: no answer within 1000 ms\\)`));
-      // The last child: with c1 out, c2 failing too stays in the record (fail open).
+      const back = await recordBecomes(both, 30);
+      assert.match(await healthJournal(inventory.primary), new RegExp(`^removed ${c1.name} \\(${c1.publicAddress.replace(/\./g, "\\.")}\\) from the record: 3 consecutive failed probes \\(last: (HTTP 503|no answer within 1000 ms)`, "m"));
+      assert.match(await healthJournal(inventory.primary), new RegExp(`^added back ${c1.name} `, "m"));
+      t.diagnostic(`hung child: out of the record ${out.toFixed(1)} s after its uWSGI stopped, back ${back.toFixed(1)} s after it recovered; answered 503 in ${ms} ms`);
+    } finally {
+      await hang(c1.name, "SIGCONT");
+    }
+  });
+
+  it("a child that dies (powered off) leaves the record, and comes back after it starts again", { timeout: 300_000 }, async (t) => {
+    const [c1, c2] = recordMembers(inventory);
+    const both = [c1.publicAddress, c2.publicAddress];
+    await recordBecomes(both, 10);
+    await labPower().fence(c1.name);
+    let restarted = false;
+    try {
+      const out = await recordBecomes([c2.publicAddress], 30);
+      const dig = await outside(["dig", "+short", `@${LAB_DNS}`, fqdn, "A"]);
+      assert.deepEqual(dig.stdout.trim().split("\n"), [c2.publicAddress]);
+      await labPower().start(c1.name);
+      restarted = true;
+      const back = await recordBecomes(both, 180);
+      assert.equal((await web(c1.publicAddress, "/health/")).status, 200, "the restarted child serves again");
+      t.diagnostic(`dead child out of the record ${out.toFixed(1)} s after its power-off; back ${back.toFixed(1)} s after its start (boot included)`);
+    } finally {
+      if (!restarted) await labPower().start(c1.name);
+    }
+  });
+
+  it("the last child is never removed (fail open), and the standby's agent never acted", { timeout: 180_000 }, async () => {
+    const [c1, c2] = recordMembers(inventory);
+    const both = [c1.publicAddress, c2.publicAddress];
+    await recordBecomes(both, 30);
+    try {
       await hang(c1.name, "SIGSTOP");
-      await until([c2.publicAddress], 20);
+      await recordBecomes([c2.publicAddress], 30);
       await hang(c2.name, "SIGSTOP");
-      await new Promise((r) => setTimeout(r, 8000));
+      await new Promise((r) => setTimeout(r, 10_000));
       assert.deepEqual(await inRecord(), [c2.publicAddress], "never the last member");
-      assert.match(await journal(inventory.primary), /every child in the record fails: the record keeps .* \(fail open; never the last member\)/);
+      assert.match(await healthJournal(inventory.primary), /every child in the record fails: the record keeps .* \(fail open; never the last member\)/);
+    } finally {
       await hang(c1.name, "SIGCONT");
       await hang(c2.name, "SIGCONT");
-      await until([c1.publicAddress, c2.publicAddress], 20);
-      const standby = await journal(inventory.standby);
-      assert.match(standby, /^not the primary \(PostgreSQL is in recovery \(a standby\)\): idle$/m);
-      assert.doesNotMatch(standby, /removed|added back|the primary: checking/, "the standby's agent never acted");
-      t.diagnostic(`hung child out of the record after ${out.toFixed(1)} s, back ${back.toFixed(1)} s after it recovered`);
-    } finally {
-      for (const c of children) await labSsh(c.name, ["systemctl", "kill", "--signal=SIGCONT", "django-ha-uwsgi"]);
-      for (const node of db) await labSsh(node, ["systemctl", "stop", "django-ha-health"]);
-      await labDns().setMembers(fqdn, children.map((c) => ({ name: c.name, address: c.publicAddress })), inventory.ttl);
     }
+    await recordBecomes(both, 30);
+    const standby = await healthJournal(inventory.standby);
+    assert.doesNotMatch(standby, /^(removed|added back|the primary: checking)/m, "the standby's agent never acted");
   });
 });

@@ -10,13 +10,14 @@ import { PG_HOME } from "../../roles/volumes";
 import { SHARE_SYNC_UNIT } from "../../roles/parent";
 import { UWSGI_UNIT } from "../../roles/child";
 import { CELERY_UNIT } from "../../roles/worker";
+import { HEALTH_SERVICE } from "../../roles/health";
 import type { Argv } from "../ssh/quote";
 import type { CertificateFacts, DiskUse, HealthFacts, NodeStatus, PostgresFacts, ReplicaRow, ShareSyncFacts } from "./types";
 
 /** lsyncd's status file on the database machines (roles/parent.ts). */
 export const LSYNCD_STATUS_FILE = `${PATHS.stateDir}/lsyncd.status`;
-/** The health agent's unit (issue 11 part 2): its journal holds one line per record change. */
-export const HEALTH_AGENT_UNIT = "django-ha-health.service";
+/** The health agent's unit: its journal holds one line per record change. */
+export const HEALTH_AGENT_UNIT = HEALTH_SERVICE;
 /** Where children's nginx found its certificate before and after issue 10 (nginx -T names the one in use). */
 export const CERTIFICATE_CANDIDATES = (fqdn: string) => ["/etc/django-ha/tls/fullchain.pem", `${PATHS.tls}/${fqdn}/fullchain.pem`];
 
@@ -70,7 +71,8 @@ if [ "$kind" = db ]; then
   fi
   if systemctl cat "$agent" >/dev/null 2>&1; then
     emit agent present
-    journalctl -u "$agent" -n 5 --no-pager -o short-iso 2>/dev/null | grep -v '^-- ' | while IFS= read -r line; do emit agent_log "$line"; done
+    # The last changes of the record (and fail-open rounds), not the routine lines.
+    journalctl -u "$agent" --since -7d --no-pager -o short-iso 2>/dev/null | grep -E ': (dry run: )?(removed |added back |every child)' | tail -n 5 | while IFS= read -r line; do emit agent_log "$line"; done
   fi
 fi
 if [ "$kind" = child ]; then
