@@ -408,7 +408,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
       restarted = true;
       const back = await recordBecomes(both, 180);
       assert.equal((await web(c1.publicAddress, "/health/")).status, 200, "the restarted child serves again");
-      t.diagnostic(`dead child out of the record ${out.toFixed(1)} s after its power-off; back ${back.toFixed(1)} s after its start (boot included)`);
+      t.diagnostic(`dead child out of the record ${out.toFixed(1)} s after its power-off; back ${back.toFixed(1)} s after the lab reported it booted (SSH answering)`);
     } finally {
       if (!restarted) await labPower().start(c1.name);
     }
