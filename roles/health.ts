@@ -23,8 +23,6 @@ export const HEALTH_SERVICE = "django-ha-health.service";
 export const HEALTH_MAX_DNS_CALLS_PER_MINUTE = 12;
 /** The record is read again this often (between reads the agent trusts its own writes). */
 export const HEALTH_RECORD_REFRESH_SECONDS = 30;
-/** The health path the children answer (the sample app's; 200 = healthy). */
-export const HEALTH_PATH = "/health/";
 
 /** The health agent's part of the role context: the validated section, the program, the DNS credential. */
 export interface HealthContext {
@@ -78,7 +76,7 @@ export function healthAgentConfig(f: ClusterFacts): HealthAgentConfig | undefine
     ttl: inv.ttl,
     children: recordMembers(inv).map((c) => ({ name: c.name, address: c.publicAddress, privateAddress: c.privateAddress })),
     dns,
-    healthPath: HEALTH_PATH,
+    healthPath: f.ctx.app.healthPath,
     // The same marker lets the certificate agent's timer act: every node converged once.
     readyFile: ACME_PATHS.ready,
     intervalSeconds: h.intervalSeconds,
