@@ -5,6 +5,7 @@
  * acknowledged it; after each step every acknowledged write is looked up on the database node that must
  * hold it. Which node is primary comes from the inventory, never from a node name.
  */
+import { HEALTH_SERVICE } from "../roles/health";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -179,6 +180,16 @@ describe("failover drills under a write load through the round-robin name", () =
     for (let i = 0; i < 10 && !/^dry-run: /m.test(dry); i++) dry = await sh(primary, "django-ha-acme run --dry-run");
     assert.doesNotMatch(dry, /not the primary/);
     assert.match(dry, /^dry-run: would (wait until|order now)/m, dry);
+  });
+
+  it("the health agent follows the primary: the new primary's agent checks the children, where before it idled as the standby", async () => {
+    let journal = "";
+    for (let i = 0; i < 20 && !/^the primary: checking /m.test(journal); i++) {
+      if (i) await sleep(500);
+      journal = (await labSsh(primary, ["journalctl", "-u", HEALTH_SERVICE, "--no-pager", "-o", "cat"], { timeoutMs: 60_000 })).stdout;
+    }
+    assert.match(journal, /^not the primary \(PostgreSQL is in recovery \(a standby\)\): idle$/m, "as the standby it idled");
+    assert.match(journal, /^the primary: checking \d+ children of /m, "as the new primary it acts");
   });
 
   it("the new primary restarting before the rejoin (the old one still off) comes back writable by itself: its guard knows the failover fenced the peer", async () => {
