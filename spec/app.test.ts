@@ -283,9 +283,11 @@ describe("django-ha:appSecrets", () => {
     const flat: Record<string, unknown> = Object.fromEntries(Object.entries(digitaloceanConfig()).map(([k, v]) => [`django-ha:${k}`, typeof v === "string" ? v : JSON.stringify(v)]));
     flat["django-ha:app"] = JSON.stringify(appCfg);
     if (secrets !== undefined) flat["django-ha:appSecrets"] = JSON.stringify(secrets);
+    // The health agent's own credential, which a DigitalOcean program requires too (spec/health.ts).
+    flat["django-ha:healthDnsToken"] = "dop_v1_health";
     return flat;
   };
-  const program = (flat: Record<string, unknown>, secret = true) => specFromConfig(flat, { source: "stack t", stack: "t", isSecret: (k) => secret && k === "django-ha:appSecrets", program: true });
+  const program = (flat: Record<string, unknown>, secret = true) => specFromConfig(flat, { source: "stack t", stack: "t", isSecret: (k) => k === "django-ha:healthDnsToken" || (secret && k === "django-ha:appSecrets"), program: true });
 
   it("the program takes secrets whose keys match app.secretKeys", () => {
     const spec = program(all({ ...own, secretKeys: ["STRIPE_KEY"] }, { STRIPE_KEY: "sk_live_x" }));
