@@ -32,14 +32,19 @@ export function bindKeySecret(text: string, file: string): string {
   return m[1];
 }
 
-function labTsigSecret(labRoot: string, narrow: boolean): string {
-  const file = narrow ? path.join(labRoot, "acme-tsig.key") : path.join(labRoot, "dns", "tsig.json");
+/**
+ * A TSIG secret the lab made: a narrow key's BIND key file (`narrowKeyFile`, e.g. acme-tsig.key), else the record's
+ * key (dns/tsig.json). Shared by the certificate and health agents' credentials.
+ */
+export function labTsigSecret(labRoot: string, narrowKeyFile: string | undefined): string {
+  const file = narrowKeyFile ? path.join(labRoot, narrowKeyFile) : path.join(labRoot, "dns", "tsig.json");
   if (!fs.existsSync(file)) throw new UserError(`The lab's TSIG key ${file} does not exist: start the lab with \`npm run lab -- up\``);
   const text = fs.readFileSync(file, "utf8");
-  return narrow ? bindKeySecret(text, file) : (JSON.parse(text) as { secret: string }).secret;
+  return narrowKeyFile ? bindKeySecret(text, file) : (JSON.parse(text) as { secret: string }).secret;
 }
 
-function fromEnv(env: NodeJS.ProcessEnv, name: string, why: string): string {
+/** A credential from the environment, or a UserError that says how to set it. */
+export function fromEnv(env: NodeJS.ProcessEnv, name: string, why: string): string {
   const v = env[name];
   if (!v) throw new UserError(`${name} is not set: ${why}`);
   return v;
@@ -57,7 +62,7 @@ export function acmeDnsSecret(o: AcmeSecretSource): string | undefined {
       return fromEnv(env, ACME_DNS_TOKEN_ENV, `challenge dns-01 on DigitalOcean needs a token scoped to domain read/write: export ${ACME_DNS_TOKEN_ENV}="$(pulumi config get --stack ${o.stack} django-ha:acmeDnsToken)"`);
     case "rfc2136": {
       const narrow = o.certificate.dnsKeyName !== undefined;
-      if (o.labRoot) return labTsigSecret(o.labRoot, narrow);
+      if (o.labRoot) return labTsigSecret(o.labRoot, narrow ? "acme-tsig.key" : undefined);
       return narrow
         ? fromEnv(env, ACME_TSIG_SECRET_ENV, `challenge dns-01 signs with the TSIG key ${o.certificate.dnsKeyName}: export ${ACME_TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:acmeTsigSecret)"`)
         : fromEnv(env, TSIG_SECRET_ENV, `challenge dns-01 signs with the record's TSIG key ${dns.keyName} (a narrower key, certificate.dnsKeyName, is better): export ${TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:dnsTsigSecret)"`);

@@ -3,14 +3,12 @@
  * (bundled from this repository, since the nodes have no npm) and its DNS credential, from the environment or
  * the lab's key files. The Pulumi program passes its secret config instead (index.ts).
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { HealthContext } from "../../roles/health";
 import type { HealthSpec, Inventory } from "../../spec";
 import { UserError } from "../../spec/errors";
 import { bundleHealthAgent } from "../health/bundle";
 import { TSIG_SECRET_ENV } from "../targets/credentials";
-import { bindKeySecret } from "./acme";
+import { fromEnv, labTsigSecret } from "./acme";
 
 /** hosts with health.dnsKeyName: that key's base64 secret. */
 export const HEALTH_TSIG_SECRET_ENV = "DJANGO_HA_HEALTH_TSIG_SECRET";
@@ -26,18 +24,6 @@ export interface HealthSecretSource {
   env?: NodeJS.ProcessEnv;
 }
 
-function labSecret(labRoot: string, narrow: boolean): string {
-  const file = narrow ? path.join(labRoot, "health-tsig.key") : path.join(labRoot, "dns", "tsig.json");
-  if (!fs.existsSync(file)) throw new UserError(`The lab's TSIG key ${file} does not exist: start the lab with \`npm run lab -- up\``);
-  const text = fs.readFileSync(file, "utf8");
-  return narrow ? bindKeySecret(text, file) : (JSON.parse(text) as { secret: string }).secret;
-}
-
-function fromEnv(env: NodeJS.ProcessEnv, name: string, why: string): string {
-  const v = env[name];
-  if (!v) throw new UserError(`${name} is not set: ${why}`);
-  return v;
-}
 
 /** The agent's DNS credential for health.env, or undefined where the agent does not run (off, Route 53). */
 export function healthDnsSecret(o: HealthSecretSource): string | undefined {
@@ -51,7 +37,7 @@ export function healthDnsSecret(o: HealthSecretSource): string | undefined {
       return fromEnv(env, HEALTH_DNS_TOKEN_ENV, `the health agent on DigitalOcean needs a token scoped to domain read/update: export ${HEALTH_DNS_TOKEN_ENV}="$(pulumi config get --stack ${o.stack} django-ha:healthDnsToken)"`);
     case "rfc2136": {
       const narrow = o.health.dnsKeyName !== undefined;
-      if (o.labRoot) return labSecret(o.labRoot, narrow);
+      if (o.labRoot) return labTsigSecret(o.labRoot, narrow ? "health-tsig.key" : undefined);
       return narrow
         ? fromEnv(env, HEALTH_TSIG_SECRET_ENV, `the health agent signs with the TSIG key ${o.health.dnsKeyName}: export ${HEALTH_TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:healthTsigSecret)"`)
         : fromEnv(env, TSIG_SECRET_ENV, `the health agent signs with the record's TSIG key ${dns.keyName} (a narrower key, health.dnsKeyName, is better): export ${TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:dnsTsigSecret)"`);

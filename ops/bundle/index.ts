@@ -2,7 +2,7 @@
  * An agent as ONE CommonJS file for the database machines (Debian 13's nodejs 20, no npm there): esbuild bundles
  * the entry point with every dependency. No minification (an operator can read what runs as root); paths in the
  * output are relative to the repository, so the text is the same from any checkout (the bootstrap's content hash
- * stays stable). The approach of ops/acme/bundle.ts, for any agent; that file can become one call to this.
+ * stays stable). Used by the ACME agent (ops/acme/bundle.ts) and the health agent (ops/health/bundle.ts).
  */
 import { isBuiltin } from "node:module";
 import * as path from "node:path";
