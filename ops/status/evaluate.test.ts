@@ -43,6 +43,12 @@ describe("what needs a human", () => {
     ]);
   });
 
+  it("a stopped health agent on a database machine needs a human (a dead child would stay in the record)", () => {
+    const standby = inv.standby;
+    const p = problems(gathered({ [standby]: { agent: ["present"], agent_log: [], unit: ["ssh.service active", "django-ha-health.service inactive"] } }));
+    assert.deepEqual(p, [`${standby}: django-ha-health.service is inactive`]);
+  });
+
   it("an unreachable node is a problem, and says why", () => {
     const s = gathered();
     const worker = s.nodes.findIndex((n) => n.name === "lab-worker");

@@ -71,6 +71,8 @@ if [ "$kind" = db ]; then
   fi
   if systemctl cat "$agent" >/dev/null 2>&1; then
     emit agent present
+    # Installed (hosts, digitalocean): it must run on both database machines, or a dead child stays in the record.
+    emit unit "$agent $(systemctl is-active "$agent" 2>/dev/null)"
     # The last changes of the record (and fail-open rounds), not the routine lines.
     journalctl -u "$agent" --since -7d --no-pager -o short-iso 2>/dev/null | grep -E ': (dry run: )?(removed |added back |every child)' | tail -n 5 | while IFS= read -r line; do emit agent_log "$line"; done
   fi
