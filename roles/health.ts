@@ -4,7 +4,7 @@
  * data), its wrapper, config, DNS credential and a long-running unit. Not installed on aws: Route 53's health
  * checks do the job there.
  */
-import type { HealthSpec } from "../spec";
+import { HEALTH_AGENT_LIMITS, type HealthSpec } from "../spec";
 import { recordMembers } from "../spec/topology";
 import { file, FileAction, started } from "./actions";
 import { ACME_PATHS, SYSTEM_CA_BUNDLE } from "./acme";
@@ -19,10 +19,6 @@ export const HEALTH_PATHS = {
   env: "/etc/django-ha/health.env",
 } as const;
 export const HEALTH_SERVICE = "django-ha-health.service";
-/** The agent's DNS calls stay far below DigitalOcean's 250 per minute per token. */
-export const HEALTH_MAX_DNS_CALLS_PER_MINUTE = 12;
-/** The record is read again this often (between reads the agent trusts its own writes). */
-export const HEALTH_RECORD_REFRESH_SECONDS = 30;
 
 /** The health agent's part of the role context: the validated section, the program, the DNS credential. */
 export interface HealthContext {
@@ -81,10 +77,10 @@ export function healthAgentConfig(f: ClusterFacts): HealthAgentConfig | undefine
     readyFile: ACME_PATHS.ready,
     intervalSeconds: h.intervalSeconds,
     probeTimeoutSeconds: h.probeTimeoutSeconds,
-    recordRefreshSeconds: HEALTH_RECORD_REFRESH_SECONDS,
+    recordRefreshSeconds: HEALTH_AGENT_LIMITS.recordRefreshSeconds,
     failuresToRemove: h.failuresToRemove,
     successesToRestore: h.successesToRestore,
-    maxDnsCallsPerMinute: HEALTH_MAX_DNS_CALLS_PER_MINUTE,
+    maxDnsCallsPerMinute: HEALTH_AGENT_LIMITS.maxDnsCallsPerMinute,
   };
 }
 

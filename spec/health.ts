@@ -7,8 +7,13 @@ import { z } from "zod";
 import type { ConfigIssue } from "./errors";
 import type { ProviderName } from "./schema";
 
-/** Seconds and counts of a round; the agent's own defaults (ops/health/decide.ts DEFAULT_POLICY) agree. */
+/** Seconds and counts of a round: the stack's defaults and the agent's own (ops/health). */
 export const HEALTH_DEFAULTS = { intervalSeconds: 2, probeTimeoutSeconds: 2, failuresToRemove: 3, successesToRestore: 2 } as const;
+/**
+ * The agent's fixed limits: DNS calls in any 60 s, reads included (DigitalOcean allows 250 per minute per
+ * token), and how often it reads the record again (between reads it trusts its own writes).
+ */
+export const HEALTH_AGENT_LIMITS = { maxDnsCallsPerMinute: 12, recordRefreshSeconds: 30 } as const;
 
 export const healthSchema = z
   .object({

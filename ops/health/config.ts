@@ -4,6 +4,7 @@
  * `DIGITALOCEAN_TOKEN`). Validated once at start: a bad file names the key, the value and the fix.
  */
 import { z } from "zod";
+import { HEALTH_AGENT_LIMITS, HEALTH_DEFAULTS } from "../../spec/health";
 import { DEFAULT_POLICY } from "./decide";
 
 export const HEALTH_CONFIG_FILE = "/etc/django-ha/health.json";
@@ -26,11 +27,11 @@ export const healthConfigSchema = z.object({
   /** The agent acts only once this file exists (written when the first bootstrap has finished). */
   readyFile: z.string().startsWith("/", "must be an absolute path").optional(),
   /** Seconds between probe rounds. */
-  intervalSeconds: z.number().min(0.5).max(60).default(2),
+  intervalSeconds: z.number().min(0.5).max(60).default(HEALTH_DEFAULTS.intervalSeconds),
   /** Seconds a probe may take before it counts as failed. */
-  probeTimeoutSeconds: z.number().min(0.2).max(30).default(2),
+  probeTimeoutSeconds: z.number().min(0.2).max(30).default(HEALTH_DEFAULTS.probeTimeoutSeconds),
   /** Seconds between reads of the record from DNS (the agent trusts its own writes in between). */
-  recordRefreshSeconds: z.number().min(1).max(3600).default(30),
+  recordRefreshSeconds: z.number().min(1).max(3600).default(HEALTH_AGENT_LIMITS.recordRefreshSeconds),
   failuresToRemove: z.number().int().min(1).max(100).default(DEFAULT_POLICY.failuresToRemove),
   successesToRestore: z.number().int().min(1).max(100).default(DEFAULT_POLICY.successesToRestore),
   maxDnsCallsPerMinute: z.number().int().min(1).max(250).default(DEFAULT_POLICY.maxDnsCallsPerMinute),

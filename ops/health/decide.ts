@@ -10,6 +10,7 @@
  *   on a later tick.
  * - One log line per change, with the reason.
  */
+import { HEALTH_AGENT_LIMITS, HEALTH_DEFAULTS } from "../../spec/health";
 
 export interface HealthPolicy {
   /** Consecutive failed probes before a member leaves the record. Defaults to 3. */
@@ -20,7 +21,7 @@ export interface HealthPolicy {
   maxDnsCallsPerMinute: number;
 }
 
-export const DEFAULT_POLICY: HealthPolicy = { failuresToRemove: 3, successesToRestore: 2, maxDnsCallsPerMinute: 12 };
+export const DEFAULT_POLICY: HealthPolicy = { failuresToRemove: HEALTH_DEFAULTS.failuresToRemove, successesToRestore: HEALTH_DEFAULTS.successesToRestore, maxDnsCallsPerMinute: HEALTH_AGENT_LIMITS.maxDnsCallsPerMinute };
 
 export interface Child {
   name: string;
