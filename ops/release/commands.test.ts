@@ -55,6 +55,8 @@ const programs = {
     selfSigned: "/etc/django-ha/tls/SELF-SIGNED",
     timeoutSeconds: 60,
     header: "X-Django-HA-Release",
+    staticRoot: "/srv/share/static",
+    user: "django",
   }),
   switchWorker: cmd.switchWorker("/var/lib/django-ha/current", "/srv/share/releases/20261201090507-0123456789ab", "20261201090507-0123456789ab", "django-ha-celery.service", 60),
   setCurrent: cmd.setShareCurrent("/srv/share/releases/current", "20261201090507-0123456789ab", "django"),

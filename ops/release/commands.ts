@@ -190,18 +190,25 @@ PY
 }`;
 
 /**
- * Point this child's link $1 at release $2 (id $3), chain-reload uWSGI $4 (workers replaced one at a time,
+ * Point this child's link $1 at release $2 (id $3) — with the release's static manifest in the static root $13 —,
+ * chain-reload uWSGI $4 (workers replaced one at a time,
  * lazy-apps: each new one loads the new release), then wait up to $11 s until every worker is a new one and
  * accepting, and the health path $6 through nginx on this child answers 200 naming $3 in header $12.
  * Prints `previous=<id>` first, then `switched=ok`, or the reason (exit 1; the link stays moved: the caller
  * switches it back).
  */
 const SWITCH_CHILD = `set -uo pipefail
-link=$1; dir=$2; id=$3; unit=$4; stats=$5; health=$6; fqdn=$7; port=$8; fullchain=$9; self_signed=\${10}; timeout=\${11}; header=\${12}
+link=$1; dir=$2; id=$3; unit=$4; stats=$5; health=$6; fqdn=$7; port=$8; fullchain=$9; self_signed=\${10}; timeout=\${11}; header=\${12}; static_root=\${13}; user=\${14}
 ${UWSGI_WORKERS}
 previous=$(readlink "$link" 2>/dev/null || true)
 printf 'previous=%s\\n' "\${previous##*/}"
 before=" $(workers "$stats" | cut -d' ' -f1 | tr '\\n' ' ')"
+# Django reads its static manifest from the shared static root when a process starts: it must be the manifest of
+# the release the workers start on (after a rollback, the older one's; renamed into place, whole or not at all).
+if [ -f "$dir/staticfiles.json" ] && ! cmp -s "$dir/staticfiles.json" "$static_root/staticfiles.json"; then
+  runuser -u "$user" -- cp "$dir/staticfiles.json" "$static_root/.staticfiles.json.django-ha"
+  runuser -u "$user" -- mv -f "$static_root/.staticfiles.json.django-ha" "$static_root/staticfiles.json"
+fi
 mkdir -p "$(dirname "$link")"
 ln -sfn "$dir" "$link.new"
 mv -T "$link.new" "$link"
@@ -244,10 +251,13 @@ export interface SwitchChildArgs {
   selfSigned: string;
   timeoutSeconds: number;
   header: string;
+  /** The shared static root: the release's own static manifest is put there before the reload. */
+  staticRoot: string;
+  user: string;
 }
 
 export function switchChild(a: SwitchChildArgs): Argv {
-  return FIXED(SWITCH_CHILD, a.link, a.releaseDir, a.id, a.unit, a.statsSocket, a.healthPath, a.fqdn, String(a.httpsPort), a.fullchain, a.selfSigned, String(a.timeoutSeconds), a.header);
+  return FIXED(SWITCH_CHILD, a.link, a.releaseDir, a.id, a.unit, a.statsSocket, a.healthPath, a.fqdn, String(a.httpsPort), a.fullchain, a.selfSigned, String(a.timeoutSeconds), a.header, a.staticRoot, a.user);
 }
 
 // ------------------------------------------------------------------------------------------ switch worker

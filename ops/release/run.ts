@@ -304,6 +304,8 @@ function switchChildArgv(app: ReleaseApp, inventory: Inventory, id: string, time
     selfSigned: TLS_PATHS.selfSigned,
     timeoutSeconds: timeout,
     header: RELEASE_HEADER,
+    staticRoot: PATHS.static,
+    user: APP_USER.name,
   });
 }
 
