@@ -124,6 +124,6 @@ export function childActions(node: InventoryNode, f: ClusterFacts, app: ReleaseA
   ];
 }
 
-export function childChecks(_node: InventoryNode, f: ClusterFacts, _app: ReleaseAppRoles): Check[] {
-  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), uwsgiHealthCheck(f.fqdn), nginxHealthCheck(f.fqdn, TLS_PATHS)];
+export function childChecks(_node: InventoryNode, f: ClusterFacts, app: ReleaseAppRoles): Check[] {
+  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), uwsgiHealthCheck(f.fqdn, app.healthPath), nginxHealthCheck(f.fqdn, TLS_PATHS, app.healthPath)];
 }

@@ -92,7 +92,7 @@ describe("the certificate phase", () => {
 describe("the phase's remote programs", () => {
   it("pass data as arguments, never in the program text", () => {
     assert.deepEqual(agentRun("www.lab.test").slice(3), ["django-ha", "django-ha-acme.service", "/srv/share/tls/www.lab.test", "/srv/share/.django-ha-acme-ready"]);
-    assert.deepEqual(trustedHealth("www.lab.test", "10.231.0.21").slice(3), ["django-ha", "www.lab.test", "10.231.0.21"]);
+    assert.deepEqual(trustedHealth("www.lab.test", "10.231.0.21", "/-/health/").slice(3), ["django-ha", "www.lab.test", "10.231.0.21", "/-/health/"]);
     assert.doesNotMatch(trustedHealth("www.lab.test", "10.231.0.21")[2], /-k\b|--insecure|--cacert/);
   });
 

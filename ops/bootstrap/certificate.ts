@@ -53,17 +53,17 @@ export function tlsSync(): Argv {
  * --cacert): what a visitor's browser checks. Retried briefly while nginx's reload settles.
  */
 const TRUSTED_HEALTH = `set -uo pipefail
-fqdn=$1; address=$2
+fqdn=$1; address=$2; health=$3
 for attempt in 1 2 3 4 5 6 7 8 9 10; do
-  if out=$(curl -fsS --max-time 10 --resolve "$fqdn:443:$address" "https://$fqdn/health/" 2>&1) && printf '%s' "$out" | grep -q '"status": *"ok"'; then exit 0; fi
+  if out=$(curl -fsS --max-time 10 --resolve "$fqdn:443:$address" "https://$fqdn$health" 2>&1); then exit 0; fi
   [ "$attempt" = 10 ] || sleep 1
 done
-echo "https://$fqdn/health/ via $address is not trusted or not healthy: $out"
+echo "https://$fqdn$health via $address is not trusted or not healthy: $out"
 echo "served certificate: $(openssl s_client -connect "$address:443" -servername "$fqdn" </dev/null 2>/dev/null | openssl x509 -noout -subject -issuer -enddate 2>/dev/null | tr '\\n' ' ')"
 exit 1`;
 
-export function trustedHealth(fqdn: string, address: string): Argv {
-  return FIXED(TRUSTED_HEALTH, fqdn, address);
+export function trustedHealth(fqdn: string, address: string, healthPath = "/health/"): Argv {
+  return FIXED(TRUSTED_HEALTH, fqdn, address, healthPath);
 }
 
 export interface CertificatePhaseOptions {
@@ -72,6 +72,8 @@ export interface CertificatePhaseOptions {
   log: (node: string, line: string) => void;
   /** Children at once. Defaults to 4. */
   concurrency?: number;
+  /** The app's health path (django-ha:app.healthPath): 200 = healthy. Defaults to "/health/". */
+  healthPath?: string;
 }
 
 export interface CertificatePhaseResult {
@@ -123,7 +125,7 @@ export async function runCertificatePhase(o: CertificatePhaseOptions): Promise<C
       limit(async () => {
         const r = await onNode(o, c, [
           ["django-ha-tls-sync (install it, reload nginx)", tlsSync(), 2 * MINUTE],
-          [`https://${inv.recordFqdn}/health/ verified by the system trust store`, trustedHealth(inv.recordFqdn, c.publicAddress), 2 * MINUTE],
+          [`https://${inv.recordFqdn}${o.healthPath ?? "/health/"} verified by the system trust store`, trustedHealth(inv.recordFqdn, c.publicAddress, o.healthPath), 2 * MINUTE],
         ]);
         o.log(c.name, r.ok ? "certificate: trusted" : `certificate: FAILED at ${r.step}`);
         return { node: c.name, r };

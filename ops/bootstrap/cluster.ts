@@ -49,6 +49,8 @@ export interface BootstrapClusterOptions {
    * not install the agent. Defaults to true.
    */
   certificatePhase?: boolean;
+  /** The app's health path the certificate phase asks each child (django-ha:app.healthPath). Defaults to "/health/". */
+  healthPath?: string;
 }
 
 /** The inventory nodes a run covers, in inventory order; unknown names are an error naming the known ones. */
@@ -90,7 +92,7 @@ export async function bootstrapCluster(options: BootstrapClusterOptions): Promis
   const run = async (): Promise<BootstrapSummary> => {
     const summary = await runBootstrap({ plans, concurrency: options.concurrency, checkIntervalMs: options.checkIntervalMs, readOnly: options.readOnly, log, connect });
     if (!summary.ok || options.readOnly || options.certificatePhase === false || !wholeCluster || !installsAgent) return summary;
-    const certificate = await runCertificatePhase({ inventory, connect, log, concurrency: options.concurrency });
+    const certificate = await runCertificatePhase({ inventory, connect, log, concurrency: options.concurrency, healthPath: options.healthPath });
     return { ...summary, ok: certificate.ok, certificate, durationMs: summary.durationMs + certificate.durationMs };
   };
   return options.lockPath ? withStackLock(options.lockPath, options.stack ?? inventory.cluster, "bootstrap", run) : run();

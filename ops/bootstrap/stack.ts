@@ -238,6 +238,7 @@ export async function bootstrapTarget(target: StackTarget, o: Omit<StackRunOptio
     knownHostsPath: target.knownHostsPath,
     lockPath: target.lockPath,
     stack: target.stack,
+    healthPath: target.app.healthPath,
     only: o.only,
     concurrency: o.concurrency,
     log: o.log,
