@@ -21,6 +21,8 @@ export interface BootstrapArgs {
   machineIds?: pulumi.Input<Record<string, string>>;
   /** Nodes bootstrapped at once. Defaults to 4. */
   concurrency?: pulumi.Input<number>;
+  /** The app's health path the certificate phase asks each child (django-ha:app.healthPath). Defaults to "/health/". */
+  healthPath?: pulumi.Input<string>;
 }
 
 /** The dynamic resource's inputs: plans and key secret, the plans' content hash beside them (exported for tests). */
@@ -39,6 +41,7 @@ export function bootstrapRunProps(args: BootstrapArgs, stack: string): Record<st
     lockPath: stackLockPath(stateDir),
     concurrency: args.concurrency ?? 4,
     machineIds: args.machineIds ?? {},
+    healthPath: args.healthPath ?? "/health/",
     // Outputs the provider fills in.
     addresses: undefined,
     result: undefined,

@@ -71,5 +71,5 @@ export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opt
         appSecrets,
       ),
     );
-  return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath, machineIds: args.machineIds }, opts);
+  return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath, machineIds: args.machineIds, healthPath: args.spec.app.healthPath }, opts);
 }

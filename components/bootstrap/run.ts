@@ -19,6 +19,8 @@ export interface BootstrapInputs {
   plansHash: string;
   /** node → the provider's id of its machine (droplet, instance); empty for existing hosts. */
   machineIds?: Record<string, string>;
+  /** The app's health path (django-ha:app.healthPath) the certificate phase asks each child. */
+  healthPath?: string;
 }
 
 /** The dynamic resource's outputs (no secrets: plans and key stay inputs, encrypted in state). */
@@ -68,6 +70,7 @@ export async function applyBootstrap(inputs: BootstrapInputs, log: (line: string
     knownHostsPath: inputs.knownHostsPath,
     lockPath: inputs.lockPath,
     concurrency: inputs.concurrency,
+    ...(inputs.healthPath ? { healthPath: inputs.healthPath } : {}),
     log: (node, line) => log(`${node}: ${line}`),
   });
   // The error message is what `pulumi up` shows: node, step and output of every failure.

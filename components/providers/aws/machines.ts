@@ -99,7 +99,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
     const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
     this.record = new AwsRoundRobinRecord(
       `${name}-record`,
-      { zoneId, fqdn: plan.record.fqdn, ttl: plan.record.ttl, members: plan.record.members.map((c) => ({ name: c.name, address: byName.get(c.name)!.publicAddress, healthCheckName: awsNames.healthCheck(spec, c.name, plan.record.fqdn) })), tags },
+      { zoneId, fqdn: plan.record.fqdn, ttl: plan.record.ttl, healthPath: spec.app.healthPath, members: plan.record.members.map((c) => ({ name: c.name, address: byName.get(c.name)!.publicAddress, healthCheckName: awsNames.healthCheck(spec, c.name, plan.record.fqdn) })), tags },
       { parent: this },
     );
 
