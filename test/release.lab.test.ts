@@ -41,6 +41,36 @@ async function everyChildServes(id: string): Promise<void> {
   for (const c of children) assert.equal(await servedRelease(c.publicAddress), id, `${c.name} serves ${id}`);
 }
 
+/** A test clip (a few seconds of ffmpeg work on the worker), made once. */
+function testClip(): string {
+  const clip = path.join(tmp, "clip.avi");
+  if (!fs.existsSync(clip)) execFileSync("ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=8:size=640x480:rate=25", "-y", clip]);
+  return clip;
+}
+
+/** Upload `n` video jobs through the children in turn; their ids. */
+async function queueVideoJobs(n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = await web(fqdn, children[i % children.length].publicAddress, "/videos/", ["-F", `file=@${testClip()}`]);
+    assert.equal(r.status, 202, r.body);
+    ids.push((JSON.parse(r.body) as { id: number }).id);
+  }
+  return ids;
+}
+
+/** Every job reaches "done" (the worker's warm restart finished the running one; the queued ones ran after). */
+async function jobsDone(jobIds: number[]): Promise<void> {
+  for (const id of jobIds) {
+    let job: { status: string } = { status: "queued" };
+    for (let i = 0; i < 180 && !["done", "failed"].includes(job.status); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      job = JSON.parse((await web(fqdn, children[0].publicAddress, `/videos/${id}/`)).body) as { status: string };
+    }
+    assert.equal(job.status, "done", `video job ${id} across the deploy: ${JSON.stringify(job)}`);
+  }
+}
+
 /** A git repository holding the sample app at three commits: v2, and v3 whose health fails on lab-child-2 only. */
 function makeRepo(): string {
   const dir = path.join(tmp, "repo");
@@ -100,11 +130,14 @@ describe("releases in the lab", () => {
     load = startLoad(inventory, { writesPerSecond: 4, readsPerSecond: 4, label: "release" });
     await load.waitFor("write", (s) => s.ok, 5);
 
+    // Video jobs queued and running while the deploy restarts Celery (warm shutdown): none may be lost.
+    const jobs = await queueVideoJobs(4);
     const v2 = await deploy({ ...target(gitApp()).base, app: gitApp(), ref: "v2", confirm: yes });
     assert.equal(v2.ok, true, JSON.stringify(v2.failure));
     assert.equal(v2.celery, "restarted");
     ids.v2 = v2.id;
     await everyChildServes(ids.v2);
+    await jobsDone(jobs);
 
     const back = await rollback({ ...target(gitApp()).base, app: gitApp(), confirm: yes });
     assert.equal(back.ok, true, JSON.stringify(back.failures));
