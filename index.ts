@@ -2,7 +2,7 @@
 // An invalid config throws a ConfigError here, before any resource registers.
 import * as pulumi from "@pulumi/pulumi";
 import { acmeDnsSecretKey, HaCluster, specFromPulumiConfig } from "./components";
-import { healthDnsSecretKey } from "./spec";
+import { healthDnsSecretKey } from "./model";
 import { bootstrappedNextStep, manualBootstrapSteps } from "./components/bootstrap";
 
 const spec = specFromPulumiConfig(pulumi.runtime.allConfig(), pulumi.getStack());
@@ -23,7 +23,11 @@ const appSecrets = spec.app.secretKeys.length ? config.requireSecretObject<Recor
 const healthKey = healthDnsSecretKey(spec);
 const healthDnsSecret = healthKey === "dnsTsigSecret" ? dnsTsigSecret : healthKey ? config.requireSecret(healthKey) : undefined;
 
-const cluster = new HaCluster(spec.clusterName, { spec, dnsTsigSecret, bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret, healthDnsSecret, appSecrets } : undefined });
+const cluster = new HaCluster(spec.clusterName, {
+  spec,
+  dnsTsigSecret,
+  bootstrap: sshPrivateKey ? { privateKey: sshPrivateKey, acmeDnsSecret, healthDnsSecret, appSecrets } : undefined,
+});
 if (!sshPrivateKey) pulumi.log.warn(manualBootstrapSteps(pulumi.getStack(), spec.provider, spec.app.secretKeys));
 
 /** What the scripts (bootstrap, failover) read: `pulumi stack output inventory --json`. */
@@ -35,7 +39,9 @@ export const secrets = cluster.secrets;
 /** hosts target only: the TSIG key for the record's RFC 2136 updates (secret). */
 export const dnsUpdateKey = cluster.dnsUpdateKey;
 /** What finishes the installation: nothing when `pulumi up` bootstrapped the machines, else the exact commands. */
-export const nextStep = cluster.bootstrap ? cluster.url.apply(bootstrappedNextStep) : manualBootstrapSteps(pulumi.getStack(), spec.provider, spec.app.secretKeys);
+export const nextStep = cluster.bootstrap
+  ? cluster.url.apply(bootstrappedNextStep)
+  : manualBootstrapSteps(pulumi.getStack(), spec.provider, spec.app.secretKeys);
 /** node → "no changes" | "N changes" of the bootstrap in the last `pulumi up` (with django-ha:sshPrivateKey). */
 export const bootstrapResult = cluster.bootstrap?.result;
 /** node → the provider's id of its machine (droplet id, EC2 instance id; none on hosts): what fencing powers off. */

@@ -13,7 +13,7 @@
 import { performance } from "node:perf_hooks";
 import { labDown, labRemoveVolumes, labUp } from "../lab";
 import { labBootstrapHook } from "../ops/bootstrap";
-import { recordMembers } from "../spec";
+import { recordMembers } from "../model";
 import { AGENT, AGENT_TIMER, agentState, issueOn, onNode, untilEveryChildServes, writeDns01Config } from "../test/acme-lab";
 
 interface Round {
@@ -54,17 +54,25 @@ async function main(): Promise<void> {
       if (!serial) throw new Error("the agent's state names no serial after renew --force");
       const children_ = (await untilEveryChildServes(children, fqdn, serial)) / 1000;
       results.push({ http01, dns01, renew, children: children_ });
-      log(`round ${i}: HTTP-01 ${http01.toFixed(1)} s, DNS-01 ${dns01.toFixed(1)} s, renew ${renew.toFixed(1)} s, every child ${children_.toFixed(1)} s`);
+      log(
+        `round ${i}: HTTP-01 ${http01.toFixed(1)} s, DNS-01 ${dns01.toFixed(1)} s, renew ${renew.toFixed(1)} s, every child ${children_.toFixed(1)} s`,
+      );
     }
   } finally {
     await labDown({ log: () => undefined });
   }
   console.log(`| measure (lab, pebble 2.6, ${children.length} children, ${rounds} rounds) | median (min–max) |`);
   console.log("|---|---|");
-  console.log(`| issue by HTTP-01 (agent: self-check on every child, pebble validates through the round robin) | ${fmt(results.map((r) => r.http01))} |`);
+  console.log(
+    `| issue by HTTP-01 (agent: self-check on every child, pebble validates through the round robin) | ${fmt(results.map((r) => r.http01))} |`,
+  );
   console.log(`| issue by DNS-01 (RFC 2136 TXT with the lab-acme key, validated, removed) | ${fmt(results.map((r) => r.dns01))} |`);
-  console.log(`| renew (\`django-ha-acme renew --force\` over SSH: order, HTTP-01, write to the share) | ${fmt(results.map((r) => r.renew))} |`);
-  console.log(`| renewal written → every child serves it (tls-sync every 10 s, verified handshakes) | ${fmt(results.map((r) => r.children))} |`);
+  console.log(
+    `| renew (\`django-ha-acme renew --force\` over SSH: order, HTTP-01, write to the share) | ${fmt(results.map((r) => r.renew))} |`,
+  );
+  console.log(
+    `| renewal written → every child serves it (tls-sync every 10 s, verified handshakes) | ${fmt(results.map((r) => r.children))} |`,
+  );
 }
 
 main().catch((e) => {

@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { ensureImage } from "../lab/image";
 import { renderNodePlan } from "../roles";
 import type { Action, NodePlan } from "../roles/types";
-import { hostsInventory, loadStackSpec } from "../spec";
+import { hostsInventory, loadStackSpec } from "../model";
 import { startTestContainer, TestContainer } from "../test/ssh-container";
 import { runBootstrap } from "../ops/bootstrap/orchestrate";
 import { SshExecutor } from "../ops/ssh/executor";
@@ -30,7 +30,17 @@ function benchPlan(name: string): NodePlan {
   const child = inventory.nodes.find((n) => n.role === "child")!;
   const secrets = { dbPassword: "x", replicationPassword: "x", redisPassword: "x", djangoSecretKey: "x", tlsPassphrase: "x" };
   const acme = { certificate: spec.certificate, agentSource: "// the agent is not part of a child's plan\n" };
-  const real = renderNodePlan(child, { inventory, secrets, shareMount: "lab-bind", appDir: path.resolve(__dirname, "..", "app"), adminCidrs: spec.adminCidrs, acme, app: spec.app, appSecrets: {}, health: { spec: spec.health, agentSource: "// the health agent is not part of a child's plan\n", dnsSecret: "x" } });
+  const real = renderNodePlan(child, {
+    inventory,
+    secrets,
+    shareMount: "lab-bind",
+    appDir: path.resolve(__dirname, "..", "app"),
+    adminCidrs: spec.adminCidrs,
+    acme,
+    app: spec.app,
+    appSecrets: {},
+    health: { spec: spec.health, agentSource: "// the health agent is not part of a child's plan\n", dnsSecret: "x" },
+  });
   let s = 0;
   const actions: Action[] = real.actions.map((a): Action => {
     switch (a.kind) {
@@ -49,7 +59,10 @@ function benchPlan(name: string): NodePlan {
     }
   });
   // Unit files first, so the dummy services exist.
-  const units: Action[] = Array.from({ length: s }, (_, i) => ({ kind: "file", file: { path: `/etc/systemd/system/bench-${i + 1}.service`, content: UNIT, mode: "0644", owner: "root", group: "root" } }));
+  const units: Action[] = Array.from({ length: s }, (_, i) => ({
+    kind: "file",
+    file: { path: `/etc/systemd/system/bench-${i + 1}.service`, content: UNIT, mode: "0644", owner: "root", group: "root" },
+  }));
   const node = { ...child, name };
   return { node, role: "child", actions: [...units, ...actions], checks: real.checks.map((c) => ({ name: c.name, script: "true" })) };
 }
@@ -65,7 +78,14 @@ async function main() {
     const connect = (node: { name: string }) => {
       const c = byName.get(node.name)!;
       return SshExecutor.connect(
-        { node: node.name, host: c.name, port: 22, username: "root", privateKey: c.privateKey, knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")) },
+        {
+          node: node.name,
+          host: c.name,
+          port: 22,
+          username: "root",
+          privateKey: c.privateKey,
+          knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")),
+        },
         { openSocket: () => c.openSocket() },
       );
     };
@@ -78,7 +98,9 @@ async function main() {
       const wall = (performance.now() - t0) / 1000;
       if (!s.ok) throw new Error(`${label}: ${JSON.stringify(s.results.filter((r) => r.status === "failed"))}`);
       const per = s.results.map((r) => r.durationMs / 1000);
-      rows.push(`| ${label} | ${plans.length} | ${wall.toFixed(1)} s | ${Math.min(...per).toFixed(1)}–${Math.max(...per).toFixed(1)} s | ${s.results.map((r) => r.status === "unchanged" ? "no changes" : `${r.changes.length} changes`).join(", ")} |`);
+      rows.push(
+        `| ${label} | ${plans.length} | ${wall.toFixed(1)} s | ${Math.min(...per).toFixed(1)}–${Math.max(...per).toFixed(1)} s | ${s.results.map((r) => (r.status === "unchanged" ? "no changes" : `${r.changes.length} changes`)).join(", ")} |`,
+      );
     };
     // Parallel children need a parent to wait for in real runs; here every node is a child (no ordering).
     await time("first run, 1 node", [plan]);
@@ -86,7 +108,11 @@ async function main() {
     const many = containers.slice(1).map((_, i) => benchPlan(`bench-${i + 2}`));
     await time(`first run, ${many.length} nodes in parallel`, many);
     await time(`re-run, ${many.length} nodes in parallel`, many);
-    console.log(`Plan per node (shaped like the lab child's): ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}, ${plan.checks.length} checks. Machine: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}.\n`);
+    console.log(
+      `Plan per node (shaped like the lab child's): ${Object.entries(counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(", ")}, ${plan.checks.length} checks. Machine: ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}.\n`,
+    );
     console.log("| run | nodes | wall time | per node | result |\n|---|---|---|---|---|");
     for (const r of rows) console.log(r);
   } finally {

@@ -31,8 +31,13 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** wrk inside the child's network namespace; returns requests/s and latency lines. */
 function wrk(node: string, url: string, o: { duration: number; connections: number }): { rps: number; latency: string; errors: string } {
-  const r = spawnSync("ip", ["netns", "exec", netnsName(node), "wrk", "-t2", `-c${o.connections}`, `-d${o.duration}s`, "-H", "Host: www.lab.test", url], { encoding: "utf8" });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT") throw new Error("wrk is not installed: apt-get install -y wrk (npm test installs it with the test packages)");
+  const r = spawnSync(
+    "ip",
+    ["netns", "exec", netnsName(node), "wrk", "-t2", `-c${o.connections}`, `-d${o.duration}s`, "-H", "Host: www.lab.test", url],
+    { encoding: "utf8" },
+  );
+  if (r.error && (r.error as NodeJS.ErrnoException).code === "ENOENT")
+    throw new Error("wrk is not installed: apt-get install -y wrk (npm test installs it with the test packages)");
   if (r.status !== 0) throw new Error(`wrk ${url}: ${r.stderr}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
   const latency = /Latency\s+(\S+)\s+(\S+)\s+(\S+)/.exec(r.stdout);

@@ -19,7 +19,7 @@
 import { Command } from "commander";
 import { labDown, labPower, labRemoveVolumes, labSsh, labUp } from "../lab";
 import { labBootstrapHook } from "../ops/bootstrap";
-import type { Inventory } from "../spec";
+import type { Inventory } from "../model";
 import { availability, firstSuccessAfter, notesOn, compareWithNode, operator, startLoad, type Sample } from "../test/drill";
 import { createPgaf, PGAF_PORT, repointApp, restoreNode, waitSettled, type PgafCluster } from "./pgaf";
 
@@ -163,12 +163,18 @@ function median(values: number[]): number | undefined {
 }
 
 function print(all: Drill[]): void {
-  console.log("\n| system | drill | powered off | power-off → first write | script start → first write | script | reads served while writes were down | acked writes | lost |");
+  console.log(
+    "\n| system | drill | powered off | power-off → first write | script start → first write | script | reads served while writes were down | acked writes | lost |",
+  );
   console.log("|---|---:|---|---:|---:|---:|---:|---:|---:|");
   for (const d of all) {
-    console.log(`| ${d.system} | ${d.n} | ${d.killed} | ${s(d.rtoMs)} | ${s(d.scriptToWriteMs)} | ${s(d.scriptMs)} | ${pct(d.reads)} | ${d.writes.acked}/${d.writes.sent} | ${d.missing} |`);
+    console.log(
+      `| ${d.system} | ${d.n} | ${d.killed} | ${s(d.rtoMs)} | ${s(d.scriptToWriteMs)} | ${s(d.scriptMs)} | ${pct(d.reads)} | ${d.writes.acked}/${d.writes.sent} | ${d.missing} |`,
+    );
   }
-  console.log("\n| system | drills | power-off → first write, median (max) | script start → first write, median (max) | reads served while writes were down | acked writes lost |");
+  console.log(
+    "\n| system | drills | power-off → first write, median (max) | script start → first write, median (max) | reads served while writes were down | acked writes lost |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const system of ["django-ha", "pg_auto_failover"] as const) {
     const ds = all.filter((d) => d.system === system);
@@ -200,7 +206,9 @@ async function main(): Promise<void> {
     let ok = false;
     const { inventory } = await labUp({ log: quiet, afterBoot: [labBootstrapHook({ onSummary: (x) => (ok = x.ok) })] });
     if (!ok) throw new Error("the lab's bootstrap failed");
-    log(`lab up and bootstrapped (${s(Date.now() - started)}); load ${o.writes} writes/s + ${o.reads} reads/s through ${inventory.recordFqdn}`);
+    log(
+      `lab up and bootstrapped (${s(Date.now() - started)}); load ${o.writes} writes/s + ${o.reads} reads/s through ${inventory.recordFqdn}`,
+    );
     const all: Drill[] = [];
     if (opts.only !== "pgaf") all.push(...(await oursDrills(inventory, o)));
     if (opts.only !== "ours") all.push(...(await pgafDrills(inventory, o)));

@@ -15,7 +15,7 @@ import { Command } from "commander";
 import { labDns, labDown, labPower, labRemoveVolumes, labSsh, labUp } from "../lab";
 import { labBootstrapHook } from "../ops/bootstrap";
 import { HEALTH_SERVICE } from "../roles/health";
-import { recordMembers, type Inventory } from "../spec";
+import { recordMembers, type Inventory } from "../model";
 import { startLoad } from "../test/drill";
 
 const quiet = () => undefined;
@@ -46,7 +46,10 @@ async function agent(inv: Inventory, action: "start" | "stop"): Promise<void> {
 
 /** Until the record lists every child again and each answers /health/ (after a start, a boot), ms. */
 async function waitWhole(inv: Inventory, limitMs: number): Promise<void> {
-  const want = recordMembers(inv).map((c) => c.publicAddress).sort().join(",");
+  const want = recordMembers(inv)
+    .map((c) => c.publicAddress)
+    .sort()
+    .join(",");
   const t0 = Date.now();
   while (Date.now() - t0 < limitMs) {
     if ((await members(inv.recordFqdn)).sort().join(",") === want) return;
@@ -77,22 +80,34 @@ async function trial(inv: Inventory, mode: Trial["mode"], n: number, o: { reads:
   {
     const window = samples.filter((x) => x.kind === "read" && x.start >= t0 && x.start < t0 + o.windowS * 1000);
     const failed = window.filter((x) => !x.ok);
-    log(`${mode} #${n}: ${failed.length}/${window.length} reads failed; removed ${removedMs === undefined ? "never" : `after ${s(removedMs)}`}`);
+    log(
+      `${mode} #${n}: ${failed.length}/${window.length} reads failed; removed ${removedMs === undefined ? "never" : `after ${s(removedMs)}`}`,
+    );
     // "before": the agent is stopped, so the record never changed; after: it puts the child back.
     if (mode === "before") await agent(inv, "start");
     await waitWhole(inv, 240_000);
     if (mode === "before") await agent(inv, "stop");
     const lastFailure = failed.at(-1);
-    return { mode, n, ...(removedMs !== undefined ? { removedMs } : {}), reads: { ok: window.length - failed.length, total: window.length }, ...(lastFailure ? { lastFailureMs: lastFailure.start - t0 } : {}) };
+    return {
+      mode,
+      n,
+      ...(removedMs !== undefined ? { removedMs } : {}),
+      reads: { ok: window.length - failed.length, total: window.length },
+      ...(lastFailure ? { lastFailureMs: lastFailure.start - t0 } : {}),
+    };
   }
 }
 
 function print(trials: Trial[], windowS: number): void {
-  console.log(`\n| health agent | trial | dead child out of the record | failed reads in the ${windowS} s after the power-off | last failed read |`);
+  console.log(
+    `\n| health agent | trial | dead child out of the record | failed reads in the ${windowS} s after the power-off | last failed read |`,
+  );
   console.log("|---|---|---|---|---|");
   for (const t of trials) {
     const pct = t.reads.total ? (100 * (t.reads.total - t.reads.ok)) / t.reads.total : 0;
-    console.log(`| ${t.mode === "before" ? "none (before)" : "running (after)"} | ${t.n + 1} | ${t.removedMs === undefined ? `still listed after ${windowS} s` : s(t.removedMs)} | ${t.reads.total - t.reads.ok}/${t.reads.total} (${pct.toFixed(0)} %) | ${t.lastFailureMs === undefined ? "–" : s(t.lastFailureMs)} |`);
+    console.log(
+      `| ${t.mode === "before" ? "none (before)" : "running (after)"} | ${t.n + 1} | ${t.removedMs === undefined ? `still listed after ${windowS} s` : s(t.removedMs)} | ${t.reads.total - t.reads.ok}/${t.reads.total} (${pct.toFixed(0)} %) | ${t.lastFailureMs === undefined ? "–" : s(t.lastFailureMs)} |`,
+    );
   }
 }
 

@@ -66,9 +66,13 @@ async function main() {
   }
   // Warm from the tarball: the extracted root is gone, the tar.zst is kept.
   const state0 = labPaths();
-  for (const d of fs.readdirSync(state0.images)) if (!d.endsWith(".tar.zst")) fs.rmSync(`${state0.images}/${d}`, { recursive: true, force: true });
+  for (const d of fs.readdirSync(state0.images))
+    if (!d.endsWith(".tar.zst")) fs.rmSync(`${state0.images}/${d}`, { recursive: true, force: true });
   const fromTar = await timed("warm up (extract cached tar.zst + boot)", () => labUp({ log }));
-  rows.push(["warm `up` (extract cached tar.zst + boot)", `${fromTar.seconds.toFixed(1)} s (extract ${fromTar.value.image.seconds.toFixed(1)} s)`]);
+  rows.push([
+    "warm `up` (extract cached tar.zst + boot)",
+    `${fromTar.seconds.toFixed(1)} s (extract ${fromTar.value.image.seconds.toFixed(1)} s)`,
+  ]);
   await labDown({ log });
   const warm = await timed("warm up (extracted image)", () => labUp({ log }));
   rows.push(["warm `up` (extracted image cached)", `${warm.seconds.toFixed(1)} s`]);

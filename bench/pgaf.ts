@@ -17,8 +17,8 @@ import { readState } from "../lab/state";
 import { DB, PATHS } from "../roles/context";
 import { UWSGI_UNIT } from "../roles/child";
 import { RELEASE_PATHS } from "../roles/release";
-import { DEBIAN_SUITE, POSTGRES_MAJOR } from "../spec/debian";
-import type { Inventory } from "../spec";
+import { DEBIAN_SUITE, POSTGRES_MAJOR } from "../model/debian";
+import type { Inventory } from "../model";
 
 /** What pg_auto_failover needs on top of the lab image (its other dependencies are in the image). */
 export const PGAF_PACKAGES = ["pg-auto-failover-cli", `postgresql-${POSTGRES_MAJOR}-auto-failover`, "libncurses6"];
@@ -38,7 +38,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function onNode(node: string, script: string, args: string[] = [], timeoutMs = 300_000): Promise<string> {
   const r = await labSsh(node, ["bash", "-euo", "pipefail", "-c", script, "pgaf", ...args], { timeoutMs });
-  if (r.code !== 0) throw new Error(`${node}: pg_auto_failover step failed (${r.code}):\n${script.split("\n")[0]}…\n${r.stderr || r.stdout}`);
+  if (r.code !== 0)
+    throw new Error(`${node}: pg_auto_failover step failed (${r.code}):\n${script.split("\n")[0]}…\n${r.stderr || r.stdout}`);
   return r.stdout.trim();
 }
 
@@ -46,7 +47,8 @@ async function onNode(node: string, script: string, args: string[] = [], timeout
 function hostMirror(): string {
   for (const file of ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"]) {
     if (!fs.existsSync(file)) continue;
-    const m = /^URIs:\s*(\S+)/m.exec(fs.readFileSync(file, "utf8")) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(fs.readFileSync(file, "utf8"));
+    const m =
+      /^URIs:\s*(\S+)/m.exec(fs.readFileSync(file, "utf8")) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/m.exec(fs.readFileSync(file, "utf8"));
     if (m) return m[1];
   }
   throw new Error("no Debian mirror found in /etc/apt/sources.list.d/debian.sources or /etc/apt/sources.list");
@@ -65,11 +67,23 @@ export function downloadPackages(log: (l: string) => void): string[] {
     path.join(apt, "sources", "trixie.sources"),
     `Types: deb\nURIs: ${hostMirror()}\nSuites: ${DEBIAN_SUITE}\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n`,
   );
-  const opts = ["-o", "Dir::Etc::SourceList=/dev/null", "-o", `Dir::Etc::SourceParts=${path.join(apt, "sources")}`, "-o", `Dir::State::Lists=${path.join(apt, "lists")}`, "-o", `Dir::Cache=${path.join(apt, "cache")}`];
+  const opts = [
+    "-o",
+    "Dir::Etc::SourceList=/dev/null",
+    "-o",
+    `Dir::Etc::SourceParts=${path.join(apt, "sources")}`,
+    "-o",
+    `Dir::State::Lists=${path.join(apt, "lists")}`,
+    "-o",
+    `Dir::Cache=${path.join(apt, "cache")}`,
+  ];
   log(`pg_auto_failover: downloading ${PGAF_PACKAGES.join(", ")} (${DEBIAN_SUITE}) from ${hostMirror()}`);
   execFileSync("apt-get", [...opts, "-q", "update"], { stdio: "ignore" });
   execFileSync("apt-get", [...opts, "download", ...PGAF_PACKAGES], { cwd: debs, stdio: "ignore" });
-  return fs.readdirSync(debs).filter((f) => f.endsWith(".deb")).map((f) => path.join(debs, f));
+  return fs
+    .readdirSync(debs)
+    .filter((f) => f.endsWith(".deb"))
+    .map((f) => path.join(debs, f));
 }
 
 /** Copy the .debs into a running node's root (its overlay is mounted on the host) and install them. */
@@ -105,18 +119,27 @@ WantedBy=multi-user.target
 }
 
 async function enableUnit(node: string, pgdata: string): Promise<void> {
-  await onNode(node, `cat > /etc/systemd/system/${UNIT} <<'UNIT'\n${unitFile(pgdata)}UNIT\nsystemctl daemon-reload && systemctl enable --now ${UNIT} >/dev/null 2>&1`);
+  await onNode(
+    node,
+    `cat > /etc/systemd/system/${UNIT} <<'UNIT'\n${unitFile(pgdata)}UNIT\nsystemctl daemon-reload && systemctl enable --now ${UNIT} >/dev/null 2>&1`,
+  );
 }
 
 const monitorUri = (address: string) => `postgres://autoctl_node@${address}:${MONITOR_PORT}/pg_auto_failover?sslmode=disable`;
 
 /** The monitor's view: host → reported and goal state. */
 export async function pgafStates(c: PgafCluster): Promise<{ host: string; reported: string; goal: string }[]> {
-  const out = await onNode(c.monitor.node, `runuser -u postgres -- psql -p ${MONITOR_PORT} -d pg_auto_failover -AtXc "select nodehost, reportedstate, goalstate from pgautofailover.node order by nodeid"`);
-  return out.split("\n").filter(Boolean).map((l) => {
-    const [host, reported, goal] = l.split("|");
-    return { host, reported, goal };
-  });
+  const out = await onNode(
+    c.monitor.node,
+    `runuser -u postgres -- psql -p ${MONITOR_PORT} -d pg_auto_failover -AtXc "select nodehost, reportedstate, goalstate from pgautofailover.node order by nodeid"`,
+  );
+  return out
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => {
+      const [host, reported, goal] = l.split("|");
+      return { host, reported, goal };
+    });
 }
 
 /** Wait until the monitor reports one primary and one secondary, both settled (reported = goal); returns the primary's node. */
@@ -124,7 +147,7 @@ export async function waitSettled(c: PgafCluster, timeoutMs = 300_000): Promise<
   const until = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < until) {
-    const states = await pgafStates(c).catch((e) => (last = String(e), []));
+    const states = await pgafStates(c).catch((e) => ((last = String(e)), []));
     if (states.length === 2) last = JSON.stringify(states);
     const settled = states.length === 2 && states.every((s) => s.reported === s.goal);
     const primary = states.find((s) => s.reported === "primary");
@@ -143,7 +166,10 @@ export async function createPgaf(inv: Inventory, log: (l: string) => void): Prom
   const worker = inv.nodes.find((n) => n.role === "worker");
   if (!worker) throw new Error("the lab inventory has no worker node for the pg_auto_failover monitor");
   const dbNodes = [inv.primary, inv.standby].map((name) => inv.nodes.find((n) => n.name === name)!);
-  const c: PgafCluster = { monitor: { node: worker.name, address: worker.privateAddress }, nodes: dbNodes.map((n) => ({ node: n.name, address: n.privateAddress })) };
+  const c: PgafCluster = {
+    monitor: { node: worker.name, address: worker.privateAddress },
+    nodes: dbNodes.map((n) => ({ node: n.name, address: n.privateAddress })),
+  };
   const cidr = `${worker.privateAddress.split(".").slice(0, 3).join(".")}.0/24`;
   const pgctl = `${PATHS.pgBin}/pg_ctl`;
   for (const n of [c.monitor, ...c.nodes]) {
@@ -171,7 +197,11 @@ printf 'host all all %s trust\\n' "$5" >> "$1/pg_hba.conf"`,
     await enableUnit(n.node, PGDATA);
     if (i === 0) {
       await waitFor(`${n.node} primary (single)`, async () => (await pgafStates(c)).some((s) => s.reported === "single"));
-      await onNode(n.node, `runuser -u postgres -- psql -p "$1" -d postgres -qAtXc "create role $2 login; alter database $3 owner to $2"`, [String(PGAF_PORT), DB.user, DB.name]);
+      await onNode(n.node, `runuser -u postgres -- psql -p "$1" -d postgres -qAtXc "create role $2 login; alter database $3 owner to $2"`, [
+        String(PGAF_PORT),
+        DB.user,
+        DB.name,
+      ]);
     }
   }
   const primary = await waitSettled(c);
@@ -196,9 +226,16 @@ export async function repointApp(inv: Inventory, c: PgafCluster): Promise<void> 
   const hosts = c.nodes.map((n) => n.address).join(",");
   const children = inv.nodes.filter((n) => n.role === "child");
   for (const child of children) {
-    await onNode(child.name, `sed -i -e "s/^DB_HOSTS=.*/DB_HOSTS=$1/" -e "s/^DB_PORT=.*/DB_PORT=$2/" -e "/^DATABASE_URL=/d" ${PATHS.appEnv}`, [hosts, String(PGAF_PORT)]);
+    await onNode(
+      child.name,
+      `sed -i -e "s/^DB_HOSTS=.*/DB_HOSTS=$1/" -e "s/^DB_PORT=.*/DB_PORT=$2/" -e "/^DATABASE_URL=/d" ${PATHS.appEnv}`,
+      [hosts, String(PGAF_PORT)],
+    );
   }
-  await onNode(children[0].name, `set -a; . ${PATHS.appEnv}; set +a; runuser -u django -- ${RELEASE_PATHS.python} manage.py migrate --noinput >/dev/null`);
+  await onNode(
+    children[0].name,
+    `set -a; . ${PATHS.appEnv}; set +a; runuser -u django -- ${RELEASE_PATHS.python} manage.py migrate --noinput >/dev/null`,
+  );
   for (const child of children) await onNode(child.name, `systemctl restart ${UWSGI_UNIT}`);
 }
 

@@ -17,7 +17,11 @@ export interface PlanTiming {
   runsMs: number[];
 }
 
-export async function benchPlan(sizes = [1, 10, 100, 500], providers: Provider[] = ["digitalocean", "aws"], runs = 3): Promise<PlanTiming[]> {
+export async function benchPlan(
+  sizes = [1, 10, 100, 500],
+  providers: Provider[] = ["digitalocean", "aws"],
+  runs = 3,
+): Promise<PlanTiming[]> {
   const results: PlanTiming[] = [];
   await planConfig(configFor("digitalocean", 1), "warm-up"); // load modules once, outside the timings
   for (const provider of providers) {
@@ -51,7 +55,9 @@ if (require.main === module) {
   benchPlan(undefined, undefined, runs)
     .then((results) => {
       console.log(timingTable(results));
-      console.log(`\n${runs} runs each, median shown; node ${process.version}; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `\n${runs} runs each, median shown; node ${process.version}; total ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
     })
     .catch((e) => {
       console.error(e);

@@ -52,7 +52,14 @@ async function run(children: number, rounds: number): Promise<Round[]> {
       if (!d.ok) throw new Error(`deploy failed: ${JSON.stringify(d.failure)}`);
       const r = await rollback({ ...base, app, confirm: yes });
       if (!r.ok) throw new Error(`rollback failed: ${JSON.stringify(r.failures)}`);
-      out.push({ buildMs: d.build!.buildMs, migrateMs: d.build!.migrateMs, perChildMs: Object.values(d.childMs), deployMs: d.totalMs, rollbackLiveMs: r.liveMs, rollbackMs: r.totalMs });
+      out.push({
+        buildMs: d.build!.buildMs,
+        migrateMs: d.build!.migrateMs,
+        perChildMs: Object.values(d.childMs),
+        deployMs: d.totalMs,
+        rollbackLiveMs: r.liveMs,
+        rollbackMs: r.totalMs,
+      });
       console.error(`${children} child(ren), round ${i + 1}: deploy ${s(d.totalMs)}, rollback live in ${s(r.liveMs)}`);
     }
   } finally {
@@ -68,7 +75,9 @@ async function main(): Promise<void> {
   const sizes: [number, Round[]][] = [];
   for (const n of [1, 4]) sizes.push([n, await run(n, rounds)]);
   console.log(`\nMedians of ${rounds} rounds (lab: ${os.cpus().length} cores), the sample app, no requirements to install:\n`);
-  console.log("| children | build (worker) | migrate | per child (candidate + switch + health) | whole deploy | rollback: live on every child | rollback total |");
+  console.log(
+    "| children | build (worker) | migrate | per child (candidate + switch + health) | whole deploy | rollback: live on every child | rollback total |",
+  );
   console.log("|---:|---:|---:|---:|---:|---:|---:|");
   for (const [n, rs] of sizes) {
     console.log(

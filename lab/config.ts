@@ -1,12 +1,12 @@
 import * as path from "node:path";
-import { DEBIAN_SUITE } from "../spec/debian";
+import { DEBIAN_SUITE } from "../model/debian";
 
 /** Repository root (lab/ sits directly under it). */
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 /** Bump when the bake steps change in a way the package lists don't show: forces a new image. */
 export const IMAGE_FORMAT_VERSION = 2;
-/** The suite the image is baked from: the nodes' Debian release (spec/debian.ts). */
+/** The suite the image is baked from: the nodes' Debian release (model/debian.ts). */
 export { DEBIAN_SUITE };
 
 /** What every lab node needs to boot as a machine and be reached over SSH. */

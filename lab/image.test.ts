@@ -47,14 +47,25 @@ describe("mirrorFromSources", () => {
   });
   it("a Debian 12 host's sources, rewritten for the nodes' suite, keep mirrors, components and suffixes", () => {
     const rewritten = sourcesForSuite(sources, "trixie");
-    assert.equal(rewritten, sources.replace("Suites: bookworm bookworm-updates", "Suites: trixie trixie-updates").replace("Suites: bookworm-security", "Suites: trixie-security"));
+    assert.equal(
+      rewritten,
+      sources
+        .replace("Suites: bookworm bookworm-updates", "Suites: trixie trixie-updates")
+        .replace("Suites: bookworm-security", "Suites: trixie-security"),
+    );
     assert.equal(mirrorFromSources(rewritten, "trixie"), "http://mirror.example/debian");
     assert.equal(sourcesForSuite(rewritten, "trixie"), rewritten);
-    assert.equal(sourcesForSuite("Types: deb\nURIs: http://m/debian\nsuites:   stable stable-backports\n", "trixie"), "Types: deb\nURIs: http://m/debian\nsuites:   trixie trixie-backports\n");
+    assert.equal(
+      sourcesForSuite("Types: deb\nURIs: http://m/debian\nsuites:   stable stable-backports\n", "trixie"),
+      "Types: deb\nURIs: http://m/debian\nsuites:   trixie trixie-backports\n",
+    );
   });
   it("ignores deb-src stanzas and fails naming the file and the fix when none fits", () => {
     const onlySrc = "Types: deb-src\nURIs: http://x.example/debian\nSuites: bookworm\n";
-    assert.throws(() => mirrorFromSources(onlySrc, "bookworm", "/etc/x.sources"), /No "deb" source for suite bookworm in \/etc\/x\.sources.*Suites: bookworm/);
+    assert.throws(
+      () => mirrorFromSources(onlySrc, "bookworm", "/etc/x.sources"),
+      /No "deb" source for suite bookworm in \/etc\/x\.sources.*Suites: bookworm/,
+    );
   });
 });
 

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { acquireLock, parseHolder, pidAlive } from "../ops/lock";
 import { allRolePackages } from "../roles/packages";
-import { UserError } from "../spec";
+import { UserError } from "../model";
 import { BASE_PACKAGES, DEBIAN_SUITE, IMAGE_FORMAT_VERSION, INFRA_PACKAGES, LAB_APP_PACKAGES, labPaths } from "./config";
 import { Command, run } from "./exec";
 
@@ -26,8 +26,15 @@ export function imageKey(packages: readonly string[], formatVersion = IMAGE_FORM
  * `trixie-security`). So a Debian 12 host bakes Debian 13 nodes from the mirror it is configured with. Pure.
  */
 export function sourcesForSuite(text: string, suite = DEBIAN_SUITE): string {
-  return text.replace(/^(Suites:[ \t]*)(.*)$/gim, (_, key: string, value: string) =>
-    key + value.trim().split(/\s+/).map((s) => s.replace(/^[a-z]+(?=$|-)/, suite)).join(" "),
+  return text.replace(
+    /^(Suites:[ \t]*)(.*)$/gim,
+    (_, key: string, value: string) =>
+      key +
+      value
+        .trim()
+        .split(/\s+/)
+        .map((s) => s.replace(/^[a-z]+(?=$|-)/, suite))
+        .join(" "),
   );
 }
 
@@ -49,7 +56,9 @@ export function mirrorFromSources(text: string, suite = DEBIAN_SUITE, file = HOS
     const uri = (fields.get("uris") ?? "").split(/\s+/)[0];
     if (types.includes("deb") && suites.includes(suite) && uri) return uri;
   }
-  throw new UserError(`No "deb" source for suite ${suite} in ${file}: add a stanza with "Suites: ${suite}" (and its URIs), or fix the file.`);
+  throw new UserError(
+    `No "deb" source for suite ${suite} in ${file}: add a stanza with "Suites: ${suite}" (and its URIs), or fix the file.`,
+  );
 }
 
 /** Shell script run inside the chroot to install the packages. Pure (tested by equality). */
@@ -75,7 +84,12 @@ export interface ImageInfo {
 
 function imageLocations(key: string) {
   const dir = path.join(labPaths().images, key);
-  return { dir, root: path.join(dir, "root"), ready: path.join(dir, "ready.json"), tarball: path.join(labPaths().images, `${key}.tar.zst`) };
+  return {
+    dir,
+    root: path.join(dir, "root"),
+    ready: path.join(dir, "ready.json"),
+    tarball: path.join(labPaths().images, `${key}.tar.zst`),
+  };
 }
 
 const tarCreate = (root: string, tarball: string): Command => ({
@@ -147,7 +161,9 @@ async function bakeImage(key: string, packages: string[], log: (s: string) => vo
   const sources = sourcesForSuite(fs.readFileSync(HOST_SOURCES, "utf8"));
   const mirror = mirrorFromSources(sources);
   if (!fs.existsSync(`/usr/share/debootstrap/scripts/${DEBIAN_SUITE}`)) {
-    throw new UserError(`debootstrap on this host has no script for ${DEBIAN_SUITE} (/usr/share/debootstrap/scripts/${DEBIAN_SUITE}): upgrade debootstrap (Debian 12: apt-get install debootstrap from bookworm-updates, 1.0.128+nmu2+deb12u2 or later).`);
+    throw new UserError(
+      `debootstrap on this host has no script for ${DEBIAN_SUITE} (/usr/share/debootstrap/scripts/${DEBIAN_SUITE}): upgrade debootstrap (Debian 12: apt-get install debootstrap from bookworm-updates, 1.0.128+nmu2+deb12u2 or later).`,
+    );
   }
   const work = `${loc.dir}.baking`;
   const root = path.join(work, "root");

@@ -4,18 +4,30 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Inventory } from "../spec";
+import type { Inventory } from "../model";
 import { ACME_LABEL, DNS_NODE, LAB_NET, type LabPaths } from "./config";
 import { run } from "./exec";
 import type { TsigKey } from "./keys";
 import type { NodeState } from "./node";
 import { PEBBLE_NODE_FILES, PEBBLE_UNIT, renderPebbleConfig, renderPebbleUnit } from "./pebble";
-import { acmeChallengeNames, renderAcmeNodeFirewall, renderDnsNodeFirewall, renderNamedLocal, renderNamedOptions, renderTsigKey, renderZone, type LabMachine } from "./render";
+import {
+  acmeChallengeNames,
+  renderAcmeNodeFirewall,
+  renderDnsNodeFirewall,
+  renderNamedLocal,
+  renderNamedOptions,
+  renderTsigKey,
+  renderZone,
+  type LabMachine,
+} from "./render";
 
 type Owner = { uid: number; gid: number };
 
 function ownerIds(root: string, user: string): Owner {
-  const line = fs.readFileSync(path.join(root, "etc/passwd"), "utf8").split("\n").find((l) => l.startsWith(`${user}:`));
+  const line = fs
+    .readFileSync(path.join(root, "etc/passwd"), "utf8")
+    .split("\n")
+    .find((l) => l.startsWith(`${user}:`));
   if (!line) throw new Error(`user ${user} missing in the image (${root}/etc/passwd)`);
   const f = line.split(":");
   return { uid: Number(f[2]), gid: Number(f[3]) };
@@ -36,7 +48,11 @@ function putter(root: string) {
  * The names whose `_acme-challenge` TXT records the ACME key may write: the zone's apex, the record, every lab
  * machine, the CA's own name, and any further names given (a stack's certificate names). Pure.
  */
-export function labChallengeNames(inv: Pick<Inventory, "domain" | "recordFqdn">, machines: readonly LabMachine[], extra: readonly string[] = []): string[] {
+export function labChallengeNames(
+  inv: Pick<Inventory, "domain" | "recordFqdn">,
+  machines: readonly LabMachine[],
+  extra: readonly string[] = [],
+): string[] {
   const zone = inv.domain;
   return acmeChallengeNames(zone, [zone, inv.recordFqdn, `${ACME_LABEL}.${zone}`, ...machines.map((m) => `${m.name}.${zone}`), ...extra]);
 }
@@ -45,7 +61,13 @@ export function labChallengeNames(inv: Pick<Inventory, "domain" | "recordFqdn">,
  * lab-dns: the zone (with acme.<zone>), both TSIG keys and the update policy (the ACME key: the lab's names and the
  * stack's certificate names), and a firewall that answers DNS only.
  */
-export async function configureDnsNode(node: NodeState, machines: LabMachine[], inv: Inventory, keys: { update: TsigKey; acme: TsigKey; health: TsigKey }, certificateNames: readonly string[] = []): Promise<void> {
+export async function configureDnsNode(
+  node: NodeState,
+  machines: LabMachine[],
+  inv: Inventory,
+  keys: { update: TsigKey; acme: TsigKey; health: TsigKey },
+  certificateNames: readonly string[] = [],
+): Promise<void> {
   const bind = ownerIds(node.root, "bind");
   const put = putter(node.root);
   const keyFile = (k: TsigKey) => `/etc/bind/${k.name}.key`;
@@ -63,7 +85,8 @@ export async function configureDnsNode(node: NodeState, machines: LabMachine[], 
     }),
     0o644,
   );
-  for (const k of [keys.update, keys.acme, keys.health]) put(keyFile(k).slice(1), renderTsigKey(k.name, k.secret, k.algorithm), 0o640, { uid: 0, gid: bind.gid });
+  for (const k of [keys.update, keys.acme, keys.health])
+    put(keyFile(k).slice(1), renderTsigKey(k.name, k.secret, k.algorithm), 0o640, { uid: 0, gid: bind.gid });
   const serial = Math.floor(Date.now() / 1000);
   const aliases = [{ label: ACME_LABEL, address: LAB_NET.pebbleAddress }];
   put(zoneFile.slice(1), renderZone({ zone: inv.domain, nameServer: DNS_NODE, machines, ttl: inv.ttl, serial, aliases }), 0o644, bind);
@@ -73,7 +96,11 @@ export async function configureDnsNode(node: NodeState, machines: LabMachine[], 
 }
 
 /** lab-acme: pebble's config, listener certificate (signed by the lab CA), unit, and its firewall. */
-export async function configureAcmeNode(node: NodeState, paths: Pick<LabPaths, "pebbleCert" | "pebbleKey">, validitySeconds: number): Promise<void> {
+export async function configureAcmeNode(
+  node: NodeState,
+  paths: Pick<LabPaths, "pebbleCert" | "pebbleKey">,
+  validitySeconds: number,
+): Promise<void> {
   const put = putter(node.root);
   put(PEBBLE_NODE_FILES.config.slice(1), renderPebbleConfig(validitySeconds), 0o644);
   put(PEBBLE_NODE_FILES.cert.slice(1), fs.readFileSync(paths.pebbleCert, "utf8"), 0o644);

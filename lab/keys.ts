@@ -36,7 +36,8 @@ export function ensureTsigKey(paths: LabPaths): TsigKey {
 }
 
 export function readTsigKey(paths: LabPaths): TsigKey {
-  if (!fs.existsSync(paths.tsigKey)) throw new Error(`The lab's TSIG key ${paths.tsigKey} does not exist: run \`npm run lab -- up\` first.`);
+  if (!fs.existsSync(paths.tsigKey))
+    throw new Error(`The lab's TSIG key ${paths.tsigKey} does not exist: run \`npm run lab -- up\` first.`);
   return JSON.parse(fs.readFileSync(paths.tsigKey, "utf8")) as TsigKey;
 }
 
@@ -80,6 +81,9 @@ function readNarrowKey(file: string, what: string): TsigKey {
 /** A key file in BIND's syntax (renderTsigKey's output) back to its name, algorithm and secret. Pure. */
 export function parseTsigKeyFile(text: string, file = "the key file"): TsigKey {
   const m = /key\s+"([^"]+)"\s*\{\s*algorithm\s+([\w-]+);\s*secret\s+"([A-Za-z0-9+/=]+)";\s*\};/.exec(text);
-  if (!m) throw new Error(`${file} is not a BIND key file (key "<name>" { algorithm …; secret "…"; };): run \`npm run lab -- down --purge\` and up again to make a new one.`);
+  if (!m)
+    throw new Error(
+      `${file} is not a BIND key file (key "<name>" { algorithm …; secret "…"; };): run \`npm run lab -- down --purge\` and up again to make a new one.`,
+    );
   return { name: m[1], algorithm: m[2], secret: m[3] };
 }

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import pLimit from "p-limit";
 import { Rfc2136Dns } from "../ops/dns/rfc2136";
 import { dnsFor } from "../ops/targets/dns";
-import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory } from "../spec";
+import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory } from "../model";
 import { ACME_NODE, DEFAULT_ACME_VALIDITY_SECONDS, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
 import { labCgroups, removeCgroups } from "./cgroup";
 import { run, sleep } from "./exec";
@@ -67,7 +67,9 @@ export async function preflight(opts: { uid?: number; packagesFile?: string } = 
     if (!r.stdout.includes("install ok installed")) missing.push(p);
   }
   if (missing.length) {
-    throw new UserError(`Missing host package${missing.length > 1 ? "s" : ""} for the lab: ${missing.join(", ")}.\nInstall: apt-get install -y ${missing.join(" ")}`);
+    throw new UserError(
+      `Missing host package${missing.length > 1 ? "s" : ""} for the lab: ${missing.join(", ")}.\nInstall: apt-get install -y ${missing.join(" ")}`,
+    );
   }
 }
 
@@ -82,7 +84,8 @@ export function hostPackages(file = path.join(REPO_ROOT, "lab", "host-packages.t
 /** The lab's inventory of a stack (the same shape a cloud stack outputs). */
 export function labInventory(stack = "lab"): Inventory {
   const spec = loadStackSpec(stack);
-  if (spec.provider !== "hosts") throw new UserError(`Stack "${stack}" has django-ha:provider = "${spec.provider}": the lab boots a "hosts" stack; use --stack lab.`);
+  if (spec.provider !== "hosts")
+    throw new UserError(`Stack "${stack}" has django-ha:provider = "${spec.provider}": the lab boots a "hosts" stack; use --stack lab.`);
   // A failover's record (lab/record.ts) wins over the stack file: the volumes hold the databases as they are now.
   return withLabRecord(hostsInventory(spec), stack);
 }
@@ -95,11 +98,15 @@ function checkCanUp(paths: LabPaths, previous: LabState | undefined, opts: LabUp
   };
   const running = Object.keys(previous?.nodes ?? {}).some(runningNode) || findLabNspawns().size > 0;
   if (opts.rebake && running) {
-    throw new UserError("`up --rebake` replaces the image running nodes are booted from: run `npm run lab -- down` first, then `up --rebake`.");
+    throw new UserError(
+      "`up --rebake` replaces the image running nodes are booted from: run `npm run lab -- down` first, then `up --rebake`.",
+    );
   }
   const wantedKey = imageKey(imagePackages());
   if (previous && previous.imageKey !== wantedKey && Object.keys(previous.nodes).some(runningNode)) {
-    throw new UserError(`The running lab uses image ${previous.imageKey}, but the package lists now give ${wantedKey}: run \`npm run lab -- down\` first, then up.`);
+    throw new UserError(
+      `The running lab uses image ${previous.imageKey}, but the package lists now give ${wantedKey}: run \`npm run lab -- down\` first, then up.`,
+    );
   }
   const runningValidity = previous?.acme?.validitySeconds;
   if (runningNode(ACME_NODE) && runningValidity !== undefined && runningValidity !== validitySeconds) {
@@ -128,9 +135,20 @@ async function prepareMachine(m: LabMachine, c: PrepareContext): Promise<NodeSta
   const old = c.previous?.nodes[m.name];
   if (old?.pid && alive(old.pid)) return old;
   const dir = path.join(c.paths.nodes, m.name);
-  const node: NodeState = { ...m, dir, root: path.join(dir, "root"), ...nodeMounts(m.kind, c.paths.share, c.volumesOf(m.name)), knownHosts: [] };
+  const node: NodeState = {
+    ...m,
+    dir,
+    root: path.join(dir, "root"),
+    ...nodeMounts(m.kind, c.paths.share, c.volumesOf(m.name)),
+    knownHosts: [],
+  };
   await mountNode(node, c.imageRoot);
-  node.knownHosts = await personalize(node, { all: c.machines, zone: c.inventory.domain, sshPublicKey: c.sshPublicKey, wantedPackages: wantedPackages(m.kind) });
+  node.knownHosts = await personalize(node, {
+    all: c.machines,
+    zone: c.inventory.domain,
+    sshPublicKey: c.sshPublicKey,
+    wantedPackages: wantedPackages(m.kind),
+  });
   if (m.kind === "dns") await configureDnsNode(node, c.machines, c.inventory, c.keys, c.certificateNames);
   if (m.kind === "acme") await configureAcmeNode(node, c.paths, c.validitySeconds);
   // Trust what is known now (a node booted again after a crash keeps pebble's current root); refreshed after pebble answers.
@@ -140,7 +158,12 @@ async function prepareMachine(m: LabMachine, c: PrepareContext): Promise<NodeSta
 }
 
 /** Boot the nodes `which` selects that are not running, then wait until each is ready. */
-async function bootAndWait(paths: LabPaths, state: LabState, which: (n: NodeState) => boolean, o: { log: Log; timeoutMs: number; ready: Record<string, number> }): Promise<void> {
+async function bootAndWait(
+  paths: LabPaths,
+  state: LabState,
+  which: (n: NodeState) => boolean,
+  o: { log: Log; timeoutMs: number; ready: Record<string, number> },
+): Promise<void> {
   const nodes = Object.values(state.nodes).filter(which);
   for (const node of nodes) {
     if (node.pid && alive(node.pid)) continue;
@@ -159,7 +182,10 @@ async function bootAndWait(paths: LabPaths, state: LabState, which: (n: NodeStat
   );
 }
 
-const trustedCerts = (paths: Pick<LabPaths, "labCa" | "pebbleRoots">) => ({ labCa: fs.readFileSync(paths.labCa, "utf8"), pebbleRoot: fs.readFileSync(paths.pebbleRoots, "utf8") });
+const trustedCerts = (paths: Pick<LabPaths, "labCa" | "pebbleRoots">) => ({
+  labCa: fs.readFileSync(paths.labCa, "utf8"),
+  pebbleRoot: fs.readFileSync(paths.pebbleRoots, "utf8"),
+});
 
 /**
  * Fetch pebble's root (it makes a new one at every start) and put it with the lab CA into every node's trust
@@ -170,7 +196,9 @@ export async function refreshLabTrust(paths: LabPaths, state: LabState): Promise
   await fetchPebbleRoot(paths);
   const certs = trustedCerts(paths);
   const limit = pLimit(2);
-  const changed = await Promise.all(Object.values(state.nodes).map((n) => limit(async () => ((await installTrust(n.root, certs)) ? n.name : ""))));
+  const changed = await Promise.all(
+    Object.values(state.nodes).map((n) => limit(async () => ((await installTrust(n.root, certs)) ? n.name : ""))),
+  );
   return changed.filter(Boolean);
 }
 
@@ -200,12 +228,25 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     // The local Python index on the bridge address (lab/pyindex.ts): lab stacks' django-ha:app.pythonIndexUrl.
     const built = buildPythonIndex(path.join(paths.root, "pyindex"));
     const index = await startPythonIndex(built.root, path.join(paths.root, "pyindex.log"));
-    log(`python index ${index.url}: ${built.files.map((f) => f.name).join(", ")}${built.built ? " (built)" : ""}${index.started ? "" : " (already running)"}`);
+    log(
+      `python index ${index.url}: ${built.files.map((f) => f.name).join(", ")}${built.built ? " (built)" : ""}${index.started ? "" : " (already running)"}`,
+    );
     const attached = await attachVolumes(labVolumes(inventory, paths), log);
     if (attached.length) log(`volumes: ${attached.map((v) => `${v.node}-${v.purpose} ${v.loop}`).join(", ")}`);
     const acme = { directoryUrl: pebbleDirectoryUrl(), validitySeconds };
     const state: LabState = { version: 1, imageKey: image.key, imageRoot: image.root, zone: inventory.domain, stack, acme, nodes: {} };
-    const context: PrepareContext = { paths, previous, machines, inventory, imageRoot: image.root, volumesOf: volumesFor(attached), sshPublicKey, keys, validitySeconds, certificateNames: loadStackSpec(stack).certificate.names };
+    const context: PrepareContext = {
+      paths,
+      previous,
+      machines,
+      inventory,
+      imageRoot: image.root,
+      volumesOf: volumesFor(attached),
+      sshPublicKey,
+      keys,
+      validitySeconds,
+      certificateNames: loadStackSpec(stack).certificate.names,
+    };
     // One node at a time (costs ~2 s). checkBootable catches an overlay whose lower dir was replaced under it:
     // seen once when another process re-extracted the image while this one mounted it (the image lock now
     // prevents that).
@@ -216,7 +257,9 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     // The DNS server and the CA first: pebble's root exists only once pebble runs, and the cluster nodes boot trusting it.
     await bootAndWait(paths, state, isInfrastructure, boot);
     const changed = await refreshLabTrust(paths, state);
-    log(`acme ${acme.directoryUrl}: certificates valid ${validitySeconds} s; root ${path.relative(process.cwd(), paths.pebbleRoots)} trusted by ${changed.length ? changed.join(", ") : "every node already"}`);
+    log(
+      `acme ${acme.directoryUrl}: certificates valid ${validitySeconds} s; root ${path.relative(process.cwd(), paths.pebbleRoots)} trusted by ${changed.length ? changed.join(", ") : "every node already"}`,
+    );
     await bootAndWait(paths, state, (n) => !isInfrastructure(n), boot);
     const dns = labDns();
     const members = recordMembers(inventory).map((n) => ({ name: n.name, address: n.publicAddress }));
@@ -254,7 +297,9 @@ function checkBootable(node: NodeState): void {
     ok = false;
   }
   if (!ok) {
-    throw new Error(`${node.name}: the overlay at ${node.root} shows no valid ssh.service link (stale overlay entries); run \`npm run lab -- down\` and up again`);
+    throw new Error(
+      `${node.name}: the overlay at ${node.root} shows no valid ssh.service link (stale overlay entries); run \`npm run lab -- down\` and up again`,
+    );
   }
 }
 
@@ -269,7 +314,10 @@ export async function labSsh(node: string, remote: string[], opts: { timeoutMs?:
   const paths = labPaths();
   const state = readState(paths);
   const n = state?.nodes[node];
-  if (!state || !n) throw new UserError(state ? `No lab node "${node}". Lab nodes: ${Object.keys(state.nodes).join(", ")}.` : "No lab is up: run `npm run lab -- up` first.");
+  if (!state || !n)
+    throw new UserError(
+      state ? `No lab node "${node}". Lab nodes: ${Object.keys(state.nodes).join(", ")}.` : "No lab is up: run `npm run lab -- up` first.",
+    );
   return run(sshCommand(paths, n.address, remote), { allowFail: true, timeoutMs: opts.timeoutMs ?? 60_000 });
 }
 
@@ -279,14 +327,21 @@ export async function waitReady(paths: LabPaths, node: Pick<NodeState, "name" | 
   let last = "";
   while (Date.now() < until) {
     if (node.pid && !alive(node.pid)) {
-      throw new Error(`${node.name}: systemd-nspawn (pid ${node.pid}) exited during boot; see ${path.join(paths.nodes, node.name, "console.log")}`);
+      throw new Error(
+        `${node.name}: systemd-nspawn (pid ${node.pid}) exited during boot; see ${path.join(paths.nodes, node.name, "console.log")}`,
+      );
     }
-    const r = await run(sshCommand(paths, node.address, ["systemctl", "is-system-running"], { connectTimeout: 2 }), { allowFail: true, timeoutMs: 10_000 });
+    const r = await run(sshCommand(paths, node.address, ["systemctl", "is-system-running"], { connectTimeout: 2 }), {
+      allowFail: true,
+      timeoutMs: 10_000,
+    });
     last = (r.stdout.trim() || r.stderr.trim()).split("\n").pop() ?? "";
     if (last === "running" || last === "degraded") return last;
     await sleep(last === "starting" || last === "initializing" ? 200 : 300);
   }
-  throw new Error(`${node.name} (${node.address}) not ready after ${timeoutMs / 1000} s (last answer: ${last || "none"}); see ${path.join(paths.nodes, node.name, "console.log")}`);
+  throw new Error(
+    `${node.name} (${node.address}) not ready after ${timeoutMs / 1000} s (last answer: ${last || "none"}); see ${path.join(paths.nodes, node.name, "console.log")}`,
+  );
 }
 
 export interface NodeStatus {
@@ -313,7 +368,11 @@ export async function labStatus(): Promise<NodeStatus[]> {
       const kind = currentKind(n, inventory);
       if (!running) return { name: n.name, address: n.address, kind, pid: n.pid, running, system: "stopped", failedUnits: [] };
       const r = await run(
-        sshCommand(paths, n.address, ["sh", "-c", "systemctl is-system-running; systemctl list-units --failed --plain --no-legend | cut -d' ' -f1"]),
+        sshCommand(paths, n.address, [
+          "sh",
+          "-c",
+          "systemctl is-system-running; systemctl list-units --failed --plain --no-legend | cut -d' ' -f1",
+        ]),
         { allowFail: true, timeoutMs: 10_000 },
       );
       const lines = r.stdout.trim().split("\n").filter(Boolean);
@@ -383,7 +442,14 @@ function labMounts(paths: LabPaths): string[] {
 }
 
 export const isClean = (l: LabLeftovers) =>
-  !l.nspawns.length && !l.netns.length && !l.links.length && !l.mounts.length && !l.nftTable && !l.cgroups.length && !l.loops.length && !l.pyindex.length;
+  !l.nspawns.length &&
+  !l.netns.length &&
+  !l.links.length &&
+  !l.mounts.length &&
+  !l.nftTable &&
+  !l.cgroups.length &&
+  !l.loops.length &&
+  !l.pyindex.length;
 
 export interface LabDownOptions {
   /** Also remove the image cache, the SSH key, the TSIG keys and the lab CA. Defaults to false. */
@@ -431,9 +497,22 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
     removeCgroups();
     // The volume files are the data: only their loop devices go (their mounts died with the nodes).
     const detached = await detachVolumes(paths);
-    if (detached.length) log(`detached ${detached.length} volume loop device${detached.length > 1 ? "s" : ""} (${detached.join(", ")}); the volume files stay in ${path.relative(process.cwd(), path.join(paths.root, "volumes"))}`);
+    if (detached.length)
+      log(
+        `detached ${detached.length} volume loop device${detached.length > 1 ? "s" : ""} (${detached.join(", ")}); the volume files stay in ${path.relative(process.cwd(), path.join(paths.root, "volumes"))}`,
+      );
     // pebble's root and listener certificate died with it (a new pebble has new ones); the lab CA stays, like the SSH key.
-    for (const p of [paths.nodes, paths.share, paths.state, paths.inventory, paths.knownHosts, paths.pebbleRoots, paths.pebbleCert, paths.pebbleKey]) fs.rmSync(p, { recursive: true, force: true });
+    for (const p of [
+      paths.nodes,
+      paths.share,
+      paths.state,
+      paths.inventory,
+      paths.knownHosts,
+      paths.pebbleRoots,
+      paths.pebbleCert,
+      paths.pebbleKey,
+    ])
+      fs.rmSync(p, { recursive: true, force: true });
     // A bake interrupted by a crash leaves its half-made root (its mounts are gone by now).
     if (fs.existsSync(paths.images)) {
       for (const f of fs.readdirSync(paths.images)) {
@@ -441,7 +520,15 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       }
     }
     if (opts.purge) {
-      for (const p of [paths.images, path.dirname(paths.sshKey), path.dirname(paths.tsigKey), path.dirname(paths.labCa), paths.acmeTsigKey, paths.healthTsigKey]) fs.rmSync(p, { recursive: true, force: true });
+      for (const p of [
+        paths.images,
+        path.dirname(paths.sshKey),
+        path.dirname(paths.tsigKey),
+        path.dirname(paths.labCa),
+        paths.acmeTsigKey,
+        paths.healthTsigKey,
+      ])
+        fs.rmSync(p, { recursive: true, force: true });
     }
     // Lazy unmounts and namespace teardown settle asynchronously: check, briefly retrying.
     let left = await labLeftovers(paths);
@@ -452,7 +539,9 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       left = await labLeftovers(paths);
     }
     if (!isClean(left)) throw new Error(`lab down left things behind: ${JSON.stringify(left)}`);
-    log(`lab down${opts.purge ? " (purged image cache, keys and the lab CA)" : " (pebble's root gone with it; the lab CA and keys kept)"}: nothing left, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    log(
+      `lab down${opts.purge ? " (purged image cache, keys and the lab CA)" : " (pebble's root gone with it; the lab CA and keys kept)"}: nothing left, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     return left;
   } finally {
     release();
@@ -466,7 +555,10 @@ export function labDns(): Rfc2136Dns {
   const inv = fs.existsSync(paths.inventory) ? (JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory) : labInventory();
   if (inv.dns.kind !== "rfc2136") throw new Error(`lab inventory has DNS kind ${inv.dns.kind}, expected rfc2136`);
   // The key file is what the lab DNS server was configured with: its name and algorithm win.
-  const dns = dnsFor({ ...inv, dns: { ...inv.dns, keyName: key.name, algorithm: key.algorithm } }, { tsigSecret: key.secret, stack: "lab" });
+  const dns = dnsFor(
+    { ...inv, dns: { ...inv.dns, keyName: key.name, algorithm: key.algorithm } },
+    { tsigSecret: key.secret, stack: "lab" },
+  );
   if (!(dns instanceof Rfc2136Dns)) throw new Error(`lab DNS is ${dns.describe}, expected rfc2136`);
   return dns;
 }
@@ -483,7 +575,8 @@ export async function labRemoveVolumes(opts: { log?: Log } = {}): Promise<string
   try {
     const running = Object.values(readState(paths)?.nodes ?? {}).some((n) => n.pid && alive(n.pid)) || findLabNspawns().size > 0;
     const loops = await labLoops(paths);
-    if (running || loops.length) throw new UserError("The lab is up (its nodes use the volumes): run `npm run lab -- down` first, then remove-volumes.");
+    if (running || loops.length)
+      throw new UserError("The lab is up (its nodes use the volumes): run `npm run lab -- down` first, then remove-volumes.");
     const files = volumeFiles(paths);
     for (const f of files) fs.rmSync(f);
     // The failover records describe those databases: gone with them.
@@ -509,7 +602,10 @@ export async function labReplaceMachine(name: string, opts: { log?: Log; readyTi
     const state = readState(paths);
     const node = state?.nodes[name];
     if (!state || !node) throw unknownNode(paths, name);
-    if (isInfrastructure(node)) throw new UserError(`${name} is the lab's ${node.kind === "dns" ? "DNS machine" : "ACME CA"}, not a cluster node: only cluster nodes can be replaced.`);
+    if (isInfrastructure(node))
+      throw new UserError(
+        `${name} is the lab's ${node.kind === "dns" ? "DNS machine" : "ACME CA"}, not a cluster node: only cluster nodes can be replaced.`,
+      );
     const pids = [...findLabNspawns()].filter(([, m]) => m === name).map(([p]) => p);
     if (node.pid && !pids.includes(node.pid)) pids.push(node.pid);
     for (const pid of pids) await stopNode(pid, "clean", 8_000);
@@ -522,7 +618,12 @@ export async function labReplaceMachine(name: string, opts: { log?: Log; readyTi
     for (const d of ["upper", "work"]) fs.rmSync(path.join(node.dir, d), { recursive: true, force: true });
     await mountNode(node, state.imageRoot);
     const inventory = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
-    node.knownHosts = await personalize(node, { all: labMachines(inventory), zone: inventory.domain, sshPublicKey: await ensureSshKey(paths), wantedPackages: wantedPackages(node.kind) });
+    node.knownHosts = await personalize(node, {
+      all: labMachines(inventory),
+      zone: inventory.domain,
+      sshPublicKey: await ensureSshKey(paths),
+      wantedPackages: wantedPackages(node.kind),
+    });
     // A new root disk: it trusts the lab CA and pebble's root before it boots, as every lab node does.
     await installTrust(node.root, trustedCerts(paths));
     checkBootable(node);

@@ -10,7 +10,14 @@ import { operatorShellCommand, shellQuote, sshCommand } from "./ssh";
 describe("nspawnCommand", () => {
   it("boots a child: private netns, no registration, share bound, no extra syscalls", () => {
     assert.equal(
-      showCommand(nspawnCommand({ name: "lab-child-1", root: "/l/nodes/lab-child-1/root", binds: [{ host: "/l/share/primary", guest: "/srv/share" }], syscalls: [] })),
+      showCommand(
+        nspawnCommand({
+          name: "lab-child-1",
+          root: "/l/nodes/lab-child-1/root",
+          binds: [{ host: "/l/share/primary", guest: "/srv/share" }],
+          syscalls: [],
+        }),
+      ),
       "systemd-nspawn -b -D /l/nodes/lab-child-1/root -M lab-child-1 --register=no --keep-unit --console=pipe --resolv-conf=off " +
         "--network-namespace-path=/run/netns/lab-lab-child-1 --capability=CAP_NET_ADMIN --bind=/l/share/primary:/srv/share",
     );
@@ -40,7 +47,10 @@ describe("overlayMount", () => {
 
 describe("knownHostsLine", () => {
   it("pins the key to the node's name and address, dropping the comment", () => {
-    assert.equal(knownHostsLine({ name: "lab-dns", address: "10.231.0.2" }, "ssh-ed25519 AAAAC3Nz root@build\n"), "lab-dns,10.231.0.2 ssh-ed25519 AAAAC3Nz");
+    assert.equal(
+      knownHostsLine({ name: "lab-dns", address: "10.231.0.2" }, "ssh-ed25519 AAAAC3Nz root@build\n"),
+      "lab-dns,10.231.0.2 ssh-ed25519 AAAAC3Nz",
+    );
   });
 });
 
@@ -50,17 +60,28 @@ describe("sshCommand", () => {
     const c = sshCommand(paths, "10.231.0.11", ["echo", "a b", "it's"]);
     assert.equal(c.cmd, "ssh");
     assert.deepEqual(c.args, [
-      "-F", "/dev/null",
-      "-i", "/l/ssh/id_ed25519",
-      "-o", "IdentitiesOnly=yes",
-      "-o", "UserKnownHostsFile=/l/ssh/known_hosts",
-      "-o", "GlobalKnownHostsFile=/dev/null",
-      "-o", "StrictHostKeyChecking=yes",
-      "-o", "BatchMode=yes",
-      "-o", "ConnectTimeout=3",
-      "-o", "LogLevel=ERROR",
-      "-T", "root@10.231.0.11",
-      "--", "echo 'a b' 'it'\\''s'",
+      "-F",
+      "/dev/null",
+      "-i",
+      "/l/ssh/id_ed25519",
+      "-o",
+      "IdentitiesOnly=yes",
+      "-o",
+      "UserKnownHostsFile=/l/ssh/known_hosts",
+      "-o",
+      "GlobalKnownHostsFile=/dev/null",
+      "-o",
+      "StrictHostKeyChecking=yes",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=3",
+      "-o",
+      "LogLevel=ERROR",
+      "-T",
+      "root@10.231.0.11",
+      "--",
+      "echo 'a b' 'it'\\''s'",
     ]);
   });
   it("quotes for the remote shell in one place", () => {
@@ -75,7 +96,7 @@ describe("sshCommand", () => {
     const onShell = (line: string) => spawnSync("bash", ["-c", line], { encoding: "utf8" }).stdout;
     assert.equal(onShell(remoteLine(["echo a; echo b"])), "a\nb\n");
     assert.equal(onShell(remoteLine(["echo", "one", "two"])), "one two\n");
-    assert.equal(onShell(remoteLine(["x=5; echo \"$x it's\""])), "5 it's\n");
+    assert.equal(onShell(remoteLine(['x=5; echo "$x it\'s"'])), "5 it's\n");
     assert.deepEqual(operatorShellCommand([]), []);
   });
   it("asks for a tty only for interactive sessions", () => {
@@ -92,7 +113,10 @@ describe("cgroups per node", () => {
       "cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0",
     ].join("\n");
     assert.deepEqual(systemdCgroupRoots(mounts), ["/sys/fs/cgroup/systemd", "/sys/fs/cgroup/unified"]);
-    assert.deepEqual(nodeCgroups("lab-dns", mounts), ["/sys/fs/cgroup/systemd/django-ha-lab/lab-dns", "/sys/fs/cgroup/unified/django-ha-lab/lab-dns"]);
+    assert.deepEqual(nodeCgroups("lab-dns", mounts), [
+      "/sys/fs/cgroup/systemd/django-ha-lab/lab-dns",
+      "/sys/fs/cgroup/unified/django-ha-lab/lab-dns",
+    ]);
   });
   it("moves the shell into each cgroup, then execs the command with its arguments untouched", () => {
     const c = inCgroups(["/g/a", "/g b"], { cmd: "systemd-nspawn", args: ["-M", "x y"] });

@@ -4,13 +4,7 @@ import * as path from "node:path";
 import { Command, run, showCommand, sleep } from "./exec";
 import { netnsName } from "./net";
 import { alive, containerInit, pidsInNamespaceOf, signal } from "./procs";
-import {
-  LabMachine,
-  renderHosts,
-  renderResolvConf,
-  renderSshdConfig,
-  servicesToDisable,
-} from "./render";
+import { LabMachine, renderHosts, renderResolvConf, renderSshdConfig, servicesToDisable } from "./render";
 import { mountsUnder } from "./image";
 import { nodeCgroups, removeCgroups } from "./cgroup";
 
@@ -62,7 +56,14 @@ export function nspawnCommand(node: Pick<NodeState, "name" | "root" | "binds" | 
 
 export const overlayMount = (lower: string, dir: string): Command => ({
   cmd: "mount",
-  args: ["-t", "overlay", "overlay", "-o", `lowerdir=${lower},upperdir=${path.join(dir, "upper")},workdir=${path.join(dir, "work")}`, path.join(dir, "root")],
+  args: [
+    "-t",
+    "overlay",
+    "overlay",
+    "-o",
+    `lowerdir=${lower},upperdir=${path.join(dir, "upper")},workdir=${path.join(dir, "work")}`,
+    path.join(dir, "root"),
+  ],
 });
 
 function isMounted(p: string): boolean {

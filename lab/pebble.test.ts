@@ -33,7 +33,8 @@ describe("pebble config", () => {
     assert.equal(pebbleDirectoryUrl(), "https://10.231.0.3:14000/dir");
   });
   it("refuses a lifetime that is not a whole number of seconds ≥ 1, naming it", () => {
-    for (const bad of [0, -5, 1.5, Number.NaN]) assert.throws(() => renderPebbleConfig(bad), /acmeValiditySeconds = .*whole number of seconds/);
+    for (const bad of [0, -5, 1.5, Number.NaN])
+      assert.throws(() => renderPebbleConfig(bad), /acmeValiditySeconds = .*whole number of seconds/);
   });
   it("unit: resolves through the lab DNS, no VA sleeps, no authorization reuse, never restarted behind the nodes' back", () => {
     const unit = renderPebbleUnit();
@@ -44,8 +45,18 @@ describe("pebble config", () => {
     assert.match(unit, /^WantedBy=multi-user\.target$/m);
   });
   it("the ACME key may write _acme-challenge TXT for the apex, the record, the CA and every machine", () => {
-    const names = labChallengeNames({ domain: "lab.test", recordFqdn: "www.lab.test" }, [{ name: "lab-db-1", address: "10.231.0.11", kind: "parent" }], ["shop.lab.test", "other.example"]);
-    assert.deepEqual(names, ["_acme-challenge.acme.lab.test", "_acme-challenge.lab-db-1.lab.test", "_acme-challenge.lab.test", "_acme-challenge.shop.lab.test", "_acme-challenge.www.lab.test"]);
+    const names = labChallengeNames(
+      { domain: "lab.test", recordFqdn: "www.lab.test" },
+      [{ name: "lab-db-1", address: "10.231.0.11", kind: "parent" }],
+      ["shop.lab.test", "other.example"],
+    );
+    assert.deepEqual(names, [
+      "_acme-challenge.acme.lab.test",
+      "_acme-challenge.lab-db-1.lab.test",
+      "_acme-challenge.lab.test",
+      "_acme-challenge.shop.lab.test",
+      "_acme-challenge.www.lab.test",
+    ]);
   });
 });
 
@@ -57,13 +68,21 @@ describe("lab CA (openssl)", () => {
     await ensureLabCa(paths, "lab.test");
     assert.equal(fs.readFileSync(paths.labCa, "utf8"), ca, "the CA is kept");
     for (const key of [paths.labCaKey, paths.pebbleKey]) assert.equal(fs.statSync(key).mode & 0o777, 0o600, key);
-    const verify = execFileSync("openssl", ["verify", "-CAfile", paths.labCa, "-purpose", "sslserver", "-verify_hostname", "acme.lab.test", paths.pebbleCert], { encoding: "utf8" });
+    const verify = execFileSync(
+      "openssl",
+      ["verify", "-CAfile", paths.labCa, "-purpose", "sslserver", "-verify_hostname", "acme.lab.test", paths.pebbleCert],
+      { encoding: "utf8" },
+    );
     assert.match(verify, /: OK/);
-    const ip = execFileSync("openssl", ["verify", "-CAfile", paths.labCa, "-verify_ip", "10.231.0.3", paths.pebbleCert], { encoding: "utf8" });
+    const ip = execFileSync("openssl", ["verify", "-CAfile", paths.labCa, "-verify_ip", "10.231.0.3", paths.pebbleCert], {
+      encoding: "utf8",
+    });
     assert.match(ip, /: OK/);
     const other = (() => {
       try {
-        execFileSync("openssl", ["verify", "-CAfile", paths.labCa, "-verify_hostname", "www.lab.test", paths.pebbleCert], { stdio: "pipe" });
+        execFileSync("openssl", ["verify", "-CAfile", paths.labCa, "-verify_hostname", "www.lab.test", paths.pebbleCert], {
+          stdio: "pipe",
+        });
         return "verified";
       } catch {
         return "refused";
@@ -92,7 +111,10 @@ describe("installTrust", () => {
     const root = path.join(tmp, "node");
     // The node's own update-ca-certificates (chroot) runs in the lab test; here the call is recorded.
     const calls: string[] = [];
-    const certs = { labCa: "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n", pebbleRoot: "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n" };
+    const certs = {
+      labCa: "-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n",
+      pebbleRoot: "-----BEGIN CERTIFICATE-----\nB\n-----END CERTIFICATE-----\n",
+    };
     const run = async () => void calls.push("update-ca-certificates");
     assert.equal(await installTrust(root, certs, run), true);
     assert.equal(fs.readFileSync(path.join(root, TRUST_FILES.labCa), "utf8"), certs.labCa);

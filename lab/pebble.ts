@@ -33,7 +33,10 @@ export function pebbleDirectoryUrl(address: string = LAB_NET.pebbleAddress): str
 
 /** pebble's JSON config: ACME on 14000, management on 15000, validation on 80/443, certificates valid `validitySeconds`. Pure. */
 export function renderPebbleConfig(validitySeconds: number): string {
-  if (!Number.isInteger(validitySeconds) || validitySeconds < 1) throw new Error(`acmeValiditySeconds = ${validitySeconds}: must be a whole number of seconds ≥ 1 (e.g. 120 for renewal tests, 7776000 = 90 days)`);
+  if (!Number.isInteger(validitySeconds) || validitySeconds < 1)
+    throw new Error(
+      `acmeValiditySeconds = ${validitySeconds}: must be a whole number of seconds ≥ 1 (e.g. 120 for renewal tests, 7776000 = 90 days)`,
+    );
   const config = {
     pebble: {
       listenAddress: `0.0.0.0:${PEBBLE_PORTS.acme}`,
@@ -107,14 +110,43 @@ export function listenerExtensions(zone: string, address: string = LAB_NET.pebbl
 }
 
 /** The openssl commands that make the lab CA and the listener certificate (argument arrays). Pure. */
-export function opensslCommands(p: Pick<LabPaths, "labCa" | "labCaKey" | "pebbleCert" | "pebbleKey">, files: { caConfig: string; leafExt: string; csr: string }, zone: string) {
+export function opensslCommands(
+  p: Pick<LabPaths, "labCa" | "labCaKey" | "pebbleCert" | "pebbleKey">,
+  files: { caConfig: string; leafExt: string; csr: string },
+  zone: string,
+) {
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
   return {
-    ca: { cmd: "openssl", args: ["req", "-x509", ...ec, "-keyout", p.labCaKey, "-out", p.labCa, "-days", "3650", "-config", files.caConfig] } satisfies Command,
-    csr: { cmd: "openssl", args: ["req", "-new", ...ec, "-keyout", p.pebbleKey, "-out", files.csr, "-subj", `/CN=${ACME_LABEL}.${zone}`] } satisfies Command,
+    ca: {
+      cmd: "openssl",
+      args: ["req", "-x509", ...ec, "-keyout", p.labCaKey, "-out", p.labCa, "-days", "3650", "-config", files.caConfig],
+    } satisfies Command,
+    csr: {
+      cmd: "openssl",
+      args: ["req", "-new", ...ec, "-keyout", p.pebbleKey, "-out", files.csr, "-subj", `/CN=${ACME_LABEL}.${zone}`],
+    } satisfies Command,
     sign: {
       cmd: "openssl",
-      args: ["x509", "-req", "-in", files.csr, "-CA", p.labCa, "-CAkey", p.labCaKey, "-set_serial", `0x${Date.now().toString(16)}`, "-days", "825", "-extfile", files.leafExt, "-extensions", "leaf", "-out", p.pebbleCert],
+      args: [
+        "x509",
+        "-req",
+        "-in",
+        files.csr,
+        "-CA",
+        p.labCa,
+        "-CAkey",
+        p.labCaKey,
+        "-set_serial",
+        `0x${Date.now().toString(16)}`,
+        "-days",
+        "825",
+        "-extfile",
+        files.leafExt,
+        "-extensions",
+        "leaf",
+        "-out",
+        p.pebbleCert,
+      ],
     } satisfies Command,
   };
 }
@@ -178,7 +210,9 @@ export async function fetchPebbleRoot(paths: Pick<LabPaths, "labCa" | "pebbleRoo
     }
     await sleep(250);
   }
-  throw new Error(`pebble's root did not come from ${url} within ${timeoutMs / 1000} s (last: ${last}); see \`npm run lab -- ssh lab-acme -- journalctl -u ${PEBBLE_UNIT}\``);
+  throw new Error(
+    `pebble's root did not come from ${url} within ${timeoutMs / 1000} s (last: ${last}); see \`npm run lab -- ssh lab-acme -- journalctl -u ${PEBBLE_UNIT}\``,
+  );
 }
 
 /**

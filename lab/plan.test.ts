@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec, withPrimary, type InventoryNode } from "../spec";
-import { POSTGRES_MAJOR } from "../spec/debian";
+import { hostsInventory, loadStackSpec, withPrimary, type InventoryNode } from "../model";
+import { POSTGRES_MAJOR } from "../model/debian";
 import { currentKind, labMachines, nodeMounts, volumesFor, wantedPackages } from "./plan";
 import { labVolumes, parseLoops } from "./volumes";
 
@@ -17,7 +17,18 @@ describe("labMachines", () => {
   it("status shows each machine's current role: after a failover recorded in django-ha:primary, lab-db-2 is the parent", () => {
     const booted = labMachines(hostsInventory(loadStackSpec("lab")));
     const after = withPrimary(hostsInventory(loadStackSpec("lab")), "lab-db-2");
-    assert.deepEqual(booted.map((m) => `${m.name}/${currentKind(m, after)}`), ["lab-dns/dns", "lab-acme/acme", "lab-db-1/standby", "lab-db-2/parent", "lab-child-1/child", "lab-child-2/child", "lab-worker/worker"]);
+    assert.deepEqual(
+      booted.map((m) => `${m.name}/${currentKind(m, after)}`),
+      [
+        "lab-dns/dns",
+        "lab-acme/acme",
+        "lab-db-1/standby",
+        "lab-db-2/parent",
+        "lab-child-1/child",
+        "lab-child-2/child",
+        "lab-worker/worker",
+      ],
+    );
   });
 
   it("boots the lab stack: DNS node and ACME CA first, then parent, standby, children, worker", () => {
@@ -39,7 +50,13 @@ describe("labMachines", () => {
     assert.throws(
       () =>
         labMachines({
-          nodes: [node("a", "192.168.1.5"), node("b", "10.231.0.2"), node("c", "10.231.0.40"), node("d", "10.231.0.40"), node("e", "10.231.0.255")],
+          nodes: [
+            node("a", "192.168.1.5"),
+            node("b", "10.231.0.2"),
+            node("c", "10.231.0.40"),
+            node("d", "10.231.0.40"),
+            node("e", "10.231.0.255"),
+          ],
         }),
       (e: Error) => {
         assert.match(e.message, /node a\)\.address = "192\.168\.1\.5": the lab runs nodes on 10\.231\.0\.0\/24 only/);
@@ -61,7 +78,10 @@ describe("labMachines", () => {
 describe("nodeMounts", () => {
   it("parent and standby export from host dirs with open_by_handle_at; children and worker see the primary share", () => {
     assert.deepEqual(nodeMounts("parent", "/s"), { binds: [{ host: "/s/primary", guest: "/srv/share" }], syscalls: ["open_by_handle_at"] });
-    assert.deepEqual(nodeMounts("standby", "/s"), { binds: [{ host: "/s/replica", guest: "/srv/share" }], syscalls: ["open_by_handle_at"] });
+    assert.deepEqual(nodeMounts("standby", "/s"), {
+      binds: [{ host: "/s/replica", guest: "/srv/share" }],
+      syscalls: ["open_by_handle_at"],
+    });
     assert.deepEqual(nodeMounts("child", "/s"), { binds: [{ host: "/s/primary", guest: "/srv/share" }], syscalls: [] });
     assert.deepEqual(nodeMounts("worker", "/s"), nodeMounts("child", "/s"));
     assert.deepEqual(nodeMounts("dns", "/s"), { binds: [], syscalls: [] });
@@ -70,12 +90,15 @@ describe("nodeMounts", () => {
   it("with data volumes: parent and standby get their own devices (by-id and kernel name), children and worker every database machine's share device", () => {
     const inv = hostsInventory(loadStackSpec("lab"));
     const attached = labVolumes(inv, { root: "/l" }).map((v, i) => ({ ...v, loop: `/dev/loop${i}` }));
-    assert.deepEqual(attached.map((v) => [v.node, v.purpose, v.guest, v.file]), [
-      ["lab-db-1", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-db", "/l/volumes/lab-db-1-db.img"],
-      ["lab-db-1", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share", "/l/volumes/lab-db-1-share.img"],
-      ["lab-db-2", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-db", "/l/volumes/lab-db-2-db.img"],
-      ["lab-db-2", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-share", "/l/volumes/lab-db-2-share.img"],
-    ]);
+    assert.deepEqual(
+      attached.map((v) => [v.node, v.purpose, v.guest, v.file]),
+      [
+        ["lab-db-1", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-db", "/l/volumes/lab-db-1-db.img"],
+        ["lab-db-1", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share", "/l/volumes/lab-db-1-share.img"],
+        ["lab-db-2", "db", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-db", "/l/volumes/lab-db-2-db.img"],
+        ["lab-db-2", "share", "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-2-share", "/l/volumes/lab-db-2-share.img"],
+      ],
+    );
     const of = volumesFor(attached);
     assert.deepEqual(nodeMounts("parent", "/s", of("lab-db-1")).binds, [
       { host: "/dev/loop0", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-db" },
@@ -83,7 +106,10 @@ describe("nodeMounts", () => {
       { host: "/dev/loop1", guest: "/dev/disk/by-id/scsi-0LAB_Volume_lab-db-1-share" },
       { host: "/dev/loop1", guest: "/dev/loop1" },
     ]);
-    assert.deepEqual(nodeMounts("standby", "/s", of("lab-db-2")).binds.map((b) => b.host), ["/dev/loop2", "/dev/loop2", "/dev/loop3", "/dev/loop3"]);
+    assert.deepEqual(
+      nodeMounts("standby", "/s", of("lab-db-2")).binds.map((b) => b.host),
+      ["/dev/loop2", "/dev/loop2", "/dev/loop3", "/dev/loop3"],
+    );
     // Both share devices: the roles mount the primary's, and after a failover the other one is already there.
     for (const n of ["lab-child-1", "lab-worker"]) {
       assert.deepEqual(nodeMounts(n === "lab-worker" ? "worker" : "child", "/s", of(n)).binds, [
@@ -97,12 +123,27 @@ describe("nodeMounts", () => {
   it("refuses data devices the lab cannot present (not under /dev/disk/by-id/)", () => {
     const inv = hostsInventory(loadStackSpec("lab"));
     inv.nodes[0].dataDevices = { db: "/dev/disk/by-label/pg", share: inv.nodes[0].dataDevices!.share };
-    assert.throws(() => labVolumes(inv, { root: "/l" }), /dataDevices\.db = "\/dev\/disk\/by-label\/pg": the lab presents volumes under \/dev\/disk\/by-id\//);
+    assert.throws(
+      () => labVolumes(inv, { root: "/l" }),
+      /dataDevices\.db = "\/dev\/disk\/by-label\/pg": the lab presents volumes under \/dev\/disk\/by-id\//,
+    );
   });
 
   it("finds loop devices by backing file from losetup's JSON (deleted files too)", () => {
-    const json = JSON.stringify({ loopdevices: [{ name: "/dev/loop0", "back-file": "/l/volumes/a.img" }, { name: "/dev/loop1", "back-file": "/l/volumes/b.img (deleted)" }, { name: "/dev/loop2", "back-file": null }] });
-    assert.deepEqual([...parseLoops(json)], [["/l/volumes/a.img", "/dev/loop0"], ["/l/volumes/b.img", "/dev/loop1"]]);
+    const json = JSON.stringify({
+      loopdevices: [
+        { name: "/dev/loop0", "back-file": "/l/volumes/a.img" },
+        { name: "/dev/loop1", "back-file": "/l/volumes/b.img (deleted)" },
+        { name: "/dev/loop2", "back-file": null },
+      ],
+    });
+    assert.deepEqual(
+      [...parseLoops(json)],
+      [
+        ["/l/volumes/a.img", "/dev/loop0"],
+        ["/l/volumes/b.img", "/dev/loop1"],
+      ],
+    );
     assert.deepEqual([...parseLoops("")], []);
   });
 

@@ -1,4 +1,4 @@
-import { UserError, type Inventory } from "../spec";
+import { UserError, type Inventory } from "../model";
 import { ACME_NODE, BASE_PACKAGES, DNS_NODE, INFRA_PACKAGES, LAB_NET, NETNS_PREFIX } from "./config";
 import type { Bind } from "./node";
 import type { AttachedVolume } from "./volumes";
@@ -25,19 +25,31 @@ export function labMachines(inv: Pick<Inventory, "nodes">): LabMachine[] {
     const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(n.publicAddress);
     const last = m ? Number(m[4]) : NaN;
     if (!m || `${m[1]}.${m[2]}.${m[3]}` !== base || !(last >= 1 && last <= 254)) {
-      problems.push(`${key} = ${JSON.stringify(n.publicAddress)}: the lab runs nodes on ${LAB_NET.cidr} only; give an address such as ${base}.40`);
+      problems.push(
+        `${key} = ${JSON.stringify(n.publicAddress)}: the lab runs nodes on ${LAB_NET.cidr} only; give an address such as ${base}.40`,
+      );
     } else if (RESERVED[n.publicAddress]) {
-      problems.push(`${key} = ${JSON.stringify(n.publicAddress)}: reserved for ${RESERVED[n.publicAddress]}; pick another address in ${LAB_NET.cidr}`);
+      problems.push(
+        `${key} = ${JSON.stringify(n.publicAddress)}: reserved for ${RESERVED[n.publicAddress]}; pick another address in ${LAB_NET.cidr}`,
+      );
     } else if (seen.has(n.publicAddress)) {
-      problems.push(`${key} = ${JSON.stringify(n.publicAddress)}: already used by ${seen.get(n.publicAddress)}; give each node its own address`);
+      problems.push(
+        `${key} = ${JSON.stringify(n.publicAddress)}: already used by ${seen.get(n.publicAddress)}; give each node its own address`,
+      );
     }
     if (n.name === DNS_NODE || n.name === ACME_NODE || !/^[a-z0-9][a-z0-9-]{0,40}$/.test(n.name) || n.name === "outside") {
-      problems.push(`django-ha:hosts (node ${n.name}).name = ${JSON.stringify(n.name)}: lab node names are lowercase letters, digits and "-" (not "${DNS_NODE}", "${ACME_NODE}" or "outside")`);
+      problems.push(
+        `django-ha:hosts (node ${n.name}).name = ${JSON.stringify(n.name)}: lab node names are lowercase letters, digits and "-" (not "${DNS_NODE}", "${ACME_NODE}" or "outside")`,
+      );
     }
     seen.set(n.publicAddress, n.name);
   }
   if (problems.length) throw new UserError(`The lab cannot boot this stack:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
-  return [{ name: DNS_NODE, address: LAB_NET.dnsAddress, kind: "dns" }, { name: ACME_NODE, address: LAB_NET.pebbleAddress, kind: "acme" }, ...inv.nodes.map((n): LabMachine => ({ name: n.name, address: n.publicAddress, kind: n.role }))];
+  return [
+    { name: DNS_NODE, address: LAB_NET.dnsAddress, kind: "dns" },
+    { name: ACME_NODE, address: LAB_NET.pebbleAddress, kind: "acme" },
+    ...inv.nodes.map((n): LabMachine => ({ name: n.name, address: n.publicAddress, kind: n.role })),
+  ];
 }
 
 /**
@@ -69,12 +81,18 @@ export interface NodeVolumes {
  */
 export function nodeMounts(kind: LabMachine["kind"], shareDir: string, volumes?: NodeVolumes): { binds: Bind[]; syscalls: string[] } {
   const primary = { host: `${shareDir}/primary`, guest: "/srv/share" };
-  const device = (v: Pick<AttachedVolume, "guest" | "loop">): Bind[] => [{ host: v.loop, guest: v.guest }, { host: v.loop, guest: v.loop }];
+  const device = (v: Pick<AttachedVolume, "guest" | "loop">): Bind[] => [
+    { host: v.loop, guest: v.guest },
+    { host: v.loop, guest: v.loop },
+  ];
   switch (kind) {
     case "parent":
       return { binds: volumes ? volumes.own.flatMap(device) : [primary], syscalls: ["open_by_handle_at"] };
     case "standby":
-      return { binds: volumes ? volumes.own.flatMap(device) : [{ host: `${shareDir}/replica`, guest: "/srv/share" }], syscalls: ["open_by_handle_at"] };
+      return {
+        binds: volumes ? volumes.own.flatMap(device) : [{ host: `${shareDir}/replica`, guest: "/srv/share" }],
+        syscalls: ["open_by_handle_at"],
+      };
     case "child":
     case "worker":
       // No kernel NFS client in the lab: the primary's share device (or the host dir) stands in for the NFS mount.

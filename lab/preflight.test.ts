@@ -29,6 +29,7 @@ describe("preflight", () => {
   });
   it("the lab's own host package list is readable and names the tools the lab runs", () => {
     const pkgs = hostPackages();
-    for (const p of ["debootstrap", "systemd-container", "nftables", "zstd", "iproute2", "openssh-client", "bind9-dnsutils"]) assert.ok(pkgs.includes(p), p);
+    for (const p of ["debootstrap", "systemd-container", "nftables", "zstd", "iproute2", "openssh-client", "bind9-dnsutils"])
+      assert.ok(pkgs.includes(p), p);
   });
 });

@@ -3,10 +3,7 @@ import { NETNS_PREFIX } from "./config";
 
 /** The nspawn command line of a lab machine, and what identifies it as the lab's. */
 export function isLabNspawn(argv: readonly string[]): boolean {
-  return (
-    /systemd-nspawn$/.test(argv[0] ?? "") &&
-    argv.some((a) => a.startsWith(`--network-namespace-path=/run/netns/${NETNS_PREFIX}`))
-  );
+  return /systemd-nspawn$/.test(argv[0] ?? "") && argv.some((a) => a.startsWith(`--network-namespace-path=/run/netns/${NETNS_PREFIX}`));
 }
 
 /** Machine name (`-M NAME`) in an nspawn command line. Pure. */
@@ -17,14 +14,20 @@ export function machineOf(argv: readonly string[]): string | undefined {
 
 function readArgv(pid: number): string[] | undefined {
   try {
-    return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((s) => s !== "");
+    return fs
+      .readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((s) => s !== "");
   } catch {
     return undefined;
   }
 }
 
 function pids(): number[] {
-  return fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+  return fs
+    .readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
 }
 
 /** Every running lab nspawn process: pid → machine name. Found from /proc, not from the state file. */

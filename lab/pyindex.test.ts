@@ -6,16 +6,33 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
-import { buildPythonIndex, HOST_PYTHON, indexServerArgv, isIndexServer, labPythonIndexUrl, normalizeProjectName, renderSimpleIndex, startPythonIndex, wheelProject } from "./pyindex";
+import {
+  buildPythonIndex,
+  HOST_PYTHON,
+  indexServerArgv,
+  isIndexServer,
+  labPythonIndexUrl,
+  normalizeProjectName,
+  renderSimpleIndex,
+  startPythonIndex,
+  wheelProject,
+} from "./pyindex";
 
 describe("the lab's Python index: pure parts", () => {
   it("normalizes project names as PEP 503 says", () => {
-    for (const [given, want] of [["Django_HA.Test-kit", "django-ha-test-kit"], ["ledgerfmt", "ledgerfmt"], ["A__B--C..D", "a-b-c-d"]]) assert.equal(normalizeProjectName(given), want);
-    fc.assert(fc.property(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), (n) => {
-      const once = normalizeProjectName(n);
-      assert.equal(normalizeProjectName(once), once, "idempotent");
-      assert.match(once, /^[a-z0-9-]*$/);
-    }));
+    for (const [given, want] of [
+      ["Django_HA.Test-kit", "django-ha-test-kit"],
+      ["ledgerfmt", "ledgerfmt"],
+      ["A__B--C..D", "a-b-c-d"],
+    ])
+      assert.equal(normalizeProjectName(given), want);
+    fc.assert(
+      fc.property(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,20}$/), (n) => {
+        const once = normalizeProjectName(n);
+        assert.equal(normalizeProjectName(once), once, "idempotent");
+        assert.match(once, /^[a-z0-9-]*$/);
+      }),
+    );
   });
 
   it("reads the project of a wheel file name, refuses other files", () => {
@@ -25,10 +42,17 @@ describe("the lab's Python index: pure parts", () => {
   });
 
   it("renders the root page and one page per project, with sha256 fragments", () => {
-    const pages = renderSimpleIndex([{ name: "b_pkg-1.0-py3-none-any.whl", sha256: "11" }, { name: "a-2.0-py3-none-any.whl", sha256: "22" }, { name: "b_pkg-1.1-py3-none-any.whl", sha256: "33" }]);
+    const pages = renderSimpleIndex([
+      { name: "b_pkg-1.0-py3-none-any.whl", sha256: "11" },
+      { name: "a-2.0-py3-none-any.whl", sha256: "22" },
+      { name: "b_pkg-1.1-py3-none-any.whl", sha256: "33" },
+    ]);
     assert.deepEqual([...pages.keys()].sort(), ["simple/a/index.html", "simple/b-pkg/index.html", "simple/index.html"]);
     assert.match(pages.get("simple/index.html")!, /<a href="a\/">a<\/a>\n<a href="b-pkg\/">b-pkg<\/a>/);
-    assert.match(pages.get("simple/b-pkg/index.html")!, /href="\.\.\/\.\.\/files\/b_pkg-1\.0-py3-none-any\.whl#sha256=11".*\n.*b_pkg-1\.1-py3-none-any\.whl#sha256=33/);
+    assert.match(
+      pages.get("simple/b-pkg/index.html")!,
+      /href="\.\.\/\.\.\/files\/b_pkg-1\.0-py3-none-any\.whl#sha256=11".*\n.*b_pkg-1\.1-py3-none-any\.whl#sha256=33/,
+    );
   });
 
   it("the server binds the lab host's address only; its argv is recognised as the lab's", () => {
@@ -62,10 +86,18 @@ describe("the lab's Python index: built from test/projects/wheels and read by pi
   it("builds a pure-Python wheel of every source, and only again when a source changes", () => {
     const again = buildPythonIndex(path.join(tmp, "index"));
     assert.equal(again.built, false);
-    assert.deepEqual(again.files.map((f) => f.name), ["ledgerfmt-1.0.0-py3-none-any.whl"]);
+    assert.deepEqual(
+      again.files.map((f) => f.name),
+      ["ledgerfmt-1.0.0-py3-none-any.whl"],
+    );
   });
 
-  const pip = (...args: string[]) => spawnSync(HOST_PYTHON, ["-m", "pip", ...args], { encoding: "utf8", env: { PATH: "/usr/bin:/bin", HOME: tmp, PIP_NO_CACHE_DIR: "1", PIP_DISABLE_PIP_VERSION_CHECK: "1" }, timeout: 60_000 });
+  const pip = (...args: string[]) =>
+    spawnSync(HOST_PYTHON, ["-m", "pip", ...args], {
+      encoding: "utf8",
+      env: { PATH: "/usr/bin:/bin", HOME: tmp, PIP_NO_CACHE_DIR: "1", PIP_DISABLE_PIP_VERSION_CHECK: "1" },
+      timeout: 60_000,
+    });
 
   it("pip downloads the package from it, the sha256 checked", () => {
     const r = pip("download", "--no-deps", "--index-url", url, "-d", path.join(tmp, "dl"), "ledgerfmt==1.0.0");
@@ -83,7 +115,7 @@ describe("the lab's Python index: built from test/projects/wheels and read by pi
 describe("lab stacks use the lab's index", () => {
   for (const stack of ["lab", "lab-wide"]) {
     it(stack, async () => {
-      const { loadStackSpec } = await import("../spec");
+      const { loadStackSpec } = await import("../model");
       assert.equal(loadStackSpec(stack).app.pythonIndexUrl, labPythonIndexUrl());
     });
   }

@@ -54,12 +54,25 @@ export function renderSimpleIndex(files: IndexFile[]): Map<string, string> {
     const p = wheelProject(f.name);
     byProject.set(p, [...(byProject.get(p) ?? []), f]);
   }
-  const page = (title: string, links: string[]) => `<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.0"><title>${escapeHtml(title)}</title></head><body>\n${links.join("\n")}\n</body></html>\n`;
+  const page = (title: string, links: string[]) =>
+    `<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.0"><title>${escapeHtml(title)}</title></head><body>\n${links.join("\n")}\n</body></html>\n`;
   const pages = new Map<string, string>();
   const projects = [...byProject.keys()].sort();
-  pages.set("simple/index.html", page("Simple index", projects.map((p) => `<a href="${p}/">${p}</a>`)));
+  pages.set(
+    "simple/index.html",
+    page(
+      "Simple index",
+      projects.map((p) => `<a href="${p}/">${p}</a>`),
+    ),
+  );
   for (const p of projects) {
-    pages.set(`simple/${p}/index.html`, page(`Links for ${p}`, byProject.get(p)!.map((f) => `<a href="../../files/${encodeURIComponent(f.name)}#sha256=${f.sha256}">${escapeHtml(f.name)}</a>`)));
+    pages.set(
+      `simple/${p}/index.html`,
+      page(
+        `Links for ${p}`,
+        byProject.get(p)!.map((f) => `<a href="../../files/${encodeURIComponent(f.name)}#sha256=${f.sha256}">${escapeHtml(f.name)}</a>`),
+      ),
+    );
   }
   return pages;
 }
@@ -96,9 +109,19 @@ export function buildPythonIndex(root: string, sources = WHEEL_SOURCES, python =
   const hash = sourcesHash(sources);
   const filesDir = path.join(root, "files");
   const listed = () =>
-    fs.readdirSync(filesDir).filter((f) => f.endsWith(".whl")).map((name) => ({ name, sha256: createHash("sha256").update(fs.readFileSync(path.join(filesDir, name))).digest("hex") }));
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === hash && fs.existsSync(filesDir)) return { root, files: listed(), built: false };
-  if (!fs.existsSync(python)) throw new Error(`${python} is missing: install the host packages (bash scripts/host-packages.sh) to build the lab's Python index`);
+    fs
+      .readdirSync(filesDir)
+      .filter((f) => f.endsWith(".whl"))
+      .map((name) => ({
+        name,
+        sha256: createHash("sha256")
+          .update(fs.readFileSync(path.join(filesDir, name)))
+          .digest("hex"),
+      }));
+  if (fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8") === hash && fs.existsSync(filesDir))
+    return { root, files: listed(), built: false };
+  if (!fs.existsSync(python))
+    throw new Error(`${python} is missing: install the host packages (bash scripts/host-packages.sh) to build the lab's Python index`);
   const work = `${root}.new`;
   fs.rmSync(work, { recursive: true, force: true });
   fs.mkdirSync(path.join(work, "files"), { recursive: true });
@@ -108,15 +131,39 @@ export function buildPythonIndex(root: string, sources = WHEEL_SOURCES, python =
     // Build from a copy: setuptools writes build/ and *.egg-info next to the sources otherwise.
     const copy = fs.mkdtempSync(path.join(work, `src-${name}-`));
     fs.cpSync(src, copy, { recursive: true });
-    const r = spawnSync(python, ["-m", "pip", "wheel", "--no-index", "--no-build-isolation", "--no-deps", "--disable-pip-version-check", "-q", "-w", path.join(work, "files"), copy], {
-      encoding: "utf8",
-      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: work, PIP_NO_CACHE_DIR: "1", LANG: "C.UTF-8" },
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      python,
+      [
+        "-m",
+        "pip",
+        "wheel",
+        "--no-index",
+        "--no-build-isolation",
+        "--no-deps",
+        "--disable-pip-version-check",
+        "-q",
+        "-w",
+        path.join(work, "files"),
+        copy,
+      ],
+      {
+        encoding: "utf8",
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: work, PIP_NO_CACHE_DIR: "1", LANG: "C.UTF-8" },
+        timeout: 120_000,
+      },
+    );
     fs.rmSync(copy, { recursive: true, force: true });
     if (r.status !== 0) throw new Error(`building the wheel of ${src} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   }
-  const files = fs.readdirSync(path.join(work, "files")).filter((f) => f.endsWith(".whl")).map((name) => ({ name, sha256: createHash("sha256").update(fs.readFileSync(path.join(work, "files", name))).digest("hex") }));
+  const files = fs
+    .readdirSync(path.join(work, "files"))
+    .filter((f) => f.endsWith(".whl"))
+    .map((name) => ({
+      name,
+      sha256: createHash("sha256")
+        .update(fs.readFileSync(path.join(work, "files", name)))
+        .digest("hex"),
+    }));
   for (const [rel, content] of renderSimpleIndex(files)) {
     fs.mkdirSync(path.dirname(path.join(work, rel)), { recursive: true });
     fs.writeFileSync(path.join(work, rel), content);
@@ -128,7 +175,12 @@ export function buildPythonIndex(root: string, sources = WHEEL_SOURCES, python =
 }
 
 /** The server's command line: Python's http.server on one address, serving the index directory read-only. */
-export function indexServerArgv(root: string, address: string = LAB_NET.hostAddress, port: number = LAB_NET.pythonIndexPort, python = HOST_PYTHON): string[] {
+export function indexServerArgv(
+  root: string,
+  address: string = LAB_NET.hostAddress,
+  port: number = LAB_NET.pythonIndexPort,
+  python = HOST_PYTHON,
+): string[] {
   return [python, "-m", "http.server", "--bind", address, "--directory", root, String(port)];
 }
 
@@ -166,7 +218,11 @@ function get(url: string): Promise<{ status: number; body: string }> {
 }
 
 /** Start the server detached (it outlives `npm run lab -- up`); wait until it answers. A running one is kept. */
-export async function startPythonIndex(root: string, log: string, o: { address?: string; port?: number } = {}): Promise<{ pid: number; url: string; started: boolean }> {
+export async function startPythonIndex(
+  root: string,
+  log: string,
+  o: { address?: string; port?: number } = {},
+): Promise<{ pid: number; url: string; started: boolean }> {
   const address = o.address ?? LAB_NET.hostAddress;
   const port = o.port ?? LAB_NET.pythonIndexPort;
   const url = labPythonIndexUrl(address, port);
@@ -185,7 +241,8 @@ export async function startPythonIndex(root: string, log: string, o: { address?:
   for (;;) {
     const r = await get(url).catch((e: Error) => ({ status: 0, body: e.message }));
     if (r.status === 200 && r.body.includes("Simple index")) return { pid: child.pid!, url, started: true };
-    if (Date.now() > until || child.exitCode !== null) throw new Error(`the lab's Python index did not answer at ${url} (${r.status || r.body}); see ${log}`);
+    if (Date.now() > until || child.exitCode !== null)
+      throw new Error(`the lab's Python index did not answer at ${url} (${r.status || r.body}); see ${log}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }

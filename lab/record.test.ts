@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../spec";
+import { hostsInventory, loadStackSpec } from "../model";
 import { labPaths } from "./config";
 import { readLabPrimary, recordLabPrimary, withLabRecord } from "./record";
 
@@ -28,6 +28,9 @@ describe("the lab's record of its primary", () => {
     const paths = labPaths(fs.mkdtempSync(path.join(os.tmpdir(), "lab-record-")));
     const inv = hostsInventory(loadStackSpec("lab"));
     recordLabPrimary("lab", "someone-else", paths);
-    assert.throws(() => withLabRecord(inv, "lab", paths), /names someone-else as primary, which is not a database machine of stack lab.*Remove the file/);
+    assert.throws(
+      () => withLabRecord(inv, "lab", paths),
+      /names someone-else as primary, which is not a database machine of stack lab.*Remove the file/,
+    );
   });
 });

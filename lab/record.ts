@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UserError, withPrimary, type Inventory } from "../spec";
+import { UserError, withPrimary, type Inventory } from "../model";
 import { labPaths, type LabPaths } from "./config";
 
 export function labRecordDir(paths: LabPaths = labPaths()): string {
@@ -30,7 +30,10 @@ export function readLabPrimary(stack: string, paths: LabPaths = labPaths()): str
 export function withLabRecord(inventory: Inventory, stack: string, paths: LabPaths = labPaths()): Inventory {
   const primary = readLabPrimary(stack, paths);
   if (!primary || primary === inventory.primary) return inventory;
-  if (primary !== inventory.standby) throw new UserError(`The lab's record ${recordFile(stack, paths)} names ${primary} as primary, which is not a database machine of stack ${stack} (${inventory.primary}, ${inventory.standby}). Remove the file if the stack changed.`);
+  if (primary !== inventory.standby)
+    throw new UserError(
+      `The lab's record ${recordFile(stack, paths)} names ${primary} as primary, which is not a database machine of stack ${stack} (${inventory.primary}, ${inventory.standby}). Remove the file if the stack changed.`,
+    );
   return withPrimary(inventory, primary);
 }
 

@@ -44,7 +44,10 @@ describe("node files", () => {
     );
   });
   it("resolv.conf points at the lab DNS node only", () => {
-    assert.equal(renderResolvConf("lab.test"), "# written by django-ha lab\nnameserver 10.231.0.2\nsearch lab.test\noptions timeout:1 attempts:2\n");
+    assert.equal(
+      renderResolvConf("lab.test"),
+      "# written by django-ha lab\nnameserver 10.231.0.2\nsearch lab.test\noptions timeout:1 attempts:2\n",
+    );
   });
   it("sshd: keys only for root, no passwords", () => {
     const c = renderSshdConfig();
@@ -53,7 +56,13 @@ describe("node files", () => {
     assert.match(c, /^KbdInteractiveAuthentication no$/m);
   });
   it("sshd: sorts after the roles' drop-in and overrides none of its settings (sshd keeps the first value)", () => {
-    const keywords = (text: string) => new Map(text.split("\n").filter((l) => /^[A-Za-z]/.test(l)).map((l) => [l.split(/\s+/)[0].toLowerCase(), l.split(/\s+/).slice(1).join(" ")]));
+    const keywords = (text: string) =>
+      new Map(
+        text
+          .split("\n")
+          .filter((l) => /^[A-Za-z]/.test(l))
+          .map((l) => [l.split(/\s+/)[0].toLowerCase(), l.split(/\s+/).slice(1).join(" ")]),
+      );
     const lab = keywords(renderSshdConfig());
     const roles = keywords(renderSshdDropIn({ port: 2222 }));
     assert.ok(path.basename(SSHD_DROP_IN) < LAB_SSHD_DROP_IN, `${path.basename(SSHD_DROP_IN)} sorts before ${LAB_SSHD_DROP_IN}`);
@@ -79,7 +88,14 @@ describe("bind9 config", () => {
     );
   });
   it("zone: extra A records after the machines (acme → the CA)", () => {
-    const zone = renderZone({ zone: "lab.test", nameServer: "lab-dns", machines: machines.slice(0, 1), ttl: 30, serial: 7, aliases: [{ label: "acme", address: "10.231.0.3" }] });
+    const zone = renderZone({
+      zone: "lab.test",
+      nameServer: "lab-dns",
+      machines: machines.slice(0, 1),
+      ttl: 30,
+      serial: 7,
+      aliases: [{ label: "acme", address: "10.231.0.3" }],
+    });
     assert.match(zone, /^lab-dns\tIN A 10\.231\.0\.2\nacme\tIN A 10\.231\.0\.3\n$/m);
   });
   it("updates only with the TSIG keys: the update key anywhere, the ACME key only TXT at the _acme-challenge names, the health key only A at the record; authoritative only", () => {
@@ -103,22 +119,28 @@ describe("bind9 config", () => {
     assert.match(opts, /allow-transfer \{ none; \};/);
   });
   it("TSIG key file in BIND syntax", () => {
-    assert.equal(renderTsigKey("lab-update", "c2VjcmV0", "hmac-sha256"), 'key "lab-update" {\n\talgorithm hmac-sha256;\n\tsecret "c2VjcmV0";\n};\n');
+    assert.equal(
+      renderTsigKey("lab-update", "c2VjcmV0", "hmac-sha256"),
+      'key "lab-update" {\n\talgorithm hmac-sha256;\n\tsecret "c2VjcmV0";\n};\n',
+    );
   });
 });
 
 describe("acmeChallengeNames", () => {
   it("one _acme-challenge name per name in the zone (a wildcard's without *.), unique and sorted; names outside the zone dropped", () => {
-    assert.deepEqual(acmeChallengeNames("lab.test", ["www.lab.test", "lab.test", "*.lab.test", "WWW.lab.test.", "example.com", "notlab.test"]), [
-      "_acme-challenge.lab.test",
-      "_acme-challenge.www.lab.test",
-    ]);
+    assert.deepEqual(
+      acmeChallengeNames("lab.test", ["www.lab.test", "lab.test", "*.lab.test", "WWW.lab.test.", "example.com", "notlab.test"]),
+      ["_acme-challenge.lab.test", "_acme-challenge.www.lab.test"],
+    );
   });
 });
 
 describe("isInfrastructure", () => {
   it("is the DNS server and the ACME CA, no cluster role", () => {
-    assert.deepEqual((["dns", "acme", "parent", "standby", "child", "worker"] as const).filter((kind) => isInfrastructure({ kind })), ["dns", "acme"]);
+    assert.deepEqual(
+      (["dns", "acme", "parent", "standby", "child", "worker"] as const).filter((kind) => isInfrastructure({ kind })),
+      ["dns", "acme"],
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { renderNftables } from "../roles/files/nftables";
-import { POSTGRES_MAJOR } from "../spec/debian";
+import { POSTGRES_MAJOR } from "../model/debian";
 import { LAB_NET, PEBBLE_PORTS, TSIG_ALGORITHM } from "./config";
 
 /** A machine the lab boots: a cluster node or lab infrastructure (the DNS node, the ACME CA). */
@@ -153,7 +153,12 @@ export function renderAcmeNodeFirewall(adminAddress: string = LAB_NET.hostAddres
     rules: [
       { comment: "ssh from the lab host only", protocol: "tcp", ports: [22], from: [`${adminAddress}/32`] },
       { comment: "acme api", protocol: "tcp", ports: [PEBBLE_PORTS.acme], from: "any" },
-      { comment: "pebble management from the lab host only", protocol: "tcp", ports: [PEBBLE_PORTS.management], from: [`${adminAddress}/32`] },
+      {
+        comment: "pebble management from the lab host only",
+        protocol: "tcp",
+        ports: [PEBBLE_PORTS.management],
+        from: [`${adminAddress}/32`],
+      },
     ],
   });
 }

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { lockFile, LockBusyError } from "../ops/lock";
-import { UserError } from "../spec";
+import { UserError } from "../model";
 import { LabPaths } from "./config";
 import type { NodeState } from "./node";
 
@@ -55,7 +55,8 @@ export function acquireLock(paths: LabPaths, verb = "a lab command"): () => void
   try {
     return lockFile(paths.lock, verb);
   } catch (e) {
-    if (e instanceof LockBusyError) throw new UserError(`${e.message} Wait for it to finish; the lock frees itself when that process ends.`);
+    if (e instanceof LockBusyError)
+      throw new UserError(`${e.message} Wait for it to finish; the lock frees itself when that process ends.`);
     throw e;
   }
 }

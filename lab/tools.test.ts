@@ -18,10 +18,13 @@ import { renderAcmeNodeFirewall, renderNamedLocal, renderTsigKey, renderZone, ty
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-tools-test-"));
 const paths = labPaths(path.join(tmp, "lab"));
 let node: ImageNode;
-before(async () => {
-  node = await bootImageNode();
-  await ensureLabCa(paths, "lab.test");
-}, { timeout: IMAGE_NODE_TIMEOUT_MS });
+before(
+  async () => {
+    node = await bootImageNode();
+    await ensureLabCa(paths, "lab.test");
+  },
+  { timeout: IMAGE_NODE_TIMEOUT_MS },
+);
 after(async () => {
   await node?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -50,7 +53,17 @@ describe("lab DNS config (the image's named-checkconf, named-checkzone)", () => 
     node.write("/etc/bind/named.conf.local", local);
     const conf = node.run(["named-checkconf", "/etc/bind/named.conf"]);
     assert.equal(conf.status, 0, conf.out);
-    node.write("/var/lib/bind/db.lab.test", renderZone({ zone: "lab.test", nameServer: "lab-dns", machines, ttl: 30, serial: 1, aliases: [{ label: "acme", address: "10.231.0.3" }] }));
+    node.write(
+      "/var/lib/bind/db.lab.test",
+      renderZone({
+        zone: "lab.test",
+        nameServer: "lab-dns",
+        machines,
+        ttl: 30,
+        serial: 1,
+        aliases: [{ label: "acme", address: "10.231.0.3" }],
+      }),
+    );
     const zone = node.run(["named-checkzone", "lab.test", "/var/lib/bind/db.lab.test"]);
     assert.equal(zone.status, 0, zone.out);
     node.write("/etc/bind/named.conf.local", local.replace("zonesub ANY", "zonesub ANYTHING"));
@@ -70,26 +83,59 @@ describe("lab ACME CA files (the image's nft, systemd, pebble)", () => {
     assert.equal(r.status, 0, r.out);
     assert.doesNotMatch(r.out, new RegExp(PEBBLE_UNIT));
   });
-  it("pebble 2.6 reads the config and serves its directory (with renewalInfo) under the lab CA's listener certificate", { timeout: 60_000 }, async () => {
-    node.write(PEBBLE_NODE_FILES.config, renderPebbleConfig(120));
-    node.write(PEBBLE_NODE_FILES.cert, fs.readFileSync(paths.pebbleCert, "utf8"));
-    node.write(PEBBLE_NODE_FILES.key, fs.readFileSync(paths.pebbleKey, "utf8"), 0o600);
-    node.write("/root/lab-ca.pem", fs.readFileSync(paths.labCa, "utf8"));
-    const started = node.run(["systemd-run", "--unit=pebble-check", "--setenv=PEBBLE_VA_NOSLEEP=1", "/usr/bin/pebble", "-config", PEBBLE_NODE_FILES.config]);
-    assert.equal(started.status, 0, started.out);
-    try {
-      const curl = ["curl", "-s", "--fail", "--cacert", "/root/lab-ca.pem", "--resolve", "acme.lab.test:14000:127.0.0.1", "--retry", "20", "--retry-delay", "1", "--retry-connrefused", "https://acme.lab.test:14000/dir"];
-      const dir = node.run(curl);
-      assert.equal(dir.status, 0, dir.out);
-      const directory = JSON.parse(dir.out) as Record<string, unknown>;
-      assert.match(String(directory.newOrder), /^https:\/\/acme\.lab\.test:14000\//);
-      assert.ok(directory.renewalInfo, `pebble 2.6 offers ARI: ${dir.out}`);
-      const wrongName = node.run(["curl", "-sS", "--cacert", "/root/lab-ca.pem", "--resolve", "other.lab.test:14000:127.0.0.1", "https://other.lab.test:14000/dir"]);
-      assert.notEqual(wrongName.status, 0, "the listener certificate is for acme.lab.test and 10.231.0.3 only");
-    } finally {
-      node.run(["systemctl", "stop", "pebble-check"]);
-    }
-  });
+  it(
+    "pebble 2.6 reads the config and serves its directory (with renewalInfo) under the lab CA's listener certificate",
+    { timeout: 60_000 },
+    async () => {
+      node.write(PEBBLE_NODE_FILES.config, renderPebbleConfig(120));
+      node.write(PEBBLE_NODE_FILES.cert, fs.readFileSync(paths.pebbleCert, "utf8"));
+      node.write(PEBBLE_NODE_FILES.key, fs.readFileSync(paths.pebbleKey, "utf8"), 0o600);
+      node.write("/root/lab-ca.pem", fs.readFileSync(paths.labCa, "utf8"));
+      const started = node.run([
+        "systemd-run",
+        "--unit=pebble-check",
+        "--setenv=PEBBLE_VA_NOSLEEP=1",
+        "/usr/bin/pebble",
+        "-config",
+        PEBBLE_NODE_FILES.config,
+      ]);
+      assert.equal(started.status, 0, started.out);
+      try {
+        const curl = [
+          "curl",
+          "-s",
+          "--fail",
+          "--cacert",
+          "/root/lab-ca.pem",
+          "--resolve",
+          "acme.lab.test:14000:127.0.0.1",
+          "--retry",
+          "20",
+          "--retry-delay",
+          "1",
+          "--retry-connrefused",
+          "https://acme.lab.test:14000/dir",
+        ];
+        const dir = node.run(curl);
+        assert.equal(dir.status, 0, dir.out);
+        const directory = JSON.parse(dir.out) as Record<string, unknown>;
+        assert.match(String(directory.newOrder), /^https:\/\/acme\.lab\.test:14000\//);
+        assert.ok(directory.renewalInfo, `pebble 2.6 offers ARI: ${dir.out}`);
+        const wrongName = node.run([
+          "curl",
+          "-sS",
+          "--cacert",
+          "/root/lab-ca.pem",
+          "--resolve",
+          "other.lab.test:14000:127.0.0.1",
+          "https://other.lab.test:14000/dir",
+        ]);
+        assert.notEqual(wrongName.status, 0, "the listener certificate is for acme.lab.test and 10.231.0.3 only");
+      } finally {
+        node.run(["systemctl", "stop", "pebble-check"]);
+      }
+    },
+  );
 });
 
 describe("installTrust (the image's update-ca-certificates)", () => {

@@ -13,7 +13,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DATA_PURPOSES, UserError, type DataPurpose, type Inventory } from "../spec";
+import { DATA_PURPOSES, UserError, type DataPurpose, type Inventory } from "../model";
 import type { LabPaths } from "./config";
 import { run } from "./exec";
 
@@ -51,9 +51,17 @@ export function labVolumes(inv: Pick<Inventory, "nodes">, paths: Pick<LabPaths, 
     for (const purpose of DATA_PURPOSES) {
       const guest = n.dataDevices[purpose];
       if (!guest.startsWith(LAB_DEVICE_DIR) || !/^[A-Za-z0-9._:+@=,-]+$/.test(guest.slice(LAB_DEVICE_DIR.length))) {
-        problems.push(`django-ha:hosts (node ${n.name}).dataDevices.${purpose} = ${JSON.stringify(guest)}: the lab presents volumes under ${LAB_DEVICE_DIR}; use e.g. ${LAB_DEVICE_DIR}scsi-0LAB_Volume_${n.name}-${purpose}`);
+        problems.push(
+          `django-ha:hosts (node ${n.name}).dataDevices.${purpose} = ${JSON.stringify(guest)}: the lab presents volumes under ${LAB_DEVICE_DIR}; use e.g. ${LAB_DEVICE_DIR}scsi-0LAB_Volume_${n.name}-${purpose}`,
+        );
       }
-      volumes.push({ node: n.name, purpose, guest, file: path.join(volumesDir(paths), `${n.name}-${purpose}.img`), sizeMb: LAB_VOLUME_MB[purpose] });
+      volumes.push({
+        node: n.name,
+        purpose,
+        guest,
+        file: path.join(volumesDir(paths), `${n.name}-${purpose}.img`),
+        sizeMb: LAB_VOLUME_MB[purpose],
+      });
     }
   }
   if (problems.length) throw new UserError(`The lab cannot present these volumes:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -75,7 +83,10 @@ async function loopsByFile(): Promise<Map<string, string>> {
 /** Loop devices backed by files of the lab's volumes directory (attached by this lab, found from the kernel). */
 export async function labLoops(paths: Pick<LabPaths, "root">): Promise<string[]> {
   const dir = volumesDir(paths) + path.sep;
-  return [...(await loopsByFile())].filter(([file]) => file.startsWith(dir)).map(([, loop]) => loop).sort();
+  return [...(await loopsByFile())]
+    .filter(([file]) => file.startsWith(dir))
+    .map(([, loop]) => loop)
+    .sort();
 }
 
 /** Create missing volume files (sparse) and attach each once; an attached file keeps its loop device. */
@@ -105,5 +116,11 @@ export async function detachVolumes(paths: Pick<LabPaths, "root">): Promise<stri
 /** The volume files on the host (what `remove-volumes` would delete). */
 export function volumeFiles(paths: Pick<LabPaths, "root">): string[] {
   const dir = volumesDir(paths);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".img")).map((f) => path.join(dir, f)).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".img"))
+        .map((f) => path.join(dir, f))
+        .sort()
+    : [];
 }

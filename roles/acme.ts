@@ -3,7 +3,7 @@
  * so it follows a failover): node, the bundled agent (ops/acme, as data), its wrapper, config, secrets and
  * timer. Paths and units are the shared contract of issue 10 (docs/certificates.md).
  */
-import type { DnsTarget } from "../spec";
+import type { DnsTarget } from "../model";
 import { file, FileAction, started } from "./actions";
 import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
@@ -54,7 +54,14 @@ export interface AcmeAgentConfig {
 export function acmeDnsConfig(dns: DnsTarget, dnsKeyName: string | undefined): AcmeDnsConfig {
   switch (dns.kind) {
     case "rfc2136":
-      return { provider: "rfc2136", server: dns.server, port: dns.port, zone: dns.zone, keyName: dnsKeyName ?? dns.keyName, algorithm: dns.algorithm };
+      return {
+        provider: "rfc2136",
+        server: dns.server,
+        port: dns.port,
+        zone: dns.zone,
+        keyName: dnsKeyName ?? dns.keyName,
+        algorithm: dns.algorithm,
+      };
     case "digitalocean":
       return { provider: "digitalocean", domain: dns.domain };
     case "route53":
@@ -109,7 +116,14 @@ export function acmeUnits(checkEverySeconds: number): UnitFile[] {
     {
       name: ACME_SERVICE,
       sections: [
-        ["Unit", [["Description", "django-ha: order or renew the cluster's certificate (acts only on the PostgreSQL primary)"], ["Wants", "network-online.target"], ["After", "network-online.target"]]],
+        [
+          "Unit",
+          [
+            ["Description", "django-ha: order or renew the cluster's certificate (acts only on the PostgreSQL primary)"],
+            ["Wants", "network-online.target"],
+            ["After", "network-online.target"],
+          ],
+        ],
         [
           "Service",
           [
@@ -127,7 +141,14 @@ export function acmeUnits(checkEverySeconds: number): UnitFile[] {
       name: ACME_TIMER,
       sections: [
         ["Unit", [["Description", `django-ha: check the certificate every ${checkEverySeconds} s`]]],
-        ["Timer", [["OnBootSec", "30s"], ["OnUnitInactiveSec", `${checkEverySeconds}s`], ["AccuracySec", "1s"]]],
+        [
+          "Timer",
+          [
+            ["OnBootSec", "30s"],
+            ["OnUnitInactiveSec", `${checkEverySeconds}s`],
+            ["AccuracySec", "1s"],
+          ],
+        ],
         ["Install", [["WantedBy", "timers.target"]]],
       ],
     },
@@ -144,6 +165,9 @@ export function acmeAgentActions(f: ClusterFacts): Action[] {
     file(ACME_PATHS.config, `${JSON.stringify(acmeAgentConfig(f), null, 2)}\n`, "0600"),
     file(ACME_PATHS.env, renderAcmeEnv(f), "0600"),
     ...unitFiles,
-    started(ACME_TIMER, unitFiles.map((u) => u.file.path)),
+    started(
+      ACME_TIMER,
+      unitFiles.map((u) => u.file.path),
+    ),
   ];
 }

@@ -8,7 +8,11 @@ export function file(path: string, content: string, mode = "0644", owner = "root
   return { kind: "file", file: { path, content, mode, owner, group } };
 }
 
-export function started(name: string, restartWhen: string[] = [], extra: Partial<Omit<ServiceAction, "kind" | "name">> = {}): ServiceAction {
+export function started(
+  name: string,
+  restartWhen: string[] = [],
+  extra: Partial<Omit<ServiceAction, "kind" | "name">> = {},
+): ServiceAction {
   return { kind: "service", name, state: "started", enabled: true, restartWhen, ...extra };
 }
 

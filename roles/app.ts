@@ -7,7 +7,7 @@ import { file } from "./actions";
 import { renderAppEnv, renderAppSecretsEnv, renderPipConf } from "./files/appenv";
 import { directoriesScript } from "./scripts";
 import type { Action } from "./types";
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 
 export function appEnvFor(node: InventoryNode, f: ClusterFacts): string {
   const s = f.ctx.secrets;

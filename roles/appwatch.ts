@@ -65,7 +65,13 @@ export function appWatchUnit(): UnitFile {
   return {
     name: APP_WATCH_SERVICE,
     sections: [
-      ["Unit", [["Description", "django-ha: answer 503 at once while the app hangs"], ["After", "nginx.service django-ha-uwsgi.service"]]],
+      [
+        "Unit",
+        [
+          ["Description", "django-ha: answer 503 at once while the app hangs"],
+          ["After", "nginx.service django-ha-uwsgi.service"],
+        ],
+      ],
       [
         "Service",
         [

@@ -15,13 +15,19 @@ export function postgresAcceptingCheck(address: string): Check {
 }
 
 export function slotExistsCheck(): Check {
-  return check("replication slot exists", `${psql}
-[ "$(psql_pg -c "select count(*) from pg_replication_slots where slot_name = '${DB.slot}' and slot_type = 'physical'")" = 1 ]`);
+  return check(
+    "replication slot exists",
+    `${psql}
+[ "$(psql_pg -c "select count(*) from pg_replication_slots where slot_name = '${DB.slot}' and slot_type = 'physical'")" = 1 ]`,
+  );
 }
 
 export function ganeshaListeningCheck(exportUrl: string): Check {
-  return check("nfs-ganesha serving the share", `ss -Hltn 'sport = :${PORTS.nfs}' | grep -q LISTEN
-nfs-ls ${q(exportUrl)} >/dev/null`);
+  return check(
+    "nfs-ganesha serving the share",
+    `ss -Hltn 'sport = :${PORTS.nfs}' | grep -q LISTEN
+nfs-ls ${q(exportUrl)} >/dev/null`,
+  );
 }
 
 /** The password is read from redis.conf on the node, so it never appears in a command line. */
@@ -29,19 +35,28 @@ const redisAuth = `REDISCLI_AUTH=$(sed -n 's/^requirepass "\\(.*\\)"$/\\1/p' /et
 export REDISCLI_AUTH`;
 
 export function redisPingCheck(address: string): Check {
-  return check("redis answers PING with auth", `${redisAuth}
-[ "$(redis-cli --no-auth-warning -h ${q(address)} -p ${PORTS.redis} ping)" = PONG ]`);
+  return check(
+    "redis answers PING with auth",
+    `${redisAuth}
+[ "$(redis-cli --no-auth-warning -h ${q(address)} -p ${PORTS.redis} ping)" = PONG ]`,
+  );
 }
 
 export function redisReplicaCheck(): Check {
-  return check("redis replica linked to the primary", `${redisAuth}
-redis-cli --no-auth-warning -h 127.0.0.1 -p ${PORTS.redis} info replication | tr -d '\\r' | grep -qx 'master_link_status:up'`);
+  return check(
+    "redis replica linked to the primary",
+    `${redisAuth}
+redis-cli --no-auth-warning -h 127.0.0.1 -p ${PORTS.redis} info replication | tr -d '\\r' | grep -qx 'master_link_status:up'`,
+  );
 }
 
 export function standbyStreamingCheck(primaryAddress: string): Check {
-  return check("postgres standby streaming", `${psql}
+  return check(
+    "postgres standby streaming",
+    `${psql}
 [ "$(psql_pg -c 'select pg_is_in_recovery()')" = t ]
-[ "$(psql_pg -c "select count(*) from pg_stat_wal_receiver where status = 'streaming' and sender_host = '${primaryAddress}'")" = 1 ]`);
+[ "$(psql_pg -c "select count(*) from pg_stat_wal_receiver where status = 'streaming' and sender_host = '${primaryAddress}'")" = 1 ]`,
+  );
 }
 
 export function exportReachableCheck(exportUrl: string): Check {
@@ -49,8 +64,11 @@ export function exportReachableCheck(exportUrl: string): Check {
 }
 
 export function shareMountedCheck(): Check {
-  return check("share present at /srv/share, this node's release finished", `test -d ${q(`${PATHS.share}/releases`)}
-test -e ${q(`${RELEASE_PATHS.nodeCurrent}/.ready`)}`);
+  return check(
+    "share present at /srv/share, this node's release finished",
+    `test -d ${q(`${PATHS.share}/releases`)}
+test -e ${q(`${RELEASE_PATHS.nodeCurrent}/.ready`)}`,
+  );
 }
 
 /** The app's /health/ straight over the uWSGI socket (uwsgi protocol, spoken by a few lines of python3). */
@@ -75,7 +93,10 @@ head, _, payload = resp.partition(b"\\r\\n\\r\\n")
 status = head.split(b"\\r\\n", 1)[0].decode(errors="replace")
 if " 200 " not in status + " ":
     sys.exit(f"{health} over uWSGI: {status} {payload[:300]!r}")`;
-  return check(`app ${healthPath} over the uWSGI socket (200 = healthy)`, `python3 - ${q(PATHS.uwsgiSocket)} ${q(fqdn)} ${q(healthPath)} ${heredoc("PY", client)}`);
+  return check(
+    `app ${healthPath} over the uWSGI socket (200 = healthy)`,
+    `python3 - ${q(PATHS.uwsgiSocket)} ${q(fqdn)} ${q(healthPath)} ${heredoc("PY", client)}`,
+  );
 }
 
 /**
@@ -83,10 +104,13 @@ if " 200 " not in status + " ":
  * can vouch for it), a real certificate against the system trust store. Never -k.
  */
 export function nginxHealthCheck(fqdn: string, tls: { fullchain: string; selfSigned: string }, healthPath = "/health/"): Check {
-  return check(`app ${healthPath} through nginx on 443 (certificate verified: the placeholder by itself, an ACME one by the system trust store)`, `trust=()
+  return check(
+    `app ${healthPath} through nginx on 443 (certificate verified: the placeholder by itself, an ACME one by the system trust store)`,
+    `trust=()
 if [ -f ${q(tls.selfSigned)} ]; then trust=(--cacert ${q(tls.fullchain)}); fi
 [ "$(curl -sS "\${trust[@]}" -o /dev/null -w '%{http_code}' --max-time 10 --resolve ${q(`${fqdn}:${PORTS.https}:127.0.0.1`)} ${q(`https://${fqdn}${healthPath}`)})" = 200 ]
-[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve ${q(`${fqdn}:${PORTS.http}:127.0.0.1`)} ${q(`http://${fqdn}${healthPath}`)})" = 301 ]`);
+[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve ${q(`${fqdn}:${PORTS.http}:127.0.0.1`)} ${q(`http://${fqdn}${healthPath}`)})" = 301 ]`,
+  );
 }
 
 export function unitActiveCheck(unit: string): Check {
@@ -94,13 +118,17 @@ export function unitActiveCheck(unit: string): Check {
 }
 
 export function celeryPingCheck(celeryApp: string): Check {
-  return check("celery worker answers inspect ping", `set -a
+  return check(
+    "celery worker answers inspect ping",
+    `set -a
 # shellcheck disable=SC1091
 . ${PATHS.appEnv}
 # shellcheck disable=SC1091
 . ${PATHS.appSecretsEnv}
 set +a
-runuser -u django -- ${RELEASE_PATHS.python} -m celery -A ${q(celeryApp)} inspect ping --timeout 5 -d "worker@$(hostname)" >/dev/null`, 20);
+runuser -u django -- ${RELEASE_PATHS.python} -m celery -A ${q(celeryApp)} inspect ping --timeout 5 -d "worker@$(hostname)" >/dev/null`,
+    20,
+  );
 }
 
 export function sshdConfigCheck(): Check {

@@ -12,7 +12,7 @@ import { releaseFiles, releaseLinkScript, RELEASE_PATHS, WSGI_LOADER_MODULE, typ
 import { shareClientActions } from "./share";
 import { childTlsActions, TLS_PATHS, tlsSyncTimer } from "./tls";
 import type { Action, Check } from "./types";
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 
 export const UWSGI_UNIT = "django-ha-uwsgi.service";
 export const NGINX_SITE = "/etc/nginx/sites-enabled/django-ha";
@@ -125,5 +125,10 @@ export function childActions(node: InventoryNode, f: ClusterFacts, app: ReleaseA
 }
 
 export function childChecks(_node: InventoryNode, f: ClusterFacts, app: ReleaseAppRoles): Check[] {
-  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), uwsgiHealthCheck(f.fqdn, app.healthPath), nginxHealthCheck(f.fqdn, TLS_PATHS, app.healthPath)];
+  return [
+    shareMountedCheck(),
+    exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`),
+    uwsgiHealthCheck(f.fqdn, app.healthPath),
+    nginxHealthCheck(f.fqdn, TLS_PATHS, app.healthPath),
+  ];
 }

@@ -8,7 +8,7 @@ import { renderSshdDropIn } from "./files/sshd";
 import { renderAutoUpgrades, renderUnattendedPolicy } from "./files/unattended";
 import { appUserScript, hostsBlockScript, removeFilesScript, timeSyncScript } from "./scripts";
 import type { Action, Check } from "./types";
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 
 /**
  * sshd keeps the FIRST value it reads for most keywords, and Debian's sshd_config includes sshd_config.d/*.conf
@@ -34,10 +34,20 @@ export function firewallFor(node: InventoryNode, f: ClusterFacts): Firewall {
     case "standby":
       // Both database nodes get the same rules, so a failover needs no firewall change.
       rules.push(
-        { comment: "share replication (rsync over ssh) between the database nodes", protocol: "tcp", ports: [f.sshPort], from: [f.parent.privateAddress, f.standby.privateAddress] },
+        {
+          comment: "share replication (rsync over ssh) between the database nodes",
+          protocol: "tcp",
+          ports: [f.sshPort],
+          from: [f.parent.privateAddress, f.standby.privateAddress],
+        },
         { comment: "postgresql from cluster members", protocol: "tcp", ports: [PORTS.postgres], from: members },
         { comment: "redis from cluster members", protocol: "tcp", ports: [PORTS.redis], from: members },
-        { comment: "nfs v4 + v3 (mountd, rpcbind for the libnfs checks) from cluster members", protocol: "tcp", ports: [PORTS.rpcbind, PORTS.nfs, PORTS.mountd], from: members },
+        {
+          comment: "nfs v4 + v3 (mountd, rpcbind for the libnfs checks) from cluster members",
+          protocol: "tcp",
+          ports: [PORTS.rpcbind, PORTS.nfs, PORTS.mountd],
+          from: members,
+        },
         { comment: "rpcbind over udp from cluster members", protocol: "udp", ports: [PORTS.rpcbind], from: members },
       );
       break;

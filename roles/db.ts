@@ -5,8 +5,8 @@ import { GaneshaConfig, renderGaneshaConf } from "./files/ganesha";
 import { HbaRule, renderPgHba, renderPostgresConf } from "./files/postgres";
 import { renderRedisConf } from "./files/redis";
 import { renderUnit, UnitEntry } from "./files/systemd";
-import type { InventoryNode, SyncPolicy } from "../spec";
-import { POSTGRES_MAJOR } from "../spec/debian";
+import type { InventoryNode, SyncPolicy } from "../model";
+import { POSTGRES_MAJOR } from "../model/debian";
 
 /** WAL a slot may hold before PostgreSQL invalidates it (the standby then needs a new base backup). */
 export const MAX_SLOT_WAL_KEEP_SIZE = "8GB";
@@ -45,7 +45,13 @@ export function hbaRules(f: ClusterFacts): HbaRule[] {
     { type: "host", database: "all", user: "all", address: "127.0.0.1/32", method: "scram-sha-256" },
     { type: "host", database: "all", user: "all", address: "::1/128", method: "scram-sha-256" },
     ...appClients.map((address): HbaRule => ({ type: "host", database: DB.name, user: DB.user, address, method: "scram-sha-256" })),
-    ...pair.map((address): HbaRule => ({ type: "host", database: "replication", user: DB.replicationUser, address, method: "scram-sha-256" })),
+    ...pair.map((address): HbaRule => ({
+      type: "host",
+      database: "replication",
+      user: DB.replicationUser,
+      address,
+      method: "scram-sha-256",
+    })),
     // pg_rewind's source connection when the old primary rejoins (ops/failover/rejoin.ts): a plain connection.
     ...pair.map((address): HbaRule => ({ type: "host", database: "postgres", user: DB.replicationUser, address, method: "scram-sha-256" })),
   ];
@@ -58,11 +64,25 @@ export function pgHbaFile(f: ClusterFacts): FileAction {
 /** .pgpass of the postgres user: the replication password for pg_basebackup and the standby's walreceiver. */
 export function pgPassFile(f: ClusterFacts): FileAction {
   const pw = f.ctx.secrets.replicationPassword.replace(/[\\:]/g, (c) => `\\${c}`);
-  return file(PATHS.pgPass, `*:${PORTS.postgres}:replication:${DB.replicationUser}:${pw}\n*:${PORTS.postgres}:*:${DB.replicationUser}:${pw}\n`, "0600", "postgres", "postgres");
+  return file(
+    PATHS.pgPass,
+    `*:${PORTS.postgres}:replication:${DB.replicationUser}:${pw}\n*:${PORTS.postgres}:*:${DB.replicationUser}:${pw}\n`,
+    "0600",
+    "postgres",
+    "postgres",
+  );
 }
 
 export function ganeshaConfig(f: ClusterFacts): GaneshaConfig {
-  return { exportId: 1, path: PATHS.share, clients: f.memberAddresses, anonymousUid: APP_USER.uid, anonymousGid: APP_USER.gid, mountdPort: PORTS.mountd, nfsPort: PORTS.nfs };
+  return {
+    exportId: 1,
+    path: PATHS.share,
+    clients: f.memberAddresses,
+    anonymousUid: APP_USER.uid,
+    anonymousGid: APP_USER.gid,
+    mountdPort: PORTS.mountd,
+    nfsPort: PORTS.nfs,
+  };
 }
 
 export function ganeshaConfFile(f: ClusterFacts): FileAction {
@@ -97,6 +117,9 @@ export const POSTGRES_UNIT = `postgresql@${POSTGRES_MAJOR}-main`;
 export function networkOnlineDropIn(unit: string, extra: UnitEntry[] = []): FileAction {
   return file(
     `/etc/systemd/system/${unit}.d/django-ha.conf`,
-    renderUnit({ name: `${unit}.d/django-ha.conf`, sections: [["Unit", [["Wants", "network-online.target"], ["After", "network-online.target"], ...extra]]] }),
+    renderUnit({
+      name: `${unit}.d/django-ha.conf`,
+      sections: [["Unit", [["Wants", "network-online.target"], ["After", "network-online.target"], ...extra]]],
+    }),
   );
 }

@@ -1,6 +1,6 @@
 /** A fixed cluster for the role tests (the lab's shape): fake secrets, never used on a machine. */
 import * as path from "node:path";
-import { SAMPLE_APP, type Inventory, type InventoryNode, type Role } from "../spec";
+import { SAMPLE_APP, type Inventory, type InventoryNode, type Role } from "../model";
 import type { AcmeContext, RoleContext } from "./types";
 import type { HealthContext } from "./health";
 
@@ -20,7 +20,13 @@ export function fixtureInventory(overrides: Partial<Inventory> = {}): Inventory 
     primaryHostname: "primary.lab.internal",
     primary: "lab-db-1",
     standby: "lab-db-2",
-    nodes: [n("lab-db-1", "parent", 11, "a"), n("lab-db-2", "standby", 12, "b"), n("lab-child-1", "child", 21, "a"), n("lab-child-2", "child", 22, "b"), n("lab-worker", "worker", 31, "a")],
+    nodes: [
+      n("lab-db-1", "parent", 11, "a"),
+      n("lab-db-2", "standby", 12, "b"),
+      n("lab-child-1", "child", 21, "a"),
+      n("lab-child-2", "child", 22, "b"),
+      n("lab-worker", "worker", 31, "a"),
+    ],
     ssh: { user: "root", port: 22 },
     dns: { kind: "rfc2136", server: "10.231.0.2", port: 53, zone: "lab.test", keyName: "lab-update", algorithm: "hmac-sha256" },
     acme: { email: "ops@lab.test", directoryUrl: "https://10.231.0.3:14000/dir" },
@@ -45,7 +51,13 @@ export function fixtureInventoryWithVolumes(overrides: Partial<Inventory> = {}):
 /** The lab's certificate settings with a stand-in agent program (the real one comes from ops/acme/bundle.ts). */
 export function fixtureAcme(overrides: Partial<AcmeContext> = {}): AcmeContext {
   return {
-    certificate: { challenge: "http-01", names: ["www.lab.test"], checkEverySeconds: 5, backoff: { baseSeconds: 5, capSeconds: 60 }, dnsKeyName: "lab-acme" },
+    certificate: {
+      challenge: "http-01",
+      names: ["www.lab.test"],
+      checkEverySeconds: 5,
+      backoff: { baseSeconds: 5, capSeconds: 60 },
+      dnsKeyName: "lab-acme",
+    },
     agentSource: "// fixture stand-in for the bundled agent (ops/acme/bundle.ts)\n'use strict';\n",
     ...overrides,
   };
@@ -54,7 +66,14 @@ export function fixtureAcme(overrides: Partial<AcmeContext> = {}): AcmeContext {
 /** The lab's health agent settings with a stand-in program (the real one comes from ops/health/bundle.ts). */
 export function fixtureHealth(overrides: Partial<HealthContext> = {}): HealthContext {
   return {
-    spec: { enabled: true, intervalSeconds: 1, probeTimeoutSeconds: 1, failuresToRemove: 3, successesToRestore: 2, dnsKeyName: "lab-health" },
+    spec: {
+      enabled: true,
+      intervalSeconds: 1,
+      probeTimeoutSeconds: 1,
+      failuresToRemove: 3,
+      successesToRestore: 2,
+      dnsKeyName: "lab-health",
+    },
     agentSource: "// fixture stand-in for the bundled health agent (ops/health/bundle.ts)\n'use strict';\n",
     dnsSecret: "Zml4dHVyZS1oZWFsdGgta2V5",
     ...overrides,
@@ -64,7 +83,13 @@ export function fixtureHealth(overrides: Partial<HealthContext> = {}): HealthCon
 export function fixtureContext(overrides: Partial<RoleContext> = {}): RoleContext {
   return {
     inventory: fixtureInventory(),
-    secrets: { dbPassword: "fixture-db-pass", replicationPassword: "fixture-repl-pass", redisPassword: "fixtureredispass", djangoSecretKey: "fixture secret key $with (odd) chars!", tlsPassphrase: "fixtureTlsPassphrase" },
+    secrets: {
+      dbPassword: "fixture-db-pass",
+      replicationPassword: "fixture-repl-pass",
+      redisPassword: "fixtureredispass",
+      djangoSecretKey: "fixture secret key $with (odd) chars!",
+      tlsPassphrase: "fixtureTlsPassphrase",
+    },
     shareMount: "nfs",
     appDir: path.resolve(__dirname, "..", "app"),
     adminCidrs: ["10.231.0.1/32", "2001:db8::/64"],

@@ -107,11 +107,20 @@ describe("boot guard: decide (every case)", () => {
   it("waits only at boot, for a node about to be primary, with the bound not over and no override", () => {
     const waits = allGuardFacts().filter((f) => decide(f).verdict === "wait");
     assert.ok(waits.length > 0);
-    for (const f of waits) assert.deepEqual([f.trigger, f.local, f.peer, f.waitedOut, f.override, f.failedOver], ["boot", "primary", "unreachable", false, false, false]);
+    for (const f of waits)
+      assert.deepEqual(
+        [f.trigger, f.local, f.peer, f.waitedOut, f.override, f.failedOver],
+        ["boot", "primary", "unreachable", false, false, false],
+      );
   });
 
   it("fills the reason's placeholders", () => {
-    const text = reasonText(d({ peer: "primary" }).reason, { peer: "lab-db-2 (10.231.0.12)", localTimeline: "1", peerTimeline: "2", waitSeconds: 120 });
+    const text = reasonText(d({ peer: "primary" }).reason, {
+      peer: "lab-db-2 (10.231.0.12)",
+      localTimeline: "1",
+      peerTimeline: "2",
+      waitSeconds: 120,
+    });
     assert.match(text, /^FENCED: the peer lab-db-2 \(10\.231\.0\.12\) is a primary \(timeline 2, this node 1\)/);
     assert.doesNotMatch(text, /\{/);
   });
@@ -139,7 +148,11 @@ describe("boot guard: the rendered script", () => {
     facts.forEach((f, i) => {
       const want = decide(f);
       assert.equal(lines[2 * i], want.verdict, factsKey(f));
-      assert.equal(lines[2 * i + 1], reasonText(want.reason, { peer: "lab-db-2 (10.231.0.12)", localTimeline: "?", peerTimeline: "?", waitSeconds: 120 }), factsKey(f));
+      assert.equal(
+        lines[2 * i + 1],
+        reasonText(want.reason, { peer: "lab-db-2 (10.231.0.12)", localTimeline: "?", peerTimeline: "?", waitSeconds: 120 }),
+        factsKey(f),
+      );
     });
     const unknown = spawnSync("bash", [file, "explain", "boot:primary:maybe:in-time:no-override"], { encoding: "utf8" });
     assert.notEqual(unknown.status, 0, "an unknown fact is an error, not a verdict");
@@ -147,7 +160,10 @@ describe("boot guard: the rendered script", () => {
   });
 
   it("asks the peer over the replication protocol as the replication user, with a bounded connect", () => {
-    assert.match(script, /^conninfo='host=10\.231\.0\.12 port=5432 user=replicator dbname=replication replication=true connect_timeout=3 application_name=django-ha-boot-guard'$/m);
+    assert.match(
+      script,
+      /^conninfo='host=10\.231\.0\.12 port=5432 user=replicator dbname=replication replication=true connect_timeout=3 application_name=django-ha-boot-guard'$/m,
+    );
     assert.match(script, /-c IDENTIFY_SYSTEM -c 'SHOW in_hot_standby'/);
     assert.match(script, /^wait_seconds=120$/m);
   });
@@ -155,7 +171,12 @@ describe("boot guard: the rendered script", () => {
 
 describe("boot guard: units", () => {
   it("the guard runs before PostgreSQL and every gated unit, after the network and the db volume, longer than its wait", () => {
-    const text = renderUnit(bootGuardUnit([["Requires", "var-lib-postgresql.mount"], ["After", "var-lib-postgresql.mount"]]));
+    const text = renderUnit(
+      bootGuardUnit([
+        ["Requires", "var-lib-postgresql.mount"],
+        ["After", "var-lib-postgresql.mount"],
+      ]),
+    );
     assert.match(text, /^Before=postgresql@17-main\.service nfs-ganesha\.service django-ha-share-sync\.service redis-server\.service$/m);
     assert.match(text, /^After=network-online\.target$/m);
     assert.match(text, /^Requires=var-lib-postgresql\.mount$/m);
@@ -166,12 +187,15 @@ describe("boot guard: units", () => {
   it("PostgreSQL requires the guard's decision; the gated units ask the gate (ExecCondition, with full privileges)", () => {
     assert.ok(GATED_UNITS.includes(SHARE_SYNC_UNIT as (typeof GATED_UNITS)[number]), "the share sync unit is gated");
     const files = guardDropIns();
-    assert.deepEqual(files.map((f) => f.file.path), [
-      "/etc/systemd/system/postgresql@.service.d/django-ha-guard.conf",
-      "/etc/systemd/system/nfs-ganesha.service.d/django-ha-guard.conf",
-      "/etc/systemd/system/django-ha-share-sync.service.d/django-ha-guard.conf",
-      "/etc/systemd/system/redis-server.service.d/django-ha-guard.conf",
-    ]);
+    assert.deepEqual(
+      files.map((f) => f.file.path),
+      [
+        "/etc/systemd/system/postgresql@.service.d/django-ha-guard.conf",
+        "/etc/systemd/system/nfs-ganesha.service.d/django-ha-guard.conf",
+        "/etc/systemd/system/django-ha-share-sync.service.d/django-ha-guard.conf",
+        "/etc/systemd/system/redis-server.service.d/django-ha-guard.conf",
+      ],
+    );
     assert.match(files[0].file.content, /^Requires=django-ha-boot-guard\.service$/m);
     assert.match(files[0].file.content, /^After=django-ha-boot-guard\.service$/m);
     for (const f of files.slice(1)) {
@@ -186,14 +210,27 @@ describe("boot guard: the bootstrap's steps", () => {
     const parent = bootGuardScript("parent").script;
     const standby = bootGuardScript("standby").script;
     for (const s of [parent, standby]) {
-      assert.match(s, /touch \/run\/django-ha-boot-guard\.bootstrap\n {2}if ! systemctl start "\$unit"/, "decides as the bootstrap, once per boot");
+      assert.match(
+        s,
+        /touch \/run\/django-ha-boot-guard\.bootstrap\n {2}if ! systemctl start "\$unit"/,
+        "decides as the bootstrap, once per boot",
+      );
       assert.match(s, /systemctl enable --quiet "\$unit"/);
     }
-    assert.match(parent, /if \[ "\$verdict" = fenced \]; then\n {2}echo "this node is fenced by its boot guard and is not made a primary: .*" >&2\n {2}exit 1\nfi/);
+    assert.match(
+      parent,
+      /if \[ "\$verdict" = fenced \]; then\n {2}echo "this node is fenced by its boot guard and is not made a primary: .*" >&2\n {2}exit 1\nfi/,
+    );
     assert.doesNotMatch(standby, /exit 1\nfi\s*$/);
     // A stale record (a boot-time decision from before a failover promoted the node) is not trusted: decided again.
-    assert.match(parent, /if \[ "\$verdict" != primary \]; then\n {2}touch \/run\/django-ha-boot-guard\.bootstrap\n {2}\/usr\/local\/sbin\/django-ha-boot-guard decide\n/);
-    assert.ok(parent.indexOf("django-ha-boot-guard decide") < parent.indexOf('if [ "$verdict" = fenced ]'), "decided again before the fence check");
+    assert.match(
+      parent,
+      /if \[ "\$verdict" != primary \]; then\n {2}touch \/run\/django-ha-boot-guard\.bootstrap\n {2}\/usr\/local\/sbin\/django-ha-boot-guard decide\n/,
+    );
+    assert.ok(
+      parent.indexOf("django-ha-boot-guard decide") < parent.indexOf('if [ "$verdict" = fenced ]'),
+      "decided again before the fence check",
+    );
     assert.doesNotMatch(standby, /django-ha-boot-guard decide/);
     for (const s of [parent, standby, bootGuardRefreshScript().script]) {
       const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: s, encoding: "utf8" });
@@ -202,6 +239,9 @@ describe("boot guard: the bootstrap's steps", () => {
   });
 
   it("the refresh after the base backup re-decides only when the record is not 'standby' and the signal is replication's", () => {
-    assert.match(bootGuardRefreshScript().script, /!= standby \] && \[ -f "\$data\/standby\.signal" \] && ! grep -qx django-ha-boot-guard "\$data\/standby\.signal"; then\n {2}\/usr\/local\/sbin\/django-ha-boot-guard decide/);
+    assert.match(
+      bootGuardRefreshScript().script,
+      /!= standby \] && \[ -f "\$data\/standby\.signal" \] && ! grep -qx django-ha-boot-guard "\$data\/standby\.signal"; then\n {2}\/usr\/local\/sbin\/django-ha-boot-guard decide/,
+    );
   });
 });

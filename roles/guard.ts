@@ -87,7 +87,10 @@ export function decide(f: GuardFacts): GuardDecision {
     case "no-cluster":
       return { verdict: "no-cluster", reason: "no PostgreSQL cluster in the data directory: nothing to guard" };
     case "standby":
-      return { verdict: "standby", reason: "a standby (standby.signal of replication): PostgreSQL starts in recovery and follows its primary" };
+      return {
+        verdict: "standby",
+        reason: "a standby (standby.signal of replication): PostgreSQL starts in recovery and follows its primary",
+      };
     case "guard-fenced":
     case "primary":
       break;
@@ -109,7 +112,11 @@ export function decide(f: GuardFacts): GuardDecision {
         reason: `FENCED: the peer {peer} is in recovery on a newer timeline ({peerTimeline} > {localTimeline}): it was promoted after this node's history ends, so this node's data is older. PostgreSQL starts read-only in recovery; find the newest primary, then ${REJOIN}`,
       };
     case "other-cluster":
-      return { verdict: "primary", reason: "the peer {peer} runs another PostgreSQL cluster (another system identifier: not yet this cluster's standby, or rebuilt), so it holds none of this cluster's writes: starting as the primary" };
+      return {
+        verdict: "primary",
+        reason:
+          "the peer {peer} runs another PostgreSQL cluster (another system identifier: not yet this cluster's standby, or rebuilt), so it holds none of this cluster's writes: starting as the primary",
+      };
     case "standby":
       return {
         verdict: "primary",
@@ -123,7 +130,10 @@ export function decide(f: GuardFacts): GuardDecision {
     }
   }
   if (f.override) {
-    return { verdict: "primary", reason: `OVERRIDE: the peer {peer} cannot be asked and the operator stated (${OVERRIDE}) that it is not a primary: starting as the primary` };
+    return {
+      verdict: "primary",
+      reason: `OVERRIDE: the peer {peer} cannot be asked and the operator stated (${OVERRIDE}) that it is not a primary: starting as the primary`,
+    };
   }
   if (wasFenced) {
     return {
@@ -138,9 +148,14 @@ export function decide(f: GuardFacts): GuardDecision {
     };
   }
   if (f.trigger === "bootstrap") {
-    return { verdict: "primary", reason: "the peer {peer} cannot be asked (not set up yet, or down) and the bootstrap runs with the stack record naming this node the primary: starting as the primary" };
+    return {
+      verdict: "primary",
+      reason:
+        "the peer {peer} cannot be asked (not set up yet, or down) and the bootstrap runs with the stack record naming this node the primary: starting as the primary",
+    };
   }
-  if (!f.waitedOut) return { verdict: "wait", reason: "waiting for the peer {peer} to answer (up to {waitSeconds} s) before starting as the primary" };
+  if (!f.waitedOut)
+    return { verdict: "wait", reason: "waiting for the peer {peer} to answer (up to {waitSeconds} s) before starting as the primary" };
   return {
     verdict: "fenced",
     reason: `FAIL CLOSED: the peer {peer} did not answer within {waitSeconds} s, so it may have been promoted: PostgreSQL starts read-only in recovery, no NFS export, no share replication, no Redis master. If the peer is back: ${RECHECK}. If it is gone for good and was never promoted (no failover happened): ${OVERRIDE}`,
@@ -158,17 +173,28 @@ export function allGuardFacts(): GuardFacts[] {
     for (const local of LOCAL_STATES)
       for (const peer of PEER_STATES)
         for (const waitedOut of [false, true])
-          for (const override of [false, true]) for (const failedOver of [false, true]) out.push({ trigger, local, peer, waitedOut, override, failedOver });
+          for (const override of [false, true])
+            for (const failedOver of [false, true]) out.push({ trigger, local, peer, waitedOut, override, failedOver });
   return out;
 }
 
 /** The key the script builds from the facts it gathered: trigger:local:peer:waited:override:failover. */
 export function factsKey(f: GuardFacts): string {
-  return [f.trigger, f.local, f.peer, f.waitedOut ? "waited" : "in-time", f.override ? "override" : "no-override", f.failedOver ? "failed-over" : "no-failover"].join(":");
+  return [
+    f.trigger,
+    f.local,
+    f.peer,
+    f.waitedOut ? "waited" : "in-time",
+    f.override ? "override" : "no-override",
+    f.failedOver ? "failed-over" : "no-failover",
+  ].join(":");
 }
 
 /** The reason with its placeholders filled (the script does the same with its variables). Pure. */
-export function reasonText(reason: string, values: { peer: string; localTimeline: string; peerTimeline: string; waitSeconds: number }): string {
+export function reasonText(
+  reason: string,
+  values: { peer: string; localTimeline: string; peerTimeline: string; waitSeconds: number },
+): string {
   return reason
     .replaceAll("{peer}", values.peer)
     .replaceAll("{localTimeline}", values.localTimeline)
@@ -188,8 +214,14 @@ export function renderDecisionTable(): string {
     groups.set(id, g);
   }
   const bashReason = (r: string) =>
-    r.replaceAll("{peer}", "${peer_label}").replaceAll("{localTimeline}", "${local_tl}").replaceAll("{peerTimeline}", "${peer_tl}").replaceAll("{waitSeconds}", "${wait_seconds}");
-  const arms = [...groups.values()].map((g) => `    ${g.keys.join("|\\\n    ")})\n      verdict='${g.decision.verdict}'\n      reason="${bashReason(g.decision.reason)}" ;;`);
+    r
+      .replaceAll("{peer}", "${peer_label}")
+      .replaceAll("{localTimeline}", "${local_tl}")
+      .replaceAll("{peerTimeline}", "${peer_tl}")
+      .replaceAll("{waitSeconds}", "${wait_seconds}");
+  const arms = [...groups.values()].map(
+    (g) => `    ${g.keys.join("|\\\n    ")})\n      verdict='${g.decision.verdict}'\n      reason="${bashReason(g.decision.reason)}" ;;`,
+  );
   return `decide() {
   case "$1" in
 ${arms.join("\n")}
@@ -463,7 +495,21 @@ const dropInPath = (unit: string) => `/etc/systemd/system/${unit}.d/django-ha-gu
 
 /** PostgreSQL requires the guard's decision (no decision, no start); the gated units ask the gate. Pure. */
 export function guardDropIns(): FileAction[] {
-  const pg = file(dropInPath("postgresql@.service"), renderUnit({ name: "postgresql@.service.d/django-ha-guard.conf", sections: [["Unit", [["Requires", BOOT_GUARD_UNIT], ["After", BOOT_GUARD_UNIT]]]] }));
+  const pg = file(
+    dropInPath("postgresql@.service"),
+    renderUnit({
+      name: "postgresql@.service.d/django-ha-guard.conf",
+      sections: [
+        [
+          "Unit",
+          [
+            ["Requires", BOOT_GUARD_UNIT],
+            ["After", BOOT_GUARD_UNIT],
+          ],
+        ],
+      ],
+    }),
+  );
   const gates = GATED_UNITS.map((u) =>
     file(
       dropInPath(u),
@@ -548,7 +594,16 @@ fi`,
 export function bootGuardFiles(peer: { name: string; privateAddress: string }, dbMount: UnitEntry[]): FileAction[] {
   const unit = bootGuardUnit(dbMount);
   return [
-    file(BOOT_GUARD_SCRIPT, renderBootGuard({ peerName: peer.name, peerAddress: peer.privateAddress, port: PORTS.postgres, waitSeconds: BOOT_GUARD_WAIT_SECONDS }), "0755"),
+    file(
+      BOOT_GUARD_SCRIPT,
+      renderBootGuard({
+        peerName: peer.name,
+        peerAddress: peer.privateAddress,
+        port: PORTS.postgres,
+        waitSeconds: BOOT_GUARD_WAIT_SECONDS,
+      }),
+      "0755",
+    ),
     file(unitPath(unit.name), renderUnit(unit)),
     ...guardDropIns(),
   ];

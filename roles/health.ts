@@ -4,8 +4,8 @@
  * data), its wrapper, config, DNS credential and a long-running unit. Not installed on aws: Route 53's health
  * checks do the job there.
  */
-import { HEALTH_AGENT_LIMITS, type HealthSpec } from "../spec";
-import { recordMembers } from "../spec/topology";
+import { HEALTH_AGENT_LIMITS, type HealthSpec } from "../model";
+import { recordMembers } from "../model/topology";
 import { file, FileAction, started } from "./actions";
 import { ACME_PATHS, SYSTEM_CA_BUNDLE } from "./acme";
 import type { ClusterFacts } from "./context";
@@ -29,7 +29,9 @@ export interface HealthContext {
   dnsSecret?: string;
 }
 
-export type HealthDnsConfig = { provider: "rfc2136"; server: string; port: number; zone: string; keyName: string; algorithm: string } | { provider: "digitalocean"; domain: string };
+export type HealthDnsConfig =
+  | { provider: "rfc2136"; server: string; port: number; zone: string; keyName: string; algorithm: string }
+  | { provider: "digitalocean"; domain: string };
 
 /** /etc/django-ha/health.json as the agent reads it (ops/health/config.ts). */
 export interface HealthAgentConfig {
@@ -55,7 +57,14 @@ export function healthAgentConfig(f: ClusterFacts): HealthAgentConfig | undefine
   let dns: HealthDnsConfig;
   switch (inv.dns.kind) {
     case "rfc2136":
-      dns = { provider: "rfc2136", server: inv.dns.server, port: inv.dns.port, zone: inv.dns.zone, keyName: h.dnsKeyName ?? inv.dns.keyName, algorithm: inv.dns.algorithm };
+      dns = {
+        provider: "rfc2136",
+        server: inv.dns.server,
+        port: inv.dns.port,
+        zone: inv.dns.zone,
+        keyName: h.dnsKeyName ?? inv.dns.keyName,
+        algorithm: inv.dns.algorithm,
+      };
       break;
     case "digitalocean":
       dns = { provider: "digitalocean", domain: inv.dns.domain };
@@ -102,7 +111,14 @@ export function healthUnit(): UnitFile {
   return {
     name: HEALTH_SERVICE,
     sections: [
-      ["Unit", [["Description", "django-ha: keep the round-robin record to the children that answer (acts only on the PostgreSQL primary)"], ["Wants", "network-online.target"], ["After", "network-online.target postgresql.service"]]],
+      [
+        "Unit",
+        [
+          ["Description", "django-ha: keep the round-robin record to the children that answer (acts only on the PostgreSQL primary)"],
+          ["Wants", "network-online.target"],
+          ["After", "network-online.target postgresql.service"],
+        ],
+      ],
       [
         "Service",
         [
@@ -133,5 +149,12 @@ export function healthAgentActions(f: ClusterFacts): Action[] {
     file(HEALTH_PATHS.config, `${JSON.stringify(config, null, 2)}\n`, "0600"),
     file(HEALTH_PATHS.env, renderHealthEnv(config, f.ctx.health.dnsSecret ?? ""), "0600"),
   ];
-  return [...files, unitFile, started(HEALTH_SERVICE, [...files, unitFile].map((a) => a.file.path))];
+  return [
+    ...files,
+    unitFile,
+    started(
+      HEALTH_SERVICE,
+      [...files, unitFile].map((a) => a.file.path),
+    ),
+  ];
 }

@@ -1,8 +1,8 @@
-import type { Role } from "../spec";
-import { POSTGRES_MAJOR } from "../spec/debian";
+import type { Role } from "../model";
+import { POSTGRES_MAJOR } from "../model/debian";
 
 /**
- * Debian packages per role (the release of spec/debian.ts): the ONE source of truth for both the bootstrap (apt-get install) and the
+ * Debian packages per role (the release of model/debian.ts): the ONE source of truth for both the bootstrap (apt-get install) and the
  * lab image bake (baked in so lab nodes need no network, and the package names are proven).
  */
 export const COMMON_PACKAGES = [
@@ -27,10 +27,38 @@ export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   // in every minimal image.
   // nodejs: runs the certificate renewal agent (one bundled file, ops/acme/bundle.ts) on both database machines;
   // bind9-dnsutils: its nsupdate, for DNS-01 through RFC 2136.
-  parent: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs", "nodejs", "bind9-dnsutils"],
-  standby: [`postgresql-${POSTGRES_MAJOR}`, "nfs-ganesha", "nfs-ganesha-vfs", "redis-server", "lsyncd", "e2fsprogs", "nodejs", "bind9-dnsutils"],
+  parent: [
+    `postgresql-${POSTGRES_MAJOR}`,
+    "nfs-ganesha",
+    "nfs-ganesha-vfs",
+    "redis-server",
+    "lsyncd",
+    "e2fsprogs",
+    "nodejs",
+    "bind9-dnsutils",
+  ],
+  standby: [
+    `postgresql-${POSTGRES_MAJOR}`,
+    "nfs-ganesha",
+    "nfs-ganesha-vfs",
+    "redis-server",
+    "lsyncd",
+    "e2fsprogs",
+    "nodejs",
+    "bind9-dnsutils",
+  ],
   // libjs-jquery: python3-django only Recommends it, but its admin static files are symlinks into it (collectstatic fails without).
-  child: ["nginx", "uwsgi", "uwsgi-plugin-python3", "python3-django", "libjs-jquery", "python3-psycopg2", "python3-celery", "python3-redis", "nfs-common"],
+  child: [
+    "nginx",
+    "uwsgi",
+    "uwsgi-plugin-python3",
+    "python3-django",
+    "libjs-jquery",
+    "python3-psycopg2",
+    "python3-celery",
+    "python3-redis",
+    "nfs-common",
+  ],
   // python3-venv, python3-pip: releases are built on the worker into `python3 -m venv --system-site-packages` and
   // pip installs the project's requirements there (docs/releases.md).
   worker: ["python3-django", "python3-psycopg2", "python3-celery", "python3-redis", "ffmpeg", "nfs-common", "python3-venv", "python3-pip"],

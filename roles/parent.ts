@@ -2,7 +2,16 @@
 import { ClusterFacts, PATHS } from "./context";
 import { file, masked, pathsOf, started } from "./actions";
 import { ganeshaListeningCheck, postgresAcceptingCheck, redisPingCheck, slotExistsCheck } from "./checks";
-import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import {
+  ganeshaConfFile,
+  networkOnlineDropIn,
+  NFS_CONFLICTS,
+  pgHbaFile,
+  pgPassFile,
+  POSTGRES_UNIT,
+  postgresConfFile,
+  redisConfFile,
+} from "./db";
 import { bootGuardFiles, bootGuardScript } from "./guard";
 import { renderLsyncdConf } from "./files/lsyncd";
 import { renderUnit, unitPath, UnitFile } from "./files/systemd";
@@ -13,7 +22,7 @@ import { shareCertDir } from "./tls";
 import { shareLayoutScript } from "./share";
 import { renderSyncWatchdog } from "./watchdog";
 import type { Action, Check } from "./types";
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 import { dataMountGuard, dataVolumeActions, dataVolumes, DataVolume } from "./volumes";
 
 export const LSYNCD_CONF = "/etc/django-ha/lsyncd.conf.lua";
@@ -28,7 +37,15 @@ export function shareSyncUnit(volumes: DataVolume[] = []): UnitFile {
   return {
     name: SHARE_SYNC_UNIT,
     sections: [
-      ["Unit", [["Description", "django-ha: replicate the share to the standby (lsyncd, rsync over ssh)"], ["Wants", "network-online.target"], ["After", "network-online.target"], ...dataMountGuard(volumes, "share")]],
+      [
+        "Unit",
+        [
+          ["Description", "django-ha: replicate the share to the standby (lsyncd, rsync over ssh)"],
+          ["Wants", "network-online.target"],
+          ["After", "network-online.target"],
+          ...dataMountGuard(volumes, "share"),
+        ],
+      ],
       [
         "Service",
         [
@@ -49,15 +66,35 @@ export function watchdogUnits(): UnitFile[] {
     {
       name: WATCHDOG_SERVICE,
       sections: [
-        ["Unit", [["Description", "django-ha: drop synchronous replication to async while the standby is away (degrade-to-async)"], ["After", `${POSTGRES_UNIT}.service`]]],
-        ["Service", [["Type", "oneshot"], ["ExecStart", WATCHDOG_SCRIPT], ["StateDirectory", "django-ha"]]],
+        [
+          "Unit",
+          [
+            ["Description", "django-ha: drop synchronous replication to async while the standby is away (degrade-to-async)"],
+            ["After", `${POSTGRES_UNIT}.service`],
+          ],
+        ],
+        [
+          "Service",
+          [
+            ["Type", "oneshot"],
+            ["ExecStart", WATCHDOG_SCRIPT],
+            ["StateDirectory", "django-ha"],
+          ],
+        ],
       ],
     },
     {
       name: WATCHDOG_TIMER,
       sections: [
         ["Unit", [["Description", "django-ha: run the synchronous replication watchdog every 5 s"]]],
-        ["Timer", [["OnBootSec", "30s"], ["OnUnitActiveSec", "5s"], ["AccuracySec", "1s"]]],
+        [
+          "Timer",
+          [
+            ["OnBootSec", "30s"],
+            ["OnUnitActiveSec", "5s"],
+            ["AccuracySec", "1s"],
+          ],
+        ],
         ["Install", [["WantedBy", "timers.target"]]],
       ],
     },
@@ -72,9 +109,20 @@ function syncPolicyActions(f: ClusterFacts): Action[] {
     case "degrade-to-async": {
       const units = watchdogUnits();
       return [
-        file(WATCHDOG_SCRIPT, renderSyncWatchdog({ graceSeconds: DEGRADE_AFTER_SECONDS, restoreLagBytes: 16 * 1024 * 1024, stateFile: "/var/lib/django-ha/sync-watchdog.since" }), "0755"),
+        file(
+          WATCHDOG_SCRIPT,
+          renderSyncWatchdog({
+            graceSeconds: DEGRADE_AFTER_SECONDS,
+            restoreLagBytes: 16 * 1024 * 1024,
+            stateFile: "/var/lib/django-ha/sync-watchdog.since",
+          }),
+          "0755",
+        ),
         ...units.map((u) => file(unitPath(u.name), renderUnit(u))),
-        started(WATCHDOG_TIMER, units.map((u) => unitPath(u.name))),
+        started(
+          WATCHDOG_TIMER,
+          units.map((u) => unitPath(u.name)),
+        ),
       ];
     }
     default: {
@@ -94,15 +142,18 @@ export function parentActions(node: InventoryNode, f: ClusterFacts): Action[] {
   const pgDropIn = networkOnlineDropIn("postgresql@.service", volumes.length ? dataMountGuard(volumes, "db") : []);
   const redisDropIn = networkOnlineDropIn("redis-server.service");
   const ganeshaDropIn = networkOnlineDropIn("nfs-ganesha.service", dataMountGuard(volumes, "share"));
-  const lsyncd = file(LSYNCD_CONF, renderLsyncdConf({
-    source: `${PATHS.share}/`,
-    targetHost: `root@${f.standby.privateAddress}`,
-    identityFile: PATHS.shareSyncKey,
-    knownHostsFile: `${PATHS.shareSyncKey}.known_hosts`,
-    delaySeconds: 1,
-    sshPort: f.sshPort,
-    statusFile: "/var/lib/django-ha/lsyncd.status",
-  }));
+  const lsyncd = file(
+    LSYNCD_CONF,
+    renderLsyncdConf({
+      source: `${PATHS.share}/`,
+      targetHost: `root@${f.standby.privateAddress}`,
+      identityFile: PATHS.shareSyncKey,
+      knownHostsFile: `${PATHS.shareSyncKey}.known_hosts`,
+      delaySeconds: 1,
+      sshPort: f.sshPort,
+      statusFile: "/var/lib/django-ha/lsyncd.status",
+    }),
+  );
   const syncUnit = shareSyncUnit(volumes);
   const syncUnitFile = file(unitPath(syncUnit.name), renderUnit(syncUnit));
   return [

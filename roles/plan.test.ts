@@ -11,7 +11,7 @@ import { firewallFor } from "./common";
 import { clusterFacts } from "./context";
 import { planToText } from "./snapshot";
 import { CHANGED_MARKER, NodePlan, RoleContext } from "./types";
-import { SAMPLE_APP, withPrimary, type Inventory } from "../spec";
+import { SAMPLE_APP, withPrimary, type Inventory } from "../model";
 
 const SNAPSHOTS = path.join(__dirname, "__snapshots__");
 /** `UPDATE_SNAPSHOTS=1 node --import tsx --test roles/plan.test.ts` rewrites the expected files. */
@@ -55,7 +55,10 @@ describe("renderNodePlan structure", () => {
   });
 
   it("passes the bootstrap's own plan validation (ops/bootstrap/validate)", () => {
-    for (const ctx of [fixtureContext(), fixtureContext({ shareMount: "lab-bind", inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) })]) {
+    for (const ctx of [
+      fixtureContext(),
+      fixtureContext({ shareMount: "lab-bind", inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) }),
+    ]) {
       assert.deepEqual(planIssues(renderClusterPlans(ctx)), []);
     }
   });
@@ -73,8 +76,16 @@ describe("renderNodePlan structure", () => {
       p.actions.forEach((a, i) => {
         if (a.kind !== "service") return;
         const before = p.actions.slice(0, i);
-        for (const f of a.restartWhen) assert.ok(before.some((b) => b.kind === "file" && b.file.path === f), `${p.node.name}: ${a.name} restartWhen ${f}`);
-        for (const s of a.restartAfterScripts ?? []) assert.ok(before.some((b) => b.kind === "script" && b.name === s), `${p.node.name}: ${a.name} after ${s}`);
+        for (const f of a.restartWhen)
+          assert.ok(
+            before.some((b) => b.kind === "file" && b.file.path === f),
+            `${p.node.name}: ${a.name} restartWhen ${f}`,
+          );
+        for (const s of a.restartAfterScripts ?? [])
+          assert.ok(
+            before.some((b) => b.kind === "script" && b.name === s),
+            `${p.node.name}: ${a.name} after ${s}`,
+          );
       });
     }
   });
@@ -107,11 +118,21 @@ describe("renderNodePlan structure", () => {
     }
     const worker = plans.find((p) => p.role === "worker")!;
     const upload = worker.actions.find((a) => a.kind === "upload");
-    assert.deepEqual(upload && upload.kind === "upload" && [upload.localDir, upload.remoteDir], [fixtureContext().appDir, BOOTSTRAP_SOURCE]);
+    assert.deepEqual(upload && upload.kind === "upload" && [upload.localDir, upload.remoteDir], [
+      fixtureContext().appDir,
+      BOOTSTRAP_SOURCE,
+    ]);
     // The upload's hash file is where the first-release script reads the source hash (the release id's half).
     assert.equal(uploadHashFile(BOOTSTRAP_SOURCE), BOOTSTRAP_SOURCE_HASH);
-    const names = worker.actions.map((a) => (a.kind === "script" || a.kind === "upload" ? a.name : a.kind === "service" ? `service ${a.name}` : ""));
-    assert.ok(names.indexOf("app-source") < names.indexOf("first-release") && names.indexOf("first-release") < names.indexOf("release-link") && names.indexOf("release-link") < names.indexOf("service django-ha-celery.service"), names.join(","));
+    const names = worker.actions.map((a) =>
+      a.kind === "script" || a.kind === "upload" ? a.name : a.kind === "service" ? `service ${a.name}` : "",
+    );
+    assert.ok(
+      names.indexOf("app-source") < names.indexOf("first-release") &&
+        names.indexOf("first-release") < names.indexOf("release-link") &&
+        names.indexOf("release-link") < names.indexOf("service django-ha-celery.service"),
+      names.join(","),
+    );
   });
 
   it("secrets land only in files of mode 0600/0640", () => {
@@ -120,7 +141,8 @@ describe("renderNodePlan structure", () => {
     for (const p of plans) {
       for (const a of p.actions) {
         if (a.kind !== "file") continue;
-        if (secrets.some((s) => a.file.content.includes(s))) assert.ok(["0600", "0640"].includes(a.file.mode), `${a.file.path} holds a secret with mode ${a.file.mode}`);
+        if (secrets.some((s) => a.file.content.includes(s)))
+          assert.ok(["0600", "0640"].includes(a.file.mode), `${a.file.path} holds a secret with mode ${a.file.mode}`);
       }
     }
   });
@@ -145,7 +167,14 @@ describe("renderNodePlan structure", () => {
     const nfs = planOf("lab-child-1");
     assert.ok(bind.actions.some((a) => a.kind === "script" && a.name === "share-present"));
     assert.ok(!bind.actions.some((a) => a.kind === "file" && a.file.path.endsWith(".mount")));
-    assert.ok(nfs.actions.some((a) => a.kind === "file" && a.file.path === "/etc/systemd/system/srv-share.mount" && a.file.content.includes("What=primary.lab.internal:/srv/share")));
+    assert.ok(
+      nfs.actions.some(
+        (a) =>
+          a.kind === "file" &&
+          a.file.path === "/etc/systemd/system/srv-share.mount" &&
+          a.file.content.includes("What=primary.lab.internal:/srv/share"),
+      ),
+    );
     assert.ok(nfs.actions.some((a) => a.kind === "service" && a.name === "srv-share.automount" && a.enabled));
   });
 });
@@ -171,8 +200,17 @@ describe("after a failover (primary = lab-db-2) the plans follow the primary", (
     // σ exchanges the two machines' names and addresses (in every spelling the plans use). Rendering is
     // equivariant: plans(primary = db-2) = σ(plans(primary = db-1)) for the inventory listing the machines
     // in σ's order (the node order only orders the member address lists).
-    const pairs: [string, string][] = [["lab-db-1", "lab-db-2"], ["10.231.0.11", "10.231.0.12"], ["10\\.231\\.0\\.11", "10\\.231\\.0\\.12"]];
-    const map = new Map(pairs.flatMap(([x, y]) => [[x, y], [y, x]]));
+    const pairs: [string, string][] = [
+      ["lab-db-1", "lab-db-2"],
+      ["10.231.0.11", "10.231.0.12"],
+      ["10\\.231\\.0\\.11", "10\\.231\\.0\\.12"],
+    ];
+    const map = new Map(
+      pairs.flatMap(([x, y]) => [
+        [x, y],
+        [y, x],
+      ]),
+    );
     const pattern = new RegExp([...map.keys()].map((k) => k.replace(/[.\\]/g, (c) => `\\${c}`)).join("|"), "g");
     const sigma = (text: string) => text.replace(pattern, (m) => map.get(m)!);
     const reordered = plansOf({ ...after, nodes: [after.nodes[1], after.nodes[0], ...after.nodes.slice(2)] });
@@ -186,10 +224,16 @@ describe("after a failover (primary = lab-db-2) the plans follow the primary", (
   it("lab-db-2 gets the parent role's actions, lab-db-1 the standby's", () => {
     assert.equal(now.get("lab-db-2")!.role, "parent");
     assert.equal(now.get("lab-db-1")!.role, "standby");
-    const names = (p: NodePlan) => p.actions.map((a) => `${a.kind} ${a.kind === "file" ? a.file.path : a.kind === "packages" ? a.names.join(" ") : a.name}`);
-    assert.deepEqual(names(now.get("lab-db-2")!), names(was.get("lab-db-1")!).map((n) => n.replaceAll("lab-db-1", "lab-db-2")));
-    assert.deepEqual(names(now.get("lab-db-1")!), names(was.get("lab-db-2")!).map((n) => n.replaceAll("lab-db-2", "lab-db-1")));
-
+    const names = (p: NodePlan) =>
+      p.actions.map((a) => `${a.kind} ${a.kind === "file" ? a.file.path : a.kind === "packages" ? a.names.join(" ") : a.name}`);
+    assert.deepEqual(
+      names(now.get("lab-db-2")!),
+      names(was.get("lab-db-1")!).map((n) => n.replaceAll("lab-db-1", "lab-db-2")),
+    );
+    assert.deepEqual(
+      names(now.get("lab-db-1")!),
+      names(was.get("lab-db-2")!).map((n) => n.replaceAll("lab-db-2", "lab-db-1")),
+    );
   });
 
   it("every node's hosts block names lab-db-2 as primary.lab.internal", () => {
@@ -210,7 +254,10 @@ describe("after a failover (primary = lab-db-2) the plans follow the primary", (
   it("the app's DSN lists the new primary first", () => {
     for (const name of ["lab-child-1", "lab-child-2", "lab-worker"]) {
       const plan = now.get(name)!;
-      const env = plan.actions.filter((a) => a.kind === "file" && /10\.231\.0\.1[12]/.test(a.file.content)).map((a) => (a.kind === "file" ? a.file.content : "")).join("\n");
+      const env = plan.actions
+        .filter((a) => a.kind === "file" && /10\.231\.0\.1[12]/.test(a.file.content))
+        .map((a) => (a.kind === "file" ? a.file.content : ""))
+        .join("\n");
       assert.match(env, /10\.231\.0\.12,10\.231\.0\.11/, name);
       assert.doesNotMatch(env, /10\.231\.0\.11,10\.231\.0\.12/, name);
     }
@@ -218,15 +265,26 @@ describe("after a failover (primary = lab-db-2) the plans follow the primary", (
 });
 
 describe("the app's own config (django-ha:app) in the plans", () => {
-  const app = { ...SAMPLE_APP, settingsModule: "shop.conf.settings", debianPackages: ["python3-markdown", "libmagic1"], env: { SHOP_CURRENCY: "EUR" }, secretKeys: ["STRIPE_KEY"] };
+  const app = {
+    ...SAMPLE_APP,
+    settingsModule: "shop.conf.settings",
+    debianPackages: ["python3-markdown", "libmagic1"],
+    env: { SHOP_CURRENCY: "EUR" },
+    secretKeys: ["STRIPE_KEY"],
+  };
   const ctx = fixtureContext({ app, appSecrets: { STRIPE_KEY: "sk_test_fixture" } });
-  const fileOf = (plan: NodePlan, path: string) => plan.actions.flatMap((a) => (a.kind === "file" && a.file.path === path ? [a.file] : []))[0];
+  const fileOf = (plan: NodePlan, path: string) =>
+    plan.actions.flatMap((a) => (a.kind === "file" && a.file.path === path ? [a.file] : []))[0];
   for (const node of fixtureInventory().nodes) {
     it(`${node.name} (${node.role})`, () => {
       const plan = renderNodePlan(node, ctx);
       const pkgs = plan.actions.flatMap((a) => (a.kind === "packages" ? a.names : []));
       const runsApp = node.role === "child" || node.role === "worker";
-      assert.equal(pkgs.includes("python3-markdown") && pkgs.includes("libmagic1"), runsApp, "the app's Debian packages on the children and the worker only");
+      assert.equal(
+        pkgs.includes("python3-markdown") && pkgs.includes("libmagic1"),
+        runsApp,
+        "the app's Debian packages on the children and the worker only",
+      );
       const env = fileOf(plan, "/etc/django-ha/app.env");
       const secrets = fileOf(plan, "/etc/django-ha/app-secrets.env");
       if (!runsApp) return assert.ok(!env && !secrets);
@@ -243,19 +301,75 @@ describe("renderNodePlan refuses bad input before rendering", () => {
   const node = fixtureInventory().nodes[2];
   const table: [string, RoleContext, RegExp][] = [
     ["no admin CIDRs", fixtureContext({ adminCidrs: [] }), /adminCidrs = \[\] would lock SSH out/],
-    ["a bad CIDR", fixtureContext({ adminCidrs: ["10.0.0.300/32"] }), /adminCidrs entry "10\.0\.0\.300\/32" does not start with an IPv4 or IPv6 address/],
-    ["a CIDR with host bits set", fixtureContext({ adminCidrs: ["10.231.0.1/24"] }), /adminCidrs entry "10\.231\.0\.1\/24" has host bits set: did you mean 10\.231\.0\.0\/24/],
-    ["a quote in a secret", fixtureContext({ secrets: { ...fixtureContext().secrets, dbPassword: "it's" } }), /secrets\.dbPassword contains a quote/],
-    ["an empty secret", fixtureContext({ secrets: { ...fixtureContext().secrets, djangoSecretKey: "" } }), /secrets\.djangoSecretKey is empty/],
-    ["a broker-breaking redis password", fixtureContext({ secrets: { ...fixtureContext().secrets, redisPassword: "a@b" } }), /secrets\.redisPassword contains '@'/],
-    ["an unknown primary", fixtureContext({ inventory: fixtureInventory({ primary: "nope" }) }), /inventory\.primary = "nope" is not a node/],
+    [
+      "a bad CIDR",
+      fixtureContext({ adminCidrs: ["10.0.0.300/32"] }),
+      /adminCidrs entry "10\.0\.0\.300\/32" does not start with an IPv4 or IPv6 address/,
+    ],
+    [
+      "a CIDR with host bits set",
+      fixtureContext({ adminCidrs: ["10.231.0.1/24"] }),
+      /adminCidrs entry "10\.231\.0\.1\/24" has host bits set: did you mean 10\.231\.0\.0\/24/,
+    ],
+    [
+      "a quote in a secret",
+      fixtureContext({ secrets: { ...fixtureContext().secrets, dbPassword: "it's" } }),
+      /secrets\.dbPassword contains a quote/,
+    ],
+    [
+      "an empty secret",
+      fixtureContext({ secrets: { ...fixtureContext().secrets, djangoSecretKey: "" } }),
+      /secrets\.djangoSecretKey is empty/,
+    ],
+    [
+      "a broker-breaking redis password",
+      fixtureContext({ secrets: { ...fixtureContext().secrets, redisPassword: "a@b" } }),
+      /secrets\.redisPassword contains '@'/,
+    ],
+    [
+      "an unknown primary",
+      fixtureContext({ inventory: fixtureInventory({ primary: "nope" }) }),
+      /inventory\.primary = "nope" is not a node/,
+    ],
     ["primary = standby", fixtureContext({ inventory: fixtureInventory({ standby: "lab-db-1" }) }), /is also the primary/],
-    ["a primary whose role says standby", fixtureContext({ inventory: fixtureInventory({ primary: "lab-db-2", standby: "lab-db-1" }) }), /inventory\.nodes\[lab-db-2\]\.role = "standby", but lab-db-2 is inventory\.primary: it must be "parent"; derive the roles from the primary with withPrimary\(inventory, "lab-db-2"\)/],
-    ["a child with the parent role", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-child-1" ? { ...n, role: "parent" as const } : n)) }) }), /inventory\.nodes\[lab-child-1\]\.role = "parent", but the inventory's primary is "lab-db-1" and its standby "lab-db-2": only those two hold the database roles/],
-    ["a bad private address", fixtureContext({ inventory: fixtureInventory({ nodes: fixtureInventory().nodes.map((n, i) => (i === 0 ? { ...n, privateAddress: "parent.local" } : n)) }) }), /privateAddress = "parent\.local" is not an IP address/],
-    ["an app secret without its value", fixtureContext({ app: { ...SAMPLE_APP, secretKeys: ["STRIPE_KEY"] } }), /appSecrets has no value for STRIPE_KEY .*DJANGO_HA_APP_SECRETS/],
-    ["an app secret the app does not name", fixtureContext({ appSecrets: { STRAY: "x" } }), /appSecrets holds STRAY, which django-ha:app.secretKeys does not name/],
-    ["an app secret with a quote", fixtureContext({ app: { ...SAMPLE_APP, secretKeys: ["STRIPE_KEY"] }, appSecrets: { STRIPE_KEY: "sk_'live" } }), /appSecrets\.STRIPE_KEY is empty or contains a quote.*value not shown/],
+    [
+      "a primary whose role says standby",
+      fixtureContext({ inventory: fixtureInventory({ primary: "lab-db-2", standby: "lab-db-1" }) }),
+      /inventory\.nodes\[lab-db-2\]\.role = "standby", but lab-db-2 is inventory\.primary: it must be "parent"; derive the roles from the primary with withPrimary\(inventory, "lab-db-2"\)/,
+    ],
+    [
+      "a child with the parent role",
+      fixtureContext({
+        inventory: fixtureInventory({
+          nodes: fixtureInventory().nodes.map((n) => (n.name === "lab-child-1" ? { ...n, role: "parent" as const } : n)),
+        }),
+      }),
+      /inventory\.nodes\[lab-child-1\]\.role = "parent", but the inventory's primary is "lab-db-1" and its standby "lab-db-2": only those two hold the database roles/,
+    ],
+    [
+      "a bad private address",
+      fixtureContext({
+        inventory: fixtureInventory({
+          nodes: fixtureInventory().nodes.map((n, i) => (i === 0 ? { ...n, privateAddress: "parent.local" } : n)),
+        }),
+      }),
+      /privateAddress = "parent\.local" is not an IP address/,
+    ],
+    [
+      "an app secret without its value",
+      fixtureContext({ app: { ...SAMPLE_APP, secretKeys: ["STRIPE_KEY"] } }),
+      /appSecrets has no value for STRIPE_KEY .*DJANGO_HA_APP_SECRETS/,
+    ],
+    [
+      "an app secret the app does not name",
+      fixtureContext({ appSecrets: { STRAY: "x" } }),
+      /appSecrets holds STRAY, which django-ha:app.secretKeys does not name/,
+    ],
+    [
+      "an app secret with a quote",
+      fixtureContext({ app: { ...SAMPLE_APP, secretKeys: ["STRIPE_KEY"] }, appSecrets: { STRIPE_KEY: "sk_'live" } }),
+      /appSecrets\.STRIPE_KEY is empty or contains a quote.*value not shown/,
+    ],
   ];
   for (const [what, ctx, message] of table) {
     it(what, () => assert.throws(() => renderNodePlan(node, ctx), message));
@@ -268,7 +382,9 @@ describe("renderNodePlan refuses bad input before rendering", () => {
   it("an unknown role (exhaustiveness)", () => {
     const ctx = fixtureContext();
     const odd = { ...ctx.inventory.nodes[2], role: "gateway" } as unknown as typeof node;
-    const withOdd = fixtureContext({ inventory: { ...ctx.inventory, nodes: [...ctx.inventory.nodes.slice(0, 2), odd, ...ctx.inventory.nodes.slice(3)] } });
+    const withOdd = fixtureContext({
+      inventory: { ...ctx.inventory, nodes: [...ctx.inventory.nodes.slice(0, 2), odd, ...ctx.inventory.nodes.slice(3)] },
+    });
     assert.throws(() => renderNodePlan(odd, withOdd), /unknown role/);
   });
 });

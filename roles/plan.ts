@@ -1,5 +1,5 @@
 /** renderNodePlan: everything one machine needs, in order, from the inventory and the secrets. Pure. */
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 import { packages } from "./actions";
 import { childActions, childChecks } from "./child";
 import { commonActions, commonChecks } from "./common";
@@ -25,7 +25,9 @@ function roleParts(node: InventoryNode, f: ClusterFacts): { actions: Action[]; c
       return { actions: workerActions(node, f, app, f.ctx.appDir), checks: workerChecks(node, f, app), appGroupMembers: [] };
     default: {
       const never: never = node.role;
-      throw new Error(`node ${JSON.stringify((node as InventoryNode).name)} has unknown role ${JSON.stringify(never)}: use parent, standby, child or worker`);
+      throw new Error(
+        `node ${JSON.stringify((node as InventoryNode).name)} has unknown role ${JSON.stringify(never)}: use parent, standby, child or worker`,
+      );
     }
   }
 }
@@ -34,12 +36,20 @@ function roleParts(node: InventoryNode, f: ClusterFacts): { actions: Action[]; c
 export function renderNodePlan(node: InventoryNode, ctx: RoleContext): NodePlan {
   const f = clusterFacts(ctx);
   const known = ctx.inventory.nodes.find((n) => n.name === node.name);
-  if (!known) throw new Error(`node ${JSON.stringify(node.name)} is not in the inventory (nodes: ${ctx.inventory.nodes.map((n) => n.name).join(", ")}): render plans for inventory nodes only`);
+  if (!known)
+    throw new Error(
+      `node ${JSON.stringify(node.name)} is not in the inventory (nodes: ${ctx.inventory.nodes.map((n) => n.name).join(", ")}): render plans for inventory nodes only`,
+    );
   const parts = roleParts(node, f);
   return {
     node,
     role: node.role,
-    actions: [debianReleaseScript(), packages(packagesFor(node.role, ctx.app.debianPackages)), ...commonActions(node, f, parts.appGroupMembers), ...parts.actions],
+    actions: [
+      debianReleaseScript(),
+      packages(packagesFor(node.role, ctx.app.debianPackages)),
+      ...commonActions(node, f, parts.appGroupMembers),
+      ...parts.actions,
+    ],
     checks: [...commonChecks(), ...parts.checks],
   };
 }

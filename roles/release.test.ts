@@ -20,9 +20,12 @@ import { RELEASE_HEADER, RELEASE_PATHS, renderReleasePython, renderWsgiLoader, W
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-release-"));
 let node: ImageNode;
-before(async () => {
-  node = await bootImageNode();
-}, { timeout: IMAGE_NODE_TIMEOUT_MS });
+before(
+  async () => {
+    node = await bootImageNode();
+  },
+  { timeout: IMAGE_NODE_TIMEOUT_MS },
+);
 after(async () => {
   await node?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -71,7 +74,10 @@ def slow(request):
 urlpatterns = [path("health/", health), path("slow/", slow)]
 `,
   );
-  w("proj/wsgi.py", `import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n`);
+  w(
+    "proj/wsgi.py",
+    `import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")\nfrom django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n`,
+  );
   return dir;
 }
 
@@ -202,11 +208,26 @@ install -d /run/django-ha-uwsgi /var/lib/django-ha`);
     });
     node.write("/etc/django-ha/uwsgi.ini", `${ini}http-socket = 127.0.0.1:18090\n`);
     node.write("/run/django-ha-uwsgi/chain-reload", "");
-    const start = node.run(["uwsgi", "--ini", "/etc/django-ha/uwsgi.ini", "--daemonize", "/var/tmp/uwsgi.log", "--pidfile", "/var/tmp/uwsgi.pid"]);
+    const start = node.run([
+      "uwsgi",
+      "--ini",
+      "/etc/django-ha/uwsgi.ini",
+      "--daemonize",
+      "/var/tmp/uwsgi.log",
+      "--pidfile",
+      "/var/tmp/uwsgi.pid",
+    ]);
     assert.equal(start.status, 0, start.out);
     const get = (p: string) => node.run(["curl", "-sS", "-i", "--max-time", "10", `http://127.0.0.1:18090${p}`], { timeoutMs: 20_000 }).out;
     const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const pids = () => node.run(["python3", "-c", `import json,socket;s=socket.socket(socket.AF_UNIX);s.connect(${JSON.stringify(RELEASE_PATHS.uwsgiStats)});d=b"".join(iter(lambda:s.recv(65536),b""));print(" ".join(str(w["pid"]) for w in json.loads(d)["workers"]))`]).out.trim();
+    const pids = () =>
+      node
+        .run([
+          "python3",
+          "-c",
+          `import json,socket;s=socket.socket(socket.AF_UNIX);s.connect(${JSON.stringify(RELEASE_PATHS.uwsgiStats)});d=b"".join(iter(lambda:s.recv(65536),b""));print(" ".join(str(w["pid"]) for w in json.loads(d)["workers"]))`,
+        ])
+        .out.trim();
     try {
       let first = "";
       for (let i = 0; i < 100 && !/200 OK/.test(first); i++) {
@@ -217,7 +238,11 @@ install -d /run/django-ha-uwsgi /var/lib/django-ha`);
       assert.match(first, /"version": "a", "venv": "venv-a", "release": "[0-9]+-[0-9a-f]+"/);
       const before = pids().split(" ");
       // A slow request starts on a worker of release a; then the link moves and the chain reload begins.
-      node.run(["bash", "-c", "rm -f /var/tmp/slow.out; nohup curl -sS -i --max-time 30 http://127.0.0.1:18090/slow/ >/var/tmp/slow.out 2>&1 </dev/null &"]);
+      node.run([
+        "bash",
+        "-c",
+        "rm -f /var/tmp/slow.out; nohup curl -sS -i --max-time 30 http://127.0.0.1:18090/slow/ >/var/tmp/slow.out 2>&1 </dev/null &",
+      ]);
       await sleep(500);
       node.run(["ln", "-sfn", `${RELEASE_PATHS.releases}/${built.b}`, "/var/lib/django-ha/current.new"]);
       node.run(["mv", "-T", "/var/lib/django-ha/current.new", RELEASE_PATHS.nodeCurrent]);
@@ -232,9 +257,14 @@ install -d /run/django-ha-uwsgi /var/lib/django-ha`);
       for (let i = 0; i < 100 && !allB; i++) {
         await sleep(300);
         const now = pids().split(" ");
-        allB = now.every((p) => !before.includes(p)) && [1, 2, 3, 4].every(() => new RegExp(`"version": "b", "venv": "venv-b", "release": "${built.b}"`).test(get("/health/")));
+        allB =
+          now.every((p) => !before.includes(p)) &&
+          [1, 2, 3, 4].every(() => new RegExp(`"version": "b", "venv": "venv-b", "release": "${built.b}"`).test(get("/health/")));
       }
-      assert.ok(allB, `every worker on release b (src and venv) after the chain reload:\n${get("/health/")}\n${node.read("/var/tmp/uwsgi.log").slice(-3000)}`);
+      assert.ok(
+        allB,
+        `every worker on release b (src and venv) after the chain reload:\n${get("/health/")}\n${node.read("/var/tmp/uwsgi.log").slice(-3000)}`,
+      );
       assert.match(get("/health/"), new RegExp(`${RELEASE_HEADER}: ${built.b}`, "i"));
     } finally {
       node.run(["uwsgi", "--stop", "/var/tmp/uwsgi.pid"]);

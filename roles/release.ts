@@ -3,7 +3,7 @@
  * process starts through, so that a process runs exactly one release's src and venv from start to end.
  */
 import { bashScript, shellQuote } from "./shell";
-import { pipIndexOptions, type AppSpec } from "../spec/app";
+import { pipIndexOptions, type AppSpec } from "../model/app";
 
 /** Where releases live and how nodes point at them. */
 export const RELEASE_PATHS = {
@@ -217,8 +217,11 @@ echo "current=$id"`;
 
 // -------------------------------------------------------------------------------------- what roles install
 
-/** What roles need of the stack's app (spec/app.ts AppSpec, django-ha:app). */
-export type ReleaseAppRoles = Pick<AppSpec, "wsgiModule" | "settingsModule" | "requirements" | "celeryApp" | "healthPath" | "pythonIndexUrl">;
+/** What roles need of the stack's app (model/app.ts AppSpec, django-ha:app). */
+export type ReleaseAppRoles = Pick<
+  AppSpec,
+  "wsgiModule" | "settingsModule" | "requirements" | "celeryApp" | "healthPath" | "pythonIndexUrl"
+>;
 
 /** The app's environment files, in load order (a missing one is skipped): the cluster's, then the app's secrets. */
 export const APP_ENV_FILES = ["/etc/django-ha/app.env", "/etc/django-ha/app-secrets.env"] as const;
@@ -289,7 +292,7 @@ export function releaseFiles(): { kind: "file"; file: { path: string; content: s
   ];
 }
 
-/** pip's --trusted-host for a plain-http index (spec/app.ts pipIndexOptions), else "". */
+/** pip's --trusted-host for a plain-http index (model/app.ts pipIndexOptions), else "". */
 export function trustedHost(indexUrl: string): string {
   const o = pipIndexOptions(indexUrl);
   const i = o.indexOf("--trusted-host");

@@ -14,7 +14,7 @@ import { after, before, describe, it } from "node:test";
 import { bootImageNode, IMAGE_NODE_TIMEOUT_MS, type ImageNode } from "../test/image-node";
 import { PATHS } from "./context";
 import { debianReleaseScript, hostsBlockScript, pgRolesScript, replicationSlotScript, directoriesScript } from "./scripts";
-import { DEBIAN_RELEASE } from "../spec/debian";
+import { DEBIAN_RELEASE } from "../model/debian";
 import { renderHostsBlock } from "./files/hosts";
 import { CHANGED_MARKER } from "./types";
 import { renderSyncWatchdog } from "./watchdog";
@@ -30,9 +30,12 @@ function bash(script: string, env: Record<string, string> = {}): { status: numbe
 }
 
 let node: ImageNode;
-before(async () => {
-  node = await bootImageNode();
-}, { timeout: IMAGE_NODE_TIMEOUT_MS });
+before(
+  async () => {
+    node = await bootImageNode();
+  },
+  { timeout: IMAGE_NODE_TIMEOUT_MS },
+);
 after(() => node?.stop());
 
 /** A script inside the image node; CHANGED_MARKER on its own line means it changed something. */
@@ -49,7 +52,9 @@ describe("hosts-block rewrites only its block (private mount namespace over /etc
       const script = hostsBlockScript(renderHostsBlock({ entries: [{ address, names: ["primary.lab.internal"] }] })).script;
       const file = path.join(tmpRoot, "hosts.sh");
       fs.writeFileSync(file, script);
-      const r = spawnSync("unshare", ["-m", "sh", "-c", `mount --bind ${hosts} /etc/hosts && bash -euo pipefail ${file}`], { encoding: "utf8" });
+      const r = spawnSync("unshare", ["-m", "sh", "-c", `mount --bind ${hosts} /etc/hosts && bash -euo pipefail ${file}`], {
+        encoding: "utf8",
+      });
       assert.equal(r.status, 0, r.stderr);
       return r.stdout.split("\n").includes(CHANGED_MARKER);
     };
@@ -57,7 +62,10 @@ describe("hosts-block rewrites only its block (private mount namespace over /etc
     assert.equal(runIn("10.231.0.11"), false);
     assert.equal(runIn("10.231.0.12"), true);
     const text = fs.readFileSync(hosts, "utf8");
-    assert.equal(text, "127.0.0.1\tlocalhost\n10.0.0.9\tother\n# BEGIN django-ha\n# Managed by django-ha (bootstrap, failover): edits inside this block are overwritten.\n10.231.0.12\tprimary.lab.internal\n# END django-ha\n");
+    assert.equal(
+      text,
+      "127.0.0.1\tlocalhost\n10.0.0.9\tother\n# BEGIN django-ha\n# Managed by django-ha (bootstrap, failover): edits inside this block are overwritten.\n10.231.0.12\tprimary.lab.internal\n# END django-ha\n",
+    );
   });
 });
 
@@ -81,7 +89,10 @@ describe("debian-release refuses any other system before anything is changed", (
       const r = spawnSync("unshare", ["-m", "sh", "-c", `mount --bind ${fake} /etc/os-release && bash ${file}`], { encoding: "utf8" });
       assert.equal(r.status, 1, r.stdout + r.stderr);
       const pretty = /PRETTY_NAME="([^"]+)"/.exec(osRelease)![1];
-      assert.ok(r.stderr.includes(`this machine runs ${pretty} (/etc/os-release), but django-ha's roles are written for Debian ${DEBIAN_RELEASE}`), r.stderr);
+      assert.ok(
+        r.stderr.includes(`this machine runs ${pretty} (/etc/os-release), but django-ha's roles are written for Debian ${DEBIAN_RELEASE}`),
+        r.stderr,
+      );
       assert.doesNotMatch(r.stdout, /django-ha: changed/);
     });
   }
@@ -115,8 +126,22 @@ describe("PostgreSQL scripts against a throw-away cluster in the image node", { 
     assert.equal(init.status, 0, init.out);
     node.write(`${data}/pg_hba.conf`, "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n");
     // As on the parent: set in a config file, so ALTER SYSTEM (postgresql.auto.conf) can override it.
-    assert.equal(node.bash(`echo "synchronous_standby_names = 'FIRST 1 (standby)'" >> ${data}/postgresql.conf && chown -R postgres:postgres ${data}`).status, 0);
-    const start = asPg([`${pgBin}/pg_ctl`, "-D", data, "-w", "-l", `${dir}/log`, "-o", `-c listen_addresses=127.0.0.1 -c port=${env.PGPORT} -k ${dir}`, "start"]);
+    assert.equal(
+      node.bash(`echo "synchronous_standby_names = 'FIRST 1 (standby)'" >> ${data}/postgresql.conf && chown -R postgres:postgres ${data}`)
+        .status,
+      0,
+    );
+    const start = asPg([
+      `${pgBin}/pg_ctl`,
+      "-D",
+      data,
+      "-w",
+      "-l",
+      `${dir}/log`,
+      "-o",
+      `-c listen_addresses=127.0.0.1 -c port=${env.PGPORT} -k ${dir}`,
+      "start",
+    ]);
     assert.equal(start.status, 0, start.out);
   });
   after(() => {
@@ -128,14 +153,19 @@ describe("PostgreSQL scripts against a throw-away cluster in the image node", { 
     const first = nodeBash(s, env);
     assert.equal(first.status, 0, first.out);
     assert.equal(first.changed, true);
-    assert.equal(sql("select string_agg(rolname || ':' || rolreplication, ',' order by rolname) from pg_roles where rolname in ('app', 'replicator')"), "app:false,replicator:true");
+    assert.equal(
+      sql("select string_agg(rolname || ':' || rolreplication, ',' order by rolname) from pg_roles where rolname in ('app', 'replicator')"),
+      "app:false,replicator:true",
+    );
     assert.equal(sql("select pg_get_userbyid(datdba) from pg_database where datname = 'app'"), "app");
     const second = nodeBash(s, env);
     assert.equal(second.status, 0, second.out);
     assert.equal(second.changed, false, second.out);
     const rotated = nodeBash(pgRolesScript({ app: "pw-app-2", replication: "pw-repl-1" }).script, env);
     assert.equal(rotated.changed, true, rotated.out);
-    const login = node.run([`${pgBin}/psql`, "-XAtq", "-h", "127.0.0.1", "-U", "app", "-d", "app", "-c", "select current_user"], { env: { ...env, PGPASSWORD: "pw-app-2" } });
+    const login = node.run([`${pgBin}/psql`, "-XAtq", "-h", "127.0.0.1", "-U", "app", "-d", "app", "-c", "select current_user"], {
+      env: { ...env, PGPASSWORD: "pw-app-2" },
+    });
     assert.equal(login.out.trim(), "app", login.out);
   });
 

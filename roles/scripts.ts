@@ -6,7 +6,7 @@
 import { APP_USER, DB, PATHS } from "./context";
 import { POSTGRES_UNIT } from "./db";
 import { GUARD_SIGNAL_MARK } from "./guard";
-import { DEBIAN_RELEASE, DEBIAN_SUITE } from "../spec/debian";
+import { DEBIAN_RELEASE, DEBIAN_SUITE } from "../model/debian";
 import { HOSTS_BEGIN, HOSTS_END } from "./files/hosts";
 import { bashScript, heredoc, shellQuote as q } from "./shell";
 import type { Action } from "./types";
@@ -18,7 +18,7 @@ function script(name: string, description: string, body: string): ScriptAction {
 }
 
 /**
- * First step on every node: the machine runs the Debian release the roles are written for (spec/debian.ts),
+ * First step on every node: the machine runs the Debian release the roles are written for (model/debian.ts),
  * else nothing is installed or changed. A `hosts` machine or an older cloud image on another release would
  * otherwise fail later, half-configured, on a package or path that release does not have.
  */
@@ -39,9 +39,11 @@ fi`,
 export function appUserScript(extraGroupsFor: string[] = []): ScriptAction {
   const { name, uid, gid } = APP_USER;
   const joins = extraGroupsFor
-    .map((member) => `if id -u ${q(member)} >/dev/null 2>&1 && ! id -nG ${q(member)} | tr ' ' '\\n' | grep -qx ${name}; then
+    .map(
+      (member) => `if id -u ${q(member)} >/dev/null 2>&1 && ! id -nG ${q(member)} | tr ' ' '\\n' | grep -qx ${name}; then
   usermod -aG ${name} ${q(member)}; changed
-fi`)
+fi`,
+    )
     .join("\n");
   return script(
     "app-user",
@@ -120,7 +122,11 @@ ${lines.join("\n")}`,
 
 /** Remove files we no longer want (e.g. nginx's default site). */
 export function removeFilesScript(name: string, paths: string[]): ScriptAction {
-  return script(name, `remove ${paths.join(", ")}`, paths.map((p) => `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then rm -f ${q(p)}; changed; fi`).join("\n"));
+  return script(
+    name,
+    `remove ${paths.join(", ")}`,
+    paths.map((p) => `if [ -e ${q(p)} ] || [ -L ${q(p)} ]; then rm -f ${q(p)}; changed; fi`).join("\n"),
+  );
 }
 
 /**
@@ -154,7 +160,11 @@ wait_pg() {
 
 /** The app role and database, and the replication role; passwords reset only when they no longer work. */
 export function pgRolesScript(passwords: { app: string; replication: string }): ScriptAction {
-  const role = (name: string, envVar: string, attrs: string) => `if [ -z "$(psql_pg -c "select 1 from pg_roles where rolname = '${name}'")" ]; then
+  const role = (
+    name: string,
+    envVar: string,
+    attrs: string,
+  ) => `if [ -z "$(psql_pg -c "select 1 from pg_roles where rolname = '${name}'")" ]; then
   psql_pg ${heredoc("SQL", `\\getenv pw ${envVar}\nCREATE ROLE ${name} ${attrs} PASSWORD :'pw';`)}
   changed
 elif ! PGPASSWORD="$${envVar}" psql -XAtq -h 127.0.0.1 -U ${name} -d postgres -c 'select 1' >/dev/null 2>&1; then
@@ -245,10 +255,13 @@ fi
 if [ -f "$data/PG_VERSION" ]; then
   systemctl start "$unit"
   wait_pg
-  user_objects=$(psql_pg -d postgres ${heredoc("SQL", `select (select count(*) from pg_database where datname not in ('postgres', 'template0', 'template1'))
+  user_objects=$(psql_pg -d postgres ${heredoc(
+    "SQL",
+    `select (select count(*) from pg_database where datname not in ('postgres', 'template0', 'template1'))
      + (select count(*) from pg_roles where rolname !~ '^pg_' and rolname <> 'postgres')
      + (select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and c.relkind in ('r', 'v', 'm', 'S', 'f', 'p'));`)}
+        where n.nspname not in ('pg_catalog', 'information_schema', 'pg_toast') and c.relkind in ('r', 'v', 'm', 'S', 'f', 'p'));`,
+  )}
 )
   if [ "$user_objects" != 0 ]; then
     echo "$data holds $user_objects user databases/roles/tables: it is not the empty default cluster, so it is not replaced. Move it away yourself if it may go, then re-run." >&2

@@ -4,7 +4,7 @@ import { file, started } from "./actions";
 import { mountUnitName, renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { directoriesScript, shareBindScript } from "./scripts";
 import { RELEASE_PATHS } from "./release";
-import type { Inventory } from "../spec";
+import type { Inventory } from "../model";
 import type { Action, ShareMount } from "./types";
 
 const u = APP_USER.name;
@@ -34,7 +34,14 @@ export function shareMountUnits(f: ClusterFacts): UnitFile[] {
   const mount: UnitFile = {
     name: mountUnitName(PATHS.share, "mount"),
     sections: [
-      ["Unit", [["Description", "django-ha: the share from the primary (NFSv4)"], ["Wants", "network-online.target"], ["After", "network-online.target"]]],
+      [
+        "Unit",
+        [
+          ["Description", "django-ha: the share from the primary (NFSv4)"],
+          ["Wants", "network-online.target"],
+          ["After", "network-online.target"],
+        ],
+      ],
       [
         "Mount",
         [
@@ -51,7 +58,13 @@ export function shareMountUnits(f: ClusterFacts): UnitFile[] {
     name: mountUnitName(PATHS.share, "automount"),
     sections: [
       ["Unit", [["Description", "django-ha: mount the share on first access"]]],
-      ["Automount", [["Where", PATHS.share], ["TimeoutIdleSec", 0]]],
+      [
+        "Automount",
+        [
+          ["Where", PATHS.share],
+          ["TimeoutIdleSec", 0],
+        ],
+      ],
       ["Install", [["WantedBy", "remote-fs.target"]]],
     ],
   };
@@ -65,13 +78,21 @@ export function shareMountUnits(f: ClusterFacts): UnitFile[] {
 export function labShareDeviceUnit(f: ClusterFacts): UnitFile {
   const device = f.parent.dataDevices?.share;
   if (!device) {
-    throw new Error(`shareMount "lab-device" needs the primary's share volume, but inventory node ${f.parent.name} has no dataDevices: give the lab stack's parent and standby dataDevices, or use shareMount "lab-bind"`);
+    throw new Error(
+      `shareMount "lab-device" needs the primary's share volume, but inventory node ${f.parent.name} has no dataDevices: give the lab stack's parent and standby dataDevices, or use shareMount "lab-bind"`,
+    );
   }
   return {
     name: mountUnitName(PATHS.share, "mount"),
     sections: [
       ["Unit", [["Description", `django-ha (lab): the primary's share volume ${device}, standing in for the NFS mount`]]],
-      ["Mount", [["What", device], ["Where", PATHS.share]]],
+      [
+        "Mount",
+        [
+          ["What", device],
+          ["Where", PATHS.share],
+        ],
+      ],
       ["Install", [["WantedBy", "local-fs.target"]]],
     ],
   };
@@ -88,7 +109,13 @@ export function shareClientActions(f: ClusterFacts): Action[] {
   switch (mode) {
     case "nfs": {
       const units = shareMountUnits(f);
-      return [...units.map((unit) => file(unitPath(unit.name), renderUnit(unit))), started(units[1].name, units.map((unit) => unitPath(unit.name)))];
+      return [
+        ...units.map((unit) => file(unitPath(unit.name), renderUnit(unit))),
+        started(
+          units[1].name,
+          units.map((unit) => unitPath(unit.name)),
+        ),
+      ];
     }
     case "lab-bind":
       return [shareBindScript(PATHS.share)];

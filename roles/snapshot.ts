@@ -23,7 +23,9 @@ export function planToText(plan: NodePlan): string {
         out.push(`== ${n} script ${a.name}`, a.script.replace(/\n$/, ""));
         break;
       case "service":
-        out.push(`== ${n} service ${a.name}: ${a.state}${a.enabled ? ", enabled" : ""}${a.reload ? ", reload" : ""} when [${a.restartWhen.join(", ")}]${a.restartAfterScripts?.length ? ` or scripts [${a.restartAfterScripts.join(", ")}]` : ""}`);
+        out.push(
+          `== ${n} service ${a.name}: ${a.state}${a.enabled ? ", enabled" : ""}${a.reload ? ", reload" : ""} when [${a.restartWhen.join(", ")}]${a.restartAfterScripts?.length ? ` or scripts [${a.restartAfterScripts.join(", ")}]` : ""}`,
+        );
         break;
       default: {
         const never: never = a;

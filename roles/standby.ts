@@ -2,7 +2,16 @@
 import { ClusterFacts, PATHS } from "./context";
 import { started, stopped, masked } from "./actions";
 import { redisReplicaCheck, standbyStreamingCheck } from "./checks";
-import { ganeshaConfFile, networkOnlineDropIn, NFS_CONFLICTS, pgHbaFile, pgPassFile, POSTGRES_UNIT, postgresConfFile, redisConfFile } from "./db";
+import {
+  ganeshaConfFile,
+  networkOnlineDropIn,
+  NFS_CONFLICTS,
+  pgHbaFile,
+  pgPassFile,
+  POSTGRES_UNIT,
+  postgresConfFile,
+  redisConfFile,
+} from "./db";
 import { baseBackupScript, shareSyncAuthorizeScript } from "./scripts";
 import { bootGuardFiles, bootGuardRefreshScript, bootGuardScript } from "./guard";
 import { shareLayoutScript } from "./share";
@@ -10,7 +19,7 @@ import { acmeAgentActions } from "./acme";
 import { healthAgentActions } from "./health";
 import { PORTS } from "./context";
 import type { Action, Check } from "./types";
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 import { dataMountGuard, dataVolumeActions, dataVolumes } from "./volumes";
 
 export function standbyActions(node: InventoryNode, f: ClusterFacts): Action[] {

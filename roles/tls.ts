@@ -122,15 +122,35 @@ export function tlsSyncUnits(): UnitFile[] {
     {
       name: TLS_SYNC_SERVICE,
       sections: [
-        ["Unit", [["Description", "django-ha: install a new certificate from the share and reload nginx"], ["After", "nginx.service remote-fs.target"]]],
-        ["Service", [["Type", "oneshot"], ["ExecStart", TLS_PATHS.sync], ["TimeoutStartSec", 60]]],
+        [
+          "Unit",
+          [
+            ["Description", "django-ha: install a new certificate from the share and reload nginx"],
+            ["After", "nginx.service remote-fs.target"],
+          ],
+        ],
+        [
+          "Service",
+          [
+            ["Type", "oneshot"],
+            ["ExecStart", TLS_PATHS.sync],
+            ["TimeoutStartSec", 60],
+          ],
+        ],
       ],
     },
     {
       name: TLS_SYNC_TIMER,
       sections: [
         ["Unit", [["Description", `django-ha: look for a new certificate on the share every ${TLS_SYNC_EVERY_SECONDS} s`]]],
-        ["Timer", [["OnBootSec", `${TLS_SYNC_EVERY_SECONDS}s`], ["OnUnitActiveSec", `${TLS_SYNC_EVERY_SECONDS}s`], ["AccuracySec", "1s"]]],
+        [
+          "Timer",
+          [
+            ["OnBootSec", `${TLS_SYNC_EVERY_SECONDS}s`],
+            ["OnUnitActiveSec", `${TLS_SYNC_EVERY_SECONDS}s`],
+            ["AccuracySec", "1s"],
+          ],
+        ],
         ["Install", [["WantedBy", "timers.target"]]],
       ],
     },
@@ -143,7 +163,11 @@ export function childTlsActions(f: ClusterFacts): Action[] {
   const unitFiles = units.map((u) => file(unitPath(u.name), renderUnit(u)));
   return [
     tlsPlaceholderScript(f.fqdn),
-    file(TLS_PATHS.env, `# django-ha: passphrase of the certificate key on the share; root only\nDJANGO_HA_TLS_PASSPHRASE=${f.ctx.secrets.tlsPassphrase}\n`, "0600"),
+    file(
+      TLS_PATHS.env,
+      `# django-ha: passphrase of the certificate key on the share; root only\nDJANGO_HA_TLS_PASSPHRASE=${f.ctx.secrets.tlsPassphrase}\n`,
+      "0600",
+    ),
     file(TLS_PATHS.sync, renderTlsSync(f.fqdn), "0755"),
     ...unitFiles,
   ];
@@ -151,5 +175,8 @@ export function childTlsActions(f: ClusterFacts): Action[] {
 
 /** Started once nginx serves the site (the sync reloads it). */
 export function tlsSyncTimer(): Action {
-  return started(TLS_SYNC_TIMER, tlsSyncUnits().map((u) => unitPath(u.name)));
+  return started(
+    TLS_SYNC_TIMER,
+    tlsSyncUnits().map((u) => unitPath(u.name)),
+  );
 }

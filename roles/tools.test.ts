@@ -28,15 +28,22 @@ const contexts: [string, RoleContext][] = [
   ["degrade+lab-bind", fixtureContext({ shareMount: "lab-bind", inventory: fixtureInventory({ syncReplication: "degrade-to-async" }) })],
 ];
 /** Parent and standby with data volumes, children and worker on the lab's share device. */
-const volumePlans: [string, NodePlan][] = renderClusterPlans(fixtureContext({ shareMount: "lab-device", inventory: fixtureInventoryWithVolumes() })).map((p): [string, NodePlan] => [`volumes+lab-device/${p.node.name}`, p]);
-const plans: [string, NodePlan][] = contexts.flatMap(([label, ctx]) => renderClusterPlans(ctx).map((p): [string, NodePlan] => [`${label}/${p.node.name}`, p]));
+const volumePlans: [string, NodePlan][] = renderClusterPlans(
+  fixtureContext({ shareMount: "lab-device", inventory: fixtureInventoryWithVolumes() }),
+).map((p): [string, NodePlan] => [`volumes+lab-device/${p.node.name}`, p]);
+const plans: [string, NodePlan][] = contexts.flatMap(([label, ctx]) =>
+  renderClusterPlans(ctx).map((p): [string, NodePlan] => [`${label}/${p.node.name}`, p]),
+);
 const files = (p: NodePlan) => p.actions.filter((a): a is Extract<Action, { kind: "file" }> => a.kind === "file").map((a) => a.file);
 const planOf = (labelPrefix: string, role: NodePlan["role"]) => plans.find(([l, p]) => l.startsWith(labelPrefix) && p.role === role)![1];
 
 let node: ImageNode;
-before(async () => {
-  node = await bootImageNode();
-}, { timeout: IMAGE_NODE_TIMEOUT_MS });
+before(
+  async () => {
+    node = await bootImageNode();
+  },
+  { timeout: IMAGE_NODE_TIMEOUT_MS },
+);
 after(() => node?.stop());
 
 describe("shellcheck: every script action, check and rendered script file", () => {
@@ -45,7 +52,9 @@ describe("shellcheck: every script action, check and rendered script file", () =
     const scripts: [string, string][] = [
       ...plan.actions.flatMap((a): [string, string][] => (a.kind === "script" ? [[`script ${a.name}`, a.script]] : [])),
       ...plan.checks.map((c): [string, string] => [`check ${c.name}`, c.script]),
-      ...files(plan).filter((f) => f.content.startsWith("#!/usr/bin/env bash")).map((f): [string, string] => [`file ${f.path}`, f.content]),
+      ...files(plan)
+        .filter((f) => f.content.startsWith("#!/usr/bin/env bash"))
+        .map((f): [string, string] => [`file ${f.path}`, f.content]),
     ];
     for (const [what, text] of scripts) {
       if (seen.has(text)) continue;
@@ -80,7 +89,9 @@ rm -f /etc/nginx/sites-enabled/default`);
 
 describe("systemd-analyze verify (the image's systemd) on every rendered unit", () => {
   const units = new Map<string, string>();
-  for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.(service|mount|automount|timer)$/.test(f.path)) units.set(f.path, f.content);
+  for (const [, plan] of plans)
+    for (const f of files(plan))
+      if (/^\/etc\/systemd\/system\/[^/]+\.(service|mount|automount|timer)$/.test(f.path)) units.set(f.path, f.content);
 
   it("finds the units of every role", () => {
     assert.deepEqual([...units.keys()].map((p) => path.basename(p)).sort(), [
@@ -112,14 +123,19 @@ describe("systemd-analyze verify (the image's systemd) on every rendered unit", 
     assert.equal(r.status, 0, r.out);
     assert.deepEqual(ours, [], r.out);
     // A broken key is reported (the verification can fail).
-    node.write("/etc/systemd/system/django-ha-uwsgi.service", units.get("/etc/systemd/system/django-ha-uwsgi.service")!.replace("KillSignal=", "KilSignal="));
+    node.write(
+      "/etc/systemd/system/django-ha-uwsgi.service",
+      units.get("/etc/systemd/system/django-ha-uwsgi.service")!.replace("KillSignal=", "KilSignal="),
+    );
     assert.match(node.run(["systemd-analyze", "verify", "django-ha-uwsgi.service"]).out, /Unknown key 'KilSignal'/);
     node.write("/etc/systemd/system/django-ha-uwsgi.service", units.get("/etc/systemd/system/django-ha-uwsgi.service")!);
   });
 
   it("verifies the drop-ins with the Debian units they extend (from the image's packages)", () => {
     const dropIns = new Map<string, string>();
-    for (const [, plan] of plans) for (const f of files(plan)) if (/^\/etc\/systemd\/system\/[^/]+\.service\.d\/django-ha(-guard)?\.conf$/.test(f.path)) dropIns.set(f.path, f.content);
+    for (const [, plan] of plans)
+      for (const f of files(plan))
+        if (/^\/etc\/systemd\/system\/[^/]+\.service\.d\/django-ha(-guard)?\.conf$/.test(f.path)) dropIns.set(f.path, f.content);
     assert.deepEqual([...dropIns.keys()].sort(), [
       "/etc/systemd/system/django-ha-share-sync.service.d/django-ha-guard.conf",
       "/etc/systemd/system/nfs-ganesha.service.d/django-ha-guard.conf",
@@ -143,7 +159,10 @@ describe("systemd-analyze verify (the image's systemd) on every rendered unit", 
     assert.match(node.run(["systemctl", "show", "-p", "After", "redis-server.service"]).out, /network-online\.target/);
     // The boot guard: PostgreSQL requires its decision; the gated units ask it first.
     assert.match(node.run(["systemctl", "show", "-p", "Requires", `${POSTGRES_UNIT}.service`]).out, /django-ha-boot-guard\.service/);
-    assert.match(node.run(["systemctl", "cat", "redis-server.service"]).out, /^ExecCondition=\+\/usr\/local\/sbin\/django-ha-boot-guard gate redis-server$/m);
+    assert.match(
+      node.run(["systemctl", "cat", "redis-server.service"]).out,
+      /^ExecCondition=\+\/usr\/local\/sbin\/django-ha-boot-guard gate redis-server$/m,
+    );
   });
 });
 
@@ -151,9 +170,13 @@ describe("django-ha-tls-sync on the image's nginx and openssl: placeholder, inst
   const child = planOf("strict", "child");
   const fileAt = (p: string) => files(child).find((f) => f.path === p)!;
   const share = "/srv/share/tls/www.lab.test";
-  const https = (extra: string) => node.bash(`curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --resolve www.lab.test:443:127.0.0.1 ${extra} https://www.lab.test/health/`);
+  const https = (extra: string) =>
+    node.bash(
+      `curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --resolve www.lab.test:443:127.0.0.1 ${extra} https://www.lab.test/health/`,
+    );
   /** nginx's reload is graceful and asynchronous: old workers finish (and may take a connection) for a moment. */
-  const httpsSoon = (extra: string) => node.bash(`for i in $(seq 1 50); do
+  const httpsSoon = (extra: string) =>
+    node.bash(`for i in $(seq 1 50); do
   code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 --resolve www.lab.test:443:127.0.0.1 ${extra} https://www.lab.test/health/ || true)
   if [ "$code" = 502 ]; then echo "$code"; exit 0; fi
   sleep 0.1
@@ -161,54 +184,62 @@ done
 echo "$code"`);
   const serial = () => node.bash(`openssl x509 -in ${TLS_PATHS.fullchain} -noout -serial`).out.trim();
 
-  it("serves the placeholder, verifiable by itself only; installs the share's certificate, then does nothing while it is unchanged", { timeout: 120_000 }, () => {
-    const placeholder = child.actions.find((a) => a.kind === "script" && a.name === "tls-placeholder");
-    assert.ok(placeholder && placeholder.kind === "script");
-    node.run(["rm", "-rf", TLS_PATHS.dir, share]);
-    assert.equal(node.bash(placeholder.script).status, 0);
-    assert.ok(node.exists(TLS_PATHS.selfSigned));
-    for (const p of [NGINX_SITE, TLS_PATHS.env, TLS_PATHS.sync]) node.write(p, fileAt(p).content, parseInt(fileAt(p).mode, 8));
-    assert.equal(node.bash(`mkdir -p ${PATHS.acme} ${PATHS.static} ${PATHS.media}; rm -f /etc/nginx/sites-enabled/default; systemctl restart nginx`).status, 0);
-    // Verified against the placeholder itself; refused against the system trust store (the check can fail).
-    assert.equal(https(`--cacert ${TLS_PATHS.fullchain}`).out, "502");
-    assert.notEqual(https("").status, 0);
-    // Nothing on the share yet: nothing happens.
-    assert.equal(node.run([TLS_PATHS.sync]).status, 0);
-    assert.ok(node.exists(TLS_PATHS.selfSigned));
-    // A CA, and a certificate from it on the share with its key encrypted as the agent writes it.
-    const made = node.bash(`set -e; d=/var/tmp/tls-ca; rm -rf $d; mkdir -p $d ${share}; cd $d
+  it(
+    "serves the placeholder, verifiable by itself only; installs the share's certificate, then does nothing while it is unchanged",
+    { timeout: 120_000 },
+    () => {
+      const placeholder = child.actions.find((a) => a.kind === "script" && a.name === "tls-placeholder");
+      assert.ok(placeholder && placeholder.kind === "script");
+      node.run(["rm", "-rf", TLS_PATHS.dir, share]);
+      assert.equal(node.bash(placeholder.script).status, 0);
+      assert.ok(node.exists(TLS_PATHS.selfSigned));
+      for (const p of [NGINX_SITE, TLS_PATHS.env, TLS_PATHS.sync]) node.write(p, fileAt(p).content, parseInt(fileAt(p).mode, 8));
+      assert.equal(
+        node.bash(`mkdir -p ${PATHS.acme} ${PATHS.static} ${PATHS.media}; rm -f /etc/nginx/sites-enabled/default; systemctl restart nginx`)
+          .status,
+        0,
+      );
+      // Verified against the placeholder itself; refused against the system trust store (the check can fail).
+      assert.equal(https(`--cacert ${TLS_PATHS.fullchain}`).out, "502");
+      assert.notEqual(https("").status, 0);
+      // Nothing on the share yet: nothing happens.
+      assert.equal(node.run([TLS_PATHS.sync]).status, 0);
+      assert.ok(node.exists(TLS_PATHS.selfSigned));
+      // A CA, and a certificate from it on the share with its key encrypted as the agent writes it.
+      const made = node.bash(`set -e; d=/var/tmp/tls-ca; rm -rf $d; mkdir -p $d ${share}; cd $d
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null
 mk() { openssl req -newkey rsa:2048 -nodes -subj /CN=www.lab.test -addext subjectAltName=DNS:www.lab.test -keyout $1.key -out $1.csr 2>/dev/null
   openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -copy_extensions copy -out $1.pem 2>/dev/null
   openssl pkcs8 -topk8 -v2 aes-256-cbc -in $1.key -passout pass:fixtureTlsPassphrase -out $1.key.enc; }
 mk one; mk two
 cp one.pem ${share}/fullchain.pem; cp one.key.enc ${share}/privkey.pem.enc`);
-    assert.equal(made.status, 0, made.out);
-    const first = node.run([TLS_PATHS.sync]);
-    assert.equal(first.status, 0, first.out);
-    assert.match(first.out, /installed \/srv\/share\/tls\/www.lab.test\/fullchain.pem \(serial /);
-    assert.equal(node.exists(TLS_PATHS.selfSigned), false);
-    assert.equal(httpsSoon("--cacert /var/tmp/tls-ca/ca.pem").out.trim(), "502", "nginx serves the new certificate, verified by its CA");
-    assert.equal(node.bash(`stat -c '%a' ${TLS_PATHS.privkey}`).out.trim(), "600");
-    const installed = serial();
-    const again = node.run([TLS_PATHS.sync]);
-    assert.equal(again.status, 0, again.out);
-    assert.equal(again.out, "", "an unchanged share changes nothing");
-    // A key that is not the certificate's, then a wrong passphrase: refused, the installed certificate stays.
-    assert.equal(node.bash(`cp /var/tmp/tls-ca/two.key.enc ${share}/privkey.pem.enc`).status, 0);
-    const mismatch = node.run([TLS_PATHS.sync]);
-    assert.equal(mismatch.status, 1);
-    assert.match(mismatch.out, /does not match its certificate/);
-    assert.equal(node.bash(`cp /var/tmp/tls-ca/two.pem ${share}/fullchain.pem; sed -i s/=.*/=wrong/ ${TLS_PATHS.env}`).status, 0);
-    assert.match(node.run([TLS_PATHS.sync]).out, /cannot decrypt/);
-    assert.equal(serial(), installed);
-    // The right passphrase again: the renewal is installed.
-    node.write(TLS_PATHS.env, fileAt(TLS_PATHS.env).content, 0o600);
-    assert.equal(node.run([TLS_PATHS.sync]).status, 0);
-    assert.notEqual(serial(), installed);
-    assert.equal(httpsSoon("--cacert /var/tmp/tls-ca/ca.pem").out.trim(), "502");
-    node.run(["systemctl", "stop", "nginx"]);
-  });
+      assert.equal(made.status, 0, made.out);
+      const first = node.run([TLS_PATHS.sync]);
+      assert.equal(first.status, 0, first.out);
+      assert.match(first.out, /installed \/srv\/share\/tls\/www.lab.test\/fullchain.pem \(serial /);
+      assert.equal(node.exists(TLS_PATHS.selfSigned), false);
+      assert.equal(httpsSoon("--cacert /var/tmp/tls-ca/ca.pem").out.trim(), "502", "nginx serves the new certificate, verified by its CA");
+      assert.equal(node.bash(`stat -c '%a' ${TLS_PATHS.privkey}`).out.trim(), "600");
+      const installed = serial();
+      const again = node.run([TLS_PATHS.sync]);
+      assert.equal(again.status, 0, again.out);
+      assert.equal(again.out, "", "an unchanged share changes nothing");
+      // A key that is not the certificate's, then a wrong passphrase: refused, the installed certificate stays.
+      assert.equal(node.bash(`cp /var/tmp/tls-ca/two.key.enc ${share}/privkey.pem.enc`).status, 0);
+      const mismatch = node.run([TLS_PATHS.sync]);
+      assert.equal(mismatch.status, 1);
+      assert.match(mismatch.out, /does not match its certificate/);
+      assert.equal(node.bash(`cp /var/tmp/tls-ca/two.pem ${share}/fullchain.pem; sed -i s/=.*/=wrong/ ${TLS_PATHS.env}`).status, 0);
+      assert.match(node.run([TLS_PATHS.sync]).out, /cannot decrypt/);
+      assert.equal(serial(), installed);
+      // The right passphrase again: the renewal is installed.
+      node.write(TLS_PATHS.env, fileAt(TLS_PATHS.env).content, 0o600);
+      assert.equal(node.run([TLS_PATHS.sync]).status, 0);
+      assert.notEqual(serial(), installed);
+      assert.equal(httpsSoon("--cacert /var/tmp/tls-ca/ca.pem").out.trim(), "502");
+      node.run(["systemctl", "stop", "nginx"]);
+    },
+  );
 });
 
 describe("systemd-analyze verify (the image's systemd): data volumes and the services that require them", () => {
@@ -220,13 +251,26 @@ describe("systemd-analyze verify (the image's systemd): data volumes and the ser
   it("parent: the volume mount units (as the script writes them), PostgreSQL, nfs-ganesha and lsyncd requiring them", () => {
     const parent = volumePlans.find(([, p]) => p.role === "parent")![1];
     const volumes = dataVolumes(parent.node);
-    assert.deepEqual(volumes.map((v) => v.mountUnit), ["var-lib-postgresql.mount", "srv-share.mount"]);
-    for (const v of volumes) put(`/etc/systemd/system/${v.mountUnit}`, renderVolumeMountUnit(v, "3c7bc6b7-9307-4f7a-852e-3071c5450aab", "ext4"));
+    assert.deepEqual(
+      volumes.map((v) => v.mountUnit),
+      ["var-lib-postgresql.mount", "srv-share.mount"],
+    );
+    for (const v of volumes)
+      put(`/etc/systemd/system/${v.mountUnit}`, renderVolumeMountUnit(v, "3c7bc6b7-9307-4f7a-852e-3071c5450aab", "ext4"));
     // (The boot guard's drop-ins are verified above; here the volume ordering.)
-    const ours = files(parent).filter((f) => /^\/etc\/systemd\/system\/(postgresql@|nfs-ganesha|django-ha-share-sync)/.test(f.path) && !f.path.endsWith("/django-ha-guard.conf"));
+    const ours = files(parent).filter(
+      (f) =>
+        /^\/etc\/systemd\/system\/(postgresql@|nfs-ganesha|django-ha-share-sync)/.test(f.path) && !f.path.endsWith("/django-ha-guard.conf"),
+    );
     assert.equal(ours.length, 3, ours.map((f) => f.path).join(", "));
     for (const f of ours) put(f.path, f.content);
-    const names = ["var-lib-postgresql.mount", "srv-share.mount", `${POSTGRES_UNIT}.service`, "nfs-ganesha.service", "django-ha-share-sync.service"];
+    const names = [
+      "var-lib-postgresql.mount",
+      "srv-share.mount",
+      `${POSTGRES_UNIT}.service`,
+      "nfs-ganesha.service",
+      "django-ha-share-sync.service",
+    ];
     const r = node.run(["systemd-analyze", "verify", ...names]);
     const findings = r.out.split("\n").filter((l) => /django-ha|var-lib-postgresql|srv-share/.test(l));
     assert.deepEqual(findings, [], r.out);
@@ -243,7 +287,10 @@ describe("systemd-analyze verify (the image's systemd): data volumes and the ser
     // RequiresMountsFor= alone would be satisfied by the root filesystem: our files do not rely on it.
     assert.doesNotMatch(ours.map((f) => f.content).join("\n"), /RequiresMountsFor/);
     // A broken mount unit is reported (the verification can fail).
-    put("/etc/systemd/system/srv-share.mount", renderVolumeMountUnit(volumes[1], "x", "ext4").replace("Where=/srv/share", "Where=/srv/elsewhere"));
+    put(
+      "/etc/systemd/system/srv-share.mount",
+      renderVolumeMountUnit(volumes[1], "x", "ext4").replace("Where=/srv/share", "Where=/srv/elsewhere"),
+    );
     assert.notEqual(node.run(["systemd-analyze", "verify", "srv-share.mount"]).status, 0);
     for (const p of [...volumes.map((v) => `/etc/systemd/system/${v.mountUnit}`), ...ours.map((f) => f.path)]) node.run(["rm", "-f", p]);
     node.run(["systemctl", "daemon-reload"]);
@@ -257,7 +304,11 @@ describe("systemd-analyze verify (the image's systemd): data volumes and the ser
     put(unit.path, unit.content);
     const r = node.run(["systemd-analyze", "verify", "srv-share.mount"]);
     assert.equal(r.status, 0, r.out);
-    assert.deepEqual(r.out.split("\n").filter((l) => l.includes("srv-share")), [], r.out);
+    assert.deepEqual(
+      r.out.split("\n").filter((l) => l.includes("srv-share")),
+      [],
+      r.out,
+    );
     if (before !== undefined) node.write(unit.path, before);
     else node.run(["rm", "-f", unit.path]);
   });
@@ -278,7 +329,13 @@ describe("PostgreSQL (the image's server) accepts the rendered configuration", (
     node.write(`${data}/conf.d/django-ha.conf`, conf);
     node.write(`${data}/pg_hba.conf`, hba);
     assert.equal(node.bash(`echo "include_dir = 'conf.d'" >> ${data}/postgresql.conf && chown -R postgres:postgres ${data}`).status, 0);
-    for (const [name, want] of [["synchronous_standby_names", "FIRST 1 (standby)"], ["wal_level", "replica"], ["wal_log_hints", "on"], ["max_slot_wal_keep_size", "8192"], ["password_encryption", "scram-sha-256"]]) {
+    for (const [name, want] of [
+      ["synchronous_standby_names", "FIRST 1 (standby)"],
+      ["wal_level", "replica"],
+      ["wal_log_hints", "on"],
+      ["max_slot_wal_keep_size", "8192"],
+      ["password_encryption", "scram-sha-256"],
+    ]) {
       const r = asPg([`${PATHS.pgBin}/postgres`, "-D", data, "-C", name]);
       assert.equal(r.status, 0, r.out);
       assert.equal(r.out.trim(), want, name);
@@ -287,23 +344,40 @@ describe("PostgreSQL (the image's server) accepts the rendered configuration", (
     const start = asPg([`${PATHS.pgBin}/pg_ctl`, "-D", data, "-w", "-o", `-c listen_addresses='' -k ${sock}`, "-l", `${dir}/log`, "start"]);
     assert.equal(start.status, 0, start.out + node.read(`${dir}/log`));
     try {
-      const rules = asPg([`${PATHS.pgBin}/psql`, "-h", sock, "-XAtq", "-d", "postgres", "-c", "select line_number, coalesce(error, 'ok') from pg_hba_file_rules"]);
+      const rules = asPg([
+        `${PATHS.pgBin}/psql`,
+        "-h",
+        sock,
+        "-XAtq",
+        "-d",
+        "postgres",
+        "-c",
+        "select line_number, coalesce(error, 'ok') from pg_hba_file_rules",
+      ]);
       assert.equal(rules.status, 0, rules.out);
       const lines = rules.out.trim().split("\n");
       assert.ok(lines.length >= 6, rules.out);
-      assert.ok(lines.every((l) => l.endsWith("|ok")), rules.out);
+      assert.ok(
+        lines.every((l) => l.endsWith("|ok")),
+        rules.out,
+      );
     } finally {
       asPg([`${PATHS.pgBin}/pg_ctl`, "-D", data, "-m", "fast", "stop"]);
     }
     // A bad value is refused (the check can fail).
-    node.write(`${data}/conf.d/django-ha.conf`, renderPostgresConf({ listenAddresses: ["localhost"], port: 5432, synchronousStandbyNames: "", maxSlotWalKeepSize: "lots" }));
+    node.write(
+      `${data}/conf.d/django-ha.conf`,
+      renderPostgresConf({ listenAddresses: ["localhost"], port: 5432, synchronousStandbyNames: "", maxSlotWalKeepSize: "lots" }),
+    );
     assert.notEqual(asPg([`${PATHS.pgBin}/postgres`, "-D", data, "-C", "max_slot_wal_keep_size"]).status, 0);
   });
 });
 
 describe("nftables: the image's nft -c accepts every ruleset", () => {
   const rulesets: [string, string][] = [
-    ...plans.filter(([l]) => l.startsWith("strict")).map(([label, plan]): [string, string] => [label, files(plan).find((f) => f.path === "/etc/nftables.conf")!.content]),
+    ...plans
+      .filter(([l]) => l.startsWith("strict"))
+      .map(([label, plan]): [string, string] => [label, files(plan).find((f) => f.path === "/etc/nftables.conf")!.content]),
     ["lab DNS node", renderDnsNodeFirewall()],
   ];
   for (const [label, conf] of rulesets) {
@@ -336,7 +410,9 @@ describe("redis-server (the image's) accepts the rendered redis.conf", () => {
   it("starts with it (socket only) and reports the settings", { timeout: 60_000 }, async () => {
     const dir = "/var/tmp/django-ha-redis";
     const conf = renderRedisConf({ bind: ["127.0.0.1"], port: 6379, password: "fixturepass", replicaOf: { host: "127.0.0.1", port: 1 } })
-      .replace(/^(pidfile|logfile|dir) .*$/gm, (_, k: string) => (k === "dir" ? `dir ${dir}` : k === "pidfile" ? `pidfile ${dir}/redis.pid` : `logfile ${dir}/redis.log`))
+      .replace(/^(pidfile|logfile|dir) .*$/gm, (_, k: string) =>
+        k === "dir" ? `dir ${dir}` : k === "pidfile" ? `pidfile ${dir}/redis.pid` : `logfile ${dir}/redis.log`,
+      )
       .replace(/^port .*$/m, "port 0")
       .concat(`unixsocket ${dir}/redis.sock\n`);
     node.write(`${dir}/redis.conf`, conf);

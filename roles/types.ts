@@ -1,5 +1,5 @@
 import type { HealthContext } from "./health";
-import type { AppSpec, CertificateSpec, Inventory, InventoryNode, Role } from "../spec";
+import type { AppSpec, CertificateSpec, Inventory, InventoryNode, Role } from "../model";
 
 /** A file a role puts on a machine. Rendered from typed data, never by string-concatenated shell. */
 export interface RenderedFile {

@@ -4,7 +4,7 @@
  * Mounted by filesystem UUID with systemd mount units; the services that keep data there require their mount
  * and refuse to start without it, so a missing volume never leads to data on the root disk.
  */
-import type { DataPurpose, InventoryNode } from "../spec";
+import type { DataPurpose, InventoryNode } from "../model";
 import { PATHS } from "./context";
 import { file } from "./actions";
 import { mountUnitName, renderUnit, unitPath, UnitEntry, UnitFile } from "./files/systemd";
@@ -62,8 +62,22 @@ export function volumeMountUnitTemplate(v: DataVolume): UnitFile {
   return {
     name: v.mountUnit,
     sections: [
-      ["Unit", [["Description", `django-ha: the ${v.purpose} volume (${v.device})`], ["Before", "local-fs.target"]]],
-      ["Mount", [["What", `UUID=${UUID_SLOT}`], ["Where", v.mountPoint], ["Type", FSTYPE_SLOT], ["Options", "defaults,noatime"]]],
+      [
+        "Unit",
+        [
+          ["Description", `django-ha: the ${v.purpose} volume (${v.device})`],
+          ["Before", "local-fs.target"],
+        ],
+      ],
+      [
+        "Mount",
+        [
+          ["What", `UUID=${UUID_SLOT}`],
+          ["Where", v.mountPoint],
+          ["Type", FSTYPE_SLOT],
+          ["Options", "defaults,noatime"],
+        ],
+      ],
       ["Install", [["WantedBy", "local-fs.target"]]],
     ],
   };
@@ -82,7 +96,11 @@ export function renderVolumeMountUnit(v: DataVolume, uuid: string, fsType: strin
 export function dataMountGuard(volumes: DataVolume[], purpose: DataPurpose): UnitEntry[] {
   const v = volumes.find((x) => x.purpose === purpose);
   if (!v) return [["RequiresMountsFor", VOLUME_MOUNT_POINTS[purpose]]];
-  return [["Requires", v.mountUnit], ["After", v.mountUnit], ["AssertPathIsMountPoint", v.mountPoint]];
+  return [
+    ["Requires", v.mountUnit],
+    ["After", v.mountUnit],
+    ["AssertPathIsMountPoint", v.mountPoint],
+  ];
 }
 
 /**
@@ -239,7 +257,14 @@ export function volumeLinksUnit(volumes: DataVolume[]): UnitFile {
           ["Wants", "local-fs-pre.target"],
         ],
       ],
-      ["Service", [["Type", "oneshot"], ["RemainAfterExit", true], ["ExecStart", VOLUME_LINKS_SCRIPT]]],
+      [
+        "Service",
+        [
+          ["Type", "oneshot"],
+          ["RemainAfterExit", true],
+          ["ExecStart", VOLUME_LINKS_SCRIPT],
+        ],
+      ],
       ["Install", [["WantedBy", "local-fs.target"]]],
     ],
   };
@@ -252,5 +277,9 @@ export function volumeLinksUnit(volumes: DataVolume[]): UnitFile {
 export function dataVolumeActions(volumes: DataVolume[]): Action[] {
   if (!volumes.length) return [];
   const unit = volumeLinksUnit(volumes);
-  return [file(VOLUME_LINKS_SCRIPT, renderVolumeLinksScript(volumes), "0755"), file(unitPath(unit.name), renderUnit(unit)), ...volumes.map(dataVolumeScript)];
+  return [
+    file(VOLUME_LINKS_SCRIPT, renderVolumeLinksScript(volumes), "0755"),
+    file(unitPath(unit.name), renderUnit(unit)),
+    ...volumes.map(dataVolumeScript),
+  ];
 }

@@ -7,7 +7,7 @@ import { renderUnit, unitPath, UnitFile } from "./files/systemd";
 import { BOOTSTRAP_SOURCE, firstReleaseScript, releaseFiles, releaseLinkScript, RELEASE_PATHS, type ReleaseAppRoles } from "./release";
 import { shareClientActions } from "./share";
 import type { Action, Check } from "./types";
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 
 export const CELERY_UNIT = "django-ha-celery.service";
 /** Warm shutdown: how long a stop waits for the running job. A longer job is killed and redelivered (acks_late). */
@@ -37,7 +37,10 @@ export function celeryUnit(celeryApp: string): UnitFile {
           // The launcher resolves this node's release once: its venv's python, its src as the working directory.
           // Without heartbeat/gossip/mingle: Celery 5.2 (Debian 12) stopped consuming after the broker restarted
           // (celery/celery#8030, reproduced in the lab by restarting Redis). Kept on 5.5: one worker needs none.
-          ["ExecStart", `${RELEASE_PATHS.python} -m celery -A ${celeryApp} worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle`],
+          [
+            "ExecStart",
+            `${RELEASE_PATHS.python} -m celery -A ${celeryApp} worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle`,
+          ],
           // Warm shutdown: SIGTERM to the main process only; it finishes the running job, then exits.
           ["KillSignal", "SIGTERM"],
           ["KillMode", "mixed"],
@@ -61,7 +64,12 @@ export function workerActions(node: InventoryNode, f: ClusterFacts, app: Release
     ? (() => {
         const unit = celeryUnit(app.celeryApp);
         const unitFile = file(unitPath(unit.name), renderUnit(unit));
-        return [unitFile, started(CELERY_UNIT, [unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv, ...release.map((r) => r.file.path)], { restartAfterScripts: ["release-link"] })];
+        return [
+          unitFile,
+          started(CELERY_UNIT, [unitFile.file.path, PATHS.appEnv, PATHS.appSecretsEnv, ...release.map((r) => r.file.path)], {
+            restartAfterScripts: ["release-link"],
+          }),
+        ];
       })()
     : [stopped(CELERY_UNIT)];
   return [
@@ -76,5 +84,9 @@ export function workerActions(node: InventoryNode, f: ClusterFacts, app: Release
 }
 
 export function workerChecks(_node: InventoryNode, f: ClusterFacts, app: ReleaseAppRoles): Check[] {
-  return [shareMountedCheck(), exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`), ...(app.celeryApp ? [unitActiveCheck(CELERY_UNIT), celeryPingCheck(app.celeryApp)] : [])];
+  return [
+    shareMountedCheck(),
+    exportReachableCheck(`nfs://${f.primaryHostname}${PATHS.share}`),
+    ...(app.celeryApp ? [unitActiveCheck(CELERY_UNIT), celeryPingCheck(app.celeryApp)] : []),
+  ];
 }

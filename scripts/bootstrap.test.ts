@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../spec";
+import { hostsInventory, loadStackSpec } from "../model";
 import { startTestSshServer } from "../test/ssh-server";
 import { main } from "./bootstrap";
 import { captureCli } from "../test/cli-capture";
@@ -21,10 +21,26 @@ describe("npm run bootstrap", () => {
     process.env.DJANGO_HA_HEALTH_TSIG_SECRET = "dGVzdC1vbmx5LWhlYWx0aA==";
     try {
       const lab = hostsInventory(loadStackSpec("lab"));
-      const inv = { ...lab, ssh: { user: server.username, port: server.port }, nodes: lab.nodes.map((n) => ({ ...n, publicAddress: "127.0.0.1" })) };
+      const inv = {
+        ...lab,
+        ssh: { user: server.username, port: server.port },
+        nodes: lab.nodes.map((n) => ({ ...n, publicAddress: "127.0.0.1" })),
+      };
       fs.writeFileSync(path.join(dir, "inventory.json"), JSON.stringify(inv));
       fs.writeFileSync(path.join(dir, "id"), server.privateKey, { mode: 0o600 });
-      const args = ["--stack", "lab", "--inventory", path.join(dir, "inventory.json"), "--identity", path.join(dir, "id"), "--known-hosts", path.join(dir, "kh"), "--only", "lab-child-1", "--diff"];
+      const args = [
+        "--stack",
+        "lab",
+        "--inventory",
+        path.join(dir, "inventory.json"),
+        "--identity",
+        path.join(dir, "id"),
+        "--known-hosts",
+        path.join(dir, "kh"),
+        "--only",
+        "lab-child-1",
+        "--diff",
+      ];
       const r = await cli(args);
       assert.equal(r.code, 0, r.err + r.out);
       assert.match(r.out, /^diff: stack lab .* read-only, nothing is changed$/m);
@@ -71,7 +87,10 @@ describe("npm run bootstrap", () => {
     try {
       const r = await cli(["--stack", "lab", "--inventory", inv]);
       assert.equal(r.code, 1);
-      assert.match(r.err, /^error: Bootstrap lab-db-1, lab-db-2, lab-child-1, lab-child-2, lab-worker of stack lab as root \(services may restart\)\?\nNo terminal to ask on: pass --yes/);
+      assert.match(
+        r.err,
+        /^error: Bootstrap lab-db-1, lab-db-2, lab-child-1, lab-child-2, lab-worker of stack lab as root \(services may restart\)\?\nNo terminal to ask on: pass --yes/,
+      );
     } finally {
       process.stdin.isTTY = isTTY;
       fs.rmSync(dir, { recursive: true, force: true });

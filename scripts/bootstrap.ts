@@ -21,12 +21,16 @@ export interface BootstrapCliOptions {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number from 1 to 64`);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new InvalidArgumentError(`${JSON.stringify(value)} is not a whole number from 1 to 64`);
   return n;
 }
 
 function nodeList(value: string): string[] {
-  const names = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.length) throw new InvalidArgumentError(`${JSON.stringify(value)} names no node; give node names separated by commas`);
   return names;
 }
@@ -36,7 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     .name("bootstrap")
     .description(
       "Make a stack's machines what their roles say, over SSH: parent, then standby, then children and worker in parallel. " +
-        "Idempotent: a second run reports \"no changes\". Inventory: hosts stacks from stacks/Pulumi.<stack>.yaml, the lab from " +
+        'Idempotent: a second run reports "no changes". Inventory: hosts stacks from stacks/Pulumi.<stack>.yaml, the lab from ' +
         ".lab/inventory.json, cloud stacks from --inventory (pulumi stack output inventory --json). Ends with the certificate " +
         "phase (docs/certificates.md): the renewal agent on the primary, then each child installs the certificate and serves " +
         "/health/ verified by its trust store. DNS-01 credentials come from DJANGO_HA_ACME_TSIG_SECRET (hosts, certificate.dnsKeyName), " +
@@ -62,7 +66,13 @@ export async function main(argv: string[]): Promise<number> {
   const o = program.opts<BootstrapCliOptions>();
   const started = Date.now();
   return runCli(async () => {
-    const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts, offline: o.dryRun });
+    const target = resolveStack({
+      stack: o.stack,
+      inventoryFile: o.inventory,
+      identity: o.identity,
+      knownHosts: o.knownHosts,
+      offline: o.dryRun,
+    });
     const nodes = (o.only ?? target.inventory.nodes.map((n) => n.name)).join(", ");
     if (o.dryRun) {
       // No connection: this is each node's full plan. A real run compares it with the machine and changes only what differs.
@@ -70,7 +80,9 @@ export async function main(argv: string[]): Promise<number> {
       const width = Math.max(...plans.map((p) => p.node.name.length));
       console.log(`dry run: stack ${o.stack} (${target.inventorySource}), nothing is contacted or changed`);
       for (const p of plans) {
-        console.log(`${p.node.name.padEnd(width)} │ ${p.role} at ${target.inventory.ssh.user}@${p.node.publicAddress}:${target.inventory.ssh.port}, ${p.actions.length} actions, ${p.checks.length} checks`);
+        console.log(
+          `${p.node.name.padEnd(width)} │ ${p.role} at ${target.inventory.ssh.user}@${p.node.publicAddress}:${target.inventory.ssh.port}, ${p.actions.length} actions, ${p.checks.length} checks`,
+        );
         for (const line of describePlan(p)) console.log(`${" ".repeat(width)} │   ${line}`);
       }
       console.log(`dry run done in ${seconds(Date.now() - started)}`);
@@ -78,11 +90,18 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (o.diff) {
       console.log(`diff: stack ${o.stack} (${target.inventorySource}), nodes ${nodes}: read-only, nothing is changed`);
-      const summary = await bootstrapTarget(target, { only: o.only, concurrency: o.concurrency, log: consoleProgress(o.only ?? target.inventory.nodes.map((n) => n.name)), readOnly: true });
+      const summary = await bootstrapTarget(target, {
+        only: o.only,
+        concurrency: o.concurrency,
+        log: consoleProgress(o.only ?? target.inventory.nodes.map((n) => n.name)),
+        readOnly: true,
+      });
       console.log(`\n${formatSummary(summary)}`);
       return summary.ok ? 0 : 1;
     }
-    if (!(await confirm(`Bootstrap ${nodes} of stack ${o.stack} as ${target.inventory.ssh.user} (services may restart)?`, { yes: o.yes }))) {
+    if (
+      !(await confirm(`Bootstrap ${nodes} of stack ${o.stack} as ${target.inventory.ssh.user} (services may restart)?`, { yes: o.yes }))
+    ) {
       console.log("nothing done");
       return 1;
     }

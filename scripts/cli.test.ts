@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
-import { ConfigError, UserError } from "../spec";
+import { ConfigError, UserError } from "../model";
 import { confirm, elapsed, formatError, runCli } from "./cli";
 
 const root = path.resolve(__dirname, "..");
@@ -25,7 +25,14 @@ function sink(): PassThrough & { text: () => string } {
 }
 
 describe("confirm", () => {
-  for (const [answer, expected] of [["y", true], ["YES", true], [" yes ", true], ["n", false], ["", false], ["maybe", false]] as const) {
+  for (const [answer, expected] of [
+    ["y", true],
+    ["YES", true],
+    [" yes ", true],
+    ["n", false],
+    ["", false],
+    ["maybe", false],
+  ] as const) {
     it(`on a terminal, "${answer}" answers ${expected}`, async () => {
       const output = sink();
       assert.equal(await confirm("Fence lab-db-1?", { input: fakeStdin(answer, true), output }), expected);
@@ -54,7 +61,10 @@ describe("confirm", () => {
 
 describe("formatError", () => {
   it("prints an operator's error as its message only", () => {
-    assert.equal(formatError(new UserError("No lab is up: run `npm run lab -- up` first.")), "error: No lab is up: run `npm run lab -- up` first.");
+    assert.equal(
+      formatError(new UserError("No lab is up: run `npm run lab -- up` first.")),
+      "error: No lab is up: run `npm run lab -- up` first.",
+    );
   });
 
   it("prints a config error as its message (every problem, no stack)", () => {
@@ -80,13 +90,22 @@ describe("runCli", () => {
     assert.equal(await runCli(async () => 3, err), 3);
     assert.equal(await runCli(async () => undefined, err), 0);
     assert.equal(err.text(), "");
-    assert.equal(await runCli(async () => { throw new UserError("Nothing done."); }, err), 1);
+    assert.equal(
+      await runCli(async () => {
+        throw new UserError("Nothing done.");
+      }, err),
+      1,
+    );
     assert.equal(err.text(), "error: Nothing done.\n");
   });
 });
 
 describe("every operator script", () => {
-  for (const [script, usage] of [["scripts/lab.ts", /^Usage: lab \[options\] \[command\]/m], ["scripts/bootstrap.ts", /^Usage: bootstrap \[options\]/m], ["scripts/plan.ts", /^Usage: plan \[options\]/m]] as const) {
+  for (const [script, usage] of [
+    ["scripts/lab.ts", /^Usage: lab \[options\] \[command\]/m],
+    ["scripts/bootstrap.ts", /^Usage: bootstrap \[options\]/m],
+    ["scripts/plan.ts", /^Usage: plan \[options\]/m],
+  ] as const) {
     it(`${script} --help prints its usage and exits 0`, () => {
       const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, script), "--help"], { cwd: root, encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);

@@ -4,7 +4,7 @@
  */
 import * as readline from "node:readline/promises";
 import type { Command } from "commander";
-import { ConfigError, UserError } from "../spec";
+import { ConfigError, UserError } from "../model";
 
 /** The one line (or block) a script prints for a failure. Pure. */
 export function formatError(err: unknown): string {
@@ -47,7 +47,10 @@ export async function confirm(question: string, o: ConfirmOptions = {}): Promise
 }
 
 /** Run a script body: its exit code (void = 0); a thrown error is printed with formatError and gives 1. */
-export async function runCli(body: () => Promise<number | void>, stderr: Pick<NodeJS.WritableStream, "write"> = process.stderr): Promise<number> {
+export async function runCli(
+  body: () => Promise<number | void>,
+  stderr: Pick<NodeJS.WritableStream, "write"> = process.stderr,
+): Promise<number> {
   try {
     return (await body()) ?? 0;
   } catch (err) {

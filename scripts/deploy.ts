@@ -29,8 +29,22 @@ export async function main(argv: string[]): Promise<number> {
   const o = program.opts<ReleaseStackCliOptions & { ref?: string; healthTimeout: number }>();
   const started = Date.now();
   return runCli(async () => {
-    const t = releaseTarget({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts, offline: o.dryRun });
-    const run = () => deploy({ ...t.base, app: t.app, ref: o.ref, dryRun: o.dryRun, healthTimeoutSeconds: o.healthTimeout, confirm: (q) => confirm(q, { yes: o.yes }) });
+    const t = releaseTarget({
+      stack: o.stack,
+      inventoryFile: o.inventory,
+      identity: o.identity,
+      knownHosts: o.knownHosts,
+      offline: o.dryRun,
+    });
+    const run = () =>
+      deploy({
+        ...t.base,
+        app: t.app,
+        ref: o.ref,
+        dryRun: o.dryRun,
+        healthTimeoutSeconds: o.healthTimeout,
+        confirm: (q) => confirm(q, { yes: o.yes }),
+      });
     const r = o.dryRun ? await run() : await withReleaseLock(t, "deploy", run);
     if (r.dryRun) {
       console.log(`dry run: nothing contacted or changed (${elapsed(started)})`);
@@ -40,12 +54,20 @@ export async function main(argv: string[]): Promise<number> {
       const f = r.failure!;
       console.log(`\ndeploy of ${r.id} FAILED on ${f.node} at: ${f.step}`);
       for (const line of f.output.split("\n")) console.log(`    | ${line}`);
-      console.log(r.reverted.length ? `rolled back: ${r.reverted.join(", ")} serve their previous release again` : "no child had switched: every child still serves its previous release");
+      console.log(
+        r.reverted.length
+          ? `rolled back: ${r.reverted.join(", ")} serve their previous release again`
+          : "no child had switched: every child still serves its previous release",
+      );
       console.log(`${r.id} stays on the share, marked failed (rollbacks never pick it). Total ${elapsed(started)}.`);
       return 1;
     }
-    const per = Object.entries(r.childMs).map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join(", ");
-    console.log(`\ndeployed ${r.id} in ${elapsed(started)}: build ${((r.build?.buildMs ?? 0) / 1000).toFixed(1)} s${r.build?.reused ? " (reused)" : ""}, migrate ${((r.build?.migrateMs ?? 0) / 1000).toFixed(1)} s, children ${per}; Celery ${r.celery}${r.pruned.length ? `; deleted ${r.pruned.join(", ")}` : ""}`);
+    const per = Object.entries(r.childMs)
+      .map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`)
+      .join(", ");
+    console.log(
+      `\ndeployed ${r.id} in ${elapsed(started)}: build ${((r.build?.buildMs ?? 0) / 1000).toFixed(1)} s${r.build?.reused ? " (reused)" : ""}, migrate ${((r.build?.migrateMs ?? 0) / 1000).toFixed(1)} s, children ${per}; Celery ${r.celery}${r.pruned.length ? `; deleted ${r.pruned.join(", ")}` : ""}`,
+    );
     return 0;
   });
 }

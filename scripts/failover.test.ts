@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { Journal } from "../ops/failover";
-import { hostsInventory, loadStackSpec } from "../spec";
+import { hostsInventory, loadStackSpec } from "../model";
 import { main } from "./failover";
 import { captureCli } from "../test/cli-capture";
 
@@ -15,7 +15,16 @@ describe("npm run failover", () => {
   it("--help names the kinds, the fence options and what they risk", async () => {
     const r = await cli(["--help"]);
     assert.equal(r.code, 0);
-    for (const o of ["--planned", "--dry-run", "--yes", "--fence-command", "--operator-fenced", "--skip-fence-risking-two-primaries", "--accept-data-loss"]) assert.ok(r.out.includes(o), o);
+    for (const o of [
+      "--planned",
+      "--dry-run",
+      "--yes",
+      "--fence-command",
+      "--operator-fenced",
+      "--skip-fence-risking-two-primaries",
+      "--accept-data-loss",
+    ])
+      assert.ok(r.out.includes(o), o);
     assert.match(r.out.replace(/\s+/g, " "), /two machines accept writes/);
   });
 
@@ -24,7 +33,10 @@ describe("npm run failover", () => {
     const r = await cli(["--stack", "hosts-example", "--dry-run"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`emergency failover of stack hosts-example: ${inv.primary} → ${inv.standby}`));
-    assert.match(r.out, /1\. establish the situation .*\n.*2\. check what .* holds.*\n.*3\. the operator confirms .* powered off.*\n.*4\. promote/);
+    assert.match(
+      r.out,
+      /1\. establish the situation .*\n.*2\. check what .* holds.*\n.*3\. the operator confirms .* powered off.*\n.*4\. promote/,
+    );
     assert.match(r.out, /dry run: nothing was contacted or changed/);
     const planned = await cli(["--stack", "hosts-example", "--planned", "--dry-run"]);
     assert.match(planned.out, /planned failover .*\n(.*\n)*.*becomes the standby of/);

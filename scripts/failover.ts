@@ -13,14 +13,23 @@ import { promisify } from "node:util";
 import { Command } from "commander";
 import { bootstrapTarget, formatSummary, resolveStack, stackStateDir, type StackTarget } from "../ops/bootstrap";
 import { labShareMount } from "../roles/share";
-import { chooseFence, Journal, NO_STANDBY_OVERRIDE, recordInStackFile, recordWithPulumi, rejoinStandby, runFailover, type FailoverKind } from "../ops/failover";
+import {
+  chooseFence,
+  Journal,
+  NO_STANDBY_OVERRIDE,
+  recordInStackFile,
+  recordWithPulumi,
+  rejoinStandby,
+  runFailover,
+  type FailoverKind,
+} from "../ops/failover";
 import { stackLockPath, withStackLock } from "../ops/lock";
 import { KnownHostsFile, SshExecutor } from "../ops/ssh";
 import { powerFor } from "../ops/targets";
 import type { PowerOperations } from "../ops/power";
 import { labPower } from "../lab/power";
 import { recordLabPrimary } from "../lab/record";
-import { stackFile, UserError, withPrimary, type Inventory, type InventoryNode } from "../spec";
+import { stackFile, UserError, withPrimary, type Inventory, type InventoryNode } from "../model";
 import { confirm, runCli } from "./cli";
 
 export interface FailoverCliOptions {
@@ -40,11 +49,14 @@ export interface FailoverCliOptions {
 
 function machineIdsFrom(file: string | undefined): Record<string, string> | undefined {
   if (!file) return undefined;
-  if (!fs.existsSync(file)) throw new UserError(`--machine-ids ${file} does not exist. Write it with: pulumi stack output machineIds --json > ${file}`);
+  if (!fs.existsSync(file))
+    throw new UserError(`--machine-ids ${file} does not exist. Write it with: pulumi stack output machineIds --json > ${file}`);
   try {
     return JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, string>;
   } catch (e) {
-    throw new UserError(`--machine-ids ${file} is not JSON (${(e as Error).message}). Write it with: pulumi stack output machineIds --json > ${file}`);
+    throw new UserError(
+      `--machine-ids ${file} is not JSON (${(e as Error).message}). Write it with: pulumi stack output machineIds --json > ${file}`,
+    );
   }
 }
 
@@ -69,7 +81,8 @@ function recorderFor(target: StackTarget, o: FailoverCliOptions): (primary: stri
 
 async function typedConfirmation(node: string, yes: boolean | undefined, preconfirmed: boolean): Promise<boolean> {
   if (preconfirmed) return true;
-  if (!process.stdin.isTTY) throw new UserError(`No terminal to confirm that ${node} is powered off: pass --operator-fenced ${node} once it is.`);
+  if (!process.stdin.isTTY)
+    throw new UserError(`No terminal to confirm that ${node} is powered off: pass --operator-fenced ${node} once it is.`);
   void yes; // --yes never stands in for this one: the operator types the machine's name.
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: false });
   try {
@@ -85,7 +98,14 @@ function connector(target: StackTarget, privateKey: string) {
   const inv = target.inventory;
   return (node: InventoryNode, quick = false) =>
     SshExecutor.connect(
-      { node: node.name, host: node.publicAddress, port: inv.ssh.port, username: inv.ssh.user, privateKey, knownHosts: new KnownHostsFile(target.knownHostsPath, (m) => console.log(`${node.name}: ${m}`)) },
+      {
+        node: node.name,
+        host: node.publicAddress,
+        port: inv.ssh.port,
+        username: inv.ssh.user,
+        privateKey,
+        knownHosts: new KnownHostsFile(target.knownHostsPath, (m) => console.log(`${node.name}: ${m}`)),
+      },
       quick ? { connectAttempts: 1, readyTimeoutMs: 3000 } : { connectAttempts: 3, readyTimeoutMs: 8000, minBackoffMs: 500 },
     );
 }
@@ -93,7 +113,12 @@ function connector(target: StackTarget, privateKey: string) {
 /** Bootstrap some nodes with the roles of a new inventory, inside the stack lock this run holds already. */
 function converger(target: StackTarget) {
   return async (newInventory: Inventory, nodes: string[]) => {
-    const t: StackTarget = { ...target, inventory: newInventory, lockPath: "", shareMount: target.lab ? labShareMount(newInventory) : target.shareMount };
+    const t: StackTarget = {
+      ...target,
+      inventory: newInventory,
+      lockPath: "",
+      shareMount: target.lab ? labShareMount(newInventory) : target.shareMount,
+    };
     const summary = await bootstrapTarget(t, { only: nodes, log: (node, line) => console.log(`    ${node} │ ${line}`) });
     return { ok: summary.ok, text: formatSummary(summary) };
   };
@@ -151,7 +176,10 @@ async function rejoinMain(argv: string[]): Promise<number> {
     const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
     const state = stackStateDir(o.stack);
     const journal = Journal.open(path.join(state, "failover.json"));
-    if (journal) throw new UserError(`A failover of stack ${o.stack} (${journal.data.from} → ${journal.data.to}) did not finish: finish it first (npm run failover -- --stack ${o.stack}${journal.data.kind === "planned" ? " --planned" : ""}), then rejoin.`);
+    if (journal)
+      throw new UserError(
+        `A failover of stack ${o.stack} (${journal.data.from} → ${journal.data.to}) did not finish: finish it first (npm run failover -- --stack ${o.stack}${journal.data.kind === "planned" ? " --planned" : ""}), then rejoin.`,
+      );
     const connect = connector(target, fs.readFileSync(target.identityFile, "utf8"));
     const run = () =>
       rejoinStandby({
@@ -166,7 +194,11 @@ async function rejoinMain(argv: string[]): Promise<number> {
       });
     const r = o.dryRun ? await run() : await withStackLock(stackLockPath(state), o.stack, "rejoin", run);
     for (const l of r.summary) console.log(l);
-    console.log(r.done ? `rejoin done in ${r.seconds.toFixed(1)} s: ${r.node} is the standby of ${r.primary} (${r.method})` : `dry run: would ${r.method}; nothing changed`);
+    console.log(
+      r.done
+        ? `rejoin done in ${r.seconds.toFixed(1)} s: ${r.node} is the standby of ${r.primary} (${r.method})`
+        : `dry run: would ${r.method}; nothing changed`,
+    );
     return 0;
   });
 }
@@ -183,11 +215,23 @@ export async function main(argv: string[]): Promise<number> {
         "After an emergency failover, `npm run failover -- rejoin --stack <name>` makes the old primary the new standby (rejoin --help). See docs/failover.md.",
     )
     .option("--planned", "switchover while both database machines are healthy (zero data loss; the old primary ends as the standby)");
-  stackOptions(program, "inventory JSON of a digitalocean/aws stack: pulumi stack output inventory --json > file (rewritten with the new roles)")
-    .option("--machine-ids <file>", "digitalocean/aws: node → droplet/instance id JSON for the power-off: pulumi stack output machineIds --json > file")
-    .option("--fence-command <command>", "hosts stacks: a command run here that powers the old primary off (gets DJANGO_HA_NODE, DJANGO_HA_ADDRESS)")
+  stackOptions(
+    program,
+    "inventory JSON of a digitalocean/aws stack: pulumi stack output inventory --json > file (rewritten with the new roles)",
+  )
+    .option(
+      "--machine-ids <file>",
+      "digitalocean/aws: node → droplet/instance id JSON for the power-off: pulumi stack output machineIds --json > file",
+    )
+    .option(
+      "--fence-command <command>",
+      "hosts stacks: a command run here that powers the old primary off (gets DJANGO_HA_NODE, DJANGO_HA_ADDRESS)",
+    )
     .option("--operator-fenced <node>", "hosts stacks: you powered <node> (the old primary) off yourself; said without a prompt")
-    .option("--skip-fence-risking-two-primaries", "promote WITHOUT fencing: if the old primary still runs, two machines accept writes and data diverges")
+    .option(
+      "--skip-fence-risking-two-primaries",
+      "promote WITHOUT fencing: if the old primary still runs, two machines accept writes and data diverges",
+    )
     .option("--accept-data-loss", "degrade-to-async only: promote although commits acknowledged while the standby was away may be lost")
     .option("--dry-run", "print the plan; contact and change nothing")
     .option("-y, --yes", "do not ask before the destructive part (a typed fence confirmation is still asked for)");
@@ -197,8 +241,16 @@ export async function main(argv: string[]): Promise<number> {
   return runCli(async () => {
     const kind: FailoverKind = o.planned ? "planned" : "emergency";
     if (o.planned && (o.fenceCommand || o.operatorFenced || o.skipFenceRiskingTwoPrimaries || o.acceptDataLoss))
-      throw new UserError("--planned stops the old primary cleanly and loses nothing: --fence-command, --operator-fenced, --skip-fence-risking-two-primaries and --accept-data-loss belong to an emergency failover.");
-    const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts, offline: o.dryRun });
+      throw new UserError(
+        "--planned stops the old primary cleanly and loses nothing: --fence-command, --operator-fenced, --skip-fence-risking-two-primaries and --accept-data-loss belong to an emergency failover.",
+      );
+    const target = resolveStack({
+      stack: o.stack,
+      inventoryFile: o.inventory,
+      identity: o.identity,
+      knownHosts: o.knownHosts,
+      offline: o.dryRun,
+    });
     const inv = target.inventory;
     const power = kind === "emergency" ? powerOf(target, o) : undefined;
     const fence =
@@ -226,7 +278,10 @@ export async function main(argv: string[]): Promise<number> {
         acceptDataLoss: o.acceptDataLoss,
         connect,
         runFenceCommand: async (command, node) => {
-          await promisify(execFile)("bash", ["-c", command], { env: { ...process.env, DJANGO_HA_NODE: node.name, DJANGO_HA_ADDRESS: node.publicAddress }, timeout: 120_000 });
+          await promisify(execFile)("bash", ["-c", command], {
+            env: { ...process.env, DJANGO_HA_NODE: node.name, DJANGO_HA_ADDRESS: node.publicAddress },
+            timeout: 120_000,
+          });
         },
         operatorConfirmsFenced: (node) => typedConfirmation(node, o.yes, o.operatorFenced === node),
         record: recorderFor(target, o),

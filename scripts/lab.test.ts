@@ -4,17 +4,25 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../spec";
+import { hostsInventory, loadStackSpec } from "../model";
 
 const root = path.resolve(__dirname, "..");
 const labDir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-cli-"));
-const lab = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/lab.ts"), ...args], { cwd: root, encoding: "utf8", env: { ...process.env, LAB_DIR: labDir } });
+const lab = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/lab.ts"), ...args], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, LAB_DIR: labDir },
+  });
 
 /** A lab state as `up` writes it, for the node checks (no node runs: only --dry-run and refusals are tried). */
 function writeLab(): void {
   const inventory = hostsInventory(loadStackSpec("lab"));
   const nodes = Object.fromEntries(inventory.nodes.map((n) => [n.name, { name: n.name, address: n.publicAddress }]));
-  fs.writeFileSync(path.join(labDir, "state.json"), JSON.stringify({ version: 1, imageKey: "k", imageRoot: "/nonexistent", zone: "lab.test", nodes }));
+  fs.writeFileSync(
+    path.join(labDir, "state.json"),
+    JSON.stringify({ version: 1, imageKey: "k", imageRoot: "/nonexistent", zone: "lab.test", nodes }),
+  );
   fs.writeFileSync(path.join(labDir, "inventory.json"), JSON.stringify(inventory));
 }
 
@@ -41,7 +49,10 @@ describe("npm run lab -- fence|start (lab power as an operator verb)", () => {
     const before = fs.readFileSync(path.join(labDir, "state.json"), "utf8");
     const fence = lab("fence", "lab-db-1", "--dry-run");
     assert.equal(fence.status, 0, fence.stderr);
-    assert.equal(fence.stdout, "would power lab-db-1 off hard through lab power (systemd-nspawn) (no clean shutdown; its disk stays); nothing changed\n");
+    assert.equal(
+      fence.stdout,
+      "would power lab-db-1 off hard through lab power (systemd-nspawn) (no clean shutdown; its disk stays); nothing changed\n",
+    );
     const start = lab("start", "lab-db-1", "--dry-run");
     assert.equal(start.status, 0, start.stderr);
     assert.equal(start.stdout, "would start lab-db-1 through lab power (systemd-nspawn) and wait until it answers SSH; nothing changed\n");

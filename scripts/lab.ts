@@ -14,7 +14,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { UserError } from "../spec";
+import { UserError } from "../model";
 import { ACME_NODE, DEFAULT_ACME_VALIDITY_SECONDS, labPaths } from "../lab/config";
 import { pebbleDirectoryUrl } from "../lab/pebble";
 import { showCommand } from "../lab/exec";
@@ -26,7 +26,7 @@ import { acquireLock, readState, unknownNode } from "../lab/state";
 import { labBootstrapHook } from "../ops/bootstrap";
 import type { PowerOperations } from "../ops/power/types";
 import { powerFor } from "../ops/targets";
-import { recordMembers, type Inventory } from "../spec";
+import { recordMembers, type Inventory } from "../model";
 import { confirm, elapsed, main } from "./cli";
 
 /** What the operator types next: the URL, how to resolve it from this machine, and where the nodes are. */
@@ -36,7 +36,9 @@ function howToReach(inventory: Inventory, bootstrapped: boolean): string {
   const first = children[0]?.publicAddress ?? "";
   const lines = [
     "",
-    bootstrapped ? `The cluster is up: https://${inventory.recordFqdn}/ (its certificate from the lab's ACME CA, pebble)` : `The nodes are up (not bootstrapped): https://${inventory.recordFqdn}/ answers after \`npm run bootstrap -- --stack lab\``,
+    bootstrapped
+      ? `The cluster is up: https://${inventory.recordFqdn}/ (its certificate from the lab's ACME CA, pebble)`
+      : `The nodes are up (not bootstrapped): https://${inventory.recordFqdn}/ answers after \`npm run bootstrap -- --stack lab\``,
     `  record   ${inventory.recordFqdn} → ${children.map((c) => c.publicAddress).join(", ")} (TTL ${inventory.ttl} s; ask the lab DNS: dig @${dns} ${inventory.recordFqdn})`,
     `  try      curl --cacert ${path.relative(process.cwd(), labPaths().pebbleRoots)} --resolve ${inventory.recordFqdn}:443:${first} https://${inventory.recordFqdn}/health/`,
     `  acme     ${pebbleDirectoryUrl()} (pebble on ${ACME_NODE}); its root: ${path.relative(process.cwd(), labPaths().pebbleRoots)}, trusted by every node`,
@@ -49,7 +51,10 @@ function howToReach(inventory: Inventory, bootstrapped: boolean): string {
 /** --acme-validity: a whole number of seconds ≥ 1. */
 function parseSeconds(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`"${value}" is not a whole number of seconds ≥ 1; e.g. --acme-validity 120 (2 minutes) or 7776000 (90 days, the default).`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError(
+      `"${value}" is not a whole number of seconds ≥ 1; e.g. --acme-validity 120 (2 minutes) or 7776000 (90 days, the default).`,
+    );
   return n;
 }
 
@@ -65,7 +70,12 @@ program
   .option("--rebake", "bake a new image even when one is cached")
   .option("--dry-run", "print what would be done, change nothing")
   .option("--no-bootstrap", "only boot the nodes; do not install the cluster's roles and the sample app")
-  .option("--acme-validity <seconds>", "lifetime of the certificates the lab's ACME CA (pebble) issues, e.g. 120 to watch renewals", parseSeconds, DEFAULT_ACME_VALIDITY_SECONDS)
+  .option(
+    "--acme-validity <seconds>",
+    "lifetime of the certificates the lab's ACME CA (pebble) issues, e.g. 120 to watch renewals",
+    parseSeconds,
+    DEFAULT_ACME_VALIDITY_SECONDS,
+  )
   .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean; bootstrap: boolean; acmeValidity: number }) => {
     if (o.dryRun) {
       const { labInventory } = await import("../lab/lab");
@@ -83,12 +93,19 @@ program
       console.log(`acme ${pebbleDirectoryUrl()} (pebble on ${ACME_NODE}): certificates valid ${o.acmeValidity} s`);
       for (const m of machines) {
         const root = `${paths.nodes}/${m.name}/root`;
-        console.log(`${m.name.padEnd(14)} ${m.address.padEnd(12)} ${m.kind.padEnd(8)} ${showCommand(nspawnCommand({ name: m.name, root, ...nodeMounts(m.kind, paths.share, volumesOf(m.name)) }))}`);
+        console.log(
+          `${m.name.padEnd(14)} ${m.address.padEnd(12)} ${m.kind.padEnd(8)} ${showCommand(nspawnCommand({ name: m.name, root, ...nodeMounts(m.kind, paths.share, volumesOf(m.name)) }))}`,
+        );
       }
       return;
     }
     // The main job: boot the nodes, then bootstrap them into the cluster (the same bootstrap a cloud stack gets).
-    const result = await labUp({ stack: o.stack, rebake: o.rebake, acmeValiditySeconds: o.acmeValidity, afterBoot: o.bootstrap ? [labBootstrapHook({ stack: o.stack })] : [] });
+    const result = await labUp({
+      stack: o.stack,
+      rebake: o.rebake,
+      acmeValiditySeconds: o.acmeValidity,
+      afterBoot: o.bootstrap ? [labBootstrapHook({ stack: o.stack })] : [],
+    });
     console.log(howToReach(result.inventory, o.bootstrap));
   });
 
@@ -100,7 +117,9 @@ program
     const rows = await labStatus();
     if (!rows.length) {
       const left = await labLeftovers();
-      console.log(`no lab is up${left.nspawns.length || left.netns.length ? ` (leftovers: ${JSON.stringify(left)}; run \`npm run lab -- down\`)` : ""}`);
+      console.log(
+        `no lab is up${left.nspawns.length || left.netns.length ? ` (leftovers: ${JSON.stringify(left)}; run \`npm run lab -- down\`)` : ""}`,
+      );
       return;
     }
     for (const r of rows) {
@@ -109,20 +128,28 @@ program
       );
     }
     const acme = labAcme();
-    if (acme) console.log(`acme           ${acme.directoryUrl}  certificates valid ${acme.validitySeconds} s; clients verify with --cacert ${path.relative(process.cwd(), acme.roots)} (pebble's root), pebble itself with ${path.relative(process.cwd(), acme.labCa)}`);
+    if (acme)
+      console.log(
+        `acme           ${acme.directoryUrl}  certificates valid ${acme.validitySeconds} s; clients verify with --cacert ${path.relative(process.cwd(), acme.roots)} (pebble's root), pebble itself with ${path.relative(process.cwd(), acme.labCa)}`,
+      );
   });
 
 program
   .command("ssh")
   .description("ssh into a node as root with the lab key (host key pinned); with a command, run it")
   .argument("<node>", "node name, e.g. lab-db-1")
-  .argument("[cmd...]", "command line to run (after --), by the node's shell as ssh does: -- \"systemctl restart nginx; journalctl -n 20\"")
+  .argument("[cmd...]", 'command line to run (after --), by the node\'s shell as ssh does: -- "systemctl restart nginx; journalctl -n 20"')
   .action(async (node: string, cmd: string[]) => {
     await preflight();
     const paths = labPaths();
     const state = readState(paths);
     const n = state?.nodes[node];
-    if (!state || !n) throw new UserError(state ? `No lab node "${node}". Lab nodes: ${Object.keys(state.nodes).join(", ")}.` : "No lab is up: run `npm run lab -- up` first.");
+    if (!state || !n)
+      throw new UserError(
+        state
+          ? `No lab node "${node}". Lab nodes: ${Object.keys(state.nodes).join(", ")}.`
+          : "No lab is up: run `npm run lab -- up` first.",
+      );
     const c = sshCommand(paths, n.address, operatorShellCommand(cmd), { tty: !cmd.length && process.stdin.isTTY });
     const r = spawnSync(c.cmd, c.args, { stdio: "inherit" });
     process.exit(r.status ?? 1);
@@ -130,7 +157,9 @@ program
 
 program
   .command("down")
-  .description("stop every node and remove every process, mount, namespace, link, loop device and nft table the lab made (keeps the image cache and the volume files: remove-volumes deletes those)")
+  .description(
+    "stop every node and remove every process, mount, namespace, link, loop device and nft table the lab made (keeps the image cache and the volume files: remove-volumes deletes those)",
+  )
   .option("--purge", "also remove the image cache, the lab SSH key, both TSIG keys and the lab CA")
   .option("--dry-run", "list what would be removed, change nothing")
   .action(async (o: { purge?: boolean; dryRun?: boolean }) => {
@@ -144,7 +173,9 @@ program
 
 program
   .command("replace")
-  .description("replace a node's machine and keep its volumes: stop it, throw its root disk away (fresh overlay), boot it with the same volume devices; then bootstrap the cluster")
+  .description(
+    "replace a node's machine and keep its volumes: stop it, throw its root disk away (fresh overlay), boot it with the same volume devices; then bootstrap the cluster",
+  )
   .argument("<node>", "lab node name, e.g. lab-db-1")
   .option("--yes", "do not ask (the node's root disk is thrown away)")
   .option("--stack <name>", "stack the running lab was booted from", "lab")
@@ -154,7 +185,9 @@ program
     const n = readState(labPaths())?.nodes[node];
     if (!n) throw new UserError(`No running lab node "${node}": start the lab first (npm run lab -- up).`);
     if (o.dryRun) {
-      console.log(`would stop ${node}, delete ${n.dir}/upper (its root disk), boot a fresh overlay with the same binds:\n  ${n.binds.map((b) => `${b.host} → ${b.guest}`).join("\n  ") || "(none)"}${o.bootstrap ? `\nthen bootstrap stack ${o.stack}` : ""}`);
+      console.log(
+        `would stop ${node}, delete ${n.dir}/upper (its root disk), boot a fresh overlay with the same binds:\n  ${n.binds.map((b) => `${b.host} → ${b.guest}`).join("\n  ") || "(none)"}${o.bootstrap ? `\nthen bootstrap stack ${o.stack}` : ""}`,
+      );
       return;
     }
     await preflight();
@@ -180,7 +213,8 @@ program
       console.log(files.length ? files.join("\n") : "no volume files");
       return;
     }
-    if (!(await confirm(`Delete ${files.length} volume file(s) — the lab's databases and shares — for good?`, { yes: o.yes }))) throw new UserError("Nothing deleted.");
+    if (!(await confirm(`Delete ${files.length} volume file(s) — the lab's databases and shares — for good?`, { yes: o.yes })))
+      throw new UserError("Nothing deleted.");
     await labRemoveVolumes();
   });
 
@@ -194,7 +228,9 @@ function labNodePower(node: string): { power: PowerOperations } {
 
 program
   .command("fence")
-  .description("power a node off hard (a power cut: no clean shutdown), as the failover runbook fences a dead parent; its disk is kept (start brings it back)")
+  .description(
+    "power a node off hard (a power cut: no clean shutdown), as the failover runbook fences a dead parent; its disk is kept (start brings it back)",
+  )
   .argument("<node>", "lab node name, e.g. lab-db-1")
   .option("-y, --yes", "do not ask")
   .option("--dry-run", "say what would be done, change nothing")
@@ -209,7 +245,8 @@ program
       console.log(`${node}: already off; start it with \`npm run lab -- start ${node}\``);
       return;
     }
-    if (!(await confirm(`Power ${node} off hard (a power cut: running work is lost, its disk stays)?`, { yes: o.yes }))) throw new UserError("Nothing done.");
+    if (!(await confirm(`Power ${node} off hard (a power cut: running work is lost, its disk stays)?`, { yes: o.yes })))
+      throw new UserError("Nothing done.");
     const release = acquireLock(labPaths(), `lab fence ${node}`);
     try {
       const started = Date.now();

@@ -5,7 +5,7 @@
  */
 import { Command } from "commander";
 import { releaseTarget, setMaintenance, withReleaseLock, type SiteMode } from "../ops/release";
-import { UserError } from "../spec";
+import { UserError } from "../model";
 import { confirm, elapsed, runCli } from "./cli";
 import { parseArgs, releaseStackOptions, type ReleaseStackCliOptions } from "./release-cli";
 
@@ -29,10 +29,18 @@ export async function main(argv: string[]): Promise<number> {
   const state = program.args[0];
   const started = Date.now();
   return runCli(async () => {
-    if (state !== "on" && state !== "off") throw new UserError(`${JSON.stringify(state)} is neither on nor off: npm run maintenance -- --stack ${o.stack} on|off [--read-only]`);
-    if (state === "off" && o.readOnly) throw new UserError("--read-only goes with on (off turns both modes off): npm run maintenance -- --stack <name> off");
+    if (state !== "on" && state !== "off")
+      throw new UserError(`${JSON.stringify(state)} is neither on nor off: npm run maintenance -- --stack ${o.stack} on|off [--read-only]`);
+    if (state === "off" && o.readOnly)
+      throw new UserError("--read-only goes with on (off turns both modes off): npm run maintenance -- --stack <name> off");
     const mode: SiteMode = state === "off" ? "normal" : o.readOnly ? "read-only" : "maintenance";
-    const t = releaseTarget({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts, offline: o.dryRun });
+    const t = releaseTarget({
+      stack: o.stack,
+      inventoryFile: o.inventory,
+      identity: o.identity,
+      knownHosts: o.knownHosts,
+      offline: o.dryRun,
+    });
     const run = () => setMaintenance({ ...t.base, mode, dryRun: o.dryRun, confirm: (q) => confirm(q, { yes: o.yes }) });
     const r = o.dryRun ? await run() : await withReleaseLock(t, "maintenance", run);
     if (o.dryRun) {
@@ -43,7 +51,9 @@ export async function main(argv: string[]): Promise<number> {
       for (const f of r.failures) console.log(`  ${f}`);
       return 1;
     }
-    console.log(`\n${mode === "normal" ? "normal service" : `${mode} mode`} on every child (slowest ${(Math.max(0, ...Object.values(r.childMs)) / 1000).toFixed(1)} s); total ${elapsed(started)}`);
+    console.log(
+      `\n${mode === "normal" ? "normal service" : `${mode} mode`} on every child (slowest ${(Math.max(0, ...Object.values(r.childMs)) / 1000).toFixed(1)} s); total ${elapsed(started)}`,
+    );
     return 0;
   });
 }

@@ -9,7 +9,10 @@ describe("plan: where the data lives", () => {
     const text = renderPlan(await planConfig(hostsConfig(2), "test"), { tree: false });
     assert.match(text, /shop-db-1\s+parent\s+existing\s+a\s+ROOT DISK \(no dataDevices\)/);
     assert.match(text, /shop-db-2\s+standby\s+existing\s+b\s+ROOT DISK \(no dataDevices\)/);
-    assert.match(text, /The data stays on the root disks: PostgreSQL \(\/var\/lib\/postgresql\) and the share \(\/srv\/share\) of shop-db-1 and shop-db-2.*Reinstalling or replacing one of those machines loses its copy.*set dataDevices on both entries of django-ha:hosts\.databases/);
+    assert.match(
+      text,
+      /The data stays on the root disks: PostgreSQL \(\/var\/lib\/postgresql\) and the share \(\/srv\/share\) of shop-db-1 and shop-db-2.*Reinstalling or replacing one of those machines loses its copy.*set dataDevices on both entries of django-ha:hosts\.databases/,
+    );
   });
 
   it("says which database machine is the primary, and gives it the parent role", async () => {

@@ -4,14 +4,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { STACKS_DIR } from "../spec";
+import { STACKS_DIR } from "../model";
 import { planConfig, planStack, renderPlan, SECRET_PLACEHOLDER, secretKeysOf } from "./plan";
 import { awsConfig } from "../test/configs";
 import { manualBootstrapSteps } from "../components/bootstrap/nextStep";
 
-const stacks = fs.readdirSync(STACKS_DIR).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+const stacks = fs
+  .readdirSync(STACKS_DIR)
+  .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+  .map((f) => f.slice(7, -5));
 const root = path.resolve(__dirname, "..");
-const cli = (...args: string[]) => spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/plan.ts"), ...args], { cwd: root, encoding: "utf8" });
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/plan.ts"), ...args], { cwd: root, encoding: "utf8" });
 
 describe("offline plan: every stack in stacks/", () => {
   it("covers the examples and the lab", () => {
@@ -69,8 +73,18 @@ describe("offline plan: command line", () => {
   it("prints JSON with every resource, secrets reduced to their length", () => {
     const r = cli("--stack", "hosts-example", "--json");
     assert.equal(r.status, 0, r.stderr);
-    const json = JSON.parse(r.stdout) as { primary: string; standby: string; resources: { type: string; inputs: Record<string, unknown> }[]; cost: { estimated: boolean } };
-    assert.deepEqual(json.resources.map((x) => x.type).sort(), ["django-ha:cluster:HaCluster", "django-ha:hosts:Machines", "django-ha:secrets:ClusterSecrets", ...Array(5).fill("random:index/randomPassword:RandomPassword")]);
+    const json = JSON.parse(r.stdout) as {
+      primary: string;
+      standby: string;
+      resources: { type: string; inputs: Record<string, unknown> }[];
+      cost: { estimated: boolean };
+    };
+    assert.deepEqual(json.resources.map((x) => x.type).sort(), [
+      "django-ha:cluster:HaCluster",
+      "django-ha:hosts:Machines",
+      "django-ha:secrets:ClusterSecrets",
+      ...Array(5).fill("random:index/randomPassword:RandomPassword"),
+    ]);
     for (const x of json.resources.filter((y) => y.type.startsWith("random:"))) assert.deepEqual(Object.keys(x.inputs), ["length"]);
     assert.equal(json.cost.estimated, false);
     assert.deepEqual([json.primary, json.standby], ["shop-db-1", "shop-db-2"]);
@@ -78,7 +92,10 @@ describe("offline plan: command line", () => {
 
   it("prints a ConfigError's message and exits 1 without a stack trace", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
-    fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), "config:\n  django-ha:provider: digitalocean\n  django-ha:domain: example.com\n  django-ha:acmeEmail: ops@your-company.com\n  django-ha:region: nyc3\n  django-ha:adminCidrs: [\"0.0.0.0/0\"]\n  django-ha:sshPublicKeys: [\"ssh-ed25519 AAAA a@b\"]\n  django-ha:ttl: 10\n");
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.bad.yaml"),
+      'config:\n  django-ha:provider: digitalocean\n  django-ha:domain: example.com\n  django-ha:acmeEmail: ops@your-company.com\n  django-ha:region: nyc3\n  django-ha:adminCidrs: ["0.0.0.0/0"]\n  django-ha:sshPublicKeys: ["ssh-ed25519 AAAA a@b"]\n  django-ha:ttl: 10\n',
+    );
     const r = cli("--stack", "bad", "--stacks-dir", dir);
     fs.rmSync(dir, { recursive: true });
     assert.equal(r.status, 1);
@@ -107,14 +124,19 @@ describe("offline plan: the bootstrap", () => {
   it("with the key set as a secret, plans the Bootstrap and never prints the key or the rendered plans", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-"));
     const example = fs.readFileSync(path.join(STACKS_DIR, "Pulumi.digitalocean-example.yaml"), "utf8");
-    fs.writeFileSync(path.join(dir, "Pulumi.shop.yaml"), `${example.trimEnd()}\n  django-ha:sshPrivateKey:\n    secure: v1:c2VjcmV0:c2VjcmV0\n`);
+    fs.writeFileSync(
+      path.join(dir, "Pulumi.shop.yaml"),
+      `${example.trimEnd()}\n  django-ha:sshPrivateKey:\n    secure: v1:c2VjcmV0:c2VjcmV0\n`,
+    );
     const text = cli("--stack", "shop", "--stacks-dir", dir, "--summary");
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /bootstrap:Bootstrap +1/);
     assert.match(text.stdout, /django-ha:sshPrivateKey is set: `pulumi up` also bootstraps every node/);
     const json = cli("--stack", "shop", "--stacks-dir", dir, "--json");
     assert.equal(json.status, 0, json.stderr);
-    const run = (JSON.parse(json.stdout) as { resources: { type: string; inputs: Record<string, unknown> }[] }).resources.find((r) => r.type === "pulumi-nodejs:dynamic/bootstrap:Run")!;
+    const run = (JSON.parse(json.stdout) as { resources: { type: string; inputs: Record<string, unknown> }[] }).resources.find(
+      (r) => r.type === "pulumi-nodejs:dynamic/bootstrap:Run",
+    )!;
     assert.equal(run.inputs.privateKey, "[secret]");
     assert.equal(run.inputs.plans, "[secret]");
     assert.equal(run.inputs.__provider, undefined);
@@ -126,7 +148,10 @@ describe("offline plan: the bootstrap", () => {
 
 describe("offline plan: protected resources and quotas", () => {
   it("marks exactly the data volumes as protected, in the tree and in a list", async () => {
-    for (const [stack, volumeType] of [["digitalocean-example", "digitalocean:Volume"], ["aws-example", "aws:Volume"]] as const) {
+    for (const [stack, volumeType] of [
+      ["digitalocean-example", "digitalocean:Volume"],
+      ["aws-example", "aws:Volume"],
+    ] as const) {
       const report = await planStack(stack);
       const text = renderPlan(report);
       const marked = text.split("\n").filter((l) => l.includes("[protected]"));
@@ -143,9 +168,21 @@ describe("offline plan: protected resources and quotas", () => {
     const cases: [Record<string, unknown>, RegExp, RegExp][] = [
       [awsConfig(1), /ok {7}Elastic IP addresses per region \(eu-west-1\): default 5, this stack needs 4/, /^(?![\s\S]*EXCEEDS)/],
       [awsConfig(2), /ok {7}Elastic IP addresses per region \(eu-west-1\): default 5, this stack needs 5/, /^(?![\s\S]*EXCEEDS)/],
-      [awsConfig(3), /EXCEEDS {2}Elastic IP addresses per region \(eu-west-1\): default 5, this stack needs 6\n {11}raise it: .*--quota-code L-0263D0A3 --desired-value 8/, /ok {7}Route 53 health checks per account: default 200, this stack needs 3/],
-      [awsConfig(201), /EXCEEDS {2}Route 53 health checks per account: default 200, this stack needs 201\n {11}raise it: Service Quotas console, region us-east-1 → Amazon Route 53/, /EXCEEDS {2}Elastic IP/],
-      [awsConfig(1, { adminCidrs: Array.from({ length: 61 }, (_, i) => `198.51.100.${i}/32`) }), /EXCEEDS {2}inbound rules per security group .*: default 60, this stack needs 61/, /L-0EA8095F/],
+      [
+        awsConfig(3),
+        /EXCEEDS {2}Elastic IP addresses per region \(eu-west-1\): default 5, this stack needs 6\n {11}raise it: .*--quota-code L-0263D0A3 --desired-value 8/,
+        /ok {7}Route 53 health checks per account: default 200, this stack needs 3/,
+      ],
+      [
+        awsConfig(201),
+        /EXCEEDS {2}Route 53 health checks per account: default 200, this stack needs 201\n {11}raise it: Service Quotas console, region us-east-1 → Amazon Route 53/,
+        /EXCEEDS {2}Elastic IP/,
+      ],
+      [
+        awsConfig(1, { adminCidrs: Array.from({ length: 61 }, (_, i) => `198.51.100.${i}/32`) }),
+        /EXCEEDS {2}inbound rules per security group .*: default 60, this stack needs 61/,
+        /L-0EA8095F/,
+      ],
     ];
     for (const [config, a, b] of cases) {
       const text = renderPlan(await planConfig(config, "inline"), { tree: false });
@@ -154,7 +191,10 @@ describe("offline plan: protected resources and quotas", () => {
       assert.match(quotas, b);
     }
     const doText = renderPlan(await planStack("digitalocean-example"), { tree: false });
-    assert.match(doText, /EXCEEDS {2}Droplets per account \(new accounts\): default 3, this stack needs 6\n {11}raise it: see yours with `doctl account get`/);
+    assert.match(
+      doText,
+      /EXCEEDS {2}Droplets per account \(new accounts\): default 3, this stack needs 6\n {11}raise it: see yours with `doctl account get`/,
+    );
     assert.match(renderPlan(await planStack("hosts-example"), { tree: false }), /Quotas: none/);
   });
 
@@ -162,7 +202,13 @@ describe("offline plan: protected resources and quotas", () => {
     const r = cli("--stack", "aws-example", "--json");
     assert.equal(r.status, 0, r.stderr);
     const json = JSON.parse(r.stdout) as { resources: { type: string; protect: boolean }[]; quotas: { quota: string; exceeds: boolean }[] };
-    assert.deepEqual(json.resources.filter((x) => x.protect).map((x) => x.type), Array(4).fill("aws:ebs/volume:Volume"));
-    assert.deepEqual(json.quotas.filter((q) => q.exceeds).map((q) => q.quota), ["Elastic IP addresses per region (eu-west-1)"]);
+    assert.deepEqual(
+      json.resources.filter((x) => x.protect).map((x) => x.type),
+      Array(4).fill("aws:ebs/volume:Volume"),
+    );
+    assert.deepEqual(
+      json.quotas.filter((q) => q.exceeds).map((q) => q.quota),
+      ["Elastic IP addresses per region (eu-west-1)"],
+    );
   });
 });

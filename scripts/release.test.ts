@@ -25,7 +25,18 @@ describe("npm run deploy / rollback / maintenance", () => {
     const steps = r.out.split("\n").filter((l) => /│ \d+\. /.test(l));
     assert.deepEqual(
       steps.map((l) => /\d+\. (\S+): (\S+)/.exec(l)!.slice(1, 3).join(": ")),
-      ["lab-worker: upload", "lab-worker: build", "lab-worker: migrate", "lab-child-1: prove", "lab-child-2: prove", "lab-child-3: prove", "lab-child-4: prove", "lab-worker: switch", "share: /srv/share/releases/current", "share: delete"],
+      [
+        "lab-worker: upload",
+        "lab-worker: build",
+        "lab-worker: migrate",
+        "lab-child-1: prove",
+        "lab-child-2: prove",
+        "lab-child-3: prove",
+        "lab-child-4: prove",
+        "lab-worker: switch",
+        "share: /srv/share/releases/current",
+        "share: delete",
+      ],
     );
     assert.match(r.out, /release \d{14}-[0-9a-f]{12} from dir:.*\/app/);
   });

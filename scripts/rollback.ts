@@ -38,7 +38,11 @@ export async function main(argv: string[]): Promise<number> {
       console.log("Children that switched serve the release; the others serve what they ran. Fix the node and run the rollback again.");
       return 1;
     }
-    console.log(`\n${r.to} is live on every child ${(r.liveMs / 1000).toFixed(1)} s after the first link moved (${Object.entries(r.childMs).map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`).join(", ")}); total ${elapsed(started)}`);
+    console.log(
+      `\n${r.to} is live on every child ${(r.liveMs / 1000).toFixed(1)} s after the first link moved (${Object.entries(r.childMs)
+        .map(([n, ms]) => `${n} ${(ms / 1000).toFixed(1)} s`)
+        .join(", ")}); total ${elapsed(started)}`,
+    );
     return 0;
   });
 }

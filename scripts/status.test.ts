@@ -28,7 +28,10 @@ describe("npm run status", () => {
   it("a cloud stack without its exported inventory is refused with the command that writes it", async () => {
     const r = await cli(["--stack", "digitalocean-example"]);
     assert.equal(r.code, 1);
-    assert.match(r.err, /^error: Stack digitalocean-example targets digitalocean: .*pulumi stack output inventory --json --stack digitalocean-example > digitalocean-example-inventory.json/);
+    assert.match(
+      r.err,
+      /^error: Stack digitalocean-example targets digitalocean: .*pulumi stack output inventory --json --stack digitalocean-example > digitalocean-example-inventory.json/,
+    );
   });
 
   it("a missing SSH key is named before anything is contacted", async () => {

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { Command } from "commander";
 import type { StackTarget } from "../ops/bootstrap";
-import type { InventoryNode } from "../spec";
+import type { InventoryNode } from "../model";
 import { elapsed, runCli } from "./cli";
 
 interface StatusCliOptions {
@@ -23,7 +23,14 @@ async function connector(target: StackTarget, privateKey: string) {
   const inv = target.inventory;
   return (node: InventoryNode) =>
     SshExecutor.connect(
-      { node: node.name, host: node.publicAddress, port: inv.ssh.port, username: inv.ssh.user, privateKey, knownHosts: new KnownHostsFile(target.knownHostsPath, (m) => process.stderr.write(`${node.name}: ${m}\n`)) },
+      {
+        node: node.name,
+        host: node.publicAddress,
+        port: inv.ssh.port,
+        username: inv.ssh.user,
+        privateKey,
+        knownHosts: new KnownHostsFile(target.knownHostsPath, (m) => process.stderr.write(`${node.name}: ${m}\n`)),
+      },
       { connectAttempts: 1, readyTimeoutMs: 5000 },
     );
 }
@@ -35,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       "The cluster on one screen: each node's role and health (SSH, systemd, key services, disk use of the data volumes), the primary and the standby " +
         "with replication state and lag, the share copy's lag, the record's members against the live children (/health/ answers 200), certificate expiry " +
         "per child and the health agent's last changes. Read-only: changes nothing anywhere (so it has no --dry-run). " +
-        "Exit status 0 when healthy, 1 when something needs a human (listed under \"Needs a human\"), 2 on bad usage.",
+        'Exit status 0 when healthy, 1 when something needs a human (listed under "Needs a human"), 2 on bad usage.',
     )
     .requiredOption("--stack <name>", "stack name (stacks/Pulumi.<name>.yaml)")
     .option("--json", "print the status as JSON (for monitors); progress still goes to stderr")
@@ -52,9 +59,16 @@ export async function main(argv: string[]): Promise<number> {
   return runCli(async () => {
     const started = Date.now();
     // Loaded here, not at the top: --help and usage errors answer without loading the operations.
-    const [{ resolveStack }, { gatherStatus, recordReader, renderStatus, statusJson }, { UserError }] = await Promise.all([import("../ops/bootstrap"), import("../ops/status"), import("../spec")]);
+    const [{ resolveStack }, { gatherStatus, recordReader, renderStatus, statusJson }, { UserError }] = await Promise.all([
+      import("../ops/bootstrap"),
+      import("../ops/status"),
+      import("../model"),
+    ]);
     const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
-    if (!fs.existsSync(target.identityFile)) throw new UserError(`SSH key ${target.identityFile} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`);
+    if (!fs.existsSync(target.identityFile))
+      throw new UserError(
+        `SSH key ${target.identityFile} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`,
+      );
     const width = Math.max(...target.inventory.nodes.map((n) => n.name.length));
     const status = await gatherStatus({
       stack: o.stack,

@@ -41,7 +41,11 @@ export interface LeafOptions {
 export async function testLeaf(ca: TestCa, o: LeafOptions): Promise<{ chainPem: string; keyPem: string; cert: x509.X509Certificate }> {
   const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: o.serial ?? Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1"),
+    serialNumber:
+      o.serial ??
+      Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+        .toString("hex")
+        .replace(/^[89a-f]/, "1"),
     subject: `CN=${o.names[0]}`,
     issuer: ca.cert.subject,
     notBefore: o.notBefore,

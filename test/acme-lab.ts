@@ -24,7 +24,11 @@ export const AGENT_STATE = statePath(PATHS.tls);
 export const NGINX_ACCESS_LOG = "/var/log/nginx/access.log";
 
 /** A serial as one spelling: upper-case hex without leading zeros (node, openssl and the agent differ). */
-export const serialKey = (serial: string): string => serial.replace(/[^0-9a-f]/gi, "").toUpperCase().replace(/^0+/, "");
+export const serialKey = (serial: string): string =>
+  serial
+    .replace(/[^0-9a-f]/gi, "")
+    .toUpperCase()
+    .replace(/^0+/, "");
 
 /** What a child serves for the name: serial, validity, and whether the chain verified against pebble's root. */
 export interface Served {
@@ -36,12 +40,22 @@ export interface Served {
 }
 
 /** A TLS handshake with one child for `fqdn`, verified against pebble's root (never unverified). */
-export function servedCertificate(address: string, fqdn: string, ca = fs.readFileSync(clusterCaFile(), "utf8"), timeoutMs = 5_000): Promise<Served> {
+export function servedCertificate(
+  address: string,
+  fqdn: string,
+  ca = fs.readFileSync(clusterCaFile(), "utf8"),
+  timeoutMs = 5_000,
+): Promise<Served> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: address, port: 443, servername: fqdn, ca, timeout: timeoutMs }, () => {
       const cert = socket.getPeerCertificate();
       socket.end();
-      resolve({ serial: serialKey(cert.serialNumber), notBefore: Date.parse(cert.valid_from), notAfter: Date.parse(cert.valid_to), verified: true });
+      resolve({
+        serial: serialKey(cert.serialNumber),
+        notBefore: Date.parse(cert.valid_from),
+        notAfter: Date.parse(cert.valid_to),
+        verified: true,
+      });
     });
     socket.on("timeout", () => socket.destroy(new Error(`no TLS answer from ${address} within ${timeoutMs} ms`)));
     socket.on("error", reject);
@@ -100,7 +114,12 @@ export async function writeDns01Config(node: string): Promise<void> {
 }
 
 /** `django-ha-acme issue` on a node: a certificate for `names` into `out`, leaving the served one alone (DNS-01: writeDns01Config's files). */
-export async function issueOn(node: string, challenge: "http-01" | "dns-01", names: string[], out: string): Promise<{ seconds: number; serial: string; notAfter: string }> {
+export async function issueOn(
+  node: string,
+  challenge: "http-01" | "dns-01",
+  names: string[],
+  out: string,
+): Promise<{ seconds: number; serial: string; notAfter: string }> {
   const files = challenge === "dns-01" ? ["--config", DNS01_CONFIG, "--secrets-file", DNS01_SECRETS] : [];
   const args = [AGENT, ...files, "issue", "--challenge", challenge, ...names.flatMap((n) => ["--name", n]), "--out", out, "--json"];
   const lines = (await onNode(node, args, 300_000)).trim().split("\n");
@@ -144,7 +163,12 @@ export async function watchServed(
 }
 
 /** Wait until every child serves `serial` (verified); returns the ms it took. */
-export async function untilEveryChildServes(children: { name: string; address: string }[], fqdn: string, serial: string, timeoutMs = 120_000): Promise<number> {
+export async function untilEveryChildServes(
+  children: { name: string; address: string }[],
+  fqdn: string,
+  serial: string,
+  timeoutMs = 120_000,
+): Promise<number> {
   const t0 = Date.now();
   const ca = fs.readFileSync(clusterCaFile(), "utf8");
   const want = serialKey(serial);

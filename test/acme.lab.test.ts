@@ -14,8 +14,22 @@ import { after, before, describe, it } from "node:test";
 import { labDown, labPaths, labRemoveVolumes, labUp } from "../lab";
 import { getVerified } from "../lab/pebble";
 import { labBootstrapHook } from "../ops/bootstrap";
-import { recordMembers, type Inventory } from "../spec";
-import { AGENT, AGENT_LOCK, AGENT_SERVICE, AGENT_TIMER, agentState, issueOn, onNode, pebbleValidations, serialKey, servedCertificate, watchServed, writeDns01Config, type AgentStateView } from "./acme-lab";
+import { recordMembers, type Inventory } from "../model";
+import {
+  AGENT,
+  AGENT_LOCK,
+  AGENT_SERVICE,
+  AGENT_TIMER,
+  agentState,
+  issueOn,
+  onNode,
+  pebbleValidations,
+  serialKey,
+  servedCertificate,
+  watchServed,
+  writeDns01Config,
+  type AgentStateView,
+} from "./acme-lab";
 import { startLoad, verifyAcked, web } from "./drill";
 import { clusterCaFile } from "./lab-tls";
 
@@ -41,7 +55,11 @@ async function pauseAgent(): Promise<void> {
 
 /** pebble's ARI answer (RFC 9773) for a certID, verified against the lab CA. */
 async function pebbleWindow(certId: string): Promise<{ start: number; end: number }> {
-  const r = await getVerified(`https://10.231.0.3:14000/draft-ietf-acme-ari-03/renewalInfo/${certId}`, fs.readFileSync(paths.labCa, "utf8"), 10_000);
+  const r = await getVerified(
+    `https://10.231.0.3:14000/draft-ietf-acme-ari-03/renewalInfo/${certId}`,
+    fs.readFileSync(paths.labCa, "utf8"),
+    10_000,
+  );
   assert.equal(r.status, 200, r.body);
   const w = (JSON.parse(r.body) as { suggestedWindow: { start: string; end: string } }).suggestedWindow;
   return { start: Date.parse(w.start), end: Date.parse(w.end) };
@@ -55,7 +73,11 @@ function verifyChain(chainPem: string): string {
   try {
     fs.writeFileSync(path.join(dir, "leaf.pem"), leaf);
     fs.writeFileSync(path.join(dir, "rest.pem"), rest.join(""));
-    return execFileSync("openssl", ["verify", "-CAfile", clusterCaFile(), "-untrusted", path.join(dir, "rest.pem"), path.join(dir, "leaf.pem")], { encoding: "utf8" });
+    return execFileSync(
+      "openssl",
+      ["verify", "-CAfile", clusterCaFile(), "-untrusted", path.join(dir, "rest.pem"), path.join(dir, "leaf.pem")],
+      { encoding: "utf8" },
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -66,7 +88,9 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
     await labDown({ log: () => undefined });
     // A fresh share: a certificate left from an earlier lab chains to an earlier pebble's root.
     await labRemoveVolumes({ log: () => undefined });
-    inventory = (await labUp({ log: () => undefined, acmeValiditySeconds: VALIDITY_SECONDS, afterBoot: [labBootstrapHook({ stack: "lab" })] })).inventory;
+    inventory = (
+      await labUp({ log: () => undefined, acmeValiditySeconds: VALIDITY_SECONDS, afterBoot: [labBootstrapHook({ stack: "lab" })] })
+    ).inventory;
     children = recordMembers(inventory).map((n) => ({ name: n.name, address: n.publicAddress }));
     primary = inventory.primary;
   });
@@ -78,13 +102,19 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
   it("HTTP-01 through the round robin: after the bootstrap every child serves a certificate for the record that verifies against pebble's root", async () => {
     for (const c of children) {
       const served = await servedCertificate(c.address, fqdn());
-      assert.ok(Math.abs((served.notAfter - served.notBefore) / 1000 - VALIDITY_SECONDS) <= 1, `${c.name}: a ${VALIDITY_SECONDS} s certificate`);
+      assert.ok(
+        Math.abs((served.notAfter - served.notBefore) / 1000 - VALIDITY_SECONDS) <= 1,
+        `${c.name}: a ${VALIDITY_SECONDS} s certificate`,
+      );
       const health = await web(fqdn(), c.address, "/health/");
       assert.equal(health.status, 200, `${c.name}: ${health.body}`);
     }
     const state = await agentState(primary);
     assert.equal(state.failures, 0, state.lastError);
-    assert.ok(state.history.some((h) => h.event === "issued"), JSON.stringify(state.history));
+    assert.ok(
+      state.history.some((h) => h.event === "issued"),
+      JSON.stringify(state.history),
+    );
   });
 
   it("DNS-01 through RFC 2136 on the lab DNS with the narrow lab-acme key (`django-ha-acme issue` on the primary): no HTTP request from pebble", async () => {
@@ -95,10 +125,18 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
       const issued = await issueOn(primary, "dns-01", [fqdn()], "/root/acme-dns-01");
       assert.match(verifyChain(await labSshOk(primary, ["cat", "/root/acme-dns-01/fullchain.pem"])), /leaf\.pem: OK/);
       assert.ok(issued.seconds > 0);
-      assert.deepEqual(await Promise.all(children.map(async (c) => (await pebbleValidations(c.name)).length)), before, "pebble validated by DNS, not by HTTP");
+      assert.deepEqual(
+        await Promise.all(children.map(async (c) => (await pebbleValidations(c.name)).length)),
+        before,
+        "pebble validated by DNS, not by HTTP",
+      );
       const named = await labSshOk("lab-dns", ["journalctl", "-u", "named", "--no-pager", "-o", "cat"]);
       assert.match(named, /key lab-acme: updating zone 'lab\.test\/IN': adding an RR at '_acme-challenge\.www\.lab\.test' TXT/);
-      assert.match(named, /key lab-acme: updating zone 'lab\.test\/IN': deleting an RR at '?_acme-challenge\.www\.lab\.test'? TXT/, "the agent removes its TXT record");
+      assert.match(
+        named,
+        /key lab-acme: updating zone 'lab\.test\/IN': deleting an RR at '?_acme-challenge\.www\.lab\.test'? TXT/,
+        "the agent removes its TXT record",
+      );
       assert.equal((await labSshOk("lab-worker", ["dig", "+short", `_acme-challenge.${fqdn()}`, "TXT"])).trim(), "");
     } finally {
       await labSshOk(primary, ["systemctl", "start", AGENT_TIMER]);
@@ -108,9 +146,18 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
   it("renews the short certificates under load: every child serves at least two new ones, zero failed requests (chain verified), no acknowledged write lost", async () => {
     const load = startLoad(inventory, { writesPerSecond: 4, readsPerSecond: 4, label: "acme" });
     await load.waitFor("write", (s) => s.ok, 3);
-    const watched = await watchServed(children, fqdn(), (changes) => children.every((c) => changes.filter((x) => x.child === c.name).length >= 2), { timeoutMs: 600_000 });
+    const watched = await watchServed(
+      children,
+      fqdn(),
+      (changes) => children.every((c) => changes.filter((x) => x.child === c.name).length >= 2),
+      { timeoutMs: 600_000 },
+    );
     const samples = await load.stop();
-    for (const c of children) assert.ok(watched.changes.filter((x) => x.child === c.name).length >= 2, `${c.name} changed certificate ${watched.changes.filter((x) => x.child === c.name).length} time(s)`);
+    for (const c of children)
+      assert.ok(
+        watched.changes.filter((x) => x.child === c.name).length >= 2,
+        `${c.name} changed certificate ${watched.changes.filter((x) => x.child === c.name).length} time(s)`,
+      );
     const failed = samples.filter((s) => !s.ok);
     assert.deepEqual(failed.slice(0, 5), [], `${failed.length} of ${samples.length} requests failed`);
     assert.ok(samples.length > 100, `${samples.length} requests`);
@@ -120,33 +167,53 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
 
   it("pebble's HTTP-01 validations landed on different children across the issuances (the children's nginx logs)", async () => {
     const counts = await Promise.all(children.map(async (c) => (await pebbleValidations(c.name)).length));
-    assert.ok(counts.filter((n) => n > 0).length >= 2, `validations per child: ${children.map((c, i) => `${c.name} ${counts[i]}`).join(", ")}`);
+    assert.ok(
+      counts.filter((n) => n > 0).length >= 2,
+      `validations per child: ${children.map((c, i) => `${c.name} ${counts[i]}`).join(", ")}`,
+    );
   });
 
   it("renewal timed by pebble's renewal information: the chosen times lie in pebble's windows; a revoked certificate (ARI window in the past) is replaced before the 1/3-lifetime rule would have", async () => {
     await pauseAgent();
     try {
       const journal = await labSshOk(primary, ["journalctl", "-u", AGENT_SERVICE, "--no-pager", "-o", "cat"]);
-      const timed = [...journal.matchAll(/due: ARI window (\S+)\.\.(\S+), chose (\S+?)(?:,|\)|$)/gm)].map((m) => m.slice(1, 4).map(Date.parse));
+      const timed = [...journal.matchAll(/due: ARI window (\S+)\.\.(\S+), chose (\S+?)(?:,|\)|$)/gm)].map((m) =>
+        m.slice(1, 4).map(Date.parse),
+      );
       assert.ok(timed.length >= 2, `ARI-timed renewals in the agent's journal: ${timed.length}`);
       // Every chain pebble sent leads to the root the nodes trust: the trust rule never ordered here.
       assert.doesNotMatch(journal, /does not lead to a root this machine trusts/);
-      for (const [start, end, at] of timed) assert.ok(start <= at && at <= end, `chose ${new Date(at).toISOString()} outside ${new Date(start).toISOString()}..${new Date(end).toISOString()}`);
+      for (const [start, end, at] of timed)
+        assert.ok(
+          start <= at && at <= end,
+          `chose ${new Date(at).toISOString()} outside ${new Date(start).toISOString()}..${new Date(end).toISOString()}`,
+        );
       const current: AgentStateView = await agentState(primary);
       assert.ok(current.certId && current.serial && current.notBefore && current.notAfter, JSON.stringify(current));
       const logged = new RegExp(`^ari: window (\\S+)\\.\\.(\\S+) for serial ${current.serial}\\b`, "m").exec(journal);
-      if (logged) assert.deepEqual([Date.parse(logged[1]), Date.parse(logged[2])], Object.values(await pebbleWindow(current.certId)), "the agent's window is pebble's answer");
+      if (logged)
+        assert.deepEqual(
+          [Date.parse(logged[1]), Date.parse(logged[2])],
+          Object.values(await pebbleWindow(current.certId)),
+          "the agent's window is pebble's answer",
+        );
 
       await labSshOk(primary, [AGENT, "revoke", "--yes"]);
       const revokedAt = Date.now();
       const window = await pebbleWindow(current.certId);
-      assert.ok(window.end < revokedAt, `pebble's window for the revoked certificate is in the past: ${new Date(window.start).toISOString()}..${new Date(window.end).toISOString()}`);
+      assert.ok(
+        window.end < revokedAt,
+        `pebble's window for the revoked certificate is in the past: ${new Date(window.start).toISOString()}..${new Date(window.end).toISOString()}`,
+      );
       await agentRun();
       const after = await agentState(primary);
       assert.notEqual(serialKey(after.serial ?? ""), serialKey(current.serial), "replaced");
       const renewedAt = Date.parse(after.lastRenewedAt ?? "");
       const thirdLeft = Date.parse(current.notAfter) - (Date.parse(current.notAfter) - Date.parse(current.notBefore)) / 3;
-      assert.ok(renewedAt < thirdLeft, `renewed ${new Date(renewedAt).toISOString()}, the 1/3 rule would wait until ${new Date(thirdLeft).toISOString()}`);
+      assert.ok(
+        renewedAt < thirdLeft,
+        `renewed ${new Date(renewedAt).toISOString()}, the 1/3 rule would wait until ${new Date(thirdLeft).toISOString()}`,
+      );
       const events = after.history.map((h) => h.event);
       assert.ok(events.lastIndexOf("revoked") < events.lastIndexOf("issued"), events.join(", "));
     } finally {

@@ -1,5 +1,8 @@
 /** Run an operator script's `main` in-process, capturing what it prints (console.log, stdout, stderr). */
-export async function captureCli(main: (args: string[]) => Promise<number>, args: string[]): Promise<{ code: number; out: string; err: string }> {
+export async function captureCli(
+  main: (args: string[]) => Promise<number>,
+  args: string[],
+): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
   const log = console.log;
@@ -10,7 +13,9 @@ export async function captureCli(main: (args: string[]) => Promise<number>, args
   // Text is the CLI's; anything else is the test runner's own protocol (serialized reports), which must reach it
   // even while a CLI awaits (a dry run bundling the ACME agent), or the runner loses subtest results.
   process.stdout.write = ((s: string | Uint8Array, ...rest: unknown[]) =>
-    typeof s === "string" ? ((out += s), true) : (writeOut as (c: Uint8Array, ...r: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
+    typeof s === "string"
+      ? ((out += s), true)
+      : (writeOut as (c: Uint8Array, ...r: unknown[]) => boolean)(s, ...rest)) as typeof process.stdout.write;
   try {
     return { code: await main(args), out, err };
   } finally {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { ConfigError, parseClusterSpec } from "../spec";
+import { ConfigError, parseClusterSpec } from "../model";
 
 /** parseClusterSpec refuses `config` with a ConfigError naming `key`, its `value` as printed, and a fix matching `fix`, on one line of the message. */
 export function assertRefused(config: Record<string, unknown>, c: { key: string; value: string; fix: RegExp }): void {

@@ -18,12 +18,24 @@ export function digitaloceanConfig(children = 2, overrides: Record<string, unkno
 }
 
 export function awsConfig(children = 2, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return { provider: "aws", region: "eu-west-1", zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], sshPublicKeys: [SSH_KEY], ...common(children), ...overrides };
+  return {
+    provider: "aws",
+    region: "eu-west-1",
+    zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+    sshPublicKeys: [SSH_KEY],
+    ...common(children),
+    ...overrides,
+  };
 }
 
 /** An existing-machines cluster with `children` children over zones a and b (198.51.100.x public, 10.0.0.x private). */
 export function hostsConfig(children = 2, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  const host = (n: number, zone: string, name?: string) => ({ address: `198.51.100.${n}`, privateAddress: `10.0.0.${n}`, zone, ...(name ? { name } : {}) });
+  const host = (n: number, zone: string, name?: string) => ({
+    address: `198.51.100.${n}`,
+    privateAddress: `10.0.0.${n}`,
+    zone,
+    ...(name ? { name } : {}),
+  });
   return {
     provider: "hosts",
     ...common(0),
@@ -53,4 +65,8 @@ export function configFor(provider: Provider, children: number, overrides: Recor
 }
 
 /** Placeholder secret config a run needs (the hosts target's TSIG secret). */
-export const TEST_SECRETS = { dnsTsigSecret: "dGVzdC1vbmx5LXRzaWctc2VjcmV0", healthTsigSecret: "dGVzdC1vbmx5LWhlYWx0aC1zZWNyZXQ=", healthDnsToken: "dop_v1_health_test" };
+export const TEST_SECRETS = {
+  dnsTsigSecret: "dGVzdC1vbmx5LXRzaWctc2VjcmV0",
+  healthTsigSecret: "dGVzdC1vbmx5LWhlYWx0aC1zZWNyZXQ=",
+  healthDnsToken: "dop_v1_health_test",
+};

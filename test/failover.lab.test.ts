@@ -17,7 +17,7 @@ import { ACME_SERVICE } from "../roles/acme";
 import { BOOT_GUARD_SCRIPT } from "../roles/guard";
 import { bootstrapStack, labBootstrapHook } from "../ops/bootstrap";
 import { PATHS } from "../roles/context";
-import { recordMembers, type Inventory } from "../spec";
+import { recordMembers, type Inventory } from "../model";
 import { compareWithNode, formatTimeline, notesOn, operator, startLoad, web, type LoadRun, type OperatorRun, type Sample } from "./drill";
 
 const quiet = () => undefined;
@@ -64,7 +64,10 @@ async function assertSyncStandby(): Promise<void> {
 
 /** The timeline around an instant, for a failing assertion's message. */
 function around(samples: readonly Sample[], at: number): string {
-  return formatTimeline(samples.filter((s) => s.start >= at - 2000 && s.start <= at + 20_000), at);
+  return formatTimeline(
+    samples.filter((s) => s.start >= at - 2000 && s.start <= at + 20_000),
+    at,
+  );
 }
 
 /**
@@ -105,7 +108,11 @@ describe("failover drills under a write load through the round-robin name", () =
     await load.waitFor("read", (s) => s.ok, 5);
     const targets = new Set(load.samples.filter((s) => s.ok).map((s) => s.target));
     assert.equal(targets.size, inventory.nodes.filter((n) => n.role === "child").length, `targets: ${[...targets].join(", ")}`);
-    assert.deepEqual(load.samples.filter((s) => !s.ok), [], "a request failed before anything happened");
+    assert.deepEqual(
+      load.samples.filter((s) => !s.ok),
+      [],
+      "a request failed before anything happened",
+    );
   });
 
   it("a power cut of the primary: reads are served from the standby, writes get the read-only 503, no acknowledged write is lost", async () => {
@@ -118,8 +125,16 @@ describe("failover drills under a write load through the round-robin name", () =
     const reads = settled.filter((s) => s.kind === "read");
     const writes = settled.filter((s) => s.kind === "write");
     assert.ok(reads.length >= 30 && writes.length >= 60, `load kept running: ${reads.length} reads, ${writes.length} writes`);
-    assert.deepEqual(reads.filter((s) => !s.ok), [], `reads failed while the primary was away:\n${around(samples, cut)}`);
-    assert.deepEqual(writes.filter((s) => s.ok || s.status !== 503 || !/"read_only": true/.test(s.error ?? "")), [], `writes must get the read-only 503:\n${around(samples, cut)}`);
+    assert.deepEqual(
+      reads.filter((s) => !s.ok),
+      [],
+      `reads failed while the primary was away:\n${around(samples, cut)}`,
+    );
+    assert.deepEqual(
+      writes.filter((s) => s.ok || s.status !== 503 || !/"read_only": true/.test(s.error ?? "")),
+      [],
+      `writes must get the read-only 503:\n${around(samples, cut)}`,
+    );
     await assertNoLoss(inventory.standby, samples);
   });
   it("emergency failover (npm run failover -- --stack lab --yes): writes come back, none acknowledged is lost, the stack records the new primary", async () => {
@@ -143,7 +158,10 @@ describe("failover drills under a write load through the round-robin name", () =
     const text = `after-failover-${Date.now()}`;
     assert.equal((await web(fqdn, a, "/notes/", ["--data-urlencode", `text=${text}`])).status, 201);
     const notes = JSON.parse((await web(fqdn, b, "/notes/")).body).notes as { text: string }[];
-    assert.ok(notes.some((n) => n.text === text), "a note written via one child is read via another");
+    assert.ok(
+      notes.some((n) => n.text === text),
+      "a note written via one child is read via another",
+    );
     assert.equal(await sql(primary, `select count(*) from notes_note where text = '${text}'`), "1", "on the new primary");
 
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dha-drill-"));
@@ -174,7 +192,13 @@ describe("failover drills under a write load through the round-robin name", () =
     const status = JSON.parse(await sh(primary, "django-ha-acme status --json")) as { certificate?: { serial: string } };
     const served = await sh(primary, `openssl x509 -noout -serial -in /srv/share/tls/${inventory.recordFqdn}/fullchain.pem`);
     assert.ok(status.certificate?.serial, "the replicated share holds the certificate and the agent's state");
-    assert.equal(status.certificate.serial.replace(/^0+/, "").toLowerCase(), served.replace(/^serial=/, "").replace(/^0+/, "").toLowerCase());
+    assert.equal(
+      status.certificate.serial.replace(/^0+/, "").toLowerCase(),
+      served
+        .replace(/^serial=/, "")
+        .replace(/^0+/, "")
+        .toLowerCase(),
+    );
     // The timer runs every 5 s in the lab: a dry run that finds its lock busy says so and is asked again.
     let dry = "";
     for (let i = 0; i < 10 && !/^dry-run: /m.test(dry); i++) dry = await sh(primary, "django-ha-acme run --dry-run");
@@ -223,14 +247,37 @@ c.commit()'`,
     assert.notEqual(direct.code, 0, "a direct write to the old primary succeeded");
     assert.match(direct.stderr, /read-only|recovery|could not connect|Connection refused|timeout/i, direct.stderr);
     // On the machine itself, as the superuser: still no write.
-    const local = await labSsh(standby, ["runuser", "-u", "postgres", "--", "psql", "-d", "app", "-AtXc", "insert into notes_note (text, node, created) values ('local-on-old-primary', 'drill', now())"]);
+    const local = await labSsh(standby, [
+      "runuser",
+      "-u",
+      "postgres",
+      "--",
+      "psql",
+      "-d",
+      "app",
+      "-AtXc",
+      "insert into notes_note (text, node, created) values ('local-on-old-primary', 'drill', now())",
+    ]);
     assert.notEqual(local.code, 0, "the old primary took a local write");
     // Through the app: writes keep landing on the new primary only.
     const since = Date.now();
     const acked = await load.waitFor("write", (s) => s.ok && s.start >= since, 10, 60_000);
     const onNew = await notesOn(primary, load.idPrefix);
-    assert.ok(acked.every((s) => onNew.has(s.id!)), "writes through the app went to the new primary");
-    const onOld = await labSsh(standby, ["runuser", "-u", "postgres", "--", "psql", "-d", "app", "-AtXc", `select count(*) from notes_note where text in (${acked.map((s) => `'${s.id}'`).join(",")})`]);
+    assert.ok(
+      acked.every((s) => onNew.has(s.id!)),
+      "writes through the app went to the new primary",
+    );
+    const onOld = await labSsh(standby, [
+      "runuser",
+      "-u",
+      "postgres",
+      "--",
+      "psql",
+      "-d",
+      "app",
+      "-AtXc",
+      `select count(*) from notes_note where text in (${acked.map((s) => `'${s.id}'`).join(",")})`,
+    ]);
     assert.ok(onOld.code !== 0 || onOld.stdout.trim() === "0", `the old primary holds writes made after the failover: ${onOld.stdout}`);
   });
 

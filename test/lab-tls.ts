@@ -9,7 +9,8 @@ import { labPaths, type LabPaths } from "../lab/config";
 
 /** pebble's root of the running lab; an error saying how to get it when the lab is not up. */
 export function clusterCaFile(paths: Pick<LabPaths, "pebbleRoots"> = labPaths()): string {
-  if (!fs.existsSync(paths.pebbleRoots)) throw new Error(`${paths.pebbleRoots} is missing: no lab is up (\`npm run lab -- up\` fetches pebble's root there)`);
+  if (!fs.existsSync(paths.pebbleRoots))
+    throw new Error(`${paths.pebbleRoots} is missing: no lab is up (\`npm run lab -- up\` fetches pebble's root there)`);
   return paths.pebbleRoots;
 }
 

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../spec";
+import { PROJECT } from "../model";
 
 /** One registered resource, as the engine would have received it. */
 export interface RecordedResource {
@@ -97,13 +97,27 @@ export class RecordingMocks implements pulumi.runtime.Mocks {
       case "aws:iam/role:Role":
       case "aws:iam/instanceProfile:InstanceProfile":
         // IAM autonames these (name + random suffix); the arn follows from the name.
-        extra = { name: inputs.name ?? `${args.name}-1a2b3c4`, arn: `arn:aws:iam::123456789012:${args.type.includes("role") ? "role" : "instance-profile"}/${inputs.name ?? `${args.name}-1a2b3c4`}` };
+        extra = {
+          name: inputs.name ?? `${args.name}-1a2b3c4`,
+          arn: `arn:aws:iam::123456789012:${args.type.includes("role") ? "role" : "instance-profile"}/${inputs.name ?? `${args.name}-1a2b3c4`}`,
+        };
         break;
       default:
         break;
     }
     const state = { ...inputs, ...extra };
-    this.resources.push({ type: args.type, name: args.name, inputs, custom: args.custom ?? true, id, state, urn: "", dependsOn: [], protect: false, aliases: [] });
+    this.resources.push({
+      type: args.type,
+      name: args.name,
+      inputs,
+      custom: args.custom ?? true,
+      id,
+      state,
+      urn: "",
+      dependsOn: [],
+      protect: false,
+      aliases: [],
+    });
     return { id: args.custom === false ? undefined : id, state };
   }
 
@@ -149,7 +163,12 @@ export interface RunOptions {
 const PROGRAM = path.resolve(__dirname, "..", "index.ts");
 
 function resolveOutput(output: pulumi.Output<unknown>): Promise<unknown> {
-  return new Promise((resolve) => output.apply((v) => { resolve(v); return v; }));
+  return new Promise((resolve) =>
+    output.apply((v) => {
+      resolve(v);
+      return v;
+    }),
+  );
 }
 
 interface Registration {
@@ -171,7 +190,14 @@ const nameOfUrn = (urn: string) => urn.slice(urn.lastIndexOf("::") + 2);
  */
 function watchRegistrations(): Map<string, Registration> {
   const seen = new Map<string, Registration>();
-  type Request = { getType(): string; getName(): string; getParent(): string; getDependenciesList(): string[]; getProtect(): boolean; getAliasesList(): AliasMessage[] };
+  type Request = {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getDependenciesList(): string[];
+    getProtect(): boolean;
+    getAliasesList(): AliasMessage[];
+  };
   const monitor = pulumi.runtime.getMonitor() as unknown as {
     registerResource(req: Request, cb: (err: unknown, res?: { getUrn(): string }) => void): unknown;
   };
@@ -180,7 +206,13 @@ function watchRegistrations(): Map<string, Registration> {
     register(req, (err, res) => {
       if (res) {
         const aliases = req.getAliasesList().map((a) => a.getUrn() || a.getSpec()?.getName() || "");
-        seen.set(`${req.getType()}::${req.getName()}`, { urn: res.getUrn(), parentUrn: req.getParent(), dependencies: req.getDependenciesList(), protect: req.getProtect(), aliases });
+        seen.set(`${req.getType()}::${req.getName()}`, {
+          urn: res.getUrn(),
+          parentUrn: req.getParent(),
+          dependencies: req.getDependenciesList(),
+          protect: req.getProtect(),
+          aliases,
+        });
       }
       cb(err, res);
     });
@@ -210,7 +242,10 @@ export async function runProgram(config: Record<string, unknown>, options: RunOp
   const all: Record<string, string> = {};
   for (const [k, v] of Object.entries(config)) all[`${PROJECT}:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
   for (const [k, v] of Object.entries(options.secrets ?? {})) all[`${PROJECT}:${k}`] = v;
-  pulumi.runtime.setAllConfig(all, Object.keys(options.secrets ?? {}).map((k) => `${PROJECT}:${k}`));
+  pulumi.runtime.setAllConfig(
+    all,
+    Object.keys(options.secrets ?? {}).map((k) => `${PROJECT}:${k}`),
+  );
 
   // Pulumi records a stack trace for every internal promise; with tsx's source maps each one costs
   // milliseconds (a 500-child plan took minutes). Plain stacks while the program runs; restored after.

@@ -2,7 +2,7 @@
  * Policy-style views over a recorded program run: what each machine accepts, whatever the provider's
  * resource shapes. Tests assert on these, so a regression in any provider's firewall shows up the same way.
  */
-import { ROLES, type Role } from "../spec";
+import { ROLES, type Role } from "../model";
 import type { ProgramRun, RecordedResource } from "./mocks";
 
 /** One inbound opening on one machine: the port and where traffic may come from. */
@@ -29,13 +29,17 @@ function carriers(nodes: Machine[], carries: (n: Machine) => boolean): string[] 
 
 /** Machines of the run: name (as given to the provider) and role, with their recorded resource. */
 export function machines(run: ProgramRun): Machine[] {
-  // A droplet's role is its role tag (`<cluster>-<stack>-<role>`, spec/names.ts planTags): machine names are neutral (db-1, db-2).
+  // A droplet's role is its role tag (`<cluster>-<stack>-<role>`, model/names.ts planTags): machine names are neutral (db-1, db-2).
   const roleOf = (tags: string[]): Role => {
     const found = ROLES.filter((r) => tags.some((t) => !t.startsWith("django-ha-") && t.endsWith(`-${r}`)));
     if (found.length !== 1) throw new Error(`droplet tags ${JSON.stringify(tags)} carry ${found.length} role tags, want 1`);
     return found[0];
   };
-  const droplets = byType(run, "digitalocean:index/droplet:Droplet").map((r) => ({ name: String(r.inputs.name), role: roleOf((r.inputs.tags as string[]) ?? []), resource: r }));
+  const droplets = byType(run, "digitalocean:index/droplet:Droplet").map((r) => ({
+    name: String(r.inputs.name),
+    role: roleOf((r.inputs.tags as string[]) ?? []),
+    resource: r,
+  }));
   const instances = byType(run, "aws:ec2/instance:Instance").map((r) => {
     const tags = r.inputs.tags as Record<string, string>;
     return { name: tags.Name, role: tags["django-ha:role"] as Role, resource: r };
@@ -56,7 +60,10 @@ export function openings(run: ProgramRun): Opening[] {
       for (const rule of (fw.inputs.inboundRules as Record<string, unknown>[]) ?? []) {
         const tagSources = (rule.sourceTags as string[] | undefined) ?? [];
         tagSources.forEach((t) => clusterTags.add(t));
-        const sources = [...((rule.sourceAddresses as string[] | undefined) ?? []), ...tagSources.flatMap((t) => carriers(nodes, (n) => ((n.resource.inputs.tags as string[]) ?? []).includes(t)))];
+        const sources = [
+          ...((rule.sourceAddresses as string[] | undefined) ?? []),
+          ...tagSources.flatMap((t) => carriers(nodes, (n) => ((n.resource.inputs.tags as string[]) ?? []).includes(t))),
+        ];
         result.push({ node: node.name, role: node.role, port: String(rule.portRange ?? "all"), protocol: String(rule.protocol), sources });
       }
     }
@@ -72,7 +79,8 @@ export function openings(run: ProgramRun): Opening[] {
       } else {
         sources = [String(rule.inputs.cidrIpv4 ?? rule.inputs.cidrIpv6)];
       }
-      const port = rule.inputs.fromPort === rule.inputs.toPort ? String(rule.inputs.fromPort) : `${rule.inputs.fromPort}-${rule.inputs.toPort}`;
+      const port =
+        rule.inputs.fromPort === rule.inputs.toPort ? String(rule.inputs.fromPort) : `${rule.inputs.fromPort}-${rule.inputs.toPort}`;
       result.push({ node: node.name, role: node.role, port, protocol: String(rule.inputs.ipProtocol), sources });
     }
   }
@@ -90,13 +98,16 @@ export function firewallViolations(list: Opening[], adminCidrs: string[], sshPor
   const databaseNode = (o: Opening) => o.role === "parent" || o.role === "standby";
   for (const o of list) {
     const where = `${o.node} (${o.role}) ${o.protocol}/${o.port} from ${o.sources.join(", ")}`;
-    if (o.protocol !== "tcp" && !(o.protocol === "udp" && o.port === "111")) problems.push(`${where}: only TCP may be open (and rpcbind over UDP)`);
+    if (o.protocol !== "tcp" && !(o.protocol === "udp" && o.port === "111"))
+      problems.push(`${where}: only TCP may be open (and rpcbind over UDP)`);
     if (o.port === "80" || o.port === "443") {
       if (o.role !== "child") problems.push(`${where}: web ports only on children`);
     } else if (o.port === String(sshPort)) {
       const peers = o.sources.filter((s) => s.startsWith("role:"));
-      if (!o.sources.every((s) => adminCidrs.includes(s) || s.startsWith("role:"))) problems.push(`${where}: SSH only from the admin CIDRs`);
-      if (peers.length && (!databaseNode(o) || !peers.every((s) => s === "role:parent" || s === "role:standby"))) problems.push(`${where}: SSH between machines only between the database nodes`);
+      if (!o.sources.every((s) => adminCidrs.includes(s) || s.startsWith("role:")))
+        problems.push(`${where}: SSH only from the admin CIDRs`);
+      if (peers.length && (!databaseNode(o) || !peers.every((s) => s === "role:parent" || s === "role:standby")))
+        problems.push(`${where}: SSH between machines only between the database nodes`);
     } else if (["5432", "2049", "6379", "111", "20048"].includes(o.port)) {
       if (!o.sources.every((s) => s === "members")) problems.push(`${where}: data ports only from cluster members`);
       if (!databaseNode(o)) problems.push(`${where}: data ports only on the parent and the standby`);

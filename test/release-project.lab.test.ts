@@ -14,7 +14,7 @@ import { isClean, labDown, labRemoveVolumes, labSsh, labUp } from "../lab";
 import { labBootstrapHook } from "../ops/bootstrap";
 import { deploy, parseReleaseStatus, releaseStatus, releaseTarget, rollback, type ReleaseApp } from "../ops/release";
 import { RELEASE_HEADER, RELEASE_PATHS } from "../roles/release";
-import type { Inventory } from "../spec";
+import type { Inventory } from "../model";
 import { web } from "./drill";
 import { LEDGER_CONFIG, ledgerApp } from "./projects";
 
@@ -54,7 +54,8 @@ describe("the second project (ledger) deploys, rolls back and serves", { timeout
     children = inventory.nodes.filter((n) => n.role === "child");
     ledgerRepo = path.join(tmp, "ledger");
     fs.cpSync(LEDGER_CONFIG.path, ledgerRepo, { recursive: true, filter: (s) => path.basename(s) !== "__pycache__" });
-    const git = (...args: string[]) => execFileSync("git", ["-C", ledgerRepo, "-c", "user.name=lab", "-c", "user.email=lab@example.org", ...args], { encoding: "utf8" });
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", ledgerRepo, "-c", "user.name=lab", "-c", "user.email=lab@example.org", ...args], { encoding: "utf8" });
     git("init", "-q", "-b", "main");
     fs.writeFileSync(path.join(ledgerRepo, "RELEASE_NOTE"), "ledger v2\n");
     git("add", "-A");
@@ -63,7 +64,19 @@ describe("the second project (ledger) deploys, rolls back and serves", { timeout
 
   it("the bootstrap's first release: requirements from the lab index, its health path, its page naming the release", async () => {
     const worker = inventory.nodes.find((n) => n.role === "worker")!;
-    const s = parseReleaseStatus((await labSsh(worker.name, [...releaseStatus({ releases: RELEASE_PATHS.releases, nodeCurrent: RELEASE_PATHS.nodeCurrent, shareCurrent: RELEASE_PATHS.shareCurrent, maintenanceFlag: RELEASE_PATHS.maintenanceFlag, readOnlyFlag: RELEASE_PATHS.readOnlyFlag })])).stdout);
+    const s = parseReleaseStatus(
+      (
+        await labSsh(worker.name, [
+          ...releaseStatus({
+            releases: RELEASE_PATHS.releases,
+            nodeCurrent: RELEASE_PATHS.nodeCurrent,
+            shareCurrent: RELEASE_PATHS.shareCurrent,
+            maintenanceFlag: RELEASE_PATHS.maintenanceFlag,
+            readOnlyFlag: RELEASE_PATHS.readOnlyFlag,
+          }),
+        ])
+      ).stdout,
+    );
     first = s.shareCurrent!;
     assert.ok(first);
     for (const c of children) {
@@ -72,7 +85,12 @@ describe("the second project (ledger) deploys, rolls back and serves", { timeout
       assert.match(health.body, new RegExp(`^${RELEASE_HEADER}: ${first}`, "im"));
       assert.match(await page(c.publicAddress), new RegExp(first));
     }
-    const write = await web(fqdn, children[0].publicAddress, "/entries/", ["-X", "POST", "--data", '{"amount_cents": 1250, "note": "lab"}']);
+    const write = await web(fqdn, children[0].publicAddress, "/entries/", [
+      "-X",
+      "POST",
+      "--data",
+      '{"amount_cents": 1250, "note": "lab"}',
+    ]);
     assert.equal(write.status, 201, write.body);
   });
 

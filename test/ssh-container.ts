@@ -48,7 +48,10 @@ function childPid(pid: number): number | undefined {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startTestContainer(imageRoot: string, opts: { log?: (s: string) => void; /** More systemd-nspawn arguments, e.g. `--bind-ro=…`. */ nspawnArgs?: string[] } = {}): Promise<TestContainer> {
+export async function startTestContainer(
+  imageRoot: string,
+  opts: { log?: (s: string) => void; /** More systemd-nspawn arguments, e.g. `--bind-ro=…`. */ nspawnArgs?: string[] } = {},
+): Promise<TestContainer> {
   const name = `dh-test-${process.pid}-${Date.now() % 100000}`;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-ct-"));
   const [upper, work, root] = ["upper", "work", "root"].map((d) => path.join(dir, d));
@@ -105,8 +108,12 @@ export async function startTestContainer(imageRoot: string, opts: { log?: (s: st
     fs.copyFileSync(`${key}.pub`, path.join(root, "root", ".ssh", "authorized_keys"));
     execFileSync("ssh-keygen", ["-A", "-f", root]); // host keys, if the image has none
     for (const g of cgroups) fs.mkdirSync(g, { recursive: true });
-    const enter = 'for g in $CGROUPS; do echo $$ > "$g/cgroup.procs"; done; exec systemd-nspawn -b -D "$ROOT" -M "$NAME" --register=no --keep-unit --console=pipe --private-network "$@"';
-    nspawn = spawn("sh", ["-c", enter, "sh", ...(opts.nspawnArgs ?? [])], { env: { ...process.env, ROOT: root, NAME: name, CGROUPS: cgroups.join(" ") }, stdio: ["ignore", "pipe", "pipe"] });
+    const enter =
+      'for g in $CGROUPS; do echo $$ > "$g/cgroup.procs"; done; exec systemd-nspawn -b -D "$ROOT" -M "$NAME" --register=no --keep-unit --console=pipe --private-network "$@"';
+    nspawn = spawn("sh", ["-c", enter, "sh", ...(opts.nspawnArgs ?? [])], {
+      env: { ...process.env, ROOT: root, NAME: name, CGROUPS: cgroups.join(" ") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let console = "";
     nspawn.stdout!.on("data", (d: Buffer) => (console += d.toString()));
     nspawn.stderr!.on("data", (d: Buffer) => (console += d.toString()));
@@ -118,7 +125,10 @@ export async function startTestContainer(imageRoot: string, opts: { log?: (s: st
       init ??= childPid(nspawn.pid!);
       if (init) {
         try {
-          state = execFileSync("nsenter", ["-t", String(init), "-a", "systemctl", "is-system-running"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+          state = execFileSync("nsenter", ["-t", String(init), "-a", "systemctl", "is-system-running"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", "ignore"],
+          }).trim();
         } catch (err) {
           state = String((err as { stdout?: string }).stdout ?? "").trim();
         }
@@ -126,7 +136,8 @@ export async function startTestContainer(imageRoot: string, opts: { log?: (s: st
       }
       await sleep(200);
     }
-    if (state !== "running" && state !== "degraded") throw new Error(`container ${name} did not reach running (state ${JSON.stringify(state)}):\n${console.slice(-3000)}`);
+    if (state !== "running" && state !== "degraded")
+      throw new Error(`container ${name} did not reach running (state ${JSON.stringify(state)}):\n${console.slice(-3000)}`);
     opts.log?.(`container ${name} is ${state}`);
     const initPid = String(init);
     return {

@@ -39,7 +39,13 @@ export class FakeExecutor implements RemoteExecutor {
     const program = argv[0] === "bash" && argv[1] === "-c" ? argv[2] : undefined;
     const args = argv.slice(4);
     const stdin = options.stdin?.toString() ?? "";
-    if (program === cmd.probePackages([])[2]) return ok(args.filter((p) => m.packages.has(p)).map((p) => `${p}\tinstalled\n`).join(""));
+    if (program === cmd.probePackages([])[2])
+      return ok(
+        args
+          .filter((p) => m.packages.has(p))
+          .map((p) => `${p}\tinstalled\n`)
+          .join(""),
+      );
     if (program === cmd.installPackages([])[2]) {
       args.slice(2).forEach((p) => m.packages.add(p));
       return ok();
@@ -79,7 +85,8 @@ export class FakeExecutor implements RemoteExecutor {
       m.services.set(unit, s);
       return ok();
     }
-    if (argv[0] === "bash" && argv[1] === "-euo") return argv[4].includes("unhealthy") ? { code: 1, stdout: "not yet\n", stderr: "", truncated: false } : ok();
+    if (argv[0] === "bash" && argv[1] === "-euo")
+      return argv[4].includes("unhealthy") ? { code: 1, stdout: "not yet\n", stderr: "", truncated: false } : ok();
     return { code: 127, stdout: "", stderr: `fake machine does not know: ${argv.join(" ")}`, truncated: false };
   }
 

@@ -1,5 +1,5 @@
 /** Probe outputs of a healthy lab cluster, as the nodes print them, for the ops/status and scripts/status tests. */
-import { hostsInventory, loadStackSpec, type Inventory, type InventoryNode } from "../spec";
+import { hostsInventory, loadStackSpec, type Inventory, type InventoryNode } from "../model";
 import { keyServices } from "../ops/status/probe";
 
 export const NOW = new Date("2026-12-01T07:00:00Z");

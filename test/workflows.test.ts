@@ -32,11 +32,19 @@ type Job = {
   steps?: Step[];
   env?: Record<string, unknown>;
 };
-type Workflow = { on?: Record<string, unknown> | string | string[]; permissions?: string | Record<string, string>; concurrency?: { group?: string; "cancel-in-progress"?: boolean } | string; env?: Record<string, unknown>; jobs: Record<string, Job> };
+type Workflow = {
+  on?: Record<string, unknown> | string | string[];
+  permissions?: string | Record<string, string>;
+  concurrency?: { group?: string; "cancel-in-progress"?: boolean } | string;
+  env?: Record<string, unknown>;
+  jobs: Record<string, Job>;
+};
 
 /** Schema errors as readable lines (empty when valid). */
 function schemaErrors(src: string): string[] {
-  return validateWorkflow(src).errors.map((e) => `${"path" in e && e.path ? e.path : "(file)"}: ${e.title}${e.detail ? ` — ${e.detail}` : ""}`);
+  return validateWorkflow(src).errors.map(
+    (e) => `${"path" in e && e.path ? e.path : "(file)"}: ${e.title}${e.detail ? ` — ${e.detail}` : ""}`,
+  );
 }
 
 const PINNED = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_./-]+@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/;
@@ -63,14 +71,17 @@ function commonProblems(w: Workflow, mayWritePullRequests: string | undefined): 
     if (job.env && JSON.stringify(job.env).includes("secrets.")) problems.push(`job ${id} env: secrets must go to the Pulumi step only`);
     for (const [i, step] of (job.steps ?? []).entries()) {
       const where = `job ${id} step ${i + 1}`;
-      if (step.uses !== undefined && !PINNED.test(step.uses)) problems.push(`${where}: ${step.uses} is not pinned to a major version tag or a commit`);
+      if (step.uses !== undefined && !PINNED.test(step.uses))
+        problems.push(`${where}: ${step.uses} is not pinned to a major version tag or a commit`);
       if (step.run !== undefined) {
         if (step.run.includes("secrets.")) problems.push(`${where}: a shell step references secrets`);
-        for (const name of CLOUD_SECRETS) if (new RegExp(`\\$\\{?${name}\\b`).test(step.run)) problems.push(`${where}: a shell step reads ${name}`);
+        for (const name of CLOUD_SECRETS)
+          if (new RegExp(`\\$\\{?${name}\\b`).test(step.run)) problems.push(`${where}: a shell step reads ${name}`);
       }
       const handed = JSON.stringify({ with: step.with ?? {}, env: step.env ?? {} });
       const secretRefs = [...handed.matchAll(/secrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]);
-      if (!isPulumi(step) && secretRefs.length > 0) problems.push(`${where}: secrets ${secretRefs.join(", ")} given to a step that is not pulumi/actions`);
+      if (!isPulumi(step) && secretRefs.length > 0)
+        problems.push(`${where}: secrets ${secretRefs.join(", ")} given to a step that is not pulumi/actions`);
     }
     for (const [i, step] of (job.steps ?? []).entries()) {
       if (step.uses?.startsWith("actions/setup-node@") && step.with?.["node-version-file"] !== ".node-version") {
@@ -95,7 +106,10 @@ const GUARD = "scripts/deployable-stack.sh";
 
 /** Run the stack guard for real: exit 0 = the workflow may preview/deploy that stack. */
 function guardAllows(stack: string, stacksDir = path.join(ROOT, "stacks")): boolean {
-  return spawnSync("bash", [path.join(ROOT, GUARD), stack], { env: { ...process.env, DJANGO_HA_STACKS_DIR: stacksDir }, encoding: "utf8" }).status === 0;
+  return (
+    spawnSync("bash", [path.join(ROOT, GUARD), stack], { env: { ...process.env, DJANGO_HA_STACKS_DIR: stacksDir }, encoding: "utf8" })
+      .status === 0
+  );
 }
 
 /**
@@ -106,13 +120,16 @@ function stackProblems(id: string, job: Job): string[] {
   const problems: string[] = [];
   const stacks = job.strategy?.matrix?.stack;
   if (Array.isArray(stacks)) {
-    for (const s of stacks) if (!guardAllows(s)) problems.push(`job ${id}: matrix stack ${s} is an example/lab stack or has no stack file: it must never be deployed`);
+    for (const s of stacks)
+      if (!guardAllows(s))
+        problems.push(`job ${id}: matrix stack ${s} is an example/lab stack or has no stack file: it must never be deployed`);
   } else if (stacks !== "${{ fromJSON(vars.PULUMI_STACKS) }}") {
     problems.push(`job ${id}: matrix.stack must be \${{ fromJSON(vars.PULUMI_STACKS) }} (the operator's stacks)`);
   }
   const steps = job.steps ?? [];
   const guard = steps.findIndex((s) => (s.run ?? "").includes(`bash ${GUARD} "$STACK"`) && s.env?.STACK === "${{ matrix.stack }}");
-  if (guard < 0 || guard > steps.findIndex(isPulumi)) problems.push(`job ${id}: no ${GUARD} step on the matrix stack before the Pulumi step`);
+  if (guard < 0 || guard > steps.findIndex(isPulumi))
+    problems.push(`job ${id}: no ${GUARD} step on the matrix stack before the Pulumi step`);
   return problems;
 }
 
@@ -126,7 +143,8 @@ function previewProblems(w: Workflow): string[] {
   if (jobs.length === 0) problems.push("no pulumi/actions step");
   for (const [id, job] of jobs) {
     const step = job.steps!.find(isPulumi)!;
-    if (step.with?.command !== "preview") problems.push(`job ${id}: pulumi/actions command is ${JSON.stringify(step.with?.command)}, not preview`);
+    if (step.with?.command !== "preview")
+      problems.push(`job ${id}: pulumi/actions command is ${JSON.stringify(step.with?.command)}, not preview`);
     if (step.with?.["comment-on-pr"] !== true) problems.push(`job ${id}: comment-on-pr must be true`);
     if (!step.with?.["stack-name"]) problems.push(`job ${id}: no stack-name`);
     if (step.with?.["work-dir"] !== ".") problems.push(`job ${id}: work-dir must be "."`);
@@ -141,7 +159,8 @@ function upProblems(w: Workflow): string[] {
   const problems: string[] = [];
   const on = events(w);
   const push = typeof w.on === "object" && !Array.isArray(w.on) ? (w.on.push as { branches?: string[] } | null | undefined) : undefined;
-  if (on.length !== 1 || on[0] !== "push" || JSON.stringify(push?.branches) !== JSON.stringify(["main"])) problems.push("up must run only on push to main");
+  if (on.length !== 1 || on[0] !== "push" || JSON.stringify(push?.branches) !== JSON.stringify(["main"]))
+    problems.push("up must run only on push to main");
   const concurrency = w.concurrency;
   if (typeof concurrency !== "object" || !concurrency.group || concurrency["cancel-in-progress"] !== false) {
     problems.push("up needs a workflow concurrency group with cancel-in-progress: false, so two ups never overlap nor get cut off");
@@ -153,7 +172,8 @@ function upProblems(w: Workflow): string[] {
     if (step.with?.command !== "up") problems.push(`job ${id}: pulumi/actions command is ${JSON.stringify(step.with?.command)}, not up`);
     if (!step.with?.["stack-name"]) problems.push(`job ${id}: no stack-name`);
     if (envName(job) !== "production") problems.push(`job ${id}: must run in the production environment (the approval gate)`);
-    if (!(job.if === "github.ref == 'refs/heads/main'" || job.if?.startsWith("github.ref == 'refs/heads/main' && "))) problems.push(`job ${id}: must be guarded by if: github.ref == 'refs/heads/main'`);
+    if (!(job.if === "github.ref == 'refs/heads/main'" || job.if?.startsWith("github.ref == 'refs/heads/main' && ")))
+      problems.push(`job ${id}: must be guarded by if: github.ref == 'refs/heads/main'`);
   }
   return [...problems, ...commonProblems(w, undefined)];
 }
@@ -178,13 +198,19 @@ describe("GitHub Actions workflows", () => {
   });
 
   it("both workflows preview/deploy the same stacks: the operator's, from PULUMI_STACKS", () => {
-    const stacks = (src: string) => Object.values(parse(src).jobs).map((j) => j.strategy?.matrix?.stack).find(Boolean);
+    const stacks = (src: string) =>
+      Object.values(parse(src).jobs)
+        .map((j) => j.strategy?.matrix?.stack)
+        .find(Boolean);
     assert.equal(stacks(read("up.yml")), "${{ fromJSON(vars.PULUMI_STACKS) }}");
     assert.equal(stacks(read("preview.yml")), stacks(read("up.yml")));
   });
 
   it("the stack guard refuses every stack this repository ships (examples, lab) and a missing file; it accepts an operator's stack", () => {
-    const shipped = fs.readdirSync(path.join(ROOT, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5));
+    const shipped = fs
+      .readdirSync(path.join(ROOT, "stacks"))
+      .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+      .map((f) => f.slice(7, -5));
     assert.ok(shipped.includes("digitalocean-example") && shipped.includes("lab"));
     for (const stack of shipped) assert.equal(guardAllows(stack), false, `${stack} must be refused`);
     assert.equal(guardAllows("production"), false, "no stacks/Pulumi.production.yaml here");
@@ -215,8 +241,16 @@ describe("GitHub Actions workflows", () => {
     for (const name of ["preview.yml", "up.yml"]) {
       const job = parse(read(name)).jobs.test;
       const image = typeof job.container === "string" ? job.container : job.container?.image;
-      assert.equal(image, `debian:${release}`, `${name}: the test job must run in debian:${release}, whose archive the host package names come from`);
-      assert.match(typeof job.container === "object" ? (job.container.options ?? "") : "", /--privileged/, `${name}: the lab needs a privileged container`);
+      assert.equal(
+        image,
+        `debian:${release}`,
+        `${name}: the test job must run in debian:${release}, whose archive the host package names come from`,
+      );
+      assert.match(
+        typeof job.container === "object" ? (job.container.options ?? "") : "",
+        /--privileged/,
+        `${name}: the lab needs a privileged container`,
+      );
     }
     // apt-cache policy prints "name:" then "  Candidate: <version or (none)>" for every name asked.
     const policy = spawnSync("apt-cache", ["policy", ...new Set(names)], { encoding: "utf8" }).stdout;
@@ -226,7 +260,8 @@ describe("GitHub Actions workflows", () => {
       if (/^\S+:$/.test(line)) current = line.slice(0, -1);
       else if (line.trim().startsWith("Candidate:")) candidates.set(current, line.trim().slice("Candidate:".length).trim());
     }
-    for (const n of new Set(names)) assert.ok(candidates.has(n) && candidates.get(n) !== "(none)", `${n} has no candidate in this machine's Debian archive`);
+    for (const n of new Set(names))
+      assert.ok(candidates.has(n) && candidates.get(n) !== "(none)", `${n} has no candidate in this machine's Debian archive`);
   });
 });
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configFor, TEST_SECRETS } from "../../test/configs";
 import { runProgram } from "../../test/mocks";
-import { parseClusterSpec } from "../../spec";
+import { parseClusterSpec } from "../../model";
 import type { NodePlan } from "../../roles/types";
 import { acmeDnsSecretKey } from "../cluster";
 
@@ -14,7 +14,8 @@ const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-only\n-----END OPENSSH PR
 const RUN = "pulumi-nodejs:dynamic/bootstrap:Run";
 
 describe("the DNS-01 credential's config key", () => {
-  const key = (provider: "digitalocean" | "aws" | "hosts", certificate: Record<string, unknown>) => acmeDnsSecretKey(parseClusterSpec(configFor(provider, 2, { certificate })));
+  const key = (provider: "digitalocean" | "aws" | "hosts", certificate: Record<string, unknown>) =>
+    acmeDnsSecretKey(parseClusterSpec(configFor(provider, 2, { certificate })));
   it("none for http-01, none on AWS (the instance role); acmeDnsToken on DigitalOcean; on hosts the narrow key's secret, else the record's", () => {
     assert.equal(key("digitalocean", {}), undefined);
     assert.equal(key("hosts", { dnsKeyName: "shop-acme" }), undefined);
@@ -28,7 +29,10 @@ describe("the DNS-01 credential's config key", () => {
 describe("program (hosts, dns-01 with a narrower TSIG key) with django-ha:sshPrivateKey", () => {
   it("renders the narrow key's secret and the generated passphrase into both database machines' acme.env, and nothing into the children's", async () => {
     const secrets = { ...TEST_SECRETS, sshPrivateKey: KEY, acmeTsigSecret: "bmFycm93LWFjbWUta2V5" };
-    const run = await runProgram(configFor("hosts", 2, { certificate: { challenge: "dns-01", dnsKeyName: "shop-acme" } }), { stack: "shop", secrets });
+    const run = await runProgram(configFor("hosts", 2, { certificate: { challenge: "dns-01", dnsKeyName: "shop-acme" } }), {
+      stack: "shop",
+      secrets,
+    });
     assert.equal(run.error, undefined, String(run.error));
     const plans = (run.resources.find((x) => x.type === RUN)!.inputs.plans as unknown as { value: NodePlan[] }).value;
     const acmeEnv = (p: NodePlan) => p.actions.find((a) => a.kind === "file" && a.file.path === "/etc/django-ha/acme.env");

@@ -11,7 +11,10 @@ const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 describe("program: the app's secrets", () => {
   it("reach /etc/django-ha/app-secrets.env on the children and the worker, inside the secret plans only", async () => {
     const config = digitaloceanConfig(2, { app: { secretKeys: ["STRIPE_KEY"], env: { SHOP_CURRENCY: "EUR" } } });
-    const r = await runProgram(config, { stack: "shop", secrets: { ...TEST_SECRETS, sshPrivateKey: KEY, appSecrets: JSON.stringify({ STRIPE_KEY: "sk_test_program" }) } });
+    const r = await runProgram(config, {
+      stack: "shop",
+      secrets: { ...TEST_SECRETS, sshPrivateKey: KEY, appSecrets: JSON.stringify({ STRIPE_KEY: "sk_test_program" }) },
+    });
     assert.equal(r.error, undefined, String(r.error));
     const run = r.resources.find((x) => x.type === "pulumi-nodejs:dynamic/bootstrap:Run")!;
     const plans = run.inputs.plans as unknown as { [SECRET_SIG]: string; value: NodePlan[] };
@@ -22,7 +25,11 @@ describe("program: the app's secrets", () => {
       else assert.equal(file, undefined, plan.node.name);
     }
     const elsewhere = r.resources.filter((x) => x !== run && JSON.stringify(x.inputs).includes("sk_test_program"));
-    assert.deepEqual(elsewhere.map((x) => x.name), [], "the value appears in no other resource's inputs");
+    assert.deepEqual(
+      elsewhere.map((x) => x.name),
+      [],
+      "the value appears in no other resource's inputs",
+    );
   });
 
   it("secretKeys without django-ha:appSecrets registers nothing and says how to set it", async () => {

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan } from "../../roles/types";
-import { hostsInventory, Inventory, loadStackSpec } from "../../spec";
+import { hostsInventory, Inventory, loadStackSpec } from "../../model";
 import { plansHash } from "../../ops/bootstrap/hash";
 import { startTestSshServer, TestSshServer } from "../../test/ssh-server";
 
@@ -59,7 +59,11 @@ const plans = (inv: Inventory, content = "hello"): NodePlan[] =>
 describe("Bootstrap resource wiring (mocks)", () => {
   it("registers the component and its dynamic Run with the plans' content hash and a pinned known_hosts per stack", async () => {
     registered.length = 0;
-    const b = new Bootstrap("lab-bootstrap", { inventory, plans: plans(inventory), privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n" });
+    const b = new Bootstrap("lab-bootstrap", {
+      inventory,
+      plans: plans(inventory),
+      privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n",
+    });
     assert.equal(await resolve(b.plansHash), plansHash(plans(inventory)));
     const types = registered.map((r) => `${r.type} ${r.name}`);
     assert.deepEqual(types, ["django-ha:bootstrap:Bootstrap lab-bootstrap", "pulumi-nodejs:dynamic/bootstrap:Run lab-bootstrap-run"]);
@@ -93,7 +97,10 @@ describe("Bootstrap resource wiring (mocks)", () => {
     const wrapped = run.inputs.plans as { [SECRET_SIG]?: string; value?: NodePlan[] };
     assert.equal(wrapped[SECRET_SIG], SECRET_VALUE, "plans reach the engine as a secret");
     const rendered = wrapped.value!;
-    assert.deepEqual(rendered.map((p) => `${p.node.name}:${p.role}`), inventory.nodes.map((n) => `${n.name}:${n.role}`));
+    assert.deepEqual(
+      rendered.map((p) => `${p.node.name}:${p.role}`),
+      inventory.nodes.map((n) => `${n.name}:${n.role}`),
+    );
     assert.ok(rendered.every((p) => p.actions.length > 0));
   });
 });
@@ -115,7 +122,10 @@ describe("Bootstrap provider: diff and check", () => {
     assert.equal(bootstrapDiff({ ...outs, machineIds: ids }, { ...news, machineIds: { ...ids } }).changes, false);
     assert.equal(bootstrapDiff({ ...outs, machineIds: ids }, { ...news, machineIds: { ...ids, "lab-db-1": "i-9" } }).changes, true);
     assert.equal(bootstrapDiff(outs, { ...news, machineIds: ids }).changes, false, "outputs written before machine ids were recorded");
-    assert.deepEqual(replacedNodes({ machineIds: ids }, { machineIds: { "lab-db-1": "i-9", "lab-child-1": "i-2", "lab-child-2": "i-3" } }), ["lab-db-1"]);
+    assert.deepEqual(
+      replacedNodes({ machineIds: ids }, { machineIds: { "lab-db-1": "i-9", "lab-child-1": "i-2", "lab-child-2": "i-3" } }),
+      ["lab-db-1"],
+    );
     assert.deepEqual(replacedNodes(undefined, { machineIds: ids }), []);
   });
 
@@ -129,7 +139,10 @@ describe("Bootstrap provider: diff and check", () => {
     assert.deepEqual(bootstrapCheck({ plans: [], privateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" }).failures, []);
     assert.deepEqual(bootstrapCheck({}).failures, []);
     const f = bootstrapCheck({ plans: "x", privateKey: "~/.ssh/id_ed25519", concurrency: 0 }).failures!;
-    assert.deepEqual(f.map((x) => x.property), ["plans", "privateKey", "concurrency"]);
+    assert.deepEqual(
+      f.map((x) => x.property),
+      ["plans", "privateKey", "concurrency"],
+    );
     assert.match(f[1].reason, /text of an OpenSSH private key .* not a path/);
   });
 
@@ -169,7 +182,15 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
       ],
       checks: [],
     }));
-    return { inventory: inv, plans: ps, privateKey: server.privateKey, knownHostsPath: path.join(dir, "known_hosts"), lockPath: path.join(dir, "bootstrap.lock"), concurrency: 2, plansHash: plansHash(ps) };
+    return {
+      inventory: inv,
+      plans: ps,
+      privateKey: server.privateKey,
+      knownHostsPath: path.join(dir, "known_hosts"),
+      lockPath: path.join(dir, "bootstrap.lock"),
+      concurrency: 2,
+      plansHash: plansHash(ps),
+    };
   }
 
   it("the serialized provider runs in a plain node process with no TypeScript loader, as the provider host runs it", async () => {
@@ -179,7 +200,9 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
     fs.writeFileSync(path.join(hostDir, "inputs.json"), JSON.stringify(inputs("from the host")));
     const script = `require("./provider.js").${serialized.exportName}.create(require("./inputs.json")).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });`;
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["-e", script], { cwd: hostDir, env: { PATH: process.env.PATH } }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
+      execFile(process.execPath, ["-e", script], { cwd: hostDir, env: { PATH: process.env.PATH } }, (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+      ),
     );
     const created = JSON.parse(out.slice(out.indexOf('{"id"')));
     assert.equal(created.id, "lab-bootstrap");
@@ -191,7 +214,12 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
     const first = inputs("v1");
     const created = await bootstrapProvider.create!(first);
     assert.equal(created.id, "lab-bootstrap");
-    assert.deepEqual(created.outs, { plansHash: first.plansHash, addresses: { "lab-db-1": "127.0.0.1", "lab-child-1": "127.0.0.1" }, result: { "lab-db-1": "1 changes", "lab-child-1": "1 changes" }, machineIds: {} });
+    assert.deepEqual(created.outs, {
+      plansHash: first.plansHash,
+      addresses: { "lab-db-1": "127.0.0.1", "lab-child-1": "127.0.0.1" },
+      result: { "lab-db-1": "1 changes", "lab-child-1": "1 changes" },
+      machineIds: {},
+    });
     assert.equal(fs.readFileSync(path.join(dir, "lab-db-1", "app.conf"), "utf8"), "v1");
     assert.equal(bootstrapDiff(created.outs, first).changes, false);
 
@@ -206,19 +234,32 @@ describe("Bootstrap provider create/update against a throwaway sshd", () => {
 
     // A machine with another host key at a pinned address: refused, unless the stack replaced that machine.
     const pinned = fs.readFileSync(path.join(dir, "known_hosts"), "utf8");
-    const other = pinned.replace(/ssh-ed25519 \S+/, `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from("another machine")]).toString("base64")}`);
+    const other = pinned.replace(
+      /ssh-ed25519 \S+/,
+      `ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from("ssh-ed25519"), Buffer.from("another machine")]).toString("base64")}`,
+    );
     assert.notEqual(other, pinned);
     fs.writeFileSync(path.join(dir, "known_hosts"), other);
     const withIds = { ...second, machineIds: { "lab-db-1": "m-1", "lab-child-1": "m-2" } };
-    await assert.rejects(bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, withIds), /Host key of .* changed/);
-    const replaced = await bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, { ...withIds, machineIds: { ...withIds.machineIds, "lab-db-1": "m-9" } });
+    await assert.rejects(
+      bootstrapProvider.update!("lab-bootstrap", { ...same.outs, machineIds: withIds.machineIds }, withIds),
+      /Host key of .* changed/,
+    );
+    const replaced = await bootstrapProvider.update!(
+      "lab-bootstrap",
+      { ...same.outs, machineIds: withIds.machineIds },
+      { ...withIds, machineIds: { ...withIds.machineIds, "lab-db-1": "m-9" } },
+    );
     assert.deepEqual(replaced.outs!.machineIds, { "lab-db-1": "m-9", "lab-child-1": "m-2" });
     assert.equal(fs.readFileSync(path.join(dir, "known_hosts"), "utf8"), pinned, "the replaced machine's key is pinned anew");
 
-    await assert.rejects(bootstrapProvider.update!("lab-bootstrap", same.outs, inputs("v2", `echo 'pg_ctl: could not start' >&2; exit 4`)), (e: Error) => {
-      assert.match(e.message, /lab-db-1 +FAILED at script s \(exit 4\):\n.*\| pg_ctl: could not start/);
-      assert.match(e.message, /lab-child-1 +skipped: needs lab-db-1 failed at script s/);
-      return true;
-    });
+    await assert.rejects(
+      bootstrapProvider.update!("lab-bootstrap", same.outs, inputs("v2", `echo 'pg_ctl: could not start' >&2; exit 4`)),
+      (e: Error) => {
+        assert.match(e.message, /lab-db-1 +FAILED at script s \(exit 4\):\n.*\| pg_ctl: could not start/);
+        assert.match(e.message, /lab-child-1 +skipped: needs lab-db-1 failed at script s/);
+        return true;
+      },
+    );
   });
 });

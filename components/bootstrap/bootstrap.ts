@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan } from "../../roles/types";
-import type { Inventory } from "../../spec";
+import type { Inventory } from "../../model";
 import { plansHash } from "../../ops/bootstrap/hash";
 import { stackStateDir } from "../../ops/bootstrap/stack";
 import { stackLockPath } from "../../ops/lock";
@@ -60,7 +60,14 @@ export class BootstrapRun extends pulumi.dynamic.Resource {
   declare public readonly machineIds: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: BootstrapArgs, opts?: pulumi.CustomResourceOptions) {
-    super(bootstrapProvider, name, bootstrapRunProps(args, pulumi.getStack()), { ...opts, additionalSecretOutputs: ["plans", "privateKey"] }, "bootstrap", "Run");
+    super(
+      bootstrapProvider,
+      name,
+      bootstrapRunProps(args, pulumi.getStack()),
+      { ...opts, additionalSecretOutputs: ["plans", "privateKey"] },
+      "bootstrap",
+      "Run",
+    );
   }
 }
 

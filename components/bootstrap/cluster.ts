@@ -5,7 +5,7 @@ import type { AcmeContext, ClusterSecrets, NodePlan, ShareMount } from "../../ro
 import { bundleAgent } from "../../ops/acme/bundle";
 import { bundleHealthAgent } from "../../ops/health/bundle";
 import type { HealthContext } from "../../roles/health";
-import { healthDnsSecretKey, type ClusterSpec, type Inventory } from "../../spec";
+import { healthDnsSecretKey, type ClusterSpec, type Inventory } from "../../model";
 import { Bootstrap } from "./bootstrap";
 
 /** Args of {@link bootstrapHaCluster}. */
@@ -48,8 +48,27 @@ export type AcmeInputs = Omit<AcmeContext, "certificate">;
 export type HealthInputs = Omit<HealthContext, "spec">;
 
 /** Every node's plan, rendered by roles/ from the resolved inventory and secrets. Pure. */
-export function renderPlans(spec: ClusterSpec, inventory: Inventory, secrets: ClusterSecrets, appDir: string, shareMount: ShareMount, acme: AcmeInputs, health: HealthInputs, appSecrets: Record<string, string> = {}): NodePlan[] {
-  const ctx = { inventory, secrets, shareMount, appDir, adminCidrs: spec.adminCidrs, acme: { certificate: spec.certificate, ...acme }, health: { spec: spec.health, ...health }, app: spec.app, appSecrets };
+export function renderPlans(
+  spec: ClusterSpec,
+  inventory: Inventory,
+  secrets: ClusterSecrets,
+  appDir: string,
+  shareMount: ShareMount,
+  acme: AcmeInputs,
+  health: HealthInputs,
+  appSecrets: Record<string, string> = {},
+): NodePlan[] {
+  const ctx = {
+    inventory,
+    secrets,
+    shareMount,
+    appDir,
+    adminCidrs: spec.adminCidrs,
+    acme: { certificate: spec.certificate, ...acme },
+    health: { spec: spec.health, ...health },
+    app: spec.app,
+    appSecrets,
+  };
   return inventory.nodes.map((n) => renderNodePlan(n, ctx));
 }
 
@@ -67,9 +86,23 @@ export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opt
         appDir,
         args.shareMount ?? "nfs",
         { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) },
-        { agentSource: healthDnsSecretKey(args.spec) ? await bundleHealthAgent() : "", ...(healthSecret ? { dnsSecret: healthSecret } : {}) },
+        {
+          agentSource: healthDnsSecretKey(args.spec) ? await bundleHealthAgent() : "",
+          ...(healthSecret ? { dnsSecret: healthSecret } : {}),
+        },
         appSecrets,
       ),
     );
-  return new Bootstrap(name, { inventory: args.inventory, plans: pulumi.secret(plans), privateKey: args.privateKey, knownHostsPath: args.knownHostsPath, machineIds: args.machineIds, healthPath: args.spec.app.healthPath }, opts);
+  return new Bootstrap(
+    name,
+    {
+      inventory: args.inventory,
+      plans: pulumi.secret(plans),
+      privateKey: args.privateKey,
+      knownHostsPath: args.knownHostsPath,
+      machineIds: args.machineIds,
+      healthPath: args.spec.app.healthPath,
+    },
+    opts,
+  );
 }

@@ -1,4 +1,4 @@
-import type { ProviderName } from "../../spec";
+import type { ProviderName } from "../../model";
 
 /** The config key whose presence makes `pulumi up` run the bootstrap (secret: the text of the private key). */
 export const SSH_PRIVATE_KEY = "django-ha:sshPrivateKey";

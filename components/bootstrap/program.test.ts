@@ -24,15 +24,22 @@ const machineTypes: Record<Provider, RegExp> = {
 for (const provider of ["digitalocean", "aws", "hosts"] as const) {
   describe(`program (${provider}) with django-ha:sshPrivateKey`, () => {
     let run: ProgramRun;
-    const load = async () => (run ??= await runProgram(configFor(provider, 2), { stack: "shop", secrets: { ...TEST_SECRETS, sshPrivateKey: KEY } }));
+    const load = async () =>
+      (run ??= await runProgram(configFor(provider, 2), { stack: "shop", secrets: { ...TEST_SECRETS, sshPrivateKey: KEY } }));
 
     it("registers the Bootstrap under the cluster, after everything the target creates", async () => {
       const r = await load();
       assert.equal(r.error, undefined);
       const component = r.resources.filter((x) => x.type === "django-ha:bootstrap:Bootstrap");
-      assert.deepEqual(component.map((c) => [c.name, c.parent]), [["shop-bootstrap", "shop"]]);
+      assert.deepEqual(
+        component.map((c) => [c.name, c.parent]),
+        [["shop-bootstrap", "shop"]],
+      );
       const work = r.resources.filter((x) => x.type === RUN);
-      assert.deepEqual(work.map((w) => [w.name, w.parent]), [["shop-bootstrap-run", "shop-bootstrap"]]);
+      assert.deepEqual(
+        work.map((w) => [w.name, w.parent]),
+        [["shop-bootstrap-run", "shop-bootstrap"]],
+      );
       const created: RecordedResource[] = r.resources.filter((x) => x.custom && machineTypes[provider].test(x.type));
       if (provider !== "hosts") assert.ok(created.some((x) => /droplet:Droplet|instance:Instance/.test(x.type)));
       const missing = created.map((x) => x.name).filter((n) => !work[0].dependsOn.includes(n));
@@ -75,7 +82,10 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
     it("registers no Bootstrap and names the exact commands that finish the job", async () => {
       const r = await runProgram(configFor(provider, 2), { stack: "shop", secrets: TEST_SECRETS });
       assert.equal(r.error, undefined);
-      assert.deepEqual(r.resources.filter((x) => /bootstrap/i.test(x.type)), []);
+      assert.deepEqual(
+        r.resources.filter((x) => /bootstrap/i.test(x.type)),
+        [],
+      );
       assert.equal(r.outputs.nextStep, manualBootstrapSteps("shop", provider));
       assert.deepEqual(r.warnings, [manualBootstrapSteps("shop", provider)], "pulumi up ends with the same steps as a warning");
       assert.equal(r.outputs.bootstrapResult, undefined);

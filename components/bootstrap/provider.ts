@@ -15,10 +15,13 @@ const TSX_API = require.resolve("tsx/cjs/api");
  */
 export function bootstrapDiff(olds: Record<string, unknown>, news: Record<string, unknown>): pulumi.dynamic.DiffResult {
   // During preview inputs can be unknown (machines not created yet): say "changes" rather than guess.
-  if (typeof news.plansHash !== "string" || typeof news.inventory !== "object" || news.inventory === null) return { changes: true, replaces: [], deleteBeforeReplace: false };
+  if (typeof news.plansHash !== "string" || typeof news.inventory !== "object" || news.inventory === null)
+    return { changes: true, replaces: [], deleteBeforeReplace: false };
   const addresses = (inv: unknown): string =>
     JSON.stringify(((inv as { nodes?: { name: string; publicAddress: string }[] })?.nodes ?? []).map((n) => [n.name, n.publicAddress]));
-  const oldAddresses = olds.addresses ? JSON.stringify(Object.entries(olds.addresses as Record<string, string>)) : addresses(olds.inventory);
+  const oldAddresses = olds.addresses
+    ? JSON.stringify(Object.entries(olds.addresses as Record<string, string>))
+    : addresses(olds.inventory);
   const ids = (v: unknown): string => JSON.stringify(Object.entries((v as Record<string, string> | undefined) ?? {}).sort());
   // State written before machine ids were recorded has none: only addresses and plans count there.
   const replaced = olds.machineIds !== undefined && ids(olds.machineIds) !== ids(news.machineIds);
@@ -29,10 +32,15 @@ export function bootstrapDiff(olds: Record<string, unknown>, news: Record<string
 /** Inputs the provider needs, checked before anything runs (unknown values pass: they are checked on update). */
 export function bootstrapCheck(news: Record<string, unknown>): pulumi.dynamic.CheckResult {
   const failures: pulumi.dynamic.CheckFailure[] = [];
-  if (news.plans !== undefined && !Array.isArray(news.plans)) failures.push({ property: "plans", reason: "must be the list of node plans (roles' renderNodePlan for every inventory node)" });
+  if (news.plans !== undefined && !Array.isArray(news.plans))
+    failures.push({ property: "plans", reason: "must be the list of node plans (roles' renderNodePlan for every inventory node)" });
   if (news.privateKey !== undefined && (typeof news.privateKey !== "string" || !news.privateKey.includes("PRIVATE KEY")))
-    failures.push({ property: "privateKey", reason: "must be the text of an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----…), not a path" });
-  if (news.concurrency !== undefined && (!Number.isInteger(news.concurrency) || (news.concurrency as number) < 1)) failures.push({ property: "concurrency", reason: "must be a whole number ≥ 1" });
+    failures.push({
+      property: "privateKey",
+      reason: "must be the text of an OpenSSH private key (-----BEGIN OPENSSH PRIVATE KEY-----…), not a path",
+    });
+  if (news.concurrency !== undefined && (!Number.isInteger(news.concurrency) || (news.concurrency as number) < 1))
+    failures.push({ property: "concurrency", reason: "must be a whole number ≥ 1" });
   return { inputs: news, failures };
 }
 

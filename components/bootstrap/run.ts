@@ -3,7 +3,7 @@
  * so no import is captured in its serialized closure). Plain functions over plain inputs.
  */
 import type { NodePlan } from "../../roles/types";
-import type { Inventory } from "../../spec";
+import type { Inventory } from "../../model";
 import { bootstrapCluster } from "../../ops/bootstrap/cluster";
 import { formatSummary } from "../../ops/bootstrap/orchestrate";
 import { KnownHostsFile } from "../../ops/ssh/known-hosts";
@@ -48,7 +48,11 @@ export function replacedNodes(previous: Partial<BootstrapOutputs> | undefined, i
  * machine at a known address (an AWS Elastic IP survives the replacement), so its old pinned host key is
  * dropped and the new one pinned on first contact, as for the first machine.
  */
-export async function applyBootstrap(inputs: BootstrapInputs, log: (line: string) => void, previous?: Partial<BootstrapOutputs>): Promise<BootstrapOutputs> {
+export async function applyBootstrap(
+  inputs: BootstrapInputs,
+  log: (line: string) => void,
+  previous?: Partial<BootstrapOutputs>,
+): Promise<BootstrapOutputs> {
   const replaced = replacedNodes(previous, inputs);
   if (replaced.length) {
     const port = inputs.inventory.ssh.port;
@@ -56,7 +60,8 @@ export async function applyBootstrap(inputs: BootstrapInputs, log: (line: string
       .filter((n) => replaced.includes(n.name))
       .flatMap((n) => [n.publicAddress, previous?.addresses?.[n.name]].filter((h): h is string => !!h).map((host) => ({ host, port })));
     new KnownHostsFile(inputs.knownHostsPath).forget(hosts);
-    for (const n of replaced) log(`${n}: a new machine (${previous?.machineIds?.[n]} → ${inputs.machineIds?.[n]}): its old pinned host key is dropped`);
+    for (const n of replaced)
+      log(`${n}: a new machine (${previous?.machineIds?.[n]} → ${inputs.machineIds?.[n]}): its old pinned host key is dropped`);
   }
   const byName = new Map(inputs.plans.map((p) => [p.node.name, p]));
   const summary = await bootstrapCluster({

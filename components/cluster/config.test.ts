@@ -1,13 +1,27 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ConfigError } from "../../spec";
+import { ConfigError } from "../../model";
 import { decodePulumiConfig, specFromPulumiConfig } from "./config";
 
 describe("decodePulumiConfig", () => {
   it("parses JSON for structured keys and keeps strings for string keys", () => {
     assert.deepEqual(
-      decodePulumiConfig({ "django-ha:ttl": "60", "django-ha:clusterName": "007", "django-ha:adminCidrs": '["203.0.113.7/32"]', "django-ha:allowSshFromAnywhere": "true", "django-ha:provider": "aws", "django-ha:region": "eu-west-1" }),
-      { "django-ha:ttl": 60, "django-ha:clusterName": "007", "django-ha:adminCidrs": ["203.0.113.7/32"], "django-ha:allowSshFromAnywhere": true, "django-ha:provider": "aws", "django-ha:region": "eu-west-1" },
+      decodePulumiConfig({
+        "django-ha:ttl": "60",
+        "django-ha:clusterName": "007",
+        "django-ha:adminCidrs": '["203.0.113.7/32"]',
+        "django-ha:allowSshFromAnywhere": "true",
+        "django-ha:provider": "aws",
+        "django-ha:region": "eu-west-1",
+      }),
+      {
+        "django-ha:ttl": 60,
+        "django-ha:clusterName": "007",
+        "django-ha:adminCidrs": ["203.0.113.7/32"],
+        "django-ha:allowSshFromAnywhere": true,
+        "django-ha:provider": "aws",
+        "django-ha:region": "eu-west-1",
+      },
     );
   });
 

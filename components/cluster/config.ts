@@ -1,11 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
-import { ClusterSpec, decodeStackConfig, specFromConfig } from "../../spec";
+import { ClusterSpec, decodeStackConfig, specFromConfig } from "../../model";
 
 /**
  * The secret config key that holds the renewal agent's DNS-01 credential, or undefined when it needs none
  * (http-01; Route 53, where the database machines' instance role is the credential). Pure.
  */
-export function acmeDnsSecretKey(spec: Pick<ClusterSpec, "provider" | "certificate">): "acmeTsigSecret" | "dnsTsigSecret" | "acmeDnsToken" | undefined {
+export function acmeDnsSecretKey(
+  spec: Pick<ClusterSpec, "provider" | "certificate">,
+): "acmeTsigSecret" | "dnsTsigSecret" | "acmeDnsToken" | undefined {
   if (spec.certificate.challenge !== "dns-01") return undefined;
   switch (spec.provider) {
     case "hosts":
@@ -23,7 +25,7 @@ export function acmeDnsSecretKey(spec: Pick<ClusterSpec, "provider" | "certifica
 
 /**
  * Pulumi hands a program every config value as a string (objects, arrays, numbers and booleans as JSON).
- * Decoded by the one decoder the offline plan uses too (spec/config.ts `decodeStackConfig`). Pure.
+ * Decoded by the one decoder the offline plan uses too (model/config.ts `decodeStackConfig`). Pure.
  */
 export function decodePulumiConfig(all: Record<string, string>): Record<string, unknown> {
   return decodeStackConfig(all);
@@ -42,6 +44,10 @@ function configIsSecret(fullKey: string): boolean {
  * The validated spec of a running Pulumi program's config (pulumi.runtime.allConfig()) for `stack`
  * (pulumi.getStack()). Throws ConfigError, before any resource registers.
  */
-export function specFromPulumiConfig(all: Record<string, string>, stack: string, isSecret: (fullKey: string) => boolean = configIsSecret): ClusterSpec {
+export function specFromPulumiConfig(
+  all: Record<string, string>,
+  stack: string,
+  isSecret: (fullKey: string) => boolean = configIsSecret,
+): ClusterSpec {
   return specFromConfig(all, { source: `stack ${stack}`, stack, isSecret, program: true });
 }

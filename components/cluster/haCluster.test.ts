@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as net from "node:net";
 import { describe, it } from "node:test";
-import { ConfigError, Inventory, parseClusterSpec, planNodes } from "../../spec";
+import { ConfigError, Inventory, parseClusterSpec, planNodes } from "../../model";
 import { ADMIN_CIDRS, configFor, Provider, SSH_KEY, TEST_SECRETS } from "../../test/configs";
 import { md5Fingerprint, MOCK_AMI_ID, ProgramRun, runProgram } from "../../test/mocks";
 import { renderUserData } from "../plan";
@@ -90,7 +90,10 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       it("parents every resource under the cluster and names it after its parent", async () => {
         const r = await load();
         const roots = r.resources.filter((res) => !res.parent);
-        assert.deepEqual(roots.map((res) => res.type), ["django-ha:cluster:HaCluster"]);
+        assert.deepEqual(
+          roots.map((res) => res.type),
+          ["django-ha:cluster:HaCluster"],
+        );
         for (const res of r.resources) {
           if (res.parent) assert.ok(res.name.startsWith(`${res.parent}-`), `${res.name} is not named after ${res.parent}`);
           if (!res.custom) assert.match(res.type, /^django-ha:[a-z]+:[A-Z][A-Za-z]+$/);
@@ -102,7 +105,10 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         const inv = r.outputs.inventory as Inventory;
         const planned = planNodes(spec);
         assert.equal(inv.nodes.length, n + 3);
-        assert.deepEqual(inv.nodes.map((x) => [x.name, x.role, x.zone]), planned.map((p) => [p.name, p.role, p.zone]));
+        assert.deepEqual(
+          inv.nodes.map((x) => [x.name, x.role, x.zone]),
+          planned.map((p) => [p.name, p.role, p.zone]),
+        );
         for (const node of inv.nodes) {
           assert.ok(net.isIP(node.publicAddress), `${node.name} public address ${node.publicAddress}`);
           assert.ok(net.isIP(node.privateAddress), `${node.name} private address ${node.privateAddress}`);
@@ -123,7 +129,13 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       it("marks the secrets secret in state", async () => {
         const r = await load();
         const secrets = r.outputs.secrets as Record<string, string>;
-        assert.deepEqual(Object.keys(secrets).sort(), ["dbPassword", "djangoSecretKey", "redisPassword", "replicationPassword", "tlsPassphrase"]);
+        assert.deepEqual(Object.keys(secrets).sort(), [
+          "dbPassword",
+          "djangoSecretKey",
+          "redisPassword",
+          "replicationPassword",
+          "tlsPassphrase",
+        ]);
         for (const v of Object.values(secrets)) assert.ok(v.length >= 32);
         const expected = provider === "hosts" ? ["dnsUpdateKey", "secrets"] : ["secrets"];
         assert.deepEqual(r.secretOutputs.sort(), expected);
@@ -137,7 +149,11 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         const children = inv.nodes.filter((x) => x.role === "child");
         const others = inv.nodes.filter((x) => x.role !== "child").map((x) => x.publicAddress);
         if (provider === "hosts") {
-          assert.deepEqual(r.resources.filter((x) => x.custom && !x.type.startsWith("random:")).map((x) => x.type), [], "the hosts target creates no machines, firewalls or records");
+          assert.deepEqual(
+            r.resources.filter((x) => x.custom && !x.type.startsWith("random:")).map((x) => x.type),
+            [],
+            "the hosts target creates no machines, firewalls or records",
+          );
           return;
         }
         assert.deepEqual(publishedMembers(r), children.map((c) => c.publicAddress).sort());
@@ -157,7 +173,11 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         assert.equal(nodes.length, n + 3);
         for (const node of nodes) {
           const on = list.filter((o) => o.node === node.name);
-          const sourcesOf = (port: string, protocol = "tcp") => on.filter((o) => o.port === port && o.protocol === protocol).flatMap((o) => o.sources).sort();
+          const sourcesOf = (port: string, protocol = "tcp") =>
+            on
+              .filter((o) => o.port === port && o.protocol === protocol)
+              .flatMap((o) => o.sources)
+              .sort();
           const database = node.role === "parent" || node.role === "standby";
           const ssh = database ? [...ADMIN_CIDRS, "role:parent", "role:standby"] : ADMIN_CIDRS;
           assert.deepEqual(sourcesOf("22"), [...ssh].sort(), `${node.name}: SSH from the admin CIDRs (and between the database nodes)`);
@@ -165,7 +185,8 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           assert.deepEqual(sourcesOf("80"), web, `${node.name}: port 80`);
           assert.deepEqual(sourcesOf("443"), web, `${node.name}: port 443`);
           const data = database ? ["members"] : [];
-          for (const port of ["5432", "2049", "6379", "111", "20048"]) assert.deepEqual(sourcesOf(port), data, `${node.name}: port ${port}`);
+          for (const port of ["5432", "2049", "6379", "111", "20048"])
+            assert.deepEqual(sourcesOf(port), data, `${node.name}: port ${port}`);
           assert.deepEqual(sourcesOf("111", "udp"), data, `${node.name}: rpcbind over UDP`);
         }
       });
@@ -190,7 +211,11 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           const zoneOfInstance = new Map(instances.map((i) => [i.id, i.inputs.availabilityZone]));
           const volumeZone = new Map(ofType(r, "aws:ebs/volume:Volume").map((v) => [v.id, v.inputs.availabilityZone]));
           for (const a of ofType(r, "aws:ec2/volumeAttachment:VolumeAttachment")) {
-            assert.equal(volumeZone.get(String(a.inputs.volumeId)), zoneOfInstance.get(String(a.inputs.instanceId)), `${a.name}: EBS in its instance's zone`);
+            assert.equal(
+              volumeZone.get(String(a.inputs.volumeId)),
+              zoneOfInstance.get(String(a.inputs.instanceId)),
+              `${a.name}: EBS in its instance's zone`,
+            );
           }
         }
       });
@@ -211,8 +236,14 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
 
         it("protects the data volumes (DB and share) and nothing else", async () => {
           const r = await load();
-          const protectedNames = r.resources.filter((x) => x.protect).map((x) => x.name).sort();
-          const volumes = r.resources.filter((x) => /(ebs\/volume:Volume|index\/volume:Volume)$/.test(x.type)).map((x) => x.name).sort();
+          const protectedNames = r.resources
+            .filter((x) => x.protect)
+            .map((x) => x.name)
+            .sort();
+          const volumes = r.resources
+            .filter((x) => /(ebs\/volume:Volume|index\/volume:Volume)$/.test(x.type))
+            .map((x) => x.name)
+            .sort();
           assert.equal(volumes.length, 4);
           assert.deepEqual(protectedNames, volumes);
         });
@@ -224,18 +255,30 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           for (const d of ofType(r, "digitalocean:index/droplet:Droplet")) {
             assert.equal(d.inputs.image, "debian-13-x64");
             assert.equal(d.inputs.region, "nyc3");
-            assert.equal(d.inputs.userData, renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port }));
+            assert.equal(
+              d.inputs.userData,
+              renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port }),
+            );
           }
           const attachments = ofType(r, "digitalocean:index/volumeAttachment:VolumeAttachment");
           for (const a of attachments) assert.equal(typeof a.inputs.dropletId, "number");
           const dropletOf = new Map(ofType(r, "digitalocean:index/droplet:Droplet").map((d) => [Number(d.id), String(d.inputs.name)]));
-          assert.deepEqual([...new Set(attachments.map((a) => dropletOf.get(a.inputs.dropletId as number)))].sort(), ["shop-db-1", "shop-db-2"]);
-          for (const fw of ofType(r, "digitalocean:index/firewall:Firewall")) assert.equal(fw.inputs.dropletIds, undefined, "firewalls target tags, not droplet ids");
+          assert.deepEqual([...new Set(attachments.map((a) => dropletOf.get(a.inputs.dropletId as number)))].sort(), [
+            "shop-db-1",
+            "shop-db-2",
+          ]);
+          for (const fw of ofType(r, "digitalocean:index/firewall:Firewall"))
+            assert.equal(fw.inputs.dropletIds, undefined, "firewalls target tags, not droplet ids");
           const sizes = Object.fromEntries(ofType(r, "digitalocean:index/droplet:Droplet").map((d) => [d.inputs.name, d.inputs.size]));
           assert.equal(sizes["shop-db-1"], spec.sizes.db);
           assert.equal(sizes["shop-db-2"], spec.sizes.db);
           assert.equal(sizes["shop-child-1"], spec.sizes.child);
-          assert.deepEqual(ofType(r, "digitalocean:index/volume:Volume").map((v) => v.inputs.size).sort(), [20, 20, 50, 50]);
+          assert.deepEqual(
+            ofType(r, "digitalocean:index/volume:Volume")
+              .map((v) => v.inputs.size)
+              .sort(),
+            [20, 20, 50, 50],
+          );
         });
       }
 
@@ -243,8 +286,15 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         it("gives every droplet the stack's keys as DigitalOcean SSH keys (so no root password is e-mailed)", async () => {
           const r = await runProgram(configFor(provider, n, { sshPublicKeys: [SSH_KEY, OTHER_KEY] }), { secrets: TEST_SECRETS });
           const keys = ofType(r, "digitalocean:index/sshKey:SshKey");
-          assert.deepEqual(keys.map((k) => k.inputs.publicKey), [SSH_KEY, OTHER_KEY]);
-          assert.deepEqual(keys.map((k) => k.inputs.name), ["shop-test-admin-1", "shop-test-admin-2"], "<cluster>-<stack>-admin-N");
+          assert.deepEqual(
+            keys.map((k) => k.inputs.publicKey),
+            [SSH_KEY, OTHER_KEY],
+          );
+          assert.deepEqual(
+            keys.map((k) => k.inputs.name),
+            ["shop-test-admin-1", "shop-test-admin-2"],
+            "<cluster>-<stack>-admin-N",
+          );
           const fingerprints = keys.map((k) => k.state.fingerprint);
           assert.deepEqual(fingerprints, [md5Fingerprint(SSH_KEY), md5Fingerprint(OTHER_KEY)]);
           const droplets = ofType(r, "digitalocean:index/droplet:Droplet");
@@ -292,7 +342,10 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           }
           const ami = r.calls.find((c) => c.token === "aws:ec2/getAmi:getAmi")!;
           assert.deepEqual(ami.inputs.owners, ["136693071363"]);
-          assert.deepEqual(ami.inputs.filters, [{ name: "name", values: ["debian-13-amd64-*"] }, { name: "architecture", values: ["x86_64"] }]);
+          assert.deepEqual(ami.inputs.filters, [
+            { name: "name", values: ["debian-13-amd64-*"] },
+            { name: "architecture", values: ["x86_64"] },
+          ]);
         });
       }
     });

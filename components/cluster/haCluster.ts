@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../ops/dns/types";
 import type { ClusterSecrets as ClusterSecretValues } from "../../roles/types";
-import { buildInventory, ClusterSpec, Inventory } from "../../spec";
+import { buildInventory, ClusterSpec, Inventory } from "../../model";
 import { Bootstrap, bootstrapHaCluster, ClusterBootstrapArgs } from "../bootstrap";
 import { ClusterPlan, planCluster } from "../plan";
 import { createMachines, Machines } from "../providers";
@@ -9,7 +9,7 @@ import { ClusterSecrets } from "../secrets";
 
 /** Args of {@link HaCluster}. */
 export interface HaClusterArgs {
-  /** The validated cluster spec (spec/schema.ts `parseClusterSpec`): never raw config. */
+  /** The validated cluster spec (model/schema.ts `parseClusterSpec`): never raw config. */
   spec: ClusterSpec;
   /**
    * hosts target: the TSIG secret the scripts sign RFC 2136 updates with (`pulumi config set --secret
@@ -60,18 +60,28 @@ export class HaCluster extends pulumi.ComponentResource {
     this.plan = planCluster(spec);
     this.secrets = new ClusterSecrets(`${name}-secrets`, {}, { parent: this }).values;
     this.machines = createMachines(`${name}-${spec.provider}`, { plan: this.plan }, { parent: this });
-    this.inventory = pulumi.all([this.machines.nodes, this.machines.hostedZoneId]).apply(([nodes, zoneId]) => buildInventory(spec, nodes, zoneId));
+    this.inventory = pulumi
+      .all([this.machines.nodes, this.machines.hostedZoneId])
+      .apply(([nodes, zoneId]) => buildInventory(spec, nodes, zoneId));
     this.recordMembers = this.machines.recordMembers;
     this.recordFqdn = pulumi.output(spec.recordFqdn);
     this.url = pulumi.output(`https://${spec.recordFqdn}/`);
     const dns = spec.dns;
     this.dnsUpdateKey =
       dns && args.dnsTsigSecret !== undefined
-        ? pulumi.secret(pulumi.output(args.dnsTsigSecret).apply((secret): DnsUpdateKey => ({ name: dns.tsigKeyName, algorithm: dns.tsigAlgorithm, secret })))
+        ? pulumi.secret(
+            pulumi
+              .output(args.dnsTsigSecret)
+              .apply((secret): DnsUpdateKey => ({ name: dns.tsigKeyName, algorithm: dns.tsigAlgorithm, secret })),
+          )
         : undefined;
     this.bootstrap = args.bootstrap
       ? // After everything the target creates (volumes attached, firewalls and records in place), not just the machines.
-        bootstrapHaCluster(`${name}-bootstrap`, { ...args.bootstrap, spec, inventory: this.inventory, secrets: this.secrets, machineIds: this.machines.machineIds }, { parent: this, dependsOn: [this.machines] })
+        bootstrapHaCluster(
+          `${name}-bootstrap`,
+          { ...args.bootstrap, spec, inventory: this.inventory, secrets: this.secrets, machineIds: this.machines.machineIds },
+          { parent: this, dependsOn: [this.machines] },
+        )
       : undefined;
     this.registerOutputs({ inventory: this.inventory, recordFqdn: this.recordFqdn, url: this.url, secrets: this.secrets });
   }

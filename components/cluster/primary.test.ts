@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { Inventory, planTags, withPrimary } from "../../spec";
+import { Inventory, planTags, withPrimary } from "../../model";
 import { configFor, TEST_SECRETS } from "../../test/configs";
 import { ProgramRun, RecordedResource, runProgram } from "../../test/mocks";
 
@@ -16,7 +16,10 @@ const BOOTSTRAP_RUN = "pulumi-nodejs:dynamic/bootstrap:Run";
 const STACK = "shop";
 
 const render = async (provider: "digitalocean" | "aws" | "hosts", primary?: string): Promise<ProgramRun> => {
-  const run = await runProgram(configFor(provider, 2, primary ? { primary } : {}), { stack: STACK, secrets: { ...TEST_SECRETS, sshPrivateKey: KEY } });
+  const run = await runProgram(configFor(provider, 2, primary ? { primary } : {}), {
+    stack: STACK,
+    secrets: { ...TEST_SECRETS, sshPrivateKey: KEY },
+  });
   assert.equal(run.error, undefined, String(run.error));
   return run;
 };
@@ -32,9 +35,13 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
     it("registers the same resources (same URNs) with primary shop-db-1 and shop-db-2", async () => {
       const [first, second] = await load();
       assert.deepEqual([...byUrn(second).keys()].sort(), [...byUrn(first).keys()].sort());
-      assert.ok(first.resources.some((r) => r.urn.includes("db-1")) || provider === "hosts", "per-machine resources carry the machine's key");
+      assert.ok(
+        first.resources.some((r) => r.urn.includes("db-1")) || provider === "hosts",
+        "per-machine resources carry the machine's key",
+      );
       // Tag resources are named for the tag they create (role tags included); everything else never for a role.
-      for (const r of first.resources.filter((x) => x.type !== "digitalocean:index/tag:Tag")) assert.doesNotMatch(r.urn, /-(parent|standby)(-|$)/, `${r.urn} is named for a role`);
+      for (const r of first.resources.filter((x) => x.type !== "digitalocean:index/tag:Tag"))
+        assert.doesNotMatch(r.urn, /-(parent|standby)(-|$)/, `${r.urn} is named for a role`);
     });
 
     it("gives every machine, volume, attachment, firewall and key the same inputs; only role tags differ", async () => {
@@ -52,10 +59,16 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         if (Array.isArray(ta)) {
           // DigitalOcean: the role tag (…-parent / …-standby) is the only one that may change, in place.
           assert.ok(Array.isArray(tb) && tb.length === ta.length, what);
-          ta.forEach((t: string, i) => assert.ok(t === tb[i] || (roleTags.has(t) && roleTags.has(tb[i])), `${what}: tag ${t} became ${tb[i]}`));
+          ta.forEach((t: string, i) =>
+            assert.ok(t === tb[i] || (roleTags.has(t) && roleTags.has(tb[i])), `${what}: tag ${t} became ${tb[i]}`),
+          );
         } else if (ta !== undefined) {
           // AWS: the django-ha:role tag is the only one that may change.
-          assert.deepEqual(without(tb as Record<string, unknown>, "django-ha:role"), without(ta as Record<string, unknown>, "django-ha:role"), what);
+          assert.deepEqual(
+            without(tb as Record<string, unknown>, "django-ha:role"),
+            without(ta as Record<string, unknown>, "django-ha:role"),
+            what,
+          );
         }
       }
       assert.equal(machines, provider === "hosts" ? 0 : 5);
@@ -65,7 +78,11 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       if (provider === "hosts") return;
       const [first, second] = await load();
       const roleOf = (run: ProgramRun, name: string): string => {
-        const m = run.resources.find((r) => (r.type === "digitalocean:index/droplet:Droplet" && r.inputs.name === name) || (r.type === "aws:ec2/instance:Instance" && (r.inputs.tags as Record<string, string>).Name === name)) as RecordedResource;
+        const m = run.resources.find(
+          (r) =>
+            (r.type === "digitalocean:index/droplet:Droplet" && r.inputs.name === name) ||
+            (r.type === "aws:ec2/instance:Instance" && (r.inputs.tags as Record<string, string>).Name === name),
+        ) as RecordedResource;
         if (provider === "aws") return (m.inputs.tags as Record<string, string>)["django-ha:role"];
         return (m.inputs.tags as string[]).find((t) => /-(parent|standby)$/.test(t))!.replace(/^.*-/, "");
       };
@@ -81,8 +98,15 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
       const firewalls = first.resources.filter((r) => r.type === "digitalocean:index/firewall:Firewall");
       assert.equal(firewalls.length, 3);
       for (const fw of firewalls) {
-        const used = [...(fw.inputs.tags as string[]), ...((fw.inputs.inboundRules as { sourceTags?: string[] }[]) ?? []).flatMap((r) => r.sourceTags ?? [])];
-        assert.deepEqual(used.filter((t) => moving.includes(t)), [], fw.name);
+        const used = [
+          ...(fw.inputs.tags as string[]),
+          ...((fw.inputs.inboundRules as { sourceTags?: string[] }[]) ?? []).flatMap((r) => r.sourceTags ?? []),
+        ];
+        assert.deepEqual(
+          used.filter((t) => moving.includes(t)),
+          [],
+          fw.name,
+        );
       }
       assert.ok(firewalls.some((fw) => (fw.inputs.tags as string[]).includes(tags.database)));
     });

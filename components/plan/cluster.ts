@@ -1,4 +1,4 @@
-import { ClusterSpec, PlannedNode, planNodes } from "../../spec";
+import { ClusterSpec, PlannedNode, planNodes } from "../../model";
 import { FirewallGroup, planFirewall } from "./firewall";
 import { planRecord, RecordPlan } from "./record";
 

@@ -1,5 +1,5 @@
 import { PORTS } from "../../roles/context";
-import type { ClusterSpec, Role } from "../../spec";
+import type { ClusterSpec, Role } from "../../model";
 
 /** Where inbound traffic may come from. */
 export type RuleSource =
@@ -53,25 +53,47 @@ export const REDIS_PORT = PORTS.redis;
  */
 export function planFirewall(spec: Pick<ClusterSpec, "adminCidrs" | "ssh">): FirewallGroup[] {
   const sshPort = spec.ssh.port;
-  const fromMembers = (port: number, purpose: string, protocol: "tcp" | "udp" = "tcp"): InboundRule => ({ port, protocol, source: { kind: "members" }, purpose });
+  const fromMembers = (port: number, purpose: string, protocol: "tcp" | "udp" = "tcp"): InboundRule => ({
+    port,
+    protocol,
+    source: { kind: "members" },
+    purpose,
+  });
   return [
     {
       name: "admin",
       roles: ["parent", "standby", "child", "worker"],
-      inbound: [{ port: sshPort, protocol: "tcp", source: { kind: "cidrs", cidrs: [...new Set(spec.adminCidrs)] }, purpose: "SSH from the admin networks" }],
+      inbound: [
+        {
+          port: sshPort,
+          protocol: "tcp",
+          source: { kind: "cidrs", cidrs: [...new Set(spec.adminCidrs)] },
+          purpose: "SSH from the admin networks",
+        },
+      ],
       outboundAll: true,
     },
     {
       name: "web",
       roles: ["child"],
-      inbound: PUBLIC_WEB_PORTS.map((port): InboundRule => ({ port, protocol: "tcp", source: { kind: "internet" }, purpose: port === 80 ? "HTTP (ACME HTTP-01, redirect to HTTPS)" : "HTTPS" })),
+      inbound: PUBLIC_WEB_PORTS.map((port): InboundRule => ({
+        port,
+        protocol: "tcp",
+        source: { kind: "internet" },
+        purpose: port === 80 ? "HTTP (ACME HTTP-01, redirect to HTTPS)" : "HTTPS",
+      })),
       outboundAll: false,
     },
     {
       name: "data",
       roles: ["parent", "standby"],
       inbound: [
-        { port: sshPort, protocol: "tcp", source: { kind: "peers" }, purpose: "share replication (lsyncd: rsync over SSH between the database nodes)" },
+        {
+          port: sshPort,
+          protocol: "tcp",
+          source: { kind: "peers" },
+          purpose: "share replication (lsyncd: rsync over SSH between the database nodes)",
+        },
         fromMembers(POSTGRES_PORT, "PostgreSQL (clients and replication)"),
         fromMembers(NFS_PORT, "NFSv4 share (nfs-ganesha)"),
         fromMembers(RPCBIND_PORT, "rpcbind (NFSv3 for the libnfs checks)"),

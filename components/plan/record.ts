@@ -1,4 +1,4 @@
-import { machineKind, type ClusterSpec, type PlannedNode } from "../../spec";
+import { machineKind, type ClusterSpec, type PlannedNode } from "../../model";
 
 /** The public round-robin record: which nodes are in it, under which name, with which TTL. */
 export interface RecordPlan {

@@ -24,7 +24,8 @@ export function planSubnets(vpcCidr: string, zones: string[], newBits = 4): Subn
   }
   const subnetPrefix = prefix + newBits;
   if (subnetPrefix > 28) throw new Error(`vpcCidr ${vpcCidr} is too small for /${subnetPrefix} subnets; use a /16`);
-  if (zones.length > 2 ** newBits) throw new Error(`vpcCidr ${vpcCidr} holds only ${2 ** newBits} subnets of /${subnetPrefix}, not ${zones.length}`);
+  if (zones.length > 2 ** newBits)
+    throw new Error(`vpcCidr ${vpcCidr} holds only ${2 ** newBits} subnets of /${subnetPrefix}, not ${zones.length}`);
   const size = 2 ** (32 - subnetPrefix);
   const start = ipToInt(base) - (ipToInt(base) % 2 ** (32 - prefix));
   return zones.map((zone, i) => ({ zone, cidr: `${intToIp(start + i * size)}/${subnetPrefix}` }));

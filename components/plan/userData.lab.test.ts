@@ -36,8 +36,15 @@ describe("user data through Debian's cloud-init on a lab-image node (first boot)
     fs.writeFileSync(key, ct.privateKey, { mode: 0o600 });
     const publicKey = execFileSync("ssh-keygen", ["-y", "-f", key], { encoding: "utf8" }).trim();
     // What a cloud's metadata service hands cloud-init, as a NoCloud seed; Debian's own cloud.cfg.
-    ct.exec(["bash", "-c", "rm -f /etc/cloud/cloud-init.disabled && mkdir -p /var/lib/cloud/seed/nocloud && echo 'datasource_list: [NoCloud, None]' > /etc/cloud/cloud.cfg.d/90-test.cfg"]);
-    ct.exec(["bash", "-c", "cat > /var/lib/cloud/seed/nocloud/user-data"], renderUserData({ sshPublicKeys: [publicKey], user: USER, port: PORT }));
+    ct.exec([
+      "bash",
+      "-c",
+      "rm -f /etc/cloud/cloud-init.disabled && mkdir -p /var/lib/cloud/seed/nocloud && echo 'datasource_list: [NoCloud, None]' > /etc/cloud/cloud.cfg.d/90-test.cfg",
+    ]);
+    ct.exec(
+      ["bash", "-c", "cat > /var/lib/cloud/seed/nocloud/user-data"],
+      renderUserData({ sshPublicKeys: [publicKey], user: USER, port: PORT }),
+    );
     ct.exec(["bash", "-c", "printf 'instance-id: iid-django-ha-test\\nlocal-hostname: ct\\n' > /var/lib/cloud/seed/nocloud/meta-data"]);
     // First boot: cloud-init's network stage, then sshd starts with what it wrote.
     // First boot as on a cloud: the local stage finds the seed (cloud-init-local.service), the network stage
@@ -55,7 +62,8 @@ describe("user data through Debian's cloud-init on a lab-image node (first boot)
     // Debian's 05_logging.cfg sends the DEBUG log to /var/log/cloud-init.log. The seed was found (not "None").
     assert.match(cloudInitLog, /instances\/iid-django-ha-test\//);
     assert.match(cloudInitLog, /main\.py\[DEBUG\]: Ran \d+ modules with 0 failures/);
-    for (const module of ["write[-_]files", "users-groups", "ssh"]) assert.match(cloudInitLog, new RegExp(`init-network/config-${module}: SUCCESS`), module);
+    for (const module of ["write[-_]files", "users-groups", "ssh"])
+      assert.match(cloudInitLog, new RegExp(`init-network/config-${module}: SUCCESS`), module);
   });
 
   it("sshd listens on sshPort only, passwords off", () => {
@@ -75,14 +83,26 @@ describe("user data through Debian's cloud-init on a lab-image node (first boot)
     const plan: NodePlan = {
       node: { name: "ct-fresh", role: "child", publicAddress: "ct", privateAddress: "ct", zone: "a" },
       role: "child",
-      actions: [{ kind: "file", file: { path: "/etc/django-ha-first-boot", content: "bootstrapped\n", mode: "0640", owner: "root", group: "root" } }],
+      actions: [
+        {
+          kind: "file",
+          file: { path: "/etc/django-ha-first-boot", content: "bootstrapped\n", mode: "0640", owner: "root", group: "root" },
+        },
+      ],
       checks: [],
     };
     const summary = await runBootstrap({
       plans: [plan],
       connect: () =>
         SshExecutor.connect(
-          { node: "ct-fresh", host: ct.name, port: PORT, username: USER, privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")) },
+          {
+            node: "ct-fresh",
+            host: ct.name,
+            port: PORT,
+            username: USER,
+            privateKey: ct.privateKey,
+            knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")),
+          },
           { openSocket: () => ct.openSocket() },
         ),
     });

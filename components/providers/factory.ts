@@ -5,7 +5,11 @@ import { HostsMachines } from "./hosts";
 import type { Machines, MachinesArgs } from "./types";
 
 /** Create the machines of the plan's target (a component: depending on it waits for everything it creates). */
-export function createMachines(name: string, args: MachinesArgs, opts: pulumi.ComponentResourceOptions): Machines & pulumi.ComponentResource {
+export function createMachines(
+  name: string,
+  args: MachinesArgs,
+  opts: pulumi.ComponentResourceOptions,
+): Machines & pulumi.ComponentResource {
   const provider = args.plan.spec.provider;
   switch (provider) {
     case "digitalocean":

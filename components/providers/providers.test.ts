@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { parseCidr } from "../../spec";
+import { parseCidr } from "../../model";
 import { planFirewall } from "../plan";
 import { dropletTags, firewallTargetTags, inboundSources, planSecurityGroupRules, planTags, ruleSuffix } from ".";
 
@@ -12,7 +12,9 @@ describe("AWS security group rules", () => {
 
   it("splits IPv4 and IPv6 sources, references the every-node group for members and its own group for peers", () => {
     assert.deepEqual(
-      rules.filter((r) => r.direction === "ingress").map((r) => `${r.group} ${r.ipProtocol} ${r.fromPort} ${r.cidrIpv4 ?? r.cidrIpv6 ?? `sg:${r.referencedGroup}`}`),
+      rules
+        .filter((r) => r.direction === "ingress")
+        .map((r) => `${r.group} ${r.ipProtocol} ${r.fromPort} ${r.cidrIpv4 ?? r.cidrIpv6 ?? `sg:${r.referencedGroup}`}`),
       [
         "admin tcp 22 203.0.113.7/32",
         "admin tcp 22 2001:db8::/48",
@@ -29,7 +31,13 @@ describe("AWS security group rules", () => {
         "data tcp 6379 sg:admin",
       ],
     );
-    assert.deepEqual(rules.filter((r) => r.direction === "egress").map((r) => [r.group, r.ipProtocol, r.cidrIpv4 ?? r.cidrIpv6]), [["admin", "-1", "0.0.0.0/0"], ["admin", "-1", "::/0"]]);
+    assert.deepEqual(
+      rules.filter((r) => r.direction === "egress").map((r) => [r.group, r.ipProtocol, r.cidrIpv4 ?? r.cidrIpv6]),
+      [
+        ["admin", "-1", "0.0.0.0/0"],
+        ["admin", "-1", "::/0"],
+      ],
+    );
   });
 
   it("gives every rule a distinct resource name", () => {
@@ -44,8 +52,12 @@ describe("AWS security group rules", () => {
 
   it("gives distinct resource names for any set of distinct admin CIDRs, IPv4 and IPv6 mixed (property)", () => {
     // Canonical CIDRs as the spec holds them: a random address, masked to a random prefix.
-    const v4 = fc.tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 32 })).map(([b, p]) => `${b.join(".")}/${p}`);
-    const v6 = fc.tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 1, max: 128 })).map(([g, p]) => `${g.map((x) => x.toString(16)).join(":")}/${p}`);
+    const v4 = fc
+      .tuple(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), fc.integer({ min: 1, max: 32 }))
+      .map(([b, p]) => `${b.join(".")}/${p}`);
+    const v6 = fc
+      .tuple(fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 }), fc.integer({ min: 1, max: 128 }))
+      .map(([g, p]) => `${g.map((x) => x.toString(16)).join(":")}/${p}`);
     const canonical = (text: string) => {
       const r = parseCidr(text);
       return r.ok ? r.cidr.text : /did you mean (\S+) \(the whole network\)/.exec(r.fix)?.[1];
@@ -71,13 +83,28 @@ describe("DigitalOcean tags and firewall sources", () => {
   });
 
   it("tags a droplet with the cluster, its firewall tag, a database machine's role, and the user's tags", () => {
-    assert.deepEqual(dropletTags("parent", tags), ["django-ha-shop-production", "shop-production-db", "shop-production-parent", "env:prod", "team:web-ops"]);
-    assert.deepEqual(dropletTags("standby", tags), ["django-ha-shop-production", "shop-production-db", "shop-production-standby", "env:prod", "team:web-ops"]);
+    assert.deepEqual(dropletTags("parent", tags), [
+      "django-ha-shop-production",
+      "shop-production-db",
+      "shop-production-parent",
+      "env:prod",
+      "team:web-ops",
+    ]);
+    assert.deepEqual(dropletTags("standby", tags), [
+      "django-ha-shop-production",
+      "shop-production-db",
+      "shop-production-standby",
+      "env:prod",
+      "team:web-ops",
+    ]);
     assert.deepEqual(dropletTags("child", tags), ["django-ha-shop-production", "shop-production-child", "env:prod", "team:web-ops"]);
   });
 
   it("targets the cluster tag for every-node groups, the database machines' tag for the data group, role tags otherwise", () => {
-    assert.deepEqual(groups.map((g) => firewallTargetTags(g, tags)), [["django-ha-shop-production"], ["shop-production-child"], ["shop-production-db"]]);
+    assert.deepEqual(
+      groups.map((g) => firewallTargetTags(g, tags)),
+      [["django-ha-shop-production"], ["shop-production-child"], ["shop-production-db"]],
+    );
   });
 
   it("maps sources to addresses, the cluster tag or the group's own tags", () => {
@@ -89,9 +116,14 @@ describe("DigitalOcean tags and firewall sources", () => {
 });
 
 describe("firewall expansions (property)", () => {
-  const v4 = fc.tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 32 })).map(([a, b, bits]) => `${a}.${b}.0.0/${bits}`);
+  const v4 = fc
+    .tuple(fc.integer({ min: 1, max: 223 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 8, max: 32 }))
+    .map(([a, b, bits]) => `${a}.${b}.0.0/${bits}`);
   const v6 = fc.integer({ min: 16, max: 128 }).map((bits) => `2001:db8::/${bits}`);
-  const inputs = fc.record({ adminCidrs: fc.array(fc.oneof(v4, v6), { minLength: 1, maxLength: 6 }), port: fc.integer({ min: 1, max: 65535 }) });
+  const inputs = fc.record({
+    adminCidrs: fc.array(fc.oneof(v4, v6), { minLength: 1, maxLength: 6 }),
+    port: fc.integer({ min: 1, max: 65535 }),
+  });
 
   it("never opens anything to the Internet but 80/443 on children, and SSH only to the admin CIDRs", () => {
     fc.assert(
@@ -108,14 +140,18 @@ describe("firewall expansions (property)", () => {
             assert.deepEqual([rule.group, rule.fromPort], ["data", port], "only SSH between the database nodes");
           } else {
             assert.deepEqual([rule.referencedGroup, group.roles], ["admin", ["parent", "standby"]]);
-            assert.ok(rule.fromPort !== port || port === 2049 || port === 5432 || port === 6379 || port === 111 || port === 20048, "SSH never from all members");
+            assert.ok(
+              rule.fromPort !== port || port === 2049 || port === 5432 || port === 6379 || port === 111 || port === 20048,
+              "SSH never from all members",
+            );
           }
         }
         const tags = planTags({ clusterName: "c", stack: "s", tags: {} });
         for (const g of plan) {
           for (const r of g.inbound) {
             const s = inboundSources(r.source, tags.cluster, firewallTargetTags(g, tags));
-            if (s.sourceAddresses?.some((a) => a.endsWith("/0"))) assert.deepEqual([firewallTargetTags(g, tags), [80, 443].includes(r.port)], [["c-s-child"], true]);
+            if (s.sourceAddresses?.some((a) => a.endsWith("/0")))
+              assert.deepEqual([firewallTargetTags(g, tags), [80, 443].includes(r.port)], [["c-s-child"], true]);
             if (s.sourceTags && r.source.kind === "peers") assert.deepEqual([s.sourceTags, r.port], [["c-s-db"], port]);
             else if (s.sourceTags) assert.deepEqual(s.sourceTags, [tags.cluster]);
           }

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../ops/dns/types";
-import type { DataDevices, InventoryNode } from "../../spec";
+import type { DataDevices, InventoryNode } from "../../model";
 import type { ClusterPlan } from "../plan";
 
 /** What every target gets from HaCluster: the plan (nodes, firewall, record) it must realise. */
@@ -27,31 +27,43 @@ export interface Machines {
 }
 
 /** The machine ids of created machines, by the plan's node names (same order). */
-export function machineIdsOf(planned: readonly { name: string }[], ids: readonly pulumi.Input<string>[]): pulumi.Output<Record<string, string>> {
+export function machineIdsOf(
+  planned: readonly { name: string }[],
+  ids: readonly pulumi.Input<string>[],
+): pulumi.Output<Record<string, string>> {
   return pulumi.all(ids.map((id) => pulumi.output(id))).apply((values) => Object.fromEntries(planned.map((n, i) => [n.name, values[i]])));
 }
 
 /** The inventory rows of created machines: the plan's name, role and zone with the addresses the cloud assigned. */
 export function inventoryNodesOf(
   planned: readonly { name: string; role: InventoryNode["role"]; zone: string }[],
-  created: readonly { publicAddress: pulumi.Input<string>; privateAddress: pulumi.Input<string>; dataDevices: pulumi.Input<DataDevices | undefined> }[],
+  created: readonly {
+    publicAddress: pulumi.Input<string>;
+    privateAddress: pulumi.Input<string>;
+    dataDevices: pulumi.Input<DataDevices | undefined>;
+  }[],
 ): pulumi.Output<InventoryNode[]> {
   return pulumi.all(
     created.map((r, i) =>
-      pulumi.all([r.publicAddress, r.privateAddress, r.dataDevices]).apply(([publicAddress, privateAddress, dataDevices]): InventoryNode => ({
-        name: planned[i].name,
-        role: planned[i].role,
-        publicAddress,
-        privateAddress,
-        zone: planned[i].zone,
-        ...(dataDevices ? { dataDevices } : {}),
-      })),
+      pulumi
+        .all([r.publicAddress, r.privateAddress, r.dataDevices])
+        .apply(([publicAddress, privateAddress, dataDevices]): InventoryNode => ({
+          name: planned[i].name,
+          role: planned[i].role,
+          publicAddress,
+          privateAddress,
+          zone: planned[i].zone,
+          ...(dataDevices ? { dataDevices } : {}),
+        })),
     ),
   );
 }
 
 /** The node's DataDevices from its volumes (in args order) and their device paths; undefined unless both a db and a share volume exist. */
-export function dataDevicesOf(volumes: readonly { purpose: "db" | "share" }[], devices: pulumi.Output<string>[]): pulumi.Output<DataDevices | undefined> {
+export function dataDevicesOf(
+  volumes: readonly { purpose: "db" | "share" }[],
+  devices: pulumi.Output<string>[],
+): pulumi.Output<DataDevices | undefined> {
   return pulumi.all(devices).apply((paths) => {
     const db = paths[volumes.findIndex((v) => v.purpose === "db")];
     const share = paths[volumes.findIndex((v) => v.purpose === "share")];

@@ -21,12 +21,25 @@ export class ClusterSecrets extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterSecretsArgs = {}, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:secrets:ClusterSecrets", name, {}, opts);
     const length = args.length ?? 32;
-    const password = (suffix: string, len = length) => new random.RandomPassword(`${name}-${suffix}`, { length: len, special: false }, { parent: this }).result;
-    const generated = [password("db-password"), password("replication-password"), password("redis-password"), password("django-secret-key", Math.max(64, length)), password("tls-passphrase", Math.max(48, length))];
+    const password = (suffix: string, len = length) =>
+      new random.RandomPassword(`${name}-${suffix}`, { length: len, special: false }, { parent: this }).result;
+    const generated = [
+      password("db-password"),
+      password("replication-password"),
+      password("redis-password"),
+      password("django-secret-key", Math.max(64, length)),
+      password("tls-passphrase", Math.max(48, length)),
+    ];
     this.values = pulumi.secret(
       pulumi
         .all(generated)
-        .apply(([dbPassword, replicationPassword, redisPassword, djangoSecretKey, tlsPassphrase]): ClusterSecretValues => ({ dbPassword, replicationPassword, redisPassword, djangoSecretKey, tlsPassphrase })),
+        .apply(([dbPassword, replicationPassword, redisPassword, djangoSecretKey, tlsPassphrase]): ClusterSecretValues => ({
+          dbPassword,
+          replicationPassword,
+          redisPassword,
+          djangoSecretKey,
+          tlsPassphrase,
+        })),
     );
     this.registerOutputs({ values: this.values });
   }

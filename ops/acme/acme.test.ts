@@ -9,7 +9,9 @@ const authz = (name: string, status: Authz["status"], types = ["http-01", "dns-0
   url: `https://ca/authz/${name}`,
   identifier: { type: "dns", value: name },
   status,
-  challenges: types.map((type) => ({ type, url: `https://ca/chall/${name}/${type}`, status: "pending", token: `tok-${name}` }) as Challenge),
+  challenges: types.map(
+    (type) => ({ type, url: `https://ca/chall/${name}/${type}`, status: "pending", token: `tok-${name}` }) as Challenge,
+  ),
 });
 
 /** acme-client's Client as the agent uses it, recording calls; `failOn` makes one step throw. */
@@ -19,7 +21,13 @@ function stubClient(authzs: Authz[], failOn: Partial<Record<keyof AcmeClient, st
     calls.push(`${name}${detail}`);
     if (failOn[name]) throw new Error(failOn[name]);
   };
-  const order = { url: "https://ca/order/1", status: "pending", identifiers: [], authorizations: authzs.map((a) => a.url), finalize: "https://ca/finalize/1" } as acme.Order;
+  const order = {
+    url: "https://ca/order/1",
+    status: "pending",
+    identifiers: [],
+    authorizations: authzs.map((a) => a.url),
+    finalize: "https://ca/finalize/1",
+  } as acme.Order;
   const client: AcmeClient = {
     createAccount: async () => (step("createAccount"), { status: "valid", orders: "" }),
     getAccountUrl: () => "https://ca/acct/1",
@@ -48,10 +56,28 @@ function recordingSolver(type: "http-01" | "dns-01" = "http-01") {
   return { solver, events };
 }
 
-const directory = { newOrder: "https://ca/new-order", renewalInfo: "https://ca/renewal-info", meta: { profiles: { classic: "", shortlived: "" } } };
+const directory = {
+  newOrder: "https://ca/new-order",
+  renewalInfo: "https://ca/renewal-info",
+  meta: { profiles: { classic: "", shortlived: "" } },
+};
 const fetched: string[] = [];
 const ca = (client: AcmeClient, solver: ChallengeSolver, log: string[] = [], dir: object = directory) =>
-  new AcmeCa({ directoryUrl: "https://ca/dir", email: "ops@django-ha.dev", accountKeyPem: "unused with a stub client", solver, log: (e, d) => log.push(`${e}: ${d}`), client, getJson: async (url) => (fetched.push(url), { data: url.endsWith("/dir") ? dir : { suggestedWindow: { start: "2027-04-01T00:00:00Z", end: "2027-04-02T00:00:00Z" } }, retryAfter: "3600" }) });
+  new AcmeCa({
+    directoryUrl: "https://ca/dir",
+    email: "ops@django-ha.dev",
+    accountKeyPem: "unused with a stub client",
+    solver,
+    log: (e, d) => log.push(`${e}: ${d}`),
+    client,
+    getJson: async (url) => (
+      fetched.push(url),
+      {
+        data: url.endsWith("/dir") ? dir : { suggestedWindow: { start: "2027-04-01T00:00:00Z", end: "2027-04-02T00:00:00Z" } },
+        retryAfter: "3600",
+      }
+    ),
+  });
 
 describe("AcmeCa over acme-client", () => {
   it("orders with profile and replaces, proves each pending authorization, then finalizes", async () => {
@@ -72,7 +98,10 @@ describe("AcmeCa over acme-client", () => {
 
   it("refuses a profile the directory does not list before it contacts the CA's account or order endpoints", async () => {
     const { client, calls } = stubClient([]);
-    await assert.rejects(ca(client, recordingSolver().solver).issue({ names: ["a.django-ha.dev"], profile: "tlsclient" }), /profile = "tlsclient": .* it offers classic, shortlived/);
+    await assert.rejects(
+      ca(client, recordingSolver().solver).issue({ names: ["a.django-ha.dev"], profile: "tlsclient" }),
+      /profile = "tlsclient": .* it offers classic, shortlived/,
+    );
     assert.deepEqual(calls, []);
   });
 
@@ -91,15 +120,23 @@ describe("AcmeCa over acme-client", () => {
     };
     const log: string[] = [];
     await ca(refusing, recordingSolver().solver, log).issue({ names: ["a.django-ha.dev"], replaces: "x.y" });
-    assert.deepEqual(calls.filter((c) => c.startsWith("createOrder")), ['createOrder {"identifiers":[{"type":"dns","value":"a.django-ha.dev"}]}']);
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith("createOrder")),
+      ['createOrder {"identifiers":[{"type":"dns","value":"a.django-ha.dev"}]}'],
+    );
     assert.match(log.join("\n"), /the CA refused replaces=x\.y .*ordering without it/);
   });
 
   it("cleans up every prepared challenge when validation fails, and finalizes nothing", async () => {
-    const { client, calls } = stubClient([authz("a.django-ha.dev", "pending"), authz("b.django-ha.dev", "pending")], { waitForValidStatus: "Invalid response from http://a.django-ha.dev/: 404" });
+    const { client, calls } = stubClient([authz("a.django-ha.dev", "pending"), authz("b.django-ha.dev", "pending")], {
+      waitForValidStatus: "Invalid response from http://a.django-ha.dev/: 404",
+    });
     const { solver, events } = recordingSolver();
     await assert.rejects(ca(client, solver).issue({ names: ["a.django-ha.dev", "b.django-ha.dev"] }), /Invalid response .* 404/);
-    assert.deepEqual(events.filter((e) => e.startsWith("cleanup")), ["cleanup a.django-ha.dev", "cleanup b.django-ha.dev"]);
+    assert.deepEqual(
+      events.filter((e) => e.startsWith("cleanup")),
+      ["cleanup a.django-ha.dev", "cleanup b.django-ha.dev"],
+    );
     assert.ok(!calls.includes("finalizeOrder"));
   });
 
@@ -121,7 +158,10 @@ describe("AcmeCa over acme-client", () => {
 
   it("names the challenge types offered when the configured one is missing", async () => {
     const { client } = stubClient([authz("*.django-ha.dev", "pending", ["dns-01"])]);
-    await assert.rejects(ca(client, recordingSolver("http-01").solver).issue({ names: ["*.django-ha.dev"] }), /no http-01 challenge for \*\.django-ha\.dev \(it offers dns-01\)/);
+    await assert.rejects(
+      ca(client, recordingSolver("http-01").solver).issue({ names: ["*.django-ha.dev"] }),
+      /no http-01 challenge for \*\.django-ha\.dev \(it offers dns-01\)/,
+    );
   });
 
   it("reads ARI at <renewalInfo>/<certID> with Retry-After, and says when the CA has none", async () => {
@@ -129,7 +169,11 @@ describe("AcmeCa over acme-client", () => {
     fetched.length = 0;
     const r = await ca(client, recordingSolver().solver).renewalInfo("aYhb.AIdl");
     assert.deepEqual(fetched, ["https://ca/dir", "https://ca/renewal-info/aYhb.AIdl"]);
-    assert.deepEqual(r, { window: { start: Date.parse("2027-04-01T00:00:00Z"), end: Date.parse("2027-04-02T00:00:00Z") }, explanationURL: undefined, retryAfter: "3600" });
+    assert.deepEqual(r, {
+      window: { start: Date.parse("2027-04-01T00:00:00Z"), end: Date.parse("2027-04-02T00:00:00Z") },
+      explanationURL: undefined,
+      retryAfter: "3600",
+    });
     await assert.rejects(ca(client, recordingSolver().solver, [], { newOrder: "x" }).renewalInfo("a.b"), /offers no renewalInfo/);
   });
 });

@@ -87,7 +87,15 @@ export class AcmeCa implements Ca {
   constructor(private readonly o: AcmeCaOptions) {
     // Short polls: the lab's pebble validates at once; Let's Encrypt within seconds.
     this.client =
-      o.client ?? new acme.Client({ directoryUrl: o.directoryUrl, accountKey: o.accountKeyPem, accountUrl: o.accountUrl, backoffAttempts: 15, backoffMin: 1000, backoffMax: 10_000 });
+      o.client ??
+      new acme.Client({
+        directoryUrl: o.directoryUrl,
+        accountKey: o.accountKeyPem,
+        accountUrl: o.accountUrl,
+        backoffAttempts: 15,
+        backoffMin: 1000,
+        backoffMax: 10_000,
+      });
     this.getJson = o.getJson ?? getJson;
   }
 
@@ -96,7 +104,11 @@ export class AcmeCa implements Ca {
       const { data } = await this.getJson(this.o.directoryUrl);
       const d = data as Partial<Directory> | undefined;
       if (!d || typeof d.newOrder !== "string") throw new Error(`${this.o.directoryUrl} is not an ACME directory (no newOrder)`);
-      this.cachedDirectory = { newOrder: d.newOrder, renewalInfo: typeof d.renewalInfo === "string" ? d.renewalInfo : undefined, meta: d.meta };
+      this.cachedDirectory = {
+        newOrder: d.newOrder,
+        renewalInfo: typeof d.renewalInfo === "string" ? d.renewalInfo : undefined,
+        meta: d.meta,
+      };
     }
     return this.cachedDirectory;
   }
@@ -120,7 +132,10 @@ export class AcmeCa implements Ca {
     await this.account();
     const order = await this.createOrder(r, dir);
     await this.authorize(order);
-    const [key, csr] = await acme.crypto.createCsr({ commonName: r.names[0], altNames: [...r.names] }, await acme.crypto.createPrivateEcdsaKey());
+    const [key, csr] = await acme.crypto.createCsr(
+      { commonName: r.names[0], altNames: [...r.names] },
+      await acme.crypto.createPrivateEcdsaKey(),
+    );
     const finalized = await this.client.finalizeOrder(order, csr);
     const chainPem = await this.client.getCertificate(finalized);
     return { chainPem, keyPem: key.toString() };
@@ -128,7 +143,12 @@ export class AcmeCa implements Ca {
 
   /** newOrder with profile/replaces; a CA that refuses `replaces` (already replaced) gets the order without it. */
   private async createOrder(r: IssueRequest, dir: Directory): Promise<acme.Order> {
-    const payload = newOrderPayload({ names: r.names, profile: r.profile, ariOffered: dir.renewalInfo !== undefined, currentCertId: r.replaces });
+    const payload = newOrderPayload({
+      names: r.names,
+      profile: r.profile,
+      ariOffered: dir.renewalInfo !== undefined,
+      currentCertId: r.replaces,
+    });
     try {
       return await this.client.createOrder(payload);
     } catch (e) {
@@ -146,7 +166,10 @@ export class AcmeCa implements Ca {
     try {
       for (const authz of authzs) {
         const challenge = authz.challenges.find((c) => c.type === this.o.solver.type);
-        if (!challenge) throw new Error(`the CA offers no ${this.o.solver.type} challenge for ${authz.identifier.value} (it offers ${authz.challenges.map((c) => c.type).join(", ")})`);
+        if (!challenge)
+          throw new Error(
+            `the CA offers no ${this.o.solver.type} challenge for ${authz.identifier.value} (it offers ${authz.challenges.map((c) => c.type).join(", ")})`,
+          );
         const keyAuthorization = await this.client.getChallengeKeyAuthorization(challenge);
         prepared.push({ authz, challenge, keyAuthorization });
         await this.o.solver.prepare(authz, challenge, keyAuthorization);
@@ -159,7 +182,9 @@ export class AcmeCa implements Ca {
       }
     } finally {
       for (const p of prepared) {
-        await this.o.solver.cleanup(p.authz, p.challenge, p.keyAuthorization).catch((e: unknown) => this.o.log("cleanup", `${p.authz.identifier.value}: ${(e as Error).message}`));
+        await this.o.solver
+          .cleanup(p.authz, p.challenge, p.keyAuthorization)
+          .catch((e: unknown) => this.o.log("cleanup", `${p.authz.identifier.value}: ${(e as Error).message}`));
       }
     }
   }

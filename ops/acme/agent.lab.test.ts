@@ -53,7 +53,9 @@ async function agent(...args: string[]): Promise<{ code: number; stdout: string;
 function verifyChain(chainPem: string, name: string): void {
   const file = path.join(paths.root, "acme-agent-test-chain.pem");
   fs.writeFileSync(file, chainPem);
-  const out = execFileSync("openssl", ["verify", "-CAfile", paths.pebbleRoots, "-untrusted", file, "-verify_hostname", name, file], { encoding: "utf8" });
+  const out = execFileSync("openssl", ["verify", "-CAfile", paths.pebbleRoots, "-untrusted", file, "-verify_hostname", name, file], {
+    encoding: "utf8",
+  });
   assert.match(out, /: OK/);
   fs.rmSync(file);
 }
@@ -125,7 +127,9 @@ describe("the ACME agent against pebble", { timeout: 900_000 }, () => {
     const st = fs.statSync(path.join(root, `srv/share/tls/${HTTP_NAME}/privkey.pem.enc`));
     assert.deepEqual([st.mode & 0o777, st.uid, st.gid], [0o640, 950, 950]);
     assert.deepEqual(fs.readdirSync(path.join(root, "srv/share/acme/.well-known/acme-challenge")), [], "tokens removed");
-    const key = await sh(`P='${PASSPHRASE}' openssl pkey -in /srv/share/tls/${HTTP_NAME}/privkey.pem.enc -passin env:P -noout && echo opened`);
+    const key = await sh(
+      `P='${PASSPHRASE}' openssl pkey -in /srv/share/tls/${HTTP_NAME}/privkey.pem.enc -passin env:P -noout && echo opened`,
+    );
     assert.match(key.stdout, /opened/);
   });
 
@@ -134,7 +138,10 @@ describe("the ACME agent against pebble", { timeout: 900_000 }, () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /ari: window .* for serial/);
     assert.match(r.stdout, /waiting: until .*ARI window/);
-    const status = JSON.parse((await agent("status", "--json")).stdout) as { ari?: { window?: { start: string } }; certificate: { serial: string } };
+    const status = JSON.parse((await agent("status", "--json")).stdout) as {
+      ari?: { window?: { start: string } };
+      certificate: { serial: string };
+    };
     assert.equal(status.certificate.serial, first);
     assert.ok(status.ari?.window?.start, "ARI window in the status");
   });

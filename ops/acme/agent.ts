@@ -7,7 +7,7 @@
  */
 import { createInterface } from "node:readline/promises";
 import { Command, CommanderError, Option } from "commander";
-import { ConfigError, UserError } from "../../spec/errors";
+import { ConfigError, UserError } from "../../model/errors";
 import { CONFIG_PATH, ENV_PATH } from "./config";
 import { caFor, loadConfig, loadContext, loadEnvFile } from "./context";
 import { issueInto, readServed, runOnce, storePaths } from "./run";
@@ -42,7 +42,8 @@ function holdLock(file: string): { release(): void } {
 
 async function requirePrimary(verb: string): Promise<void> {
   const p = await checkPrimary();
-  if (!p.primary) throw new ExitError(EXIT.usage, `not the primary (${p.reason}): ${verb} acts only on the primary database machine; run it there`);
+  if (!p.primary)
+    throw new ExitError(EXIT.usage, `not the primary (${p.reason}): ${verb} acts only on the primary database machine; run it there`);
 }
 
 async function cmdRun(g: Globals, o: { dryRun?: boolean }): Promise<number> {
@@ -58,7 +59,10 @@ async function cmdRun(g: Globals, o: { dryRun?: boolean }): Promise<number> {
     return EXIT.ok;
   }
   try {
-    const r = await runOnce({ ...ctx, passphrase: ctx.secrets.passphrase, ca: caFor(ctx, log, undefined, o.dryRun), now: Date.now, random: Math.random, log }, { force: false, dryRun: o.dryRun });
+    const r = await runOnce(
+      { ...ctx, passphrase: ctx.secrets.passphrase, ca: caFor(ctx, log, undefined, o.dryRun), now: Date.now, random: Math.random, log },
+      { force: false, dryRun: o.dryRun },
+    );
     return r.outcome === "failed" ? EXIT.failed : EXIT.ok;
   } finally {
     lock.release();
@@ -70,7 +74,10 @@ async function cmdRenew(g: Globals, o: { dryRun?: boolean }): Promise<number> {
   await requirePrimary("renew");
   const lock = holdLock(g.lock);
   try {
-    const r = await runOnce({ ...ctx, passphrase: ctx.secrets.passphrase, ca: caFor(ctx, log, undefined, o.dryRun), now: Date.now, random: Math.random, log }, { force: true, dryRun: o.dryRun });
+    const r = await runOnce(
+      { ...ctx, passphrase: ctx.secrets.passphrase, ca: caFor(ctx, log, undefined, o.dryRun), now: Date.now, random: Math.random, log },
+      { force: true, dryRun: o.dryRun },
+    );
     return r.outcome === "failed" ? EXIT.failed : EXIT.ok;
   } finally {
     lock.release();
@@ -100,7 +107,8 @@ async function cmdRevoke(g: Globals, o: { yes?: boolean }): Promise<number> {
   const ctx = loadContext(g.config, g.secretsFile, process.env);
   await requirePrimary("revoke");
   const served = readServed(storePaths(ctx.config.store, ctx.config.certName));
-  if (!served) throw new ExitError(EXIT.usage, `no certificate at ${storePaths(ctx.config.store, ctx.config.certName).fullchain}: nothing to revoke`);
+  if (!served)
+    throw new ExitError(EXIT.usage, `no certificate at ${storePaths(ctx.config.store, ctx.config.certName).fullchain}: nothing to revoke`);
   const what = `serial ${served.info.serial} (${served.info.names.join(", ")})`;
   if (!o.yes && !(await confirm(`Revoke ${what}? Browsers may refuse it until the next run replaces it.`))) {
     throw new ExitError(EXIT.usage, `not revoked: confirm at the prompt, or pass --yes`);
@@ -121,8 +129,22 @@ async function cmdIssue(g: Globals, o: { challenge: "http-01" | "dns-01"; name: 
   const ctx = loadContext(g.config, g.secretsFile, process.env);
   const lock = holdLock(g.lock);
   try {
-    const r = await issueInto({ ca: caFor(ctx, log, o.challenge), passphrase: ctx.secrets.passphrase, owner: ctx.owner, now: Date.now, log }, o.name, o.out);
-    if (o.json) console.log(JSON.stringify({ seconds: r.seconds, serial: r.info.serial, names: r.info.names, notAfter: new Date(r.info.notAfter).toISOString(), challenge: o.challenge, out: o.out }));
+    const r = await issueInto(
+      { ca: caFor(ctx, log, o.challenge), passphrase: ctx.secrets.passphrase, owner: ctx.owner, now: Date.now, log },
+      o.name,
+      o.out,
+    );
+    if (o.json)
+      console.log(
+        JSON.stringify({
+          seconds: r.seconds,
+          serial: r.info.serial,
+          names: r.info.names,
+          notAfter: new Date(r.info.notAfter).toISOString(),
+          challenge: o.challenge,
+          out: o.out,
+        }),
+      );
     return EXIT.ok;
   } finally {
     lock.release();
@@ -138,14 +160,25 @@ export function program(run: (code: Promise<number> | number) => void): Command 
     .option("--lock <file>", "the lock every changing verb holds", LOCK_PATH)
     .exitOverride();
   const g = () => p.opts<Globals>();
-  p.command("run").description("on the primary only: renew when due (ARI window, else a third of the lifetime left); the timer runs this").option("--dry-run", "say what would happen; order and write nothing").action((o) => run(cmdRun(g(), o)));
-  p.command("status").description("the served certificate, the next renewal and why, failures, the last events (no CA contact); exit 1 while orders are failing").option("--json", "machine-readable").action((o) => run(cmdStatus(g(), o)));
+  p.command("run")
+    .description("on the primary only: renew when due (ARI window, else a third of the lifetime left); the timer runs this")
+    .option("--dry-run", "say what would happen; order and write nothing")
+    .action((o) => run(cmdRun(g(), o)));
+  p.command("status")
+    .description(
+      "the served certificate, the next renewal and why, failures, the last events (no CA contact); exit 1 while orders are failing",
+    )
+    .option("--json", "machine-readable")
+    .action((o) => run(cmdStatus(g(), o)));
   p.command("renew")
     .description("order a certificate now, whatever the schedule (on the primary)")
     .requiredOption("--force", "required: the schedule is bypassed (mind the CA's rate limits)")
     .option("--dry-run", "say what would happen; order and write nothing")
     .action((o) => run(cmdRenew(g(), o)));
-  p.command("revoke").description("revoke the served certificate (the next run replaces it)").option("--yes", "do not ask").action((o) => run(cmdRevoke(g(), o)));
+  p.command("revoke")
+    .description("revoke the served certificate (the next run replaces it)")
+    .option("--yes", "do not ask")
+    .action((o) => run(cmdRevoke(g(), o)));
   p.command("issue")
     .description("order a certificate for the given names into --out, leaving the served one and the state alone (tests, benchmarks)")
     .addOption(new Option("--challenge <type>", "how to prove the names").choices(["http-01", "dns-01"]).makeOptionMandatory())
@@ -157,8 +190,8 @@ export function program(run: (code: Promise<number> | number) => void): Command 
 }
 
 function report(e: unknown): number {
-  if (e instanceof ExitError) return console.error(`django-ha-acme: ${e.message}`), e.code;
-  if (e instanceof ConfigError || e instanceof UserError) return console.error(e.message), EXIT.usage;
+  if (e instanceof ExitError) return (console.error(`django-ha-acme: ${e.message}`), e.code);
+  if (e instanceof ConfigError || e instanceof UserError) return (console.error(e.message), EXIT.usage);
   console.error(`django-ha-acme: ${e instanceof Error ? e.message : String(e)}`);
   return EXIT.failed;
 }

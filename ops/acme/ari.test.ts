@@ -14,7 +14,10 @@ describe("ARI (RFC 9773)", () => {
       start: Date.parse("2027-04-01T00:00:00Z"),
       end: Date.parse("2027-04-02T00:00:00Z"),
     });
-    assert.throws(() => parseRenewalInfo({ suggestedWindow: { start: "2027-04-02T00:00:00Z", end: "2027-04-01T00:00:00Z" } }), /ends .* before it starts/);
+    assert.throws(
+      () => parseRenewalInfo({ suggestedWindow: { start: "2027-04-02T00:00:00Z", end: "2027-04-01T00:00:00Z" } }),
+      /ends .* before it starts/,
+    );
     assert.throws(() => parseRenewalInfo({ window: {} }), /not \{ suggestedWindow/);
   });
   it("polls again per Retry-After (seconds or date), 6 h without one, within a minute and a day", () => {

@@ -18,10 +18,12 @@ const renewalInfoSchema = z.object({
 /** The suggested window from a renewalInfo body; throws when it is malformed or ends before it starts. */
 export function parseRenewalInfo(body: unknown): { window: Window; explanationURL?: string } {
   const parsed = renewalInfoSchema.safeParse(body);
-  if (!parsed.success) throw new Error(`renewalInfo answer is not { suggestedWindow: { start, end } }: ${JSON.stringify(body).slice(0, 200)}`);
+  if (!parsed.success)
+    throw new Error(`renewalInfo answer is not { suggestedWindow: { start, end } }: ${JSON.stringify(body).slice(0, 200)}`);
   const start = Date.parse(parsed.data.suggestedWindow.start);
   const end = Date.parse(parsed.data.suggestedWindow.end);
-  if (!(end > start)) throw new Error(`renewalInfo window ends (${parsed.data.suggestedWindow.end}) before it starts (${parsed.data.suggestedWindow.start})`);
+  if (!(end > start))
+    throw new Error(`renewalInfo window ends (${parsed.data.suggestedWindow.end}) before it starts (${parsed.data.suggestedWindow.start})`);
   return { window: { start, end }, explanationURL: parsed.data.explanationURL };
 }
 

@@ -49,16 +49,27 @@ describe("bundleAgent: one self-contained file for the nodes", () => {
     fs.mkdirSync(p.certDir, { recursive: true });
     fs.mkdirSync(p.acmeDir, { recursive: true });
     const now = Date.now();
-    const leaf = await testLeaf(await testCa(), { names: config.names, notBefore: new Date(now - 86400_000), notAfter: new Date(now + 89 * 86400_000) });
+    const leaf = await testLeaf(await testCa(), {
+      names: config.names,
+      notBefore: new Date(now - 86400_000),
+      notAfter: new Date(now + 89 * 86400_000),
+    });
     fs.writeFileSync(p.fullchain, leaf.chainPem);
     writeState(store, withEvent(emptyState(), now, "issued", "by the test"));
     const r = agent("--config", path.join(dir, "acme.json"), "--secrets-file", path.join(dir, "none.env"), "status", "--json");
     assert.equal(r.status, 0, r.stderr);
-    const report = JSON.parse(r.stdout) as { certificate: { serial: string }; next: { action: string; reason: string }; history: { event: string }[] };
+    const report = JSON.parse(r.stdout) as {
+      certificate: { serial: string };
+      next: { action: string; reason: string };
+      history: { event: string }[];
+    };
     assert.equal(report.certificate.serial, certInfo(leaf.chainPem).serial);
     assert.equal(report.next.action, "wait");
     assert.match(report.next.reason, /a third of the lifetime left/);
-    assert.deepEqual(report.history.map((h) => h.event), ["issued"]);
+    assert.deepEqual(
+      report.history.map((h) => h.event),
+      ["issued"],
+    );
   });
 
   it("exit status 2 with key, value and fix for a bad config; 2 for renew without --force", () => {

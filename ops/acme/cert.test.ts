@@ -13,7 +13,12 @@ describe("ARI certID (RFC 9773)", () => {
 
   it("is read from a certificate: the issuer's key id and the serial's DER octets", async () => {
     const ca = await testCa();
-    const leaf = await testLeaf(ca, { names: ["www.example.org", "example.org"], notBefore: new Date("2027-01-01T00:00:00Z"), notAfter: new Date("2027-03-01T00:00:00Z"), serial: "87654321" });
+    const leaf = await testLeaf(ca, {
+      names: ["www.example.org", "example.org"],
+      notBefore: new Date("2027-01-01T00:00:00Z"),
+      notAfter: new Date("2027-03-01T00:00:00Z"),
+      serial: "87654321",
+    });
     const info = certInfo(leaf.chainPem);
     const ski = Buffer.from(ca.cert.getExtension("2.5.29.14")!.value).subarray(2).toString("base64url");
     assert.equal(info.certId, `${ski}.AIdlQyE`);
@@ -47,7 +52,11 @@ describe("chainTrusted: does the served chain lead to a root of this machine's t
   it("yes with its issuer in the store (sent in the chain or not), no with another CA's store or an empty one", async () => {
     const ca = await testCa();
     const other = await testCa("another CA");
-    const leaf = await testLeaf(ca, { names: ["www.example.org"], notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000) });
+    const leaf = await testLeaf(ca, {
+      names: ["www.example.org"],
+      notBefore: new Date(Date.now() - 3600_000),
+      notAfter: new Date(Date.now() + 86400_000),
+    });
     assert.equal(chainTrusted(leaf.chainPem, `${other.pem}\n${ca.pem}`), true);
     assert.equal(chainTrusted(leafPem(leaf.chainPem), ca.pem), true, "the leaf alone, issued by a root of the store");
     assert.equal(chainTrusted(leaf.chainPem, other.pem), false, "a CA that reset its root (the lab's pebble at every start)");
@@ -58,7 +67,11 @@ describe("chainTrusted: does the served chain lead to a root of this machine's t
   it("no for a certificate that names the root as its issuer but was signed by another key", async () => {
     const ca = await testCa("same name CA");
     const impostor = await testCa("same name CA");
-    const leaf = await testLeaf(impostor, { names: ["www.example.org"], notBefore: new Date(Date.now() - 3600_000), notAfter: new Date(Date.now() + 86400_000) });
+    const leaf = await testLeaf(impostor, {
+      names: ["www.example.org"],
+      notBefore: new Date(Date.now() - 3600_000),
+      notAfter: new Date(Date.now() + 86400_000),
+    });
     assert.equal(chainTrusted(leafPem(leaf.chainPem), ca.pem), false);
   });
 });

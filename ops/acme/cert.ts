@@ -26,7 +26,10 @@ export function leafPem(chainPem: string): string {
 
 /** A positive INTEGER's DER content octets from its hex value: minimal, with 00 in front when the high bit is set. */
 export function serialDerHex(hex: string): string {
-  let h = hex.toLowerCase().replace(/[^0-9a-f]/g, "").replace(/^(00)+/, "");
+  let h = hex
+    .toLowerCase()
+    .replace(/[^0-9a-f]/g, "")
+    .replace(/^(00)+/, "");
   if (h.length % 2 === 1) h = `0${h}`;
   if (h === "") return "00";
   return parseInt(h.slice(0, 2), 16) >= 0x80 ? `00${h}` : h;
@@ -68,13 +71,14 @@ export function pemCertificates(bundle: string): string[] {
  * `roots` (a trust store bundle such as /etc/ssl/certs/ca-certificates.crt). Pure.
  */
 export function chainTrusted(chainPem: string, rootsPem: string): boolean {
-  const parse = (pems: string[]) => pems.flatMap((p) => {
-    try {
-      return [new X509Certificate(p)];
-    } catch {
-      return [];
-    }
-  });
+  const parse = (pems: string[]) =>
+    pems.flatMap((p) => {
+      try {
+        return [new X509Certificate(p)];
+      } catch {
+        return [];
+      }
+    });
   const [leaf, ...intermediates] = parse(pemCertificates(chainPem));
   const roots = parse(pemCertificates(rootsPem));
   const issues = (issuer: X509Certificate, cert: X509Certificate) => cert.checkIssued(issuer) && cert.verify(issuer.publicKey);

@@ -5,7 +5,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import * as fs from "node:fs";
 import { parseEnv } from "node:util";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { DigitalOceanDns } from "../dns/digitalocean";
 import { Rfc2136Dns } from "../dns/rfc2136";
 import { Route53Dns } from "../dns/route53";
@@ -30,7 +30,9 @@ export function loadConfig(file: string): AgentConfig {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    throw new UserError(`cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the bootstrap writes it on the database machines; pass --config <file> elsewhere`);
+    throw new UserError(
+      `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): the bootstrap writes it on the database machines; pass --config <file> elsewhere`,
+    );
   }
   return parseAgentConfig(text, file);
 }
@@ -41,11 +43,21 @@ function dnsFor(config: AgentConfig, secrets: AgentSecrets): { dns: DnsOperation
   switch (d.provider) {
     case "rfc2136":
       return {
-        dns: new Rfc2136Dns({ server: d.server, port: d.port, zone: d.zone, keyName: d.keyName, algorithm: d.algorithm, secret: secrets.tsigSecret ?? "" }),
+        dns: new Rfc2136Dns({
+          server: d.server,
+          port: d.port,
+          zone: d.zone,
+          keyName: d.keyName,
+          algorithm: d.algorithm,
+          secret: secrets.tsigSecret ?? "",
+        }),
         serversFor: async () => [`${d.server}:${d.port}`],
       };
     case "digitalocean":
-      return { dns: new DigitalOceanDns({ domain: d.domain, env: { DIGITALOCEAN_TOKEN: secrets.digitalOceanToken } }), serversFor: (f) => authoritativeServers(f) };
+      return {
+        dns: new DigitalOceanDns({ domain: d.domain, env: { DIGITALOCEAN_TOKEN: secrets.digitalOceanToken } }),
+        serversFor: (f) => authoritativeServers(f),
+      };
     case "route53":
       return { dns: new Route53Dns({ hostedZoneId: d.hostedZoneId, waitForSync: true }), serversFor: (f) => authoritativeServers(f) };
     default: {
@@ -55,8 +67,14 @@ function dnsFor(config: AgentConfig, secrets: AgentSecrets): { dns: DnsOperation
   }
 }
 
-export function solverFor(challenge: "http-01" | "dns-01", config: AgentConfig, secrets: AgentSecrets, owner: Owner | undefined): ChallengeSolver {
-  if (challenge === "http-01") return http01Solver({ webroot: config.webroot, children: config.children, owner, selfCheck: { attempts: 20, intervalMs: 500 } });
+export function solverFor(
+  challenge: "http-01" | "dns-01",
+  config: AgentConfig,
+  secrets: AgentSecrets,
+  owner: Owner | undefined,
+): ChallengeSolver {
+  if (challenge === "http-01")
+    return http01Solver({ webroot: config.webroot, children: config.children, owner, selfCheck: { attempts: 20, intervalMs: 500 } });
   const { dns, serversFor } = dnsFor(config, secrets);
   return dns01Solver({ dns, serversFor, propagation: { timeoutMs: 180_000, intervalMs: 2000 } });
 }
@@ -90,10 +108,19 @@ export function caFor(ctx: AgentContext, log: Log, challenge: "http-01" | "dns-0
   let accountKeyPem: string;
   if (dryRun) {
     const stored = readIfExists(paths.accountKey);
-    accountKeyPem = stored === undefined ? generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString() : decryptKey(stored, ctx.secrets.passphrase, paths.accountKey);
+    accountKeyPem =
+      stored === undefined
+        ? generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString()
+        : decryptKey(stored, ctx.secrets.passphrase, paths.accountKey);
   } else {
     prepareStore(paths, ctx.owner);
     accountKeyPem = loadOrCreateAccountKey(paths, ctx.secrets.passphrase, ctx.owner);
   }
-  return new AcmeCa({ directoryUrl: ctx.config.directoryUrl, email: ctx.config.email, accountKeyPem, solver: solverFor(challenge, ctx.config, ctx.secrets, ctx.owner), log });
+  return new AcmeCa({
+    directoryUrl: ctx.config.directoryUrl,
+    email: ctx.config.email,
+    accountKeyPem,
+    solver: solverFor(challenge, ctx.config, ctx.secrets, ctx.owner),
+    log,
+  });
 }

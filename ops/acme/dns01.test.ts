@@ -50,8 +50,18 @@ describe("dns-01", () => {
       ["ns2", ["a"]],
     ]);
     let t = 0;
-    const o = { servers: ["ns1", "ns2"], timeoutMs: 10_000, intervalMs: 2000, lookup: async (s: string) => answers.get(s) ?? [], now: () => t, sleep: async (ms: number) => void (t += ms) };
-    await assert.rejects(waitForTxt("_acme-challenge.x.dev", ["a", "b"], o), /TXT not answered by ns2 within 10 s, so the CA was not asked/);
+    const o = {
+      servers: ["ns1", "ns2"],
+      timeoutMs: 10_000,
+      intervalMs: 2000,
+      lookup: async (s: string) => answers.get(s) ?? [],
+      now: () => t,
+      sleep: async (ms: number) => void (t += ms),
+    };
+    await assert.rejects(
+      waitForTxt("_acme-challenge.x.dev", ["a", "b"], o),
+      /TXT not answered by ns2 within 10 s, so the CA was not asked/,
+    );
     t = 0;
     const late = { ...o, sleep: async (ms: number) => void ((t += ms), t >= 4000 && answers.set("ns2", ["b", "a"])) };
     await waitForTxt("_acme-challenge.x.dev", ["a", "b"], late);

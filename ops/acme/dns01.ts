@@ -74,7 +74,10 @@ export async function waitForTxt(fqdn: string, values: string[], o: PropagationO
     const answers = await Promise.all(missing.map((s) => lookup(s, fqdn).catch(() => [] as string[])));
     missing = missing.filter((_, i) => !values.every((v) => answers[i].includes(v)));
     if (missing.length === 0) return;
-    if (now() >= deadline) throw new Error(`dns-01: ${fqdn} TXT not answered by ${missing.join(", ")} within ${Math.round(o.timeoutMs / 1000)} s, so the CA was not asked`);
+    if (now() >= deadline)
+      throw new Error(
+        `dns-01: ${fqdn} TXT not answered by ${missing.join(", ")} within ${Math.round(o.timeoutMs / 1000)} s, so the CA was not asked`,
+      );
     await sleep(o.intervalMs);
   }
 }
@@ -96,7 +99,10 @@ export class TxtChallenges {
   }
 
   async remove(fqdn: string, value: string): Promise<void> {
-    this.values.set(fqdn, (this.values.get(fqdn) ?? []).filter((v) => v !== value));
+    this.values.set(
+      fqdn,
+      (this.values.get(fqdn) ?? []).filter((v) => v !== value),
+    );
     await this.dns.removeTxt(fqdn, [value]);
   }
 }

@@ -46,7 +46,10 @@ describe("http-01 through the round robin", () => {
 
   it("writes the token 0644 and checks EVERY child with the name as Host; one child that never serves it stops the order", async () => {
     const o = { webroot, children, selfCheck: { attempts: 3, intervalMs: 10, get } };
-    await assert.rejects(prepareHttp01(o, "www.django-ha.dev", "tok_en-1", "tok_en-1.thumb"), /not served by every child after 3 tries, so the CA was not asked .*child-2 \(10\.0\.0\.22\): HTTP 404/);
+    await assert.rejects(
+      prepareHttp01(o, "www.django-ha.dev", "tok_en-1", "tok_en-1.thumb"),
+      /not served by every child after 3 tries, so the CA was not asked .*child-2 \(10\.0\.0\.22\): HTTP 404/,
+    );
     const file = tokenPath(webroot, "tok_en-1");
     assert.equal(fs.readFileSync(file, "utf8"), "tok_en-1.thumb");
     assert.equal(fs.statSync(file).mode & 0o777, 0o644);
@@ -73,7 +76,10 @@ describe("http-01 through the round robin", () => {
     fs.writeFileSync(tokenPath(webroot, "wrong"), "something else");
     fs.mkdirSync(path.join(lagging, ".well-known", "acme-challenge"), { recursive: true });
     fs.writeFileSync(path.join(lagging, ".well-known", "acme-challenge", "wrong"), "wrong.thumb");
-    await assert.rejects(checkEveryChild(children, "www.django-ha.dev", "wrong", "wrong.thumb", { attempts: 1, intervalMs: 0, get }), /child-1 \(10\.0\.0\.21\): HTTP 200 with another body/);
+    await assert.rejects(
+      checkEveryChild(children, "www.django-ha.dev", "wrong", "wrong.thumb", { attempts: 1, intervalMs: 0, get }),
+      /child-1 \(10\.0\.0\.21\): HTTP 200 with another body/,
+    );
   });
 
   it("refuses a token that is not base64url (it becomes a file name)", () => {

@@ -15,22 +15,31 @@ export interface Child {
 
 /** The ACME token becomes a file name: only base64url, so a CA's answer can never point outside the webroot. */
 export function tokenPath(webroot: string, token: string): string {
-  if (!/^[A-Za-z0-9_-]{1,256}$/.test(token)) throw new Error(`ACME token ${JSON.stringify(token.slice(0, 80))} is not base64url: refusing to use it as a file name`);
+  if (!/^[A-Za-z0-9_-]{1,256}$/.test(token))
+    throw new Error(`ACME token ${JSON.stringify(token.slice(0, 80))} is not base64url: refusing to use it as a file name`);
   return path.join(webroot, ".well-known", "acme-challenge", token);
 }
 
 /** GET one child's challenge URL (Host = the name being validated); the status and body. */
-export function getChallenge(address: string, host: string, token: string, o: { port?: number; timeoutMs?: number } = {}): Promise<{ status: number; body: string }> {
+export function getChallenge(
+  address: string,
+  host: string,
+  token: string,
+  o: { port?: number; timeoutMs?: number } = {},
+): Promise<{ status: number; body: string }> {
   const timeoutMs = o.timeoutMs ?? 3000;
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: address, port: o.port ?? 80, path: `/.well-known/acme-challenge/${token}`, headers: { Host: host }, timeout: timeoutMs }, (res) => {
-      let body = "";
-      res.setEncoding("utf8");
-      res.on("data", (c: string) => {
-        if (body.length < 4096) body += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.get(
+      { host: address, port: o.port ?? 80, path: `/.well-known/acme-challenge/${token}`, headers: { Host: host }, timeout: timeoutMs },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          if (body.length < 4096) body += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     req.on("error", reject);
   });
@@ -49,7 +58,13 @@ const sleepMs = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * Every child serves the key authorization for `host`, retried briefly (NFS clients may see a new file a
  * moment late). Throws naming each child that did not, with what it answered.
  */
-export async function checkEveryChild(children: Child[], host: string, token: string, keyAuthorization: string, o: SelfCheckOptions): Promise<void> {
+export async function checkEveryChild(
+  children: Child[],
+  host: string,
+  token: string,
+  keyAuthorization: string,
+  o: SelfCheckOptions,
+): Promise<void> {
   const get = o.get ?? getChallenge;
   const sleep = o.sleep ?? sleepMs;
   let pending = [...children];
@@ -72,7 +87,9 @@ export async function checkEveryChild(children: Child[], host: string, token: st
   }
   if (pending.length > 0) {
     const who = pending.map((c) => `${c.name} (${c.address}): ${last.get(c.name) ?? "no answer"}`).join("; ");
-    throw new Error(`http-01 self-check for ${host}: not served by every child after ${o.attempts} tries, so the CA was not asked (it may reach any child): ${who}. Check that each child's nginx serves /.well-known/acme-challenge/ from the share and that the share is mounted`);
+    throw new Error(
+      `http-01 self-check for ${host}: not served by every child after ${o.attempts} tries, so the CA was not asked (it may reach any child): ${who}. Check that each child's nginx serves /.well-known/acme-challenge/ from the share and that the share is mounted`,
+    );
   }
 }
 

@@ -20,7 +20,10 @@ describe("keys on the share", () => {
     fs.writeFileSync(path.join(dir, "k.enc"), enc);
     const asn1 = execFileSync("openssl", ["asn1parse", "-in", path.join(dir, "k.enc")], { encoding: "utf8" });
     assert.match(asn1, /aes-256-cbc/);
-    const plain = execFileSync("openssl", ["pkey", "-in", path.join(dir, "k.enc"), "-passin", "env:PASS"], { encoding: "utf8", env: { ...process.env, PASS: "correct horse" } });
+    const plain = execFileSync("openssl", ["pkey", "-in", path.join(dir, "k.enc"), "-passin", "env:PASS"], {
+      encoding: "utf8",
+      env: { ...process.env, PASS: "correct horse" },
+    });
     assert.equal(plain, leaf.keyPem);
     fs.rmSync(dir, { recursive: true });
   });
@@ -29,7 +32,10 @@ describe("keys on the share", () => {
     const ca = await testCa();
     const leaf = await testLeaf(ca, { names: ["a.django-ha.dev"], notBefore: new Date(), notAfter: new Date(Date.now() + 86400_000) });
     const other = await testLeaf(ca, { names: ["b.django-ha.dev"], notBefore: new Date(), notAfter: new Date(Date.now() + 86400_000) });
-    assert.throws(() => decryptKey(encryptKey(leaf.keyPem, "a"), "b", "/srv/share/tls/x/privkey.pem.enc"), /privkey.pem.enc cannot be decrypted with DJANGO_HA_TLS_PASSPHRASE/);
+    assert.throws(
+      () => decryptKey(encryptKey(leaf.keyPem, "a"), "b", "/srv/share/tls/x/privkey.pem.enc"),
+      /privkey.pem.enc cannot be decrypted with DJANGO_HA_TLS_PASSPHRASE/,
+    );
     assert.throws(() => decryptKey(leaf.keyPem, "a", "account.key.enc"), /account.key.enc is not an encrypted PKCS#8 key/);
     assert.throws(() => encryptKey(leaf.keyPem, ""), /DJANGO_HA_TLS_PASSPHRASE is empty/);
     assert.ok(!keyMatchesCert(other.keyPem, leaf.chainPem));

@@ -30,7 +30,10 @@ describe("profile check against the directory's meta.profiles", () => {
     checkProfile(undefined, undefined, "https://ca/dir");
   });
   it("refuses a profile the CA does not list, naming the value, the offered ones and the fix", () => {
-    assert.throws(() => checkProfile("short", meta, "https://ca/dir"), /profile = "short": the CA at https:\/\/ca\/dir does not offer it; it offers classic, tlsserver, shortlived\. Set profile/);
+    assert.throws(
+      () => checkProfile("short", meta, "https://ca/dir"),
+      /profile = "short": the CA at https:\/\/ca\/dir does not offer it; it offers classic, tlsserver, shortlived\. Set profile/,
+    );
     assert.throws(() => checkProfile("classic", {}, "https://ca/dir"), /offers no profiles/);
   });
 });

@@ -3,7 +3,7 @@
  * payload of createOrder as given, so `profile` (draft-aaron-acme-profiles) and `replaces` (RFC 9773)
  * ride along without patching it.
  */
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 export interface NewOrderPayload {
   identifiers: { type: "dns"; value: string }[];
@@ -40,5 +40,7 @@ export function checkProfile(profile: string | undefined, meta: DirectoryMeta | 
   const offered = Object.keys(meta?.profiles ?? {});
   if (offered.includes(profile)) return;
   const list = offered.length > 0 ? `it offers ${offered.join(", ")}` : "it offers no profiles (no meta.profiles in its directory)";
-  throw new UserError(`profile = "${profile}": the CA at ${directoryUrl} does not offer it; ${list}. Set profile to one of those in the stack config, or remove it to get the CA's default.`);
+  throw new UserError(
+    `profile = "${profile}": the CA at ${directoryUrl} does not offer it; ${list}. Set profile to one of those in the stack config, or remove it to get the CA's default.`,
+  );
 }

@@ -27,7 +27,11 @@ class FakeCa implements Ca {
     private readonly clock: { now: number },
   ) {}
   async directory(): Promise<Directory> {
-    return { newOrder: "https://ca/new-order", ...(this.ariWindow ? { renewalInfo: "https://ca/renewal-info" } : {}), meta: { profiles: { classic: "", shortlived: "" } } };
+    return {
+      newOrder: "https://ca/new-order",
+      ...(this.ariWindow ? { renewalInfo: "https://ca/renewal-info" } : {}),
+      meta: { profiles: { classic: "", shortlived: "" } },
+    };
   }
   async renewalInfo(): Promise<{ window: Window; retryAfter?: string }> {
     this.ariCalls++;
@@ -37,7 +41,11 @@ class FakeCa implements Ca {
   async issue(r: IssueRequest) {
     this.orders.push(r);
     if (this.fail) throw new Error(this.fail);
-    const leaf = await testLeaf(this.ca, { names: [...r.names], notBefore: new Date(this.clock.now), notAfter: new Date(this.clock.now + this.lifetimeDays * DAY) });
+    const leaf = await testLeaf(this.ca, {
+      names: [...r.names],
+      notBefore: new Date(this.clock.now),
+      notAfter: new Date(this.clock.now + this.lifetimeDays * DAY),
+    });
     return { chainPem: leaf.chainPem, keyPem: leaf.keyPem };
   }
   async revoke(): Promise<void> {}
@@ -141,7 +149,10 @@ describe("agent run", () => {
     assert.equal((await runOnce(ctx, { force: false })).outcome, "failed");
     assert.equal(fs.readFileSync(paths().fullchain, "utf8"), before);
     const s = readState(`${dir}/tls`);
-    assert.deepEqual([s.failures, s.lastError, s.nextAttemptAt], [1, "http-01 self-check: child-2 answered 404", new Date(clock.now + 300_000).toISOString()]);
+    assert.deepEqual(
+      [s.failures, s.lastError, s.nextAttemptAt],
+      [1, "http-01 self-check: child-2 answered 404", new Date(clock.now + 300_000).toISOString()],
+    );
     clock.now += 60_000;
     assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting");
     assert.equal(fake.orders.length, 2, "no order while backing off");

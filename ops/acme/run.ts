@@ -26,7 +26,13 @@ export interface StorePaths {
 export function storePaths(store: string, certName: string): StorePaths {
   const certDir = path.join(store, certName);
   const acmeDir = path.join(store, "acme");
-  return { certDir, fullchain: path.join(certDir, "fullchain.pem"), privkey: path.join(certDir, "privkey.pem.enc"), acmeDir, accountKey: path.join(acmeDir, "account.key.enc") };
+  return {
+    certDir,
+    fullchain: path.join(certDir, "fullchain.pem"),
+    privkey: path.join(certDir, "privkey.pem.enc"),
+    acmeDir,
+    accountKey: path.join(acmeDir, "account.key.enc"),
+  };
 }
 
 export type Log = (event: string, detail: string) => void;
@@ -78,8 +84,10 @@ export function readServed(paths: StorePaths, log?: Log): { chainPem: string; in
 }
 
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
-const toWindow = (w: { start: string; end: string } | undefined): Window | undefined => (w ? { start: Date.parse(w.start), end: Date.parse(w.end) } : undefined);
-const fromWindow = (w: Window | undefined) => (w ? { start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() } : undefined);
+const toWindow = (w: { start: string; end: string } | undefined): Window | undefined =>
+  w ? { start: Date.parse(w.start), end: Date.parse(w.end) } : undefined;
+const fromWindow = (w: Window | undefined) =>
+  w ? { start: new Date(w.start).toISOString(), end: new Date(w.end).toISOString() } : undefined;
 
 /** Ask the CA's renewalInfo for the served certificate when it is due (new certificate, or Retry-After passed). */
 export async function refreshAri(ctx: RunContext, state: AgentState, info: CertInfo | undefined, dir: Directory): Promise<AgentState> {
@@ -89,7 +97,12 @@ export async function refreshAri(ctx: RunContext, state: AgentState, info: CertI
   if (known && now < Date.parse(known.nextPollAt)) return state;
   try {
     const r = await ctx.ca.renewalInfo(info.certId);
-    const ari = { serial: info.serial, window: fromWindow(r.window), nextPollAt: new Date(nextAriPoll(r.retryAfter, now)).toISOString(), explanationURL: r.explanationURL };
+    const ari = {
+      serial: info.serial,
+      window: fromWindow(r.window),
+      nextPollAt: new Date(nextAriPoll(r.retryAfter, now)).toISOString(),
+      explanationURL: r.explanationURL,
+    };
     const changed = known?.window?.start !== ari.window?.start || known?.window?.end !== ari.window?.end;
     if (changed) ctx.log("ari", `window ${ari.window?.start}..${ari.window?.end} for serial ${info.serial}; next poll ${ari.nextPollAt}`);
     return changed ? withEvent({ ...state, ari }, now, "ari", `window ${ari.window?.start}..${ari.window?.end}`) : { ...state, ari };
@@ -100,12 +113,24 @@ export async function refreshAri(ctx: RunContext, state: AgentState, info: CertI
 }
 
 /** The served chain needs replacing for trust: it leads to no trusted root and is not already the replacement for that. */
-export function untrustedChain(state: AgentState, served: { chainPem: string; info: CertInfo } | undefined, trustedRootsPem: string | undefined): boolean {
+export function untrustedChain(
+  state: AgentState,
+  served: { chainPem: string; info: CertInfo } | undefined,
+  trustedRootsPem: string | undefined,
+): boolean {
   if (!served || trustedRootsPem === undefined || state.untrustedReplacementSerial === served.info.serial) return false;
   return !chainTrusted(served.chainPem, trustedRootsPem);
 }
 
-export function decisionFor(state: AgentState, served: CertInfo | undefined, config: AgentConfig, now: number, random: number, force: boolean, untrusted = false): Decision {
+export function decisionFor(
+  state: AgentState,
+  served: CertInfo | undefined,
+  config: AgentConfig,
+  now: number,
+  random: number,
+  force: boolean,
+  untrusted = false,
+): Decision {
   const ari = served && state.ari?.serial === served.serial ? toWindow(state.ari.window) : undefined;
   const chosen = state.chosen ? { at: Date.parse(state.chosen.at), window: toWindow(state.chosen.window) } : undefined;
   return decide({
@@ -153,7 +178,10 @@ export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boo
   state = await refreshAri(ctx, state, served?.info, dir);
   const untrusted = untrustedChain(state, served, ctx.trustedRootsPem);
   const decision = decisionFor(state, served?.info, config, ctx.now(), ctx.random(), o.force, untrusted);
-  state = { ...state, chosen: decision.chosen && { at: new Date(decision.chosen.at).toISOString(), window: fromWindow(decision.chosen.window) } };
+  state = {
+    ...state,
+    chosen: decision.chosen && { at: new Date(decision.chosen.at).toISOString(), window: fromWindow(decision.chosen.window) },
+  };
   if (o.dryRun) {
     const what = decision.action === "wait" ? `would wait until ${new Date(decision.until).toISOString()}` : "would order now";
     ctx.log("dry-run", `${what}: ${decision.reason} (nothing written, nothing ordered)`);
@@ -167,10 +195,21 @@ export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boo
   return order(ctx, paths, state, served?.info, dir, decision.reason, untrusted);
 }
 
-async function order(ctx: RunContext, paths: StorePaths, state: AgentState, served: CertInfo | undefined, dir: Directory, why: string, forTrust: boolean): Promise<RunResult> {
+async function order(
+  ctx: RunContext,
+  paths: StorePaths,
+  state: AgentState,
+  served: CertInfo | undefined,
+  dir: Directory,
+  why: string,
+  forTrust: boolean,
+): Promise<RunResult> {
   const { config } = ctx;
   const replaces = dir.renewalInfo && served?.certId ? served.certId : undefined;
-  ctx.log("ordering", `${config.names.join(", ")} by ${config.challenge}${config.profile ? `, profile ${config.profile}` : ""}${replaces ? `, replaces ${replaces}` : ""}: ${why}`);
+  ctx.log(
+    "ordering",
+    `${config.names.join(", ")} by ${config.challenge}${config.profile ? `, profile ${config.profile}` : ""}${replaces ? `, replaces ${replaces}` : ""}: ${why}`,
+  );
   const started = ctx.now();
   try {
     const issued = await ctx.ca.issue({ names: config.names, profile: config.profile, replaces });
@@ -178,8 +217,19 @@ async function order(ctx: RunContext, paths: StorePaths, state: AgentState, serv
     const detail = `serial ${info.serial}, valid ${new Date(info.notBefore).toISOString()}..${new Date(info.notAfter).toISOString()}, in ${((ctx.now() - started) / 1000).toFixed(1)} s`;
     // Once a replacement ordered for trust came back untrusted too, the store does not know this CA: remember it
     // across renewals while its chains stay untrusted, so the trust rule never adds an order.
-    const unknownCa = (forTrust || state.untrustedReplacementSerial !== undefined) && ctx.trustedRootsPem !== undefined && !chainTrusted(issued.chainPem, ctx.trustedRootsPem);
-    writeState(config.store, { ...recordSuccess(state, ctx.now(), info, detail), revokedSerial: undefined, untrustedReplacementSerial: unknownCa ? info.serial : undefined }, ctx.owner);
+    const unknownCa =
+      (forTrust || state.untrustedReplacementSerial !== undefined) &&
+      ctx.trustedRootsPem !== undefined &&
+      !chainTrusted(issued.chainPem, ctx.trustedRootsPem);
+    writeState(
+      config.store,
+      {
+        ...recordSuccess(state, ctx.now(), info, detail),
+        revokedSerial: undefined,
+        untrustedReplacementSerial: unknownCa ? info.serial : undefined,
+      },
+      ctx.owner,
+    );
     ctx.log("issued", detail);
     return { outcome: "renewed", detail };
   } catch (e) {
@@ -192,11 +242,27 @@ async function order(ctx: RunContext, paths: StorePaths, state: AgentState, serv
 }
 
 /** `issue`: a certificate for `names` into `outDir` (fullchain.pem, privkey.pem.enc); the served one and the state are untouched. */
-export async function issueInto(ctx: Pick<RunContext, "ca" | "passphrase" | "now" | "log" | "owner">, names: string[], outDir: string): Promise<{ seconds: number; info: CertInfo }> {
+export async function issueInto(
+  ctx: Pick<RunContext, "ca" | "passphrase" | "now" | "log" | "owner">,
+  names: string[],
+  outDir: string,
+): Promise<{ seconds: number; info: CertInfo }> {
   const started = ctx.now();
   fs.mkdirSync(outDir, { recursive: true, mode: 0o755 });
   const issued = await ctx.ca.issue({ names });
-  const info = writeCertificate({ certDir: outDir, fullchain: path.join(outDir, "fullchain.pem"), privkey: path.join(outDir, "privkey.pem.enc"), acmeDir: "", accountKey: "" }, issued.chainPem, issued.keyPem, ctx.passphrase, ctx.owner);
+  const info = writeCertificate(
+    {
+      certDir: outDir,
+      fullchain: path.join(outDir, "fullchain.pem"),
+      privkey: path.join(outDir, "privkey.pem.enc"),
+      acmeDir: "",
+      accountKey: "",
+    },
+    issued.chainPem,
+    issued.keyPem,
+    ctx.passphrase,
+    ctx.owner,
+  );
   const seconds = (ctx.now() - started) / 1000;
   ctx.log("issued", `${names.join(", ")} into ${outDir}: serial ${info.serial} in ${seconds.toFixed(1)} s`);
   return { seconds, info };

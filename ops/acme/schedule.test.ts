@@ -8,7 +8,15 @@ import { emptyState, recordFailure } from "./state";
 const DAY = 86400_000;
 const T0 = Date.parse("2027-03-01T00:00:00Z");
 const cert = (days: number) => ({ notBefore: T0, notAfter: T0 + days * DAY });
-const base = (over: Partial<ScheduleInput>): ScheduleInput => ({ namesMatch: true, revoked: false, failures: 0, force: false, now: T0, random: 0.5, ...over });
+const base = (over: Partial<ScheduleInput>): ScheduleInput => ({
+  namesMatch: true,
+  revoked: false,
+  failures: 0,
+  force: false,
+  now: T0,
+  random: 0.5,
+  ...over,
+});
 /** Let's Encrypt-like window: starts at two thirds of the lifetime, lasts 1/45 of it. */
 const leWindow = (days: number): Window => ({ start: T0 + (days * DAY * 2) / 3, end: T0 + (days * DAY * 2) / 3 + (days * DAY) / 45 });
 
@@ -86,7 +94,9 @@ describe("renewal schedule scales with the lifetime (90, 64, 45, 6 days)", () =>
     fc.assert(
       fc.property(
         fc.integer({ min: 3600, max: 400 * 86400 }),
-        fc.option(fc.tuple(fc.double({ min: 0.05, max: 1.5, noNaN: true }), fc.double({ min: 0, max: 0.5, noNaN: true })), { nil: undefined }),
+        fc.option(fc.tuple(fc.double({ min: 0.05, max: 1.5, noNaN: true }), fc.double({ min: 0, max: 0.5, noNaN: true })), {
+          nil: undefined,
+        }),
         fc.double({ min: 0, max: 0.999999, noNaN: true }),
         (lifetimeSeconds, win, random) => {
           const c = { notBefore: T0, notAfter: T0 + lifetimeSeconds * 1000 };
@@ -111,7 +121,9 @@ describe("failed orders stay inside Let's Encrypt's limits (agent-level simulati
         const attempts: number[] = [];
         for (const gap of ticks) {
           now += gap * 1000;
-          const d = decide(base({ now, failures: state.failures, nextAttemptAt: state.nextAttemptAt ? Date.parse(state.nextAttemptAt) : undefined }));
+          const d = decide(
+            base({ now, failures: state.failures, nextAttemptAt: state.nextAttemptAt ? Date.parse(state.nextAttemptAt) : undefined }),
+          );
           if (d.action === "renew") {
             attempts.push(now);
             state = recordFailure(state, now, "validation failed", DEFAULT_BACKOFF);

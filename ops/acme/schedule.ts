@@ -58,7 +58,8 @@ export function renewalTime(
     const at = cert.notAfter - lifetime / 3;
     return { at, reason: `a third of the lifetime left at ${iso(at)} (no ARI)`, chosen: { at } };
   }
-  const picked = chosen && sameWindow(chosen.window, ari) ? chosen.at : ari.start + Math.min(Math.max(random, 0), 1) * (ari.end - ari.start);
+  const picked =
+    chosen && sameWindow(chosen.window, ari) ? chosen.at : ari.start + Math.min(Math.max(random, 0), 1) * (ari.end - ari.start);
   const at = Math.min(picked, latest);
   const capped = at < picked ? `, capped at a sixth of the lifetime left` : "";
   return { at, reason: `ARI window ${iso(ari.start)}..${iso(ari.end)}, chose ${iso(at)}${capped}`, chosen: { at: picked, window: ari } };
@@ -68,7 +69,12 @@ export function renewalTime(
 export function decide(i: ScheduleInput): Decision {
   if (i.force) return { action: "renew", reason: "forced (renew --force)", chosen: i.chosen };
   if (i.failures > 0 && i.nextAttemptAt !== undefined && i.nextAttemptAt > i.now) {
-    return { action: "wait", until: i.nextAttemptAt, reason: `backing off after ${i.failures} failed attempt(s) until ${iso(i.nextAttemptAt)}`, chosen: i.chosen };
+    return {
+      action: "wait",
+      until: i.nextAttemptAt,
+      reason: `backing off after ${i.failures} failed attempt(s) until ${iso(i.nextAttemptAt)}`,
+      chosen: i.chosen,
+    };
   }
   if (!i.cert) return { action: "renew", reason: "no certificate yet" };
   if (i.revoked) return { action: "renew", reason: "the current certificate was revoked" };

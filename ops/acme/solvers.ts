@@ -13,7 +13,8 @@ function tokenOf(challenge: Challenge): string {
 export function http01Solver(o: Http01Options): ChallengeSolver {
   return {
     type: "http-01",
-    prepare: (authz: Authorization, challenge: Challenge, keyAuthorization: string) => prepareHttp01(o, authz.identifier.value, tokenOf(challenge), keyAuthorization),
+    prepare: (authz: Authorization, challenge: Challenge, keyAuthorization: string) =>
+      prepareHttp01(o, authz.identifier.value, tokenOf(challenge), keyAuthorization),
     cleanup: async (_authz: Authorization, challenge: Challenge) => removeHttp01(o.webroot, tokenOf(challenge)),
   };
 }
@@ -34,6 +35,7 @@ export function dns01Solver(o: Dns01Options): ChallengeSolver {
       const values = await txt.add(fqdn, keyAuthorization);
       await waitForTxt(fqdn, values, { ...o.propagation, servers: await o.serversFor(fqdn) });
     },
-    cleanup: (authz: Authorization, _challenge: Challenge, keyAuthorization: string) => txt.remove(challengeName(authz.identifier.value), keyAuthorization),
+    cleanup: (authz: Authorization, _challenge: Challenge, keyAuthorization: string) =>
+      txt.remove(challengeName(authz.identifier.value), keyAuthorization),
   };
 }

@@ -23,7 +23,10 @@ describe("agent state", () => {
     assert.equal(s.nextAttemptAt, new Date(NOW + 900_000).toISOString());
     assert.equal(s.lastError, "again");
     s = recordSuccess(s, NOW + 1e6, { serial: "0a", notBefore: NOW, notAfter: NOW + 1e9, names: ["a.b"], certId: "x.y" }, "serial 0a");
-    assert.deepEqual([s.failures, s.nextAttemptAt, s.lastError, s.serial, s.history.at(-1)?.event], [0, undefined, undefined, "0a", "issued"]);
+    assert.deepEqual(
+      [s.failures, s.nextAttemptAt, s.lastError, s.serial, s.history.at(-1)?.event],
+      [0, undefined, undefined, "0a", "issued"],
+    );
   });
 
   it("round-trips through the file (0640, atomic) and names a damaged file", () => {

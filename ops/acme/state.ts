@@ -51,10 +51,15 @@ export function readState(store: string): AgentState {
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${file} is not JSON (${(e as Error).message}): move it aside; the next run starts a fresh state and keeps the certificate`);
+    throw new Error(
+      `${file} is not JSON (${(e as Error).message}): move it aside; the next run starts a fresh state and keeps the certificate`,
+    );
   }
   const parsed = stateSchema.safeParse(raw);
-  if (!parsed.success) throw new Error(`${file} is not a state this agent wrote (${parsed.error.issues[0]?.message ?? "invalid"}): move it aside; the next run starts fresh`);
+  if (!parsed.success)
+    throw new Error(
+      `${file} is not a state this agent wrote (${parsed.error.issues[0]?.message ?? "invalid"}): move it aside; the next run starts fresh`,
+    );
   return parsed.data;
 }
 

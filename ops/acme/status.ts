@@ -52,7 +52,9 @@ export function formatStatus(r: StatusReport): string {
   const lines = [
     `certificate ${r.certName} (${r.names.join(", ")}) from ${r.directoryUrl} by ${r.challenge}${r.profile ? `, profile ${r.profile}` : ""}`,
     c ? `  served:   serial ${c.serial}, ${c.notBefore} .. ${c.notAfter} (${c.daysLeft} days left)` : "  served:   none yet",
-    r.ari ? `  ARI:      window ${r.ari.window ? `${r.ari.window.start} .. ${r.ari.window.end}` : "unknown"}, next poll ${r.ari.nextPollAt}` : "  ARI:      not used (the CA offers none, or no certificate yet)",
+    r.ari
+      ? `  ARI:      window ${r.ari.window ? `${r.ari.window.start} .. ${r.ari.window.end}` : "unknown"}, next poll ${r.ari.nextPollAt}`
+      : "  ARI:      not used (the CA offers none, or no certificate yet)",
     `  next:     ${r.next.action === "renew" ? "renew at the next run" : `wait until ${r.next.at}`}: ${r.next.reason}`,
     `  failures: ${r.failures}${r.nextAttemptAt && r.failures > 0 ? `, next attempt not before ${r.nextAttemptAt}` : ""}${r.lastError ? `; last error: ${r.lastError}` : ""}`,
     `  renewed:  ${r.lastRenewedAt ?? "never"}`,

@@ -13,7 +13,10 @@ describe("primary check", () => {
   it("only a clean `f` is the primary; down or in recovery is not", async () => {
     assert.deepEqual(readPrimaryAnswer(0, "f\n", ""), { primary: true, reason: "PostgreSQL is not in recovery" });
     assert.equal(readPrimaryAnswer(0, "t\n", "").primary, false);
-    assert.match(readPrimaryAnswer(2, "", "psql: error: connection to server on socket failed\nmore").reason, /did not answer \(psql: error: connection to server on socket failed\)/);
+    assert.match(
+      readPrimaryAnswer(2, "", "psql: error: connection to server on socket failed\nmore").reason,
+      /did not answer \(psql: error: connection to server on socket failed\)/,
+    );
     assert.equal(readPrimaryAnswer(0, "", "").primary, false);
     assert.equal((await checkPrimary(["sh", "-c", "echo f"])).primary, true);
     assert.equal((await checkPrimary(["/nonexistent/psql"])).primary, false);

@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AcmeContext } from "../../roles/types";
-import type { CertificateSpec, Inventory } from "../../spec";
-import { UserError } from "../../spec/errors";
+import type { CertificateSpec, Inventory } from "../../model";
+import { UserError } from "../../model/errors";
 import { bundleAgent } from "../acme/bundle";
 import { TSIG_SECRET_ENV } from "../targets/credentials";
 
@@ -28,7 +28,10 @@ export interface AcmeSecretSource {
 /** The secret of a key file in BIND's syntax (`key "name" { algorithm …; secret "…"; };`), as the lab writes `acme-tsig.key`. */
 export function bindKeySecret(text: string, file: string): string {
   const m = /secret\s+"([A-Za-z0-9+/=]+)"\s*;/.exec(text);
-  if (!m) throw new UserError(`${file} is not a BIND key file (key "<name>" { algorithm …; secret "…"; };): bring the lab up again (npm run lab -- up)`);
+  if (!m)
+    throw new UserError(
+      `${file} is not a BIND key file (key "<name>" { algorithm …; secret "…"; };): bring the lab up again (npm run lab -- up)`,
+    );
   return m[1];
 }
 
@@ -59,13 +62,25 @@ export function acmeDnsSecret(o: AcmeSecretSource): string | undefined {
     case "route53":
       return undefined;
     case "digitalocean":
-      return fromEnv(env, ACME_DNS_TOKEN_ENV, `challenge dns-01 on DigitalOcean needs a token scoped to domain read/write: export ${ACME_DNS_TOKEN_ENV}="$(pulumi config get --stack ${o.stack} django-ha:acmeDnsToken)"`);
+      return fromEnv(
+        env,
+        ACME_DNS_TOKEN_ENV,
+        `challenge dns-01 on DigitalOcean needs a token scoped to domain read/write: export ${ACME_DNS_TOKEN_ENV}="$(pulumi config get --stack ${o.stack} django-ha:acmeDnsToken)"`,
+      );
     case "rfc2136": {
       const narrow = o.certificate.dnsKeyName !== undefined;
       if (o.labRoot) return labTsigSecret(o.labRoot, narrow ? "acme-tsig.key" : undefined);
       return narrow
-        ? fromEnv(env, ACME_TSIG_SECRET_ENV, `challenge dns-01 signs with the TSIG key ${o.certificate.dnsKeyName}: export ${ACME_TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:acmeTsigSecret)"`)
-        : fromEnv(env, TSIG_SECRET_ENV, `challenge dns-01 signs with the record's TSIG key ${dns.keyName} (a narrower key, certificate.dnsKeyName, is better): export ${TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:dnsTsigSecret)"`);
+        ? fromEnv(
+            env,
+            ACME_TSIG_SECRET_ENV,
+            `challenge dns-01 signs with the TSIG key ${o.certificate.dnsKeyName}: export ${ACME_TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:acmeTsigSecret)"`,
+          )
+        : fromEnv(
+            env,
+            TSIG_SECRET_ENV,
+            `challenge dns-01 signs with the record's TSIG key ${dns.keyName} (a narrower key, certificate.dnsKeyName, is better): export ${TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:dnsTsigSecret)"`,
+          );
     }
     default: {
       const never: never = dns;

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { UserError } from "../../spec";
+import { UserError } from "../../model";
 import { APP_SECRETS_ENV, appSecretsFor, dryRunAppSecrets, LAB_APP_SECRETS_FILE } from "./appSecrets";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "app-secrets-"));
@@ -25,11 +25,17 @@ describe("the app's secrets outside Pulumi", () => {
       () => appSecretsFor({ stack: "s", app, stateDir: tmp(), env }),
       (e: unknown) => e instanceof UserError && /has no value for MAIL_PASSWORD/.test(e.message) && !e.message.includes("sk_hidden"),
     );
-    assert.throws(() => appSecretsFor({ stack: "s", app, stateDir: tmp(), env: { [APP_SECRETS_ENV]: "{sk_hidden" } }), (e: unknown) => e instanceof UserError && /not JSON \(value not shown\)/.test(e.message) && !e.message.includes("sk_hidden"));
+    assert.throws(
+      () => appSecretsFor({ stack: "s", app, stateDir: tmp(), env: { [APP_SECRETS_ENV]: "{sk_hidden" } }),
+      (e: unknown) => e instanceof UserError && /not JSON \(value not shown\)/.test(e.message) && !e.message.includes("sk_hidden"),
+    );
   });
 
   it("not set outside the lab: the next step names the export", () => {
-    assert.throws(() => appSecretsFor({ stack: "prod", app, stateDir: tmp(), env: {} }), /DJANGO_HA_APP_SECRETS is not set: .*pulumi config get --stack prod django-ha:appSecrets/);
+    assert.throws(
+      () => appSecretsFor({ stack: "prod", app, stateDir: tmp(), env: {} }),
+      /DJANGO_HA_APP_SECRETS is not set: .*pulumi config get --stack prod django-ha:appSecrets/,
+    );
   });
 
   it("the lab generates them once (0600) and keeps them", () => {
@@ -41,6 +47,9 @@ describe("the app's secrets outside Pulumi", () => {
   });
 
   it("a dry run without the values renders stand-ins", () => {
-    assert.deepEqual(dryRunAppSecrets({ stack: "s", app, stateDir: tmp(), env: {} }), { STRIPE_KEY: "notyetset", MAIL_PASSWORD: "notyetset" });
+    assert.deepEqual(dryRunAppSecrets({ stack: "s", app, stateDir: tmp(), env: {} }), {
+      STRIPE_KEY: "notyetset",
+      MAIL_PASSWORD: "notyetset",
+    });
   });
 });

@@ -6,8 +6,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
-import { appSecretIssues, type AppSpec } from "../../spec/app";
-import { UserError } from "../../spec/errors";
+import { appSecretIssues, type AppSpec } from "../../model/app";
+import { UserError } from "../../model/errors";
 
 /** The JSON object of django-ha:appSecrets, for runs outside Pulumi. */
 export const APP_SECRETS_ENV = "DJANGO_HA_APP_SECRETS";
@@ -26,7 +26,10 @@ export interface AppSecretSource {
 
 function checked(values: unknown, o: AppSecretSource, from: string): Record<string, string> {
   const issues = appSecretIssues(values, o.app.secretKeys, o.stack);
-  if (issues.length) throw new UserError(`${from} does not match django-ha:app.secretKeys:\n${issues.map((i) => `  - ${i.key} = ${i.value}: ${i.fix}`).join("\n")}`);
+  if (issues.length)
+    throw new UserError(
+      `${from} does not match django-ha:app.secretKeys:\n${issues.map((i) => `  - ${i.key} = ${i.value}: ${i.fix}`).join("\n")}`,
+    );
   return Object.fromEntries(o.app.secretKeys.map((k) => [k, (values as Record<string, string>)[k]]));
 }
 
@@ -59,7 +62,9 @@ export function appSecretsFor(o: AppSecretSource): Record<string, string> {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new UserError(`${APP_SECRETS_ENV} is not JSON (value not shown): export ${APP_SECRETS_ENV}="$(pulumi config get --stack ${o.stack} django-ha:appSecrets)"`);
+      throw new UserError(
+        `${APP_SECRETS_ENV} is not JSON (value not shown): export ${APP_SECRETS_ENV}="$(pulumi config get --stack ${o.stack} django-ha:appSecrets)"`,
+      );
     }
     return checked(parsed, o, APP_SECRETS_ENV);
   }

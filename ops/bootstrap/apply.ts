@@ -117,7 +117,10 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
       }
       case "file": {
         if (options.readOnly) {
-          const diffs = cmd.fileDifferences((await run(step, cmd.probeFile(a.file.path))).stdout, { ...a.file, sha256: sha256(a.file.content) });
+          const diffs = cmd.fileDifferences((await run(step, cmd.probeFile(a.file.path))).stdout, {
+            ...a.file,
+            sha256: sha256(a.file.content),
+          });
           if (diffs.length === 0) return undefined;
           changedFiles.set(a.file.path, position);
           return `${step} (${diffs.join(", ")})`;
@@ -168,7 +171,9 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
         const probe = cmd.parseServiceProbe((await run(step, cmd.probeService(a.name))).stdout);
         const since = restartedAt.get(a.name) ?? -1;
         const changedSince = (at: number | undefined) => at !== undefined && at > since;
-        const triggered = a.restartWhen.some((p) => changedSince(changedFiles.get(p))) || (a.restartAfterScripts ?? []).some((s) => changedSince(changedScripts.get(s)));
+        const triggered =
+          a.restartWhen.some((p) => changedSince(changedFiles.get(p))) ||
+          (a.restartAfterScripts ?? []).some((s) => changedSince(changedScripts.get(s)));
         const steps = cmd.serviceCommands(a, probe, triggered);
         if (steps.length === 0) return undefined;
         if (options.readOnly) return `${step}: would ${steps.map((x) => x[1]).join(", ")}`;
@@ -176,8 +181,14 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
           const r = await exec.run(s, { timeoutMs: TIMEOUTS.short });
           if (r.code !== 0) {
             // The unit's own words are the useful part of a failed start.
-            const journal = await exec.run(["journalctl", "-u", a.name, "-n", "20", "--no-pager", "-o", "cat"], { timeoutMs: TIMEOUTS.short }).catch(() => undefined);
-            throw new StepFailure(`${step}: ${s.slice(1, -2).join(" ")}`, lastLines([combined(r), journal ? combined(journal) : ""].filter(Boolean).join("\n")), r.code);
+            const journal = await exec
+              .run(["journalctl", "-u", a.name, "-n", "20", "--no-pager", "-o", "cat"], { timeoutMs: TIMEOUTS.short })
+              .catch(() => undefined);
+            throw new StepFailure(
+              `${step}: ${s.slice(1, -2).join(" ")}`,
+              lastLines([combined(r), journal ? combined(journal) : ""].filter(Boolean).join("\n")),
+              r.code,
+            );
           }
         }
         if (steps.some((s) => s[1] === "start" || s[1] === "restart")) restartedAt.set(a.name, position);
@@ -232,7 +243,9 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
     }
   } catch (err) {
     const failure =
-      err instanceof StepFailure ? { step: err.step, code: err.code, output: err.output } : { step: current, output: (err as Error).message ?? String(err) };
+      err instanceof StepFailure
+        ? { step: err.step, code: err.code, output: err.output }
+        : { step: current, output: (err as Error).message ?? String(err) };
     log(`${failure.step}: FAILED${failure.code === undefined ? "" : ` (exit ${failure.code})`}`);
     return result("failed", failure);
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { fixtureInventory } from "../../roles/fixtures";
-import type { InventoryNode } from "../../spec";
+import type { InventoryNode } from "../../model";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
 import type { Argv } from "../ssh/quote";
 import { agentRun, formatCertificatePhase, runCertificatePhase, tlsSync, trustedHealth } from "./certificate";
@@ -16,7 +16,14 @@ function scripted(answers: { agent?: RunResult; sync?: Record<string, RunResult>
   const connect = async (node: InventoryNode): Promise<RemoteExecutor> => ({
     node: node.name,
     async run(argv: Argv): Promise<RunResult> {
-      const step = argv[2] === agentRun("x")[2] ? "agent" : argv[0] === tlsSync()[0] ? "sync" : argv[2] === trustedHealth("x", "y")[2] ? "health" : "other";
+      const step =
+        argv[2] === agentRun("x")[2]
+          ? "agent"
+          : argv[0] === tlsSync()[0]
+            ? "sync"
+            : argv[2] === trustedHealth("x", "y")[2]
+              ? "health"
+              : "other";
       ran.push(`${node.name} ${step}`);
       if (step === "agent") return answers.agent ?? ok;
       if (step === "sync") return answers.sync?.[node.name] ?? ok;
@@ -49,13 +56,27 @@ describe("the certificate phase", () => {
 
   it("follows the primary after a failover (the agent runs where inventory.primary says)", async () => {
     const s = scripted({});
-    const swapped = { ...inventory, primary: "lab-db-2", standby: "lab-db-1", nodes: inventory.nodes.map((n) => (n.name === "lab-db-2" ? { ...n, role: "parent" as const } : n.name === "lab-db-1" ? { ...n, role: "standby" as const } : n)) };
+    const swapped = {
+      ...inventory,
+      primary: "lab-db-2",
+      standby: "lab-db-1",
+      nodes: inventory.nodes.map((n) =>
+        n.name === "lab-db-2" ? { ...n, role: "parent" as const } : n.name === "lab-db-1" ? { ...n, role: "standby" as const } : n,
+      ),
+    };
     await runCertificatePhase({ inventory: swapped, connect: s.connect, log: () => {} });
     assert.equal(s.ran[0], "lab-db-2 agent");
   });
 
   it("an agent failure names the primary, the step and the agent's last error; no child is touched", async () => {
-    const s = scripted({ agent: { code: 1, stdout: "the renewal agent failed; its last lines:\nlastError: urn:ietf:params:acme:error:connection", stderr: "", truncated: false } });
+    const s = scripted({
+      agent: {
+        code: 1,
+        stdout: "the renewal agent failed; its last lines:\nlastError: urn:ietf:params:acme:error:connection",
+        stderr: "",
+        truncated: false,
+      },
+    });
     const r = await runCertificatePhase({ inventory, connect: s.connect, log: () => {} });
     assert.equal(r.ok, false);
     assert.equal(r.failure?.node, "lab-db-1");
@@ -68,7 +89,11 @@ describe("the certificate phase", () => {
   });
 
   it("a child whose certificate is not trusted fails the phase, naming that child; the other is checked too", async () => {
-    const s = scripted({ health: { "lab-child-2": { code: 1, stdout: "https://www.lab.test/health/ via 10.231.0.22 is not trusted", stderr: "", truncated: false } } });
+    const s = scripted({
+      health: {
+        "lab-child-2": { code: 1, stdout: "https://www.lab.test/health/ via 10.231.0.22 is not trusted", stderr: "", truncated: false },
+      },
+    });
     const r = await runCertificatePhase({ inventory, connect: s.connect, log: () => {} });
     assert.equal(r.ok, false);
     assert.equal(r.failure?.node, "lab-child-2");
@@ -78,27 +103,49 @@ describe("the certificate phase", () => {
 
   it("a child that cannot be reached is a failure at connect", async () => {
     const s = scripted({});
-    const connect = async (n: InventoryNode) => (n.name === "lab-child-1" ? Promise.reject(new Error("lab-child-1: connect ECONNREFUSED")) : s.connect(n));
+    const connect = async (n: InventoryNode) =>
+      n.name === "lab-child-1" ? Promise.reject(new Error("lab-child-1: connect ECONNREFUSED")) : s.connect(n);
     const r = await runCertificatePhase({ inventory, connect, log: () => {} });
     assert.deepEqual(r.failure, { node: "lab-child-1", step: "connect", output: "lab-child-1: connect ECONNREFUSED" });
   });
 
   it("the run's summary fails with the phase and says so", () => {
-    const summary = { ok: false, results: [{ node: "lab-db-1", role: "parent", status: "unchanged" as const, changes: [], durationMs: 10 }], certificate: { ok: false, failure: { node: "lab-db-1", step: "django-ha-acme run", output: "x" }, trusted: [], durationMs: 5 }, durationMs: 15 };
+    const summary = {
+      ok: false,
+      results: [{ node: "lab-db-1", role: "parent", status: "unchanged" as const, changes: [], durationMs: 10 }],
+      certificate: { ok: false, failure: { node: "lab-db-1", step: "django-ha-acme run", output: "x" }, trusted: [], durationMs: 5 },
+      durationMs: 15,
+    };
     assert.match(formatSummary(summary), /bootstrap FAILED \(0 failed, 0 skipped, certificate phase failed\)/);
   });
 });
 
 describe("the phase's remote programs", () => {
   it("pass data as arguments, never in the program text", () => {
-    assert.deepEqual(agentRun("www.lab.test").slice(3), ["django-ha", "django-ha-acme.service", "/srv/share/tls/www.lab.test", "/srv/share/.django-ha-acme-ready"]);
-    assert.deepEqual(trustedHealth("www.lab.test", "10.231.0.21", "/-/health/").slice(3), ["django-ha", "www.lab.test", "10.231.0.21", "/-/health/"]);
+    assert.deepEqual(agentRun("www.lab.test").slice(3), [
+      "django-ha",
+      "django-ha-acme.service",
+      "/srv/share/tls/www.lab.test",
+      "/srv/share/.django-ha-acme-ready",
+    ]);
+    assert.deepEqual(trustedHealth("www.lab.test", "10.231.0.21", "/-/health/").slice(3), [
+      "django-ha",
+      "www.lab.test",
+      "10.231.0.21",
+      "/-/health/",
+    ]);
     assert.doesNotMatch(trustedHealth("www.lab.test", "10.231.0.21")[2], /-k\b|--insecure|--cacert/);
   });
 
-  for (const [name, argv] of [["agent run", agentRun("www.lab.test")], ["trusted health", trustedHealth("www.lab.test", "10.231.0.21")]] as const) {
+  for (const [name, argv] of [
+    ["agent run", agentRun("www.lab.test")],
+    ["trusted health", trustedHealth("www.lab.test", "10.231.0.21")],
+  ] as const) {
     it(`shellcheck: ${name}`, () => {
-      const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: `#!/usr/bin/env bash\n${argv[2]}\n`, encoding: "utf8" });
+      const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
+        input: `#!/usr/bin/env bash\n${argv[2]}\n`,
+        encoding: "utf8",
+      });
       if (r.error) throw new Error(`shellcheck could not run (${r.error.message}): install it (test/host-packages.txt)`);
       assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
     });

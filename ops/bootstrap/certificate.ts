@@ -9,7 +9,7 @@
 import pLimit from "p-limit";
 import { ACME_PATHS, ACME_SERVICE } from "../../roles/acme";
 import { shareCertDir, TLS_PATHS } from "../../roles/tls";
-import type { Inventory, InventoryNode } from "../../spec";
+import type { Inventory, InventoryNode } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
 import type { Argv } from "../ssh/quote";
 
@@ -98,7 +98,8 @@ async function onNode(o: CertificatePhaseOptions, node: InventoryNode, steps: [s
     for (const [step, argv, timeoutMs] of steps) {
       o.log(node.name, `certificate: ${step}`);
       const r = await exec.run(argv, { timeoutMs });
-      if (r.code !== 0) return { ok: false, step, output: [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join("\n") || `exit ${r.code}` };
+      if (r.code !== 0)
+        return { ok: false, step, output: [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join("\n") || `exit ${r.code}` };
     }
     return { ok: true };
   } finally {
@@ -111,11 +112,22 @@ export async function runCertificatePhase(o: CertificatePhaseOptions): Promise<C
   const started = Date.now();
   const inv = o.inventory;
   const primary = inv.nodes.find((n) => n.name === inv.primary);
-  if (!primary) return { ok: false, failure: { node: inv.primary, step: "find the primary", output: `the inventory has no node ${inv.primary}` }, trusted: [], durationMs: 0 };
+  if (!primary)
+    return {
+      ok: false,
+      failure: { node: inv.primary, step: "find the primary", output: `the inventory has no node ${inv.primary}` },
+      trusted: [],
+      durationMs: 0,
+    };
   const agent = await onNode(o, primary, [["django-ha-acme run (order or renew if due)", agentRun(inv.recordFqdn), 15 * MINUTE]]);
   if (!agent.ok) {
     o.log(primary.name, `certificate: FAILED at ${agent.step}`);
-    return { ok: false, failure: { node: primary.name, step: agent.step, output: agent.output }, trusted: [], durationMs: Date.now() - started };
+    return {
+      ok: false,
+      failure: { node: primary.name, step: agent.step, output: agent.output },
+      trusted: [],
+      durationMs: Date.now() - started,
+    };
   }
   o.log(primary.name, "certificate: on the share");
   const limit = pLimit(o.concurrency ?? 4);
@@ -125,7 +137,11 @@ export async function runCertificatePhase(o: CertificatePhaseOptions): Promise<C
       limit(async () => {
         const r = await onNode(o, c, [
           ["django-ha-tls-sync (install it, reload nginx)", tlsSync(), 2 * MINUTE],
-          [`https://${inv.recordFqdn}${o.healthPath ?? "/health/"} verified by the system trust store`, trustedHealth(inv.recordFqdn, c.publicAddress, o.healthPath), 2 * MINUTE],
+          [
+            `https://${inv.recordFqdn}${o.healthPath ?? "/health/"} verified by the system trust store`,
+            trustedHealth(inv.recordFqdn, c.publicAddress, o.healthPath),
+            2 * MINUTE,
+          ],
         ]);
         o.log(c.name, r.ok ? "certificate: trusted" : `certificate: FAILED at ${r.step}`);
         return { node: c.name, r };
@@ -134,13 +150,22 @@ export async function runCertificatePhase(o: CertificatePhaseOptions): Promise<C
   );
   const failed = results.find((x) => !x.r.ok);
   const trusted = results.filter((x) => x.r.ok).map((x) => x.node);
-  if (failed && !failed.r.ok) return { ok: false, failure: { node: failed.node, step: failed.r.step, output: failed.r.output }, trusted, durationMs: Date.now() - started };
+  if (failed && !failed.r.ok)
+    return {
+      ok: false,
+      failure: { node: failed.node, step: failed.r.step, output: failed.r.output },
+      trusted,
+      durationMs: Date.now() - started,
+    };
   return { ok: true, trusted, durationMs: Date.now() - started };
 }
 
 /** The phase's lines in the end-of-run report. */
 export function formatCertificatePhase(r: CertificatePhaseResult): string[] {
-  if (r.ok) return [`certificate  trusted on ${r.trusted.length} child${r.trusted.length === 1 ? "" : "ren"}: ${r.trusted.join(", ")} (${(r.durationMs / 1000).toFixed(1)} s)`];
+  if (r.ok)
+    return [
+      `certificate  trusted on ${r.trusted.length} child${r.trusted.length === 1 ? "" : "ren"}: ${r.trusted.join(", ")} (${(r.durationMs / 1000).toFixed(1)} s)`,
+    ];
   const f = r.failure!;
   return [
     `certificate  FAILED on ${f.node} at ${f.step}; the children keep serving the certificate they had:`,

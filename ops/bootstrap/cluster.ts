@@ -8,8 +8,8 @@ import * as path from "node:path";
 import { renderNodePlan } from "../../roles";
 import { ACME_PATHS } from "../../roles/acme";
 import type { ClusterSecrets, NodePlan, RoleContext } from "../../roles/types";
-import { UserError } from "../../spec/errors";
-import type { Inventory, InventoryNode } from "../../spec";
+import { UserError } from "../../model/errors";
+import type { Inventory, InventoryNode } from "../../model";
 import { withStackLock } from "../lock";
 import { SshExecutor } from "../ssh/executor";
 import { KnownHostsFile } from "../ssh/known-hosts";
@@ -58,12 +58,18 @@ export function selectNodes(inventory: Inventory, only?: string[]): InventoryNod
   if (!only || only.length === 0) return inventory.nodes;
   const known = inventory.nodes.map((n) => n.name);
   const unknown = only.filter((n) => !known.includes(n));
-  if (unknown.length) throw new UserError(`--only names ${unknown.map((u) => JSON.stringify(u)).join(", ")}, not in the inventory of cluster ${inventory.cluster}. Known nodes: ${known.join(", ")}.`);
+  if (unknown.length)
+    throw new UserError(
+      `--only names ${unknown.map((u) => JSON.stringify(u)).join(", ")}, not in the inventory of cluster ${inventory.cluster}. Known nodes: ${known.join(", ")}.`,
+    );
   return inventory.nodes.filter((n) => only.includes(n.name));
 }
 
 /** Progress printer: `node-name  │ line`, names padded to one column. */
-export function consoleProgress(names: string[], write: (s: string) => void = (s) => process.stdout.write(s)): (node: string, line: string) => void {
+export function consoleProgress(
+  names: string[],
+  write: (s: string) => void = (s) => process.stdout.write(s),
+): (node: string, line: string) => void {
   const width = Math.max(4, ...names.map((n) => n.length));
   return (node, line) => write(`${node.padEnd(width)} │ ${line}\n`);
 }
@@ -90,9 +96,22 @@ export async function bootstrapCluster(options: BootstrapClusterOptions): Promis
   // Only plans that install the renewal agent (the roles' plans) get the phase: a test's own plans do not.
   const installsAgent = plans.some((p) => p.actions.some((a) => a.kind === "file" && a.file.path === ACME_PATHS.agent));
   const run = async (): Promise<BootstrapSummary> => {
-    const summary = await runBootstrap({ plans, concurrency: options.concurrency, checkIntervalMs: options.checkIntervalMs, readOnly: options.readOnly, log, connect });
+    const summary = await runBootstrap({
+      plans,
+      concurrency: options.concurrency,
+      checkIntervalMs: options.checkIntervalMs,
+      readOnly: options.readOnly,
+      log,
+      connect,
+    });
     if (!summary.ok || options.readOnly || options.certificatePhase === false || !wholeCluster || !installsAgent) return summary;
-    const certificate = await runCertificatePhase({ inventory, connect, log, concurrency: options.concurrency, healthPath: options.healthPath });
+    const certificate = await runCertificatePhase({
+      inventory,
+      connect,
+      log,
+      concurrency: options.concurrency,
+      healthPath: options.healthPath,
+    });
     return { ...summary, ok: certificate.ok, certificate, durationMs: summary.durationMs + certificate.durationMs };
   };
   return options.lockPath ? withStackLock(options.lockPath, options.stack ?? inventory.cluster, "bootstrap", run) : run();
@@ -150,15 +169,23 @@ export function loadOrCreateSecrets(file: string): ClusterSecrets {
   const keys = ["dbPassword", "replicationPassword", "redisPassword", "djangoSecretKey"] as const;
   if (fs.existsSync(file)) {
     const mode = fs.statSync(file).mode & 0o077;
-    if (mode) throw new UserError(`${file} is readable by group or others (mode ${(fs.statSync(file).mode & 0o777).toString(8)}); it holds the cluster's passwords. Fix: chmod 600 ${file}`);
+    if (mode)
+      throw new UserError(
+        `${file} is readable by group or others (mode ${(fs.statSync(file).mode & 0o777).toString(8)}); it holds the cluster's passwords. Fix: chmod 600 ${file}`,
+      );
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(fs.readFileSync(file, "utf8"));
     } catch (err) {
-      throw new UserError(`${file} is not valid JSON (${(err as Error).message}). Fix it, or move it away to generate new secrets (the running cluster keeps the old passwords).`);
+      throw new UserError(
+        `${file} is not valid JSON (${(err as Error).message}). Fix it, or move it away to generate new secrets (the running cluster keeps the old passwords).`,
+      );
     }
     const missing = keys.filter((k) => typeof parsed[k] !== "string" || !(parsed[k] as string).length);
-    if (missing.length) throw new UserError(`${file} lacks ${missing.join(", ")}. Add them (letters and digits), or move the file away to generate a new set.`);
+    if (missing.length)
+      throw new UserError(
+        `${file} lacks ${missing.join(", ")}. Add them (letters and digits), or move the file away to generate a new set.`,
+      );
     const added = Object.entries(ADDED_LATER).filter(([k]) => typeof parsed[k] !== "string" || !(parsed[k] as string).length);
     if (added.length) {
       for (const [k, make] of added) parsed[k] = make();
@@ -168,7 +195,13 @@ export function loadOrCreateSecrets(file: string): ClusterSecrets {
     }
     return Object.fromEntries([...keys, ...Object.keys(ADDED_LATER)].map((k) => [k, parsed[k] as string])) as unknown as ClusterSecrets;
   }
-  const secrets: ClusterSecrets = { dbPassword: randomPassword(32), replicationPassword: randomPassword(32), redisPassword: randomPassword(32), djangoSecretKey: randomPassword(64), tlsPassphrase: ADDED_LATER.tlsPassphrase() };
+  const secrets: ClusterSecrets = {
+    dbPassword: randomPassword(32),
+    replicationPassword: randomPassword(32),
+    redisPassword: randomPassword(32),
+    djangoSecretKey: randomPassword(64),
+    tlsPassphrase: ADDED_LATER.tlsPassphrase(),
+  };
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600, flag: "wx" });
   return secrets;

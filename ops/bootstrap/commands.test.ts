@@ -21,7 +21,12 @@ describe("command builders", () => {
     assert.deepEqual([argv[0], argv[1], argv[3], ...argv.slice(4)], ["bash", "-c", "django-ha", "/etc/x y", "640", "root", "adm", "abc"]);
     assert.deepEqual(cmd.probePackages(["nginx", "uwsgi"]).slice(3), ["django-ha", "nginx", "uwsgi"]);
     assert.deepEqual(cmd.installPackages(["nginx"]).slice(3), ["django-ha", "/var/log/django-ha/apt.log", "40", "nginx"]);
-    assert.deepEqual(cmd.runScript("init db/1", CHANGED_MARKER).slice(3), ["django-ha", "/var/log/django-ha/script-init_db_1.log", CHANGED_MARKER, "40"]);
+    assert.deepEqual(cmd.runScript("init db/1", CHANGED_MARKER).slice(3), [
+      "django-ha",
+      "/var/log/django-ha/script-init_db_1.log",
+      CHANGED_MARKER,
+      "40",
+    ]);
     assert.deepEqual(cmd.runCheck("pg_isready"), ["bash", "-euo", "pipefail", "-c", "pg_isready"]);
   });
 
@@ -115,7 +120,12 @@ describe("probeFile / fileDifferences (--diff)", () => {
   it("names what differs, reading the file only", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "probefile-"));
     const f = path.join(dir, "a b.conf");
-    const want = { sha256: sha256("v1\n"), mode: "0640", owner: os.userInfo().username, group: execFileSync("id", ["-gn"], { encoding: "utf8" }).trim() };
+    const want = {
+      sha256: sha256("v1\n"),
+      mode: "0640",
+      owner: os.userInfo().username,
+      group: execFileSync("id", ["-gn"], { encoding: "utf8" }).trim(),
+    };
     assert.deepEqual(cmd.fileDifferences(local(cmd.probeFile(f)).stdout, want), ["absent"]);
     fs.writeFileSync(f, "v1\n", { mode: 0o640 });
     fs.chmodSync(f, 0o640);
@@ -123,7 +133,9 @@ describe("probeFile / fileDifferences (--diff)", () => {
     fs.writeFileSync(f, "v2\n");
     fs.chmodSync(f, 0o644);
     assert.deepEqual(cmd.fileDifferences(local(cmd.probeFile(f)).stdout, want), ["content", "mode 644 → 640"]);
-    assert.deepEqual(cmd.fileDifferences(`${sha256("v1\n")} 640 root root`, { ...want, owner: "postgres", group: "postgres" }), ["owner root:root → postgres:postgres"]);
+    assert.deepEqual(cmd.fileDifferences(`${sha256("v1\n")} 640 root root`, { ...want, owner: "postgres", group: "postgres" }), [
+      "owner root:root → postgres:postgres",
+    ]);
     assert.equal(fs.readFileSync(f, "utf8"), "v2\n", "probing changes nothing");
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -140,12 +152,36 @@ describe("serviceCommands", () => {
     ["no restart right after a start", started, { enabled: "enabled", active: "failed" }, true, ["start"]],
     ["static units need no enable", started, { enabled: "static", active: "active" }, false, []],
     ["unmask first", started, { enabled: "masked", active: "inactive" }, false, ["unmask", "enable", "start"]],
-    ["stop and disable", { name: unit, state: "stopped", enabled: false }, { enabled: "enabled", active: "active" }, false, ["disable", "stop"]],
+    [
+      "stop and disable",
+      { name: unit, state: "stopped", enabled: false },
+      { enabled: "enabled", active: "active" },
+      false,
+      ["disable", "stop"],
+    ],
     ["stopped already", { name: unit, state: "stopped", enabled: false }, { enabled: "disabled", active: "inactive" }, true, []],
-    ["mask a running unit", { name: unit, state: "masked", enabled: false }, { enabled: "enabled", active: "active" }, false, ["mask", "stop"]],
+    [
+      "mask a running unit",
+      { name: unit, state: "masked", enabled: false },
+      { enabled: "enabled", active: "active" },
+      false,
+      ["mask", "stop"],
+    ],
     ["masked already", { name: unit, state: "masked", enabled: false }, { enabled: "masked", active: "inactive" }, true, []],
-    ["a unit to stay off that failed before the bootstrap: its failure is forgotten", { name: unit, state: "stopped", enabled: false }, { enabled: "enabled", active: "failed" }, false, ["disable", "reset-failed"]],
-    ["a failed unit to mask: masked and forgotten", { name: unit, state: "masked", enabled: false }, { enabled: "enabled", active: "failed" }, false, ["mask", "reset-failed"]],
+    [
+      "a unit to stay off that failed before the bootstrap: its failure is forgotten",
+      { name: unit, state: "stopped", enabled: false },
+      { enabled: "enabled", active: "failed" },
+      false,
+      ["disable", "reset-failed"],
+    ],
+    [
+      "a failed unit to mask: masked and forgotten",
+      { name: unit, state: "masked", enabled: false },
+      { enabled: "enabled", active: "failed" },
+      false,
+      ["mask", "reset-failed"],
+    ],
   ];
   for (const [title, wanted, now, triggered, verbs] of table) {
     it(title, () => {

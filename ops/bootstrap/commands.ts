@@ -155,7 +155,15 @@ rm -rf "$old" "$tarball"
 printf '%s\\n' "$hash" >"$hashfile"`;
 
 export function replaceUpload(u: { remoteDir: string; owner: string; group: string }, hash: string): Argv {
-  return FIXED(REPLACE_UPLOAD, u.remoteDir.replace(/\/+$/, ""), uploadTarball(u.remoteDir), u.owner, u.group, hash, uploadHashFile(u.remoteDir));
+  return FIXED(
+    REPLACE_UPLOAD,
+    u.remoteDir.replace(/\/+$/, ""),
+    uploadTarball(u.remoteDir),
+    u.owner,
+    u.group,
+    hash,
+    uploadHashFile(u.remoteDir),
+  );
 }
 
 // ------------------------------------------------------------------------------------------------ scripts

@@ -23,7 +23,9 @@ export function directoryHash(dir: string): string {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`upload source ${dir} is not a directory`);
   const h = crypto.createHash("sha256");
   const walk = (rel: string) => {
-    const entries = fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const entries = fs
+      .readdirSync(path.join(dir, rel), { withFileTypes: true })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const e of entries) {
       if (excluded(e.name)) continue;
       const r = rel ? `${rel}/${e.name}` : e.name;
@@ -45,7 +47,9 @@ export function directoryHash(dir: string): string {
 /** A gzipped tarball of a directory's contents (GNU tar, sorted names, numeric root owner). */
 export function makeTarball(dir: string, out: string): void {
   const excludes = UPLOAD_EXCLUDES.map((p) => `--exclude=${p}`);
-  execFileSync("tar", ["-C", dir, ...excludes, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "-czf", out, "."], { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync("tar", ["-C", dir, ...excludes, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "-czf", out, "."], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
 }
 
 /**

@@ -4,8 +4,8 @@
  * the lab's key files. The Pulumi program passes its secret config instead (index.ts).
  */
 import type { HealthContext } from "../../roles/health";
-import type { HealthSpec, Inventory } from "../../spec";
-import { UserError } from "../../spec/errors";
+import type { HealthSpec, Inventory } from "../../model";
+import { UserError } from "../../model/errors";
 import { bundleHealthAgent } from "../health/bundle";
 import { TSIG_SECRET_ENV } from "../targets/credentials";
 import { fromEnv, labTsigSecret } from "./acme";
@@ -24,7 +24,6 @@ export interface HealthSecretSource {
   env?: NodeJS.ProcessEnv;
 }
 
-
 /** The agent's DNS credential for health.env, or undefined where the agent does not run (off, Route 53). */
 export function healthDnsSecret(o: HealthSecretSource): string | undefined {
   if (!o.health.enabled) return undefined;
@@ -34,13 +33,25 @@ export function healthDnsSecret(o: HealthSecretSource): string | undefined {
     case "route53":
       return undefined;
     case "digitalocean":
-      return fromEnv(env, HEALTH_DNS_TOKEN_ENV, `the health agent on DigitalOcean needs a token scoped to domain read/update: export ${HEALTH_DNS_TOKEN_ENV}="$(pulumi config get --stack ${o.stack} django-ha:healthDnsToken)"`);
+      return fromEnv(
+        env,
+        HEALTH_DNS_TOKEN_ENV,
+        `the health agent on DigitalOcean needs a token scoped to domain read/update: export ${HEALTH_DNS_TOKEN_ENV}="$(pulumi config get --stack ${o.stack} django-ha:healthDnsToken)"`,
+      );
     case "rfc2136": {
       const narrow = o.health.dnsKeyName !== undefined;
       if (o.labRoot) return labTsigSecret(o.labRoot, narrow ? "health-tsig.key" : undefined);
       return narrow
-        ? fromEnv(env, HEALTH_TSIG_SECRET_ENV, `the health agent signs with the TSIG key ${o.health.dnsKeyName}: export ${HEALTH_TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:healthTsigSecret)"`)
-        : fromEnv(env, TSIG_SECRET_ENV, `the health agent signs with the record's TSIG key ${dns.keyName} (a narrower key, health.dnsKeyName, is better): export ${TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:dnsTsigSecret)"`);
+        ? fromEnv(
+            env,
+            HEALTH_TSIG_SECRET_ENV,
+            `the health agent signs with the TSIG key ${o.health.dnsKeyName}: export ${HEALTH_TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:healthTsigSecret)"`,
+          )
+        : fromEnv(
+            env,
+            TSIG_SECRET_ENV,
+            `the health agent signs with the record's TSIG key ${dns.keyName} (a narrower key, health.dnsKeyName, is better): export ${TSIG_SECRET_ENV}="$(pulumi config get --stack ${o.stack} django-ha:dnsTsigSecret)"`,
+          );
     }
     default: {
       const never: never = dns;

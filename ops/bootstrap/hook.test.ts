@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { NodePlan } from "../../roles/types";
-import { hostsInventory, Inventory, InventoryNode, loadStackSpec, UserError } from "../../spec";
+import { hostsInventory, Inventory, InventoryNode, loadStackSpec, UserError } from "../../model";
 import { startTestSshServer, TestSshServer } from "../../test/ssh-server";
 import type { AfterBootHook } from "../../lab/lab";
 import type { BootstrapSummary } from "./orchestrate";
@@ -23,7 +23,11 @@ describe("labBootstrapHook", () => {
     server = await startTestSshServer();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-hook-"));
     const lab = hostsInventory(loadStackSpec("lab"));
-    inventory = { ...lab, ssh: { user: server.username, port: server.port }, nodes: lab.nodes.map((n) => ({ ...n, publicAddress: "127.0.0.1" })) };
+    inventory = {
+      ...lab,
+      ssh: { user: server.username, port: server.port },
+      nodes: lab.nodes.map((n) => ({ ...n, publicAddress: "127.0.0.1" })),
+    };
     paths = { sshKey: path.join(dir, "id_ed25519"), knownHosts: path.join(dir, "known_hosts") };
     fs.writeFileSync(paths.sshKey, server.privateKey, { mode: 0o600 });
   });
@@ -32,15 +36,20 @@ describe("labBootstrapHook", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const planFor = (failOn?: string) => (node: InventoryNode): NodePlan => ({
-    node,
-    role: node.role,
-    actions: [
-      { kind: "file", file: { path: path.join(dir, "nodes", node.name, "motd"), content: `${node.name}\n`, mode: "0644", owner: "root", group: "root" } },
-      { kind: "script", name: "setup", script: node.name === failOn ? "echo 'cannot reach primary.lab.internal' >&2; exit 2" : "true" },
-    ],
-    checks: [],
-  });
+  const planFor =
+    (failOn?: string) =>
+    (node: InventoryNode): NodePlan => ({
+      node,
+      role: node.role,
+      actions: [
+        {
+          kind: "file",
+          file: { path: path.join(dir, "nodes", node.name, "motd"), content: `${node.name}\n`, mode: "0644", owner: "root", group: "root" },
+        },
+        { kind: "script", name: "setup", script: node.name === failOn ? "echo 'cannot reach primary.lab.internal' >&2; exit 2" : "true" },
+      ],
+      checks: [],
+    });
 
   it("bootstraps every node, logging labelled progress and the summary; secrets and lock under .django-ha/lab", async () => {
     const lines: string[] = [];
@@ -50,7 +59,10 @@ describe("labBootstrapHook", () => {
     assert.ok(summary);
     assert.equal(summary.ok, true);
     assert.equal(summary.results.length, 5);
-    assert.ok(lines.some((l) => /^lab-db-2 +│ file .*motd: changed \(\d+ ms\)$/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /^lab-db-2 +│ file .*motd: changed \(\d+ ms\)$/.test(l)),
+      lines.join("\n"),
+    );
     assert.match(lines.at(-1)!, /^bootstrap finished: 5 nodes in \d+\.\d s$/);
     assert.equal(fs.readFileSync(path.join(dir, "nodes", "lab-worker", "motd"), "utf8"), "lab-worker\n");
     const again: string[] = [];

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Action, NodePlan } from "../../roles/types";
-import { hostsInventory, parseClusterSpec, withPrimary, type Role } from "../../spec";
+import { hostsInventory, parseClusterSpec, withPrimary, type Role } from "../../model";
 import { hostsConfig } from "../../test/configs";
 import { FakeExecutor, FakeMachine, fakeMachine } from "../../test/ssh-fake-executor";
 import { bootstrapOrder, BootstrapSummary, formatSummary, runBootstrap } from "./orchestrate";
@@ -43,7 +43,10 @@ function fakeCluster(plans: NodePlan[], failScripts: string[] = []) {
   return { machines, events, connect, lines, log: (n: string, l: string) => lines.push(`${n} | ${l}`), peak: () => peak };
 }
 
-const unit2 = (content: string): Action => ({ kind: "file", file: { path: "/etc/systemd/system/other.service", content, mode: "0644", owner: "root", group: "root" } });
+const unit2 = (content: string): Action => ({
+  kind: "file",
+  file: { path: "/etc/systemd/system/other.service", content, mode: "0644", owner: "root", group: "root" },
+});
 
 const status = (s: BootstrapSummary) => Object.fromEntries(s.results.map((r) => [r.node, r.status]));
 
@@ -78,7 +81,10 @@ describe("runBootstrap with fake machines", () => {
     assert.ok(idx("end worker") < idx("start child-1"));
     assert.ok(idx("end standby") < idx("start worker"));
     assert.equal(c.peak(), 3, "children overlap");
-    assert.ok(c.lines.some((l) => /^child-2 \| script setup-child-2: changed \(\d+ ms\)$/.test(l)), c.lines.join("\n"));
+    assert.ok(
+      c.lines.some((l) => /^child-2 \| script setup-child-2: changed \(\d+ ms\)$/.test(l)),
+      c.lines.join("\n"),
+    );
     const second = await runBootstrap({ plans, connect: c.connect });
     assert.deepEqual(Object.values(status(second)), Array(6).fill("unchanged"));
     assert.match(formatSummary(second), /^parent +no changes \(\d+\.\d s\)$/m);
@@ -96,7 +102,14 @@ describe("runBootstrap with fake machines", () => {
     const c = fakeCluster(plans, ["setup-parent"]);
     const s = await runBootstrap({ plans, connect: c.connect });
     assert.equal(s.ok, false);
-    assert.deepEqual(status(s), { parent: "failed", standby: "skipped", "child-1": "skipped", "child-2": "skipped", "child-3": "skipped", worker: "skipped" });
+    assert.deepEqual(status(s), {
+      parent: "failed",
+      standby: "skipped",
+      "child-1": "skipped",
+      "child-2": "skipped",
+      "child-3": "skipped",
+      worker: "skipped",
+    });
     assert.deepEqual(s.results[0].failure, { step: "script setup-parent", code: 1, output: "boom from setup-parent" });
     assert.equal(s.results[1].skippedBecause, "needs parent failed at script setup-parent");
     const text = formatSummary(s);
@@ -108,7 +121,14 @@ describe("runBootstrap with fake machines", () => {
     const plans = ROLES.map(([n, r]) => plan(n, r));
     const c = fakeCluster(plans, ["setup-standby", "setup-child-2"]);
     const s = await runBootstrap({ plans, connect: c.connect });
-    assert.deepEqual(status(s), { parent: "changed", standby: "failed", "child-1": "changed", "child-2": "failed", "child-3": "changed", worker: "changed" });
+    assert.deepEqual(status(s), {
+      parent: "changed",
+      standby: "failed",
+      "child-1": "changed",
+      "child-2": "failed",
+      "child-3": "changed",
+      worker: "changed",
+    });
     assert.equal(c.machines.get("child-3")!.scriptsRun.has("setup-child-3"), true);
   });
 
@@ -161,8 +181,15 @@ describe("runBootstrap with fake machines", () => {
   });
 
   it("a changed unit file makes systemd re-read its units even when no service needs a verb", async () => {
-    const unit = (content: string): Action => ({ kind: "file", file: { path: "/etc/systemd/system/app.service.d/limits.conf", content, mode: "0644", owner: "root", group: "root" } });
-    const p = plan("parent", "parent", [unit("a"), { kind: "service", name: "app", state: "started", enabled: true, restartWhen: [] }, unit2("x")]);
+    const unit = (content: string): Action => ({
+      kind: "file",
+      file: { path: "/etc/systemd/system/app.service.d/limits.conf", content, mode: "0644", owner: "root", group: "root" },
+    });
+    const p = plan("parent", "parent", [
+      unit("a"),
+      { kind: "service", name: "app", state: "started", enabled: true, restartWhen: [] },
+      unit2("x"),
+    ]);
     const c = fakeCluster([p]);
     const m = c.machines.get("parent")!;
     m.services.set("app", { enabled: "enabled", active: "active" });
@@ -175,18 +202,35 @@ describe("runBootstrap with fake machines", () => {
   });
 
   it("systemd re-reads changed unit files before a script runs (scripts may start units, e.g. the volume scripts)", async () => {
-    const dropIn: Action = { kind: "file", file: { path: "/etc/systemd/system/postgresql@.service.d/django-ha.conf", content: "[Unit]\nRequires=var-lib-postgresql.mount", mode: "0644", owner: "root", group: "root" } };
+    const dropIn: Action = {
+      kind: "file",
+      file: {
+        path: "/etc/systemd/system/postgresql@.service.d/django-ha.conf",
+        content: "[Unit]\nRequires=var-lib-postgresql.mount",
+        mode: "0644",
+        owner: "root",
+        group: "root",
+      },
+    };
     const p = plan("parent", "parent", [dropIn, { kind: "script", name: "volume-db", script: "true" }]);
     const c = fakeCluster([p]);
     const m = c.machines.get("parent")!;
     await runBootstrap({ plans: [p], connect: c.connect });
-    const order = m.log.filter((a) => (a[0] === "systemctl" && a[1] === "daemon-reload") || a.some((x) => String(x).includes("script-volume-db"))).map((a) => (a[0] === "systemctl" ? "daemon-reload" : "script"));
+    const order = m.log
+      .filter((a) => (a[0] === "systemctl" && a[1] === "daemon-reload") || a.some((x) => String(x).includes("script-volume-db")))
+      .map((a) => (a[0] === "systemctl" ? "daemon-reload" : "script"));
     assert.deepEqual(order, ["daemon-reload", "script"]);
   });
 
   it("a unit (re)started in this run is not restarted or reloaded again for changes it already picked up", async () => {
-    const conf = (content: string): Action => ({ kind: "file", file: { path: "/etc/pg.conf", content, mode: "0644", owner: "root", group: "root" } });
-    const hba = (content: string): Action => ({ kind: "file", file: { path: "/etc/pg_hba.conf", content, mode: "0644", owner: "root", group: "root" } });
+    const conf = (content: string): Action => ({
+      kind: "file",
+      file: { path: "/etc/pg.conf", content, mode: "0644", owner: "root", group: "root" },
+    });
+    const hba = (content: string): Action => ({
+      kind: "file",
+      file: { path: "/etc/pg_hba.conf", content, mode: "0644", owner: "root", group: "root" },
+    });
     const actions = (c: string, h: string, later: string): Action[] => [
       conf(c),
       hba(h),
@@ -201,7 +245,13 @@ describe("runBootstrap with fake machines", () => {
     m.services.set("pg", { enabled: "enabled", active: "active" });
     const first = await runBootstrap({ plans: [p], connect: c.connect });
     // Both files changed before the restart: no reload for pg_hba; the script after it does need the reload.
-    assert.deepEqual(first.results[0].changes, ["file /etc/pg.conf", "file /etc/pg_hba.conf", "service pg: restart", "script roles", "service pg: reload"]);
+    assert.deepEqual(first.results[0].changes, [
+      "file /etc/pg.conf",
+      "file /etc/pg_hba.conf",
+      "service pg: restart",
+      "script roles",
+      "service pg: reload",
+    ]);
     const second = await runBootstrap({ plans: [{ ...p, actions: actions("a", "b", "roles") }], connect: c.connect });
     assert.deepEqual(second.results[0].changes, ["file /etc/pg_hba.conf", "service pg: reload"], "only pg_hba changed: reload, no restart");
   });
@@ -223,11 +273,18 @@ describe("runBootstrap with fake machines", () => {
     m.services.set("nginx", { enabled: "enabled", active: "active" });
     const s = await runBootstrap({ plans: [p], connect: c.connect, readOnly: true, log: c.log });
     assert.equal(s.ok, true);
-    assert.deepEqual(s.results[0].changes, ["packages: would install nginx", "file /etc/nginx/nginx.conf (content)", "service nginx: would restart"]);
+    assert.deepEqual(s.results[0].changes, [
+      "packages: would install nginx",
+      "file /etc/nginx/nginx.conf (content)",
+      "service nginx: would restart",
+    ]);
     assert.equal(m.files.get("/etc/nginx/nginx.conf")!.content, "v1");
     assert.equal(m.packages.size, 0);
     assert.equal(m.scriptsRun.size, 0);
-    assert.deepEqual(m.log.filter((a) => a[0] === "systemctl" || a[1] === "-euo"), []);
+    assert.deepEqual(
+      m.log.filter((a) => a[0] === "systemctl" || a[1] === "-euo"),
+      [],
+    );
     assert.ok(c.lines.includes("parent | script migrate: not run (--diff)"));
     assert.match(formatSummary(s), /parent +3 differences .*\n[\s\S]*diff \(nothing changed\) finished: 1 node/);
   });
@@ -237,7 +294,11 @@ describe("runBootstrap with fake machines", () => {
     p.checks = [{ name: "db answers", script: "unhealthy", attempts: 3 }];
     const c = fakeCluster([p]);
     const s = await runBootstrap({ plans: [p], connect: c.connect, checkIntervalMs: 1 });
-    assert.deepEqual(s.results[0].failure, { step: "check db answers", code: undefined, output: "failed 3 attempts; last output:\nnot yet" });
+    assert.deepEqual(s.results[0].failure, {
+      step: "check db answers",
+      code: undefined,
+      output: "failed 3 attempts; last output:\nnot yet",
+    });
     assert.equal(c.machines.get("parent")!.log.filter((a) => a[1] === "-euo").length, 3);
   });
 

@@ -1,6 +1,6 @@
 import pLimit from "p-limit";
 import type { NodePlan } from "../../roles/types";
-import type { InventoryNode, Role } from "../../spec";
+import type { InventoryNode, Role } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
 import { applyPlan, NodeResult } from "./apply";
 import type { CertificatePhaseResult } from "./certificate";
@@ -110,7 +110,12 @@ export async function runBootstrap(options: BootstrapRunOptions): Promise<Bootst
   };
 
   const results = await Promise.all(options.plans.map(runNode));
-  return { ok: results.every((r) => r.status === "changed" || r.status === "unchanged"), readOnly: options.readOnly, results, durationMs: Date.now() - started };
+  return {
+    ok: results.every((r) => r.status === "changed" || r.status === "unchanged"),
+    readOnly: options.readOnly,
+    results,
+    durationMs: Date.now() - started,
+  };
 }
 
 async function applyNode(plan: NodePlan, options: BootstrapRunOptions, log: (node: string, line: string) => void): Promise<NodeResult> {
@@ -123,12 +128,28 @@ async function applyNode(plan: NodePlan, options: BootstrapRunOptions, log: (nod
   } catch (err) {
     const output = (err as Error).message ?? String(err);
     log(name, `connect: FAILED`);
-    return { node: name, role: plan.role, status: "failed", changes: [], failure: { step: "connect", output }, durationMs: Date.now() - started };
+    return {
+      node: name,
+      role: plan.role,
+      status: "failed",
+      changes: [],
+      failure: { step: "connect", output },
+      durationMs: Date.now() - started,
+    };
   }
   try {
-    const r = await applyPlan(exec, plan, { log: (line) => log(name, line), checkIntervalMs: options.checkIntervalMs, readOnly: options.readOnly });
+    const r = await applyPlan(exec, plan, {
+      log: (line) => log(name, line),
+      checkIntervalMs: options.checkIntervalMs,
+      readOnly: options.readOnly,
+    });
     const changed = options.readOnly ? `${r.changes.length} differ` : `${r.changes.length} changed`;
-    log(name, r.status === "failed" ? `failed after ${seconds(r.durationMs)}` : `${r.status === "changed" ? changed : "no changes"} in ${seconds(r.durationMs)}`);
+    log(
+      name,
+      r.status === "failed"
+        ? `failed after ${seconds(r.durationMs)}`
+        : `${r.status === "changed" ? changed : "no changes"} in ${seconds(r.durationMs)}`,
+    );
     return { ...r, durationMs: Date.now() - started };
   } finally {
     await exec.close().catch(() => {});

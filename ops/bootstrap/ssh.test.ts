@@ -9,7 +9,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { CHANGED_MARKER, NodePlan } from "../../roles/types";
-import type { Role } from "../../spec";
+import type { Role } from "../../model";
 import { startTestSshServer, TestSshServer } from "../../test/ssh-server";
 import { SshExecutor } from "../ssh/executor";
 import { KnownHostsFile } from "../ssh/known-hosts";
@@ -21,7 +21,11 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
   let knownHosts: KnownHostsFile;
   const pinned: string[] = [];
   const me = os.userInfo().username;
-  const group = fs.readFileSync("/etc/group", "utf8").split("\n").find((l) => l.split(":")[2] === String(os.userInfo().gid))!.split(":")[0];
+  const group = fs
+    .readFileSync("/etc/group", "utf8")
+    .split("\n")
+    .find((l) => l.split(":")[2] === String(os.userInfo().gid))!
+    .split(":")[0];
 
   before(async () => {
     server = await startTestSshServer();
@@ -34,7 +38,14 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
   });
 
   const connect = (node: { name: string }) =>
-    SshExecutor.connect({ node: node.name, host: server.host, port: server.port, username: server.username, privateKey: server.privateKey, knownHosts });
+    SshExecutor.connect({
+      node: node.name,
+      host: server.host,
+      port: server.port,
+      username: server.username,
+      privateKey: server.privateKey,
+      knownHosts,
+    });
 
   function nodePlan(name: string, role: Role, root: string, extraScript = "true"): NodePlan {
     const src = path.join(work, `src-${name}`);
@@ -48,7 +59,10 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
       role,
       actions: [
         { kind: "packages", names: ["bash", "coreutils"] },
-        { kind: "file", file: { path: path.join(root, "etc", "app.conf"), content: `node = ${name}\nquote = "it's"\n`, mode: "0640", owner: me, group } },
+        {
+          kind: "file",
+          file: { path: path.join(root, "etc", "app.conf"), content: `node = ${name}\nquote = "it's"\n`, mode: "0640", owner: me, group },
+        },
         { kind: "upload", name: "app", localDir: src, remoteDir: path.join(root, "srv", "app"), owner: me, group },
         {
           kind: "script",
@@ -74,30 +88,58 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
     assert.equal(pinned.length, 1, "first contact pins the host key once");
     for (const r of first.results) {
       assert.equal(r.status, "changed");
-      assert.deepEqual(r.changes, [`file ${path.join(roots[first.results.indexOf(r)], "etc", "app.conf")}`, `upload app → ${path.join(roots[first.results.indexOf(r)], "srv", "app")}`, "script init-state"]);
+      assert.deepEqual(r.changes, [
+        `file ${path.join(roots[first.results.indexOf(r)], "etc", "app.conf")}`,
+        `upload app → ${path.join(roots[first.results.indexOf(r)], "srv", "app")}`,
+        "script init-state",
+      ]);
     }
     const conf = path.join(roots[0], "etc", "app.conf");
     assert.equal(fs.readFileSync(conf, "utf8"), `node = lab-db-1\nquote = "it's"\n`);
     assert.equal(fs.statSync(conf).mode & 0o777, 0o640);
     assert.equal(fs.readFileSync(path.join(roots[0], "srv", "app", "pkg", "settings.py"), "utf8"), "DEBUG = False\n");
     assert.ok(fs.statSync(path.join(roots[0], "srv", "app", "manage.py")).mode & 0o100, "exec bit kept");
-    assert.ok(lines.some((l) => /^lab-child-2 \| check config readable: healthy/.test(l)), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => /^lab-child-2 \| check config readable: healthy/.test(l)),
+      lines.join("\n"),
+    );
 
     const second = await runBootstrap({ plans, connect });
-    assert.deepEqual(second.results.map((r) => r.status), ["unchanged", "unchanged", "unchanged", "unchanged"], formatSummary(second));
+    assert.deepEqual(
+      second.results.map((r) => r.status),
+      ["unchanged", "unchanged", "unchanged", "unchanged"],
+      formatSummary(second),
+    );
     assert.match(formatSummary(second), /lab-db-1 +no changes/);
 
     // --diff: read-only comparison after a change in the wanted content; nothing is touched.
-    const edited = plans.map((p) => (p.node.name !== "lab-db-2" ? p : { ...p, actions: p.actions.map((a) => (a.kind === "file" ? { ...a, file: { ...a.file, content: "edited\n", mode: "0644" } } : a)) }));
+    const edited = plans.map((p) =>
+      p.node.name !== "lab-db-2"
+        ? p
+        : {
+            ...p,
+            actions: p.actions.map((a) => (a.kind === "file" ? { ...a, file: { ...a.file, content: "edited\n", mode: "0644" } } : a)),
+          },
+    );
     const diff = await runBootstrap({ plans: edited, connect, readOnly: true });
-    assert.deepEqual(diff.results.map((r) => r.changes), [[], [`file ${path.join(roots[1], "etc", "app.conf")} (content, mode 640 → 644)`], [], []]);
-    assert.equal(fs.readFileSync(path.join(roots[1], "etc", "app.conf"), "utf8"), `node = lab-db-2\nquote = "it's"\n`, "the diff changed nothing");
+    assert.deepEqual(
+      diff.results.map((r) => r.changes),
+      [[], [`file ${path.join(roots[1], "etc", "app.conf")} (content, mode 640 → 644)`], [], []],
+    );
+    assert.equal(
+      fs.readFileSync(path.join(roots[1], "etc", "app.conf"), "utf8"),
+      `node = lab-db-2\nquote = "it's"\n`,
+      "the diff changed nothing",
+    );
 
     // Change the source tree of one node: only its upload runs again, and stale files disappear.
     fs.rmSync(path.join(work, "src-lab-child-1", "pkg", "settings.py"));
     fs.writeFileSync(path.join(work, "src-lab-child-1", "new.txt"), "new\n");
     const third = await runBootstrap({ plans, connect });
-    assert.deepEqual(third.results.map((r) => r.changes), [[], [], [`upload app → ${path.join(roots[2], "srv", "app")}`], []]);
+    assert.deepEqual(
+      third.results.map((r) => r.changes),
+      [[], [], [`upload app → ${path.join(roots[2], "srv", "app")}`], []],
+    );
     assert.deepEqual(fs.readdirSync(path.join(roots[2], "srv", "app")).sort(), ["manage.py", "new.txt", "pkg"]);
     assert.deepEqual(fs.readdirSync(path.join(roots[2], "srv")).sort(), [".app.django-ha-sha256", "app"], "no temp dirs or tarballs left");
     assert.equal(pinned.length, 1);
@@ -111,10 +153,17 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
     ];
     const s = await runBootstrap({ plans, connect });
     assert.equal(s.ok, false);
-    assert.deepEqual(s.results[0].failure, { step: "script init-state", code: 3, output: `${CHANGED_MARKER}\ncreating the replication user\npsql: FATAL: role missing` });
+    assert.deepEqual(s.results[0].failure, {
+      step: "script init-state",
+      code: 3,
+      output: `${CHANGED_MARKER}\ncreating the replication user\npsql: FATAL: role missing`,
+    });
     assert.equal(s.results[1].status, "skipped");
     const text = formatSummary(s);
-    assert.match(text, /lab-db-1 +FAILED at script init-state \(exit 3\):\n.*\| django-ha: changed\n.*\| creating the replication user\n.*\| psql: FATAL: role missing/);
+    assert.match(
+      text,
+      /lab-db-1 +FAILED at script init-state \(exit 3\):\n.*\| django-ha: changed\n.*\| creating the replication user\n.*\| psql: FATAL: role missing/,
+    );
     assert.match(text, /lab-child-1 +skipped: needs lab-db-1 failed at script init-state/);
   });
 });

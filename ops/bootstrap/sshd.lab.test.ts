@@ -54,7 +54,10 @@ describe("sshd settings of the roles win over cloud-init's drop-in (real node, s
     const ctx = fixtureContext({ inventory: fixtureInventory({ ssh: { user: "root", port: PORT } }) });
     const full = renderNodePlan(ctx.inventory.nodes[0], ctx);
     const actions = full.actions.filter(
-      (a) => (a.kind === "file" && a.file.path === SSHD_DROP_IN) || (a.kind === "script" && a.name === "sshd-old-drop-in-off") || (a.kind === "service" && a.name === "ssh"),
+      (a) =>
+        (a.kind === "file" && a.file.path === SSHD_DROP_IN) ||
+        (a.kind === "script" && a.name === "sshd-old-drop-in-off") ||
+        (a.kind === "service" && a.name === "ssh"),
     );
     assert.equal(actions.length, 3, "the roles' plan has the drop-in, the old drop-in's removal and the ssh service");
     return { ...full, actions, checks: full.checks.filter((c) => c.name === "sshd config valid") };
@@ -65,7 +68,14 @@ describe("sshd settings of the roles win over cloud-init's drop-in (real node, s
       checkIntervalMs: 500,
       connect: () =>
         SshExecutor.connect(
-          { node: p.node.name, host: ct.name, port: 22, username: "root", privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")) },
+          {
+            node: p.node.name,
+            host: ct.name,
+            port: 22,
+            username: "root",
+            privateKey: ct.privateKey,
+            knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")),
+          },
           { openSocket: () => ct.openSocket() },
         ),
     });
@@ -90,7 +100,11 @@ describe("sshd settings of the roles win over cloud-init's drop-in (real node, s
     const first = await run(sshdPlan());
     assert.equal(first.ok, true, formatSummary(first));
     assert.deepEqual(first.results[0].changes, [`file ${SSHD_DROP_IN}`, "script sshd-old-drop-in-off", "service ssh: reload"]);
-    assert.equal(ct.exec(["bash", "-c", `ls ${OLD_SSHD_DROP_INS[0]} 2>&1 || true`]).includes("No such file"), true, "the old drop-in is removed");
+    assert.equal(
+      ct.exec(["bash", "-c", `ls ${OLD_SSHD_DROP_INS[0]} 2>&1 || true`]).includes("No such file"),
+      true,
+      "the old drop-in is removed",
+    );
     assert.equal(ct.exec(["cat", CLOUD_INIT_DROP_IN]), "PasswordAuthentication yes\n", "cloud-init's file is left as it is");
 
     const eff = effective();
@@ -108,7 +122,10 @@ describe("sshd settings of the roles win over cloud-init's drop-in (real node, s
       await new Promise((r) => setTimeout(r, 200));
       ports = listening();
     }
-    assert.ok(ports.some((p) => p.endsWith(`:${PORT}`)), `sshd listens on ${PORT}: ${ports.join(" ")}`);
+    assert.ok(
+      ports.some((p) => p.endsWith(`:${PORT}`)),
+      `sshd listens on ${PORT}: ${ports.join(" ")}`,
+    );
     assert.ok(!ports.some((p) => p.endsWith(":22")), `nothing listens on 22 any more: ${ports.join(" ")}`);
 
     const second = await run(sshdPlan());

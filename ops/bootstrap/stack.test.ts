@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { hostsInventory, loadStackSpec, UserError } from "../../spec";
+import { hostsInventory, loadStackSpec, UserError } from "../../model";
 import { consoleProgress, describePlan, loadOrCreateSecrets, randomPassword, selectNodes } from "./cluster";
 import { parseInventory, planStack, resolveStack } from "./stack";
 
@@ -22,7 +22,10 @@ ${extra}`;
 describe("resolveStack", () => {
   const stacks = path.join(tmp, "stacks");
   fs.mkdirSync(stacks);
-  fs.writeFileSync(path.join(stacks, "Pulumi.do.yaml"), STACK("digitalocean", `  django-ha:region: fra1\n  django-ha:sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE me"]\n`));
+  fs.writeFileSync(
+    path.join(stacks, "Pulumi.do.yaml"),
+    STACK("digitalocean", `  django-ha:region: fra1\n  django-ha:sshPublicKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE me"]\n`),
+  );
   fs.copyFileSync(path.resolve(__dirname, "..", "..", "stacks", "Pulumi.lab.yaml"), path.join(stacks, "Pulumi.lab.yaml"));
 
   it("another hosts stack runs against the lab when the lab was booted from it (same names and addresses), else as plain hosts", () => {
@@ -44,7 +47,10 @@ describe("resolveStack", () => {
   it("a cloud stack without --inventory says how to export it", () => {
     assert.throws(
       () => resolveStack({ stack: "do", stacksDir: stacks, stateRoot: tmp }),
-      (e: unknown) => e instanceof UserError && /targets digitalocean/.test(e.message) && /pulumi stack output inventory --json --stack do > do-inventory.json/.test(e.message),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /targets digitalocean/.test(e.message) &&
+        /pulumi stack output inventory --json --stack do > do-inventory.json/.test(e.message),
     );
   });
 
@@ -64,7 +70,10 @@ describe("resolveStack", () => {
 
   it("the lab reads .lab/inventory.json with the lab's own key and known_hosts; a dry run works before it is up", async () => {
     const labRoot = path.join(tmp, "lab");
-    assert.throws(() => resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot }), /The lab is not up: .*inventory\.json does not exist\. Start it with: npm run lab -- up/);
+    assert.throws(
+      () => resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot }),
+      /The lab is not up: .*inventory\.json does not exist\. Start it with: npm run lab -- up/,
+    );
     const offline = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot, offline: true });
     assert.match(offline.inventorySource, /the lab is not up/);
     fs.mkdirSync(labRoot);
@@ -74,9 +83,14 @@ describe("resolveStack", () => {
     assert.equal(t.knownHostsPath, path.join(labRoot, "ssh", "known_hosts"));
     assert.equal(t.shareMount, "lab-device");
     const plans = await planStack(t, { only: ["lab-child-1"] });
-    assert.deepEqual(plans.map((p) => p.node.name), ["lab-child-1"]);
+    assert.deepEqual(
+      plans.map((p) => p.node.name),
+      ["lab-child-1"],
+    );
     assert.equal(fs.existsSync(t.secretsFile), false, "planning writes no secrets");
-    assert.ok(describePlan(plans[0]).some((l) => /^file \/etc\/ssh\/sshd_config\.d\/00-django-ha\.conf \(0644 root:root, \d+ bytes\)$/.test(l)));
+    assert.ok(
+      describePlan(plans[0]).some((l) => /^file \/etc\/ssh\/sshd_config\.d\/00-django-ha\.conf \(0644 root:root, \d+ bytes\)$/.test(l)),
+    );
   });
 
   it("an unknown stack names the known ones", () => {
@@ -89,23 +103,35 @@ describe("parseInventory", () => {
     assert.throws(() => parseInventory("{", "x.json"), /x\.json is not JSON/);
     assert.throws(
       () => parseInventory(JSON.stringify({ version: 2, nodes: [{ name: "a" }] }), "x.json"),
-      (e: Error) => /version = 2: expected 1/.test(e.message) && /nodes\[0\] = \{"name":"a"\}: every node needs name, role and publicAddress/.test(e.message) && /ssh = undefined/.test(e.message),
+      (e: Error) =>
+        /version = 2: expected 1/.test(e.message) &&
+        /nodes\[0\] = \{"name":"a"\}: every node needs name, role and publicAddress/.test(e.message) &&
+        /ssh = undefined/.test(e.message),
     );
   });
 
   it("refuses data devices by kernel name (the bootstrap would format whatever disk got that name)", () => {
     const inv = hostsInventory(loadStackSpec("lab"));
     inv.nodes[0].dataDevices = { db: "/dev/nvme1n1", share: inv.nodes[0].dataDevices!.share };
-    assert.throws(() => parseInventory(JSON.stringify(inv), "inv.json"), /nodes\[0\]\.dataDevices\.db = "\/dev\/nvme1n1": is a kernel device name/);
+    assert.throws(
+      () => parseInventory(JSON.stringify(inv), "inv.json"),
+      /nodes\[0\]\.dataDevices\.db = "\/dev\/nvme1n1": is a kernel device name/,
+    );
   });
 });
 
 describe("selectNodes", () => {
   const inv = hostsInventory(loadStackSpec("lab"));
   it("keeps inventory order and refuses unknown names", () => {
-    assert.deepEqual(selectNodes(inv, ["lab-worker", "lab-db-1"]).map((n) => n.name), ["lab-db-1", "lab-worker"]);
+    assert.deepEqual(
+      selectNodes(inv, ["lab-worker", "lab-db-1"]).map((n) => n.name),
+      ["lab-db-1", "lab-worker"],
+    );
     assert.equal(selectNodes(inv).length, 5);
-    assert.throws(() => selectNodes(inv, ["lab-child-9"]), /--only names "lab-child-9", not in the inventory of cluster lab\. Known nodes: lab-db-1, lab-db-2, lab-child-1, lab-child-2, lab-worker/);
+    assert.throws(
+      () => selectNodes(inv, ["lab-child-9"]),
+      /--only names "lab-child-9", not in the inventory of cluster lab\. Known nodes: lab-db-1, lab-db-2, lab-child-1, lab-child-2, lab-worker/,
+    );
   });
 });
 

@@ -8,7 +8,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { AcmeContext, ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
 import { labShareMount } from "../../roles/share";
-import { AppSpec, CertificateSpec, dataDeviceProblem, HealthSpec, hostsInventory, Inventory, loadStackSpec, UserError } from "../../spec";
+import { AppSpec, CertificateSpec, dataDeviceProblem, HealthSpec, hostsInventory, Inventory, loadStackSpec, UserError } from "../../model";
 import { bundleAgent } from "../acme/bundle";
 import { acmeContextFor, acmeDnsSecret } from "./acme";
 import { appSecretsFor, dryRunAppSecrets } from "./appSecrets";
@@ -80,22 +80,31 @@ export function parseInventory(text: string, source: string): Inventory {
   try {
     inv = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${source} is not JSON (${(err as Error).message}). Write it with: pulumi stack output inventory --json > ${source}`);
+    throw new UserError(
+      `${source} is not JSON (${(err as Error).message}). Write it with: pulumi stack output inventory --json > ${source}`,
+    );
   }
   const problems: string[] = [];
-  if (inv?.version !== 1) problems.push(`version = ${JSON.stringify(inv?.version)}: expected 1 (an inventory written by this version of django-ha)`);
-  if (!Array.isArray(inv?.nodes) || inv.nodes.length === 0) problems.push(`nodes = ${JSON.stringify(inv?.nodes)}: expected the list of nodes`);
+  if (inv?.version !== 1)
+    problems.push(`version = ${JSON.stringify(inv?.version)}: expected 1 (an inventory written by this version of django-ha)`);
+  if (!Array.isArray(inv?.nodes) || inv.nodes.length === 0)
+    problems.push(`nodes = ${JSON.stringify(inv?.nodes)}: expected the list of nodes`);
   else
     inv.nodes.forEach((n, i) => {
-      if (!n?.name || !n?.role || !n?.publicAddress) problems.push(`nodes[${i}] = ${JSON.stringify(n)}: every node needs name, role and publicAddress`);
+      if (!n?.name || !n?.role || !n?.publicAddress)
+        problems.push(`nodes[${i}] = ${JSON.stringify(n)}: every node needs name, role and publicAddress`);
       // The bootstrap formats blank devices at these paths: only stable names, never a kernel name.
       for (const [purpose, device] of Object.entries((n?.dataDevices ?? {}) as Record<string, unknown>)) {
         const problem = typeof device === "string" ? dataDeviceProblem(device) : "is not a device path";
         if (problem) problems.push(`nodes[${i}].dataDevices.${purpose} = ${JSON.stringify(device)}: ${problem}`);
       }
     });
-  if (!inv?.ssh || typeof inv.ssh.user !== "string" || typeof inv.ssh.port !== "number") problems.push(`ssh = ${JSON.stringify(inv?.ssh)}: expected { user, port }`);
-  if (problems.length) throw new UserError(`${source} is not a django-ha inventory:\n${problems.map((p) => `  - ${p}`).join("\n")}\nWrite it with: pulumi stack output inventory --json > ${source}`);
+  if (!inv?.ssh || typeof inv.ssh.user !== "string" || typeof inv.ssh.port !== "number")
+    problems.push(`ssh = ${JSON.stringify(inv?.ssh)}: expected { user, port }`);
+  if (problems.length)
+    throw new UserError(
+      `${source} is not a django-ha inventory:\n${problems.map((p) => `  - ${p}`).join("\n")}\nWrite it with: pulumi stack output inventory --json > ${source}`,
+    );
   return inv as Inventory;
 }
 
@@ -108,7 +117,11 @@ function labRootOf(o: ResolveStackOptions): string {
 function labRunsStack(root: string, spec: ReturnType<typeof loadStackSpec>): boolean {
   const file = path.join(root, "inventory.json");
   if (!spec.hosts || !fs.existsSync(file)) return false;
-  const key = (nodes: { name: string; publicAddress: string }[]) => nodes.map((n) => `${n.name}@${n.publicAddress}`).sort().join(",");
+  const key = (nodes: { name: string; publicAddress: string }[]) =>
+    nodes
+      .map((n) => `${n.name}@${n.publicAddress}`)
+      .sort()
+      .join(",");
   return key(parseInventory(fs.readFileSync(file, "utf8"), file).nodes) === key(hostsInventory(spec).nodes);
 }
 
@@ -116,11 +129,22 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
   const state = stackStateDir(o.stack, o.stateRoot);
   // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
   const spec = loadStackSpec(o.stack, o.stacksDir);
-  const common = { stack: o.stack, secretsFile: path.join(state, "secrets.json"), lockPath: stackLockPath(state), adminCidrs: spec.adminCidrs, certificate: spec.certificate, app: spec.app, health: spec.health };
+  const common = {
+    stack: o.stack,
+    secretsFile: path.join(state, "secrets.json"),
+    lockPath: stackLockPath(state),
+    adminCidrs: spec.adminCidrs,
+    certificate: spec.certificate,
+    app: spec.app,
+    health: spec.health,
+  };
   const defaultIdentity = path.join(os.homedir(), ".ssh", "id_ed25519");
   let target: StackTarget;
   if (o.inventoryFile) {
-    if (!fs.existsSync(o.inventoryFile)) throw new UserError(`--inventory ${o.inventoryFile} does not exist. Write it with: pulumi stack output inventory --json --stack ${o.stack} > ${o.inventoryFile}`);
+    if (!fs.existsSync(o.inventoryFile))
+      throw new UserError(
+        `--inventory ${o.inventoryFile} does not exist. Write it with: pulumi stack output inventory --json --stack ${o.stack} > ${o.inventoryFile}`,
+      );
     target = {
       ...common,
       inventory: parseInventory(fs.readFileSync(o.inventoryFile, "utf8"), o.inventoryFile),
@@ -133,7 +157,8 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
     const root = labRootOf(o);
     const file = path.join(root, "inventory.json");
     const up = fs.existsSync(file);
-    if (!up && !(o.offline && spec.hosts)) throw new UserError(`The lab is not up: ${file} does not exist. Start it with: npm run lab -- up`);
+    if (!up && !(o.offline && spec.hosts))
+      throw new UserError(`The lab is not up: ${file} does not exist. Start it with: npm run lab -- up`);
     const inventory = up ? parseInventory(fs.readFileSync(file, "utf8"), file) : hostsInventory(spec);
     target = {
       ...common,
@@ -166,7 +191,10 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
 }
 
 function readIdentity(file: string): string {
-  if (!fs.existsSync(file)) throw new UserError(`SSH key ${file} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`);
+  if (!fs.existsSync(file))
+    throw new UserError(
+      `SSH key ${file} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`,
+    );
   return fs.readFileSync(file, "utf8");
 }
 
@@ -199,11 +227,27 @@ export async function roleContextFor(
   appSecrets = appSecretsFor({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile), lab: target.lab }),
   health?: HealthContext,
 ): Promise<RoleContext> {
-  return { inventory: target.inventory, secrets, shareMount: target.shareMount, appDir, adminCidrs: target.adminCidrs, acme: acme ?? (await acmeContextFor(target)), app: target.app, appSecrets, health: health ?? (await healthContextFor(target)) };
+  return {
+    inventory: target.inventory,
+    secrets,
+    shareMount: target.shareMount,
+    appDir,
+    adminCidrs: target.adminCidrs,
+    acme: acme ?? (await acmeContextFor(target)),
+    app: target.app,
+    appSecrets,
+    health: health ?? (await healthContextFor(target)),
+  };
 }
 
 /** Stand-ins rendered by a dry run before the first real run made the secrets (a dry run writes nothing). */
-const NOT_YET_GENERATED: ClusterSecrets = { dbPassword: "notyetgenerated", replicationPassword: "notyetgenerated", redisPassword: "notyetgenerated", djangoSecretKey: "notyetgenerated", tlsPassphrase: "notyetgenerated" };
+const NOT_YET_GENERATED: ClusterSecrets = {
+  dbPassword: "notyetgenerated",
+  replicationPassword: "notyetgenerated",
+  redisPassword: "notyetgenerated",
+  djangoSecretKey: "notyetgenerated",
+  tlsPassphrase: "notyetgenerated",
+};
 
 /** The DNS-01 credential of a dry run: the real one when it can be read, else a stand-in (a dry run needs no secret). */
 function dryRunDnsSecret(target: StackTarget): string | undefined {
@@ -219,14 +263,22 @@ function dryRunDnsSecret(target: StackTarget): string | undefined {
 export async function planStack(target: StackTarget, o: Pick<StackRunOptions, "only" | "appDir" | "planFor"> = {}): Promise<NodePlan[]> {
   const secrets = fs.existsSync(target.secretsFile) ? loadOrCreateSecrets(target.secretsFile) : NOT_YET_GENERATED;
   const dnsSecret = dryRunDnsSecret(target);
-  const acme: AcmeContext = { certificate: target.certificate, agentSource: await bundleAgent(), ...(dnsSecret !== undefined ? { dnsSecret } : {}) };
+  const acme: AcmeContext = {
+    certificate: target.certificate,
+    agentSource: await bundleAgent(),
+    ...(dnsSecret !== undefined ? { dnsSecret } : {}),
+  };
   const appSecrets = dryRunAppSecrets({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile) });
-  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme, appSecrets, await healthContextFor(target, true)));
+  const planFor =
+    o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme, appSecrets, await healthContextFor(target, true)));
   return selectNodes(target.inventory, o.only).map((n) => planFor(n));
 }
 
 /** Apply the plans of a resolved stack over SSH under its lock. */
-export async function bootstrapTarget(target: StackTarget, o: Omit<StackRunOptions, keyof ResolveStackOptions> = {}): Promise<BootstrapSummary> {
+export async function bootstrapTarget(
+  target: StackTarget,
+  o: Omit<StackRunOptions, keyof ResolveStackOptions> = {},
+): Promise<BootstrapSummary> {
   const privateKey = readIdentity(target.identityFile);
   // A diff writes nothing, not even the secrets file (without it every secret-bearing file differs anyway).
   const secrets = o.readOnly && !fs.existsSync(target.secretsFile) ? NOT_YET_GENERATED : undefined;
@@ -301,7 +353,13 @@ export function labBootstrapHook(
     };
     const names = selectNodes(ctx.inventory, o.only).map((n) => n.name);
     const width = Math.max(4, ...names.map((n) => n.length));
-    const summary = await bootstrapTarget(target, { only: o.only, concurrency: o.concurrency, appDir: o.appDir, planFor: o.planFor, log: (node, line) => ctx.log(`${node.padEnd(width)} │ ${line}`) });
+    const summary = await bootstrapTarget(target, {
+      only: o.only,
+      concurrency: o.concurrency,
+      appDir: o.appDir,
+      planFor: o.planFor,
+      log: (node, line) => ctx.log(`${node.padEnd(width)} │ ${line}`),
+    });
     o.onSummary?.(summary);
     const text = formatSummary(summary);
     if (!summary.ok) throw new UserError(text);

@@ -41,7 +41,10 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const file = (p: string, content: string): Action => ({ kind: "file", file: { path: p, content, mode: "0644", owner: "root", group: "root" } });
+  const file = (p: string, content: string): Action => ({
+    kind: "file",
+    file: { path: p, content, mode: "0644", owner: "root", group: "root" },
+  });
   const plan = (conf: string, extra: Action[] = []): NodePlan => ({
     node: { name: "ct-parent", role: "parent", publicAddress: "ct", privateAddress: "ct", zone: "a" },
     role: "parent",
@@ -61,7 +64,14 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
       checkIntervalMs: 500,
       connect: () =>
         SshExecutor.connect(
-          { node: "ct-parent", host: ct.name, port: 22, username: "root", privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")) },
+          {
+            node: "ct-parent",
+            host: ct.name,
+            port: 22,
+            username: "root",
+            privateKey: ct.privateKey,
+            knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")),
+          },
           { openSocket: () => ct.openSocket() },
         ),
     });
@@ -95,11 +105,18 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
     // An offline apt repository inside the node with one tiny package; the node's lists do not know it yet.
     const pkg = path.join(dir, "pkg");
     fs.mkdirSync(path.join(pkg, "DEBIAN"), { recursive: true });
-    fs.writeFileSync(path.join(pkg, "DEBIAN", "control"), "Package: dh-test-pkg\nVersion: 1.0\nArchitecture: all\nMaintainer: django-ha <ops@example.com>\nDescription: bootstrap test package\n");
+    fs.writeFileSync(
+      path.join(pkg, "DEBIAN", "control"),
+      "Package: dh-test-pkg\nVersion: 1.0\nArchitecture: all\nMaintainer: django-ha <ops@example.com>\nDescription: bootstrap test package\n",
+    );
     const deb = path.join(dir, "dh-test-pkg_1.0_all.deb");
     execFileSync("dpkg-deb", ["--build", "--root-owner-group", pkg, deb], { stdio: "ignore" });
     ct.exec(["mkdir", "-p", "/srv/repo", "/root/apt-sources-off"]);
-    ct.exec(["bash", "-c", "mv /etc/apt/sources.list.d/* /root/apt-sources-off/ 2>/dev/null || true; echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list.d/local.list"]);
+    ct.exec([
+      "bash",
+      "-c",
+      "mv /etc/apt/sources.list.d/* /root/apt-sources-off/ 2>/dev/null || true; echo 'deb [trusted=yes] file:/srv/repo ./' > /etc/apt/sources.list.d/local.list",
+    ]);
     ct.exec(["bash", "-c", "cat > /srv/repo/dh-test-pkg_1.0_all.deb"], fs.readFileSync(deb));
     const debBytes = fs.readFileSync(deb);
     const index = `Package: dh-test-pkg\nVersion: 1.0\nArchitecture: all\nMaintainer: django-ha <ops@example.com>\nFilename: ./dh-test-pkg_1.0_all.deb\nSize: ${debBytes.length}\nSHA256: ${sha256(debBytes)}\nDescription: bootstrap test package\n\n`;
@@ -127,13 +144,24 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
   });
 
   it("a non-root user (AWS's admin) works through password-less sudo, and says so when sudo wants a password", async () => {
-    ct.exec(["bash", "-c", "id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash deploy; install -d -m 700 -o deploy -g deploy ~deploy/.ssh; install -m 600 -o deploy -g deploy /root/.ssh/authorized_keys ~deploy/.ssh/authorized_keys"]);
+    ct.exec([
+      "bash",
+      "-c",
+      "id deploy >/dev/null 2>&1 || useradd -m -s /bin/bash deploy; install -d -m 700 -o deploy -g deploy ~deploy/.ssh; install -m 600 -o deploy -g deploy /root/.ssh/authorized_keys ~deploy/.ssh/authorized_keys",
+    ]);
     const asDeploy = (p: NodePlan) =>
       runBootstrap({
         plans: [p],
         connect: () =>
           SshExecutor.connect(
-            { node: "ct-parent", host: ct.name, port: 22, username: "deploy", privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")) },
+            {
+              node: "ct-parent",
+              host: ct.name,
+              port: 22,
+              username: "deploy",
+              privateKey: ct.privateKey,
+              knownHosts: new KnownHostsFile(path.join(dir, "known_hosts")),
+            },
             { openSocket: () => ct.openSocket() },
           ),
       });

@@ -15,7 +15,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ensureImage } from "../../lab/image";
 import { PATHS } from "../../roles/context";
-import { POSTGRES_MAJOR } from "../../spec/debian";
+import { POSTGRES_MAJOR } from "../../model/debian";
 import { POSTGRES_UNIT } from "../../roles/db";
 import { FIXTURE_DATA_DEVICES, fixtureContext, fixtureInventoryWithVolumes } from "../../roles/fixtures";
 import { renderNodePlan } from "../../roles/plan";
@@ -36,7 +36,9 @@ function volumeActions(): Action[] {
   const actions = renderNodePlan(parent, ctx).actions;
   const last = actions.findIndex((a) => a.kind === "script" && a.name === "volume-share");
   assert.ok(last > 0, "the parent plan has volume scripts");
-  const wanted = (a: Action) => (a.kind === "file" && (a.file.path.startsWith("/etc/systemd/") || a.file.path === VOLUME_LINKS_SCRIPT)) || (a.kind === "script" && a.name.startsWith("volume-"));
+  const wanted = (a: Action) =>
+    (a.kind === "file" && (a.file.path.startsWith("/etc/systemd/") || a.file.path === VOLUME_LINKS_SCRIPT)) ||
+    (a.kind === "script" && a.name.startsWith("volume-"));
   return actions.slice(0, last + 1).filter(wanted);
 }
 
@@ -48,7 +50,8 @@ function loopFile(dir: string, name: string, sizeMb: number): { file: string; lo
 }
 
 /** Bind a loop device at a by-id path and at its kernel name (what a machine's devtmpfs shows beside udev's links). */
-const bindsOf = (devices: [loop: string, guest: string][]) => devices.flatMap(([loop, guest]) => [`--bind=${loop}:${guest}`, `--bind=${loop}:${loop}`]);
+const bindsOf = (devices: [loop: string, guest: string][]) =>
+  devices.flatMap(([loop, guest]) => [`--bind=${loop}:${guest}`, `--bind=${loop}:${loop}`]);
 
 const sha = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
@@ -69,7 +72,14 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
 
   const connect = (ct: TestContainer) => () =>
     SshExecutor.connect(
-      { node: "lab-db-1", host: ct.name, port: 22, username: "root", privateKey: ct.privateKey, knownHosts: new KnownHostsFile(path.join(dir, `${ct.name}.known_hosts`)) },
+      {
+        node: "lab-db-1",
+        host: ct.name,
+        port: 22,
+        username: "root",
+        privateKey: ct.privateKey,
+        knownHosts: new KnownHostsFile(path.join(dir, `${ct.name}.known_hosts`)),
+      },
       { openSocket: () => ct.openSocket() },
     );
   const plan = (actions: Action[]): NodePlan => ({
@@ -81,59 +91,80 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
   const sh = (ct: TestContainer, script: string) => ct.exec(["bash", "-c", script]).trim();
   const shStatus = (ct: TestContainer, script: string) => sh(ct, `if ${script}; then echo 0; else echo $?; fi`);
 
-  it("formats blank volumes once, seeds the default cluster onto the db volume, and PostgreSQL runs from it; a second run changes nothing", { timeout: 300_000 }, async () => {
-    const db = loopFile(dir, "db", 256);
-    const share = loopFile(dir, "share", 128);
-    loops.push(db.loop, share.loop);
-    const ct = await startTestContainer(imageRoot, { nspawnArgs: bindsOf([[db.loop, DEVICES.db], [share.loop, DEVICES.share]]) });
-    containers.push(ct);
-    // As on a fresh machine after `apt-get install postgresql`: Debian's default cluster runs from the root disk.
-    assert.equal(sh(ct, `systemctl is-active ${POSTGRES_UNIT}`), "active");
-    const actions = [...volumeActions(), { kind: "service", name: POSTGRES_UNIT, state: "started", enabled: true, restartWhen: [] } satisfies Action];
+  it(
+    "formats blank volumes once, seeds the default cluster onto the db volume, and PostgreSQL runs from it; a second run changes nothing",
+    { timeout: 300_000 },
+    async () => {
+      const db = loopFile(dir, "db", 256);
+      const share = loopFile(dir, "share", 128);
+      loops.push(db.loop, share.loop);
+      const ct = await startTestContainer(imageRoot, {
+        nspawnArgs: bindsOf([
+          [db.loop, DEVICES.db],
+          [share.loop, DEVICES.share],
+        ]),
+      });
+      containers.push(ct);
+      // As on a fresh machine after `apt-get install postgresql`: Debian's default cluster runs from the root disk.
+      assert.equal(sh(ct, `systemctl is-active ${POSTGRES_UNIT}`), "active");
+      const actions = [
+        ...volumeActions(),
+        { kind: "service", name: POSTGRES_UNIT, state: "started", enabled: true, restartWhen: [] } satisfies Action,
+      ];
 
-    const first = await runBootstrap({ plans: [plan(actions)], connect: connect(ct) });
-    assert.equal(first.ok, true, formatSummary(first));
-    assert.ok(first.results[0].changes.includes("script volume-db") && first.results[0].changes.includes("script volume-share"), formatSummary(first));
-    const dbLog = sh(ct, `cat ${scriptLog("volume-db")}`);
-    assert.match(dbLog, /formatting the blank db volume/);
-    assert.match(dbLog, /seeding the empty db volume/);
-    const uuids = { db: execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", db.loop], { encoding: "utf8" }).trim(), share: execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", share.loop], { encoding: "utf8" }).trim() };
-    assert.match(uuids.db, /^[0-9a-f-]{36}$/);
-    assert.equal(execFileSync("blkid", ["-p", "-s", "LABEL", "-o", "value", db.loop], { encoding: "utf8" }).trim(), "django-ha-db");
-    // Mounted by UUID through the systemd mount units, where the data lives.
-    assert.match(sh(ct, "cat /etc/systemd/system/var-lib-postgresql.mount"), new RegExp(`^What=UUID=${uuids.db}$`, "m"));
-    assert.match(sh(ct, "cat /etc/systemd/system/srv-share.mount"), new RegExp(`^What=UUID=${uuids.share}$`, "m"));
-    assert.equal(sh(ct, "systemctl is-enabled var-lib-postgresql.mount srv-share.mount | sort -u"), "enabled");
-    const loopNum = (loop: string) => { const st = fs.statSync(loop); return `${Math.floor(st.rdev / 256)}:${st.rdev % 256}`; };
-    assert.equal(sh(ct, "mountpoint -d /var/lib/postgresql"), loopNum(db.loop));
-    assert.equal(sh(ct, "mountpoint -d /srv/share"), loopNum(share.loop));
-    // PostgreSQL runs from the volume: its data directory is on the db volume's filesystem.
-    assert.equal(sh(ct, `systemctl is-active ${POSTGRES_UNIT}`), "active");
-    const dataDir = sh(ct, "runuser -u postgres -- psql -XAtc 'show data_directory'");
-    assert.equal(dataDir, PATHS.pgData);
-    assert.equal(sh(ct, `stat -c %d ${dataDir}`), sh(ct, "stat -c %d /var/lib/postgresql"));
-    assert.equal(sh(ct, `mountpoint -d /var/lib/postgresql`), loopNum(db.loop));
-    sh(ct, "runuser -u postgres -- psql -XAtq -c 'create table kept (v text)' -c \"insert into kept values ('written before')\"");
+      const first = await runBootstrap({ plans: [plan(actions)], connect: connect(ct) });
+      assert.equal(first.ok, true, formatSummary(first));
+      assert.ok(
+        first.results[0].changes.includes("script volume-db") && first.results[0].changes.includes("script volume-share"),
+        formatSummary(first),
+      );
+      const dbLog = sh(ct, `cat ${scriptLog("volume-db")}`);
+      assert.match(dbLog, /formatting the blank db volume/);
+      assert.match(dbLog, /seeding the empty db volume/);
+      const uuids = {
+        db: execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", db.loop], { encoding: "utf8" }).trim(),
+        share: execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", share.loop], { encoding: "utf8" }).trim(),
+      };
+      assert.match(uuids.db, /^[0-9a-f-]{36}$/);
+      assert.equal(execFileSync("blkid", ["-p", "-s", "LABEL", "-o", "value", db.loop], { encoding: "utf8" }).trim(), "django-ha-db");
+      // Mounted by UUID through the systemd mount units, where the data lives.
+      assert.match(sh(ct, "cat /etc/systemd/system/var-lib-postgresql.mount"), new RegExp(`^What=UUID=${uuids.db}$`, "m"));
+      assert.match(sh(ct, "cat /etc/systemd/system/srv-share.mount"), new RegExp(`^What=UUID=${uuids.share}$`, "m"));
+      assert.equal(sh(ct, "systemctl is-enabled var-lib-postgresql.mount srv-share.mount | sort -u"), "enabled");
+      const loopNum = (loop: string) => {
+        const st = fs.statSync(loop);
+        return `${Math.floor(st.rdev / 256)}:${st.rdev % 256}`;
+      };
+      assert.equal(sh(ct, "mountpoint -d /var/lib/postgresql"), loopNum(db.loop));
+      assert.equal(sh(ct, "mountpoint -d /srv/share"), loopNum(share.loop));
+      // PostgreSQL runs from the volume: its data directory is on the db volume's filesystem.
+      assert.equal(sh(ct, `systemctl is-active ${POSTGRES_UNIT}`), "active");
+      const dataDir = sh(ct, "runuser -u postgres -- psql -XAtc 'show data_directory'");
+      assert.equal(dataDir, PATHS.pgData);
+      assert.equal(sh(ct, `stat -c %d ${dataDir}`), sh(ct, "stat -c %d /var/lib/postgresql"));
+      assert.equal(sh(ct, `mountpoint -d /var/lib/postgresql`), loopNum(db.loop));
+      sh(ct, "runuser -u postgres -- psql -XAtq -c 'create table kept (v text)' -c \"insert into kept values ('written before')\"");
 
-    // Second run: nothing to do, nothing formatted, same filesystems.
-    const second = await runBootstrap({ plans: [plan(actions)], connect: connect(ct) });
-    assert.equal(second.results[0].status, "unchanged", formatSummary(second));
-    assert.doesNotMatch(sh(ct, `cat ${scriptLog("volume-db")} ${scriptLog("volume-share")}`), /formatting|mkfs/);
-    assert.equal(execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", db.loop], { encoding: "utf8" }).trim(), uuids.db);
-    assert.equal(sh(ct, "runuser -u postgres -- psql -XAtc 'select v from kept'"), "written before");
+      // Second run: nothing to do, nothing formatted, same filesystems.
+      const second = await runBootstrap({ plans: [plan(actions)], connect: connect(ct) });
+      assert.equal(second.results[0].status, "unchanged", formatSummary(second));
+      assert.doesNotMatch(sh(ct, `cat ${scriptLog("volume-db")} ${scriptLog("volume-share")}`), /formatting|mkfs/);
+      assert.equal(execFileSync("blkid", ["-p", "-s", "UUID", "-o", "value", db.loop], { encoding: "utf8" }).trim(), uuids.db);
+      assert.equal(sh(ct, "runuser -u postgres -- psql -XAtc 'select v from kept'"), "written before");
 
-    // The volume goes missing (detached under the node): PostgreSQL refuses to start and nothing runs from the root disk.
-    sh(ct, `systemctl stop ${POSTGRES_UNIT} && systemctl stop var-lib-postgresql.mount && umount ${DEVICES.db} && umount ${db.loop}`);
-    assert.equal(sh(ct, `test -b ${DEVICES.db} && echo present || echo gone`), "gone");
-    assert.notEqual(shStatus(ct, `systemctl start ${POSTGRES_UNIT} 2>/dev/null`), "0", "PostgreSQL must not start without its volume");
-    assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
-    assert.equal(sh(ct, "pgrep -c -u postgres postgres || true"), "0", "no postgres process runs");
-    assert.notEqual(shStatus(ct, "mountpoint -q /var/lib/postgresql"), "0", "nothing mounted there");
-    const rerun = await runBootstrap({ plans: [plan(actions)], connect: connect(ct) });
-    assert.equal(rerun.ok, false);
-    assert.match(formatSummary(rerun), /the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-db-1-db is not attached/);
-    assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
-  });
+      // The volume goes missing (detached under the node): PostgreSQL refuses to start and nothing runs from the root disk.
+      sh(ct, `systemctl stop ${POSTGRES_UNIT} && systemctl stop var-lib-postgresql.mount && umount ${DEVICES.db} && umount ${db.loop}`);
+      assert.equal(sh(ct, `test -b ${DEVICES.db} && echo present || echo gone`), "gone");
+      assert.notEqual(shStatus(ct, `systemctl start ${POSTGRES_UNIT} 2>/dev/null`), "0", "PostgreSQL must not start without its volume");
+      assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
+      assert.equal(sh(ct, "pgrep -c -u postgres postgres || true"), "0", "no postgres process runs");
+      assert.notEqual(shStatus(ct, "mountpoint -q /var/lib/postgresql"), "0", "nothing mounted there");
+      const rerun = await runBootstrap({ plans: [plan(actions)], connect: connect(ct) });
+      assert.equal(rerun.ok, false);
+      assert.match(formatSummary(rerun), /the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-db-1-db is not attached/);
+      assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
+    },
+  );
 
   it("never formats a device that holds data, a partition table or another filesystem signature", { timeout: 180_000 }, async () => {
     const junk = loopFile(dir, "junk", 16);
@@ -145,35 +176,59 @@ describe("data volumes on real block devices (nspawn nodes over SSH)", () => {
     // (sfdisk warns that the kernel cannot re-read a loop device's partitions: the table is written all the same.)
     execFileSync("sfdisk", ["--quiet", parted.loop], { input: "label: dos\n,\n", stdio: ["pipe", "ignore", "ignore"] });
     execFileSync("mkswap", ["-q", swap.loop]);
-    const guests: [string, string][] = [[junk.loop, "/dev/disk/by-id/scsi-0LAB_Volume_junk"], [parted.loop, "/dev/disk/by-id/scsi-0LAB_Volume_parted"], [swap.loop, "/dev/disk/by-id/scsi-0LAB_Volume_swap"]];
+    const guests: [string, string][] = [
+      [junk.loop, "/dev/disk/by-id/scsi-0LAB_Volume_junk"],
+      [parted.loop, "/dev/disk/by-id/scsi-0LAB_Volume_parted"],
+      [swap.loop, "/dev/disk/by-id/scsi-0LAB_Volume_swap"],
+    ];
     const ct = await startTestContainer(imageRoot, { nspawnArgs: bindsOf(guests) });
     containers.push(ct);
     for (const [loop, guest] of guests) {
       const before = sha(loop);
-      const v: DataVolume = { purpose: "share", device: guest, mountPoint: "/srv/probe", label: "django-ha-share", mountUnit: "srv-probe.mount" };
+      const v: DataVolume = {
+        purpose: "share",
+        device: guest,
+        mountPoint: "/srv/probe",
+        label: "django-ha-share",
+        mountUnit: "srv-probe.mount",
+      };
       const r = await runBootstrap({ plans: [plan([dataVolumeScript(v)])], connect: connect(ct) });
       assert.equal(r.ok, false, `${guest}: ${formatSummary(r)}`);
-      assert.match(formatSummary(r), { junk: /holds data no filesystem signature explains \(not blank\): NOT formatting/, parted: /holds a dos partition table, not an ext4 or xfs filesystem: NOT formatting/, swap: /holds a swap signature \(other\), not an ext4 or xfs filesystem: NOT formatting/ }[guest.split("_").pop()!]!);
+      assert.match(
+        formatSummary(r),
+        {
+          junk: /holds data no filesystem signature explains \(not blank\): NOT formatting/,
+          parted: /holds a dos partition table, not an ext4 or xfs filesystem: NOT formatting/,
+          swap: /holds a swap signature \(other\), not an ext4 or xfs filesystem: NOT formatting/,
+        }[guest.split("_").pop()!]!,
+      );
       assert.equal(sha(loop), before, `${guest} is unchanged byte for byte`);
       assert.notEqual(shStatus(ct, "mountpoint -q /srv/probe"), "0");
     }
   });
 
-  it("a node whose volume is missing refuses to start PostgreSQL and runs no cluster from the root disk", { timeout: 180_000 }, async () => {
-    const ct = await startTestContainer(imageRoot);
-    containers.push(ct);
-    const rootDiskBefore = sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`);
-    const r = await runBootstrap({ plans: [plan([...volumeActions(), { kind: "service", name: POSTGRES_UNIT, state: "started", enabled: true, restartWhen: [] }])], connect: connect(ct) });
-    assert.equal(r.ok, false);
-    assert.match(formatSummary(r), /volume-db[\s\S]*the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-db-1-db is not attached/);
-    // Debian's default cluster was running from the root disk; it is stopped, and it cannot be started again.
-    assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
-    assert.notEqual(shStatus(ct, `systemctl start ${POSTGRES_UNIT} 2>/dev/null`), "0");
-    assert.equal(sh(ct, "pgrep -c -u postgres postgres || true"), "0");
-    assert.match(sh(ct, `systemctl show -p Requires,AssertPathIsMountPoint ${POSTGRES_UNIT}`), /var-lib-postgresql\.mount/);
-    // No cluster was created or initialised: the root disk's PostgreSQL directory is as the package left it
-    // (less the pid file of the server that was stopped).
-    assert.equal(sh(ct, "ls /var/lib/postgresql/"), String(POSTGRES_MAJOR));
-    assert.equal(sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`), rootDiskBefore);
-  });
+  it(
+    "a node whose volume is missing refuses to start PostgreSQL and runs no cluster from the root disk",
+    { timeout: 180_000 },
+    async () => {
+      const ct = await startTestContainer(imageRoot);
+      containers.push(ct);
+      const rootDiskBefore = sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`);
+      const r = await runBootstrap({
+        plans: [plan([...volumeActions(), { kind: "service", name: POSTGRES_UNIT, state: "started", enabled: true, restartWhen: [] }])],
+        connect: connect(ct),
+      });
+      assert.equal(r.ok, false);
+      assert.match(formatSummary(r), /volume-db[\s\S]*the db volume \/dev\/disk\/by-id\/scsi-0LAB_Volume_lab-db-1-db is not attached/);
+      // Debian's default cluster was running from the root disk; it is stopped, and it cannot be started again.
+      assert.notEqual(sh(ct, `systemctl is-active ${POSTGRES_UNIT} || true`), "active");
+      assert.notEqual(shStatus(ct, `systemctl start ${POSTGRES_UNIT} 2>/dev/null`), "0");
+      assert.equal(sh(ct, "pgrep -c -u postgres postgres || true"), "0");
+      assert.match(sh(ct, `systemctl show -p Requires,AssertPathIsMountPoint ${POSTGRES_UNIT}`), /var-lib-postgresql\.mount/);
+      // No cluster was created or initialised: the root disk's PostgreSQL directory is as the package left it
+      // (less the pid file of the server that was stopped).
+      assert.equal(sh(ct, "ls /var/lib/postgresql/"), String(POSTGRES_MAJOR));
+      assert.equal(sh(ct, `ls -A ${PATHS.pgData} | grep -vx postmaster.pid | sort | tr '\\n' ' '`), rootDiskBefore);
+    },
+  );
 });

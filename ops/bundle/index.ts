@@ -31,7 +31,10 @@ export async function bundleForNodes(entry: string, label: string): Promise<stri
   const [out] = result.outputFiles;
   if (!out) throw new Error(`bundling ${label} produced no output`);
   // Nothing may be left to resolve on the node but node's own modules.
-  const left = Object.values(result.metafile.outputs).flatMap((o) => o.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path));
-  if (left.length > 0) throw new Error(`the ${label} bundle still needs ${[...new Set(left)].join(", ")} at run time: the nodes have no node_modules`);
+  const left = Object.values(result.metafile.outputs).flatMap((o) =>
+    o.imports.filter((i) => i.external && !isBuiltin(i.path)).map((i) => i.path),
+  );
+  if (left.length > 0)
+    throw new Error(`the ${label} bundle still needs ${[...new Set(left)].join(", ")} at run time: the nodes have no node_modules`);
   return out.text;
 }

@@ -3,7 +3,7 @@
  * Plain `fetch` (Node 20): the API is a handful of JSON calls, not worth a generated SDK.
  * The token is read from the environment on every call, so nothing holds it longer than a request.
  */
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 export const DIGITALOCEAN_API = "https://api.digitalocean.com";
 export const TOKEN_ENV = "DIGITALOCEAN_TOKEN";

@@ -66,7 +66,9 @@ export class FakeDigitalOcean {
 
   /** Requests other than reads, as `METHOD path body` lines, for exact assertions. */
   writes(): string[] {
-    return this.log.filter((r) => r.method !== "GET").map((r) => `${r.method} ${r.path}${r.body === undefined ? "" : ` ${JSON.stringify(r.body)}`}`);
+    return this.log
+      .filter((r) => r.method !== "GET")
+      .map((r) => `${r.method} ${r.path}${r.body === undefined ? "" : ` ${JSON.stringify(r.body)}`}`);
   }
 
   async start(): Promise<string> {
@@ -103,7 +105,11 @@ export class FakeDigitalOcean {
     if (raw && req.headers["content-type"] !== "application/json") return fail(415, "unsupported_media_type", "send JSON");
     if (this.rateLimitNext > 0) {
       this.rateLimitNext--;
-      return send(429, { id: "too_many_requests", message: "API Rate limit exceeded." }, { "Retry-After": String(FAKE_RETRY_AFTER_SECONDS) });
+      return send(
+        429,
+        { id: "too_many_requests", message: "API Rate limit exceeded." },
+        { "Retry-After": String(FAKE_RETRY_AFTER_SECONDS) },
+      );
     }
     if (this.serverErrorNext > 0 && (this.serverErrorMethod === undefined || this.serverErrorMethod === method)) {
       this.serverErrorNext--;
@@ -124,7 +130,10 @@ export class FakeDigitalOcean {
         const perPage = Math.min(Number(url.searchParams.get("per_page") ?? 20), this.maxPerPage);
         const page = Number(url.searchParams.get("page") ?? 1);
         const slice = all.slice((page - 1) * perPage, page * perPage);
-        const next = page * perPage < all.length ? `https://api.digitalocean.com/v2/domains/${domain}/records?page=${page + 1}&per_page=${perPage}` : undefined;
+        const next =
+          page * perPage < all.length
+            ? `https://api.digitalocean.com/v2/domains/${domain}/records?page=${page + 1}&per_page=${perPage}`
+            : undefined;
         return send(200, { domain_records: slice, links: next ? { pages: { next } } : {}, meta: { total: all.length } });
       }
       if (method === "POST") {
@@ -133,7 +142,8 @@ export class FakeDigitalOcean {
         }
         if (b.name.endsWith(domain)) return fail(422, "unprocessable_entity", "name must be relative to the domain");
         if (b.ttl < 30) return fail(422, "unprocessable_entity", "TTL must be at least 30");
-        if (this.records(domain, b.name).some((r) => r.ttl !== b.ttl)) return fail(422, "unprocessable_entity", "records of one name must share one TTL");
+        if (this.records(domain, b.name).some((r) => r.ttl !== b.ttl))
+          return fail(422, "unprocessable_entity", "records of one name must share one TTL");
         const created = this.addRecord(domain, b.name, b.data, b.ttl, b.type);
         this.afterRecordWrite?.(domain);
         return send(201, { domain_record: created });
@@ -145,7 +155,10 @@ export class FakeDigitalOcean {
       const record = list.find((r) => r.id === Number(m![2]));
       if (!record) return fail(404, "not_found", "The resource you were accessing could not be found.");
       if (method === "DELETE") {
-        this.domains.set(domain, list.filter((r) => r !== record));
+        this.domains.set(
+          domain,
+          list.filter((r) => r !== record),
+        );
         this.afterRecordWrite?.(domain);
         return send(204);
       }
@@ -167,9 +180,17 @@ export class FakeDigitalOcean {
       if (this.actions.size > 0 && [...this.actions.values()].some((a) => a.dropletId === droplet.id && a.status === "in-progress")) {
         return fail(422, "unprocessable_entity", "Droplet already has a pending event.");
       }
-      const action: FakeAction = { id: this.nextId++, dropletId: droplet.id, type: String(b.type), status: "in-progress", pollsLeft: this.actionPolls };
+      const action: FakeAction = {
+        id: this.nextId++,
+        dropletId: droplet.id,
+        type: String(b.type),
+        status: "in-progress",
+        pollsLeft: this.actionPolls,
+      };
       this.actions.set(action.id, action);
-      return send(201, { action: { id: action.id, status: action.status, type: action.type, resource_id: droplet.id, resource_type: "droplet" } });
+      return send(201, {
+        action: { id: action.id, status: action.status, type: action.type, resource_id: droplet.id, resource_type: "droplet" },
+      });
     }
     if ((m = url.pathname.match(/^\/v2\/actions\/(\d+)$/)) && method === "GET") {
       const action = this.actions.get(Number(m[1]));

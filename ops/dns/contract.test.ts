@@ -33,12 +33,16 @@ const byAddress = (ms: RecordMember[]) =>
 
 /** A Route 53 hosted zone in memory: ListResourceRecordSets from a name, atomic change batches with Route 53's checks. */
 function route53Zone(client: Route53Client) {
-  let zone: ResourceRecordSet[] = [{ Name: "example.com.", Type: "SOA", TTL: 900, ResourceRecords: [{ Value: "ns. admin. 1 7200 900 1209600 86400" }] }];
+  let zone: ResourceRecordSet[] = [
+    { Name: "example.com.", Type: "SOA", TTL: 900, ResourceRecords: [{ Value: "ns. admin. 1 7200 900 1209600 86400" }] },
+  ];
   const key = (r: ResourceRecordSet) => `${r.Name}|${r.Type}|${r.SetIdentifier ?? ""}`;
   const mock = mockClient(client);
   mock.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string; StartRecordType?: string }) => ({
     // Route 53 lists from (name, type) on, in that order.
-    ResourceRecordSets: zone.filter((r) => key(r) >= `${input.StartRecordName}|${input.StartRecordType ?? ""}`).sort((a, b) => key(a).localeCompare(key(b))),
+    ResourceRecordSets: zone
+      .filter((r) => key(r) >= `${input.StartRecordName}|${input.StartRecordType ?? ""}`)
+      .sort((a, b) => key(a).localeCompare(key(b))),
     IsTruncated: false,
     MaxItems: 300,
   }));
@@ -112,15 +116,20 @@ before(async () => {
   fake.domains.set("example.com", []);
 });
 after(() => fake.stop());
-contract("DigitalOcean (fake API)", () =>
-  new DigitalOceanDns({
-    domain: "example.com",
-    baseUrl,
-    env: { DIGITALOCEAN_TOKEN: FAKE_TOKEN },
-    nodeAddresses: Object.fromEntries(nodes.map((n) => [n.name, n.address])),
-  }),
+contract(
+  "DigitalOcean (fake API)",
+  () =>
+    new DigitalOceanDns({
+      domain: "example.com",
+      baseUrl,
+      env: { DIGITALOCEAN_TOKEN: FAKE_TOKEN },
+      nodeAddresses: Object.fromEntries(nodes.map((n) => [n.name, n.address])),
+    }),
 );
 
 const r53client = new Route53Client({ region: "us-east-1", credentials: { accessKeyId: "AKIATEST", secretAccessKey: "test" } });
 route53Zone(r53client);
-contract("Route 53 (in-memory zone)", () => new Route53Dns({ hostedZoneId: "Z0123456789ABCDEFGHIJ", client: r53client, healthCheckIds: { "child-1": "hc-1" } }));
+contract(
+  "Route 53 (in-memory zone)",
+  () => new Route53Dns({ hostedZoneId: "Z0123456789ABCDEFGHIJ", client: r53client, healthCheckIds: { "child-1": "hc-1" } }),
+);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import fc from "fast-check";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { DigitalOceanApiError, retryDelayMs } from "../digitalocean/api";
 import { FAKE_RETRY_AFTER_SECONDS, FAKE_TOKEN, FakeDigitalOcean } from "../digitalocean/fake-api";
 import { DigitalOceanDns, relativeRecordName } from "./digitalocean";
@@ -55,23 +55,37 @@ describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {
   it("setMembers aligns every record to the one TTL, then adds, then removes (never empty)", async () => {
     const a = fake.addRecord("example.com", "www", "203.0.113.1", 300);
     const b = fake.addRecord("example.com", "www", "203.0.113.2", 300);
-    await dns().setMembers("www.example.com", [
-      { name: "child-2", address: "203.0.113.2" },
-      { name: "child-3", address: "203.0.113.3" },
-    ], 30);
+    await dns().setMembers(
+      "www.example.com",
+      [
+        { name: "child-2", address: "203.0.113.2" },
+        { name: "child-3", address: "203.0.113.3" },
+      ],
+      30,
+    );
     assert.deepEqual(fake.writes(), [
       `PATCH /v2/domains/example.com/records/${a.id} {"type":"A","ttl":30}`,
       `PATCH /v2/domains/example.com/records/${b.id} {"type":"A","ttl":30}`,
       `POST /v2/domains/example.com/records {"type":"A","name":"www","data":"203.0.113.3","ttl":30}`,
       `DELETE /v2/domains/example.com/records/${a.id}`,
     ]);
-    assert.deepEqual(fake.records("example.com", "www").map((r) => [r.data, r.ttl]), [["203.0.113.2", 30], ["203.0.113.3", 30]]);
+    assert.deepEqual(
+      fake.records("example.com", "www").map((r) => [r.data, r.ttl]),
+      [
+        ["203.0.113.2", 30],
+        ["203.0.113.3", 30],
+      ],
+    );
 
     fake.log.length = 0;
-    await dns().setMembers("www.example.com", [
-      { name: "child-3", address: "203.0.113.3" },
-      { name: "child-2", address: "203.0.113.2" },
-    ], 30);
+    await dns().setMembers(
+      "www.example.com",
+      [
+        { name: "child-3", address: "203.0.113.3" },
+        { name: "child-2", address: "203.0.113.2" },
+      ],
+      30,
+    );
     assert.deepEqual(fake.writes(), [], "a second identical setMembers changes nothing");
   });
 
@@ -80,7 +94,10 @@ describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {
     const dup = fake.addRecord("example.com", "@", "198.51.100.7", 60);
     await dns().setMembers("example.com.", [{ name: "child-1", address: "198.51.100.7" }], 60);
     assert.deepEqual(fake.writes(), [`DELETE /v2/domains/example.com/records/${dup.id}`]);
-    assert.deepEqual(fake.records("example.com", "@").map((r) => r.id), [first.id]);
+    assert.deepEqual(
+      fake.records("example.com", "@").map((r) => r.id),
+      [first.id],
+    );
   });
 
   it("addMember is a no-op when present, aligns the TTL then creates when absent", async () => {
@@ -101,7 +118,10 @@ describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {
     assert.deepEqual(fake.writes(), []);
     await dns().removeMember("www.example.com", { name: "child-2", address: "203.0.113.2" });
     assert.deepEqual(fake.writes(), [`DELETE /v2/domains/example.com/records/${b.id}`]);
-    assert.deepEqual(fake.records("example.com", "www").map((r) => r.data), ["203.0.113.1"]);
+    assert.deepEqual(
+      fake.records("example.com", "www").map((r) => r.data),
+      ["203.0.113.1"],
+    );
   });
 
   it("retries on 429 after Retry-After, and gives up after maxRetries with the status in the error", async () => {
@@ -125,18 +145,41 @@ describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {
     assert.deepEqual(sleeps, [1000, 2000]);
     fake.serverErrorNext = 1;
     fake.serverErrorMethod = "POST";
-    await assert.rejects(dns().addMember("www.example.com", { name: "c3", address: "203.0.113.3" }, 30), /POST \/domains\/example.com\/records failed: 503/);
+    await assert.rejects(
+      dns().addMember("www.example.com", { name: "c3", address: "203.0.113.3" }, 30),
+      /POST \/domains\/example.com\/records failed: 503/,
+    );
     assert.equal(fake.log.filter((r) => r.method === "POST").length, 1, "the failed POST was sent once");
     const unreachable = dns({ baseUrl: "http://127.0.0.1:9", maxRetries: 1 });
-    await assert.rejects(unreachable.listMembers("www.example.com"), (e: unknown) => e instanceof DigitalOceanApiError && e.apiId === "network_error" && /127\.0\.0\.1:9 reachable/.test(e.message));
+    await assert.rejects(
+      unreachable.listMembers("www.example.com"),
+      (e: unknown) => e instanceof DigitalOceanApiError && e.apiId === "network_error" && /127\.0\.0\.1:9 reachable/.test(e.message),
+    );
   });
 
   it("refuses bad input before any request, naming the key, the value and the fix", async () => {
     const cases: [() => Promise<unknown>, RegExp][] = [
       [() => dns().setMembers("www.example.com", [{ name: "c1", address: "203.0.113.1" }], 10), /ttl = 10: .*≥ 30/],
-      [() => dns().setMembers("www.example.com", [{ name: "c1", address: "203.0.113.300" }], 30), /members\[0\]\.address = "203\.0\.113\.300": not an IPv4/],
-      [() => dns().setMembers("www.example.com", [{ name: "c1", address: "203.0.113.1" }, { name: "c2", address: "203.0.113.1" }], 30), /members\[1\]\.address .*also used by c1/],
-      [() => dns().addMember("www.example.org", { name: "c1", address: "203.0.113.1" }, 30), /not inside the DigitalOcean domain "example.com"/],
+      [
+        () => dns().setMembers("www.example.com", [{ name: "c1", address: "203.0.113.300" }], 30),
+        /members\[0\]\.address = "203\.0\.113\.300": not an IPv4/,
+      ],
+      [
+        () =>
+          dns().setMembers(
+            "www.example.com",
+            [
+              { name: "c1", address: "203.0.113.1" },
+              { name: "c2", address: "203.0.113.1" },
+            ],
+            30,
+          ),
+        /members\[1\]\.address .*also used by c1/,
+      ],
+      [
+        () => dns().addMember("www.example.org", { name: "c1", address: "203.0.113.1" }, 30),
+        /not inside the DigitalOcean domain "example.com"/,
+      ],
       [() => dns({ env: {} }).listMembers("www.example.com"), /DIGITALOCEAN_TOKEN is not set/],
     ];
     for (const [call, message] of cases) await assert.rejects(call, (e: unknown) => e instanceof UserError && message.test(e.message));
@@ -199,7 +242,11 @@ describe("DigitalOcean setMembers, property-tested against the fake API", () => 
             assert.deepEqual(www.map((r) => r.data).sort(), [...wanted].sort());
             assert.ok(www.every((r) => r.ttl === ttl));
             assert.equal(emptied, existing.length > 0 && wanted.length === 0, "emptied only when asked for no members");
-            assert.deepEqual(fake.records("example.com", "api").map((r) => r.data), ["192.0.2.1"], "other names untouched");
+            assert.deepEqual(
+              fake.records("example.com", "api").map((r) => r.data),
+              ["192.0.2.1"],
+              "other names untouched",
+            );
             fake.log.length = 0;
             await dns.setMembers("www.example.com", members, ttl);
             assert.deepEqual(fake.writes(), []);

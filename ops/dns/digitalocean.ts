@@ -5,7 +5,7 @@
  * every change first brings the existing records to the new TTL, then adds, then removes — so the record
  * is never empty while members are swapped.
  */
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { DigitalOceanApi, type DigitalOceanApiOptions } from "../digitalocean/api";
 import { normalizeName, sortMembers, validateMembers, validateTxt } from "./members";
 import type { DnsOperations, RecordMember } from "./types";
@@ -38,7 +38,9 @@ export function relativeRecordName(fqdn: string, domain: string): string {
   const zone = normalizeName(domain);
   if (name === zone || name === "@") return "@";
   if (name.endsWith(`.${zone}`)) return name.slice(0, -(zone.length + 1));
-  throw new UserError(`Record ${JSON.stringify(fqdn)} is not inside the DigitalOcean domain ${JSON.stringify(domain)}: use a name ending in .${zone}, or pass the domain that holds it.`);
+  throw new UserError(
+    `Record ${JSON.stringify(fqdn)} is not inside the DigitalOcean domain ${JSON.stringify(domain)}: use a name ending in .${zone}, or pass the domain that holds it.`,
+  );
 }
 
 export class DigitalOceanDns implements DnsOperations {
@@ -50,7 +52,9 @@ export class DigitalOceanDns implements DnsOperations {
   constructor(options: DigitalOceanDnsOptions) {
     this.domain = normalizeName(options.domain);
     if (!/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(this.domain)) {
-      throw new UserError(`DigitalOcean DNS domain = ${JSON.stringify(options.domain)}: not a domain name; pass the zone as registered in DigitalOcean, e.g. "example.com".`);
+      throw new UserError(
+        `DigitalOcean DNS domain = ${JSON.stringify(options.domain)}: not a domain name; pass the zone as registered in DigitalOcean, e.g. "example.com".`,
+      );
     }
     this.api = new DigitalOceanApi(options);
     this.nameByAddress = new Map(Object.entries(options.nodeAddresses ?? {}).map(([name, address]) => [address, name]));
@@ -110,7 +114,8 @@ export class DigitalOceanDns implements DnsOperations {
     validateTxt(this.describe, fqdn, values, ttl, DIGITALOCEAN_MIN_TTL);
     const current = await this.records(fqdn, "TXT");
     for (const r of current) if (r.ttl !== ttl) await this.api.request("PATCH", `${this.path()}/${r.id}`, { type: "TXT", ttl });
-    for (const v of new Set(values)) if (!current.some((r) => r.data === v)) await this.api.request("POST", this.path(), { type: "TXT", name: relative, data: v, ttl });
+    for (const v of new Set(values))
+      if (!current.some((r) => r.data === v)) await this.api.request("POST", this.path(), { type: "TXT", name: relative, data: v, ttl });
     for (const r of current) if (!values.includes(r.data)) await this.delete(r);
   }
 

@@ -2,7 +2,7 @@
  * Checks and helpers every DNS adapter shares: input validated before any change, members in one order.
  */
 import { isIPv4 } from "node:net";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import type { RecordMember } from "./types";
 
 /** Address order (numeric per octet), the order `listMembers` promises. */
@@ -21,7 +21,9 @@ export function sortMembers(members: RecordMember[]): RecordMember[] {
 export function validateMembers(adapter: string, fqdn: string, members: RecordMember[], ttl?: number, minTtl = 1): void {
   const problems: string[] = [];
   if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < minTtl)) {
-    problems.push(`ttl = ${JSON.stringify(ttl)}: must be a whole number of seconds ≥ ${minTtl} (${adapter}'s minimum); set the stack's ttl to ${minTtl} or more`);
+    problems.push(
+      `ttl = ${JSON.stringify(ttl)}: must be a whole number of seconds ≥ ${minTtl} (${adapter}'s minimum); set the stack's ttl to ${minTtl} or more`,
+    );
   }
   const seenAddress = new Map<string, string>();
   const seenName = new Set<string>();
@@ -35,7 +37,9 @@ export function validateMembers(adapter: string, fqdn: string, members: RecordMe
     if (!isIPv4(m.address)) {
       problems.push(`members[${i}].address = ${JSON.stringify(m.address)}: not an IPv4 address; use the node's public IPv4 address`);
     } else if (seenAddress.has(m.address)) {
-      problems.push(`members[${i}].address = ${JSON.stringify(m.address)}: also used by ${seenAddress.get(m.address)}; each member needs its own address`);
+      problems.push(
+        `members[${i}].address = ${JSON.stringify(m.address)}: also used by ${seenAddress.get(m.address)}; each member needs its own address`,
+      );
     }
     seenAddress.set(m.address, m.name);
   }
@@ -55,12 +59,18 @@ export function normalizeName(name: string): string {
  */
 export function validateTxt(adapter: string, fqdn: string, values: string[], ttl?: number, minTtl = 1): void {
   const problems: string[] = [];
-  if (!/^[A-Za-z0-9_.-]+$/.test(normalizeName(fqdn))) problems.push(`name = ${JSON.stringify(fqdn)}: use letters, digits, "_", "-" and "."`);
-  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < minTtl)) problems.push(`ttl = ${JSON.stringify(ttl)}: must be a whole number of seconds ≥ ${minTtl} (${adapter}'s minimum)`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(normalizeName(fqdn)))
+    problems.push(`name = ${JSON.stringify(fqdn)}: use letters, digits, "_", "-" and "."`);
+  if (ttl !== undefined && (!Number.isInteger(ttl) || ttl < minTtl))
+    problems.push(`ttl = ${JSON.stringify(ttl)}: must be a whole number of seconds ≥ ${minTtl} (${adapter}'s minimum)`);
   for (const [i, v] of values.entries()) {
-    if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,255}$/.test(v)) problems.push(`values[${i}] = ${JSON.stringify(v)}: use 1 to 255 printable ASCII characters without quotes or backslashes`);
+    if (!/^[\x20\x21\x23-\x5b\x5d-\x7e]{1,255}$/.test(v))
+      problems.push(`values[${i}] = ${JSON.stringify(v)}: use 1 to 255 printable ASCII characters without quotes or backslashes`);
   }
-  if (problems.length > 0) throw new UserError(`Refusing to change the TXT record ${fqdn} with ${adapter} (nothing was changed):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  if (problems.length > 0)
+    throw new UserError(
+      `Refusing to change the TXT record ${fqdn} with ${adapter} (nothing was changed):\n${problems.map((p) => `  - ${p}`).join("\n")}`,
+    );
 }
 
 /** One TXT value from its quoted presentation form (`"abc"`, or several quoted strings joined). */

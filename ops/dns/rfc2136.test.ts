@@ -58,21 +58,40 @@ describe("nsupdateScript", () => {
     );
   });
   it("TXT values that would break the quoting are refused before nsupdate runs", async () => {
-    assert.throws(() => validateChange("lab.test", { op: "setTxt", fqdn: "_acme-challenge.lab.test", values: ['a"\nupdate delete lab.test. A'], ttl: 60 }), /values\[0\]/);
+    assert.throws(
+      () =>
+        validateChange("lab.test", { op: "setTxt", fqdn: "_acme-challenge.lab.test", values: ['a"\nupdate delete lab.test. A'], ttl: 60 }),
+      /values\[0\]/,
+    );
     await assert.rejects(new Rfc2136Dns(server).setTxt("_acme-challenge.other.test", ["x"], 60), /not in zone "lab\.test"/);
   });
   it("replace with no members empties the record", () => {
-    assert.match(nsupdateScript(server, [{ op: "replace", fqdn: "www.lab.test", addresses: [], ttl: 30 }]), /update delete www\.lab\.test\. A\nsend/);
+    assert.match(
+      nsupdateScript(server, [{ op: "replace", fqdn: "www.lab.test", addresses: [], ttl: 30 }]),
+      /update delete www\.lab\.test\. A\nsend/,
+    );
   });
 });
 
 describe("validateChange", () => {
   it("refuses names outside the zone, bad addresses and TTLs, naming value and fix", () => {
-    assert.throws(() => validateChange("lab.test", { op: "add", fqdn: "www.example.com", address: "10.0.0.1", ttl: 30 }), /"www\.example\.com" is not in zone "lab\.test": use a name ending in \.lab\.test/);
-    assert.throws(() => validateChange("lab.test", { op: "add", fqdn: "www.lab.test", address: "10.0.0.256", ttl: 30 }), /address "10\.0\.0\.256" .* not an IPv4 address/);
+    assert.throws(
+      () => validateChange("lab.test", { op: "add", fqdn: "www.example.com", address: "10.0.0.1", ttl: 30 }),
+      /"www\.example\.com" is not in zone "lab\.test": use a name ending in \.lab\.test/,
+    );
+    assert.throws(
+      () => validateChange("lab.test", { op: "add", fqdn: "www.lab.test", address: "10.0.0.256", ttl: 30 }),
+      /address "10\.0\.0\.256" .* not an IPv4 address/,
+    );
     assert.throws(() => validateChange("lab.test", { op: "replace", fqdn: "www.lab.test", addresses: ["x"], ttl: 30 }), /address "x"/);
-    assert.throws(() => validateChange("lab.test", { op: "add", fqdn: "www.lab.test", address: "10.0.0.1", ttl: 0 }), /ttl 0 .* between 1 and 604800/);
-    assert.throws(() => validateChange("lab.test", { op: "add", fqdn: "w w.lab.test", address: "10.0.0.1", ttl: 30 }), /characters a DNS name cannot have/);
+    assert.throws(
+      () => validateChange("lab.test", { op: "add", fqdn: "www.lab.test", address: "10.0.0.1", ttl: 0 }),
+      /ttl 0 .* between 1 and 604800/,
+    );
+    assert.throws(
+      () => validateChange("lab.test", { op: "add", fqdn: "w w.lab.test", address: "10.0.0.1", ttl: 30 }),
+      /characters a DNS name cannot have/,
+    );
   });
   it("accepts the zone apex and names inside it", () => {
     validateChange("lab.test", { op: "add", fqdn: "lab.test", address: "10.0.0.1", ttl: 30 });

@@ -76,13 +76,15 @@ export function validateChange(zone: string, c: RecordChange): void {
   if (!(fqdn === z || fqdn.endsWith(`.${z}`))) {
     throw new Error(`fqdn "${c.fqdn}" is not in zone "${zone}": use a name ending in .${z}`);
   }
-  if (!/^[A-Za-z0-9_.-]+$/.test(fqdn)) throw new Error(`fqdn "${c.fqdn}" has characters a DNS name cannot have: use letters, digits, "-" and "."`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(fqdn))
+    throw new Error(`fqdn "${c.fqdn}" has characters a DNS name cannot have: use letters, digits, "-" and "."`);
   if (c.op === "setTxt" || c.op === "removeTxt") {
     validateTxt(`rfc2136 zone ${zone}`, c.fqdn, c.values, c.op === "setTxt" ? c.ttl : undefined);
     return;
   }
   const addrs = c.op === "replace" ? c.addresses : [c.address];
-  for (const a of addrs) if (!IPV4.test(a)) throw new Error(`address "${a}" for ${c.fqdn} is not an IPv4 address: give a dotted quad such as 10.231.0.21`);
+  for (const a of addrs)
+    if (!IPV4.test(a)) throw new Error(`address "${a}" for ${c.fqdn} is not an IPv4 address: give a dotted quad such as 10.231.0.21`);
   if (c.op !== "remove" && !(Number.isInteger(c.ttl) && c.ttl >= 1 && c.ttl <= 604800)) {
     throw new Error(`ttl ${c.ttl} for ${c.fqdn} is not a whole number of seconds between 1 and 604800: give e.g. 30`);
   }

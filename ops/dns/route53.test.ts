@@ -9,7 +9,7 @@ import {
 } from "@aws-sdk/client-route-53";
 import { mockClient } from "aws-sdk-client-mock";
 import fc from "fast-check";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { decodeRoute53Name, memberRecord, planAddMember, planRemoveMember, planSetMembers, Route53Dns } from "./route53";
 
 const ZONE = "Z0123456789ABCDEFGHIJ";
@@ -58,7 +58,10 @@ describe("Route 53 DNS adapter (aws-sdk-client-mock)", () => {
       })
       .on(ListResourceRecordSetsCommand, { StartRecordIdentifier: "child-3" })
       .resolves({
-        ResourceRecordSets: [mv("child-3", "203.0.113.100"), { Name: "xyz.example.com.", Type: "A", TTL: 60, ResourceRecords: [{ Value: "192.0.2.1" }] }],
+        ResourceRecordSets: [
+          mv("child-3", "203.0.113.100"),
+          { Name: "xyz.example.com.", Type: "A", TTL: 60, ResourceRecords: [{ Value: "192.0.2.1" }] },
+        ],
         IsTruncated: false,
         MaxItems: 2,
       });
@@ -78,10 +81,14 @@ describe("Route 53 DNS adapter (aws-sdk-client-mock)", () => {
 
   it("setMembers sends one exact batch: UPSERT changed and new members with their health checks, DELETE the rest as listed", async () => {
     zoneHolds(mv("child-1", "203.0.113.1", 60, "hc-1"), mv("child-2", "203.0.113.2", 60));
-    await dns().setMembers("www.example.com", [
-      { name: "child-2", address: "203.0.113.2" },
-      { name: "child-3", address: "203.0.113.3" },
-    ], 60);
+    await dns().setMembers(
+      "www.example.com",
+      [
+        { name: "child-2", address: "203.0.113.2" },
+        { name: "child-3", address: "203.0.113.3" },
+      ],
+      60,
+    );
     assert.deepEqual(batches(), [
       {
         HostedZoneId: ZONE,
@@ -100,7 +107,10 @@ describe("Route 53 DNS adapter (aws-sdk-client-mock)", () => {
 
   it("setMembers sends nothing when the record already matches, and changes only the TTL when only the TTL differs", async () => {
     zoneHolds(mv("child-2", "203.0.113.2", 60, "hc-2"), mv("child-3", "203.0.113.3", 60, "hc-3"));
-    const members = [{ name: "child-3", address: "203.0.113.3" }, { name: "child-2", address: "203.0.113.2" }];
+    const members = [
+      { name: "child-3", address: "203.0.113.3" },
+      { name: "child-2", address: "203.0.113.2" },
+    ];
     await dns().setMembers("www.example.com", members, 60);
     assert.deepEqual(batches(), []);
     await dns().setMembers("www.example.com", members, 30);
@@ -111,7 +121,12 @@ describe("Route 53 DNS adapter (aws-sdk-client-mock)", () => {
   });
 
   it("replaces a plain A record of the name in the same batch, deleting it first", async () => {
-    const plain: ResourceRecordSet = { Name: "www.example.com.", Type: "A", TTL: 300, ResourceRecords: [{ Value: "203.0.113.1" }, { Value: "203.0.113.2" }] };
+    const plain: ResourceRecordSet = {
+      Name: "www.example.com.",
+      Type: "A",
+      TTL: 300,
+      ResourceRecords: [{ Value: "203.0.113.1" }, { Value: "203.0.113.2" }],
+    };
     zoneHolds(plain);
     await dns({ healthCheckIds: {} }).setMembers("www.example.com", [{ name: "child-2", address: "203.0.113.2" }], 60);
     assert.deepEqual(batches()[0]?.ChangeBatch?.Changes, [
@@ -144,21 +159,35 @@ describe("Route 53 DNS adapter (aws-sdk-client-mock)", () => {
     await dns().removeMember("www.example.com", { name: "child-9", address: "203.0.113.9" });
     assert.deepEqual(batches(), []);
     await dns().removeMember("www.example.com", { name: "child-1", address: "203.0.113.1" });
-    assert.deepEqual(batches()[0]?.ChangeBatch?.Changes, [{ Action: "DELETE", ResourceRecordSet: mv("child-1", "203.0.113.1", 60, "hc-1") }]);
+    assert.deepEqual(batches()[0]?.ChangeBatch?.Changes, [
+      { Action: "DELETE", ResourceRecordSet: mv("child-1", "203.0.113.1", 60, "hc-1") },
+    ]);
   });
 
   it("waits for INSYNC when asked, polling GetChange with the change id", async () => {
     zoneHolds();
-    r53.on(GetChangeCommand).resolvesOnce({ ChangeInfo: { Id: "/change/C1", Status: "PENDING", SubmittedAt: new Date() } }).resolves({ ChangeInfo: { Id: "/change/C1", Status: "INSYNC", SubmittedAt: new Date() } });
+    r53
+      .on(GetChangeCommand)
+      .resolvesOnce({ ChangeInfo: { Id: "/change/C1", Status: "PENDING", SubmittedAt: new Date() } })
+      .resolves({ ChangeInfo: { Id: "/change/C1", Status: "INSYNC", SubmittedAt: new Date() } });
     await dns({ waitForSync: true }).addMember("www.example.com", { name: "child-3", address: "203.0.113.3" }, 60);
-    assert.deepEqual(r53.commandCalls(GetChangeCommand).map((c) => c.args[0].input), [{ Id: "/change/C1" }, { Id: "/change/C1" }]);
+    assert.deepEqual(
+      r53.commandCalls(GetChangeCommand).map((c) => c.args[0].input),
+      [{ Id: "/change/C1" }, { Id: "/change/C1" }],
+    );
   });
 
   it("refuses records of another routing policy and bad input before any change", async () => {
     zoneHolds({ ...mv("blue", "203.0.113.1"), MultiValueAnswer: undefined, Weight: 10 });
-    await assert.rejects(dns().setMembers("www.example.com", [{ name: "child-1", address: "203.0.113.1" }], 60), (e: unknown) => e instanceof UserError && /another routing policy .*"blue"/.test(e.message));
+    await assert.rejects(
+      dns().setMembers("www.example.com", [{ name: "child-1", address: "203.0.113.1" }], 60),
+      (e: unknown) => e instanceof UserError && /another routing policy .*"blue"/.test(e.message),
+    );
     r53.resetHistory();
-    await assert.rejects(dns().addMember("www.example.com", { name: "child-1", address: "not-an-ip" }, 60), /members\[0\]\.address = "not-an-ip"/);
+    await assert.rejects(
+      dns().addMember("www.example.com", { name: "child-1", address: "not-an-ip" }, 60),
+      /members\[0\]\.address = "not-an-ip"/,
+    );
     await assert.rejects(dns().setMembers("www.example.com", [{ name: "child-1", address: "203.0.113.1" }], -5), /ttl = -5/);
     assert.equal(r53.calls().length, 0, "nothing was sent to Route 53");
     assert.deepEqual(batches(), []);
@@ -187,16 +216,30 @@ describe("Route 53 change planners, property-tested against a model of the zone"
       } else next.set(key, r);
     }
     const result = [...next.values()];
-    assert.ok(!(result.some((r) => r.SetIdentifier === undefined) && result.some((r) => r.MultiValueAnswer)), "no plain record beside multivalue ones");
+    assert.ok(
+      !(result.some((r) => r.SetIdentifier === undefined) && result.some((r) => r.MultiValueAnswer)),
+      "no plain record beside multivalue ones",
+    );
     return result;
   }
 
   const zoneArb = fc.oneof(
-    fc.uniqueArray(fc.record({ name: fc.constantFrom(...names), address: fc.constantFrom(...addresses), ttl: fc.constantFrom(30, 60), hc: fc.boolean() }), { selector: (m) => m.name, maxLength: 4 })
+    fc
+      .uniqueArray(
+        fc.record({
+          name: fc.constantFrom(...names),
+          address: fc.constantFrom(...addresses),
+          ttl: fc.constantFrom(30, 60),
+          hc: fc.boolean(),
+        }),
+        { selector: (m) => m.name, maxLength: 4 },
+      )
       .map((ms) => ms.map((m) => mv(m.name, m.address, m.ttl, m.hc ? `hc-${m.name}` : undefined))),
-    fc.uniqueArray(fc.constantFrom(...addresses), { minLength: 1, maxLength: 3 }).map((values): ResourceRecordSet[] => [
-      { Name: "www.example.com.", Type: "A", TTL: 300, ResourceRecords: values.map((Value) => ({ Value })) },
-    ]),
+    fc
+      .uniqueArray(fc.constantFrom(...addresses), { minLength: 1, maxLength: 3 })
+      .map((values): ResourceRecordSet[] => [
+        { Name: "www.example.com.", Type: "A", TTL: 300, ResourceRecords: values.map((Value) => ({ Value })) },
+      ]),
   );
   const membersArb = fc.shuffledSubarray([0, 1, 2, 3]).map((ix) => ix.map((i) => ({ name: names[i], address: addresses[i] })));
   const addressesOf = (zone: ResourceRecordSet[]) => zone.flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value)).sort();
@@ -206,7 +249,10 @@ describe("Route 53 change planners, property-tested against a model of the zone"
       fc.property(zoneArb, membersArb, fc.constantFrom(30, 60), (zone, members, ttl) => {
         const after = applyBatch(zone, planSetMembers("www.example.com", zone, members, ttl, hcs));
         const want = members.map((m) => memberRecord("www.example.com", m, ttl, hcs[m.name as keyof typeof hcs]));
-        assert.deepEqual([...after].sort((a, b) => a.SetIdentifier!.localeCompare(b.SetIdentifier!)), [...want].sort((a, b) => a.SetIdentifier!.localeCompare(b.SetIdentifier!)));
+        assert.deepEqual(
+          [...after].sort((a, b) => a.SetIdentifier!.localeCompare(b.SetIdentifier!)),
+          [...want].sort((a, b) => a.SetIdentifier!.localeCompare(b.SetIdentifier!)),
+        );
         assert.deepEqual(planSetMembers("www.example.com", after, members, ttl, hcs), []);
       }),
       { numRuns: 300 },
@@ -218,14 +264,19 @@ describe("Route 53 change planners, property-tested against a model of the zone"
       fc.property(zoneArb, fc.integer({ min: 0, max: 3 }), (zone, i) => {
         const member = { name: names[i], address: addresses[i] };
         const added = applyBatch(zone, planAddMember("www.example.com", zone, member, 60, hcs[member.name as keyof typeof hcs]));
-        const stillThere = zone.filter((r) => r.SetIdentifier !== member.name).flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value));
+        const stillThere = zone
+          .filter((r) => r.SetIdentifier !== member.name)
+          .flatMap((r) => (r.ResourceRecords ?? []).map((v) => v.Value));
         for (const a of stillThere) assert.ok(addressesOf(added).includes(a), `${a} was lost`);
         assert.ok(added.some((r) => r.SetIdentifier === member.name && r.ResourceRecords?.[0].Value === member.address));
         assert.deepEqual(planAddMember("www.example.com", added, member, 60, hcs[member.name as keyof typeof hcs]), []);
 
         const removed = applyBatch(added, planRemoveMember("www.example.com", added, member));
         assert.ok(!addressesOf(removed).includes(member.address) && !removed.some((r) => r.SetIdentifier === member.name));
-        assert.deepEqual(addressesOf(removed), addressesOf(added).filter((a) => a !== member.address));
+        assert.deepEqual(
+          addressesOf(removed),
+          addressesOf(added).filter((a) => a !== member.address),
+        );
       }),
       { numRuns: 300 },
     );

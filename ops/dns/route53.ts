@@ -13,7 +13,7 @@ import {
   Route53Client,
   waitUntilResourceRecordSetsChanged,
 } from "@aws-sdk/client-route-53";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { normalizeName, sortMembers, unquoteTxt, validateMembers, validateTxt } from "./members";
 import type { DnsOperations, RecordMember } from "./types";
 
@@ -58,7 +58,11 @@ export function memberRecord(fqdn: string, member: RecordMember, ttl: number, he
 }
 
 function sameRecord(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
-  const values = (r: ResourceRecordSet) => (r.ResourceRecords ?? []).map((v) => v.Value).sort().join(",");
+  const values = (r: ResourceRecordSet) =>
+    (r.ResourceRecords ?? [])
+      .map((v) => v.Value)
+      .sort()
+      .join(",");
   return (
     a.SetIdentifier === b.SetIdentifier &&
     a.TTL === b.TTL &&
@@ -95,7 +99,13 @@ function retirePlain(fqdn: string, current: ResourceRecordSet[], except: Set<str
  * The change batch that makes the record's members exactly `members` (pure; exported for testing).
  * Unchanged members produce no change, so an empty batch means "already in sync".
  */
-export function planSetMembers(fqdn: string, current: ResourceRecordSet[], members: RecordMember[], ttl: number, healthCheckIds: Record<string, string> = {}): Change[] {
+export function planSetMembers(
+  fqdn: string,
+  current: ResourceRecordSet[],
+  members: RecordMember[],
+  ttl: number,
+  healthCheckIds: Record<string, string> = {},
+): Change[] {
   const changes: Change[] = current.filter(isPlain).map((r) => ({ Action: "DELETE", ResourceRecordSet: r }));
   const bySetId = new Map(current.filter((r) => r.MultiValueAnswer).map((r) => [r.SetIdentifier, r]));
   for (const m of members) {
@@ -104,12 +114,19 @@ export function planSetMembers(fqdn: string, current: ResourceRecordSet[], membe
     if (!existing || !sameRecord(existing, wanted)) changes.push({ Action: "UPSERT", ResourceRecordSet: wanted });
   }
   const keep = new Set(members.map((m) => m.name));
-  for (const r of current) if (r.MultiValueAnswer && !keep.has(r.SetIdentifier ?? "")) changes.push({ Action: "DELETE", ResourceRecordSet: r });
+  for (const r of current)
+    if (r.MultiValueAnswer && !keep.has(r.SetIdentifier ?? "")) changes.push({ Action: "DELETE", ResourceRecordSet: r });
   return changes;
 }
 
 /** The change batch that adds one member (pure; exported for testing). Empty when it is already there as wanted. */
-export function planAddMember(fqdn: string, current: ResourceRecordSet[], member: RecordMember, ttl: number, healthCheckId?: string): Change[] {
+export function planAddMember(
+  fqdn: string,
+  current: ResourceRecordSet[],
+  member: RecordMember,
+  ttl: number,
+  healthCheckId?: string,
+): Change[] {
   const changes = retirePlain(fqdn, current, new Set([member.address]), ttl);
   const wanted = memberRecord(fqdn, member, ttl, healthCheckId);
   const existing = current.find((r) => r.MultiValueAnswer && r.SetIdentifier === member.name);
@@ -256,7 +273,10 @@ export class Route53Dns implements DnsOperations {
       }),
     );
     if (this.waitForSync && result.ChangeInfo?.Id) {
-      await waitUntilResourceRecordSetsChanged({ client: this.client, maxWaitTime: this.maxWaitSeconds, minDelay: 1, maxDelay: 15 }, { Id: result.ChangeInfo.Id });
+      await waitUntilResourceRecordSetsChanged(
+        { client: this.client, maxWaitTime: this.maxWaitSeconds, minDelay: 1, maxDelay: 15 },
+        { Id: result.ChangeInfo.Id },
+      );
     }
   }
 }

@@ -8,13 +8,28 @@ const programs = {
   pgStatus: cmd.pgStatus(),
   peerPostgres: cmd.peerPostgres("10.0.0.5", 5432),
   promote: cmd.promote(),
-  newPrimaryServices: cmd.newPrimaryServices({ overrideFile: "/etc/postgresql/17/main/conf.d/zz.conf", slot: "standby", redisConf: "/etc/redis/redis.conf", redisPort: 6379 }),
+  newPrimaryServices: cmd.newPrimaryServices({
+    overrideFile: "/etc/postgresql/17/main/conf.d/zz.conf",
+    slot: "standby",
+    redisConf: "/etc/redis/redis.conf",
+    redisPort: 6379,
+  }),
   reconnectChild: cmd.reconnectChild("/srv/share", "django-ha-uwsgi.service", "/etc/django-ha/app.env", ["10.0.0.6", "10.0.0.5"]),
   reconnectWorker: cmd.reconnectWorker("/srv/share", "django-ha-celery.service", "/etc/django-ha/app.env", ["10.0.0.6", "10.0.0.5"]),
-  stopOldPrimary: cmd.stopOldPrimary({ unit: "postgresql@17-main", pgBin: "/usr/lib/postgresql/17/bin", pgData: "/var/lib/postgresql/17/main" }),
+  stopOldPrimary: cmd.stopOldPrimary({
+    unit: "postgresql@17-main",
+    pgBin: "/usr/lib/postgresql/17/bin",
+    pgData: "/var/lib/postgresql/17/main",
+  }),
   redisPause: cmd.redisPause("/etc/redis/redis.conf", 6379, 60000),
   redisReplicaOffset: cmd.redisReplicaOffset("/etc/redis/redis.conf", 6379),
-  shareHandover: cmd.shareHandover({ share: "/srv/share", target: "root@10.0.0.6", sshPort: 22, key: "/root/.ssh/k", syncUnit: "django-ha-share-sync.service" }),
+  shareHandover: cmd.shareHandover({
+    share: "/srv/share",
+    target: "root@10.0.0.6",
+    sshPort: 22,
+    key: "/root/.ssh/k",
+    syncUnit: "django-ha-share-sync.service",
+  }),
   asStandby: cmd.asStandby({ pgData: "/var/lib/postgresql/17/main", conninfo: "host=10.0.0.6 port=5432", slot: "standby" }),
   restoreSync: cmd.restoreSync("/etc/postgresql/17/main/conf.d/zz.conf"),
 };
@@ -24,7 +39,13 @@ describe("failover commands", () => {
 
   it("data travels as positional arguments, never inside the program text", () => {
     assert.deepEqual(programs.peerPostgres.slice(3), ["django-ha-failover", "10.0.0.5", "5432", "2"]);
-    assert.deepEqual(programs.newPrimaryServices.slice(3), ["django-ha-failover", "/etc/postgresql/17/main/conf.d/zz.conf", "standby", "/etc/redis/redis.conf", "6379"]);
+    assert.deepEqual(programs.newPrimaryServices.slice(3), [
+      "django-ha-failover",
+      "/etc/postgresql/17/main/conf.d/zz.conf",
+      "standby",
+      "/etc/redis/redis.conf",
+      "6379",
+    ]);
     assert.deepEqual(programs.asStandby.slice(4), ["/var/lib/postgresql/17/main", "host=10.0.0.6 port=5432", "standby"]);
     for (const argv of Object.values(programs)) assert.ok(!argv[2].includes("10.0.0."), argv[2].slice(0, 80));
   });
@@ -37,13 +58,33 @@ describe("failover commands", () => {
   });
 
   it("parses the PostgreSQL status of a standby, a primary and a dead server", () => {
-    const standby = cmd.parsePgStatus("pg=up\nrecovery=true\nreceive_lsn=0/30A8448\nreplay_lsn=0/30A8400\ncurrent_lsn=\nreceiver=streaming\nreceipt_age=1\nsync_names=\nread_only=off\ntimeline=1\n");
-    assert.deepEqual(standby, { up: true, replicas: [], recovery: true, receiveLsn: "0/30A8448", replayLsn: "0/30A8400", currentLsn: undefined, receiver: "streaming", receiptAgeSeconds: 1, syncNames: "", readOnly: false, timeline: 1 });
-    const primary = cmd.parsePgStatus("pg=up\nrecovery=false\ncurrent_lsn=1/0\nreceipt_age=\nsync_names=FIRST 1 (standby)\nreplica=standby,streaming,sync,0/FF\n");
+    const standby = cmd.parsePgStatus(
+      "pg=up\nrecovery=true\nreceive_lsn=0/30A8448\nreplay_lsn=0/30A8400\ncurrent_lsn=\nreceiver=streaming\nreceipt_age=1\nsync_names=\nread_only=off\ntimeline=1\n",
+    );
+    assert.deepEqual(standby, {
+      up: true,
+      replicas: [],
+      recovery: true,
+      receiveLsn: "0/30A8448",
+      replayLsn: "0/30A8400",
+      currentLsn: undefined,
+      receiver: "streaming",
+      receiptAgeSeconds: 1,
+      syncNames: "",
+      readOnly: false,
+      timeline: 1,
+    });
+    const primary = cmd.parsePgStatus(
+      "pg=up\nrecovery=false\ncurrent_lsn=1/0\nreceipt_age=\nsync_names=FIRST 1 (standby)\nreplica=standby,streaming,sync,0/FF\n",
+    );
     assert.equal(primary.recovery, false);
     assert.equal(primary.receiptAgeSeconds, undefined);
     assert.deepEqual(primary.replicas, [{ name: "standby", state: "streaming", syncState: "sync", replayLsn: "0/FF" }]);
-    assert.deepEqual(cmd.parsePgStatus("pg=down\npg_error=psql: error: connection refused \n"), { up: false, replicas: [], error: "psql: error: connection refused" });
+    assert.deepEqual(cmd.parsePgStatus("pg=down\npg_error=psql: error: connection refused \n"), {
+      up: false,
+      replicas: [],
+      error: "psql: error: connection refused",
+    });
   });
 
   it("compares LSNs as 64-bit positions", () => {
@@ -84,13 +125,28 @@ describe("failover commands", () => {
     const fs = await import("node:fs");
     const os = await import("node:os");
     const path = await import("node:path");
-    const env = { settingsModule: "shop.settings", secretKey: "k", allowedHosts: ["www.example.com"], dbPort: 5432, dbName: "app", dbUser: "app", dbPassword: "pw", brokerUrl: "redis://:pw@primary.x.internal:6379/0", shareRoot: "/srv/share", mediaRoot: "/srv/share/media", staticRoot: "/srv/share/static", nodeName: "x-child-1", extra: { SHOP_URL: "https://shop.example/a@b/" } };
+    const env = {
+      settingsModule: "shop.settings",
+      secretKey: "k",
+      allowedHosts: ["www.example.com"],
+      dbPort: 5432,
+      dbName: "app",
+      dbUser: "app",
+      dbPassword: "pw",
+      brokerUrl: "redis://:pw@primary.x.internal:6379/0",
+      shareRoot: "/srv/share",
+      mediaRoot: "/srv/share/media",
+      staticRoot: "/srv/share/static",
+      nodeName: "x-child-1",
+      extra: { SHOP_URL: "https://shop.example/a@b/" },
+    };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "appenv-"));
     const file = path.join(dir, "app.env");
     fs.writeFileSync(file, renderAppEnv({ ...env, dbHosts: ["10.0.0.5", "10.0.0.6"] }), { mode: 0o640 });
     // Only the app.env part of the program: the rest needs systemd.
     const part = programs.reconnectChild[2].split("\n").filter((l) => !/findmnt|systemctl/.test(l));
-    const run = () => spawnSync("bash", ["-c", part.join("\n"), "x", "/nonexistent", "unit", file, "10.0.0.6,10.0.0.5"], { encoding: "utf8" });
+    const run = () =>
+      spawnSync("bash", ["-c", part.join("\n"), "x", "/nonexistent", "unit", file, "10.0.0.6,10.0.0.5"], { encoding: "utf8" });
     const first = run();
     assert.equal(first.status, 0, first.stderr);
     assert.match(first.stdout, /changed=db-hosts/);
@@ -107,12 +163,30 @@ describe("failover commands", () => {
     const fs = await import("node:fs");
     const os = await import("node:os");
     const path = await import("node:path");
-    const env = { settingsModule: "s", secretKey: "k", allowedHosts: ["x"], dbPort: 6432, dbName: "app", dbUser: "app", dbPassword: "p@ss/word", brokerUrl: "redis://:pw@p:6379/0", shareRoot: "/srv/share", mediaRoot: "/srv/share/media", staticRoot: "/srv/share/static", nodeName: "n" };
+    const env = {
+      settingsModule: "s",
+      secretKey: "k",
+      allowedHosts: ["x"],
+      dbPort: 6432,
+      dbName: "app",
+      dbUser: "app",
+      dbPassword: "p@ss/word",
+      brokerUrl: "redis://:pw@p:6379/0",
+      shareRoot: "/srv/share",
+      mediaRoot: "/srv/share/media",
+      staticRoot: "/srv/share/static",
+      nodeName: "n",
+    };
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "appenv6-"));
     const file = path.join(dir, "app.env");
     fs.writeFileSync(file, renderAppEnv({ ...env, dbHosts: ["2001:db8::5", "2001:db8::6"] }), { mode: 0o640 });
-    const part = cmd.reconnectWorker("/srv/share", "u", file, ["2001:db8::6", "2001:db8::5"])[2].split("\n").filter((l) => !/findmnt|systemctl/.test(l));
-    const r = spawnSync("bash", ["-c", part.join("\n"), "x", "/nonexistent", "unit", file, "2001:db8::6,2001:db8::5"], { encoding: "utf8" });
+    const part = cmd
+      .reconnectWorker("/srv/share", "u", file, ["2001:db8::6", "2001:db8::5"])[2]
+      .split("\n")
+      .filter((l) => !/findmnt|systemctl/.test(l));
+    const r = spawnSync("bash", ["-c", part.join("\n"), "x", "/nonexistent", "unit", file, "2001:db8::6,2001:db8::5"], {
+      encoding: "utf8",
+    });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(fs.readFileSync(file, "utf8"), renderAppEnv({ ...env, dbHosts: ["2001:db8::6", "2001:db8::5"] }));
     fs.rmSync(dir, { recursive: true });

@@ -258,7 +258,8 @@ fi`;
 
 /** DB_HOSTS as renderAppEnv writes it: addresses only (they travel into a sed expression). */
 function dbHostsValue(dbHosts: string[]): string {
-  for (const h of dbHosts) if (net.isIP(h) === 0) throw new Error(`DB host ${JSON.stringify(h)} is not an IP address: the inventory's privateAddress must be one`);
+  for (const h of dbHosts)
+    if (net.isIP(h) === 0) throw new Error(`DB host ${JSON.stringify(h)} is not an IP address: the inventory's privateAddress must be one`);
   return dbHosts.join(",");
 }
 

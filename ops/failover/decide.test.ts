@@ -1,22 +1,59 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import type { PgStatus } from "./commands";
 import { assessPrimary, chooseFence, emergencyAllowed, failoverSteps, standbyReadiness, type PrimaryProbes } from "./decide";
 
 const writable: PgStatus = { up: true, recovery: false, readOnly: false, replicas: [] };
-const standbyStatus: PgStatus = { up: true, recovery: true, receiveLsn: "0/5", replayLsn: "0/5", receiver: "none", receiptAgeSeconds: 12, replicas: [] };
-const probes = (p: Partial<PrimaryProbes>): PrimaryProbes => ({ primary: "db-1", operatorSsh: { reachable: true, pg: writable }, members: [{ node: "db-2", answers: true, detail: "answers" }], ...p });
+const standbyStatus: PgStatus = {
+  up: true,
+  recovery: true,
+  receiveLsn: "0/5",
+  replayLsn: "0/5",
+  receiver: "none",
+  receiptAgeSeconds: 12,
+  replicas: [],
+};
+const probes = (p: Partial<PrimaryProbes>): PrimaryProbes => ({
+  primary: "db-1",
+  operatorSsh: { reachable: true, pg: writable },
+  members: [{ node: "db-2", answers: true, detail: "answers" }],
+  ...p,
+});
 const userError = (re: RegExp) => (e: unknown) => e instanceof UserError && re.test(e.message);
 
 describe("assessPrimary", () => {
   const cases: [string, Partial<PrimaryProbes>, string][] = [
     ["this machine and every member see it accept writes", {}, "healthy"],
     ["the provider says it is off", { powerRunning: false }, "down"],
-    ["no SSH, no member sees its port", { operatorSsh: { reachable: false, error: "ECONNREFUSED" }, members: [{ node: "db-2", answers: false, detail: "no answer" }] }, "down"],
-    ["SSH works but PostgreSQL is down, members see nothing", { operatorSsh: { reachable: true, pg: { up: false, replicas: [] } }, members: [{ node: "db-2", answers: false, detail: "no answer" }] }, "down"],
-    ["this machine sees it, a member does not (partition)", { members: [{ node: "db-2", answers: true, detail: "answers" }, { node: "c-1", answers: false, detail: "timeout" }] }, "disputed"],
-    ["no SSH from here but members still reach its port", { operatorSsh: { reachable: false }, members: [{ node: "db-2", answers: true, detail: "answers" }] }, "disputed"],
+    [
+      "no SSH, no member sees its port",
+      { operatorSsh: { reachable: false, error: "ECONNREFUSED" }, members: [{ node: "db-2", answers: false, detail: "no answer" }] },
+      "down",
+    ],
+    [
+      "SSH works but PostgreSQL is down, members see nothing",
+      {
+        operatorSsh: { reachable: true, pg: { up: false, replicas: [] } },
+        members: [{ node: "db-2", answers: false, detail: "no answer" }],
+      },
+      "down",
+    ],
+    [
+      "this machine sees it, a member does not (partition)",
+      {
+        members: [
+          { node: "db-2", answers: true, detail: "answers" },
+          { node: "c-1", answers: false, detail: "timeout" },
+        ],
+      },
+      "disputed",
+    ],
+    [
+      "no SSH from here but members still reach its port",
+      { operatorSsh: { reachable: false }, members: [{ node: "db-2", answers: true, detail: "answers" }] },
+      "disputed",
+    ],
     ["it answers but is read-only", { operatorSsh: { reachable: true, pg: { ...writable, readOnly: true } } }, "disputed"],
   ];
   for (const [name, p, verdict] of cases) it(`${verdict}: ${name}`, () => assert.equal(assessPrimary(probes(p)).verdict, verdict));
@@ -32,10 +69,18 @@ describe("assessPrimary", () => {
 
 describe("emergencyAllowed", () => {
   it("refuses a healthy primary with the evidence and the switchover command", () => {
-    assert.throws(() => emergencyAllowed(assessPrimary(probes({})), "db-1", "prod"), userError(/^Refusing an emergency failover: the primary db-1 is healthy\.\n {2}alive {2}from operator: .*\n {2}alive {2}from db-2: .*--stack prod --planned/s));
+    assert.throws(
+      () => emergencyAllowed(assessPrimary(probes({})), "db-1", "prod"),
+      userError(
+        /^Refusing an emergency failover: the primary db-1 is healthy\.\n {2}alive {2}from operator: .*\n {2}alive {2}from db-2: .*--stack prod --planned/s,
+      ),
+    );
   });
   it("refuses without any member's view", () => {
-    assert.throws(() => emergencyAllowed(assessPrimary(probes({ members: [], powerRunning: false })), "db-1", "prod"), userError(/no cluster member could be asked/));
+    assert.throws(
+      () => emergencyAllowed(assessPrimary(probes({ members: [], powerRunning: false })), "db-1", "prod"),
+      userError(/no cluster member could be asked/),
+    );
   });
   it("lets a dead or disputed primary through", () => {
     emergencyAllowed(assessPrimary(probes({ powerRunning: false })), "db-1", "prod");
@@ -48,16 +93,28 @@ describe("standbyReadiness", () => {
   it("strict: promoting loses nothing, says so with the LSNs", () => {
     const r = standbyReadiness({ ...base, status: standbyStatus });
     assert.equal(r.alreadyPrimary, false);
-    assert.match(r.lines.join("\n"), /received up to 0\/5, replayed up to 0\/5.*last message from the primary 12 s ago\n.*strict.*loses none/s);
+    assert.match(
+      r.lines.join("\n"),
+      /received up to 0\/5, replayed up to 0\/5.*last message from the primary 12 s ago\n.*strict.*loses none/s,
+    );
   });
   it("degrade-to-async: refused without --accept-data-loss, showing the possible loss; accepted with it", () => {
-    assert.throws(() => standbyReadiness({ ...base, policy: "degrade-to-async", status: standbyStatus }), userError(/^Refusing to promote db-2 without your acceptance of a possible loss:.*only on the old primary.*--accept-data-loss/s));
+    assert.throws(
+      () => standbyReadiness({ ...base, policy: "degrade-to-async", status: standbyStatus }),
+      userError(/^Refusing to promote db-2 without your acceptance of a possible loss:.*only on the old primary.*--accept-data-loss/s),
+    );
     const r = standbyReadiness({ ...base, policy: "degrade-to-async", status: standbyStatus, acceptDataLoss: true });
     assert.match(r.lines.at(-1)!, /accepted/);
   });
   it("an unreachable or stopped standby cannot be promoted; an already promoted one is reported", () => {
-    assert.throws(() => standbyReadiness({ ...base, sshError: "ETIMEDOUT" }), userError(/unreachable over SSH \(ETIMEDOUT\): there is nothing to promote/));
-    assert.throws(() => standbyReadiness({ ...base, status: { up: false, replicas: [], error: "refused" } }), userError(/does not answer \(refused\)/));
+    assert.throws(
+      () => standbyReadiness({ ...base, sshError: "ETIMEDOUT" }),
+      userError(/unreachable over SSH \(ETIMEDOUT\): there is nothing to promote/),
+    );
+    assert.throws(
+      () => standbyReadiness({ ...base, status: { up: false, replicas: [], error: "refused" } }),
+      userError(/does not answer \(refused\)/),
+    );
     assert.equal(standbyReadiness({ ...base, status: writable }).alreadyPrimary, true);
   });
 });
@@ -69,7 +126,12 @@ describe("chooseFence", () => {
     assert.deepEqual(chooseFence("db-1", { operatorFenced: "db-1", interactive: false }), { kind: "operator", node: "db-1" });
     assert.deepEqual(chooseFence("db-1", { interactive: true }), { kind: "operator", node: "db-1" });
     assert.deepEqual(chooseFence("db-1", { skipFence: true, power: "ec2", interactive: false }), { kind: "none" });
-    assert.throws(() => chooseFence("db-1", { interactive: false }), userError(/No way to fence db-1.*--operator-fenced db-1.*--fence-command.*--skip-fence-risking-two-primaries promotes without a fence: if the old primary still runs, two machines accept writes/s));
+    assert.throws(
+      () => chooseFence("db-1", { interactive: false }),
+      userError(
+        /No way to fence db-1.*--operator-fenced db-1.*--fence-command.*--skip-fence-risking-two-primaries promotes without a fence: if the old primary still runs, two machines accept writes/s,
+      ),
+    );
     assert.throws(() => chooseFence("db-1", { operatorFenced: "db-2", interactive: false }), userError(/does not name the primary db-1/));
   });
 });

@@ -2,8 +2,8 @@
  * The failover's decisions, pure: is the primary really gone (evidence from several vantage points), may the
  * standby be promoted (what it holds, what could be lost), how the old primary is fenced, which steps run.
  */
-import { UserError } from "../../spec/errors";
-import type { Inventory } from "../../spec";
+import { UserError } from "../../model/errors";
+import type { Inventory } from "../../model";
 import type { PgStatus } from "./commands";
 
 export type FailoverKind = "emergency" | "planned";
@@ -39,16 +39,29 @@ export interface Assessment {
 /** What every vantage point saw, and the verdict. Pure. */
 export function assessPrimary(p: PrimaryProbes): Assessment {
   const obs: Observation[] = [];
-  if (p.powerRunning !== undefined) obs.push({ from: "operator", check: "power state (provider API)", alive: p.powerRunning, detail: p.powerRunning ? "running" : "powered off" });
+  if (p.powerRunning !== undefined)
+    obs.push({
+      from: "operator",
+      check: "power state (provider API)",
+      alive: p.powerRunning,
+      detail: p.powerRunning ? "running" : "powered off",
+    });
   const ssh = p.operatorSsh;
   if (!ssh.reachable) obs.push({ from: "operator", check: "SSH to the primary", alive: false, detail: ssh.error ?? "unreachable" });
   else {
     const pg = ssh.pg;
     const writable = !!pg?.up && pg.recovery === false && !pg.readOnly;
-    const detail = !pg?.up ? `PostgreSQL down (${pg?.error ?? "no answer"})` : pg.recovery ? "PostgreSQL is in recovery (a standby, not a primary)" : pg.readOnly ? "PostgreSQL is up but read-only" : "PostgreSQL accepts writes";
+    const detail = !pg?.up
+      ? `PostgreSQL down (${pg?.error ?? "no answer"})`
+      : pg.recovery
+        ? "PostgreSQL is in recovery (a standby, not a primary)"
+        : pg.readOnly
+          ? "PostgreSQL is up but read-only"
+          : "PostgreSQL accepts writes";
     obs.push({ from: "operator", check: "SSH to the primary, its PostgreSQL", alive: writable, detail });
   }
-  for (const m of p.members) obs.push({ from: m.node, check: "the primary's PostgreSQL port", alive: m.answers, detail: m.answers ? "answers" : m.detail });
+  for (const m of p.members)
+    obs.push({ from: m.node, check: "the primary's PostgreSQL port", alive: m.answers, detail: m.answers ? "answers" : m.detail });
   const operatorSaysWritable = obs.some((o) => o.from === "operator" && o.check.startsWith("SSH") && o.alive);
   const membersAlive = p.members.filter((m) => m.answers).length;
   let verdict: PrimaryVerdict;
@@ -69,9 +82,13 @@ export function formatObservations(a: Assessment): string[] {
  */
 export function emergencyAllowed(a: Assessment, primary: string, stack: string): void {
   const members = new Set(a.observations.filter((o) => o.from !== "operator").map((o) => o.from));
-  const evidence = formatObservations(a).map((l) => `  ${l}`).join("\n");
+  const evidence = formatObservations(a)
+    .map((l) => `  ${l}`)
+    .join("\n");
   if (members.size === 0) {
-    throw new UserError(`Cannot establish the situation of ${primary} from inside the cluster: no cluster member could be asked (all unreachable over SSH). Evidence:\n${evidence}\nFix SSH to at least the standby, then run again.`);
+    throw new UserError(
+      `Cannot establish the situation of ${primary} from inside the cluster: no cluster member could be asked (all unreachable over SSH). Evidence:\n${evidence}\nFix SSH to at least the standby, then run again.`,
+    );
   }
   if (a.verdict === "healthy") {
     throw new UserError(
@@ -94,11 +111,26 @@ export interface StandbyReadiness {
  * commit was flushed on the standby. degrade-to-async: commits acknowledged while the standby was away exist
  * only on the old primary; refused unless the operator accepts that loss. Throws UserError when refused.
  */
-export function standbyReadiness(o: { standby: string; status?: PgStatus; sshError?: string; policy: Inventory["syncReplication"]; acceptDataLoss: boolean; stack: string; graceSeconds: number }): StandbyReadiness {
+export function standbyReadiness(o: {
+  standby: string;
+  status?: PgStatus;
+  sshError?: string;
+  policy: Inventory["syncReplication"];
+  acceptDataLoss: boolean;
+  stack: string;
+  graceSeconds: number;
+}): StandbyReadiness {
   const s = o.status;
-  if (!s) throw new UserError(`The standby ${o.standby} is unreachable over SSH (${o.sshError ?? "no answer"}): there is nothing to promote. Bring it back (or fix SSH to it) and run again.`);
-  if (!s.up) throw new UserError(`PostgreSQL on the standby ${o.standby} does not answer (${s.error ?? "down"}): there is nothing to promote. Start it (systemctl start postgresql@…) and run again.`);
-  if (s.recovery === false) return { alreadyPrimary: true, lines: [`${o.standby} is already a primary (promoted by an earlier run); timeline ${s.timeline}`] };
+  if (!s)
+    throw new UserError(
+      `The standby ${o.standby} is unreachable over SSH (${o.sshError ?? "no answer"}): there is nothing to promote. Bring it back (or fix SSH to it) and run again.`,
+    );
+  if (!s.up)
+    throw new UserError(
+      `PostgreSQL on the standby ${o.standby} does not answer (${s.error ?? "down"}): there is nothing to promote. Start it (systemctl start postgresql@…) and run again.`,
+    );
+  if (s.recovery === false)
+    return { alreadyPrimary: true, lines: [`${o.standby} is already a primary (promoted by an earlier run); timeline ${s.timeline}`] };
   const lines = [
     `${o.standby} is a standby: WAL received up to ${s.receiveLsn ?? "?"}, replayed up to ${s.replayLsn ?? "?"}; its receiver is ${s.receiver ?? "?"}` +
       (s.receiptAgeSeconds !== undefined ? `, last message from the primary ${s.receiptAgeSeconds} s ago` : ""),
@@ -130,10 +162,7 @@ export function standbyReadiness(o: { standby: string; status?: PgStatus; sshErr
 // ------------------------------------------------------------------------------------------------- fence
 
 export type FenceMethod =
-  | { kind: "power"; describe: string }
-  | { kind: "command"; command: string }
-  | { kind: "operator"; node: string }
-  | { kind: "none" };
+  { kind: "power"; describe: string } | { kind: "command"; command: string } | { kind: "operator"; node: string } | { kind: "none" };
 
 export interface FenceChoice {
   /** Provider power operations exist for this stack. */
@@ -152,7 +181,10 @@ export interface FenceChoice {
 export function chooseFence(primary: string, c: FenceChoice): FenceMethod {
   if (c.skipFence) return { kind: "none" };
   if (c.operatorFenced !== undefined) {
-    if (c.operatorFenced !== primary) throw new UserError(`--operator-fenced ${JSON.stringify(c.operatorFenced)} does not name the primary ${primary}: give the machine you powered off, --operator-fenced ${primary}.`);
+    if (c.operatorFenced !== primary)
+      throw new UserError(
+        `--operator-fenced ${JSON.stringify(c.operatorFenced)} does not name the primary ${primary}: give the machine you powered off, --operator-fenced ${primary}.`,
+      );
     return { kind: "operator", node: primary };
   }
   if (c.fenceCommand) return { kind: "command", command: c.fenceCommand };
@@ -194,7 +226,10 @@ export function failoverSteps(kind: FailoverKind, from: string, to: string, fenc
   const tail: StepInfo[] = [
     { name: "promote", title: `promote ${to} (pg_promote, checked)` },
     { name: "record", title: `record ${to} as the primary in the stack (django-ha:primary)` },
-    { name: "new-primary", title: `${to}: commits stop waiting for a standby, replication slot, Redis primary (runtime and redis.conf), NFS export` },
+    {
+      name: "new-primary",
+      title: `${to}: commits stop waiting for a standby, replication slot, Redis primary (runtime and redis.conf), NFS export`,
+    },
     { name: "repoint", title: `every reachable node: primary.<cluster>.internal → ${to} (managed /etc/hosts block), in parallel` },
     { name: "reconnect", title: "children: uWSGI chain reload (share remounted if NFS); worker: Celery warm restart" },
   ];
@@ -210,7 +245,10 @@ export function failoverSteps(kind: FailoverKind, from: string, to: string, fenc
     case "planned":
       return [
         { name: "situation", title: `check both are healthy: ${from} primary, ${to} streaming` },
-        { name: "drain", title: `drain ${from}: Redis writes paused until ${to}'s replica has them; PostgreSQL stopped cleanly (sessions end, all WAL sent) and ${to} checked to hold it; NFS export and share replication stopped after a last sync to ${to}` },
+        {
+          name: "drain",
+          title: `drain ${from}: Redis writes paused until ${to}'s replica has them; PostgreSQL stopped cleanly (sessions end, all WAL sent) and ${to} checked to hold it; NFS export and share replication stopped after a last sync to ${to}`,
+        },
         ...tail,
         { name: "old-primary", title: `${from} becomes the standby of ${to} (PostgreSQL streaming, Redis replica, NFS export off)` },
         { name: "sync", title: `synchronous replication again once ${from} streams` },

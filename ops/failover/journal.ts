@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import type { FailoverKind } from "./decide";
 
 export interface JournalData {
@@ -37,9 +37,14 @@ export class Journal {
     try {
       data = JSON.parse(fs.readFileSync(file, "utf8")) as JournalData;
     } catch (e) {
-      throw new UserError(`The failover journal ${file} is not readable JSON (${(e as Error).message}). Look at it: if no failover is in progress, move it away and run again.`);
+      throw new UserError(
+        `The failover journal ${file} is not readable JSON (${(e as Error).message}). Look at it: if no failover is in progress, move it away and run again.`,
+      );
     }
-    if (data.version !== 1 || !data.from || !data.to || !data.kind) throw new UserError(`The failover journal ${file} is not one this version wrote. Move it away if no failover is in progress, then run again.`);
+    if (data.version !== 1 || !data.from || !data.to || !data.kind)
+      throw new UserError(
+        `The failover journal ${file} is not one this version wrote. Move it away if no failover is in progress, then run again.`,
+      );
     data.unreachable ??= {};
     return new Journal(file, data);
   }
@@ -68,7 +73,11 @@ export class Journal {
   /** The run is complete: keep it under history/ (a record of what happened), free the stack for the next one. */
   finish(): string {
     this.data.finishedAt = new Date().toISOString();
-    const dest = path.join(path.dirname(this.file), "failover-history", `${this.data.id}-${this.data.kind}-${this.data.from}-to-${this.data.to}.json`);
+    const dest = path.join(
+      path.dirname(this.file),
+      "failover-history",
+      `${this.data.id}-${this.data.kind}-${this.data.from}-to-${this.data.to}.json`,
+    );
     fs.mkdirSync(path.dirname(dest), { recursive: true, mode: 0o700 });
     fs.writeFileSync(dest, `${JSON.stringify(this.data, null, 2)}\n`);
     fs.rmSync(this.file, { force: true });

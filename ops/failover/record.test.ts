@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import YAML from "yaml";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { Journal } from "./journal";
 import { pulumiConfigSet, recordInStackFile, recordWithPulumi, withPrimaryInStackText } from "./record";
 
@@ -21,7 +21,8 @@ describe("the record in a stack file", () => {
   it("sets django-ha:primary and keeps every comment and the rest of the file", () => {
     const out = withPrimaryInStackText(stackText, "shop-db-2");
     assert.equal(YAML.parse(out).config["django-ha:primary"], "shop-db-2");
-    for (const comment of ["# The shop's machines", "# existing machines", "# where the database lives"]) assert.ok(out.includes(comment), comment);
+    for (const comment of ["# The shop's machines", "# existing machines", "# where the database lives"])
+      assert.ok(out.includes(comment), comment);
     assert.ok(out.includes("parent: { name: shop-db-1, address: 10.0.0.5 }"));
     const again = withPrimaryInStackText(out, "shop-db-1");
     assert.equal(YAML.parse(again).config["django-ha:primary"], "shop-db-1");
@@ -29,7 +30,10 @@ describe("the record in a stack file", () => {
   });
 
   it("refuses a file that is not a stack file, naming it", () => {
-    assert.throws(() => withPrimaryInStackText("a: [1,\n", "x", "stacks/Pulumi.bad.yaml"), (e: unknown) => e instanceof UserError && /stacks\/Pulumi\.bad\.yaml is not valid YAML/.test(e.message));
+    assert.throws(
+      () => withPrimaryInStackText("a: [1,\n", "x", "stacks/Pulumi.bad.yaml"),
+      (e: unknown) => e instanceof UserError && /stacks\/Pulumi\.bad\.yaml is not valid YAML/.test(e.message),
+    );
     assert.throws(() => withPrimaryInStackText("other: 1\n", "x", "f.yaml"), /no config: map/);
   });
 
@@ -46,7 +50,11 @@ describe("the record in a stack file", () => {
 describe("the record through the Pulumi CLI", () => {
   it("runs pulumi config set for the stack", async () => {
     const calls: string[][] = [];
-    const line = await recordWithPulumi("prod", "prod-db-2", async (file, args) => (calls.push([file, ...args]), { stdout: "", stderr: "" }));
+    const line = await recordWithPulumi(
+      "prod",
+      "prod-db-2",
+      async (file, args) => (calls.push([file, ...args]), { stdout: "", stderr: "" }),
+    );
     assert.deepEqual(calls, [pulumiConfigSet("prod", "prod-db-2")]);
     assert.deepEqual(calls[0], ["pulumi", "config", "set", "--stack", "prod", "django-ha:primary", "prod-db-2"]);
     assert.match(line, /run pulumi up/);
@@ -56,7 +64,11 @@ describe("the record through the Pulumi CLI", () => {
     const missing = Object.assign(new Error("spawn pulumi ENOENT"), { code: "ENOENT" });
     await assert.rejects(
       recordWithPulumi("prod", "prod-db-2", async () => Promise.reject(missing)),
-      (e: unknown) => e instanceof UserError && /the Pulumi CLI is not installed here\)\. Run it yourself before the next pulumi up: pulumi config set --stack prod django-ha:primary prod-db-2$/.test(e.message),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /the Pulumi CLI is not installed here\)\. Run it yourself before the next pulumi up: pulumi config set --stack prod django-ha:primary prod-db-2$/.test(
+          e.message,
+        ),
     );
   });
 });

@@ -8,14 +8,15 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import { promisify } from "node:util";
 import YAML from "yaml";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 export const PRIMARY_KEY = "django-ha:primary";
 
 /** Set django-ha:primary in a stack file's text, keeping comments and layout (yaml Document API). Pure. */
 export function withPrimaryInStackText(text: string, primary: string, source = "stack file"): string {
   const doc = YAML.parseDocument(text);
-  if (doc.errors.length) throw new UserError(`${source} is not valid YAML (${doc.errors[0].message}); fix it, then run the failover again (it resumes).`);
+  if (doc.errors.length)
+    throw new UserError(`${source} is not valid YAML (${doc.errors[0].message}); fix it, then run the failover again (it resumes).`);
   if (!YAML.isMap(doc.get("config"))) throw new UserError(`${source} has no config: map; it is not a Pulumi stack file.`);
   if (doc.getIn(["config", PRIMARY_KEY]) === primary) return text;
   doc.setIn(["config", PRIMARY_KEY], primary);
@@ -52,7 +53,9 @@ export async function recordWithPulumi(stack: string, primary: string, exec: Exe
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     const why = err.code === "ENOENT" ? "the Pulumi CLI is not installed here" : (err.stderr || err.message).trim().split("\n").pop();
-    throw new UserError(`Could not record ${primary} as the primary of stack ${stack} (${why}). Run it yourself before the next pulumi up: ${argv.join(" ")}`);
+    throw new UserError(
+      `Could not record ${primary} as the primary of stack ${stack} (${why}). Run it yourself before the next pulumi up: ${argv.join(" ")}`,
+    );
   }
   return `pulumi config: ${PRIMARY_KEY} = ${primary} (stack ${stack}); run pulumi up to update the stack outputs`;
 }

@@ -2,10 +2,22 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { fixtureInventory } from "../../roles/fixtures";
-import { withPrimary, type InventoryNode } from "../../spec";
+import { withPrimary, type InventoryNode } from "../../model";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
 import type { Argv } from "../ssh/quote";
-import { applyRejoin, decideRejoin, observeNode, observePrimary, parseLsn, parseTimelineHistory, preparePrimary, rejoinStandby, restoreSynchronous, waitStreaming, type RejoinFacts } from "./rejoin";
+import {
+  applyRejoin,
+  decideRejoin,
+  observeNode,
+  observePrimary,
+  parseLsn,
+  parseTimelineHistory,
+  preparePrimary,
+  rejoinStandby,
+  restoreSynchronous,
+  waitStreaming,
+  type RejoinFacts,
+} from "./rejoin";
 
 const history = parseTimelineHistory("1\t0/5000000\tno recovery target specified\n");
 const facts = (node: Partial<RejoinFacts["node"]>, extra: Partial<RejoinFacts> = {}): RejoinFacts => ({
@@ -36,7 +48,11 @@ describe("rejoin: decideRejoin (every case)", () => {
     assert.match(d.reason, /finish the failover first/);
   });
   it("already streaming: nothing to do on PostgreSQL", () => {
-    assert.deepEqual(decideRejoin(facts({ streamingFromPrimary: true })), { ok: true, method: "already", reason: "it already streams from the current primary" });
+    assert.deepEqual(decideRejoin(facts({ streamingFromPrimary: true })), {
+      ok: true,
+      method: "already",
+      reason: "it already streams from the current primary",
+    });
   });
   it("WAL ends at or before the fork: follow the new timeline as it is", () => {
     for (const endLsn of ["0/4000000", "0/5000000"]) {
@@ -51,7 +67,10 @@ describe("rejoin: decideRejoin (every case)", () => {
   it("past the fork with commit records: refused with how many and the range, unless forced", () => {
     const refused = decideRejoin(facts({ endLsn: "0/5000100", commitsPastFork: 3 }));
     assert.equal(refused.ok, false);
-    assert.match(refused.reason, /^3 transactions committed past the fork \(0\/5000000 → 0\/5000100\) exist on this node only — writes the primary lacks/);
+    assert.match(
+      refused.reason,
+      /^3 transactions committed past the fork \(0\/5000000 → 0\/5000100\) exist on this node only — writes the primary lacks/,
+    );
     assert.match(refused.reason, /--force/);
     const forced = decideRejoin(facts({ endLsn: "0/5000100", commitsPastFork: 1 }, { force: true }));
     assert.ok(forced.ok && forced.method === "rewind" && /1 transaction committed/.test(forced.reason), JSON.stringify(forced));
@@ -76,12 +95,22 @@ describe("rejoin: decideRejoin (every case)", () => {
 
 describe("rejoin: remote programs", () => {
   it("are fixed bash programs with their data as arguments, shellcheck-clean", () => {
-    const programs: Argv[] = [observePrimary(), observeNode("10.0.0.1", "0/5000000"), applyRejoin("rewind", "10.0.0.1"), preparePrimary(), waitStreaming("10.0.0.1", 60), restoreSynchronous("/etc/x.conf")];
+    const programs: Argv[] = [
+      observePrimary(),
+      observeNode("10.0.0.1", "0/5000000"),
+      applyRejoin("rewind", "10.0.0.1"),
+      preparePrimary(),
+      waitStreaming("10.0.0.1", 60),
+      restoreSynchronous("/etc/x.conf"),
+    ];
     for (const argv of programs) {
       assert.equal(argv[0], "bash");
       assert.equal(argv[1], "-c");
       assert.doesNotMatch(argv[2], /10\.0\.0\.1/, "no data inside the program text");
-      const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], { input: `#!/usr/bin/env bash\n${argv[2]}\n`, encoding: "utf8" });
+      const r = spawnSync("shellcheck", ["--shell=bash", "--severity=style", "-"], {
+        input: `#!/usr/bin/env bash\n${argv[2]}\n`,
+        encoding: "utf8",
+      });
       assert.equal(r.status, 0, r.stdout + r.stderr);
     }
     assert.deepEqual(applyRejoin("follow", "10.0.0.1").slice(4, 6), ["follow", "/var/lib/postgresql/17/main"]);
@@ -110,7 +139,10 @@ describe("rejoin: the run (scripted nodes)", () => {
   const inv = fixtureInventory();
   const after = withPrimary(inv, inv.standby);
   const primaryAnswers = (): [string, Partial<RunResult>][] => [
-    ["select pg_is_in_recovery()')\"\ntl=", { stdout: `recovery=f\ntimeline=2\nhistory=${Buffer.from("1\t0/5000000\tno recovery target specified\n").toString("base64")}\n` }],
+    [
+      "select pg_is_in_recovery()')\"\ntl=",
+      { stdout: `recovery=f\ntimeline=2\nhistory=${Buffer.from("1\t0/5000000\tno recovery target specified\n").toString("base64")}\n` },
+    ],
     ["pg_create_physical_replication_slot", { stdout: "" }],
     ["pg_reload_conf", { stdout: "sync_names=FIRST 1 (standby)\n" }],
   ];
@@ -119,8 +151,14 @@ describe("rejoin: the run (scripted nodes)", () => {
     const p = new Scripted(after.primary, primaryAnswers());
     const n = new Scripted(after.standby, [["pg_waldump", { stdout: "streaming=0\ntimeline=1\nend=0/5000100\ncommits=2\n" }]]);
     const connect = async (node: InventoryNode) => (node.name === after.primary ? p : n);
-    await assert.rejects(rejoinStandby({ inventory: after, connect, confirm: async () => true }), /Not rejoining .*: 2 transactions committed past the fork/);
-    assert.ok(!n.ran.some((r) => r.includes("pg_rewind")) && !p.ran.includes("pg_create_physical_replication_slot"), `ran: ${n.ran} / ${p.ran}`);
+    await assert.rejects(
+      rejoinStandby({ inventory: after, connect, confirm: async () => true }),
+      /Not rejoining .*: 2 transactions committed past the fork/,
+    );
+    assert.ok(
+      !n.ran.some((r) => r.includes("pg_rewind")) && !p.ran.includes("pg_create_physical_replication_slot"),
+      `ran: ${n.ran} / ${p.ran}`,
+    );
   });
 
   it("before the fork: asks, prepares the primary, follows, waits for streaming, converges the pair, restores sync", async () => {
@@ -152,7 +190,12 @@ describe("rejoin: the run (scripted nodes)", () => {
   it("--dry-run observes and plans only", async () => {
     const p = new Scripted(after.primary, primaryAnswers());
     const n = new Scripted(after.standby, [["pg_waldump", { stdout: "streaming=0\ntimeline=1\nend=0/5000100\ncommits=0\n" }]]);
-    const r = await rejoinStandby({ inventory: after, connect: async (node) => (node.name === after.primary ? p : n), confirm: async () => assert.fail("no question in a dry run"), dryRun: true });
+    const r = await rejoinStandby({
+      inventory: after,
+      connect: async (node) => (node.name === after.primary ? p : n),
+      confirm: async () => assert.fail("no question in a dry run"),
+      dryRun: true,
+    });
     assert.deepEqual([r.method, r.done], ["rewind", false]);
     assert.deepEqual(n.ran, ["pg_waldump", "pg_waldump"], "observed twice: end of WAL, then the commits past the fork");
   });

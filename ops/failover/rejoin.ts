@@ -36,8 +36,8 @@
 import { DB, PATHS, PORTS } from "../../roles/context";
 import { BOOT_GUARD_SCRIPT, GUARD_SIGNAL_MARK } from "../../roles/guard";
 import { POSTGRES_UNIT } from "../../roles/db";
-import { UserError } from "../../spec/errors";
-import type { Inventory, InventoryNode } from "../../spec";
+import { UserError } from "../../model/errors";
+import type { Inventory, InventoryNode } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
 import type { Argv } from "../ssh/quote";
 
@@ -123,30 +123,62 @@ export function forkOf(f: Pick<RejoinFacts, "primary" | "node">): string | undef
 
 /** What rejoin does. `commitsPastFork` is asked for only when the node's WAL goes past the fork. Pure. */
 export function decideRejoin(f: RejoinFacts): RejoinDecision {
-  if (f.primary.inRecovery) return { ok: false, reason: "the current primary is in recovery (not a primary): finish the failover first (npm run failover), then rejoin" };
+  if (f.primary.inRecovery)
+    return {
+      ok: false,
+      reason: "the current primary is in recovery (not a primary): finish the failover first (npm run failover), then rejoin",
+    };
   if (f.node.streamingFromPrimary) return { ok: true, method: "already", reason: "it already streams from the current primary" };
   if (f.node.timeline === f.primary.timeline) {
     return f.force
-      ? { ok: true, method: "basebackup", reason: `it is on the primary's own timeline ${f.primary.timeline} without being its standby (two histories on one timeline): a fresh base backup (forced)` }
-      : { ok: false, reason: `it is on the primary's own timeline ${f.primary.timeline} but not its standby: the two may have diverged on the same timeline, which pg_rewind cannot tell. Compare them yourself; --force replaces its data with a fresh base backup (its data directory is kept beside it)` };
+      ? {
+          ok: true,
+          method: "basebackup",
+          reason: `it is on the primary's own timeline ${f.primary.timeline} without being its standby (two histories on one timeline): a fresh base backup (forced)`,
+        }
+      : {
+          ok: false,
+          reason: `it is on the primary's own timeline ${f.primary.timeline} but not its standby: the two may have diverged on the same timeline, which pg_rewind cannot tell. Compare them yourself; --force replaces its data with a fresh base backup (its data directory is kept beside it)`,
+        };
   }
   const fork = forkOf(f);
   if (fork === undefined) {
     return f.force
-      ? { ok: true, method: "basebackup", reason: `its timeline ${f.node.timeline} is not in the primary's history (timeline ${f.primary.timeline}): a fresh base backup (forced)` }
-      : { ok: false, reason: `its timeline ${f.node.timeline} is not in the primary's history (timeline ${f.primary.timeline}): it was promoted on its own and may hold writes the primary lacks. Look at both; --force replaces its data with a fresh base backup (its data directory is kept beside it)` };
+      ? {
+          ok: true,
+          method: "basebackup",
+          reason: `its timeline ${f.node.timeline} is not in the primary's history (timeline ${f.primary.timeline}): a fresh base backup (forced)`,
+        }
+      : {
+          ok: false,
+          reason: `its timeline ${f.node.timeline} is not in the primary's history (timeline ${f.primary.timeline}): it was promoted on its own and may hold writes the primary lacks. Look at both; --force replaces its data with a fresh base backup (its data directory is kept beside it)`,
+        };
   }
   if (parseLsn(f.node.endLsn) <= parseLsn(fork)) {
-    return { ok: true, method: "follow", reason: `its WAL ends at ${f.node.endLsn}, at or before where its timeline ${f.node.timeline} forked (${fork}): it follows the new timeline as it is`, forkLsn: fork };
+    return {
+      ok: true,
+      method: "follow",
+      reason: `its WAL ends at ${f.node.endLsn}, at or before where its timeline ${f.node.timeline} forked (${fork}): it follows the new timeline as it is`,
+      forkLsn: fork,
+    };
   }
-  if (f.node.commitsPastFork === undefined) throw new Error("decideRejoin: the node's WAL goes past the fork: count its commit records first");
+  if (f.node.commitsPastFork === undefined)
+    throw new Error("decideRejoin: the node's WAL goes past the fork: count its commit records first");
   if (f.node.commitsPastFork === 0) {
-    return { ok: true, method: "rewind", reason: `its WAL goes past the fork (${fork} → ${f.node.endLsn}) without a commit record: pg_rewind drops only non-transactional records`, forkLsn: fork };
+    return {
+      ok: true,
+      method: "rewind",
+      reason: `its WAL goes past the fork (${fork} → ${f.node.endLsn}) without a commit record: pg_rewind drops only non-transactional records`,
+      forkLsn: fork,
+    };
   }
   const what = `${f.node.commitsPastFork} transaction${f.node.commitsPastFork === 1 ? "" : "s"} committed past the fork (${fork} → ${f.node.endLsn}) exist on this node only`;
   return f.force
     ? { ok: true, method: "rewind", reason: `${what}: rewound away (forced)`, forkLsn: fork }
-    : { ok: false, reason: `${what} — writes the primary lacks (acknowledged ones under degrade-to-async, or commits whose synchronous wait was cancelled). Save what you need from it (it runs read-only: pg_dump works), then rejoin with --force, which rewinds them away` };
+    : {
+        ok: false,
+        reason: `${what} — writes the primary lacks (acknowledged ones under degrade-to-async, or commits whose synchronous wait was cancelled). Save what you need from it (it runs read-only: pg_dump works), then rejoin with --force, which rewinds them away`,
+      };
 }
 
 // ---------------------------------------------------------------------------------------- remote programs
@@ -297,7 +329,8 @@ export function keyValues(text: string): Record<string, string> {
 
 async function must(ex: RemoteExecutor, argv: Argv, what: string, timeoutMs?: number): Promise<string> {
   const r = await ex.run(argv, timeoutMs ? { timeoutMs } : undefined);
-  if (r.code !== 0) throw new UserError(`${ex.node}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join(" | ")}`);
+  if (r.code !== 0)
+    throw new UserError(`${ex.node}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join(" | ")}`);
   return r.stdout;
 }
 
@@ -308,7 +341,10 @@ export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
   const inv = o.inventory;
   const primary = inv.nodes.find((n) => n.name === inv.primary);
   const node = inv.nodes.find((n) => n.name === inv.standby);
-  if (!primary || !node) throw new UserError(`The stack's inventory names primary ${JSON.stringify(inv.primary)} and standby ${JSON.stringify(inv.standby)}, which are not both nodes of it: record the failover first (npm run failover).`);
+  if (!primary || !node)
+    throw new UserError(
+      `The stack's inventory names primary ${JSON.stringify(inv.primary)} and standby ${JSON.stringify(inv.standby)}, which are not both nodes of it: record the failover first (npm run failover).`,
+    );
   const step = (s: string) => log(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${s}`);
   const summary: string[] = [];
   const px = await o.connect(primary);
@@ -317,7 +353,11 @@ export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
     step(`${primary.name}: is it the primary, on which timeline?`);
     const p = keyValues(await must(px, observePrimary(), "reading the primary's state"));
     const history = p.history ? parseTimelineHistory(Buffer.from(p.history, "base64").toString("utf8")) : [];
-    const facts: RejoinFacts = { primary: { inRecovery: p.recovery !== "f", timeline: Number(p.timeline), history }, node: { streamingFromPrimary: false, timeline: 0, endLsn: "0/0" }, force: !!o.force };
+    const facts: RejoinFacts = {
+      primary: { inRecovery: p.recovery !== "f", timeline: Number(p.timeline), history },
+      node: { streamingFromPrimary: false, timeline: 0, endLsn: "0/0" },
+      force: !!o.force,
+    };
     step(`${node.name}: its timeline and end of WAL`);
     let n = keyValues(await must(nx, observeNode(primary.privateAddress), "reading the node's state"));
     facts.node = { streamingFromPrimary: n.streaming === "1", timeline: Number(n.timeline), endLsn: n.end || "0/0" };
@@ -325,21 +365,40 @@ export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
     if (fork && !facts.node.streamingFromPrimary && parseLsn(facts.node.endLsn) > parseLsn(fork)) {
       n = keyValues(await must(nx, observeNode(primary.privateAddress, fork), "counting commit records past the fork"));
       facts.node.commitsPastFork = Number(n.commits ?? "NaN");
-      if (!Number.isInteger(facts.node.commitsPastFork)) throw new UserError(`${node.name}: could not count the commit records past the fork ${fork} (pg_waldump): ${JSON.stringify(n)}`);
+      if (!Number.isInteger(facts.node.commitsPastFork))
+        throw new UserError(`${node.name}: could not count the commit records past the fork ${fork} (pg_waldump): ${JSON.stringify(n)}`);
     }
     const decision = decideRejoin(facts);
     if (!decision.ok) throw new UserError(`Not rejoining ${node.name} to ${primary.name}: ${decision.reason}.`);
     summary.push(`${node.name}: ${decision.method} — ${decision.reason}`);
     step(`plan: ${decision.method} (${decision.reason})`);
-    if (o.dryRun) return { node: node.name, primary: primary.name, method: decision.method, reason: decision.reason, done: false, seconds: (Date.now() - t0) / 1000, summary };
+    if (o.dryRun)
+      return {
+        node: node.name,
+        primary: primary.name,
+        method: decision.method,
+        reason: decision.reason,
+        done: false,
+        seconds: (Date.now() - t0) / 1000,
+        summary,
+      };
     if (decision.method !== "already") {
-      const destructive = decision.method === "follow" ? "restart its PostgreSQL as a standby" : decision.method === "rewind" ? "stop its PostgreSQL and pg_rewind its data directory" : "replace its data directory with a fresh base backup (the old one kept beside it)";
-      if (!(await o.confirm(`Rejoin ${node.name} as the standby of ${primary.name}: ${destructive}?`))) throw new UserError("Rejoin cancelled: nothing was changed.");
+      const destructive =
+        decision.method === "follow"
+          ? "restart its PostgreSQL as a standby"
+          : decision.method === "rewind"
+            ? "stop its PostgreSQL and pg_rewind its data directory"
+            : "replace its data directory with a fresh base backup (the old one kept beside it)";
+      if (!(await o.confirm(`Rejoin ${node.name} as the standby of ${primary.name}: ${destructive}?`)))
+        throw new UserError("Rejoin cancelled: nothing was changed.");
       step(`${primary.name}: replication slot ${DB.slot}, pg_rewind's read rights for ${DB.replicationUser}`);
       await must(px, preparePrimary(), "preparing the primary");
       step(`${node.name}: ${decision.method}`);
-      const applied = keyValues(await must(nx, applyRejoin(decision.method, primary.privateAddress), `rejoin (${decision.method})`, 30 * 60_000));
-      if (applied.method !== decision.method) summary.push(`${node.name}: pg_rewind failed, used a fresh base backup instead (old data directory kept beside it)`);
+      const applied = keyValues(
+        await must(nx, applyRejoin(decision.method, primary.privateAddress), `rejoin (${decision.method})`, 30 * 60_000),
+      );
+      if (applied.method !== decision.method)
+        summary.push(`${node.name}: pg_rewind failed, used a fresh base backup instead (old data directory kept beside it)`);
     }
     step(`${node.name}: streaming from ${primary.name}?`);
     await must(nx, waitStreaming(primary.privateAddress, Math.round((o.streamTimeoutMs ?? 120_000) / 1000)), "waiting for streaming");
@@ -351,7 +410,15 @@ export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
     const sync = keyValues(await must(px, restoreSynchronous(o.noStandbyOverride), "restoring synchronous replication"));
     summary.push(`${primary.name}: synchronous_standby_names = '${sync.sync_names ?? ""}'`);
     step(`done: ${node.name} is the standby of ${primary.name}`);
-    return { node: node.name, primary: primary.name, method: decision.method, reason: decision.reason, done: true, seconds: (Date.now() - t0) / 1000, summary };
+    return {
+      node: node.name,
+      primary: primary.name,
+      method: decision.method,
+      reason: decision.reason,
+      done: true,
+      seconds: (Date.now() - t0) / 1000,
+      summary,
+    };
   } finally {
     await px.close();
     await nx.close();

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CHANGED_MARKER } from "../../roles/types";
-import { hostsInventory, loadStackSpec, UserError, withPrimary, type Inventory, type InventoryNode } from "../../spec";
+import { hostsInventory, loadStackSpec, UserError, withPrimary, type Inventory, type InventoryNode } from "../../model";
 import type { PowerOperations } from "../power/types";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
 import type { Argv } from "../ssh/quote";
@@ -19,7 +19,8 @@ class Sim {
   readonly nodes = new Map<string, { up: boolean; pg: "primary" | "standby" | "down"; hosts?: string; ran: string[] }>();
   failProgram?: string;
   constructor(readonly inv: Inventory) {
-    for (const n of inv.nodes) this.nodes.set(n.name, { up: true, pg: n.name === inv.primary ? "primary" : n.name === inv.standby ? "standby" : "down", ran: [] });
+    for (const n of inv.nodes)
+      this.nodes.set(n.name, { up: true, pg: n.name === inv.primary ? "primary" : n.name === inv.standby ? "standby" : "down", ran: [] });
   }
   node(name: string) {
     return this.nodes.get(name)!;
@@ -73,7 +74,11 @@ class SimExec implements RemoteExecutor {
     switch (name) {
       case "pgStatus":
         if (me.pg === "down") return ok("pg=down\npg_error=refused\n");
-        return ok(me.pg === "primary" ? "pg=up\nrecovery=false\nread_only=off\ncurrent_lsn=0/9\nsync_names=\n" : "pg=up\nrecovery=true\nreceive_lsn=0/9\nreplay_lsn=0/9\nreceiver=none\nreceipt_age=3\n");
+        return ok(
+          me.pg === "primary"
+            ? "pg=up\nrecovery=false\nread_only=off\ncurrent_lsn=0/9\nsync_names=\n"
+            : "pg=up\nrecovery=true\nreceive_lsn=0/9\nreplay_lsn=0/9\nreceiver=none\nreceipt_age=3\n",
+        );
       case "peer": {
         const target = this.sim.inv.nodes.find((n) => n.privateAddress === argv[4])!;
         const t = this.sim.node(target.name);
@@ -131,7 +136,12 @@ describe("emergency failover", () => {
     assert.equal(t.sim.ran(lab.standby, "promote"), 1);
     assert.equal(t.sim.ran(lab.standby, "newPrimary"), 1);
     const standby = lab.nodes.find((n) => n.name === lab.standby)!;
-    for (const n of [standby, ...children, worker]) assert.match(t.sim.node(n.name).hosts ?? "", new RegExp(`${standby.privateAddress.replace(/\./g, "\\.")}\\t${lab.primaryHostname}`), n.name);
+    for (const n of [standby, ...children, worker])
+      assert.match(
+        t.sim.node(n.name).hosts ?? "",
+        new RegExp(`${standby.privateAddress.replace(/\./g, "\\.")}\\t${lab.primaryHostname}`),
+        n.name,
+      );
     for (const c of children) assert.equal(t.sim.ran(c.name, "reconnectChild"), 1);
     assert.equal(t.sim.ran(worker.name, "reconnectWorker"), 1);
     // Order: established and fenced before anything was promoted.
@@ -144,7 +154,13 @@ describe("emergency failover", () => {
 
   it("a healthy primary is refused with the evidence; nothing is changed and no journal is started", async () => {
     const t = setup();
-    await assert.rejects(runFailover(t.options()), (e: unknown) => e instanceof UserError && /^Refusing an emergency failover: the primary .* is healthy/.test(e.message) && /--planned/.test(e.message));
+    await assert.rejects(
+      runFailover(t.options()),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /^Refusing an emergency failover: the primary .* is healthy/.test(e.message) &&
+        /--planned/.test(e.message),
+    );
     assert.equal(t.sim.ran(lab.standby, "promote"), 0);
     assert.equal(t.sim.node(lab.primary).up, true, "not fenced");
     assert.equal(fs.existsSync(t.journal), false);
@@ -156,13 +172,21 @@ describe("emergency failover", () => {
     // Members cannot reach it (a partition), so the situation is disputed and the run goes on to fence it.
     const peer = SimExec.prototype.run;
     let fenced = false;
-    const o = t.options({ power: undefined, fence: { kind: "operator", node: lab.primary }, operatorConfirmsFenced: async () => ((fenced = true), true) });
+    const o = t.options({
+      power: undefined,
+      fence: { kind: "operator", node: lab.primary },
+      operatorConfirmsFenced: async () => ((fenced = true), true),
+    });
     SimExec.prototype.run = async function (argv: Argv) {
-      if (argv[2] === cmd.peerPostgres("x", 1)[2] && !fenced) return { code: 0, stdout: "peer_pg=no answer (timeout)\n", stderr: "", truncated: false };
+      if (argv[2] === cmd.peerPostgres("x", 1)[2] && !fenced)
+        return { code: 0, stdout: "peer_pg=no answer (timeout)\n", stderr: "", truncated: false };
       return peer.call(this, argv);
     };
     try {
-      await assert.rejects(runFailover(o), (e: unknown) => e instanceof UserError && /still answers .* it is NOT fenced, nothing was promoted/.test(e.message));
+      await assert.rejects(
+        runFailover(o),
+        (e: unknown) => e instanceof UserError && /still answers .* it is NOT fenced, nothing was promoted/.test(e.message),
+      );
     } finally {
       SimExec.prototype.run = peer;
     }
@@ -172,7 +196,10 @@ describe("emergency failover", () => {
   it("a power-off that leaves the machine running is not a fence", async () => {
     const t = setup();
     t.sim.node(lab.primary).pg = "down"; // PostgreSQL died, the machine runs
-    await assert.rejects(runFailover(t.options({ power: t.sim.power(false) })), /still runs after the power-off through sim power: not fenced, nothing promoted/);
+    await assert.rejects(
+      runFailover(t.options({ power: t.sim.power(false) })),
+      /still runs after the power-off through sim power: not fenced, nothing promoted/,
+    );
     assert.equal(t.sim.ran(lab.standby, "promote"), 0);
   });
 
@@ -227,7 +254,10 @@ describe("emergency failover", () => {
     t.sim.node(children[1].name).up = false;
     const r = await runFailover(t.options());
     assert.equal(r.complete, false);
-    assert.match(r.summary.join("\n"), new RegExp(`Not done on ${children[1].name} .*npm run bootstrap -- --stack s --only ${children[1].name}`));
+    assert.match(
+      r.summary.join("\n"),
+      new RegExp(`Not done on ${children[1].name} .*npm run bootstrap -- --stack s --only ${children[1].name}`),
+    );
     assert.equal(t.sim.ran(children[0].name, "hosts"), 1);
   });
 

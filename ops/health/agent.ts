@@ -35,11 +35,16 @@ function depsFrom(configFile: string, dryRun: boolean): AgentDeps {
     dns: dnsOf(config),
     mayAct: async () => {
       // Before the first bootstrap finished, children that are not set up yet are not failures to act on.
-      if (config.readyFile && !fs.existsSync(config.readyFile)) return `the cluster has not finished its first bootstrap (no ${config.readyFile})`;
+      if (config.readyFile && !fs.existsSync(config.readyFile))
+        return `the cluster has not finished its first bootstrap (no ${config.readyFile})`;
       const p = await checkPrimary();
       return p.primary ? true : `not the primary (${p.reason})`;
     },
-    probe: (c) => probeChild({ name: c.name, privateAddress: c.privateAddress }, { fqdn: config.fqdn, path: config.healthPath, timeoutMs: config.probeTimeoutSeconds * 1000, ca: trustedCertificates(config.fqdn) }),
+    probe: (c) =>
+      probeChild(
+        { name: c.name, privateAddress: c.privateAddress },
+        { fqdn: config.fqdn, path: config.healthPath, timeoutMs: config.probeTimeoutSeconds * 1000, ca: trustedCertificates(config.fqdn) },
+      ),
     log: (line) => console.log(line),
     now: () => Date.now(),
     dryRun,
@@ -82,14 +87,17 @@ interface StateFile {
 }
 
 function status(o: { json?: boolean; state: string }): void {
-  if (!fs.existsSync(o.state)) throw new ExitError(EXIT.failed, `no round yet: ${o.state} does not exist (systemctl status django-ha-health)`);
+  if (!fs.existsSync(o.state))
+    throw new ExitError(EXIT.failed, `no round yet: ${o.state} does not exist (systemctl status django-ha-health)`);
   const text = fs.readFileSync(o.state, "utf8");
   if (o.json) {
     process.stdout.write(text);
     return;
   }
   const s = JSON.parse(text) as StateFile;
-  console.log(`${s.at}: ${s.acting ? "acting (this machine is the primary)" : "idle (not the primary)"}; record ${s.record ? s.record.join(", ") || "(empty)" : "unknown"}`);
+  console.log(
+    `${s.at}: ${s.acting ? "acting (this machine is the primary)" : "idle (not the primary)"}; record ${s.record ? s.record.join(", ") || "(empty)" : "unknown"}`,
+  );
   for (const p of s.lastProbes) console.log(`  ${p.name}: ${p.ok ? "ok" : "FAILING"} (${p.detail})`);
   if (s.lastError) console.log(`last error: ${s.lastError}`);
 }

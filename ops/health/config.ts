@@ -4,7 +4,7 @@
  * `DIGITALOCEAN_TOKEN`). Validated once at start: a bad file names the key, the value and the fix.
  */
 import { z } from "zod";
-import { HEALTH_AGENT_LIMITS, HEALTH_DEFAULTS } from "../../spec/health";
+import { HEALTH_AGENT_LIMITS, HEALTH_DEFAULTS } from "../../model/health";
 import { DEFAULT_POLICY } from "./decide";
 
 export const HEALTH_CONFIG_FILE = "/etc/django-ha/health.json";
@@ -19,11 +19,21 @@ export const healthConfigSchema = z.object({
     .array(z.object({ name: z.string().min(1), address: ipv4, privateAddress: ipv4 }))
     .min(1, "must list the cluster's children (the record's possible members)"),
   dns: z.discriminatedUnion("provider", [
-    z.object({ provider: z.literal("rfc2136"), server: z.string().min(1), port: z.number().int().min(1).max(65535), zone: z.string().min(1), keyName: z.string().min(1), algorithm: z.string().min(1) }),
+    z.object({
+      provider: z.literal("rfc2136"),
+      server: z.string().min(1),
+      port: z.number().int().min(1).max(65535),
+      zone: z.string().min(1),
+      keyName: z.string().min(1),
+      algorithm: z.string().min(1),
+    }),
     z.object({ provider: z.literal("digitalocean"), domain: z.string().min(1) }),
   ]),
   /** The app's health path on every child (200 = healthy). */
-  healthPath: z.string().regex(/^\/[^\s?#]*$/, "must be a path such as /health/").default("/health/"),
+  healthPath: z
+    .string()
+    .regex(/^\/[^\s?#]*$/, "must be a path such as /health/")
+    .default("/health/"),
   /** The agent acts only once this file exists (written when the first bootstrap has finished). */
   readyFile: z.string().startsWith("/", "must be an absolute path").optional(),
   /** Seconds between probe rounds. */
@@ -51,8 +61,13 @@ export function parseHealthConfig(text: string, source = HEALTH_CONFIG_FILE): He
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {
     const key = i.path.join(".") || "(top level)";
-    const value = i.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k as string] : undefined), raw);
+    const value = i.path.reduce<unknown>(
+      (v, k) => (v && typeof v === "object" ? (v as Record<string, unknown>)[k as string] : undefined),
+      raw,
+    );
     return `  - ${key} = ${JSON.stringify(value)}: ${i.message}`;
   });
-  throw new Error(`${source} is not a valid health agent configuration:\n${lines.join("\n")}\nRun the bootstrap again to rewrite it from the stack.`);
+  throw new Error(
+    `${source} is not a valid health agent configuration:\n${lines.join("\n")}\nRun the bootstrap again to rewrite it from the stack.`,
+  );
 }

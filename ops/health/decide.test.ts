@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { decide, DEFAULT_POLICY, initialState, noteDnsCall, type AgentState, type Child, type HealthPolicy, type ProbeResult } from "./decide";
+import {
+  decide,
+  DEFAULT_POLICY,
+  initialState,
+  noteDnsCall,
+  type AgentState,
+  type Child,
+  type HealthPolicy,
+  type ProbeResult,
+} from "./decide";
 
 const kids = (n: number): Child[] => Array.from({ length: n }, (_, i) => ({ name: `c${i + 1}`, address: `10.0.0.${i + 1}` }));
 
@@ -21,26 +30,56 @@ function simulate(children: Child[], ticks: boolean[][], policy: HealthPolicy = 
       const c = d.change;
       record = c.op === "remove" ? record.filter((a) => a !== c.child.address) : [...record, c.child.address];
       const s = state.children[c.child.name];
-      history.push({ at: now, op: c.op, name: c.child.name, line: d.log[d.log.length - 1], failures: s.failures, successes: s.successes, record: [...record] });
+      history.push({
+        at: now,
+        op: c.op,
+        name: c.child.name,
+        line: d.log[d.log.length - 1],
+        failures: s.failures,
+        successes: s.successes,
+        record: [...record],
+      });
     }
   });
   return { record, history, logs, state };
 }
 
-const scenario = fc.integer({ min: 1, max: 5 }).chain((n) => fc.tuple(fc.constant(n), fc.array(fc.array(fc.boolean(), { minLength: n, maxLength: n }), { minLength: 1, maxLength: 120 })));
+const scenario = fc
+  .integer({ min: 1, max: 5 })
+  .chain((n) =>
+    fc.tuple(fc.constant(n), fc.array(fc.array(fc.boolean(), { minLength: n, maxLength: n }), { minLength: 1, maxLength: 120 })),
+  );
 
 describe("the health agent's decisions", () => {
   it("removes a member after 3 consecutive failures, not before; puts it back after 2 good probes; one log line each", () => {
     const c = kids(2);
-    const ticks = [[false, true], [false, true], [true, true], [false, true], [false, true], [false, true], [true, true], [true, true]];
+    const ticks = [
+      [false, true],
+      [false, true],
+      [true, true],
+      [false, true],
+      [false, true],
+      [false, true],
+      [true, true],
+      [true, true],
+    ];
     const { history, logs, record } = simulate(c, ticks);
-    assert.deepEqual(history.map((h) => `${h.at / 2000}:${h.op} ${h.name}`), ["5:remove c1", "7:add c1"]);
-    assert.deepEqual(logs, ["removed c1 (10.0.0.1) from the record: 3 consecutive failed probes (last: 502)", "added back c1 (10.0.0.1) to the record: 2 consecutive good probes"]);
+    assert.deepEqual(
+      history.map((h) => `${h.at / 2000}:${h.op} ${h.name}`),
+      ["5:remove c1", "7:add c1"],
+    );
+    assert.deepEqual(logs, [
+      "removed c1 (10.0.0.1) from the record: 3 consecutive failed probes (last: 502)",
+      "added back c1 (10.0.0.1) to the record: 2 consecutive good probes",
+    ]);
     assert.deepEqual(record.sort(), ["10.0.0.1", "10.0.0.2"]);
   });
 
   it("never removes the last member: all failing keeps the record as it is, said once", () => {
-    const { history, logs, record } = simulate(kids(2), Array.from({ length: 10 }, () => [false, false]));
+    const { history, logs, record } = simulate(
+      kids(2),
+      Array.from({ length: 10 }, () => [false, false]),
+    );
     assert.deepEqual(history, []);
     assert.deepEqual(record, ["10.0.0.1", "10.0.0.2"]);
     assert.deepEqual(logs, ["every child in the record fails: the record keeps 10.0.0.1, 10.0.0.2 (fail open; never the last member)"]);
@@ -76,7 +115,12 @@ describe("the health agent's decisions", () => {
         const { history, logs } = simulate(kids(n), ticks);
         for (const h of history) {
           assert.ok(h.record.length >= 1, "never empty");
-          if (h.op === "remove") assert.ok(h.failures >= DEFAULT_POLICY.failuresToRemove && h.line.includes(`removed ${h.name} `) && h.line.includes("consecutive failed probes"));
+          if (h.op === "remove")
+            assert.ok(
+              h.failures >= DEFAULT_POLICY.failuresToRemove &&
+                h.line.includes(`removed ${h.name} `) &&
+                h.line.includes("consecutive failed probes"),
+            );
           else assert.ok(h.successes >= DEFAULT_POLICY.successesToRestore && h.line.includes(`added back ${h.name} `));
         }
         const changeLines = logs.filter((l) => /^(removed|added back) /.test(l));
@@ -89,7 +133,12 @@ describe("the health agent's decisions", () => {
   it("property: no more DNS writes in any 60 s than the limit allows", () => {
     fc.assert(
       fc.property(scenario, fc.integer({ min: 1, max: 4 }), ([n, ticks], limit) => {
-        const { history } = simulate(kids(n), ticks, { ...DEFAULT_POLICY, maxDnsCallsPerMinute: limit, failuresToRemove: 1, successesToRestore: 1 }, 1000);
+        const { history } = simulate(
+          kids(n),
+          ticks,
+          { ...DEFAULT_POLICY, maxDnsCallsPerMinute: limit, failuresToRemove: 1, successesToRestore: 1 },
+          1000,
+        );
         for (const h of history) assert.ok(history.filter((x) => x.at > h.at - 60_000 && x.at <= h.at).length <= limit);
       }),
       { numRuns: 300 },
@@ -98,12 +147,18 @@ describe("the health agent's decisions", () => {
 
   it("property: with steady probes the record settles on the healthy children (all of them when none is healthy)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }).chain((n) => fc.array(fc.boolean(), { minLength: n, maxLength: n })), (oks) => {
-        const c = kids(oks.length);
-        const { record } = simulate(c, Array.from({ length: 30 }, () => oks));
-        const healthy = c.filter((_, i) => oks[i]).map((x) => x.address);
-        assert.deepEqual([...record].sort(), (healthy.length ? healthy : c.map((x) => x.address)).sort());
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 6 }).chain((n) => fc.array(fc.boolean(), { minLength: n, maxLength: n })),
+        (oks) => {
+          const c = kids(oks.length);
+          const { record } = simulate(
+            c,
+            Array.from({ length: 30 }, () => oks),
+          );
+          const healthy = c.filter((_, i) => oks[i]).map((x) => x.address);
+          assert.deepEqual([...record].sort(), (healthy.length ? healthy : c.map((x) => x.address)).sort());
+        },
+      ),
     );
   });
 });

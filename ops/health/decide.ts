@@ -10,7 +10,7 @@
  *   on a later tick.
  * - One log line per change, with the reason.
  */
-import { HEALTH_AGENT_LIMITS, HEALTH_DEFAULTS } from "../../spec/health";
+import { HEALTH_AGENT_LIMITS, HEALTH_DEFAULTS } from "../../model/health";
 
 export interface HealthPolicy {
   /** Consecutive failed probes before a member leaves the record. Defaults to 3. */
@@ -21,7 +21,11 @@ export interface HealthPolicy {
   maxDnsCallsPerMinute: number;
 }
 
-export const DEFAULT_POLICY: HealthPolicy = { failuresToRemove: HEALTH_DEFAULTS.failuresToRemove, successesToRestore: HEALTH_DEFAULTS.successesToRestore, maxDnsCallsPerMinute: HEALTH_AGENT_LIMITS.maxDnsCallsPerMinute };
+export const DEFAULT_POLICY: HealthPolicy = {
+  failuresToRemove: HEALTH_DEFAULTS.failuresToRemove,
+  successesToRestore: HEALTH_DEFAULTS.successesToRestore,
+  maxDnsCallsPerMinute: HEALTH_AGENT_LIMITS.maxDnsCallsPerMinute,
+};
 
 export interface Child {
   name: string;
@@ -81,17 +85,29 @@ export function rateAllows(calls: number[], now: number, policy: HealthPolicy): 
 }
 
 /** The change the counters call for, ignoring the rate limit: removals first (a dead member hurts visitors now). */
-function wantedChange(children: Child[], state: AgentState, inRecord: Set<string>, policy: HealthPolicy): { change?: RecordChange; failOpen: boolean } {
+function wantedChange(
+  children: Child[],
+  state: AgentState,
+  inRecord: Set<string>,
+  policy: HealthPolicy,
+): { change?: RecordChange; failOpen: boolean } {
   const members = children.filter((c) => inRecord.has(c.address));
   const failing = members.filter((c) => (state.children[c.name]?.failures ?? 0) >= policy.failuresToRemove);
   // Fail open, as Route 53 does when every record is unhealthy: all members failing keep the record as it is.
   if (failing.length > 0 && failing.length === members.length) return { failOpen: true };
   if (failing.length > 0) {
     const s = state.children[failing[0].name];
-    return { change: { op: "remove", child: failing[0], reason: `${s.failures} consecutive failed probes (last: ${s.lastFailure ?? "?"})` }, failOpen: false };
+    return {
+      change: { op: "remove", child: failing[0], reason: `${s.failures} consecutive failed probes (last: ${s.lastFailure ?? "?"})` },
+      failOpen: false,
+    };
   }
   const back = children.find((c) => !inRecord.has(c.address) && (state.children[c.name]?.successes ?? 0) >= policy.successesToRestore);
-  if (back) return { change: { op: "add", child: back, reason: `${state.children[back.name].successes} consecutive good probes` }, failOpen: false };
+  if (back)
+    return {
+      change: { op: "add", child: back, reason: `${state.children[back.name].successes} consecutive good probes` },
+      failOpen: false,
+    };
   return { failOpen: false };
 }
 
@@ -104,18 +120,27 @@ export function noteDnsCall(state: AgentState, now: number): AgentState {
  * One tick: count the probes, then decide at most one record change. `record` is the set of addresses the
  * record lists now. Children not in `children` (not of this cluster) are never touched. Pure.
  */
-export function decide(state: AgentState, children: Child[], probes: ProbeResult[], record: readonly string[], now: number, policy: HealthPolicy = DEFAULT_POLICY): Decision {
+export function decide(
+  state: AgentState,
+  children: Child[],
+  probes: ProbeResult[],
+  record: readonly string[],
+  now: number,
+  policy: HealthPolicy = DEFAULT_POLICY,
+): Decision {
   const counts = { ...state.children };
   for (const r of probes) if (children.some((c) => c.name === r.name)) counts[r.name] = counted(counts[r.name], r);
   const next: AgentState = { ...state, children: counts };
   const log: string[] = [];
   const { change, failOpen } = wantedChange(children, next, new Set(record), policy);
-  if (failOpen && !state.failOpen) log.push(`every child in the record fails: the record keeps ${record.join(", ")} (fail open; never the last member)`);
+  if (failOpen && !state.failOpen)
+    log.push(`every child in the record fails: the record keeps ${record.join(", ")} (fail open; never the last member)`);
   next.failOpen = failOpen;
   if (!change) return { state: { ...next, rateLimited: false }, log };
   const rate = rateAllows(state.dnsCalls, now, policy);
   if (!rate.ok) {
-    if (!state.rateLimited) log.push(`${change.op} ${change.child.name} waits: ${policy.maxDnsCallsPerMinute} DNS calls in the last 60 s (rate limit)`);
+    if (!state.rateLimited)
+      log.push(`${change.op} ${change.child.name} waits: ${policy.maxDnsCallsPerMinute} DNS calls in the last 60 s (rate limit)`);
     return { state: { ...next, dnsCalls: rate.recent, rateLimited: true }, log };
   }
   const verb = change.op === "remove" ? "removed" : "added back";

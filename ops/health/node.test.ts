@@ -35,7 +35,14 @@ describe("the agent on its machine", () => {
   it("writes its state for `status` in one piece", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "dha-state-")), "run", "state.json");
     writeState({ ...initialMemory(), acting: true, record: ["10.231.0.21"] }, file, new Date("2026-12-01T07:00:00Z"));
-    assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")), { at: "2026-12-01T07:00:00.000Z", acting: true, record: ["10.231.0.21"], children: {}, lastProbes: [], lastError: null });
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")), {
+      at: "2026-12-01T07:00:00.000Z",
+      acting: true,
+      record: ["10.231.0.21"],
+      children: {},
+      lastProbes: [],
+      lastError: null,
+    });
     assert.deepEqual(fs.readdirSync(path.dirname(file)), ["state.json"], "no temp file left");
   });
 });

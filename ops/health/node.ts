@@ -19,7 +19,9 @@ export const TSIG_ENV = "DJANGO_HA_DNS_TSIG_SECRET";
 
 /** The system store and the certificate the cluster serves now (read each round: renewals replace it). */
 export function trustedCertificates(fqdn: string, shareTls = "/srv/share/tls"): string[] {
-  return [SYSTEM_CA_FILE, path.join(shareTls, fqdn, "fullchain.pem")].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, "utf8"));
+  return [SYSTEM_CA_FILE, path.join(shareTls, fqdn, "fullchain.pem")]
+    .filter((f) => fs.existsSync(f))
+    .map((f) => fs.readFileSync(f, "utf8"));
 }
 
 /** The DNS adapter of the config, credential from the environment (health.env). */
@@ -33,8 +35,13 @@ export function dnsOf(config: HealthConfig, env: NodeJS.ProcessEnv = process.env
       return new Rfc2136Dns({ server: d.server, port: d.port, zone: d.zone, keyName: d.keyName, algorithm: d.algorithm, secret, names });
     }
     case "digitalocean":
-      if (!env.DIGITALOCEAN_TOKEN) throw new Error("DIGITALOCEAN_TOKEN is not set: the bootstrap writes it to /etc/django-ha/health.env; run the bootstrap again");
-      return new DigitalOceanDns({ domain: d.domain, env, nodeAddresses: Object.fromEntries(config.children.map((c) => [c.name, c.address])) });
+      if (!env.DIGITALOCEAN_TOKEN)
+        throw new Error("DIGITALOCEAN_TOKEN is not set: the bootstrap writes it to /etc/django-ha/health.env; run the bootstrap again");
+      return new DigitalOceanDns({
+        domain: d.domain,
+        env,
+        nodeAddresses: Object.fromEntries(config.children.map((c) => [c.name, c.address])),
+      });
     default: {
       const never: never = d;
       throw new Error(`unknown DNS provider ${JSON.stringify(never)}`);
@@ -46,6 +53,9 @@ export function dnsOf(config: HealthConfig, env: NodeJS.ProcessEnv = process.env
 export function writeState(m: AgentMemory, file = STATE_FILE, now = new Date()): void {
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, `${JSON.stringify({ at: now.toISOString(), acting: m.acting, record: m.record, children: m.state.children, lastProbes: m.lastProbes, lastError: m.lastError ?? null }, null, 2)}\n`);
+  fs.writeFileSync(
+    tmp,
+    `${JSON.stringify({ at: now.toISOString(), acting: m.acting, record: m.record, children: m.state.children, lastProbes: m.lastProbes, lastError: m.lastError ?? null }, null, 2)}\n`,
+  );
   fs.renameSync(tmp, file);
 }

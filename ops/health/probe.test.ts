@@ -12,7 +12,27 @@ import { probeChild } from "./probe";
 /** A self-signed certificate for `name` (openssl, as the placeholder is made). */
 function selfSigned(name: string): { key: string; cert: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dha-health-"));
-  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", `/CN=${name}`, "-addext", `subjectAltName=DNS:${name}`, "-keyout", `${dir}/k`, "-out", `${dir}/c`], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${name}`,
+      "-addext",
+      `subjectAltName=DNS:${name}`,
+      "-keyout",
+      `${dir}/k`,
+      "-out",
+      `${dir}/c`,
+    ],
+    { stdio: "ignore" },
+  );
   return { key: fs.readFileSync(`${dir}/k`, "utf8"), cert: fs.readFileSync(`${dir}/c`, "utf8") };
 }
 
@@ -36,7 +56,11 @@ after(() => {
   server.close();
 });
 
-const probe = (o: { ca?: string[]; timeoutMs?: number; port?: number } = {}) => probeChild({ name: "c1", privateAddress: "127.0.0.1" }, { fqdn: FQDN, timeoutMs: o.timeoutMs ?? 2000, ca: o.ca ?? [good.cert], port: o.port ?? port });
+const probe = (o: { ca?: string[]; timeoutMs?: number; port?: number } = {}) =>
+  probeChild(
+    { name: "c1", privateAddress: "127.0.0.1" },
+    { fqdn: FQDN, timeoutMs: o.timeoutMs ?? 2000, ca: o.ca ?? [good.cert], port: o.port ?? port },
+  );
 
 describe("probing a child's /health/", () => {
   it("200 with the record's name and a trusted certificate is ok", async () => {

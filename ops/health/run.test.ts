@@ -75,7 +75,10 @@ describe("the health agent's rounds", () => {
     const a = agent(dns, { primary: () => true, up });
     await a.run(4);
     assert.deepEqual(dns.calls, ["list", "remove lab-child-1"]);
-    assert.deepEqual(dns.members.map((m) => m.name), ["lab-child-2"]);
+    assert.deepEqual(
+      dns.members.map((m) => m.name),
+      ["lab-child-2"],
+    );
     up.add("lab-child-1");
     await a.run(2);
     assert.deepEqual(dns.calls, ["list", "remove lab-child-1", "add lab-child-1 ttl 30"]);
@@ -105,7 +108,11 @@ describe("the health agent's rounds", () => {
       await one.run(1);
       await two.run(1);
     }
-    assert.deepEqual(dns.calls, ["list", "remove lab-child-1", "list", "add lab-child-1 ttl 30"], "the new primary reads the record, then acts");
+    assert.deepEqual(
+      dns.calls,
+      ["list", "remove lab-child-1", "list", "add lab-child-1 ttl 30"],
+      "the new primary reads the record, then acts",
+    );
     assert.equal(one.lines.at(-1), "not the primary (in recovery): idle");
   });
 
@@ -116,7 +123,10 @@ describe("the health agent's rounds", () => {
     await a.run(5);
     assert.deepEqual(dns.calls, ["list", "remove lab-child-1", "list", "remove lab-child-1"]);
     assert.ok(a.lines.includes("remove lab-child-1 failed: SERVFAIL"));
-    assert.deepEqual(dns.members.map((m) => m.name), ["lab-child-2"]);
+    assert.deepEqual(
+      dns.members.map((m) => m.name),
+      ["lab-child-2"],
+    );
   });
 
   it("--dry-run decides and logs, and changes nothing", async () => {
@@ -125,13 +135,28 @@ describe("the health agent's rounds", () => {
     await a.run(6);
     assert.deepEqual(dns.calls, ["list"]);
     assert.equal(dns.members.length, 2);
-    assert.deepEqual(a.lines.filter((l) => l.startsWith("dry run:")), ["dry run: removed lab-child-1 (10.231.0.21) from the record: 3 consecutive failed probes (last: HTTP 502 in 2 ms)"]);
+    assert.deepEqual(
+      a.lines.filter((l) => l.startsWith("dry run:")),
+      ["dry run: removed lab-child-1 (10.231.0.21) from the record: 3 consecutive failed probes (last: HTTP 502 in 2 ms)"],
+    );
   });
 
   it("refuses a config with every problem named", () => {
     assert.throws(
-      () => parseHealthConfig(JSON.stringify({ fqdn: "www.lab.test", ttl: 30, children: [{ name: "c", address: "10.0.0.300", privateAddress: "10.0.0.3" }], dns: { provider: "route53" } }), "health.json"),
-      (e: Error) => /children\.0\.address = "10\.0\.0\.300": must be an IPv4 address/.test(e.message) && /dns\.provider = "route53"/.test(e.message) && /Run the bootstrap again/.test(e.message),
+      () =>
+        parseHealthConfig(
+          JSON.stringify({
+            fqdn: "www.lab.test",
+            ttl: 30,
+            children: [{ name: "c", address: "10.0.0.300", privateAddress: "10.0.0.3" }],
+            dns: { provider: "route53" },
+          }),
+          "health.json",
+        ),
+      (e: Error) =>
+        /children\.0\.address = "10\.0\.0\.300": must be an IPv4 address/.test(e.message) &&
+        /dns\.provider = "route53"/.test(e.message) &&
+        /Run the bootstrap again/.test(e.message),
     );
   });
 });

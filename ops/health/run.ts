@@ -77,7 +77,8 @@ export async function tick(m: AgentMemory, deps: AgentDeps): Promise<AgentMemory
     // A later promotion starts from the record as it is then, with fresh counters.
     return { ...initialMemory(), idle: true, idleReason: primary };
   }
-  if (!m.acting) deps.log(`the primary: checking ${deps.config.children.length} children of ${deps.config.fqdn} every ${deps.config.intervalSeconds} s`);
+  if (!m.acting)
+    deps.log(`the primary: checking ${deps.config.children.length} children of ${deps.config.fqdn} every ${deps.config.intervalSeconds} s`);
   let mem = await refreshRecord({ ...m, acting: true, idle: false }, deps, deps.now());
   if (mem.record === null) return mem;
   const probes = await Promise.all(deps.config.children.map((c) => deps.probe(c)));
@@ -90,7 +91,10 @@ export async function tick(m: AgentMemory, deps: AgentDeps): Promise<AgentMemory
   const c = d.change;
   const member = { name: c.child.name, address: c.child.address };
   try {
-    if (!deps.dryRun) await (c.op === "remove" ? deps.dns.removeMember(deps.config.fqdn, member) : deps.dns.addMember(deps.config.fqdn, member, deps.config.ttl));
+    if (!deps.dryRun)
+      await (c.op === "remove"
+        ? deps.dns.removeMember(deps.config.fqdn, member)
+        : deps.dns.addMember(deps.config.fqdn, member, deps.config.ttl));
     const record = c.op === "remove" ? mem.record!.filter((a) => a !== member.address) : [...mem.record!, member.address];
     return { ...mem, record };
   } catch (err) {

@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 export interface LockHolder {
   pid: number;
@@ -50,7 +50,8 @@ export function parseHolder(text: string, host = os.hostname()): LockHolder | un
   if (/^\d+$/.test(t)) return { pid: Number(t), host, purpose: "a process", since: "unknown" };
   try {
     const h = JSON.parse(t) as Partial<LockHolder>;
-    if (typeof h.pid === "number" && typeof h.host === "string") return { pid: h.pid, host: h.host, purpose: h.purpose ?? "a process", since: h.since ?? "unknown" };
+    if (typeof h.pid === "number" && typeof h.host === "string")
+      return { pid: h.pid, host: h.host, purpose: h.purpose ?? "a process", since: h.since ?? "unknown" };
   } catch {
     // fall through: not ours
   }
@@ -174,7 +175,9 @@ export async function withStackLock<T>(file: string, stack: string, verb: string
     release = lockFile(file, `${verb} of stack ${stack}`);
   } catch (e) {
     if (e instanceof LockBusyError)
-      throw new UserError(`${e.message} A bootstrap and a failover of the same stack exclude each other: wait for it to finish, then run again (the lock frees itself when that process ends).`);
+      throw new UserError(
+        `${e.message} A bootstrap and a failover of the same stack exclude each other: wait for it to finish, then run again (the lock frees itself when that process ends).`,
+      );
     throw e;
   }
   try {

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { acquireLock, holderDead, LockBusyError, lockFile, parseHolder, stackLockPath, withStackLock } from ".";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "lock-"));
@@ -23,7 +23,10 @@ describe("lockFile", () => {
     const release = lockFile(file, "bootstrap of stack lab");
     assert.throws(
       () => lockFile(file, "failover of stack lab"),
-      (e: unknown) => e instanceof LockBusyError && e.holder.pid === process.pid && /^bootstrap of stack lab holds the lock .*stack\.lock \(pid \d+ on /.test(e.message),
+      (e: unknown) =>
+        e instanceof LockBusyError &&
+        e.holder.pid === process.pid &&
+        /^bootstrap of stack lab holds the lock .*stack\.lock \(pid \d+ on /.test(e.message),
     );
     release();
     release(); // idempotent
@@ -34,7 +37,10 @@ describe("lockFile", () => {
   it("a lock whose holder died is free at once (no stale timeout)", () => {
     const file = fresh();
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify({ pid: deadPid(), host: os.hostname(), purpose: "failover of stack lab", since: "2026-01-01T00:00:00Z" }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ pid: deadPid(), host: os.hostname(), purpose: "failover of stack lab", since: "2026-01-01T00:00:00Z" }),
+    );
     const started = Date.now();
     const release = lockFile(file, "bootstrap of stack lab");
     assert.ok(Date.now() - started < 1000);
@@ -53,9 +59,18 @@ describe("lockFile", () => {
 
   it("a holder on another host counts as alive (its pid cannot be checked from here)", () => {
     const holder = { pid: 1, host: "elsewhere", purpose: "p", since: "s" };
-    assert.equal(holderDead(holder, "here", () => false), false);
-    assert.equal(holderDead({ ...holder, host: "here" }, "here", () => false), true);
-    assert.equal(holderDead({ ...holder, host: "here" }, "here", () => true), false);
+    assert.equal(
+      holderDead(holder, "here", () => false),
+      false,
+    );
+    assert.equal(
+      holderDead({ ...holder, host: "here" }, "here", () => false),
+      true,
+    );
+    assert.equal(
+      holderDead({ ...holder, host: "here" }, "here", () => true),
+      false,
+    );
   });
 
   it("parseHolder reads both formats and rejects garbage", () => {
@@ -88,13 +103,19 @@ describe("withStackLock", () => {
       inner = await withStackLock(file, "x", "failover", async () => "ran").catch((e: unknown) => e);
     });
     assert.ok(inner instanceof UserError);
-    assert.match((inner as Error).message, /^bootstrap of stack x holds the lock .* A bootstrap and a failover of the same stack exclude each other/);
+    assert.match(
+      (inner as Error).message,
+      /^bootstrap of stack x holds the lock .* A bootstrap and a failover of the same stack exclude each other/,
+    );
     assert.equal(await withStackLock(file, "x", "failover", async () => "free again"), "free again");
   });
 
   it("is released when the body throws", async () => {
     const file = fresh();
-    await assert.rejects(withStackLock(file, "x", "failover", async () => Promise.reject(new Error("boom"))), /boom/);
+    await assert.rejects(
+      withStackLock(file, "x", "failover", async () => Promise.reject(new Error("boom"))),
+      /boom/,
+    );
     assert.equal(fs.existsSync(file), false);
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { FAKE_TOKEN, FakeDigitalOcean } from "../digitalocean/fake-api";
 import { DigitalOceanPower } from "./digitalocean";
 
@@ -70,20 +70,29 @@ describe("DigitalOcean power adapter against a fake API on 127.0.0.1", () => {
       fake.actions.get(1)!.status = "completed";
     };
     await power({ sleep: finishBlocker }).fence("parent");
-    assert.deepEqual(fake.writes(), ['POST /v2/droplets/101/actions {"type":"power_off"}', 'POST /v2/droplets/101/actions {"type":"power_off"}']);
+    assert.deepEqual(fake.writes(), [
+      'POST /v2/droplets/101/actions {"type":"power_off"}',
+      'POST /v2/droplets/101/actions {"type":"power_off"}',
+    ]);
     assert.equal(fake.droplets.get(101)?.status, "off");
   });
 
   it("reports an errored action and a timeout with the next step", async () => {
     fake.failActionType = "power_off";
-    await assert.rejects(power().fence("parent"), (e: unknown) => e instanceof UserError && /power_off of parent \(droplet 101, action \d+\) ended errored/.test(e.message));
+    await assert.rejects(
+      power().fence("parent"),
+      (e: unknown) => e instanceof UserError && /power_off of parent \(droplet 101, action \d+\) ended errored/.test(e.message),
+    );
     fake.actions.clear();
     fake.actionPolls = 1_000_000;
     await assert.rejects(power({ timeoutMs: 0 }).fence("parent"), /did not complete within 0 s; check the droplet/);
   });
 
   it("refuses unknown nodes and bad ids before any request", async () => {
-    await assert.rejects(power().fence("child-1"), (e: unknown) => e instanceof UserError && /does not know node "child-1"; known nodes: parent, standby/.test(e.message));
+    await assert.rejects(
+      power().fence("child-1"),
+      (e: unknown) => e instanceof UserError && /does not know node "child-1"; known nodes: parent, standby/.test(e.message),
+    );
     assert.deepEqual(fake.log, []);
     assert.throws(() => power({ droplets: { parent: "droplet-1" } }), /parent = "droplet-1": not a valid id/);
     assert.throws(() => power({ droplets: {} }), /empty map/);

@@ -3,7 +3,7 @@
  * `shutdown` — and resolves only when DigitalOcean reports the action completed; `start` is `power_on`.
  * DigitalOcean runs one action at a time per droplet: while another action is pending, we wait and retry.
  */
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { DigitalOceanApi, DigitalOceanApiError, type DigitalOceanApiOptions } from "../digitalocean/api";
 import { checkNodeIds, idOf } from "./node-ids";
 import type { PowerOperations } from "./types";
@@ -60,7 +60,10 @@ export class DigitalOceanPower implements PowerOperations {
   async start(node: string): Promise<void> {
     const droplet = await this.droplet(node);
     if (droplet.status === "active") return;
-    if (droplet.status === "archive") throw new UserError(`Droplet of ${node} (id ${droplet.id}) is archived and cannot be powered on; restore it in the DigitalOcean console first.`);
+    if (droplet.status === "archive")
+      throw new UserError(
+        `Droplet of ${node} (id ${droplet.id}) is archived and cannot be powered on; restore it in the DigitalOcean console first.`,
+      );
     await this.act(node, droplet.id, "power_on");
   }
 
@@ -86,13 +89,17 @@ export class DigitalOceanPower implements PowerOperations {
     }
     while (action.status === "in-progress") {
       if (Date.now() > deadline) {
-        throw new UserError(`${type} of ${node} (droplet ${dropletId}, action ${action.id}) did not complete within ${this.timeoutMs / 1000} s; check the droplet in the DigitalOcean console before trusting it is ${type === "power_off" ? "off" : "on"}.`);
+        throw new UserError(
+          `${type} of ${node} (droplet ${dropletId}, action ${action.id}) did not complete within ${this.timeoutMs / 1000} s; check the droplet in the DigitalOcean console before trusting it is ${type === "power_off" ? "off" : "on"}.`,
+        );
       }
       await this.api.sleep(this.pollIntervalMs);
       ({ action } = await this.api.request<{ action: Action }>("GET", `/actions/${action.id}`));
     }
     if (action.status !== "completed") {
-      throw new UserError(`${type} of ${node} (droplet ${dropletId}, action ${action.id}) ended ${action.status}; retry, or power the droplet ${type === "power_off" ? "off" : "on"} in the DigitalOcean console.`);
+      throw new UserError(
+        `${type} of ${node} (droplet ${dropletId}, action ${action.id}) ended ${action.status}; retry, or power the droplet ${type === "power_off" ? "off" : "on"} in the DigitalOcean console.`,
+      );
     }
   }
 }

@@ -12,7 +12,7 @@ import {
   waitUntilInstanceRunning,
   waitUntilInstanceStopped,
 } from "@aws-sdk/client-ec2";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { checkNodeIds, idOf } from "./node-ids";
 import type { PowerOperations } from "./types";
 
@@ -47,7 +47,12 @@ export class Ec2Power implements PowerOperations {
   private readonly minPollSeconds: number;
 
   constructor(options: Ec2PowerOptions) {
-    this.ids = checkNodeIds("ec2 instance power", options.instances, (id) => /^i-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id), '"i-0123456789abcdef0"');
+    this.ids = checkNodeIds(
+      "ec2 instance power",
+      options.instances,
+      (id) => /^i-[0-9a-f]{8}([0-9a-f]{9})?$/.test(id),
+      '"i-0123456789abcdef0"',
+    );
     this.client = options.client ?? new EC2Client(options.region ? { region: options.region } : {});
     this.skipOsShutdown = options.skipOsShutdown ?? true;
     this.maxWaitSeconds = options.maxWaitSeconds ?? 300;
@@ -63,7 +68,9 @@ export class Ec2Power implements PowerOperations {
     const state = await this.state(node);
     if (!instanceRuns(state)) return;
     const id = idOf(this.describe, this.ids, node);
-    await this.client.send(new StopInstancesCommand({ InstanceIds: [id], Force: true, ...(this.skipOsShutdown ? { SkipOsShutdown: true } : {}) }));
+    await this.client.send(
+      new StopInstancesCommand({ InstanceIds: [id], Force: true, ...(this.skipOsShutdown ? { SkipOsShutdown: true } : {}) }),
+    );
     await this.waitStopped(node, id);
   }
 
@@ -78,7 +85,9 @@ export class Ec2Power implements PowerOperations {
     if (state === "stopping") await this.waitStopped(node, id);
     if (state !== "pending") await this.client.send(new StartInstancesCommand({ InstanceIds: [id] }));
     await waitUntilInstanceRunning(this.waiter(), { InstanceIds: [id] }).catch((e: unknown) => {
-      throw new UserError(`Instance of ${node} (${id}) did not reach "running" within ${this.maxWaitSeconds} s (${firstLine(e)}); check it in the EC2 console.`);
+      throw new UserError(
+        `Instance of ${node} (${id}) did not reach "running" within ${this.maxWaitSeconds} s (${firstLine(e)}); check it in the EC2 console.`,
+      );
     });
   }
 
@@ -86,17 +95,27 @@ export class Ec2Power implements PowerOperations {
     const id = idOf(this.describe, this.ids, node);
     const out = await this.client.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
     const instance = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) => i.InstanceId === id);
-    if (!instance?.State?.Name) throw new UserError(`Instance of ${node} (${id}) was not found in ${this.describe}; check the region and the id in the stack outputs.`);
+    if (!instance?.State?.Name)
+      throw new UserError(
+        `Instance of ${node} (${id}) was not found in ${this.describe}; check the region and the id in the stack outputs.`,
+      );
     return instance.State.Name;
   }
 
   private async waitStopped(node: string, id: string): Promise<void> {
     await waitUntilInstanceStopped(this.waiter(), { InstanceIds: [id] }).catch((e: unknown) => {
-      throw new UserError(`Instance of ${node} (${id}) did not reach "stopped" within ${this.maxWaitSeconds} s (${firstLine(e)}); do not treat it as fenced — check it in the EC2 console.`);
+      throw new UserError(
+        `Instance of ${node} (${id}) did not reach "stopped" within ${this.maxWaitSeconds} s (${firstLine(e)}); do not treat it as fenced — check it in the EC2 console.`,
+      );
     });
   }
 
   private waiter() {
-    return { client: this.client, maxWaitTime: this.maxWaitSeconds, minDelay: this.minPollSeconds, maxDelay: Math.max(this.minPollSeconds, 15) };
+    return {
+      client: this.client,
+      maxWaitTime: this.maxWaitSeconds,
+      minDelay: this.minPollSeconds,
+      maxDelay: Math.max(this.minPollSeconds, 15),
+    };
   }
 }

@@ -1,10 +1,15 @@
 /**
  * Node name → provider id, as the power adapters take it (the Pulumi stack output can carry the map).
  */
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 /** Validates the map once: every id matches `pattern`. Throws one UserError listing every bad entry. */
-export function checkNodeIds<T extends string | number>(adapter: string, ids: Record<string, T>, valid: (id: T) => boolean, example: string): Map<string, T> {
+export function checkNodeIds<T extends string | number>(
+  adapter: string,
+  ids: Record<string, T>,
+  valid: (id: T) => boolean,
+  example: string,
+): Map<string, T> {
   const problems = Object.entries(ids)
     .filter(([, id]) => !valid(id))
     .map(([node, id]) => `  - ${node} = ${JSON.stringify(id)}: not a valid id; use the id from the stack outputs, e.g. ${example}`);
@@ -17,7 +22,9 @@ export function checkNodeIds<T extends string | number>(adapter: string, ids: Re
 export function idOf<T>(adapter: string, ids: Map<string, T>, node: string): T {
   const id = ids.get(node);
   if (id === undefined) {
-    throw new UserError(`${adapter} does not know node ${JSON.stringify(node)}; known nodes: ${[...ids.keys()].join(", ")}. Check the node name against the inventory (npm run plan) or pass its id.`);
+    throw new UserError(
+      `${adapter} does not know node ${JSON.stringify(node)}; known nodes: ${[...ids.keys()].join(", ")}. Check the node name against the inventory (npm run plan) or pass its id.`,
+    );
   }
   return id;
 }

@@ -10,24 +10,32 @@ import { packSource, sourceTree } from "./pack";
 import { modeShown } from "./run";
 
 const buildArgs: cmd.BuildArgs = {
-    releases: "/srv/share/releases",
-    id: "20261201090507-0123456789ab",
-    tarball: "/var/tmp/x.tar.gz",
-    requirements: "requirements.txt",
-    pythonIndexUrl: "http://10.231.0.1:8080/simple",
-    settingsModule: "proj.settings",
-    facts: { source: "dir:/x", sourceHash: "0123456789ab" },
-    buildLock: "/srv/share/releases/.build.lock",
-    staticRoot: "/srv/share/static",
-    user: "django",
-    log: "/var/log/django-ha/release.log",
-    envFiles: ["/etc/django-ha/app.env", "/etc/django-ha/app-secrets.env"],
-  };
+  releases: "/srv/share/releases",
+  id: "20261201090507-0123456789ab",
+  tarball: "/var/tmp/x.tar.gz",
+  requirements: "requirements.txt",
+  pythonIndexUrl: "http://10.231.0.1:8080/simple",
+  settingsModule: "proj.settings",
+  facts: { source: "dir:/x", sourceHash: "0123456789ab" },
+  buildLock: "/srv/share/releases/.build.lock",
+  staticRoot: "/srv/share/static",
+  user: "django",
+  log: "/var/log/django-ha/release.log",
+  envFiles: ["/etc/django-ha/app.env", "/etc/django-ha/app-secrets.env"],
+};
 
 const programs = {
-  status: cmd.releaseStatus({ releases: "/srv/share/releases", nodeCurrent: "/var/lib/django-ha/current", shareCurrent: "/srv/share/releases/current", maintenanceFlag: "/m", readOnlyFlag: "/r" }),
+  status: cmd.releaseStatus({
+    releases: "/srv/share/releases",
+    nodeCurrent: "/var/lib/django-ha/current",
+    shareCurrent: "/srv/share/releases/current",
+    maintenanceFlag: "/m",
+    readOnlyFlag: "/r",
+  }),
   build: cmd.buildRelease(buildArgs),
-  migrate: cmd.migrate("/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", ["/etc/django-ha/app.env"]),
+  migrate: cmd.migrate("/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", [
+    "/etc/django-ha/app.env",
+  ]),
   candidate: cmd.candidateHealth({
     releaseDir: "/srv/share/releases/20261201090507-0123456789ab",
     id: "20261201090507-0123456789ab",
@@ -58,12 +66,25 @@ const programs = {
     staticRoot: "/srv/share/static",
     user: "django",
   }),
-  switchWorker: cmd.switchWorker("/var/lib/django-ha/current", "/srv/share/releases/20261201090507-0123456789ab", "20261201090507-0123456789ab", "django-ha-celery.service", 60),
+  switchWorker: cmd.switchWorker(
+    "/var/lib/django-ha/current",
+    "/srv/share/releases/20261201090507-0123456789ab",
+    "20261201090507-0123456789ab",
+    "django-ha-celery.service",
+    60,
+  ),
   setCurrent: cmd.setShareCurrent("/srv/share/releases/current", "20261201090507-0123456789ab", "django"),
   markFailed: cmd.markFailed("/srv/share/releases/20261201090507-0123456789ab", "django", "lab-child-1: switch\nhealth 500"),
   prune: cmd.pruneReleases("/srv/share/releases", "/srv/share/releases/.build.lock", "django", ["20261201090507-0123456789ab"]),
   flags: cmd.setFlags("/srv/share/.django-ha", "django", { maintenance: true, readOnly: false }),
-  modeProbe: cmd.modeProbe("www.example.com", 443, "/etc/django-ha/tls/fullchain.pem", "/etc/django-ha/tls/SELF-SIGNED", "/.django-ha/mode-probe", "X-Django-HA-Mode"),
+  modeProbe: cmd.modeProbe(
+    "www.example.com",
+    443,
+    "/etc/django-ha/tls/fullchain.pem",
+    "/etc/django-ha/tls/SELF-SIGNED",
+    "/.django-ha/mode-probe",
+    "X-Django-HA-Mode",
+  ),
 };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "release-commands-"));
@@ -82,9 +103,17 @@ describe("release commands", () => {
     // A plain-http index is trusted by host (pip ignores it otherwise); an https one is not.
     assert.deepEqual(programs.build.slice(15, 17), ["10.231.0.1:8080", "/etc/django-ha/app.env"]);
     assert.equal(cmd.buildRelease({ ...buildArgs, pythonIndexUrl: "https://pypi.org/simple" })[15], "");
-    assert.deepEqual(programs.migrate.slice(3), ["django-ha-release", "/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", "/etc/django-ha/app.env"]);
+    assert.deepEqual(programs.migrate.slice(3), [
+      "django-ha-release",
+      "/srv/share/releases/20261201090507-0123456789ab",
+      "proj.settings",
+      "/srv/share/releases/.migrate.lock",
+      "django",
+      "/etc/django-ha/app.env",
+    ]);
     for (const [name, argv] of Object.entries(programs)) {
-      for (const value of ["20261201090507", "www.example.com", "proj.settings", "10.231.0.1", "/srv/share"]) assert.ok(!argv[2].includes(value), `${name} embeds ${value}`);
+      for (const value of ["20261201090507", "www.example.com", "proj.settings", "10.231.0.1", "/srv/share"])
+        assert.ok(!argv[2].includes(value), `${name} embeds ${value}`);
     }
   });
 
@@ -99,7 +128,13 @@ describe("release commands", () => {
     const link = path.join(tmp, "node-current");
     fs.symlinkSync(path.join(releases, a), link);
     const flags = path.join(tmp, "flags");
-    const paths = { releases, nodeCurrent: link, shareCurrent: path.join(releases, "current"), maintenanceFlag: path.join(flags, "maintenance"), readOnlyFlag: path.join(flags, "read-only") };
+    const paths = {
+      releases,
+      nodeCurrent: link,
+      shareCurrent: path.join(releases, "current"),
+      maintenanceFlag: path.join(flags, "maintenance"),
+      readOnlyFlag: path.join(flags, "read-only"),
+    };
 
     assert.equal(run(cmd.setShareCurrent(paths.shareCurrent, a, "root")).code, 0);
     assert.equal(fs.readlinkSync(paths.shareCurrent), a);
@@ -123,7 +158,11 @@ describe("release commands", () => {
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, new RegExp(`deleted=${b}`));
     assert.ok(!fs.existsSync(path.join(releases, b)) && fs.existsSync(path.join(releases, a)));
-    assert.notEqual(run(cmd.pruneReleases(releases, path.join(releases, ".build.lock"), "root", ["../app"])).code, 0, "only release ids are deleted");
+    assert.notEqual(
+      run(cmd.pruneReleases(releases, path.join(releases, ".build.lock"), "root", ["../app"])).code,
+      0,
+      "only release ids are deleted",
+    );
     assert.ok(fs.existsSync(path.join(releases, "app")));
     assert.equal(run(cmd.setFlags(flags, "root", { maintenance: true, readOnly: false })).code, 0);
     assert.ok(fs.existsSync(paths.maintenanceFlag) && !fs.existsSync(paths.readOnlyFlag));
@@ -149,7 +188,11 @@ describe("packing the source (the operator's machine)", () => {
     const p = packSource({ kind: "dir", path: dir });
     try {
       assert.match(p.sourceHash, /^[0-9a-f]{64}$/);
-      assert.deepEqual(execFileSync("tar", ["-tzf", p.tarball], { encoding: "utf8" }).split("\n").filter(Boolean).sort(), ["./", "./manage.py", "./proj/"]);
+      assert.deepEqual(execFileSync("tar", ["-tzf", p.tarball], { encoding: "utf8" }).split("\n").filter(Boolean).sort(), [
+        "./",
+        "./manage.py",
+        "./proj/",
+      ]);
     } finally {
       p.cleanup();
     }
@@ -160,7 +203,8 @@ describe("packing the source (the operator's machine)", () => {
   it("packs a git ref from a clone (not the work tree), records the commit, and names the refs it knows", () => {
     const repo = path.join(tmp, "repo");
     fs.mkdirSync(repo);
-    const git = (...args: string[]) => execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { encoding: "utf8" }).trim();
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { encoding: "utf8" }).trim();
     git("init", "-q", "-b", "main");
     fs.writeFileSync(path.join(repo, "manage.py"), "v1\n");
     git("add", ".");
@@ -186,7 +230,10 @@ describe("packing the source (the operator's machine)", () => {
     const tree = sourceTree({ kind: "git", url: repo, ref: "v1" }, path.join(tmp, "tree-out"));
     assert.equal(fs.readFileSync(path.join(tree.dir, "manage.py"), "utf8"), "v1\n");
     assert.equal(tree.commit, v1);
-    assert.throws(() => packSource({ kind: "git", url: repo, ref: "main" }, "nope"), /--ref = "nope" is not a commit, branch or tag of .*Known: main, v1/);
+    assert.throws(
+      () => packSource({ kind: "git", url: repo, ref: "main" }, "nope"),
+      /--ref = "nope" is not a commit, branch or tag of .*Known: main, v1/,
+    );
     assert.throws(() => packSource({ kind: "git", url: path.join(tmp, "no-repo"), ref: "main" }), /git clone .* failed/);
   });
 });

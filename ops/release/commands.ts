@@ -9,7 +9,6 @@ import { isReleaseId, type ReleaseInfo } from "./release";
 
 const FIXED = (program: string, ...args: string[]): Argv => ["bash", "-c", program, "django-ha-release", ...args];
 
-
 // ------------------------------------------------------------------------------------------------ status
 
 /**
@@ -67,14 +66,14 @@ export function parseReleaseStatus(stdout: string): ReleaseStatus {
     else if (key === "read_only") s.readOnly = value === "1";
     else if (key === "release") {
       const m = /^(\S+) ready=([01]) failed=([01]) source=([0-9a-f]*)$/.exec(value);
-      if (m && isReleaseId(m[1])) s.releases.push({ id: m[1], ready: m[2] === "1", failed: m[3] === "1", ...(m[4] ? { sourceHash: m[4] } : {}) });
+      if (m && isReleaseId(m[1]))
+        s.releases.push({ id: m[1], ready: m[2] === "1", failed: m[3] === "1", ...(m[4] ? { sourceHash: m[4] } : {}) });
     }
   }
   return s;
 }
 
 // ------------------------------------------------------------------------------------------------- build
-
 
 export interface BuildArgs {
   releases: string;
@@ -94,11 +93,25 @@ export interface BuildArgs {
 }
 
 export function buildRelease(a: BuildArgs): Argv {
-  return FIXED(BUILD, a.releases, a.id, a.tarball, a.requirements, a.pythonIndexUrl, a.settingsModule, JSON.stringify(a.facts), a.buildLock, a.staticRoot, a.user, a.log, trustedHost(a.pythonIndexUrl), ...a.envFiles);
+  return FIXED(
+    BUILD,
+    a.releases,
+    a.id,
+    a.tarball,
+    a.requirements,
+    a.pythonIndexUrl,
+    a.settingsModule,
+    JSON.stringify(a.facts),
+    a.buildLock,
+    a.staticRoot,
+    a.user,
+    a.log,
+    trustedHost(a.pythonIndexUrl),
+    ...a.envFiles,
+  );
 }
 
 // ----------------------------------------------------------------------------------------------- migrate
-
 
 export function migrate(releaseDir: string, settingsModule: string, lock: string, user: string, envFiles: string[]): Argv {
   return FIXED(MIGRATE, releaseDir, settingsModule, lock, user, ...envFiles);
@@ -166,7 +179,21 @@ export interface CandidateArgs {
 }
 
 export function candidateHealth(a: CandidateArgs): Argv {
-  return FIXED(CANDIDATE, a.releaseDir, a.id, a.wsgiModule, a.settingsModule, a.healthPath, a.host, String(a.timeoutSeconds), a.user, a.libDir, a.header, a.loaderModule, ...a.envFiles);
+  return FIXED(
+    CANDIDATE,
+    a.releaseDir,
+    a.id,
+    a.wsgiModule,
+    a.settingsModule,
+    a.healthPath,
+    a.host,
+    String(a.timeoutSeconds),
+    a.user,
+    a.libDir,
+    a.header,
+    a.loaderModule,
+    ...a.envFiles,
+  );
 }
 
 // ------------------------------------------------------------------------------------------- switch child
@@ -257,7 +284,23 @@ export interface SwitchChildArgs {
 }
 
 export function switchChild(a: SwitchChildArgs): Argv {
-  return FIXED(SWITCH_CHILD, a.link, a.releaseDir, a.id, a.unit, a.statsSocket, a.healthPath, a.fqdn, String(a.httpsPort), a.fullchain, a.selfSigned, String(a.timeoutSeconds), a.header, a.staticRoot, a.user);
+  return FIXED(
+    SWITCH_CHILD,
+    a.link,
+    a.releaseDir,
+    a.id,
+    a.unit,
+    a.statsSocket,
+    a.healthPath,
+    a.fqdn,
+    String(a.httpsPort),
+    a.fullchain,
+    a.selfSigned,
+    String(a.timeoutSeconds),
+    a.header,
+    a.staticRoot,
+    a.user,
+  );
 }
 
 // ------------------------------------------------------------------------------------------ switch worker
@@ -300,7 +343,6 @@ export function parsePrevious(stdout: string): string | undefined {
 }
 
 // ------------------------------------------------------------------------------------ current, failed, prune
-
 
 export function setShareCurrent(current: string, id: string, user: string): Argv {
   return FIXED(SET_CURRENT, current, id, user);

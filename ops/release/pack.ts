@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { directoryHash, makeTarball } from "../bootstrap/hash";
 import type { ReleaseSource } from "./types";
 
@@ -23,7 +23,11 @@ export interface PackedSource {
 
 function git(args: string[], what: string): string {
   try {
-    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } }).trim();
+    return execFileSync("git", args, {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+    }).trim();
   } catch (err) {
     const e = err as { stderr?: string; message: string };
     throw new UserError(`${what} failed: ${(e.stderr || e.message).trim().split("\n").slice(-3).join(" ")}`);
@@ -54,14 +58,23 @@ function gitTree(url: string, wanted: string, tmp: string, fromFlag: boolean): {
   git(["clone", "--quiet", "--bare", "--", url, bare], `git clone ${url} (django-ha:app.git)`);
   let commit: string;
   try {
-    commit = execFileSync("git", ["--git-dir", bare, "rev-parse", "--verify", "--quiet", `${wanted}^{commit}`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    commit = execFileSync("git", ["--git-dir", bare, "rev-parse", "--verify", "--quiet", `${wanted}^{commit}`], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
-    const heads = git(["--git-dir", bare, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags"], "git for-each-ref").split("\n").filter(Boolean);
-    throw new UserError(`${fromFlag ? "--ref" : "django-ha:app.ref"} = ${JSON.stringify(wanted)} is not a commit, branch or tag of ${url}. Known: ${heads.slice(0, 20).join(", ") || "(no branches)"}.`);
+    const heads = git(["--git-dir", bare, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags"], "git for-each-ref")
+      .split("\n")
+      .filter(Boolean);
+    throw new UserError(
+      `${fromFlag ? "--ref" : "django-ha:app.ref"} = ${JSON.stringify(wanted)} is not a commit, branch or tag of ${url}. Known: ${heads.slice(0, 20).join(", ") || "(no branches)"}.`,
+    );
   }
   const tree = path.join(tmp, "tree");
   fs.mkdirSync(tree);
-  execFileSync("bash", ["-c", 'git --git-dir "$1" archive --format=tar "$2" | tar -x -C "$3"', "pack", bare, commit, tree], { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync("bash", ["-c", 'git --git-dir "$1" archive --format=tar "$2" | tar -x -C "$3"', "pack", bare, commit, tree], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   return { tree, commit };
 }
 
@@ -72,8 +85,14 @@ export function packSource(source: ReleaseSource, ref?: string): PackedSource {
   try {
     const tarball = path.join(tmp, "source.tar.gz");
     if (source.kind === "dir") {
-      if (ref !== undefined) throw new UserError(`--ref ${ref}: django-ha:app.path is a directory (${source.path}), which has no refs. Drop --ref, or set django-ha:app to {"git": "<url>", "ref": "main"}.`);
-      if (!fs.existsSync(source.path) || !fs.statSync(source.path).isDirectory()) throw new UserError(`django-ha:app.path = ${JSON.stringify(source.path)} is not a directory: point it at your Django project (the directory that holds manage.py).`);
+      if (ref !== undefined)
+        throw new UserError(
+          `--ref ${ref}: django-ha:app.path is a directory (${source.path}), which has no refs. Drop --ref, or set django-ha:app to {"git": "<url>", "ref": "main"}.`,
+        );
+      if (!fs.existsSync(source.path) || !fs.statSync(source.path).isDirectory())
+        throw new UserError(
+          `django-ha:app.path = ${JSON.stringify(source.path)} is not a directory: point it at your Django project (the directory that holds manage.py).`,
+        );
       const sourceHash = directoryHash(source.path);
       makeTarball(source.path, tarball);
       return { tarball, sourceHash, facts: { source: `dir:${path.resolve(source.path)}`, sourceHash }, cleanup };

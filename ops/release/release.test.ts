@@ -1,8 +1,18 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { UserError } from "../../spec/errors";
-import { childrenToRevert, deployPlan, isReleaseId, previousRelease, releaseId, releasesToPrune, reusableRelease, rollbackTarget, type ReleaseInfo } from "./release";
+import { UserError } from "../../model/errors";
+import {
+  childrenToRevert,
+  deployPlan,
+  isReleaseId,
+  previousRelease,
+  releaseId,
+  releasesToPrune,
+  reusableRelease,
+  rollbackTarget,
+  type ReleaseInfo,
+} from "./release";
 
 const r = (id: string, extra: Partial<ReleaseInfo> = {}): ReleaseInfo => ({ id, ready: true, failed: false, ...extra });
 const ID = (n: number, hash = "abcdef012345") => `202612010${String(n).padStart(5, "0")}-${hash}`;
@@ -18,13 +28,17 @@ describe("release ids", () => {
 
   it("sort by build time as strings (property)", () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date("2000-01-01"), max: new Date("2099-12-31"), noInvalidDate: true }), fc.date({ min: new Date("2000-01-01"), max: new Date("2099-12-31"), noInvalidDate: true }), (a, b) => {
-        const ia = releaseId(a, "aaaaaaaaaaaa");
-        const ib = releaseId(b, "aaaaaaaaaaaa");
-        const sa = Math.floor(a.getTime() / 1000);
-        const sb = Math.floor(b.getTime() / 1000);
-        return Math.sign(sa - sb) === Math.sign(ia < ib ? -1 : ia > ib ? 1 : 0);
-      }),
+      fc.property(
+        fc.date({ min: new Date("2000-01-01"), max: new Date("2099-12-31"), noInvalidDate: true }),
+        fc.date({ min: new Date("2000-01-01"), max: new Date("2099-12-31"), noInvalidDate: true }),
+        (a, b) => {
+          const ia = releaseId(a, "aaaaaaaaaaaa");
+          const ib = releaseId(b, "aaaaaaaaaaaa");
+          const sa = Math.floor(a.getTime() / 1000);
+          const sb = Math.floor(b.getTime() / 1000);
+          return Math.sign(sa - sb) === Math.sign(ia < ib ? -1 : ia > ib ? 1 : 0);
+        },
+      ),
     );
   });
 });
@@ -51,7 +65,11 @@ describe("rollback target", () => {
       [{ releases, current: ID(5), to: ID(2) }, /found that release unhealthy/],
       [{ releases, current: ID(5), to: ID(4) }, /never finished/],
     ];
-    for (const [input, message] of cases) assert.throws(() => rollbackTarget(input), (e: unknown) => e instanceof UserError && message.test(e.message));
+    for (const [input, message] of cases)
+      assert.throws(
+        () => rollbackTarget(input),
+        (e: unknown) => e instanceof UserError && message.test(e.message),
+      );
   });
 });
 
@@ -91,8 +109,19 @@ describe("retention", () => {
 
 describe("deploy plan", () => {
   it("builds and migrates once on the worker before any child, children one at a time, then Celery, current, prune", () => {
-    const steps = deployPlan({ children: ["c1", "c2"], worker: "w", reuse: false, celery: true }).map((s) => `${s.kind}${"node" in s ? ` ${s.node}` : ""}`);
-    assert.deepEqual(steps, ["upload w", "build w", "migrate w", "switch-child c1", "switch-child c2", "switch-worker w", "current", "prune"]);
+    const steps = deployPlan({ children: ["c1", "c2"], worker: "w", reuse: false, celery: true }).map(
+      (s) => `${s.kind}${"node" in s ? ` ${s.node}` : ""}`,
+    );
+    assert.deepEqual(steps, [
+      "upload w",
+      "build w",
+      "migrate w",
+      "switch-child c1",
+      "switch-child c2",
+      "switch-worker w",
+      "current",
+      "prune",
+    ]);
     const reused = deployPlan({ children: ["c1"], worker: "w", reuse: true, celery: false }).map((s) => s.kind);
     assert.deepEqual(reused, ["migrate", "switch-child", "switch-worker", "current", "prune"]);
   });

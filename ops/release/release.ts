@@ -3,7 +3,7 @@
  * deleted, and the order of a deploy. Pure: tested by tables and properties (release.test.ts).
  */
 import { RELEASE_ID_PATTERN, RELEASE_PATHS } from "../../roles/release";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 /** A release directory on the share, as the status program reports it. */
 export interface ReleaseInfo {
@@ -18,7 +18,8 @@ export interface ReleaseInfo {
 
 /** The id of a release built at `builtAt` from source with content hash `sourceHash` (hex). */
 export function releaseId(builtAt: Date, sourceHash: string): string {
-  if (!/^[0-9a-f]{12,}$/.test(sourceHash)) throw new Error(`source hash ${JSON.stringify(sourceHash)} is not lower-case hex of 12 or more digits`);
+  if (!/^[0-9a-f]{12,}$/.test(sourceHash))
+    throw new Error(`source hash ${JSON.stringify(sourceHash)} is not lower-case hex of 12 or more digits`);
   const stamp = builtAt.toISOString().replace(/[-:T]/g, "").slice(0, 14);
   return `${stamp}-${sourceHash.slice(0, 12)}`;
 }
@@ -74,12 +75,17 @@ export function rollbackTarget(o: RollbackInput): string {
     const r = o.releases.find((x) => x.id === o.to);
     if (!r) throw new UserError(`--to ${o.to}: no such release on the share (kept: the last 5). ${listing}`);
     if (!r.ready) throw new UserError(`--to ${o.to}: that release was never finished (no .ready): it cannot run. ${listing}`);
-    if (r.failed) throw new UserError(`--to ${o.to}: a deploy found that release unhealthy (see .failed in its directory). Name another: ${listing}`);
+    if (r.failed)
+      throw new UserError(`--to ${o.to}: a deploy found that release unhealthy (see .failed in its directory). Name another: ${listing}`);
     return r.id;
   }
-  if (!o.current) throw new UserError(`The stack has no current release (/srv/share/releases/current): deploy one first (npm run deploy). ${listing}`);
+  if (!o.current)
+    throw new UserError(`The stack has no current release (/srv/share/releases/current): deploy one first (npm run deploy). ${listing}`);
   const previous = previousRelease(o.releases, o.current);
-  if (!previous) throw new UserError(`No release older than the current one (${o.current}) is kept: nothing to roll back to. Name one with --to. ${listing}`);
+  if (!previous)
+    throw new UserError(
+      `No release older than the current one (${o.current}) is kept: nothing to roll back to. Name one with --to. ${listing}`,
+    );
   return previous;
 }
 
@@ -112,7 +118,8 @@ export function releasesToPrune(o: PruneInput): string[] {
     .slice(-keep)
     .map((r) => r.id);
   for (const id of newest) protectedIds.add(id);
-  const stampOf = (id: string) => Date.UTC(+id.slice(0, 4), +id.slice(4, 6) - 1, +id.slice(6, 8), +id.slice(8, 10), +id.slice(10, 12), +id.slice(12, 14));
+  const stampOf = (id: string) =>
+    Date.UTC(+id.slice(0, 4), +id.slice(4, 6) - 1, +id.slice(6, 8), +id.slice(8, 10), +id.slice(10, 12), +id.slice(12, 14));
   return o.releases
     .filter((r) => isReleaseId(r.id) && !protectedIds.has(r.id) && !live.has(r.id))
     .filter((r) => r.ready || o.now.getTime() - stampOf(r.id) > grace)
@@ -142,7 +149,12 @@ export interface DeployPlanInput {
 export function deployPlan(o: DeployPlanInput): DeployStep[] {
   if (o.children.length === 0) throw new UserError("The inventory has no child: there is nothing to deploy to.");
   return [
-    ...(o.reuse ? [] : ([{ kind: "upload", node: o.worker }, { kind: "build", node: o.worker }] as DeployStep[])),
+    ...(o.reuse
+      ? []
+      : ([
+          { kind: "upload", node: o.worker },
+          { kind: "build", node: o.worker },
+        ] as DeployStep[])),
     { kind: "migrate", node: o.worker },
     ...o.children.map((node): DeployStep => ({ kind: "switch-child", node })),
     { kind: "switch-worker", node: o.worker, celery: o.celery },

@@ -9,12 +9,21 @@ import { UWSGI_UNIT } from "../../roles/child";
 import { CELERY_UNIT } from "../../roles/worker";
 import { APP_ENV_FILES as ENV_FILES, RELEASE_HEADER, RELEASE_PATHS, WSGI_LOADER_MODULE } from "../../roles/release";
 import { TLS_PATHS } from "../../roles/tls";
-import { UserError } from "../../spec/errors";
-import type { Inventory, InventoryNode } from "../../spec";
+import { UserError } from "../../model/errors";
+import type { Inventory, InventoryNode } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
 import * as cmd from "./commands";
 import { packSource, type PackedSource } from "./pack";
-import { childrenToRevert, deployPlan, describeStep, releaseDir, releaseId, releasesToPrune, reusableRelease, rollbackTarget } from "./release";
+import {
+  childrenToRevert,
+  deployPlan,
+  describeStep,
+  releaseDir,
+  releaseId,
+  releasesToPrune,
+  reusableRelease,
+  rollbackTarget,
+} from "./release";
 import type { ReleaseApp } from "./types";
 
 const APP_ENV_FILES = [...ENV_FILES];
@@ -59,7 +68,12 @@ export class StepError extends Error {
     readonly step: string,
     readonly output: string,
   ) {
-    super(`${node}: ${step} failed:\n${output.split("\n").map((l) => `  | ${l}`).join("\n")}`);
+    super(
+      `${node}: ${step} failed:\n${output
+        .split("\n")
+        .map((l) => `  | ${l}`)
+        .join("\n")}`,
+    );
   }
 }
 
@@ -67,7 +81,8 @@ function roles(inventory: Inventory): { children: InventoryNode[]; worker: Inven
   const children = inventory.nodes.filter((n) => n.role === "child");
   const worker = inventory.nodes.find((n) => n.role === "worker");
   if (!worker) throw new UserError(`The inventory of cluster ${inventory.cluster} has no worker: releases are built on the worker.`);
-  if (children.length === 0) throw new UserError(`The inventory of cluster ${inventory.cluster} has no child: there is nothing to run a release on.`);
+  if (children.length === 0)
+    throw new UserError(`The inventory of cluster ${inventory.cluster} has no child: there is nothing to run a release on.`);
   return { children, worker };
 }
 
@@ -95,14 +110,25 @@ export interface BuildResult {
 }
 
 /** Upload the packed source to the worker, build the release there (or reuse a finished one), migrate once. */
-async function buildOn(nodes: Nodes, o: ReleaseRunBase, worker: InventoryNode, app: ReleaseApp, packed: PackedSource, id: string, reuse: boolean): Promise<BuildResult> {
+async function buildOn(
+  nodes: Nodes,
+  o: ReleaseRunBase,
+  worker: InventoryNode,
+  app: ReleaseApp,
+  packed: PackedSource,
+  id: string,
+  reuse: boolean,
+): Promise<BuildResult> {
   const t0 = Date.now();
   if (!reuse) {
     const exec = await nodes.get(worker);
     const tarball = `${RELEASE_PATHS.incoming}/release-${id}.tar.gz`;
     o.log(worker.name, `upload the source (${packed.facts.source}${packed.facts.commit ? ` ${packed.facts.commit.slice(0, 12)}` : ""})`);
     await exec.putFile(packed.tarball, tarball);
-    o.log(worker.name, `build ${id}: venv, requirements${app.requirements ? ` (${app.requirements} from ${app.pythonIndexUrl})` : " (none)"}, collectstatic`);
+    o.log(
+      worker.name,
+      `build ${id}: venv, requirements${app.requirements ? ` (${app.requirements} from ${app.pythonIndexUrl})` : " (none)"}, collectstatic`,
+    );
     const out = await nodes.run(
       worker,
       `build ${id}`,
@@ -129,7 +155,12 @@ async function buildOn(nodes: Nodes, o: ReleaseRunBase, worker: InventoryNode, a
   const buildMs = Date.now() - t0;
   const t1 = Date.now();
   o.log(worker.name, `migrate with ${id} (once, under the migration lock)`);
-  const out = await nodes.run(worker, `migrate with ${id}`, cmd.migrate(releaseDir(id), app.settingsModule, RELEASE_PATHS.migrateLock, APP_USER.name, APP_ENV_FILES), 30 * MINUTE);
+  const out = await nodes.run(
+    worker,
+    `migrate with ${id}`,
+    cmd.migrate(releaseDir(id), app.settingsModule, RELEASE_PATHS.migrateLock, APP_USER.name, APP_ENV_FILES),
+    30 * MINUTE,
+  );
   const last = out.trim().split("\n").pop() ?? "";
   o.log(worker.name, `migrate: ${last.trim() || "done"} (${seconds(Date.now() - t1)})`);
   return { id, reused: reuse, buildMs, migrateMs: Date.now() - t1 };
@@ -221,13 +252,20 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     const id = reuse ?? releaseId(new Date(), packed.sourceHash);
     const plan = deployPlan({ children: children.map((c) => c.name), worker: worker.name, reuse: !!reuse, celery: !!o.app.celeryApp });
     if (o.dryRun) {
-      o.log("plan", `release ${id} from ${packed.facts.source}${packed.facts.ref ? ` ref ${packed.facts.ref} (${packed.facts.commit?.slice(0, 12)})` : ""}`);
+      o.log(
+        "plan",
+        `release ${id} from ${packed.facts.source}${packed.facts.ref ? ` ref ${packed.facts.ref} (${packed.facts.commit?.slice(0, 12)})` : ""}`,
+      );
       plan.forEach((s, i) => o.log("plan", `${i + 1}. ${describeStep(s, id)}`));
       return { id, ok: true, dryRun: true, reverted: [], childMs: {}, pruned: [], totalMs: Date.now() - started };
     }
     const current = status?.shareCurrent;
     if (current === id) o.log("deploy", `${id} is the current release already: switching every node to it again`);
-    if (!(await o.confirm(`Deploy release ${id} (${packed.facts.source}) to ${children.length} child${children.length === 1 ? "" : "ren"} of cluster ${o.inventory.cluster}${current ? `, replacing ${current}` : ""}?`))) {
+    if (
+      !(await o.confirm(
+        `Deploy release ${id} (${packed.facts.source}) to ${children.length} child${children.length === 1 ? "" : "ren"} of cluster ${o.inventory.cluster}${current ? `, replacing ${current}` : ""}?`,
+      ))
+    ) {
       throw new UserError("Not confirmed: nothing was changed.");
     }
     const build = await buildOn(nodes, o, worker, o.app, packed, id, !!reuse);
@@ -243,7 +281,8 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
         const exec = await nodes.get(child);
         const r = await exec.run(switchChildArgv(o.app, o.inventory, id, timeout), { timeoutMs: (timeout + 30) * 1000 });
         switched.push({ node: child, previous: cmd.parsePrevious(r.stdout) });
-        if (r.code !== 0) throw new StepError(child.name, `switch to ${id}`, [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join("\n"));
+        if (r.code !== 0)
+          throw new StepError(child.name, `switch to ${id}`, [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join("\n"));
         childMs[child.name] = Date.now() - t0;
         o.log(child.name, `serves ${id} (${seconds(childMs[child.name])})`);
       } catch (err) {
@@ -251,19 +290,51 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
         const failure = { node: err.node, step: err.step, output: err.output };
         o.log(child.name, `FAILED: ${err.step}`);
         const reverted = await revert(nodes, o, switched, id);
-        await nodes.run(worker, "mark the release failed", cmd.markFailed(dir, APP_USER.name, `${failure.node}: ${failure.step}\n${failure.output}`), MINUTE).catch(() => undefined);
+        await nodes
+          .run(
+            worker,
+            "mark the release failed",
+            cmd.markFailed(dir, APP_USER.name, `${failure.node}: ${failure.step}\n${failure.output}`),
+            MINUTE,
+          )
+          .catch(() => undefined);
         return { id, ok: false, failure, reverted, build, childMs, pruned: [], totalMs: Date.now() - started };
       }
     }
     o.log(worker.name, `switch to ${id}${o.app.celeryApp ? ", warm-restart Celery (its running job finishes first)" : ""}`);
-    const w = await nodes.run(worker, `switch the worker to ${id}`, cmd.switchWorker(RELEASE_PATHS.nodeCurrent, dir, id, o.app.celeryApp ? CELERY_UNIT : "", o.celeryWaitSeconds ?? 60), 5 * MINUTE);
+    const w = await nodes.run(
+      worker,
+      `switch the worker to ${id}`,
+      cmd.switchWorker(RELEASE_PATHS.nodeCurrent, dir, id, o.app.celeryApp ? CELERY_UNIT : "", o.celeryWaitSeconds ?? 60),
+      5 * MINUTE,
+    );
     const celery = /celery=(\w+)/.exec(w)?.[1] ?? "unknown";
-    o.log(worker.name, celery === "finishing" ? `Celery still finishes its running job; it starts on ${id} right after (no job is lost)` : `Celery: ${celery}`);
-    await nodes.run(worker, "point releases/current at the release", cmd.setShareCurrent(RELEASE_PATHS.shareCurrent, id, APP_USER.name), MINUTE);
+    o.log(
+      worker.name,
+      celery === "finishing"
+        ? `Celery still finishes its running job; it starts on ${id} right after (no job is lost)`
+        : `Celery: ${celery}`,
+    );
+    await nodes.run(
+      worker,
+      "point releases/current at the release",
+      cmd.setShareCurrent(RELEASE_PATHS.shareCurrent, id, APP_USER.name),
+      MINUTE,
+    );
     const after = await statusOn(nodes, worker);
-    const prune = releasesToPrune({ releases: after.releases, live: [id, ...(after.shareCurrent ? [after.shareCurrent] : [])], keep: o.keep, now: new Date() });
+    const prune = releasesToPrune({
+      releases: after.releases,
+      live: [id, ...(after.shareCurrent ? [after.shareCurrent] : [])],
+      keep: o.keep,
+      now: new Date(),
+    });
     if (prune.length) {
-      await nodes.run(worker, "delete old releases", cmd.pruneReleases(RELEASE_PATHS.releases, RELEASE_PATHS.buildLock, APP_USER.name, prune), 10 * MINUTE);
+      await nodes.run(
+        worker,
+        "delete old releases",
+        cmd.pruneReleases(RELEASE_PATHS.releases, RELEASE_PATHS.buildLock, APP_USER.name, prune),
+        10 * MINUTE,
+      );
       o.log(worker.name, `deleted ${prune.length} old release${prune.length === 1 ? "" : "s"}: ${prune.join(", ")}`);
     }
     return { id, ok: true, reverted: [], build, childMs, celery, pruned: prune, totalMs: Date.now() - started };
@@ -310,7 +381,12 @@ function switchChildArgv(app: ReleaseApp, inventory: Inventory, id: string, time
 }
 
 /** Put switched children back on the release each ran before (newest switch first). */
-async function revert(nodes: Nodes, o: DeployOptions, switched: { node: InventoryNode; previous?: string }[], failedId: string): Promise<string[]> {
+async function revert(
+  nodes: Nodes,
+  o: DeployOptions,
+  switched: { node: InventoryNode; previous?: string }[],
+  failedId: string,
+): Promise<string[]> {
   const done: string[] = [];
   const order = childrenToRevert(
     switched.map((s) => s.node.name),
@@ -323,7 +399,12 @@ async function revert(nodes: Nodes, o: DeployOptions, switched: { node: Inventor
       continue;
     }
     o.log(name, `back to ${s.previous}`);
-    await nodes.run(s.node, `switch back to ${s.previous}`, switchChildArgv(o.app, o.inventory, s.previous, o.healthTimeoutSeconds ?? 90), 3 * MINUTE);
+    await nodes.run(
+      s.node,
+      `switch back to ${s.previous}`,
+      switchChildArgv(o.app, o.inventory, s.previous, o.healthTimeoutSeconds ?? 90),
+      3 * MINUTE,
+    );
     o.log(name, `serves ${s.previous} again`);
     done.push(name);
   }
@@ -370,12 +451,17 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
     const from = status.shareCurrent;
     o.log("rollback", `${from ?? "(no current release)"} → ${to}`);
     if (o.dryRun) {
-      for (const c of children) o.log("plan", `${c.name}: ${RELEASE_PATHS.nodeCurrent} → ${to}, chain-reload uWSGI, ${o.app.healthPath} names ${to}`);
+      for (const c of children)
+        o.log("plan", `${c.name}: ${RELEASE_PATHS.nodeCurrent} → ${to}, chain-reload uWSGI, ${o.app.healthPath} names ${to}`);
       o.log("plan", `${worker.name}: ${RELEASE_PATHS.nodeCurrent} → ${to}${o.app.celeryApp ? ", warm-restart Celery" : ""}`);
       o.log("plan", `share: ${RELEASE_PATHS.shareCurrent} → ${to}`);
       return { from, to, ok: true, dryRun: true, childMs: {}, failures: [], liveMs: 0, totalMs: Date.now() - started };
     }
-    if (!(await o.confirm(`Roll cluster ${o.inventory.cluster} back from ${from ?? "(none)"} to ${to} on ${children.length} child${children.length === 1 ? "" : "ren"}?`))) {
+    if (
+      !(await o.confirm(
+        `Roll cluster ${o.inventory.cluster} back from ${from ?? "(none)"} to ${to} on ${children.length} child${children.length === 1 ? "" : "ren"}?`,
+      ))
+    ) {
       throw new UserError("Not confirmed: nothing was changed.");
     }
     const t0 = Date.now();
@@ -400,9 +486,19 @@ export async function rollback(o: RollbackOptions): Promise<RollbackResult> {
     );
     const liveMs = Date.now() - t0;
     if (failures.length) return { from, to, ok: false, childMs, failures, liveMs, totalMs: Date.now() - started };
-    const w = await nodes.run(worker, `switch the worker to ${to}`, cmd.switchWorker(RELEASE_PATHS.nodeCurrent, releaseDir(to), to, o.app.celeryApp ? CELERY_UNIT : "", 30), 5 * MINUTE);
+    const w = await nodes.run(
+      worker,
+      `switch the worker to ${to}`,
+      cmd.switchWorker(RELEASE_PATHS.nodeCurrent, releaseDir(to), to, o.app.celeryApp ? CELERY_UNIT : "", 30),
+      5 * MINUTE,
+    );
     o.log(worker.name, `Celery: ${/celery=(\w+)/.exec(w)?.[1] ?? "unknown"}`);
-    await nodes.run(worker, "point releases/current at the release", cmd.setShareCurrent(RELEASE_PATHS.shareCurrent, to, APP_USER.name), MINUTE);
+    await nodes.run(
+      worker,
+      "point releases/current at the release",
+      cmd.setShareCurrent(RELEASE_PATHS.shareCurrent, to, APP_USER.name),
+      MINUTE,
+    );
     return { from, to, ok: true, childMs, failures, liveMs, totalMs: Date.now() - started };
   } finally {
     await nodes.close();
@@ -441,18 +537,28 @@ export function modeShown(mode: SiteMode, a: cmd.ModeAnswer): boolean {
 }
 
 /** Set the flags on the share, then wait until every child's nginx answers in the mode; per-child time. */
-export async function setMaintenance(o: MaintenanceOptions): Promise<{ ok: boolean; childMs: Record<string, number>; failures: string[]; totalMs: number }> {
+export async function setMaintenance(
+  o: MaintenanceOptions,
+): Promise<{ ok: boolean; childMs: Record<string, number>; failures: string[]; totalMs: number }> {
   const started = Date.now();
   const { children, worker } = roles(o.inventory);
   const flags = { maintenance: o.mode === "maintenance", readOnly: o.mode === "read-only" };
   const nodes = new Nodes(o);
   try {
     if (o.dryRun) {
-      o.log("plan", `${RELEASE_PATHS.maintenanceFlag}: ${flags.maintenance ? "present" : "absent"}; ${RELEASE_PATHS.readOnlyFlag}: ${flags.readOnly ? "present" : "absent"} (set from ${worker.name})`);
+      o.log(
+        "plan",
+        `${RELEASE_PATHS.maintenanceFlag}: ${flags.maintenance ? "present" : "absent"}; ${RELEASE_PATHS.readOnlyFlag}: ${flags.readOnly ? "present" : "absent"} (set from ${worker.name})`,
+      );
       for (const c of children) o.log("plan", `${c.name}: wait until nginx answers in ${o.mode} mode`);
       return { ok: true, childMs: {}, failures: [], totalMs: 0 };
     }
-    if (o.mode !== "normal" && !(await o.confirm(`Put cluster ${o.inventory.cluster} in ${o.mode} mode (${o.mode === "maintenance" ? "every request but health and ACME answered 503" : "writes answered 503"})?`))) {
+    if (
+      o.mode !== "normal" &&
+      !(await o.confirm(
+        `Put cluster ${o.inventory.cluster} in ${o.mode} mode (${o.mode === "maintenance" ? "every request but health and ACME answered 503" : "writes answered 503"})?`,
+      ))
+    ) {
       throw new UserError("Not confirmed: nothing was changed.");
     }
     const out = await nodes.run(worker, "set the flags on the share", cmd.setFlags(RELEASE_PATHS.flags, APP_USER.name, flags), MINUTE);
@@ -465,7 +571,21 @@ export async function setMaintenance(o: MaintenanceOptions): Promise<{ ok: boole
       children.map(async (c) => {
         let last: cmd.ModeAnswer | undefined;
         while (Date.now() - t0 < timeout) {
-          last = cmd.parseModeProbe(await nodes.run(c, "probe nginx", cmd.modeProbe(o.inventory.recordFqdn, PORTS.https, TLS_PATHS.fullchain, TLS_PATHS.selfSigned, MODE_PROBE_PATH, "X-Django-HA-Mode"), MINUTE));
+          last = cmd.parseModeProbe(
+            await nodes.run(
+              c,
+              "probe nginx",
+              cmd.modeProbe(
+                o.inventory.recordFqdn,
+                PORTS.https,
+                TLS_PATHS.fullchain,
+                TLS_PATHS.selfSigned,
+                MODE_PROBE_PATH,
+                "X-Django-HA-Mode",
+              ),
+              MINUTE,
+            ),
+          );
           if (modeShown(o.mode, last)) {
             childMs[c.name] = Date.now() - t0;
             o.log(c.name, `${o.mode} (${seconds(childMs[c.name])})`);
@@ -473,7 +593,9 @@ export async function setMaintenance(o: MaintenanceOptions): Promise<{ ok: boole
           }
           await new Promise((r) => setTimeout(r, 250));
         }
-        failures.push(`${c.name}: nginx does not answer in ${o.mode} mode after ${timeout / 1000} s (GET ${last?.get.status} ${last?.get.mode}, POST ${last?.post.status} ${last?.post.mode}); is the share mounted there (ls ${RELEASE_PATHS.flags})?`);
+        failures.push(
+          `${c.name}: nginx does not answer in ${o.mode} mode after ${timeout / 1000} s (GET ${last?.get.status} ${last?.get.mode}, POST ${last?.post.status} ${last?.post.mode}); is the share mounted there (ls ${RELEASE_PATHS.flags})?`,
+        );
         o.log(c.name, `NOT in ${o.mode} mode`);
       }),
     );

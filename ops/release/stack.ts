@@ -4,12 +4,12 @@ import { resolveStack, type ResolveStackOptions, type StackTarget } from "../boo
 import { consoleProgress } from "../bootstrap/cluster";
 import { withStackLock } from "../lock";
 import { KnownHostsFile, SshExecutor } from "../ssh";
-import { UserError, type InventoryNode } from "../../spec";
+import { UserError, type InventoryNode } from "../../model";
 import type { ReleaseApp } from "./types";
 import type { ReleaseRunBase } from "./run";
 
 /** The repository's sample project: what a stack without django-ha:app deploys. */
-export { SAMPLE_APP } from "../../spec/app";
+export { SAMPLE_APP } from "../../model/app";
 
 export interface ReleaseTarget {
   target: StackTarget;
@@ -25,11 +25,21 @@ export function releaseTarget(o: ResolveStackOptions & { app?: ReleaseApp }): Re
   let key: string | undefined;
   const connect = (node: InventoryNode) => {
     if (key === undefined) {
-      if (!fs.existsSync(target.identityFile)) throw new UserError(`SSH key ${target.identityFile} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`);
+      if (!fs.existsSync(target.identityFile))
+        throw new UserError(
+          `SSH key ${target.identityFile} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`,
+        );
       key = fs.readFileSync(target.identityFile, "utf8");
     }
     return SshExecutor.connect(
-      { node: node.name, host: node.publicAddress, port: inv.ssh.port, username: inv.ssh.user, privateKey: key, knownHosts: new KnownHostsFile(target.knownHostsPath) },
+      {
+        node: node.name,
+        host: node.publicAddress,
+        port: inv.ssh.port,
+        username: inv.ssh.user,
+        privateKey: key,
+        knownHosts: new KnownHostsFile(target.knownHostsPath),
+      },
       { connectAttempts: 3, readyTimeoutMs: 10_000, minBackoffMs: 500 },
     );
   };

@@ -47,7 +47,10 @@ describe("SshExecutor against a throwaway sshd on 127.0.0.1", () => {
       assert.equal(failing.stderr, "oops\n");
       // Several commands at once share the connection.
       const many = await Promise.all([1, 2, 3, 4, 5].map((i) => ex.run(["echo", String(i)])));
-      assert.deepEqual(many.map((m) => m.stdout.trim()), ["1", "2", "3", "4", "5"]);
+      assert.deepEqual(
+        many.map((m) => m.stdout.trim()),
+        ["1", "2", "3", "4", "5"],
+      );
     } finally {
       await ex.close();
     }
@@ -79,7 +82,11 @@ describe("SshExecutor against a throwaway sshd on 127.0.0.1", () => {
       const remote = path.join(dir, "remote dir", "big.bin");
       await ex.putFile(local, remote);
       assert.deepEqual(fs.readFileSync(remote), fs.readFileSync(local));
-      assert.equal(fs.statSync(path.dirname(remote)).mode & 0o777, 0o755, "a created directory stays traversable; only the file is private");
+      assert.equal(
+        fs.statSync(path.dirname(remote)).mode & 0o777,
+        0o755,
+        "a created directory stays traversable; only the file is private",
+      );
       assert.equal(fs.statSync(remote).mode & 0o777, 0o600);
       await assert.rejects(ex.putFile(path.join(dir, "missing"), remote), /local file .* does not exist/);
     } finally {
@@ -128,7 +135,10 @@ describe("SshExecutor against a throwaway sshd on 127.0.0.1", () => {
     const ex = await SshExecutor.connect(target(kh));
     try {
       const t0 = Date.now();
-      await assert.rejects(ex.run(["bash", "-c", "echo $$ > \"$1\"; exec sleep 30", "_", path.join(dir, "sleep.pid")], { timeoutMs: 3000 }), CommandTimeoutError);
+      await assert.rejects(
+        ex.run(["bash", "-c", 'echo $$ > "$1"; exec sleep 30', "_", path.join(dir, "sleep.pid")], { timeoutMs: 3000 }),
+        CommandTimeoutError,
+      );
       assert.ok(Date.now() - t0 < 15_000, "the caller is not held until the command ends (30 s)");
       const pid = Number(fs.readFileSync(path.join(dir, "sleep.pid"), "utf8"));
       assert.throws(() => process.kill(pid, 0), /ESRCH/, "the command was killed on the node");

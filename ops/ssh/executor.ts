@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import type { Duplex } from "node:stream";
 import { NodeSSH } from "node-ssh";
 import pRetry from "p-retry";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 import { KnownHostsFile } from "./known-hosts";
 import { Argv, shellJoin } from "./quote";
 
@@ -135,7 +135,9 @@ export class SshExecutor implements RemoteExecutor {
   }
 
   private lostError(): Error {
-    return new Error(`${this.node}: SSH connection lost (${this.lost}); the node may have rebooted or dropped off the network. Run the bootstrap again when it is back.`);
+    return new Error(
+      `${this.node}: SSH connection lost (${this.lost}); the node may have rebooted or dropped off the network. Run the bootstrap again when it is back.`,
+    );
   }
 
   static async connect(target: SshTarget, options: SshOptions = {}): Promise<SshExecutor> {
@@ -173,7 +175,9 @@ export class SshExecutor implements RemoteExecutor {
             const hint = /authentication methods failed/i.test(why)
               ? ` The key was refused: make sure its public half is in ~${target.username}/.ssh/authorized_keys on ${target.host}, or pass another with --identity.`
               : "";
-            throw new pRetry.AbortError(new UserError(`${target.node}: cannot SSH to ${target.username}@${target.host}:${target.port}: ${why}.${hint}`));
+            throw new pRetry.AbortError(
+              new UserError(`${target.node}: cannot SSH to ${target.username}@${target.host}:${target.port}: ${why}.${hint}`),
+            );
           }
           throw err;
         }
@@ -184,12 +188,17 @@ export class SshExecutor implements RemoteExecutor {
         maxTimeout: 15_000,
         factor: 2,
         onFailedAttempt: (e) => {
-          if (e.retriesLeft > 0) options.onRetry?.(`${target.node}: ${target.host}:${target.port} not reachable yet (${e.message}); attempt ${e.attemptNumber + 1} of ${attempts}`);
+          if (e.retriesLeft > 0)
+            options.onRetry?.(
+              `${target.node}: ${target.host}:${target.port} not reachable yet (${e.message}); attempt ${e.attemptNumber + 1} of ${attempts}`,
+            );
         },
       },
     ).catch((err: unknown) => {
       if (err instanceof UserError) throw err;
-      throw new UserError(`${target.node}: cannot SSH to ${target.host}:${target.port} after ${attempts} attempts: ${(err as Error).message}. Is the machine up and port ${target.port} open from here?`);
+      throw new UserError(
+        `${target.node}: cannot SSH to ${target.host}:${target.port} after ${attempts} attempts: ${(err as Error).message}. Is the machine up and port ${target.port} open from here?`,
+      );
     });
     return new SshExecutor(target.node, ssh, target.sudo ?? target.username !== "root");
   }
@@ -248,7 +257,10 @@ export class SshExecutor implements RemoteExecutor {
   /** Streamed over an exec channel (`cat >`), so it works where the sftp subsystem is disabled. */
   async putFile(localPath: string, remotePath: string): Promise<void> {
     if (!fs.existsSync(localPath)) throw new Error(`${this.node}: local file ${localPath} does not exist`);
-    const r = await this.run(["bash", "-c", PUT_FILE, "django-ha", remotePath], { stdin: fs.createReadStream(localPath), timeoutMs: DEFAULT_TIMEOUT_MS });
+    const r = await this.run(["bash", "-c", PUT_FILE, "django-ha", remotePath], {
+      stdin: fs.createReadStream(localPath),
+      timeoutMs: DEFAULT_TIMEOUT_MS,
+    });
     if (r.code !== 0) throw new Error(`${this.node}: writing ${remotePath} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
   }
 

@@ -4,7 +4,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { checkHostKey, fingerprint, HostKeyMismatchError, knownHostName, KnownHostsFile, offeredKey, parseKnownHosts, withoutHosts } from "./known-hosts";
+import {
+  checkHostKey,
+  fingerprint,
+  HostKeyMismatchError,
+  knownHostName,
+  KnownHostsFile,
+  offeredKey,
+  parseKnownHosts,
+  withoutHosts,
+} from "./known-hosts";
 
 /** An SSH wire-format key blob: string type, then some key bytes. */
 function blob(type: string, body: string): Buffer {

@@ -1,7 +1,7 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 /** One host key line of an OpenSSH known_hosts file. */
 export interface KnownHostEntry {
@@ -55,10 +55,7 @@ function patternMatches(pattern: string, name: string): boolean {
   return pattern === name;
 }
 
-export type HostKeyVerdict =
-  | { status: "known" }
-  | { status: "unknown" }
-  | { status: "mismatch"; pinned: KnownHostEntry[] };
+export type HostKeyVerdict = { status: "known" } | { status: "unknown" } | { status: "mismatch"; pinned: KnownHostEntry[] };
 
 /** Compare an offered key with what is pinned for host:port. Pure. */
 export function checkHostKey(entries: KnownHostEntry[], host: string, port: number, offered: OfferedKey): HostKeyVerdict {
@@ -121,7 +118,14 @@ export class KnownHostsFile {
    */
   forget(hosts: readonly { host: string; port: number }[]): void {
     if (!fs.existsSync(this.file)) return;
-    fs.writeFileSync(this.file, withoutHosts(fs.readFileSync(this.file, "utf8"), hosts.map((h) => knownHostName(h.host, h.port))), { mode: 0o600 });
+    fs.writeFileSync(
+      this.file,
+      withoutHosts(
+        fs.readFileSync(this.file, "utf8"),
+        hosts.map((h) => knownHostName(h.host, h.port)),
+      ),
+      { mode: 0o600 },
+    );
   }
 
   /**
@@ -135,6 +139,8 @@ export class KnownHostsFile {
     if (verdict.status === "mismatch") throw new HostKeyMismatchError(host, port, this.file, offered);
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     fs.appendFileSync(this.file, `${knownHostName(host, port)} ${offered.type} ${offered.key}\n`, { mode: 0o600 });
-    this.onPinned(`pinned host key of ${knownHostName(host, port)}: ${offered.type} ${fingerprint(offered.key)} (first contact, saved in ${this.file})`);
+    this.onPinned(
+      `pinned host key of ${knownHostName(host, port)}: ${offered.type} ${fingerprint(offered.key)} (first contact, saved in ${this.file})`,
+    );
   }
 }

@@ -38,7 +38,12 @@ function nodeFindings(n: NodeStatus, t: Thresholds, add: Add): void {
     add("problem", n.name, n.error ?? "unreachable over SSH");
     return;
   }
-  if (n.system !== "running") add("problem", n.name, `systemd is ${n.system}${n.failedUnits.length ? `; failed units: ${n.failedUnits.join(", ")} (journalctl -u <unit> on the node)` : ""}`);
+  if (n.system !== "running")
+    add(
+      "problem",
+      n.name,
+      `systemd is ${n.system}${n.failedUnits.length ? `; failed units: ${n.failedUnits.join(", ")} (journalctl -u <unit> on the node)` : ""}`,
+    );
   for (const s of n.services) if (s.state !== "active") add("problem", n.name, `${s.unit} is ${s.state}`);
   for (const d of n.disks) {
     if (d.usedPercent >= t.diskProblemPercent) add("problem", n.name, `${d.mount} is ${d.usedPercent}% full`);
@@ -51,21 +56,42 @@ function databaseFindings(s: ClusterStatus, t: Thresholds, add: Add): void {
   const standby = s.nodes.find((n) => n.name === s.standby);
   if (primary?.reachable) {
     const pg = primary.postgres;
-    if (pg?.mode !== "primary") add("problem", primary.name, `the recorded primary's PostgreSQL is ${pg ? pg.mode : "not answering"}${pg?.error ? ` (${pg.error})` : ""}: see docs/failover.md`);
+    if (pg?.mode !== "primary")
+      add(
+        "problem",
+        primary.name,
+        `the recorded primary's PostgreSQL is ${pg ? pg.mode : "not answering"}${pg?.error ? ` (${pg.error})` : ""}: see docs/failover.md`,
+      );
     else {
       const row = pg.replicas[0];
-      if (!row) add("problem", primary.name, `no standby is streaming from the primary${s.syncReplication === "strict" ? " (strict synchronous replication: commits wait)" : ""}`);
+      if (!row)
+        add(
+          "problem",
+          primary.name,
+          `no standby is streaming from the primary${s.syncReplication === "strict" ? " (strict synchronous replication: commits wait)" : ""}`,
+        );
       else {
         if (row.state !== "streaming") add("problem", primary.name, `the standby's replication is ${row.state}, not streaming`);
-        if (row.syncState !== "sync") add("problem", primary.name, `replication is ${row.syncState}, not sync: commits are not on the standby before they are acknowledged`);
-        if (row.lagBytes !== null && row.lagBytes > t.replicationLagBytes) add("problem", primary.name, `the standby is ${row.lagBytes} bytes of WAL behind`);
-        if (row.replayLagSeconds !== null && row.replayLagSeconds > t.replayLagSeconds) add("problem", primary.name, `the standby replays ${row.replayLagSeconds.toFixed(1)} s behind`);
+        if (row.syncState !== "sync")
+          add(
+            "problem",
+            primary.name,
+            `replication is ${row.syncState}, not sync: commits are not on the standby before they are acknowledged`,
+          );
+        if (row.lagBytes !== null && row.lagBytes > t.replicationLagBytes)
+          add("problem", primary.name, `the standby is ${row.lagBytes} bytes of WAL behind`);
+        if (row.replayLagSeconds !== null && row.replayLagSeconds > t.replayLagSeconds)
+          add("problem", primary.name, `the standby replays ${row.replayLagSeconds.toFixed(1)} s behind`);
       }
     }
     shareFindings(primary, t, add);
   }
   if (standby?.reachable && standby.postgres?.mode !== "standby") {
-    add("problem", standby.name, `the recorded standby's PostgreSQL is ${standby.postgres?.mode ?? "not answering"}${standby.postgres?.error ? ` (${standby.postgres.error})` : ""}`);
+    add(
+      "problem",
+      standby.name,
+      `the recorded standby's PostgreSQL is ${standby.postgres?.mode ?? "not answering"}${standby.postgres?.error ? ` (${standby.postgres.error})` : ""}`,
+    );
   }
 }
 
@@ -73,7 +99,11 @@ function shareFindings(primary: NodeStatus, t: Thresholds, add: Add): void {
   const sync = primary.shareSync;
   if (!sync) add("problem", primary.name, "the share's copy to the standby (lsyncd) has never written its status");
   else if (sync.pendingChanges && sync.statusAgeSeconds !== null && sync.statusAgeSeconds > t.shareStuckSeconds)
-    add("problem", primary.name, `lsyncd has held ${sync.pendingChanges} changes for ${sync.statusAgeSeconds} s: the share's copy to the standby is stuck (journalctl -u django-ha-share-sync)`);
+    add(
+      "problem",
+      primary.name,
+      `lsyncd has held ${sync.pendingChanges} changes for ${sync.statusAgeSeconds} s: the share's copy to the standby is stuck (journalctl -u django-ha-share-sync)`,
+    );
 }
 
 function certificateFindings(n: NodeStatus, now: Date, t: Thresholds, add: Add): void {
@@ -85,7 +115,8 @@ function certificateFindings(n: NodeStatus, now: Date, t: Thresholds, add: Add):
   }
   const days = daysLeft(c, now);
   if (days <= 0) add("problem", n.name, `the certificate ${c.path} expired at ${c.notAfter}`);
-  else if (days < t.certificateProblemDays) add("problem", n.name, `the certificate ${c.path} expires in ${days.toFixed(1)} days (${c.notAfter}): renewal is not happening`);
+  else if (days < t.certificateProblemDays)
+    add("problem", n.name, `the certificate ${c.path} expires in ${days.toFixed(1)} days (${c.notAfter}): renewal is not happening`);
   if (c.placeholder) add("note", n.name, `serves the self-signed placeholder certificate (${c.path}): no ACME certificate yet`);
 }
 
@@ -102,7 +133,8 @@ export function liveChildren(nodes: NodeStatus[]): NodeStatus[] {
 function recordFindings(record: RecordStatus, nodes: NodeStatus[], add: Add): void {
   const children = nodes.filter((n) => n.role === "child");
   for (const c of children) {
-    if (c.reachable && c.health && c.health.httpStatus !== 200) add("problem", c.name, `/health/ answers ${c.health.httpStatus || "nothing"}${c.health.error ? ` (${c.health.error})` : ""}`);
+    if (c.reachable && c.health && c.health.httpStatus !== 200)
+      add("problem", c.name, `/health/ answers ${c.health.httpStatus || "nothing"}${c.health.error ? ` (${c.health.error})` : ""}`);
   }
   if (!record.members) {
     add("problem", "cluster", `cannot read the record ${record.fqdn}: ${record.error ?? "unknown error"}`);
@@ -114,9 +146,11 @@ function recordFindings(record: RecordStatus, nodes: NodeStatus[], add: Add): vo
   for (const m of record.members) {
     const node = nodes.find((n) => n.address === m.address);
     if (!node || node.role !== "child") add("problem", "cluster", `the record lists ${m.address}, which is not a child of this cluster`);
-    else if (!live.has(m.address)) add("problem", "cluster", `the record lists ${node.name} (${m.address}), which is not live: visitors sent there fail`);
+    else if (!live.has(m.address))
+      add("problem", "cluster", `the record lists ${node.name} (${m.address}), which is not live: visitors sent there fail`);
   }
-  for (const c of children) if (live.has(c.address) && !inRecord.has(c.address)) add("note", "cluster", `${c.name} is live but not in the record`);
+  for (const c of children)
+    if (live.has(c.address) && !inRecord.has(c.address)) add("note", "cluster", `${c.name} is live but not in the record`);
 }
 
 /** Every finding about a cluster, problems first. Pure. */

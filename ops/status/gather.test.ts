@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { labInv, NOW, probeOutput } from "../../test/status-fixtures";
-import type { InventoryNode } from "../../spec";
+import type { InventoryNode } from "../../model";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
 import type { Argv } from "../ssh/quote";
 import { gatherStatus } from "./gather";
@@ -15,7 +15,12 @@ class ProbeFake implements RemoteExecutor {
   closed = false;
   constructor(
     private readonly n: InventoryNode,
-    private readonly answer: (n: InventoryNode) => RunResult = (x) => ({ code: 0, stdout: probeOutput(x, inv), stderr: "", truncated: false }),
+    private readonly answer: (n: InventoryNode) => RunResult = (x) => ({
+      code: 0,
+      stdout: probeOutput(x, inv),
+      stderr: "",
+      truncated: false,
+    }),
   ) {}
   get node() {
     return this.n.name;
@@ -57,7 +62,10 @@ describe("gathering a cluster's status", () => {
     }
     for (const n of inv.nodes) {
       assert.ok(lines.includes(`${n.name} connecting`));
-      assert.ok(lines.some((l) => l.startsWith(`${n.name} answered in `) && l.endsWith(": running")), n.name);
+      assert.ok(
+        lines.some((l) => l.startsWith(`${n.name} answered in `) && l.endsWith(": running")),
+        n.name,
+      );
     }
   });
 
@@ -67,7 +75,11 @@ describe("gathering a cluster's status", () => {
       inventory: inv,
       connect: async (n) => {
         if (n.name === "lab-worker") throw new Error("lab-worker: cannot SSH to 10.231.0.31:22 after 1 attempts: ECONNREFUSED");
-        return new ProbeFake(n, (x) => (x.name === "lab-child-2" ? { code: 124, stdout: "", stderr: "timeout", truncated: false } : { code: 0, stdout: probeOutput(x, inv), stderr: "", truncated: false }));
+        return new ProbeFake(n, (x) =>
+          x.name === "lab-child-2"
+            ? { code: 124, stdout: "", stderr: "timeout", truncated: false }
+            : { code: 0, stdout: probeOutput(x, inv), stderr: "", truncated: false },
+        );
       },
       readRecord: async () => {
         throw new Error("10.231.0.2:53: looking up www.lab.test failed: ETIMEOUT");

@@ -3,7 +3,7 @@
  * record's members from the DNS provider, then the findings. Read-only: nothing on a node or in DNS changes.
  */
 import pLimit from "p-limit";
-import type { Inventory, InventoryNode } from "../../spec";
+import type { Inventory, InventoryNode } from "../../model";
 import type { RecordMember } from "../dns/types";
 import type { RemoteExecutor } from "../ssh/executor";
 import { withFindings, type Thresholds } from "./evaluate";
@@ -28,7 +28,16 @@ export interface GatherOptions {
 }
 
 function unreachable(node: InventoryNode, error: string): NodeStatus {
-  return { name: node.name, role: node.role, address: node.publicAddress, reachable: false, error, failedUnits: [], services: [], disks: [] };
+  return {
+    name: node.name,
+    role: node.role,
+    address: node.publicAddress,
+    reachable: false,
+    error,
+    failedUnits: [],
+    services: [],
+    disks: [],
+  };
 }
 
 async function probeNode(node: InventoryNode, o: GatherOptions): Promise<NodeStatus> {
@@ -69,10 +78,22 @@ async function recordOf(fqdn: string, read: GatherOptions["readRecord"]): Promis
 export async function gatherStatus(o: GatherOptions): Promise<ClusterStatus> {
   const limit = pLimit(o.concurrency ?? 8);
   const inv = o.inventory;
-  const [nodes, record] = await Promise.all([Promise.all(inv.nodes.map((n) => limit(() => probeNode(n, o)))), recordOf(inv.recordFqdn, o.readRecord)]);
+  const [nodes, record] = await Promise.all([
+    Promise.all(inv.nodes.map((n) => limit(() => probeNode(n, o)))),
+    recordOf(inv.recordFqdn, o.readRecord),
+  ]);
   const now = (o.now ?? (() => new Date()))();
   return withFindings(
-    { stack: o.stack, cluster: inv.cluster, takenAt: now.toISOString(), primary: inv.primary, standby: inv.standby, syncReplication: inv.syncReplication, record, nodes },
+    {
+      stack: o.stack,
+      cluster: inv.cluster,
+      takenAt: now.toISOString(),
+      primary: inv.primary,
+      standby: inv.standby,
+      syncReplication: inv.syncReplication,
+      record,
+      nodes,
+    },
     now,
     o.thresholds,
   );

@@ -3,7 +3,7 @@
  * a fixed bash text that takes its data as positional arguments (like ops/bootstrap/commands.ts), and prints one
  * `<key>\t<value>` line per fact, so a missing tool or a stopped service shows up as a fact, never as a failure.
  */
-import type { Role } from "../../spec";
+import type { Role } from "../../model";
 import { POSTGRES_UNIT } from "../../roles/db";
 import { PATHS } from "../../roles/context";
 import { PG_HOME } from "../../roles/volumes";
@@ -100,7 +100,19 @@ exit 0`;
 /** The probe of one node. */
 export function probeCommand(role: Role, fqdn: string): Argv {
   const kind = role === "parent" || role === "standby" ? "db" : role === "child" ? "child" : "other";
-  return ["bash", "-c", PROBE, "django-ha-status", kind, fqdn, LSYNCD_STATUS_FILE, dataMounts(role).join(","), HEALTH_AGENT_UNIT, CERTIFICATE_CANDIDATES(fqdn).join(","), ...keyServices(role)];
+  return [
+    "bash",
+    "-c",
+    PROBE,
+    "django-ha-status",
+    kind,
+    fqdn,
+    LSYNCD_STATUS_FILE,
+    dataMounts(role).join(","),
+    HEALTH_AGENT_UNIT,
+    CERTIFICATE_CANDIDATES(fqdn).join(","),
+    ...keyServices(role),
+  ];
 }
 
 /** `<key>\t<value>` lines into a multimap (order kept). */
@@ -115,7 +127,8 @@ function facts(output: string): Map<string, string[]> {
   return m;
 }
 
-const numberOrNull = (s: string | undefined): number | null => (s === undefined || s.trim() === "" || !Number.isFinite(Number(s)) ? null : Number(s));
+const numberOrNull = (s: string | undefined): number | null =>
+  s === undefined || s.trim() === "" || !Number.isFinite(Number(s)) ? null : Number(s);
 
 function parseDisk(line: string): DiskUse | undefined {
   const [mount, size, used] = line.trim().split(/\s+/);
@@ -136,7 +149,12 @@ function parsePostgres(f: Map<string, string[]>): PostgresFacts | undefined {
   if (recovery === "f") return { mode: "primary", replicas: (f.get("replica") ?? []).map(parseReplica) };
   if (recovery === "t") {
     const [received, replay] = (f.get("standby_lag")?.[0] ?? "").split("\t");
-    return { mode: "standby", replicas: [], receivedNotReplayedBytes: numberOrNull(received) ?? undefined, lastReplaySeconds: numberOrNull(replay) ?? undefined };
+    return {
+      mode: "standby",
+      replicas: [],
+      receivedNotReplayedBytes: numberOrNull(received) ?? undefined,
+      lastReplaySeconds: numberOrNull(replay) ?? undefined,
+    };
   }
   return { mode: "down", error: recovery.trim() || "psql printed nothing", replicas: [] };
 }

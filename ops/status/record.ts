@@ -4,7 +4,7 @@
  * read through their adapters (ops/targets dnsFor), which need the same credentials as the failover.
  */
 import { Resolver } from "node:dns/promises";
-import type { Inventory } from "../../spec";
+import type { Inventory } from "../../model";
 import type { RecordMember } from "../dns/types";
 import { dnsFor, type DnsCredentials } from "../targets/dns";
 

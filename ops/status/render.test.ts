@@ -15,7 +15,13 @@ const status = (over: Record<string, Record<string, string[] | undefined>> = {})
       primary: inv.primary,
       standby: inv.standby,
       syncReplication: "strict",
-      record: { fqdn: inv.recordFqdn, members: [{ name: "lab-child-1", address: "10.231.0.21" }, { name: "lab-child-2", address: "10.231.0.22" }] },
+      record: {
+        fqdn: inv.recordFqdn,
+        members: [
+          { name: "lab-child-1", address: "10.231.0.21" },
+          { name: "lab-child-2", address: "10.231.0.22" },
+        ],
+      },
       nodes: inv.nodes.map((n) => parseProbe(n, probeOutput(n, inv, over[n.name] ?? {}))),
     },
     NOW,
@@ -46,19 +52,41 @@ Health agent  no agent
   });
 
   it("lists what needs a human, and the notes, under the summary", () => {
-    const text = renderStatus(status({ "lab-child-1": { unit: ["ssh.service active", "nftables.service active", "django-ha-uwsgi.service inactive", "nginx.service active"], health: ["502 0.001 0"], cert_selfsigned: ["1"] } }));
+    const text = renderStatus(
+      status({
+        "lab-child-1": {
+          unit: ["ssh.service active", "nftables.service active", "django-ha-uwsgi.service inactive", "nginx.service active"],
+          health: ["502 0.001 0"],
+          cert_selfsigned: ["1"],
+        },
+      }),
+    );
     assert.match(text, /: NEEDS A HUMAN \(3 problems\)\n/);
     assert.match(text, /lab-child-1 +child .* django-ha-uwsgi inactive /);
     assert.match(text, /Live children lab-child-2\n/);
-    assert.match(text, /\nNeeds a human:\n {2}✗ lab-child-1: django-ha-uwsgi.service is inactive\n {2}✗ lab-child-1: \/health\/ answers 502\n {2}✗ cluster: the record lists lab-child-1 \(10.231.0.21\), which is not live/);
+    assert.match(
+      text,
+      /\nNeeds a human:\n {2}✗ lab-child-1: django-ha-uwsgi.service is inactive\n {2}✗ lab-child-1: \/health\/ answers 502\n {2}✗ cluster: the record lists lab-child-1 \(10.231.0.21\), which is not live/,
+    );
     assert.match(text, /\nNotes:\n {2}· lab-child-1: serves the self-signed placeholder certificate/);
   });
 
   it("shows an agent's last changes, and an unreachable primary", () => {
-    const withAgent = renderStatus(status({ [inv.primary]: { agent: ["present"], agent_log: ["06:59 removed lab-child-1 (3 failures)"] } }));
+    const withAgent = renderStatus(
+      status({ [inv.primary]: { agent: ["present"], agent_log: ["06:59 removed lab-child-1 (3 failures)"] } }),
+    );
     assert.match(withAgent, /Health agent {2}last changes:\n {2}06:59 removed lab-child-1 \(3 failures\)\n/);
     const s = status();
-    s.nodes[0] = { name: "lab-db-1", role: "parent", address: "10.231.0.11", reachable: false, error: "ECONNREFUSED", failedUnits: [], services: [], disks: [] };
+    s.nodes[0] = {
+      name: "lab-db-1",
+      role: "parent",
+      address: "10.231.0.11",
+      reachable: false,
+      error: "ECONNREFUSED",
+      failedUnits: [],
+      services: [],
+      disks: [],
+    };
     const text = renderStatus(withFindings(s, NOW));
     assert.match(text, /lab-db-1 +primary +10.231.0.11 +DOWN +- +- +-\n/);
     assert.match(text, /\(policy strict\): primary unreachable\n/);

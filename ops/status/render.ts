@@ -16,20 +16,35 @@ export function bytes(n: number): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join("  ").trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c])))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 function servicesCell(n: NodeStatus): string {
   if (!n.reachable) return "-";
   const down = n.services.filter((s) => s.state !== "active");
-  return down.length ? down.map((s) => `${s.unit.replace(/\.service$/, "")} ${s.state}`).join(", ") : `${n.services.length}/${n.services.length} active`;
+  return down.length
+    ? down.map((s) => `${s.unit.replace(/\.service$/, "")} ${s.state}`).join(", ")
+    : `${n.services.length}/${n.services.length} active`;
 }
 
 function nodeRows(s: ClusterStatus): string[] {
   const rows = [["NODE", "ROLE", "ADDRESS", "SSH", "SYSTEM", "SERVICES", "DISK USE"]];
   for (const n of s.nodes) {
     const role = n.name === s.primary ? "primary" : n.name === s.standby ? "standby" : n.role;
-    rows.push([n.name, role, n.address, n.reachable ? "ok" : "DOWN", n.system ?? "-", servicesCell(n), n.disks.map((d) => `${d.mount} ${d.usedPercent}%`).join("  ") || "-"]);
+    rows.push([
+      n.name,
+      role,
+      n.address,
+      n.reachable ? "ok" : "DOWN",
+      n.system ?? "-",
+      servicesCell(n),
+      n.disks.map((d) => `${d.mount} ${d.usedPercent}%`).join("  ") || "-",
+    ]);
   }
   return table(rows);
 }
@@ -52,13 +67,20 @@ function databaseLine(s: ClusterStatus): string {
 function shareLine(s: ClusterStatus): string {
   const sync = s.nodes.find((n) => n.name === s.primary)?.shareSync;
   if (!sync) return "Share copy    unknown (no lsyncd status on the primary)";
-  const pending = sync.pendingChanges === null ? "? changes queued" : sync.pendingChanges === 0 ? "in step (nothing queued)" : `${sync.pendingChanges} changes queued`;
+  const pending =
+    sync.pendingChanges === null
+      ? "? changes queued"
+      : sync.pendingChanges === 0
+        ? "in step (nothing queued)"
+        : `${sync.pendingChanges} changes queued`;
   return `Share copy    ${s.primary} → ${s.standby} (lsyncd): ${pending}, queue last changed ${sync.statusAgeSeconds ?? "?"} s ago`;
 }
 
 function recordLines(s: ClusterStatus): string[] {
   const live = liveChildren(s.nodes).map((n) => n.name);
-  const members = s.record.members ? s.record.members.map((m) => `${m.name === m.address ? m.address : `${m.name} ${m.address}`}`).join(", ") || "(empty)" : `unreadable: ${s.record.error ?? "?"}`;
+  const members = s.record.members
+    ? s.record.members.map((m) => `${m.name === m.address ? m.address : `${m.name} ${m.address}`}`).join(", ") || "(empty)"
+    : `unreadable: ${s.record.error ?? "?"}`;
   return [`Record        ${s.record.fqdn}: ${members}`, `Live children ${live.join(", ") || "(none)"}`];
 }
 

@@ -2,7 +2,7 @@
  * What `npm run status` knows about a cluster: facts gathered over SSH and DNS (plain data, also the `--json`
  * output), and the problems that need a human, derived from them by evaluate.ts.
  */
-import type { Role } from "../../spec";
+import type { Role } from "../../model";
 
 /** One filesystem a node keeps data on (df). */
 export interface DiskUse {

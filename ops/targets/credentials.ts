@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { UserError } from "../../spec/errors";
+import { UserError } from "../../model/errors";
 
 export { digitalOceanToken, TOKEN_ENV as DIGITALOCEAN_TOKEN_ENV } from "../digitalocean/api";
 
@@ -14,7 +14,13 @@ export { digitalOceanToken, TOKEN_ENV as DIGITALOCEAN_TOKEN_ENV } from "../digit
 export const TSIG_SECRET_ENV = "DJANGO_HA_TSIG_SECRET";
 
 /** The variables the AWS SDK's default credential chain reads (besides the shared files). */
-const AWS_ENV = ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"] as const;
+const AWS_ENV = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_PROFILE",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+  "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+] as const;
 
 /**
  * Whether the AWS SDK's default chain has somewhere to find credentials: one of its variables, or the shared
@@ -23,7 +29,10 @@ const AWS_ENV = ["AWS_ACCESS_KEY_ID", "AWS_PROFILE", "AWS_WEB_IDENTITY_TOKEN_FIL
  */
 export function requireAwsCredentials(env: NodeJS.ProcessEnv = process.env, home = os.homedir()): void {
   if (AWS_ENV.some((k) => env[k])) return;
-  const files = [env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials"), env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config")];
+  const files = [
+    env.AWS_SHARED_CREDENTIALS_FILE ?? path.join(home, ".aws", "credentials"),
+    env.AWS_CONFIG_FILE ?? path.join(home, ".aws", "config"),
+  ];
   if (files.some((f) => fs.existsSync(f))) return;
   throw new UserError(
     `No AWS credentials: set AWS_PROFILE=<profile> (configured with \`aws configure --profile <profile>\` or \`aws sso login\`), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in CI: repository secrets of those names). Looked for ${AWS_ENV.join(", ")} and ${files.join(", ")}.`,

@@ -3,7 +3,7 @@
  * target makes the compiler point here.
  */
 import { Route53Client } from "@aws-sdk/client-route-53";
-import type { Inventory } from "../../spec/topology";
+import type { Inventory } from "../../model/topology";
 import { DigitalOceanDns } from "../dns/digitalocean";
 import { Rfc2136Dns } from "../dns/rfc2136";
 import { Route53Dns } from "../dns/route53";
@@ -31,7 +31,11 @@ export function dnsFor(inventory: Inventory, credentials: DnsCredentials = {}): 
   switch (dns.kind) {
     case "digitalocean":
       digitalOceanToken(env);
-      return new DigitalOceanDns({ domain: dns.domain, env, nodeAddresses: Object.fromEntries(inventory.nodes.map((n) => [n.name, n.publicAddress])) });
+      return new DigitalOceanDns({
+        domain: dns.domain,
+        env,
+        nodeAddresses: Object.fromEntries(inventory.nodes.map((n) => [n.name, n.publicAddress])),
+      });
     case "route53":
       if (!credentials.route53Client) requireAwsCredentials(env, credentials.home);
       return new Route53Dns({ hostedZoneId: dns.hostedZoneId, client: credentials.route53Client });

@@ -3,8 +3,8 @@
  * a new provider makes the compiler point here.
  */
 import { EC2Client } from "@aws-sdk/client-ec2";
-import { UserError } from "../../spec/errors";
-import type { Inventory } from "../../spec/topology";
+import { UserError } from "../../model/errors";
+import type { Inventory } from "../../model/topology";
 import { DigitalOceanPower } from "../power/digitalocean";
 import { Ec2Power } from "../power/ec2";
 import type { PowerOperations } from "../power/types";
@@ -45,7 +45,11 @@ export function powerFor(inventory: Inventory, sources: PowerSources = {}): Powe
       return new DigitalOceanPower({ droplets: requireMachineIds(inventory, stack, sources.machineIds), env });
     case "aws":
       if (!sources.ec2Client) requireAwsCredentials(env, sources.home);
-      return new Ec2Power({ instances: requireMachineIds(inventory, stack, sources.machineIds), region: inventory.region, client: sources.ec2Client });
+      return new Ec2Power({
+        instances: requireMachineIds(inventory, stack, sources.machineIds),
+        region: inventory.region,
+        client: sources.ec2Client,
+      });
     case "hosts":
       if (sources.hostsPower) return sources.hostsPower;
       throw new UserError(

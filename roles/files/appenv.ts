@@ -24,14 +24,20 @@ export interface AppEnv {
 }
 
 function envValue(file: string, key: string, value: string): string {
-  if (/['\n\r\\]/.test(value)) throw new Error(`${file} ${key}: the value contains a quote, backslash or newline, which EnvironmentFile= and bash read differently; choose another value`);
+  if (/['\n\r\\]/.test(value))
+    throw new Error(
+      `${file} ${key}: the value contains a quote, backslash or newline, which EnvironmentFile= and bash read differently; choose another value`,
+    );
   return /^[A-Za-z0-9_./:,@%+=-]*$/.test(value) ? value : `'${value}'`;
 }
 
-const envLine = (file: string) => ([k, v]: [string, string]) => {
-  if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new Error(`${file}: ${JSON.stringify(k)} is not an environment variable name (upper-case letters, digits and _)`);
-  return `${k}=${envValue(file, k, v)}`;
-};
+const envLine =
+  (file: string) =>
+  ([k, v]: [string, string]) => {
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(k))
+      throw new Error(`${file}: ${JSON.stringify(k)} is not an environment variable name (upper-case letters, digits and _)`);
+    return `${k}=${envValue(file, k, v)}`;
+  };
 
 /** RFC 3986 percent-encoding of a user, password or name (encodeURIComponent leaves !'()* as they are). */
 const encode = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

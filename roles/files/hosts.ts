@@ -9,5 +9,11 @@ export interface HostsBlock {
 /** The block with its markers, newline-terminated. */
 export function renderHostsBlock(block: HostsBlock): string {
   const lines = block.entries.map((e) => `${e.address}\t${e.names.join(" ")}`);
-  return [HOSTS_BEGIN, "# Managed by django-ha (bootstrap, failover): edits inside this block are overwritten.", ...lines, HOSTS_END, ""].join("\n");
+  return [
+    HOSTS_BEGIN,
+    "# Managed by django-ha (bootstrap, failover): edits inside this block are overwritten.",
+    ...lines,
+    HOSTS_END,
+    "",
+  ].join("\n");
 }

@@ -33,7 +33,10 @@ export const MODE_HEADER = "X-Django-HA-Mode";
 
 const PAGE_TEXT: Record<ModePage, [string, string]> = {
   maintenance: ["Down for maintenance", "This site is down for maintenance. Please try again in a few minutes."],
-  "read-only": ["Read-only for a moment", "This site is read-only for a moment: you can browse, but changes (forms, uploads) are not accepted right now. Nothing you sent was saved. Please try again in a minute."],
+  "read-only": [
+    "Read-only for a moment",
+    "This site is read-only for a moment: you can browse, but changes (forms, uploads) are not accepted right now. Nothing you sent was saved. Please try again in a minute.",
+  ],
   unhealthy: ["Not answering", "This server's application is not answering right now. Please try again in a few seconds."],
 };
 
@@ -60,7 +63,8 @@ const uwsgiPass = `        include uwsgi_params;
         uwsgi_send_timeout 75s;`;
 
 export function renderNginxSite(site: NginxSite): string {
-  if (!/^\/[A-Za-z0-9._~/-]*$/.test(site.healthPath)) throw new Error(`healthPath ${JSON.stringify(site.healthPath)} must be a URL path of letters, digits and . _ ~ / - (e.g. "/health/")`);
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(site.healthPath))
+    throw new Error(`healthPath ${JSON.stringify(site.healthPath)} must be a URL path of letters, digits and . _ ~ / - (e.g. "/health/")`);
   return `# django-ha: the app site. ACME HTTP-01 tokens: ${site.acmeWebroot}/.well-known/acme-challenge/<token>.
 upstream django_ha_uwsgi {
     server unix:${site.uwsgiSocket};
@@ -154,7 +158,7 @@ ${uwsgiPass}
 ${uwsgiPass}
     }
 ${MODE_PAGES.map(
-    (mode) => `
+  (mode) => `
     location = /.django-ha-mode/${mode}.html {
         internal;
         root ${site.pagesDir};
@@ -163,7 +167,7 @@ ${MODE_PAGES.map(
         add_header ${MODE_HEADER} ${mode} always;
         add_header Cache-Control "no-store" always;
     }`,
-  ).join("\n")}
+).join("\n")}
 }
 
 # The app as it is, for the watchdog only (loopback; the public site above checks the flags first).

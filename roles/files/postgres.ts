@@ -1,4 +1,4 @@
-/** PostgreSQL (Debian cluster <major>/main, spec/debian.ts): a conf.d fragment and a complete pg_hba.conf. */
+/** PostgreSQL (Debian cluster <major>/main, model/debian.ts): a conf.d fragment and a complete pg_hba.conf. */
 import * as net from "node:net";
 
 export interface PostgresConf {
@@ -60,7 +60,12 @@ export function renderPgHba(rules: HbaRule[]): string {
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((row) => row[i].length)));
   return [
     "# django-ha: who may connect (first match wins). Everything not listed is rejected.",
-    ...rows.map((row) => row.map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c)).join("  ").replace(/ +$/, "")),
+    ...rows.map((row) =>
+      row
+        .map((c, i) => (i < 4 ? c.padEnd(widths[i]) : c))
+        .join("  ")
+        .replace(/ +$/, ""),
+    ),
     "",
   ].join("\n");
 }

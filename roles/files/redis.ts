@@ -31,7 +31,12 @@ export function renderRedisConf(cfg: RedisConfig): string {
     "maxmemory-policy noeviction",
   ];
   if (cfg.replicaOf) {
-    lines.push(`replicaof ${cfg.replicaOf.host} ${cfg.replicaOf.port}`, `masterauth "${cfg.password}"`, "replica-read-only yes", "replica-serve-stale-data yes");
+    lines.push(
+      `replicaof ${cfg.replicaOf.host} ${cfg.replicaOf.port}`,
+      `masterauth "${cfg.password}"`,
+      "replica-read-only yes",
+      "replica-serve-stale-data yes",
+    );
   }
   return `${lines.join("\n")}\n`;
 }

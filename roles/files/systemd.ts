@@ -31,6 +31,10 @@ export function unitPath(name: string): string {
 
 /** systemd's escaping of a mount point for mount/automount unit names: /srv/share → srv-share. */
 export function mountUnitName(where: string, suffix: "mount" | "automount"): string {
-  const body = where.replace(/^\/+|\/+$/g, "").split("/").map((part) => part.replace(/[^A-Za-z0-9:_.]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`).replace(/^\./, "\\x2e")).join("-");
+  const body = where
+    .replace(/^\/+|\/+$/g, "")
+    .split("/")
+    .map((part) => part.replace(/[^A-Za-z0-9:_.]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`).replace(/^\./, "\\x2e"))
+    .join("-");
   return `${body || "-"}.${suffix}`;
 }

@@ -5,7 +5,13 @@ export interface UnattendedUpgrades {
 }
 
 export function renderAutoUpgrades(): string {
-  return ['// django-ha: run apt update and unattended-upgrade daily.', 'APT::Periodic::Update-Package-Lists "1";', 'APT::Periodic::Unattended-Upgrade "1";', 'APT::Periodic::AutocleanInterval "7";', ""].join("\n");
+  return [
+    "// django-ha: run apt update and unattended-upgrade daily.",
+    'APT::Periodic::Update-Package-Lists "1";',
+    'APT::Periodic::Unattended-Upgrade "1";',
+    'APT::Periodic::AutocleanInterval "7";',
+    "",
+  ].join("\n");
 }
 
 export function renderUnattendedPolicy(cfg: UnattendedUpgrades): string {

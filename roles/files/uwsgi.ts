@@ -47,5 +47,10 @@ export function renderUwsgiIni(app: UwsgiApp): string {
     ["procname-prefix-spaced", "django-ha"],
     ["log-x-forwarded-for", "true"],
   ];
-  return ["; django-ha: the Django app under uWSGI (settings from the environment, see app.env).", "[uwsgi]", ...opts.map(([k, v]) => `${k} = ${v}`), ""].join("\n");
+  return [
+    "; django-ha: the Django app under uWSGI (settings from the environment, see app.env).",
+    "[uwsgi]",
+    ...opts.map(([k, v]) => `${k} = ${v}`),
+    "",
+  ].join("\n");
 }

@@ -41,7 +41,14 @@ interface Answer {
   body: string;
 }
 
-function request(cfg: ClientConfig, ca: string, address: string, method: "GET" | "POST", path: string, form?: Record<string, string>): Promise<Answer> {
+function request(
+  cfg: ClientConfig,
+  ca: string,
+  address: string,
+  method: "GET" | "POST",
+  path: string,
+  form?: Record<string, string>,
+): Promise<Answer> {
   const body = form ? new URLSearchParams(form).toString() : undefined;
   return new Promise((resolve, reject) => {
     const req = https.request(
@@ -55,7 +62,10 @@ function request(cfg: ClientConfig, ca: string, address: string, method: "GET" |
         // A new connection per request: a client that resolved the name connects afresh, and a dead child shows at once.
         agent: false,
         timeout: cfg.timeoutMs,
-        headers: { Host: cfg.fqdn, ...(body ? { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": Buffer.byteLength(body) } : {}) },
+        headers: {
+          Host: cfg.fqdn,
+          ...(body ? { "Content-Type": "application/x-www-form-urlencoded", "Content-Length": Buffer.byteLength(body) } : {}),
+        },
       },
       (res) => {
         let text = "";
@@ -73,7 +83,11 @@ function request(cfg: ClientConfig, ca: string, address: string, method: "GET" |
 
 /** A response body as a short single line for the timeline. Pure. */
 export function oneLine(text: string, max = 400): string {
-  return text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, max);
+  return text
+    .replace(/<[^>]*>/g, " ")
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, max);
 }
 
 function json(text: string): unknown {
@@ -119,21 +133,50 @@ export async function runClient(cfg: ClientConfig, emit: (s: Sample) => void, st
     let target = "";
     try {
       target = await targets.next();
-      const answer = await (kind === "write" ? request(cfg, ca, target, "POST", "/notes/", { text: id! }) : request(cfg, ca, target, "GET", "/notes/"));
+      const answer = await (kind === "write"
+        ? request(cfg, ca, target, "POST", "/notes/", { text: id! })
+        : request(cfg, ca, target, "GET", "/notes/"));
       const ok = acknowledged(kind, answer);
-      emit({ kind, seq, id, target, start, end: Date.now(), ok, status: answer.status, ...(ok ? {} : { error: `HTTP ${answer.status} ${oneLine(answer.body)}` }) });
+      emit({
+        kind,
+        seq,
+        id,
+        target,
+        start,
+        end: Date.now(),
+        ok,
+        status: answer.status,
+        ...(ok ? {} : { error: `HTTP ${answer.status} ${oneLine(answer.body)}` }),
+      });
     } catch (error) {
-      emit({ kind, seq, id, target: target || "(unresolved)", start, end: Date.now(), ok: false, status: 0, error: error instanceof Error ? error.message : String(error) });
+      emit({
+        kind,
+        seq,
+        id,
+        target: target || "(unresolved)",
+        start,
+        end: Date.now(),
+        ok: false,
+        status: 0,
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   };
-  await Promise.all([fixedRate(cfg.writesPerSecond, stopped, (seq) => probe("write", seq)), fixedRate(cfg.readsPerSecond, stopped, (seq) => probe("read", seq))]);
+  await Promise.all([
+    fixedRate(cfg.writesPerSecond, stopped, (seq) => probe("write", seq)),
+    fixedRate(cfg.readsPerSecond, stopped, (seq) => probe("read", seq)),
+  ]);
 }
 
 if (require.main === module) {
   const cfg = ClientConfig.parse(JSON.parse(process.argv[2] ?? "{}"));
   let stop = false;
   for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => (stop = true));
-  runClient(cfg, (s) => process.stdout.write(`${JSON.stringify(s)}\n`), () => stop).then(
+  runClient(
+    cfg,
+    (s) => process.stdout.write(`${JSON.stringify(s)}\n`),
+    () => stop,
+  ).then(
     () => process.exit(0),
     (error) => {
       process.stderr.write(`drill client: ${error instanceof Error ? error.stack : String(error)}\n`);

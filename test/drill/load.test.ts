@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../../spec";
+import { hostsInventory, loadStackSpec } from "../../model";
 import { acknowledged, ClientConfig, oneLine } from "./client";
 import { clientConfig, compareWithNode } from "./load";
 import { clusterCaFile, curlVerify } from "../lab-tls";

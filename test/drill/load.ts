@@ -10,7 +10,7 @@ import * as readline from "node:readline";
 import { labSsh } from "../../lab";
 import { OUTSIDE_NETNS } from "../../lab/config";
 import { DB } from "../../roles/context";
-import type { Inventory } from "../../spec";
+import type { Inventory } from "../../model";
 import { clusterCaFile } from "../lab-tls";
 import type { ClientConfig } from "./client";
 import { ackedIds, type Sample } from "./timeline";
@@ -39,7 +39,8 @@ export interface LoadRun {
 
 /** The load client's settings for a lab inventory. Pure. */
 export function clientConfig(inv: Inventory, idPrefix: string, opts: LoadOptions = {}): ClientConfig {
-  if (inv.dns.kind !== "rfc2136") throw new Error(`the drill load resolves through the lab's DNS server; this inventory's DNS is ${inv.dns.kind}`);
+  if (inv.dns.kind !== "rfc2136")
+    throw new Error(`the drill load resolves through the lab's DNS server; this inventory's DNS is ${inv.dns.kind}`);
   return {
     fqdn: inv.recordFqdn,
     dnsServer: inv.dns.server,
@@ -92,7 +93,13 @@ export function startLoad(inv: Inventory, opts: LoadOptions = {}): LoadRun {
           if (hits.length >= count) done(() => resolve(hits));
           else if (child.exitCode !== null) done(() => reject(new Error(`the drill load client stopped: ${stderr.slice(-2000)}`)));
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${count} matching ${kind}(s) within ${timeoutMs / 1000} s; last: ${JSON.stringify(samples.slice(-3))}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(new Error(`no ${count} matching ${kind}(s) within ${timeoutMs / 1000} s; last: ${JSON.stringify(samples.slice(-3))}`)),
+            ),
+          timeoutMs,
+        );
         const done = (settle: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);
@@ -122,7 +129,9 @@ export interface Verification {
 export async function notesOn(node: string, idPrefix: string, port = 5432): Promise<Set<string>> {
   if (!/^[A-Za-z0-9_-]+$/.test(idPrefix)) throw new Error(`unsafe id prefix ${JSON.stringify(idPrefix)}`);
   const sql = `select text from notes_note where text like '${idPrefix}-%'`;
-  const r = await labSsh(node, ["runuser", "-u", "postgres", "--", "psql", "-p", String(port), "-d", DB.name, "-AtX", "-c", sql], { timeoutMs: 120_000 });
+  const r = await labSsh(node, ["runuser", "-u", "postgres", "--", "psql", "-p", String(port), "-d", DB.name, "-AtX", "-c", sql], {
+    timeoutMs: 120_000,
+  });
   if (r.code !== 0) throw new Error(`${node}: reading the notes failed (${r.code}): ${r.stderr}`);
   return new Set(r.stdout.split("\n").filter(Boolean));
 }

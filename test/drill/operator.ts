@@ -25,7 +25,11 @@ export function operator(script: string, args: string[], timeoutMs = 300_000): P
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ code: code ?? (signal ? 128 : -1), out: signal ? `${out}\n(killed by ${signal} after ${timeoutMs / 1000} s)` : out, ms: Date.now() - started });
+      resolve({
+        code: code ?? (signal ? 128 : -1),
+        out: signal ? `${out}\n(killed by ${signal} after ${timeoutMs / 1000} s)` : out,
+        ms: Date.now() - started,
+      });
     });
   });
 }

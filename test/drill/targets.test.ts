@@ -6,11 +6,17 @@ describe("round-robin targets", () => {
   it("takes the members in turn and resolves again only when the TTL ran out", async () => {
     let now = 0;
     const answers: ResolvedAddress[][] = [
-      [{ address: "a", ttl: 30 }, { address: "b", ttl: 30 }],
+      [
+        { address: "a", ttl: 30 },
+        { address: "b", ttl: 30 },
+      ],
       [{ address: "c", ttl: 10 }],
     ];
     let calls = 0;
-    const t = new RoundRobinTargets(async () => answers[calls++], () => now);
+    const t = new RoundRobinTargets(
+      async () => answers[calls++],
+      () => now,
+    );
     assert.deepEqual([await t.next(), await t.next(), await t.next()], ["a", "b", "a"]);
     now = 29_999;
     assert.equal(await t.next(), "b");

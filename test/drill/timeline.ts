@@ -155,7 +155,8 @@ export function drillFigures(samples: readonly Sample[], opts: { since?: number;
     longestWriteOutage,
     longestWriteOutageMs: longestWriteOutage && outageMs(longestWriteOutage, endOfRun),
     longestReadOutageMs: longestReadOutage && outageMs(longestReadOutage, endOfRun),
-    readsDuringOutage: outageFrom === undefined ? undefined : availability(samples, "read", outageFrom, firstWriteAfterFailure?.end ?? endOfRun),
+    readsDuringOutage:
+      outageFrom === undefined ? undefined : availability(samples, "read", outageFrom, firstWriteAfterFailure?.end ?? endOfRun),
     byTarget,
   };
 }

@@ -31,7 +31,19 @@ export function outside(args: string[], timeoutMs = 30_000): Promise<Ran> {
 
 /** HTTPS to `fqdn` at one member's address; status and body. Throws when curl itself fails (no HTTP answer). */
 export async function web(fqdn: string, address: string, urlPath: string, extra: string[] = []): Promise<{ status: number; body: string }> {
-  const r = await outside(["curl", "-s", ...curlVerify(), "--max-time", "20", "--resolve", `${fqdn}:443:${address}`, "-w", "\n%{http_code}", ...extra, `https://${fqdn}${urlPath}`]);
+  const r = await outside([
+    "curl",
+    "-s",
+    ...curlVerify(),
+    "--max-time",
+    "20",
+    "--resolve",
+    `${fqdn}:443:${address}`,
+    "-w",
+    "\n%{http_code}",
+    ...extra,
+    `https://${fqdn}${urlPath}`,
+  ]);
   if (r.code !== 0) throw new Error(`curl ${urlPath} via ${address} failed (${r.code}): ${r.stderr}`);
   const cut = r.stdout.lastIndexOf("\n");
   return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };

@@ -4,7 +4,7 @@
  */
 import * as path from "node:path";
 import { labPythonIndexUrl } from "../../lab/pyindex";
-import { parseAppConfig, type AppSpec } from "../../spec/app";
+import { parseAppConfig, type AppSpec } from "../../model/app";
 
 /**
  * test/projects/ledger: a layout unlike app/'s — settings in a package (ledger_site.settings.cluster), a WSGI

@@ -15,12 +15,18 @@ describe("AWS DNS-01: the database machines' instance role", () => {
       "ForAllValues:StringLike": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["_acme-challenge.*"] },
       "ForAllValues:StringEquals": { "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"] },
     });
-    assert.deepEqual(p.Statement.map((s) => [s.Action, s.Resource]), [
-      ["route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z0MOCKHOSTEDZONE"],
-      ["route53:ListResourceRecordSets", "arn:aws:route53:::hostedzone/Z0MOCKHOSTEDZONE"],
-      ["route53:GetChange", "arn:aws:route53:::change/*"],
-    ]);
-    assert.ok(p.Statement.every((s) => !String(s.Action).includes("*") && s.Resource !== "*"), "no wildcard action, no account-wide resource");
+    assert.deepEqual(
+      p.Statement.map((s) => [s.Action, s.Resource]),
+      [
+        ["route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z0MOCKHOSTEDZONE"],
+        ["route53:ListResourceRecordSets", "arn:aws:route53:::hostedzone/Z0MOCKHOSTEDZONE"],
+        ["route53:GetChange", "arn:aws:route53:::change/*"],
+      ],
+    );
+    assert.ok(
+      p.Statement.every((s) => !String(s.Action).includes("*") && s.Resource !== "*"),
+      "no wildcard action, no account-wide resource",
+    );
     assert.equal(acmeRoute53Policy("/hostedzone/Z1").Statement[0].Resource, "arn:aws:route53:::hostedzone/Z1");
   });
 
@@ -38,7 +44,10 @@ describe("AWS DNS-01: the database machines' instance role", () => {
     const instances = of("aws:ec2/instance:Instance");
     const withProfile = instances.filter((i) => i.inputs.iamInstanceProfile === profile[0].state.name);
     assert.equal(withProfile.length, 2);
-    assert.ok(withProfile.every((i) => /db-[12]/.test(i.name)), withProfile.map((i) => i.name).join(", "));
+    assert.ok(
+      withProfile.every((i) => /db-[12]/.test(i.name)),
+      withProfile.map((i) => i.name).join(", "),
+    );
   });
 
   it("http-01 (the default) creates no IAM at all, and DigitalOcean never does", async () => {

@@ -4,7 +4,13 @@ import * as pulumi from "@pulumi/pulumi";
 /** An IAM policy document (the subset this project writes). */
 export interface PolicyDocument {
   Version: "2012-10-17";
-  Statement: { Sid: string; Effect: "Allow"; Action: string | string[]; Resource: string; Condition?: Record<string, Record<string, string[]>> }[];
+  Statement: {
+    Sid: string;
+    Effect: "Allow";
+    Action: string | string[];
+    Resource: string;
+    Condition?: Record<string, Record<string, string[]>>;
+  }[];
 }
 
 /**
@@ -53,8 +59,19 @@ export class AcmeDnsRole extends pulumi.ComponentResource {
   constructor(name: string, args: AcmeDnsRoleArgs, opts?: pulumi.ComponentResourceOptions) {
     super("django-ha:aws:AcmeDnsRole", name, {}, opts);
     // Only EC2 instances (the database machines, through the instance profile) may assume it.
-    const assume = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }] };
-    this.role = new aws.iam.Role(`${name}-role`, { description: "django-ha: DNS-01 TXT records for the renewal agent on the database machines", assumeRolePolicy: JSON.stringify(assume), tags: args.tags }, { parent: this });
+    const assume = {
+      Version: "2012-10-17",
+      Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+    };
+    this.role = new aws.iam.Role(
+      `${name}-role`,
+      {
+        description: "django-ha: DNS-01 TXT records for the renewal agent on the database machines",
+        assumeRolePolicy: JSON.stringify(assume),
+        tags: args.tags,
+      },
+      { parent: this },
+    );
     this.policy = new aws.iam.RolePolicy(
       `${name}-policy`,
       { role: this.role.id, policy: pulumi.output(args.hostedZoneId).apply((id) => JSON.stringify(acmeRoute53Policy(id))) },

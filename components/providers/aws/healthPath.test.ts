@@ -5,7 +5,9 @@ import { runProgram } from "../../../test/mocks";
 
 describe("the app's own health path (django-ha:app.healthPath) on aws", () => {
   it("Route 53's health checks ask it, and the Bootstrap resource hands it to the certificate phase", async () => {
-    const run = await runProgram(awsConfig(2, { app: { path: "./app", healthPath: "/-/health/" } }), { secrets: { ...TEST_SECRETS, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n" } });
+    const run = await runProgram(awsConfig(2, { app: { path: "./app", healthPath: "/-/health/" } }), {
+      secrets: { ...TEST_SECRETS, sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\n" },
+    });
     assert.equal(run.error, undefined, String(run.error));
     const checks = run.resources.filter((r) => r.type === "aws:route53/healthCheck:HealthCheck");
     assert.equal(checks.length, 2);

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { awsBaseTags, awsNames, machineKind, type InventoryNode } from "../../../spec";
-import { AWS_DEBIAN_AMI } from "../../../spec/debian";
+import { awsBaseTags, awsNames, machineKind, type InventoryNode } from "../../../model";
+import { AWS_DEBIAN_AMI } from "../../../model/debian";
 import { legacyAliases, nodeKey, renderUserData } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { AcmeDnsRole } from "./acmeRole";
@@ -11,12 +11,12 @@ import { AwsNode } from "./node";
 import { AwsRoundRobinRecord } from "./record";
 import { AwsSecurityGroups } from "./securityGroups";
 
-/** Owner id of the official Debian cloud images (spec/catalog.json aws.ami). */
+/** Owner id of the official Debian cloud images (model/catalog.json aws.ami). */
 export const DEBIAN_AMI_OWNER = AWS_DEBIAN_AMI.owner;
 
 /** Args of {@link AwsMachines}. */
 export interface AwsMachinesArgs extends MachinesArgs {
-  /** AMI id to pin. Defaults to the newest official Debian amd64 AMI of spec/debian.ts (Debian 13, `debian-13-amd64-*`) at first deploy; later AMI changes are ignored, so no new AMI ever replaces a database node. */
+  /** AMI id to pin. Defaults to the newest official Debian amd64 AMI of model/debian.ts (Debian 13, `debian-13-amd64-*`) at first deploy; later AMI changes are ignored, so no new AMI ever replaces a database node. */
   ami?: string;
   /** IPv4 range of the VPC. Defaults to `10.42.0.0/16`. */
   vpcCidr?: string;
@@ -48,12 +48,26 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
 
     this.network = new AwsNetwork(
       `${name}-network`,
-      { region, zones: spec.zones, cidr: args.vpcCidr, tags, nameTag: awsNames.network(spec), subnetNameTags: Object.fromEntries(spec.zones.map((z) => [z, awsNames.subnet(spec, z)])) },
+      {
+        region,
+        zones: spec.zones,
+        cidr: args.vpcCidr,
+        tags,
+        nameTag: awsNames.network(spec),
+        subnetNameTags: Object.fromEntries(spec.zones.map((z) => [z, awsNames.subnet(spec, z)])),
+      },
       { parent: this },
     );
     this.securityGroups = new AwsSecurityGroups(
       `${name}-sg`,
-      { region, vpcId: this.network.vpc.id, clusterName: spec.clusterName, groups: plan.firewall, tags, nameTags: Object.fromEntries(plan.firewall.map((g) => [g.name, awsNames.securityGroup(spec, g.name)])) },
+      {
+        region,
+        vpcId: this.network.vpc.id,
+        clusterName: spec.clusterName,
+        groups: plan.firewall,
+        tags,
+        nameTags: Object.fromEntries(plan.firewall.map((g) => [g.name, awsNames.securityGroup(spec, g.name)])),
+      },
       { parent: this },
     );
 
@@ -61,7 +75,15 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
       args.ami ??
       aws.ec2
         .getAmiOutput(
-          { region, owners: [DEBIAN_AMI_OWNER], mostRecent: true, filters: [{ name: "name", values: [AWS_DEBIAN_AMI.namePattern] }, { name: "architecture", values: [AWS_DEBIAN_AMI.architecture] }] },
+          {
+            region,
+            owners: [DEBIAN_AMI_OWNER],
+            mostRecent: true,
+            filters: [
+              { name: "name", values: [AWS_DEBIAN_AMI.namePattern] },
+              { name: "architecture", values: [AWS_DEBIAN_AMI.architecture] },
+            ],
+          },
           { parent: this },
         )
         .apply((a) => a.id);
@@ -69,7 +91,10 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
       ? pulumi.output(spec.hostedZoneId)
       : aws.route53.getZoneOutput({ name: spec.domain, privateZone: false }, { parent: this }).apply((z) => z.zoneId);
     // Least privilege: the role exists only while the certificate is validated by DNS-01.
-    this.acmeDnsRole = spec.certificate.challenge === "dns-01" ? new AcmeDnsRole(`${name}-acme-dns`, { hostedZoneId: zoneId, tags }, { parent: this }) : undefined;
+    this.acmeDnsRole =
+      spec.certificate.challenge === "dns-01"
+        ? new AcmeDnsRole(`${name}-acme-dns`, { hostedZoneId: zoneId, tags }, { parent: this })
+        : undefined;
     const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
     this.nodeResources = plan.nodes.map(
       (node) =>
@@ -99,12 +124,26 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
     const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
     this.record = new AwsRoundRobinRecord(
       `${name}-record`,
-      { zoneId, fqdn: plan.record.fqdn, ttl: plan.record.ttl, healthPath: spec.app.healthPath, members: plan.record.members.map((c) => ({ name: c.name, address: byName.get(c.name)!.publicAddress, healthCheckName: awsNames.healthCheck(spec, c.name, plan.record.fqdn) })), tags },
+      {
+        zoneId,
+        fqdn: plan.record.fqdn,
+        ttl: plan.record.ttl,
+        healthPath: spec.app.healthPath,
+        members: plan.record.members.map((c) => ({
+          name: c.name,
+          address: byName.get(c.name)!.publicAddress,
+          healthCheckName: awsNames.healthCheck(spec, c.name, plan.record.fqdn),
+        })),
+        tags,
+      },
       { parent: this },
     );
 
     this.nodes = inventoryNodesOf(plan.nodes, this.nodeResources);
-    this.machineIds = machineIdsOf(plan.nodes, this.nodeResources.map((r) => r.instance.id));
+    this.machineIds = machineIdsOf(
+      plan.nodes,
+      this.nodeResources.map((r) => r.instance.id),
+    );
     this.recordMembers = this.record.members;
     this.hostedZoneId = zoneId;
     this.registerOutputs({ vpcId: this.network.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers, hostedZoneId: zoneId });

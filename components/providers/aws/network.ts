@@ -10,7 +10,7 @@ export interface AwsNetworkArgs {
   /** IPv4 range of the VPC. Defaults to `10.42.0.0/16` (one /20 per zone). */
   cidr?: string;
   tags: Record<string, string>;
-  /** Name tag of the VPC, gateway and route table (spec/names.ts). Defaults to the component's name. */
+  /** Name tag of the VPC, gateway and route table (model/names.ts). Defaults to the component's name. */
   nameTag?: string;
   /** Name tag per zone's subnet. Defaults to `<nameTag>-<zone>`. */
   subnetNameTags?: Record<string, string>;
@@ -27,8 +27,16 @@ export class AwsNetwork extends pulumi.ComponentResource {
     const region = args.region;
     const cidr = args.cidr ?? "10.42.0.0/16";
     const nameTag = args.nameTag ?? name;
-    this.vpc = new aws.ec2.Vpc(`${name}-vpc`, { region, cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...args.tags, Name: nameTag } }, { parent: this });
-    const gateway = new aws.ec2.InternetGateway(`${name}-igw`, { region, vpcId: this.vpc.id, tags: { ...args.tags, Name: nameTag } }, { parent: this });
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      { region, cidrBlock: cidr, enableDnsHostnames: true, enableDnsSupport: true, tags: { ...args.tags, Name: nameTag } },
+      { parent: this },
+    );
+    const gateway = new aws.ec2.InternetGateway(
+      `${name}-igw`,
+      { region, vpcId: this.vpc.id, tags: { ...args.tags, Name: nameTag } },
+      { parent: this },
+    );
     const routes = new aws.ec2.RouteTable(
       `${name}-routes`,
       { region, vpcId: this.vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: gateway.id }], tags: { ...args.tags, Name: nameTag } },
@@ -38,10 +46,21 @@ export class AwsNetwork extends pulumi.ComponentResource {
     for (const s of planSubnets(cidr, args.zones)) {
       const subnet = new aws.ec2.Subnet(
         `${name}-subnet-${s.zone}`,
-        { region, vpcId: this.vpc.id, availabilityZone: s.zone, cidrBlock: s.cidr, mapPublicIpOnLaunch: true, tags: { ...args.tags, Name: args.subnetNameTags?.[s.zone] ?? `${nameTag}-${s.zone}` } },
+        {
+          region,
+          vpcId: this.vpc.id,
+          availabilityZone: s.zone,
+          cidrBlock: s.cidr,
+          mapPublicIpOnLaunch: true,
+          tags: { ...args.tags, Name: args.subnetNameTags?.[s.zone] ?? `${nameTag}-${s.zone}` },
+        },
         { parent: this },
       );
-      new aws.ec2.RouteTableAssociation(`${name}-subnet-${s.zone}-routes`, { region, subnetId: subnet.id, routeTableId: routes.id }, { parent: this });
+      new aws.ec2.RouteTableAssociation(
+        `${name}-subnet-${s.zone}-routes`,
+        { region, subnetId: subnet.id, routeTableId: routes.id },
+        { parent: this },
+      );
       this.subnetIds[s.zone] = subnet.id;
     }
     this.registerOutputs({ vpcId: this.vpc.id, subnetIds: this.subnetIds });

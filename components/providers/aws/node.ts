@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { AWS_ROOT_VOLUME_GB } from "../../../spec/cost";
-import { DataDevices, ebsVolumeDevice, type PlannedNode } from "../../../spec";
+import { AWS_ROOT_VOLUME_GB } from "../../../model/cost";
+import { DataDevices, ebsVolumeDevice, type PlannedNode } from "../../../model";
 import { dataDevicesOf } from "../types";
 
 /** Args of {@link AwsNode}. */
@@ -14,7 +14,11 @@ export interface AwsNodeArgs {
   /** cloud-init user data with the SSH keys; later changes are ignored. */
   userData: string;
   /** EBS volumes to create in the instance's zone and attach, in order. Defaults to none. */
-  volumes?: { purpose: "db" | "share"; sizeGb: number; /** Name tag (spec/names.ts). Defaults to `<node>-<purpose>`. */ nameTag?: string }[];
+  volumes?: {
+    purpose: "db" | "share";
+    sizeGb: number;
+    /** Name tag (model/names.ts). Defaults to `<node>-<purpose>`. */ nameTag?: string;
+  }[];
   /** IAM instance profile (the database machines' DNS-01 role, {@link AcmeDnsRole}). Defaults to none. */
   iamInstanceProfile?: pulumi.Input<string>;
   /** Root disk size in GB. Defaults to 20 (AWS_ROOT_VOLUME_GB, which the cost estimate uses too). */
@@ -71,7 +75,14 @@ export class AwsNode extends pulumi.ComponentResource {
     (args.volumes ?? []).forEach((v, i) => {
       const volume = new aws.ebs.Volume(
         `${name}-${v.purpose}-volume`,
-        { region, availabilityZone: node.zone, size: v.sizeGb, type: "gp3", encrypted: true, tags: { ...tags, Name: v.nameTag ?? `${node.name}-${v.purpose}` } },
+        {
+          region,
+          availabilityZone: node.zone,
+          size: v.sizeGb,
+          type: "gp3",
+          encrypted: true,
+          tags: { ...tags, Name: v.nameTag ?? `${node.name}-${v.purpose}` },
+        },
         // Data volumes hold the database and the share: `pulumi destroy` or a replacement must not delete them
         // silently. Removing a stack on purpose: `pulumi state unprotect --all`, then destroy.
         { parent: this, protect: true },
@@ -84,7 +95,10 @@ export class AwsNode extends pulumi.ComponentResource {
       this.volumes.push(volume);
     });
 
-    this.dataDevices = dataDevicesOf(args.volumes ?? [], this.volumes.map((v) => v.id.apply(ebsVolumeDevice)));
+    this.dataDevices = dataDevicesOf(
+      args.volumes ?? [],
+      this.volumes.map((v) => v.id.apply(ebsVolumeDevice)),
+    );
     this.publicAddress = this.eip.publicIp;
     this.privateAddress = this.instance.privateIp;
     this.registerOutputs({ instanceId: this.instance.id, publicAddress: this.publicAddress, privateAddress: this.privateAddress });

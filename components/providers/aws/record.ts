@@ -8,7 +8,11 @@ export interface AwsRoundRobinRecordArgs {
   fqdn: string;
   ttl: number;
   /** The children and their public addresses. */
-  members: { name: string; address: pulumi.Input<string>; /** Name tag of its health check. Defaults to `<name> <fqdn>`. */ healthCheckName?: string }[];
+  members: {
+    name: string;
+    address: pulumi.Input<string>;
+    /** Name tag of its health check. Defaults to `<name> <fqdn>`. */ healthCheckName?: string;
+  }[];
   /** Path the health checks request over HTTPS. Defaults to `/health/`. */
   healthPath?: string;
   tags: Record<string, string>;
@@ -48,12 +52,23 @@ export class AwsRoundRobinRecord extends pulumi.ComponentResource {
       this.records.push(
         new aws.route53.Record(
           `${name}-${m.name}`,
-          { zoneId: args.zoneId, name: args.fqdn, type: "A", ttl: args.ttl, records: [m.address], setIdentifier: m.name, multivalueAnswerRoutingPolicy: true, healthCheckId: check.id },
+          {
+            zoneId: args.zoneId,
+            name: args.fqdn,
+            type: "A",
+            ttl: args.ttl,
+            records: [m.address],
+            setIdentifier: m.name,
+            multivalueAnswerRoutingPolicy: true,
+            healthCheckId: check.id,
+          },
           { parent: this },
         ),
       );
     }
-    this.members = pulumi.all(args.members.map((m) => pulumi.output(m.address).apply((address): RecordMember => ({ name: m.name, address }))));
+    this.members = pulumi.all(
+      args.members.map((m) => pulumi.output(m.address).apply((address): RecordMember => ({ name: m.name, address }))),
+    );
     this.registerOutputs({ members: this.members });
   }
 }

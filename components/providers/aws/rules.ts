@@ -26,13 +26,21 @@ export function planSecurityGroupRules(groups: FirewallGroup[]): SecurityGroupRu
   const rules: SecurityGroupRule[] = [];
   for (const g of groups) {
     for (const r of g.inbound) {
-      const base = { group: g.name, direction: "ingress" as const, ipProtocol: r.protocol, fromPort: r.port, toPort: r.port, description: r.purpose };
+      const base = {
+        group: g.name,
+        direction: "ingress" as const,
+        ipProtocol: r.protocol,
+        fromPort: r.port,
+        toPort: r.port,
+        description: r.purpose,
+      };
       switch (r.source.kind) {
         case "internet":
           rules.push({ ...base, cidrIpv4: "0.0.0.0/0" }, { ...base, cidrIpv6: "::/0" });
           break;
         case "cidrs":
-          for (const cidr of r.source.cidrs) rules.push(net.isIPv6(cidr.split("/")[0]) ? { ...base, cidrIpv6: cidr } : { ...base, cidrIpv4: cidr });
+          for (const cidr of r.source.cidrs)
+            rules.push(net.isIPv6(cidr.split("/")[0]) ? { ...base, cidrIpv6: cidr } : { ...base, cidrIpv4: cidr });
           break;
         case "members":
           if (!everyNode) throw new Error("a members-only rule needs a firewall group that every node carries");

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { Role } from "../../../spec";
+import type { Role } from "../../../model";
 import type { FirewallGroup } from "../../plan";
 import { planSecurityGroupRules, ruleSuffix } from "./rules";
 
@@ -11,7 +11,7 @@ export interface AwsSecurityGroupsArgs {
   clusterName: string;
   groups: FirewallGroup[];
   tags: Record<string, string>;
-  /** Name tag per group (spec/names.ts). Defaults to `<clusterName>-<group>`. */
+  /** Name tag per group (model/names.ts). Defaults to `<clusterName>-<group>`. */
   nameTags?: Record<string, string>;
 }
 
@@ -29,7 +29,12 @@ export class AwsSecurityGroups extends pulumi.ComponentResource {
       this.groups[g.name] = new aws.ec2.SecurityGroup(
         `${name}-${g.name}`,
         // No fixed name: Pulumi auto-names it, so a replacement can be created before the old one is gone.
-        { region, vpcId: args.vpcId, description: `django-ha ${args.clusterName}: ${g.name} (${g.roles.join(", ")})`, tags: { ...args.tags, Name: args.nameTags?.[g.name] ?? `${args.clusterName}-${g.name}` } },
+        {
+          region,
+          vpcId: args.vpcId,
+          description: `django-ha ${args.clusterName}: ${g.name} (${g.roles.join(", ")})`,
+          tags: { ...args.tags, Name: args.nameTags?.[g.name] ?? `${args.clusterName}-${g.name}` },
+        },
         { parent: this },
       );
     }

@@ -1,7 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { digitalOceanNames, machineKind, tagResourceSuffix, type InventoryNode } from "../../../spec";
+import { digitalOceanNames, machineKind, tagResourceSuffix, type InventoryNode } from "../../../model";
 import { FirewallGroup, legacyAliases, nodeKey, renderUserData, RuleSource } from "../../plan";
 import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { DigitalOceanNode } from "./node";
@@ -16,7 +16,11 @@ export interface DigitalOceanMachinesArgs extends MachinesArgs {
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
 /** DigitalOcean firewall inbound sources for a planned rule source (`groupTags`: the tags the rule's firewall targets). Pure; exported for tests. */
-export function inboundSources(source: RuleSource, clusterTag: string, groupTags: string[]): { sourceAddresses?: string[]; sourceTags?: string[] } {
+export function inboundSources(
+  source: RuleSource,
+  clusterTag: string,
+  groupTags: string[],
+): { sourceAddresses?: string[]; sourceTags?: string[] } {
   switch (source.kind) {
     case "internet":
       return { sourceAddresses: ANYWHERE };
@@ -68,7 +72,12 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
 
     this.vpc = new digitalocean.Vpc(
       `${name}-vpc`,
-      { name: digitalOceanNames.vpc(spec), region: spec.region, ipRange: args.vpcIpRange, description: `django-ha cluster ${spec.clusterName}: private network` },
+      {
+        name: digitalOceanNames.vpc(spec),
+        region: spec.region,
+        ipRange: args.vpcIpRange,
+        description: `django-ha cluster ${spec.clusterName}: private network`,
+      },
       { parent: this },
     );
 
@@ -76,7 +85,8 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
     // DigitalOcean SSH keys at creation: the droplet gets them from its metadata and no root password is
     // e-mailed (DigitalOcean only sends one when a droplet has no SSH key).
     this.sshKeys = spec.sshPublicKeys.map(
-      (publicKey, i) => new digitalocean.SshKey(`${name}-ssh-key-${i + 1}`, { name: digitalOceanNames.sshKey(spec, i + 1), publicKey }, { parent: this }),
+      (publicKey, i) =>
+        new digitalocean.SshKey(`${name}-ssh-key-${i + 1}`, { name: digitalOceanNames.sshKey(spec, i + 1), publicKey }, { parent: this }),
     );
     const sshKeyFingerprints = this.sshKeys.map((k) => k.fingerprint);
     this.nodeResources = plan.nodes.map(
@@ -110,9 +120,19 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
         {
           name: digitalOceanNames.firewall(spec, group.name),
           tags: targets,
-          inboundRules: group.inbound.map((r) => ({ protocol: r.protocol, portRange: String(r.port), ...inboundSources(r.source, tagNames.cluster, targetNames) })),
+          inboundRules: group.inbound.map((r) => ({
+            protocol: r.protocol,
+            portRange: String(r.port),
+            ...inboundSources(r.source, tagNames.cluster, targetNames),
+          })),
           // A droplet under any cloud firewall may only send what some firewall allows.
-          outboundRules: group.outboundAll ? ["tcp", "udp", "icmp"].map((protocol) => ({ protocol, portRange: protocol === "icmp" ? undefined : "1-65535", destinationAddresses: ANYWHERE })) : [],
+          outboundRules: group.outboundAll
+            ? ["tcp", "udp", "icmp"].map((protocol) => ({
+                protocol,
+                portRange: protocol === "icmp" ? undefined : "1-65535",
+                destinationAddresses: ANYWHERE,
+              }))
+            : [],
         },
         { parent: this },
       );
@@ -123,14 +143,25 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
       (child) =>
         new digitalocean.DnsRecord(
           `${name}-record-${nodeKey(child)}`,
-          { domain: spec.domain, type: "A", name: plan.record.relativeName, value: byName.get(child.name)!.publicAddress, ttl: plan.record.ttl },
+          {
+            domain: spec.domain,
+            type: "A",
+            name: plan.record.relativeName,
+            value: byName.get(child.name)!.publicAddress,
+            ttl: plan.record.ttl,
+          },
           { parent: this },
         ),
     );
 
     this.nodes = inventoryNodesOf(plan.nodes, this.nodeResources);
-    this.machineIds = machineIdsOf(plan.nodes, this.nodeResources.map((r) => r.droplet.id));
-    this.recordMembers = pulumi.all(plan.record.members.map((c) => byName.get(c.name)!.publicAddress.apply((address): RecordMember => ({ name: c.name, address }))));
+    this.machineIds = machineIdsOf(
+      plan.nodes,
+      this.nodeResources.map((r) => r.droplet.id),
+    );
+    this.recordMembers = pulumi.all(
+      plan.record.members.map((c) => byName.get(c.name)!.publicAddress.apply((address): RecordMember => ({ name: c.name, address }))),
+    );
     this.hostedZoneId = pulumi.output(undefined as string | undefined);
     this.registerOutputs({ vpcId: this.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers });
   }

@@ -1,8 +1,8 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
-import { DataDevices, digitalOceanVolumeDevice, type PlannedNode } from "../../../spec";
+import { DataDevices, digitalOceanVolumeDevice, type PlannedNode } from "../../../model";
 import { dataDevicesOf } from "../types";
-import { DIGITALOCEAN_IMAGE } from "../../../spec/debian";
+import { DIGITALOCEAN_IMAGE } from "../../../model/debian";
 
 /** Args of {@link DigitalOceanNode}. */
 export interface DigitalOceanNodeArgs {
@@ -16,8 +16,12 @@ export interface DigitalOceanNodeArgs {
   /** DigitalOcean SSH keys (ids or fingerprints) put on the droplet at creation; later changes are ignored. */
   sshKeys: pulumi.Input<string>[];
   /** Volumes to create and attach, in order (parent and standby: the DB volume, then the share volume). Defaults to none. */
-  volumes?: { purpose: "db" | "share"; sizeGb: number; /** Unique per region (spec/names.ts `digitalOceanNames.volume`). */ name: string }[];
-  /** Droplet image slug. Defaults to `debian-13-x64` (spec/debian.ts). */
+  volumes?: {
+    purpose: "db" | "share";
+    sizeGb: number;
+    /** Unique per region (model/names.ts `digitalOceanNames.volume`). */ name: string;
+  }[];
+  /** Droplet image slug. Defaults to `debian-13-x64` (model/debian.ts). */
   image?: string;
 }
 
@@ -59,7 +63,13 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
     for (const v of args.volumes ?? []) {
       const volume = new digitalocean.Volume(
         `${name}-${v.purpose}-volume`,
-        { name: v.name, region: args.region, size: v.sizeGb, initialFilesystemType: "ext4", description: `${v.purpose === "db" ? "PostgreSQL data" : "NFS share"} of ${node.name}` },
+        {
+          name: v.name,
+          region: args.region,
+          size: v.sizeGb,
+          initialFilesystemType: "ext4",
+          description: `${v.purpose === "db" ? "PostgreSQL data" : "NFS share"} of ${node.name}`,
+        },
         // Data volumes hold the database and the share: `pulumi destroy` or a replacement must not delete them
         // silently. Removing a stack on purpose: `pulumi state unprotect --all`, then destroy.
         // A volume's name cannot change in place (the provider replaces it): a volume created under an older
@@ -74,7 +84,10 @@ export class DigitalOceanNode extends pulumi.ComponentResource {
       this.volumes.push(volume);
     }
 
-    this.dataDevices = dataDevicesOf(args.volumes ?? [], this.volumes.map((v) => v.name.apply(digitalOceanVolumeDevice)));
+    this.dataDevices = dataDevicesOf(
+      args.volumes ?? [],
+      this.volumes.map((v) => v.name.apply(digitalOceanVolumeDevice)),
+    );
     this.publicAddress = this.droplet.ipv4Address;
     this.privateAddress = this.droplet.ipv4AddressPrivate;
     this.registerOutputs({ dropletId: this.dropletId, publicAddress: this.publicAddress, privateAddress: this.privateAddress });

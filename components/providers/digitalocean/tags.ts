@@ -1,9 +1,9 @@
-import type { DigitalOceanTags } from "../../../spec";
-import { isDatabaseRole, ROLES, type Role } from "../../../spec";
+import type { DigitalOceanTags } from "../../../model";
+import { isDatabaseRole, ROLES, type Role } from "../../../model";
 import type { FirewallGroup } from "../../plan";
 
-// Tag names are derived (and checked against DigitalOcean's rules) in spec/names.ts.
-export { planTags, type DigitalOceanTags } from "../../../spec";
+// Tag names are derived (and checked against DigitalOcean's rules) in model/names.ts.
+export { planTags, type DigitalOceanTags } from "../../../model";
 
 /** The tag a machine of `role` carries for firewalls: the database machines' tag for either database role (never the role tag, which a failover moves). */
 export function firewallTagOf(role: Role, tags: DigitalOceanTags): string {

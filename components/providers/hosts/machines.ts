@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { hostsInventory, InventoryNode, recordMembers } from "../../../spec";
+import { hostsInventory, InventoryNode, recordMembers } from "../../../model";
 import type { Machines, MachinesArgs } from "../types";
 
 /** Args of {@link HostsMachines}. */

@@ -79,12 +79,38 @@ export const CLUSTER_ENV_KEYS = [
   "DJANGO_HA_RELEASE",
 ] as const;
 /** Variables the process itself depends on (systemd, Python, the dynamic linker): setting them breaks the app's units. */
-export const PROCESS_ENV_KEYS = ["PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "LANG", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "LD_PRELOAD", "LD_LIBRARY_PATH"] as const;
+export const PROCESS_ENV_KEYS = [
+  "PATH",
+  "HOME",
+  "USER",
+  "LOGNAME",
+  "SHELL",
+  "PWD",
+  "LANG",
+  "PYTHONPATH",
+  "PYTHONHOME",
+  "VIRTUAL_ENV",
+  "LD_PRELOAD",
+  "LD_LIBRARY_PATH",
+] as const;
 /** Prefixes that are not the project's: ours, and uWSGI's (it reads every UWSGI_* variable as an option). */
 export const RESERVED_ENV_PREFIXES = ["DJANGO_HA_", "UWSGI_"] as const;
 
 /** The config keys of django-ha:app. */
-export const APP_KEYS = ["path", "git", "ref", "wsgiModule", "settingsModule", "requirements", "celeryApp", "healthPath", "debianPackages", "pythonIndexUrl", "env", "secretKeys"] as const;
+export const APP_KEYS = [
+  "path",
+  "git",
+  "ref",
+  "wsgiModule",
+  "settingsModule",
+  "requirements",
+  "celeryApp",
+  "healthPath",
+  "debianPackages",
+  "pythonIndexUrl",
+  "env",
+  "secretKeys",
+] as const;
 
 type Add = (path: PropertyKey[], fix: string) => void;
 
@@ -93,7 +119,11 @@ export interface AppParseOptions {
   baseDir?: string;
 }
 
-const PYTHON_KEYWORDS = new Set("False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" "));
+const PYTHON_KEYWORDS = new Set(
+  "False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(
+    " ",
+  ),
+);
 const identifier = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const isIdentifier = (s: string) => identifier.test(s) && !PYTHON_KEYWORDS.has(s);
 const isDottedModule = (s: string) => s.split(".").every(isIdentifier);
@@ -101,14 +131,16 @@ const isDottedModule = (s: string) => s.split(".").every(isIdentifier);
 const debianPackage = /^[a-z0-9][a-z0-9+.-]+$/;
 const envKey = /^[A-Z_][A-Z0-9_]*$/;
 /** What app.env may hold: one line that EnvironmentFile= and bash read alike (roles/files/appenv.ts). */
-const envValueProblem = (v: string): string | undefined => (/[\n\r]/.test(v) || v.includes("\u0000") ? "a line break" : /['\\]/.test(v) ? "a single quote or backslash" : undefined);
+const envValueProblem = (v: string): string | undefined =>
+  /[\n\r]/.test(v) || v.includes("\u0000") ? "a line break" : /['\\]/.test(v) ? "a single quote or backslash" : undefined;
 
 const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 
 /** Where a variable name is someone else's, or undefined when the project may use it. */
 export function envKeyOwner(key: string): string | undefined {
   if ((CLUSTER_ENV_KEYS as readonly string[]).includes(key)) return "set by the cluster (docs/your-project.md lists what it sets)";
-  if ((PROCESS_ENV_KEYS as readonly string[]).includes(key)) return "one the app's processes depend on (systemd, Python); the cluster sets it";
+  if ((PROCESS_ENV_KEYS as readonly string[]).includes(key))
+    return "one the app's processes depend on (systemd, Python); the cluster sets it";
   const prefix = RESERVED_ENV_PREFIXES.find((p) => key.startsWith(p));
   if (prefix === "UWSGI_") return "read by uWSGI as one of its own options (every UWSGI_* variable is)";
   if (prefix) return `in the cluster's own namespace (${prefix}*)`;
@@ -117,9 +149,17 @@ export function envKeyOwner(key: string): string | undefined {
 
 /** A git ref as `git check-ref-format --allow-onelevel` accepts it (a branch, a tag, a commit id). */
 export function isGitRef(ref: string): boolean {
-  if (!ref || ref === "@" || ref.startsWith("-") || ref.startsWith("/") || ref.endsWith("/") || ref.endsWith(".") || ref.endsWith(".lock")) return false;
+  if (!ref || ref === "@" || ref.startsWith("-") || ref.startsWith("/") || ref.endsWith("/") || ref.endsWith(".") || ref.endsWith(".lock"))
+    return false;
   // Control characters and space, DEL, and the characters git gives a meaning to.
-  if ([...ref].some((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f) || /[~^:?*[\\]/.test(ref) || ref.includes("..") || ref.includes("@{") || ref.includes("//")) return false;
+  if (
+    [...ref].some((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f) ||
+    /[~^:?*[\\]/.test(ref) ||
+    ref.includes("..") ||
+    ref.includes("@{") ||
+    ref.includes("//")
+  )
+    return false;
   return ref.split("/").every((part) => part.length > 0 && !part.startsWith("."));
 }
 
@@ -133,9 +173,11 @@ export function gitUrlProblem(url: string): string | undefined {
   } catch {
     return "is not a git URL; write https://github.com/you/shop.git, git@github.com:you/shop.git, ssh://git@host/you/shop.git or file:///srv/git/shop.git";
   }
-  if (u.protocol === "http:" || u.protocol === "git:") return `uses ${u.protocol}//, which has no transport security (anyone on the path could change the code you deploy); use https:// or ssh://`;
+  if (u.protocol === "http:" || u.protocol === "git:")
+    return `uses ${u.protocol}//, which has no transport security (anyone on the path could change the code you deploy); use https:// or ssh://`;
   if (!["https:", "ssh:", "file:"].includes(u.protocol)) return "is not a git URL; write https://…, ssh://…, git@host:path or file:///…";
-  if (u.protocol === "https:" && u.password) return "holds a password or token in plain text in the stack config; remove it and let git's credential helper or an SSH key authenticate";
+  if (u.protocol === "https:" && u.password)
+    return "holds a password or token in plain text in the stack config; remove it and let git's credential helper or an SSH key authenticate";
   if (u.protocol !== "file:" && !u.hostname) return "names no host; write e.g. https://github.com/you/shop.git";
   return undefined;
 }
@@ -148,8 +190,10 @@ export function indexUrlProblem(url: string): string | undefined {
   } catch {
     return `is not a URL; write the index's simple URL, e.g. ${DEFAULT_PYTHON_INDEX_URL} (the default)`;
   }
-  if (u.protocol !== "https:" && u.protocol !== "http:") return `must be an http:// or https:// URL of a PEP 503 simple index, e.g. ${DEFAULT_PYTHON_INDEX_URL} (pip reads no other scheme for an index)`;
-  if (u.username || u.password) return "holds credentials in plain text in the stack config; use an index that the nodes' network may read, without credentials in the URL";
+  if (u.protocol !== "https:" && u.protocol !== "http:")
+    return `must be an http:// or https:// URL of a PEP 503 simple index, e.g. ${DEFAULT_PYTHON_INDEX_URL} (pip reads no other scheme for an index)`;
+  if (u.username || u.password)
+    return "holds credentials in plain text in the stack config; use an index that the nodes' network may read, without credentials in the URL";
   if (u.search || u.hash) return "must not have a query or a fragment; write the index's simple URL, e.g. https://pypi.org/simple";
   return undefined;
 }
@@ -167,7 +211,8 @@ export function pipIndexOptions(url: string): string[] {
 /** A path inside the project (requirements): relative, no `..`, no leading `/`. */
 function insideProjectProblem(p: string): string | undefined {
   if (!p.trim()) return "must be a file name inside the project, e.g. requirements.txt";
-  if (path.posix.isAbsolute(p) || /^[A-Za-z]:/.test(p) || p.includes("\\")) return "must be relative to the project's top directory (where manage.py is), e.g. requirements.txt or requirements/production.txt";
+  if (path.posix.isAbsolute(p) || /^[A-Za-z]:/.test(p) || p.includes("\\"))
+    return "must be relative to the project's top directory (where manage.py is), e.g. requirements.txt or requirements/production.txt";
   if (p.split("/").includes("..")) return "must stay inside the project (no '..'): the release is built from the project's directory alone";
   return undefined;
 }
@@ -180,9 +225,12 @@ function resolveDir(given: string, baseDir = PROJECT_ROOT): string {
 /** Problems of a local project directory: missing, not a directory, no manage.py at its top. */
 function dirSourceProblem(dir: string, given: string): string | undefined {
   const shown = dir === given ? dir : `${given} (${dir})`;
-  if (!fs.existsSync(dir)) return `does not exist: ${shown}; give the directory of your Django project (the one with manage.py), relative to ${PROJECT_ROOT} or absolute`;
-  if (!fs.statSync(dir).isDirectory()) return `is not a directory: ${shown}; give the directory of your Django project (the one with manage.py)`;
-  if (!fs.existsSync(path.join(dir, "manage.py"))) return `has no manage.py at its top: ${shown}; give the directory that holds manage.py (migrations and collectstatic run through it)`;
+  if (!fs.existsSync(dir))
+    return `does not exist: ${shown}; give the directory of your Django project (the one with manage.py), relative to ${PROJECT_ROOT} or absolute`;
+  if (!fs.statSync(dir).isDirectory())
+    return `is not a directory: ${shown}; give the directory of your Django project (the one with manage.py)`;
+  if (!fs.existsSync(path.join(dir, "manage.py")))
+    return `has no manage.py at its top: ${shown}; give the directory that holds manage.py (migrations and collectstatic run through it)`;
   return undefined;
 }
 
@@ -206,10 +254,18 @@ function envIssues(value: unknown, add: Add): Record<string, string> {
   for (const [k, v] of Object.entries(value)) {
     const at = ["app", "env", k];
     const owner = envKeyOwner(k);
-    if (!envKey.test(k)) add(at, `has a name that is not an environment variable name: use upper-case letters, digits and _, not starting with a digit, e.g. SHOP_CURRENCY`);
+    if (!envKey.test(k))
+      add(
+        at,
+        `has a name that is not an environment variable name: use upper-case letters, digits and _, not starting with a digit, e.g. SHOP_CURRENCY`,
+      );
     else if (owner) add(at, `is ${owner}; rename the project's variable (e.g. SHOP_${k.replace(/^(DJANGO_HA_|UWSGI_)/, "")})`);
     else if (typeof v !== "string") add(at, `must be text: write ${JSON.stringify(String(v))} (in quotes), not ${JSON.stringify(v)}`);
-    else if (envValueProblem(v)) add(at, `contains ${envValueProblem(v)}, which the environment file cannot hold the same way for systemd and bash; use one line without ' and \\`);
+    else if (envValueProblem(v))
+      add(
+        at,
+        `contains ${envValueProblem(v)}, which the environment file cannot hold the same way for systemd and bash; use one line without ' and \\`,
+      );
     else env[k] = v;
   }
   return env;
@@ -218,17 +274,22 @@ function envIssues(value: unknown, add: Add): Record<string, string> {
 function secretKeyIssues(value: unknown, env: Record<string, unknown>, add: Add): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
-    add(["app", "secretKeys"], 'must be a list of variable names, e.g. ["STRIPE_API_KEY"]; their values go in the secret django-ha:appSecrets');
+    add(
+      ["app", "secretKeys"],
+      'must be a list of variable names, e.g. ["STRIPE_API_KEY"]; their values go in the secret django-ha:appSecrets',
+    );
     return [];
   }
   const seen = new Map<string, number>();
   const keys: string[] = [];
   value.forEach((k, i) => {
     const at = ["app", "secretKeys", i];
-    if (typeof k !== "string" || !envKey.test(k)) add(at, "must be an environment variable name: upper-case letters, digits and _, not starting with a digit, e.g. STRIPE_API_KEY");
+    if (typeof k !== "string" || !envKey.test(k))
+      add(at, "must be an environment variable name: upper-case letters, digits and _, not starting with a digit, e.g. STRIPE_API_KEY");
     else if (envKeyOwner(k)) add(at, `is ${envKeyOwner(k)}; name the project's secret differently`);
     else if (seen.has(k)) add(at, `is listed twice (also django-ha:app.secretKeys[${seen.get(k)}]); list each secret once`);
-    else if (k in env) add(at, `is also in django-ha:app.env; a variable is either plain (env) or secret (secretKeys), not both; remove it from one`);
+    else if (k in env)
+      add(at, `is also in django-ha:app.env; a variable is either plain (env) or secret (secretKeys), not both; remove it from one`);
     else keys.push(k);
     if (typeof k === "string" && !seen.has(k)) seen.set(k, i);
   });
@@ -244,8 +305,16 @@ function packageIssues(value: unknown, add: Add): string[] {
   const names: string[] = [];
   value.forEach((p, i) => {
     const at = ["app", "debianPackages", i];
-    if (typeof p === "string" && /^[a-z0-9][a-z0-9+.-]+[=/]/.test(p)) add(at, `pins a version or a suite; give the package name only (${p.split(/[=/]/)[0]}): the nodes install Debian's version of their release`);
-    else if (typeof p !== "string" || !debianPackage.test(p)) add(at, "is not a Debian package name: lower-case letters, digits and + - ., at least two characters, starting with a letter or digit, e.g. libmagic1");
+    if (typeof p === "string" && /^[a-z0-9][a-z0-9+.-]+[=/]/.test(p))
+      add(
+        at,
+        `pins a version or a suite; give the package name only (${p.split(/[=/]/)[0]}): the nodes install Debian's version of their release`,
+      );
+    else if (typeof p !== "string" || !debianPackage.test(p))
+      add(
+        at,
+        "is not a Debian package name: lower-case letters, digits and + - ., at least two characters, starting with a letter or digit, e.g. libmagic1",
+      );
     else if (names.includes(p)) add(at, "is listed twice; list each package once");
     else names.push(p);
   });
@@ -254,7 +323,7 @@ function packageIssues(value: unknown, add: Add): string[] {
 
 /**
  * The validated django-ha:app (`raw` is the decoded value, undefined when the stack does not set it), every
- * problem reported through `add` with its path (["app", …]). Used by the cluster schema (spec/schema.ts).
+ * problem reported through `add` with its path (["app", …]). Used by the cluster schema (model/schema.ts).
  */
 export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {}): AppSpec {
   if (raw === undefined) return structuredClone(SAMPLE_APP);
@@ -263,7 +332,8 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
     return structuredClone(SAMPLE_APP);
   }
   for (const k of Object.keys(raw)) {
-    if (!(APP_KEYS as readonly string[]).includes(k)) add(["app", k], `is not a known key of django-ha:app; known keys: ${APP_KEYS.join(", ")} (docs/your-project.md)`);
+    if (!(APP_KEYS as readonly string[]).includes(k))
+      add(["app", k], `is not a known key of django-ha:app; known keys: ${APP_KEYS.join(", ")} (docs/your-project.md)`);
   }
   const baseDir = options.baseDir ?? PROJECT_ROOT;
 
@@ -273,19 +343,33 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
   const ref = stringAt(raw, "ref", add, "main");
   let source: AppSource = SAMPLE_APP.source;
   if (raw.path !== undefined && raw.git !== undefined) {
-    add(["app", "git"], "is set together with django-ha:app.path; a project comes from one place: keep path (a local directory) or git (with ref), not both");
+    add(
+      ["app", "git"],
+      "is set together with django-ha:app.path; a project comes from one place: keep path (a local directory) or git (with ref), not both",
+    );
   } else if (gitUrl !== undefined) {
     const problem = gitUrlProblem(gitUrl);
     if (problem) add(["app", "git"], problem);
-    if (raw.ref === undefined) add(["app", "ref"], "is required with django-ha:app.git: the branch, tag or commit to deploy, e.g. main or v1.4.2 (npm run deploy -- --ref overrides it for one run)");
-    else if (ref !== undefined && !isGitRef(ref)) add(["app", "ref"], "is not a git ref name (no spaces, ~ ^ : ? * [ \\, '..' or '@{'); write a branch, tag or commit, e.g. main, v1.4.2 or 3f2c1a9");
+    if (raw.ref === undefined)
+      add(
+        ["app", "ref"],
+        "is required with django-ha:app.git: the branch, tag or commit to deploy, e.g. main or v1.4.2 (npm run deploy -- --ref overrides it for one run)",
+      );
+    else if (ref !== undefined && !isGitRef(ref))
+      add(
+        ["app", "ref"],
+        "is not a git ref name (no spaces, ~ ^ : ? * [ \\, '..' or '@{'); write a branch, tag or commit, e.g. main, v1.4.2 or 3f2c1a9",
+      );
     source = { kind: "git", url: gitUrl, ref: ref ?? "" };
   } else if (dirPath !== undefined) {
-    const problem = dirPath.trim() ? dirSourceProblem(resolveDir(dirPath, baseDir), dirPath) : "must be the directory of your Django project, e.g. ./shop";
+    const problem = dirPath.trim()
+      ? dirSourceProblem(resolveDir(dirPath, baseDir), dirPath)
+      : "must be the directory of your Django project, e.g. ./shop";
     if (problem) add(["app", "path"], problem);
     source = { kind: "dir", path: resolveDir(dirPath, baseDir) };
   }
-  if (raw.ref !== undefined && raw.git === undefined) add(["app", "ref"], "is only for a git source (django-ha:app.git); remove it, or set git to the repository's URL");
+  if (raw.ref !== undefined && raw.git === undefined)
+    add(["app", "ref"], "is only for a git source (django-ha:app.git); remove it, or set git to the repository's URL");
 
   // Modules: the sample's by default, but only for the sample itself; another project must name its own.
   const isSample = source.kind === "dir" && source.path === (SAMPLE_APP.source as { path: string }).path;
@@ -295,28 +379,47 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
   const requirements = stringAt(raw, "requirements", add, "requirements.txt");
   const healthPath = stringAt(raw, "healthPath", add, '"/health/"');
   const pythonIndexUrl = stringAt(raw, "pythonIndexUrl", add, DEFAULT_PYTHON_INDEX_URL);
-  const required = (key: string, example: string) => add(["app", key], `is required for your own project (the sample's default is only for ./app): e.g. ${example}`);
+  const required = (key: string, example: string) =>
+    add(["app", key], `is required for your own project (the sample's default is only for ./app): e.g. ${example}`);
 
   if (wsgiModule !== undefined) {
     const [mod, attr, ...extra] = wsgiModule.split(":");
-    if (attr === undefined || extra.length || !isDottedModule(mod) || !isIdentifier(attr)) add(["app", "wsgiModule"], "must be <dotted.module>:<callable> of Python identifiers, e.g. shop.wsgi:application (what WSGI_APPLICATION names)");
+    if (attr === undefined || extra.length || !isDottedModule(mod) || !isIdentifier(attr))
+      add(
+        ["app", "wsgiModule"],
+        "must be <dotted.module>:<callable> of Python identifiers, e.g. shop.wsgi:application (what WSGI_APPLICATION names)",
+      );
   } else if (raw.wsgiModule === undefined && !isSample) required("wsgiModule", '"shop.wsgi:application"');
   if (settingsModule !== undefined) {
-    if (!isDottedModule(settingsModule)) add(["app", "settingsModule"], "must be a dotted Python module path, e.g. shop.settings or config.settings.production (what DJANGO_SETTINGS_MODULE names)");
+    if (!isDottedModule(settingsModule))
+      add(
+        ["app", "settingsModule"],
+        "must be a dotted Python module path, e.g. shop.settings or config.settings.production (what DJANGO_SETTINGS_MODULE names)",
+      );
   } else if (raw.settingsModule === undefined && !isSample) required("settingsModule", "shop.settings");
   if (celeryApp !== undefined) {
     const [mod, attr, ...extra] = celeryApp.split(":");
-    if (extra.length || !isDottedModule(mod) || (attr !== undefined && !isIdentifier(attr))) add(["app", "celeryApp"], "must be the module `celery -A` loads (optionally :attribute), e.g. shop or shop.celery:app; remove it when the project has no Celery app");
+    if (extra.length || !isDottedModule(mod) || (attr !== undefined && !isIdentifier(attr)))
+      add(
+        ["app", "celeryApp"],
+        "must be the module `celery -A` loads (optionally :attribute), e.g. shop or shop.celery:app; remove it when the project has no Celery app",
+      );
   }
   if (requirements !== undefined) {
     const problem = insideProjectProblem(requirements);
     if (problem) add(["app", "requirements"], problem);
     else if (source.kind === "dir" && fs.existsSync(source.path) && !fs.existsSync(path.join(source.path, requirements))) {
-      add(["app", "requirements"], `does not exist in ${source.path}; give the requirements file's path inside the project, or remove the key when Debian's packages are all the project needs`);
+      add(
+        ["app", "requirements"],
+        `does not exist in ${source.path}; give the requirements file's path inside the project, or remove the key when Debian's packages are all the project needs`,
+      );
     }
   }
   if (healthPath !== undefined && !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(healthPath)) {
-    add(["app", "healthPath"], 'must be a URL path starting with /, without spaces, query or fragment, e.g. "/health/" (a view that answers 200 when the app can serve)');
+    add(
+      ["app", "healthPath"],
+      'must be a URL path starting with /, without spaces, query or fragment, e.g. "/health/" (a view that answers 200 when the app can serve)',
+    );
   }
   if (pythonIndexUrl !== undefined) {
     const problem = indexUrlProblem(pythonIndexUrl);
@@ -396,18 +499,49 @@ export function appSecretIssues(given: unknown, secretKeys: string[], stack: str
   const key = `django-ha:${APP_SECRETS_KEY}`;
   const set = `pulumi config set --secret --stack ${stack} ${key} '{${secretKeys.map((k) => `"${k}": "…"`).join(", ")}}'`;
   if (given === undefined || given === "") {
-    return secretKeys.length ? [{ key, value: "(not set)", fix: `is required: django-ha:app.secretKeys names ${secretKeys.join(", ")}; set their values with \`${set}\`` }] : [];
+    return secretKeys.length
+      ? [
+          {
+            key,
+            value: "(not set)",
+            fix: `is required: django-ha:app.secretKeys names ${secretKeys.join(", ")}; set their values with \`${set}\``,
+          },
+        ]
+      : [];
   }
-  if (!isMap(given)) return [{ key, value: "(a secret, not shown)", fix: `must be a JSON object of the secrets named in django-ha:app.secretKeys; set it with \`${set}\`` }];
+  if (!isMap(given))
+    return [
+      {
+        key,
+        value: "(a secret, not shown)",
+        fix: `must be a JSON object of the secrets named in django-ha:app.secretKeys; set it with \`${set}\``,
+      },
+    ];
   const issues: ConfigIssue[] = [];
   const missing = secretKeys.filter((k) => !(k in given));
   const extra = Object.keys(given).filter((k) => !secretKeys.includes(k));
-  if (missing.length) issues.push({ key, value: "(a secret, not shown)", fix: `has no value for ${missing.join(", ")} (named in django-ha:app.secretKeys); add them: \`${set}\`` });
-  if (extra.length) issues.push({ key, value: "(a secret, not shown)", fix: `holds ${extra.join(", ")}, which django-ha:app.secretKeys does not name; add the names to app.secretKeys or remove them from the secret` });
+  if (missing.length)
+    issues.push({
+      key,
+      value: "(a secret, not shown)",
+      fix: `has no value for ${missing.join(", ")} (named in django-ha:app.secretKeys); add them: \`${set}\``,
+    });
+  if (extra.length)
+    issues.push({
+      key,
+      value: "(a secret, not shown)",
+      fix: `holds ${extra.join(", ")}, which django-ha:app.secretKeys does not name; add the names to app.secretKeys or remove them from the secret`,
+    });
   for (const k of secretKeys.filter((k) => k in given)) {
     const v = given[k];
-    if (typeof v !== "string" || v === "") issues.push({ key: `${key}.${k}`, value: "(a secret, not shown)", fix: "must be a non-empty text value" });
-    else if (envValueProblem(v)) issues.push({ key: `${key}.${k}`, value: "(a secret, not shown)", fix: `contains ${envValueProblem(v)}, which the secrets file cannot hold the same way for systemd and bash; use one line without ' and \\ (e.g. base64 the value)` });
+    if (typeof v !== "string" || v === "")
+      issues.push({ key: `${key}.${k}`, value: "(a secret, not shown)", fix: "must be a non-empty text value" });
+    else if (envValueProblem(v))
+      issues.push({
+        key: `${key}.${k}`,
+        value: "(a secret, not shown)",
+        fix: `contains ${envValueProblem(v)}, which the secrets file cannot hold the same way for systemd and bash; use one line without ' and \\ (e.g. base64 the value)`,
+      });
   }
   return issues;
 }

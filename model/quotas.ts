@@ -26,7 +26,10 @@ export function quotaChecks(spec: ClusterSpec): QuotaCheck[] {
   const nodes = planNodes(spec).length;
   switch (spec.provider) {
     case "aws": {
-      const families = spec.adminCidrs.map((c) => parseCidr(c)).filter((r) => r.ok).map((r) => (r as { ok: true; cidr: { family: 4 | 6 } }).cidr.family);
+      const families = spec.adminCidrs
+        .map((c) => parseCidr(c))
+        .filter((r) => r.ok)
+        .map((r) => (r as { ok: true; cidr: { family: 4 | 6 } }).cidr.family);
       const adminRules = Math.max(families.filter((f) => f === 4).length, families.filter((f) => f === 6).length);
       return [
         {
@@ -59,7 +62,8 @@ export function quotaChecks(spec: ClusterSpec): QuotaCheck[] {
           limit: 3,
           needed: nodes,
           raise: `see yours with \`doctl account get\` (Droplet Limit) or in the control panel's account settings, and request an increase there (Settings → Droplet Limit → Increase); DigitalOcean also raises it as the account is used`,
-          source: "DigitalOcean publishes no fixed default (docs.digitalocean.com/products/accounts: limits are raised after verification and on request); 3 is the lowest reported for new accounts",
+          source:
+            "DigitalOcean publishes no fixed default (docs.digitalocean.com/products/accounts: limits are raised after verification and on request); 3 is the lowest reported for new accounts",
         },
       ];
     case "hosts":

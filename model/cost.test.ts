@@ -9,12 +9,15 @@ describe("estimateMonthlyCost", () => {
   it("prices a DigitalOcean cluster from the table", () => {
     const est = estimateMonthlyCost(parseClusterSpec(digitaloceanConfig(3)));
     assert.ok(est.estimated);
-    assert.deepEqual(est.lines.map((l) => [l.item, l.quantity, l.monthlyUsd]), [
-      ["db s-2vcpu-4gb", 2, 48],
-      ["child s-1vcpu-2gb", 3, 36],
-      ["worker s-2vcpu-4gb", 1, 24],
-      ["block storage (DB + share on both database machines)", 140, 14],
-    ]);
+    assert.deepEqual(
+      est.lines.map((l) => [l.item, l.quantity, l.monthlyUsd]),
+      [
+        ["db s-2vcpu-4gb", 2, 48],
+        ["child s-1vcpu-2gb", 3, 36],
+        ["worker s-2vcpu-4gb", 1, 24],
+        ["block storage (DB + share on both database machines)", 140, 14],
+      ],
+    );
     assert.equal(est.totalMonthlyUsd, 122);
     assert.equal(est.recordedOn, catalog.recordedOn);
     assert.equal(est.source, catalog.source);

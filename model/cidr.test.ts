@@ -31,7 +31,11 @@ describe("parseCidr", () => {
   for (const [input, text] of canonical) it(`reads ${input} as ${text}`, () => assert.equal(ok(input).text, text));
 
   const refused: [string, unknown, RegExp][] = [
-    ["host bits set (IPv4)", "203.0.113.7/24", /has host bits set: did you mean 203\.0\.113\.0\/24 \(the whole network\), or 203\.0\.113\.7\/32 \(this one address\)\?/],
+    [
+      "host bits set (IPv4)",
+      "203.0.113.7/24",
+      /has host bits set: did you mean 203\.0\.113\.0\/24 \(the whole network\), or 203\.0\.113\.7\/32 \(this one address\)\?/,
+    ],
     ["host bits set (IPv6)", "2001:db8::1/48", /did you mean 2001:db8::\/48 \(the whole network\), or 2001:db8::1\/128/],
     ["no prefix length", "203.0.113.7", /has no prefix length; write 203\.0\.113\.7\/32/],
     ["no prefix length (IPv6)", "2001:db8::7", /write 2001:db8::7\/128/],
@@ -41,7 +45,11 @@ describe("parseCidr", () => {
     ["short IPv4", "10.1/16", /four numbers 0-255/],
     ["hex IPv4", "0x0a.0.0.0/8", /four numbers 0-255/],
     ["zone id", "fe80::1%eth0/64", /zone id \(%eth0\)/],
-    ["IPv4-mapped IPv6 (anywhere)", "::ffff:0.0.0.0/96", /IPv4-mapped IPv6 range.*write it as IPv4, 0\.0\.0\.0\/0 \(more than a \/8: SSH from anywhere/],
+    [
+      "IPv4-mapped IPv6 (anywhere)",
+      "::ffff:0.0.0.0/96",
+      /IPv4-mapped IPv6 range.*write it as IPv4, 0\.0\.0\.0\/0 \(more than a \/8: SSH from anywhere/,
+    ],
     ["IPv4-mapped IPv6 (hex)", "::ffff:cb00:7107/128", /write it as IPv4, 203\.0\.113\.7\/32$/],
     ["spaces", " 203.0.113.7/32", /has spaces around it; write "203\.0\.113\.7\/32"/],
     ["not an address", "office/32", /does not start with an IPv4 or IPv6 address/],
@@ -49,7 +57,14 @@ describe("parseCidr", () => {
   ];
   for (const [what, input, fix] of refused) it(`refuses ${what}`, () => assert.match(fixOf(input), fix));
 
-  const ipv4 = fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 })).map((b) => b.join("."));
+  const ipv4 = fc
+    .tuple(
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+      fc.integer({ min: 0, max: 255 }),
+    )
+    .map((b) => b.join("."));
 
   it("gives the same range for every spelling of a prefix length (property)", () => {
     fc.assert(
@@ -119,21 +134,37 @@ describe("adminCidrs in the stack config", () => {
   const anywhere: [string, unknown[], RegExp][] = [
     ["/00", ["0.0.0.0/00"], /adminCidrs\[0\] = "0\.0\.0\.0\/00": opens SSH to the whole Internet \(it is 0\.0\.0\.0\/0\)/],
     ["::0/0", ["203.0.113.7/32", "::0/0"], /adminCidrs\[1\] = "::0\/0": opens SSH to the whole Internet \(it is ::\/0\)/],
-    ["half the IPv4 space", ["0.0.0.0/1"], /adminCidrs\[0\] = "0\.0\.0\.0\/1": covers 2\^31 IPv4 addresses, more than a \/8: that counts as SSH from anywhere/],
-    ["two /9s and a /10", ["10.0.0.0/9", "11.0.0.0/9", "12.0.0.0/10"], /django-ha:adminCidrs = \[.*\]: together cover 20,971,520 IPv4 addresses, more than a \/8/],
+    [
+      "half the IPv4 space",
+      ["0.0.0.0/1"],
+      /adminCidrs\[0\] = "0\.0\.0\.0\/1": covers 2\^31 IPv4 addresses, more than a \/8: that counts as SSH from anywhere/,
+    ],
+    [
+      "two /9s and a /10",
+      ["10.0.0.0/9", "11.0.0.0/9", "12.0.0.0/10"],
+      /django-ha:adminCidrs = \[.*\]: together cover 20,971,520 IPv4 addresses, more than a \/8/,
+    ],
     ["an IPv6 /16", ["2001::/16"], /covers 2\^112 IPv6 addresses, more than a \/32/],
     ["IPv4-mapped anywhere", ["::ffff:0:0/96"], /write it as IPv4, 0\.0\.0\.0\/0/],
   ];
   for (const [what, cidrs, message] of anywhere) {
     it(`refuses ${what} without allowSshFromAnywhere`, () => {
       const found = issues(cidrs);
-      assert.ok(found.some((i) => message.test(i)), found.join("\n"));
-      assert.ok(found.every((i) => /allowSshFromAnywhere/.test(i)), found.join("\n"));
+      assert.ok(
+        found.some((i) => message.test(i)),
+        found.join("\n"),
+      );
+      assert.ok(
+        found.every((i) => /allowSshFromAnywhere/.test(i)),
+        found.join("\n"),
+      );
     });
   }
 
   it("accepts broad ranges with allowSshFromAnywhere, canonically and once", () => {
-    const spec = parseClusterSpec(digitaloceanConfig(2, { adminCidrs: ["0.0.0.0/00", "0.0.0.0/0", "::0/0", "2001:DB8::/32"], allowSshFromAnywhere: true }));
+    const spec = parseClusterSpec(
+      digitaloceanConfig(2, { adminCidrs: ["0.0.0.0/00", "0.0.0.0/0", "::0/0", "2001:DB8::/32"], allowSshFromAnywhere: true }),
+    );
     assert.deepEqual(spec.adminCidrs, ["0.0.0.0/0", "::/0", "2001:db8::/32"]);
   });
 
@@ -142,6 +173,8 @@ describe("adminCidrs in the stack config", () => {
   });
 
   it("refuses host bits with the network in the fix", () => {
-    assert.deepEqual(issues(["203.0.113.7/24"]), ['django-ha:adminCidrs[0] = "203.0.113.7/24": has host bits set: did you mean 203.0.113.0/24 (the whole network), or 203.0.113.7/32 (this one address)?']);
+    assert.deepEqual(issues(["203.0.113.7/24"]), [
+      'django-ha:adminCidrs[0] = "203.0.113.7/24": has host bits set: did you mean 203.0.113.0/24 (the whole network), or 203.0.113.7/32 (this one address)?',
+    ]);
   });
 });

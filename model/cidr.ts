@@ -65,31 +65,48 @@ export function parseCidr(value: unknown): CidrParse {
   const slash = value.lastIndexOf("/");
   if (slash < 0) {
     const addr = parseAddress(value);
-    if (addr) return { ok: false, fix: `has no prefix length; write ${addr.text}/${BITS[addr.family]} for this one address (or the network it belongs to, e.g. /24)` };
+    if (addr)
+      return {
+        ok: false,
+        fix: `has no prefix length; write ${addr.text}/${BITS[addr.family]} for this one address (or the network it belongs to, e.g. /24)`,
+      };
     return { ok: false, fix: `must be a CIDR, ${example}` };
   }
   const addrText = value.slice(0, slash);
   const prefixText = value.slice(slash + 1);
-  if (addrText.includes("%")) return { ok: false, fix: `has a zone id (${addrText.slice(addrText.indexOf("%"))}), which means nothing to a firewall; remove it` };
+  if (addrText.includes("%"))
+    return { ok: false, fix: `has a zone id (${addrText.slice(addrText.indexOf("%"))}), which means nothing to a firewall; remove it` };
   const addr = parseAddress(addrText);
   if (!addr) {
     if (!addrText.includes(":") && ipaddr.IPv4.isValid(addrText)) {
       const read = ipaddr.IPv4.parse(addrText).toString();
-      return { ok: false, fix: `writes the IPv4 address other than as four decimal numbers (some tools read ${JSON.stringify(addrText)} as ${read}, others differently); write it as four numbers 0-255 without leading zeros, e.g. ${read}/${prefixText}` };
+      return {
+        ok: false,
+        fix: `writes the IPv4 address other than as four decimal numbers (some tools read ${JSON.stringify(addrText)} as ${read}, others differently); write it as four numbers 0-255 without leading zeros, e.g. ${read}/${prefixText}`,
+      };
     }
     return { ok: false, fix: `does not start with an IPv4 or IPv6 address; ${example}` };
   }
   const maxBits = BITS[addr.family];
   if (!/^\d{1,10}$/.test(prefixText) || Number(prefixText) > maxBits) {
-    return { ok: false, fix: `has prefix length ${JSON.stringify(prefixText)}; an IPv${addr.family} prefix length is a number from 0 to ${maxBits}` };
+    return {
+      ok: false,
+      fix: `has prefix length ${JSON.stringify(prefixText)}; an IPv${addr.family} prefix length is a number from 0 to ${maxBits}`,
+    };
   }
   const prefix = Number(prefixText);
   const parsed = ipaddr.parse(addr.text);
   if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress() && prefix >= 96) {
     const v4 = parseCidr(`${(parsed as ipaddr.IPv6).toIPv4Address().toString()}/${prefix - 96}`);
     const asV4 = v4.ok ? v4.cidr.text : `${(parsed as ipaddr.IPv6).toIPv4Address().toString()}/${prefix - 96}`;
-    const broad = v4.ok && v4.cidr.size > ANYWHERE_THRESHOLD[4] ? ` (more than a ${ANYWHERE_THRESHOLD_TEXT[4]}: SSH from anywhere, which needs django-ha:allowSshFromAnywhere)` : "";
-    return { ok: false, fix: `is an IPv4-mapped IPv6 range; cloud firewalls match IPv4 traffic only against IPv4 rules: write it as IPv4, ${asV4}${broad}` };
+    const broad =
+      v4.ok && v4.cidr.size > ANYWHERE_THRESHOLD[4]
+        ? ` (more than a ${ANYWHERE_THRESHOLD_TEXT[4]}: SSH from anywhere, which needs django-ha:allowSshFromAnywhere)`
+        : "";
+    return {
+      ok: false,
+      fix: `is an IPv4-mapped IPv6 range; cloud firewalls match IPv4 traffic only against IPv4 rules: write it as IPv4, ${asV4}${broad}`,
+    };
   }
   const value_ = toBigInt(parsed.toByteArray());
   const hostBits = BigInt(maxBits - prefix);
@@ -97,7 +114,10 @@ export function parseCidr(value: unknown): CidrParse {
   const start = (value_ >> hostBits) << hostBits;
   const network = fromBigInt(start, addr.family);
   if (start !== value_) {
-    return { ok: false, fix: `has host bits set: did you mean ${network}/${prefix} (the whole network), or ${canonicalAddress(parsed)}/${maxBits} (this one address)?` };
+    return {
+      ok: false,
+      fix: `has host bits set: did you mean ${network}/${prefix} (the whole network), or ${canonicalAddress(parsed)}/${maxBits} (this one address)?`,
+    };
   }
   return { ok: true, cidr: { family: addr.family, network, prefix, text: `${network}/${prefix}`, start, size } };
 }

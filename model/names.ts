@@ -32,7 +32,10 @@ type NameSpec = Pick<ClusterSpec, "clusterName" | "stack" | "tags">;
  */
 export function stackLabel(stack: string): string {
   if (/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(stack)) return stack;
-  const base = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const base = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   const hash = createHash("sha256").update(stack).digest("hex").slice(0, 6);
   return base ? `${base}-${hash}` : `stack-${hash}`;
 }
@@ -63,7 +66,12 @@ export interface DigitalOceanTags {
 export function planTags(spec: NameSpec): DigitalOceanTags {
   const scope = nameScope(spec);
   const roles = Object.fromEntries(ROLES.map((r) => [r, `${scope}-${r}`])) as Record<Role, string>;
-  return { cluster: `django-ha-${scope}`, roles, database: `${scope}-db`, user: Object.entries(spec.tags).map(([k, v]) => (v ? `${k}:${v}` : k)) };
+  return {
+    cluster: `django-ha-${scope}`,
+    roles,
+    database: `${scope}-db`,
+    user: Object.entries(spec.tags).map(([k, v]) => (v ? `${k}:${v}` : k)),
+  };
 }
 
 /** Pulumi resource-name suffix of a DigitalOcean tag (Pulumi names cannot hold every tag character). */
@@ -134,16 +142,76 @@ interface NameRule {
  * - Route 53 SetIdentifier: 1-128 characters (Route 53 API ResourceRecordSet).
  */
 export const NAME_RULES = {
-  hostname: { what: "node name (the machine's hostname)", max: 63, pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, allowed: "a host name label: a-z, 0-9 and '-'", source: "RFC 1123 (host name labels)" },
-  droplet: { what: "DigitalOcean droplet name (the hostname)", max: 63, pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, allowed: "a hostname label: a-z, 0-9 and '-'", source: "DigitalOcean API droplets_create (hostname rules)" },
-  doVolume: { what: "DigitalOcean volume name", max: 64, pattern: /^[a-z][a-z0-9-]*$/, allowed: "lower-case letters, digits and '-', starting with a letter", source: "DigitalOcean API volumes_create" },
-  doTag: { what: "DigitalOcean tag", max: 255, pattern: /^[A-Za-z0-9:_-]+$/, allowed: "letters, digits, ':', '-' and '_'", source: "DigitalOcean API tags_create" },
-  doFirewall: { what: "DigitalOcean firewall name", max: 255, pattern: /^[A-Za-z0-9][A-Za-z0-9.-]*$/, allowed: "letters, digits, '.' and '-', starting with a letter or digit", source: "DigitalOcean API firewalls_create" },
-  doVpc: { what: "DigitalOcean VPC name", max: 255, pattern: /^[A-Za-z0-9.-]+$/, allowed: "letters, digits, '-' and '.'", source: "DigitalOcean API vpcs_create" },
-  awsTagKey: { what: "AWS tag key", max: 128, pattern: /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]+$/u, allowed: "letters, digits, spaces and _ . : / = + - @", source: "EC2 User Guide, tag restrictions" },
-  awsTagValue: { what: "AWS tag value", max: 256, pattern: /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]*$/u, allowed: "letters, digits, spaces and _ . : / = + - @", source: "EC2 User Guide, tag restrictions" },
-  awsSecurityGroup: { what: "AWS security group name", max: 255, pattern: /^(?!sg-)[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/, allowed: "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*, not starting with sg-", source: "EC2 API CreateSecurityGroup" },
-  setIdentifier: { what: "Route 53 set identifier", max: 128, pattern: /^.+$/, allowed: "1-128 characters", source: "Route 53 API ResourceRecordSet" },
+  hostname: {
+    what: "node name (the machine's hostname)",
+    max: 63,
+    pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    allowed: "a host name label: a-z, 0-9 and '-'",
+    source: "RFC 1123 (host name labels)",
+  },
+  droplet: {
+    what: "DigitalOcean droplet name (the hostname)",
+    max: 63,
+    pattern: /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    allowed: "a hostname label: a-z, 0-9 and '-'",
+    source: "DigitalOcean API droplets_create (hostname rules)",
+  },
+  doVolume: {
+    what: "DigitalOcean volume name",
+    max: 64,
+    pattern: /^[a-z][a-z0-9-]*$/,
+    allowed: "lower-case letters, digits and '-', starting with a letter",
+    source: "DigitalOcean API volumes_create",
+  },
+  doTag: {
+    what: "DigitalOcean tag",
+    max: 255,
+    pattern: /^[A-Za-z0-9:_-]+$/,
+    allowed: "letters, digits, ':', '-' and '_'",
+    source: "DigitalOcean API tags_create",
+  },
+  doFirewall: {
+    what: "DigitalOcean firewall name",
+    max: 255,
+    pattern: /^[A-Za-z0-9][A-Za-z0-9.-]*$/,
+    allowed: "letters, digits, '.' and '-', starting with a letter or digit",
+    source: "DigitalOcean API firewalls_create",
+  },
+  doVpc: {
+    what: "DigitalOcean VPC name",
+    max: 255,
+    pattern: /^[A-Za-z0-9.-]+$/,
+    allowed: "letters, digits, '-' and '.'",
+    source: "DigitalOcean API vpcs_create",
+  },
+  awsTagKey: {
+    what: "AWS tag key",
+    max: 128,
+    pattern: /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]+$/u,
+    allowed: "letters, digits, spaces and _ . : / = + - @",
+    source: "EC2 User Guide, tag restrictions",
+  },
+  awsTagValue: {
+    what: "AWS tag value",
+    max: 256,
+    pattern: /^[\p{L}\p{N}\p{Zs}_.:/=+\-@]*$/u,
+    allowed: "letters, digits, spaces and _ . : / = + - @",
+    source: "EC2 User Guide, tag restrictions",
+  },
+  awsSecurityGroup: {
+    what: "AWS security group name",
+    max: 255,
+    pattern: /^(?!sg-)[A-Za-z0-9 ._\-:/()#,@[\]+=&;{}!$*]+$/,
+    allowed: "letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*, not starting with sg-",
+    source: "EC2 API CreateSecurityGroup",
+  },
+  setIdentifier: {
+    what: "Route 53 set identifier",
+    max: 128,
+    pattern: /^.+$/,
+    allowed: "1-128 characters",
+    source: "Route 53 API ResourceRecordSet",
+  },
 } satisfies Record<string, NameRule>;
 
 /** AWS: tags per Route 53 health check (the tightest per-resource limit among the tagged resources). */
@@ -187,7 +255,8 @@ export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
 
   if (spec.provider === "digitalocean") {
     for (const node of planNodes(spec)) check(node.name, NAME_RULES.droplet);
-    for (const machine of DATABASE_MACHINE_KEYS) for (const p of VOLUME_PURPOSES) check(digitalOceanNames.volume(spec, machine, p), NAME_RULES.doVolume);
+    for (const machine of DATABASE_MACHINE_KEYS)
+      for (const p of VOLUME_PURPOSES) check(digitalOceanNames.volume(spec, machine, p), NAME_RULES.doVolume);
     check(digitalOceanNames.vpc(spec), NAME_RULES.doVpc);
     for (const g of FIREWALL_GROUPS) check(digitalOceanNames.firewall(spec, g), NAME_RULES.doFirewall);
     const tags = planTags(spec);
@@ -201,20 +270,37 @@ export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
       ...Object.entries(tags.roles).map(([r, t]): [string, string] => [t.toLowerCase(), `the ${r} role tag`]),
     ]);
     const seen = new Map<string, string>();
-    const seenResource = new Map<string, string>([tags.cluster, tags.database, ...Object.values(tags.roles)].map((t) => [tagResourceSuffix(t), t]));
+    const seenResource = new Map<string, string>(
+      [tags.cluster, tags.database, ...Object.values(tags.roles)].map((t) => [tagResourceSuffix(t), t]),
+    );
     Object.keys(spec.tags).forEach((key, i) => {
       const name = tags.user[i];
       const problem = breaksRule(name, NAME_RULES.doTag);
       const suggestion = name.replace(/[^A-Za-z0-9:_-]/g, "-");
       if (problem) {
-        issues.push({ path: ["tags", key], fix: `gives the DigitalOcean tag ${JSON.stringify(name)}, which is not allowed: ${NAME_RULES.doTag.source} allows ${NAME_RULES.doTag.allowed} (at most ${NAME_RULES.doTag.max}); write it as ${JSON.stringify(suggestion)}` });
+        issues.push({
+          path: ["tags", key],
+          fix: `gives the DigitalOcean tag ${JSON.stringify(name)}, which is not allowed: ${NAME_RULES.doTag.source} allows ${NAME_RULES.doTag.allowed} (at most ${NAME_RULES.doTag.max}); write it as ${JSON.stringify(suggestion)}`,
+        });
         return;
       }
       const lower = name.toLowerCase();
-      if (ours.has(lower)) issues.push({ path: ["tags", key], fix: `gives the tag ${JSON.stringify(name)}, which is ${ours.get(lower)} (firewalls target it); rename the tag` });
-      else if (seen.has(lower)) issues.push({ path: ["tags", key], fix: `gives the tag ${JSON.stringify(name)}, which DigitalOcean takes for the same tag as ${JSON.stringify(seen.get(lower))} (tag names are case-insensitive); keep one of them` });
+      if (ours.has(lower))
+        issues.push({
+          path: ["tags", key],
+          fix: `gives the tag ${JSON.stringify(name)}, which is ${ours.get(lower)} (firewalls target it); rename the tag`,
+        });
+      else if (seen.has(lower))
+        issues.push({
+          path: ["tags", key],
+          fix: `gives the tag ${JSON.stringify(name)}, which DigitalOcean takes for the same tag as ${JSON.stringify(seen.get(lower))} (tag names are case-insensitive); keep one of them`,
+        });
       const resource = tagResourceSuffix(name);
-      if (!seen.has(lower) && seenResource.has(resource)) issues.push({ path: ["tags", key], fix: `gives the tag ${JSON.stringify(name)}, whose Pulumi resource name (…-tag-${resource}) is that of ${JSON.stringify(seenResource.get(resource))}; rename one of them` });
+      if (!seen.has(lower) && seenResource.has(resource))
+        issues.push({
+          path: ["tags", key],
+          fix: `gives the tag ${JSON.stringify(name)}, whose Pulumi resource name (…-tag-${resource}) is that of ${JSON.stringify(seenResource.get(resource))}; rename one of them`,
+        });
       seen.set(lower, name);
       seenResource.set(resource, name);
     });
@@ -223,8 +309,16 @@ export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
   if (spec.provider === "aws") {
     const entries = Object.entries(spec.tags);
     for (const [key, value] of entries) {
-      if (/^aws:/i.test(key)) issues.push({ path: ["tags", key], fix: `uses the prefix "aws:", which AWS reserves for its own tags; use another key, e.g. ${JSON.stringify(key.slice(4) || "team")}` });
-      else if ((AWS_OWN_TAG_KEYS as readonly string[]).includes(key)) issues.push({ path: ["tags", key], fix: `is a tag django-ha sets itself (${key === "Name" ? "each resource's name" : "to find the cluster's resources"}); use another key` });
+      if (/^aws:/i.test(key))
+        issues.push({
+          path: ["tags", key],
+          fix: `uses the prefix "aws:", which AWS reserves for its own tags; use another key, e.g. ${JSON.stringify(key.slice(4) || "team")}`,
+        });
+      else if ((AWS_OWN_TAG_KEYS as readonly string[]).includes(key))
+        issues.push({
+          path: ["tags", key],
+          fix: `is a tag django-ha sets itself (${key === "Name" ? "each resource's name" : "to find the cluster's resources"}); use another key`,
+        });
       else {
         const k = breaksRule(key, NAME_RULES.awsTagKey);
         if (k) issues.push({ path: ["tags", key], fix: `is not a valid tag key: ${k}` });
@@ -234,11 +328,19 @@ export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
     }
     const own = 3; // Name, django-ha:cluster, django-ha:stack on every health check
     if (entries.length + own > AWS_HEALTH_CHECK_TAG_LIMIT) {
-      issues.push({ path: ["tags"], fix: `has ${entries.length} tags; Route 53 allows ${AWS_HEALTH_CHECK_TAG_LIMIT} per health check and django-ha sets ${own} (Name, django-ha:cluster, django-ha:stack): keep at most ${AWS_HEALTH_CHECK_TAG_LIMIT - own}` });
+      issues.push({
+        path: ["tags"],
+        fix: `has ${entries.length} tags; Route 53 allows ${AWS_HEALTH_CHECK_TAG_LIMIT} per health check and django-ha sets ${own} (Name, django-ha:cluster, django-ha:stack): keep at most ${AWS_HEALTH_CHECK_TAG_LIMIT - own}`,
+      });
     }
     const base = { ...spec, tags: {} };
     for (const g of FIREWALL_GROUPS) check(`${awsNames.securityGroupResource(spec, g)}-0000000`, NAME_RULES.awsSecurityGroup);
-    for (const value of [awsNames.network(base), ...spec.zones.map((z) => awsNames.subnet(base, z)), ...FIREWALL_GROUPS.map((g) => awsNames.securityGroup(base, g))]) check(value, NAME_RULES.awsTagValue);
+    for (const value of [
+      awsNames.network(base),
+      ...spec.zones.map((z) => awsNames.subnet(base, z)),
+      ...FIREWALL_GROUPS.map((g) => awsNames.securityGroup(base, g)),
+    ])
+      check(value, NAME_RULES.awsTagValue);
     for (const node of planNodes(spec)) {
       check(node.name, NAME_RULES.hostname);
       if (node.role === "child") {

@@ -1,5 +1,5 @@
 /**
- * The Debian release every node runs, in ONE place (spec/catalog.json "debian", "digitalocean.image",
+ * The Debian release every node runs, in ONE place (model/catalog.json "debian", "digitalocean.image",
  * "aws.ami"): the cloud images, the lab's bake suite, the role packages and every PostgreSQL path and unit
  * name derive from these constants.
  */

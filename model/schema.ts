@@ -25,7 +25,11 @@ export type SyncPolicy = (typeof SYNC_POLICIES)[number];
 export const ACME_CHALLENGES = ["http-01", "dns-01"] as const;
 export type AcmeChallenge = (typeof ACME_CHALLENGES)[number];
 /** The renewal agent's defaults: check every 5 min; after a failure wait 5 min, doubling up to 6 h. */
-export const CERTIFICATE_DEFAULTS = { challenge: "http-01", checkEverySeconds: 300, backoff: { baseSeconds: 300, capSeconds: 21600 } } as const;
+export const CERTIFICATE_DEFAULTS = {
+  challenge: "http-01",
+  checkEverySeconds: 300,
+  backoff: { baseSeconds: 300, capSeconds: 21600 },
+} as const;
 
 export const ACME_DIRECTORIES: Record<string, string> = {
   letsencrypt: "https://acme-v02.api.letsencrypt.org/directory",
@@ -56,7 +60,7 @@ const dnsLabel = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const domainName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const sshPublicKey = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$/;
 
-/** A CIDR, parsed canonically (spec/cidr.ts); the message is the parser's fix. */
+/** A CIDR, parsed canonically (model/cidr.ts); the message is the parser's fix. */
 const cidrString = z.string().superRefine((value, ctx) => {
   const parsed = parseCidr(value);
   if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.fix });
@@ -67,7 +71,10 @@ const hostEntry = z
     /** Address the operator's SSH and the public reach the machine on. */
     address: z.string().refine((v) => net.isIP(v) !== 0, "must be an IPv4 or IPv6 address, e.g. 203.0.113.10"),
     /** Address on the private network the cluster members talk over. Defaults to `address`. */
-    privateAddress: z.string().refine((v) => net.isIP(v) !== 0, "must be an IPv4 or IPv6 address, e.g. 10.0.0.10").optional(),
+    privateAddress: z
+      .string()
+      .refine((v) => net.isIP(v) !== 0, "must be an IPv4 or IPv6 address, e.g. 10.0.0.10")
+      .optional(),
     /** Failure domain (rack, site, AZ). Defaults to "default". */
     zone: z.string().min(1).optional(),
     /** Node name. Defaults to `<clusterName>-<role>[-<n>]`. */
@@ -90,8 +97,17 @@ export const stackConfigSchema = z
     zones: z.array(z.string().min(1)).min(1).optional(),
     domain: z.string().regex(domainName, "must be a lower-case domain name you control, e.g. example.com"),
     recordName: z.string().default("www"),
-    ttl: z.number().int("must be a whole number of seconds").max(3600, "must be at most 3600 s; round-robin failover needs a low TTL such as 30").default(30),
-    childCount: z.number().int("must be a whole number").min(1, "must be at least 1: the children serve all web traffic").max(500, "must be at most 500").optional(),
+    ttl: z
+      .number()
+      .int("must be a whole number of seconds")
+      .max(3600, "must be at most 3600 s; round-robin failover needs a low TTL such as 30")
+      .default(30),
+    childCount: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1: the children serve all web traffic")
+      .max(500, "must be at most 500")
+      .optional(),
     sizes: z.object({ child: z.string(), db: z.string(), worker: z.string() }).partial().strict().default({}),
     volumes: z
       .object({
@@ -102,24 +118,43 @@ export const stackConfigSchema = z
       .default({ dbGb: 20, shareGb: 50 }),
     adminCidrs: z.array(cidrString).default([]),
     allowSshFromAnywhere: z.boolean().default(false),
-    sshPublicKeys: z.array(z.string().regex(sshPublicKey, "must be an OpenSSH public key line, e.g. 'ssh-ed25519 AAAA… you@laptop'")).default([]),
-    sshUser: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name").optional(),
+    sshPublicKeys: z
+      .array(z.string().regex(sshPublicKey, "must be an OpenSSH public key line, e.g. 'ssh-ed25519 AAAA… you@laptop'"))
+      .default([]),
+    sshUser: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]*$/, "must be a Unix user name")
+      .optional(),
     sshPort: z.number().int().min(1).max(65535).default(22),
-    /** Checked as Let's Encrypt checks it (spec/email.ts), once the directory is known. */
+    /** Checked as Let's Encrypt checks it (model/email.ts), once the directory is known. */
     acmeEmail: z.string().min(1, "must be an e-mail address Let's Encrypt can write to, e.g. ops@your-company.com"),
     acmeDirectory: z.string().default("letsencrypt"),
     /** The certificate the cluster's renewal agent keeps (docs/certificates.md). Cross-key rules in certificateIssues. */
     certificate: z
       .object({
-        challenge: z.enum(ACME_CHALLENGES, { error: `must be one of ${ACME_CHALLENGES.join(", ")}` }).default(CERTIFICATE_DEFAULTS.challenge),
+        challenge: z
+          .enum(ACME_CHALLENGES, { error: `must be one of ${ACME_CHALLENGES.join(", ")}` })
+          .default(CERTIFICATE_DEFAULTS.challenge),
         /** Names besides the record's own (the apex, www…); the record name is always the first. */
         names: z.array(z.string()).default([]),
         profile: z.string().optional(),
-        checkEverySeconds: z.number().int("must be a whole number of seconds").min(5, "must be at least 5 s (the agent checks the certificate and the renewal window; every 300 s is plenty)").default(CERTIFICATE_DEFAULTS.checkEverySeconds),
+        checkEverySeconds: z
+          .number()
+          .int("must be a whole number of seconds")
+          .min(5, "must be at least 5 s (the agent checks the certificate and the renewal window; every 300 s is plenty)")
+          .default(CERTIFICATE_DEFAULTS.checkEverySeconds),
         backoff: z
           .object({
-            baseSeconds: z.number().int("must be a whole number of seconds").min(1, "must be at least 1 s; Let's Encrypt allows 5 failed validations per name per hour, so keep 300 in production").default(CERTIFICATE_DEFAULTS.backoff.baseSeconds),
-            capSeconds: z.number().int("must be a whole number of seconds").min(1, "must be at least 1 s").default(CERTIFICATE_DEFAULTS.backoff.capSeconds),
+            baseSeconds: z
+              .number()
+              .int("must be a whole number of seconds")
+              .min(1, "must be at least 1 s; Let's Encrypt allows 5 failed validations per name per hour, so keep 300 in production")
+              .default(CERTIFICATE_DEFAULTS.backoff.baseSeconds),
+            capSeconds: z
+              .number()
+              .int("must be a whole number of seconds")
+              .min(1, "must be at least 1 s")
+              .default(CERTIFICATE_DEFAULTS.backoff.capSeconds),
           })
           .strict()
           .default({ ...CERTIFICATE_DEFAULTS.backoff }),
@@ -127,16 +162,26 @@ export const stackConfigSchema = z
         dnsKeyName: z.string().min(1, "must be the name of a TSIG key on the DNS server, e.g. shop-acme").optional(),
       })
       .strict()
-      .default({ challenge: CERTIFICATE_DEFAULTS.challenge, names: [], checkEverySeconds: CERTIFICATE_DEFAULTS.checkEverySeconds, backoff: { ...CERTIFICATE_DEFAULTS.backoff } }),
-    /** The health agent that takes a dead child out of the record (spec/health.ts, docs/health-agent.md). */
+      .default({
+        challenge: CERTIFICATE_DEFAULTS.challenge,
+        names: [],
+        checkEverySeconds: CERTIFICATE_DEFAULTS.checkEverySeconds,
+        backoff: { ...CERTIFICATE_DEFAULTS.backoff },
+      }),
+    /** The health agent that takes a dead child out of the record (model/health.ts, docs/health-agent.md). */
     health: healthSchema,
     syncReplication: z.enum(SYNC_POLICIES, { error: `must be one of ${SYNC_POLICIES.join(", ")}` }).default("strict"),
-    /** Checked per provider (spec/names.ts): AWS tag rules on aws, DigitalOcean tag rules on digitalocean. */
+    /** Checked per provider (model/names.ts): AWS tag rules on aws, DigitalOcean tag rules on digitalocean. */
     tags: z.record(z.string().min(1, "a tag key cannot be empty"), z.string()).default({}),
     hosts: z
       .object({
         /** The two database machines, in order (db-1, db-2). Which one is the primary is django-ha:primary. */
-        databases: z.array(hostEntry).length(DATABASE_MACHINES, "must list exactly two database machines: the primary and its synchronous standby, e.g. [{ address: 10.0.0.11 }, { address: 10.0.0.12 }]"),
+        databases: z
+          .array(hostEntry)
+          .length(
+            DATABASE_MACHINES,
+            "must list exactly two database machines: the primary and its synchronous standby, e.g. [{ address: 10.0.0.11 }, { address: 10.0.0.12 }]",
+          ),
         children: z.array(hostEntry).min(1, "needs at least one child host"),
         worker: hostEntry,
       })
@@ -159,10 +204,13 @@ export const stackConfigSchema = z
       })
       .strict()
       .optional(),
-    /** Your Django project (spec/app.ts, docs/your-project.md). Defaults to the sample app ./app. Checked in appSpecOf. */
+    /** Your Django project (model/app.ts, docs/your-project.md). Defaults to the sample app ./app. Checked in appSpecOf. */
     app: z.unknown().optional(),
     /** aws: Route 53 hosted zone id. Defaults to the public zone named `domain`. */
-    hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,32}$/, "must be a Route 53 hosted zone id such as Z123EXAMPLE").optional(),
+    hostedZoneId: z
+      .string()
+      .regex(/^Z[A-Z0-9]{1,32}$/, "must be a Route 53 hosted zone id such as Z123EXAMPLE")
+      .optional(),
   })
   .strict();
 export type StackConfig = z.infer<typeof stackConfigSchema>;
@@ -180,7 +228,7 @@ export interface NodeHost {
 export interface ClusterSpec {
   provider: ProviderName;
   clusterName: string;
-  /** The Pulumi stack. Provider-side names carry it (spec/names.ts), so two stacks of one cluster never share them. */
+  /** The Pulumi stack. Provider-side names carry it (model/names.ts), so two stacks of one cluster never share them. */
   stack: string;
   region: string;
   /** Failure domains in use, in order: db-1 in zones[0], db-2 in zones[1] when there are several. */
@@ -292,7 +340,10 @@ const TYPE_EXAMPLES: Record<string, string> = {
 
 /** What to write instead of a value of the wrong type: "write 3, not \"three\"" (no quotes around numbers and booleans). */
 function typeFix(expected: string, path: PropertyKey[], value: unknown): string {
-  const at = path.filter((p) => typeof p !== "number").map(String).join(".");
+  const at = path
+    .filter((p) => typeof p !== "number")
+    .map(String)
+    .join(".");
   const given = JSON.stringify(value);
   switch (expected) {
     case "number": {
@@ -336,7 +387,8 @@ export function parseClusterSpec(given: Record<string, unknown>, source?: string
     for (const issue of parsed.error.issues) {
       const value = valueAt(raw, issue.path);
       if (issue.code === "unrecognized_keys") {
-        for (const k of issue.keys) add([...issue.path, k], `is not a known key; remove it or check its spelling (known keys are listed in README "Configuration")`);
+        for (const k of issue.keys)
+          add([...issue.path, k], `is not a known key; remove it or check its spelling (known keys are listed in README "Configuration")`);
       } else if (issue.code === "invalid_type" && value === undefined) {
         add(issue.path, `is required; set it with \`pulumi config set ${keyOf(issue.path)} <value>\``);
       } else if (issue.code === "invalid_type" && ["number", "boolean", "array", "object", "string"].includes(issue.expected)) {
@@ -413,7 +465,18 @@ const STAND_INS: Record<string, unknown> = { domain: "example.invalid", acmeEmai
 /** Stand-ins for broken entries of a list (a documentation /32: adds nothing a check would notice). */
 const ENTRY_STAND_INS: Record<string, unknown> = { adminCidrs: "192.0.2.0/32" };
 /** Cross-key checks that read another key: their findings are dropped when that key itself is broken. */
-const READS: Record<string, string[]> = { domain: ["recordName", "dns", "certificate"], recordName: ["certificate"], dns: ["certificate"], provider: ["certificate"], region: ["zones"], allowSshFromAnywhere: ["adminCidrs"], hosts: ["childCount", "zones", "primary"], clusterName: ["primary"], acmeDirectory: ["acmeEmail", "certificate"], sshPort: ["dns"] };
+const READS: Record<string, string[]> = {
+  domain: ["recordName", "dns", "certificate"],
+  recordName: ["certificate"],
+  dns: ["certificate"],
+  provider: ["certificate"],
+  region: ["zones"],
+  allowSshFromAnywhere: ["adminCidrs"],
+  hosts: ["childCount", "zones", "primary"],
+  clusterName: ["primary"],
+  acmeDirectory: ["acmeEmail", "certificate"],
+  sshPort: ["dns"],
+};
 
 /**
  * When the schema already failed, still run the cross-key checks (TTL minimum, regions, sizes, SSH
@@ -421,7 +484,12 @@ const READS: Record<string, string[]> = { domain: ["recordName", "dns", "certifi
  * Broken keys are left out (or replaced by a stand-in when required), and findings about them or about
  * keys whose checks read them are dropped. Nothing is reported when the provider itself is broken.
  */
-function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[], stack: string, appBaseDir?: string): ConfigIssue[] {
+function crossFieldIssues(
+  raw: Record<string, unknown>,
+  schemaIssues: { path: PropertyKey[]; code: string; keys?: string[] }[],
+  stack: string,
+  appBaseDir?: string,
+): ConfigIssue[] {
   const broken = new Set<string>();
   // Lists whose broken entries are replaced one by one (indices stay, so the other entries keep their keys).
   const brokenEntries = new Map<string, Set<number>>();
@@ -439,15 +507,21 @@ function crossFieldIssues(raw: Record<string, unknown>, schemaIssues: { path: Pr
     if (k in STAND_INS) repaired[k] = STAND_INS[k];
     else delete repaired[k];
   }
-  for (const [key, indices] of brokenEntries) repaired[key] = (raw[key] as unknown[]).map((v, i) => (indices.has(i) ? ENTRY_STAND_INS[key] : v));
+  for (const [key, indices] of brokenEntries)
+    repaired[key] = (raw[key] as unknown[]).map((v, i) => (indices.has(i) ? ENTRY_STAND_INS[key] : v));
   const again = stackConfigSchema.safeParse(repaired);
   if (!again.success) return [];
   const skip = new Set([...broken, ...[...broken].flatMap((k) => READS[k] ?? [])]);
   const found: ConfigIssue[] = [];
-  buildSpec(again.data, (path, fix) => {
-    const entryBroken = path.length >= 2 && brokenEntries.get(String(path[0]))?.has(path[1] as number);
-    if (!skip.has(String(path[0])) && !entryBroken) found.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
-  }, stack, appBaseDir);
+  buildSpec(
+    again.data,
+    (path, fix) => {
+      const entryBroken = path.length >= 2 && brokenEntries.get(String(path[0]))?.has(path[1] as number);
+      if (!skip.has(String(path[0])) && !entryBroken) found.push({ key: keyOf(path), value: show(valueAt(raw, path)), fix });
+    },
+    stack,
+    appBaseDir,
+  );
   return found;
 }
 
@@ -458,21 +532,31 @@ function dataDeviceIssues(nodes: [PropertyKey[], NodeHost][], add: Add): void {
     // Per machine: two machines may well use the same path (e.g. the same by-label name on each).
     const seen = new Map<string, string>();
     if (path[1] !== "databases") {
-      add([...path, "dataDevices"], "only the database machines (django-ha:hosts.databases) hold data (PostgreSQL, the share); remove dataDevices from this node");
+      add(
+        [...path, "dataDevices"],
+        "only the database machines (django-ha:hosts.databases) hold data (PostgreSQL, the share); remove dataDevices from this node",
+      );
       continue;
     }
     for (const purpose of DATA_PURPOSES) {
       const value = n.dataDevices[purpose];
       const problem = dataDeviceProblem(value);
       if (problem) add([...path, "dataDevices", purpose], problem);
-      else if (seen.has(value)) add([...path, "dataDevices", purpose], `is also ${seen.get(value)}; the database and the share need a device each (one filesystem per volume)`);
+      else if (seen.has(value))
+        add(
+          [...path, "dataDevices", purpose],
+          `is also ${seen.get(value)}; the database and the share need a device each (one filesystem per volume)`,
+        );
       seen.set(value, keyOf([...path, "dataDevices", purpose]));
     }
   }
   const [first, second] = nodes.slice(0, DATABASE_MACHINES).map(([, n]) => n);
   if (!!first.dataDevices !== !!second.dataDevices) {
     const [missing, other] = first.dataDevices ? [1, 0] : [0, 1];
-    add(["hosts", "databases", missing, "dataDevices"], `is missing while django-ha:hosts.databases[${other}] has data devices; give both database machines their volumes (a failover must not move the data onto a root disk), or neither`);
+    add(
+      ["hosts", "databases", missing, "dataDevices"],
+      `is missing while django-ha:hosts.databases[${other}] has data devices; give both database machines their volumes (a failover must not move the data onto a root disk), or neither`,
+    );
   }
 }
 
@@ -486,7 +570,10 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
   else if (recordName.endsWith(`.${c.domain}`)) recordName = recordName.slice(0, -(c.domain.length + 1));
   const insideDomain = recordName !== c.recordName.replace(/\.$/, "") || !recordName.includes(".");
   if (!insideDomain) {
-    add(["recordName"], `is outside the domain ${c.domain}; use a label relative to it such as "www", a name ending in .${c.domain}, or "@" for the apex`);
+    add(
+      ["recordName"],
+      `is outside the domain ${c.domain}; use a label relative to it such as "www", a name ending in .${c.domain}, or "@" for the apex`,
+    );
   } else if (recordName !== "@" && !recordName.split(".").every((l) => dnsLabel.test(l))) {
     add(["recordName"], `must be a DNS label such as "www", or "@" for the apex`);
   }
@@ -501,24 +588,31 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
 
   // SSH exposure: required on every target (the hosts target enforces it with each node's own firewall);
   // 0.0.0.0/0 is only allowed when explicitly asked for.
-  // Every spelling counts (0.0.0.0/00, ::0/0, …: spec/cidr.ts parses canonically), and so does breadth: CIDRs
+  // Every spelling counts (0.0.0.0/00, ::0/0, …: model/cidr.ts parses canonically), and so does breadth: CIDRs
   // that together cover more than ANYWHERE_THRESHOLD of an address family are SSH from anywhere too.
-  if (!c.adminCidrs.length) add(["adminCidrs"], "is required: the CIDRs SSH is allowed from, e.g. [\"203.0.113.7/32\"]");
+  if (!c.adminCidrs.length) add(["adminCidrs"], 'is required: the CIDRs SSH is allowed from, e.g. ["203.0.113.7/32"]');
   const adminCidrs = c.adminCidrs.map((text) => (parseCidr(text) as { ok: true; cidr: Cidr }).cidr);
   if (!c.allowSshFromAnywhere) {
-    const orAllow = "list your office/VPN addresses (e.g. 203.0.113.7/32), or set django-ha:allowSshFromAnywhere to true if you really mean it";
+    const orAllow =
+      "list your office/VPN addresses (e.g. 203.0.113.7/32), or set django-ha:allowSshFromAnywhere to true if you really mean it";
     const alone = new Set<number>();
     for (const [i, cidr] of adminCidrs.entries()) {
       const [family] = broaderThanThreshold([cidr]);
       if (!family) continue;
       alone.add(i);
-      add(["adminCidrs", i], cidr.prefix === 0
-        ? `opens SSH to the whole Internet (it is ${cidr.text}); ${orAllow}`
-        : `covers ${describeCount(cidr.size)} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`);
+      add(
+        ["adminCidrs", i],
+        cidr.prefix === 0
+          ? `opens SSH to the whole Internet (it is ${cidr.text}); ${orAllow}`
+          : `covers ${describeCount(cidr.size)} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`,
+      );
     }
     const rest = adminCidrs.filter((_, i) => !alone.has(i));
     for (const family of broaderThanThreshold(rest)) {
-      add(["adminCidrs"], `together cover ${describeCount(coverage(rest)[family])} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`);
+      add(
+        ["adminCidrs"],
+        `together cover ${describeCount(coverage(rest)[family])} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`,
+      );
     }
   }
 
@@ -547,7 +641,10 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
     } else {
       const h = c.hosts;
       if (c.childCount !== undefined && c.childCount !== h.children.length) {
-        add(["childCount"], `does not match the ${h.children.length} entries of django-ha:hosts.children; remove childCount (it is derived) or list that many children`);
+        add(
+          ["childCount"],
+          `does not match the ${h.children.length} entries of django-ha:hosts.children; remove childCount (it is derived) or list that many children`,
+        );
       }
       childCount = h.children.length;
       const node = (e: HostEntry, fallbackName: string): NodeHost => ({
@@ -558,7 +655,10 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
         ...(e.dataDevices ? { dataDevices: { db: e.dataDevices.db, share: e.dataDevices.share } } : {}),
       });
       hosts = {
-        databases: [node(h.databases[0], databaseMachineName(c.clusterName, 1)), node(h.databases[1], databaseMachineName(c.clusterName, 2))],
+        databases: [
+          node(h.databases[0], databaseMachineName(c.clusterName, 1)),
+          node(h.databases[1], databaseMachineName(c.clusterName, 2)),
+        ],
         children: h.children.map((e, i) => node(e, `${c.clusterName}-child-${i + 1}`)),
         worker: node(h.worker, `${c.clusterName}-worker`),
       };
@@ -576,9 +676,14 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
       for (const [path, n] of all) {
         const priv = canonical(n.privateAddress);
         const pub = canonical(n.address);
-        if (seenAddr.has(priv)) add([...path, "privateAddress"], `is also used by ${seenAddr.get(priv)}; every machine needs its own address`);
+        if (seenAddr.has(priv))
+          add([...path, "privateAddress"], `is also used by ${seenAddr.get(priv)}; every machine needs its own address`);
         seenAddr.set(priv, keyOf(path));
-        if (seenPublic.has(pub)) add([...path, "address"], `is also the address of ${seenPublic.get(pub)}; every machine needs its own address (SSH and the bootstrap reach each machine on it)`);
+        if (seenPublic.has(pub))
+          add(
+            [...path, "address"],
+            `is also the address of ${seenPublic.get(pub)}; every machine needs its own address (SSH and the bootstrap reach each machine on it)`,
+          );
         seenPublic.set(pub, keyOf(path));
         if (seenName.has(n.name)) add([...path, "name"], `duplicates another node's name; names must be unique`);
         seenName.add(n.name);
@@ -587,13 +692,25 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
       zones = [...new Set(all.map(([, n]) => n.zone))];
       const [db1, db2] = hosts.databases;
       if (zones.length > 1 && db1.zone === db2.zone) {
-        add(["hosts", "databases", 1, "zone"], `is the zone of django-ha:hosts.databases[0] too; put the two database machines in different zones (e.g. ${zones.filter((z) => z !== db1.zone).join(", ")}) so one failure cannot take both`);
+        add(
+          ["hosts", "databases", 1, "zone"],
+          `is the zone of django-ha:hosts.databases[0] too; put the two database machines in different zones (e.g. ${zones.filter((z) => z !== db1.zone).join(", ")}) so one failure cannot take both`,
+        );
       }
       region = c.region ?? "existing";
     }
-    if (!c.dns) add(["dns"], "is required for provider hosts: the RFC 2136 server {server, tsigKeyName} that holds the zone of django-ha:domain");
-    else dns = { server: c.dns.server, port: c.dns.port, zone: c.dns.zone ?? c.domain, tsigKeyName: c.dns.tsigKeyName, tsigAlgorithm: c.dns.tsigAlgorithm };
-    if (dns && recordFqdn !== dns.zone && !recordFqdn.endsWith(`.${dns.zone}`)) add(["dns", "zone"], `does not contain the record ${recordFqdn}; use the zone that holds it`);
+    if (!c.dns)
+      add(["dns"], "is required for provider hosts: the RFC 2136 server {server, tsigKeyName} that holds the zone of django-ha:domain");
+    else
+      dns = {
+        server: c.dns.server,
+        port: c.dns.port,
+        zone: c.dns.zone ?? c.domain,
+        tsigKeyName: c.dns.tsigKeyName,
+        tsigAlgorithm: c.dns.tsigAlgorithm,
+      };
+    if (dns && recordFqdn !== dns.zone && !recordFqdn.endsWith(`.${dns.zone}`))
+      add(["dns", "zone"], `does not contain the record ${recordFqdn}; use the zone that holds it`);
     if (c.ttl < 1) add(["ttl"], "must be at least 1 s");
   } else {
     if (c.hosts) add(["hosts"], `is only for provider hosts; remove it for ${provider}`);
@@ -601,7 +718,11 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
     sizes = { ...DEFAULT_SIZES[provider], ...c.sizes };
     const known = catalog[provider].sizes as Record<string, unknown>;
     for (const kind of SIZE_KEYS) {
-      if (!(sizes[kind] in known)) add(["sizes", kind], `is not a ${provider} size this project knows; use one of ${Object.keys(known).join(", ")} (or add it with its price to spec/catalog.json)`);
+      if (!(sizes[kind] in known))
+        add(
+          ["sizes", kind],
+          `is not a ${provider} size this project knows; use one of ${Object.keys(known).join(", ")} (or add it with its price to model/catalog.json)`,
+        );
     }
     if (!c.sshPublicKeys.length) add(["sshPublicKeys"], "is required: at least one OpenSSH public key for the bootstrap to log in with");
     const minTtl = catalog[provider].minTtlSeconds;
@@ -609,21 +730,33 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
 
     if (provider === "digitalocean") {
       if (!c.region) add(["region"], `is required; one of ${catalog.digitalocean.regions.join(", ")}`);
-      else if (!catalog.digitalocean.regions.includes(c.region)) add(["region"], `is not a DigitalOcean region; use one of ${catalog.digitalocean.regions.join(", ")}`);
-      if (c.zones && !(c.zones.length === 1 && c.zones[0] === c.region)) add(["zones"], "DigitalOcean has no availability zones inside a region; remove django-ha:zones");
+      else if (!catalog.digitalocean.regions.includes(c.region))
+        add(["region"], `is not a DigitalOcean region; use one of ${catalog.digitalocean.regions.join(", ")}`);
+      if (c.zones && !(c.zones.length === 1 && c.zones[0] === c.region))
+        add(["zones"], "DigitalOcean has no availability zones inside a region; remove django-ha:zones");
       zones = [region];
       if (c.hostedZoneId) add(["hostedZoneId"], "is only for aws; remove it");
     } else {
       const regions = catalog.aws.regions as Record<string, string[]>;
       if (!c.region) add(["region"], `is required; one of ${Object.keys(regions).join(", ")}`);
-      else if (!regions[c.region]) add(["region"], `is not an AWS region this project knows; use one of ${Object.keys(regions).join(", ")}`);
+      else if (!regions[c.region])
+        add(["region"], `is not an AWS region this project knows; use one of ${Object.keys(regions).join(", ")}`);
       const offered = regions[region] ?? [];
       zones = c.zones ?? offered.slice(0, 2);
       c.zones?.forEach((z, i) => {
-        if (offered.length && !offered.includes(z)) add(["zones", i], `is not an availability zone of ${region}; use ${offered.join(", ")}`);
+        if (offered.length && !offered.includes(z))
+          add(["zones", i], `is not an availability zone of ${region}; use ${offered.join(", ")}`);
       });
       if (new Set(zones).size !== zones.length) add(["zones"], "lists a zone twice; list each availability zone once");
-      else if (zones.length < 2) add(["zones"], "needs at least two availability zones so the two database machines never share one, e.g. [\"" + (offered[0] ?? "us-east-1a") + "\", \"" + (offered[1] ?? "us-east-1b") + "\"]");
+      else if (zones.length < 2)
+        add(
+          ["zones"],
+          'needs at least two availability zones so the two database machines never share one, e.g. ["' +
+            (offered[0] ?? "us-east-1a") +
+            '", "' +
+            (offered[1] ?? "us-east-1b") +
+            '"]',
+        );
     }
   }
 
@@ -631,7 +764,10 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
   const databaseNames = hosts ? hosts.databases.map((d) => d.name) : [1, 2].map((i) => databaseMachineName(c.clusterName, i));
   const primary = c.primary ?? databaseNames[0];
   if (!databaseNames.includes(primary)) {
-    add(["primary"], `is not a database machine of this cluster; set it to ${databaseNames.map((n) => JSON.stringify(n)).join(" or ")} (the one that is the primary now), or remove it for the first`);
+    add(
+      ["primary"],
+      `is not a database machine of this cluster; set it to ${databaseNames.map((n) => JSON.stringify(n)).join(" or ")} (the one that is the primary now), or remove it for the first`,
+    );
   }
 
   const spec: ClusterSpec = {

@@ -18,7 +18,8 @@ export interface DataDevices {
 
 /** The by-id path DigitalOcean gives a volume inside its droplet (SCSI id carrying the volume's name). */
 export function digitalOceanVolumeDevice(volumeName: string): string {
-  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(volumeName)) throw new Error(`DigitalOcean volume name ${JSON.stringify(volumeName)} is not lower-case letters, digits and '-'`);
+  if (!/^[a-z0-9][a-z0-9-]{0,63}$/.test(volumeName))
+    throw new Error(`DigitalOcean volume name ${JSON.stringify(volumeName)} is not lower-case letters, digits and '-'`);
   return `/dev/disk/by-id/scsi-0DO_Volume_${volumeName}`;
 }
 
@@ -27,7 +28,8 @@ export function digitalOceanVolumeDevice(volumeName: string): string {
  * the attachment's device name (/dev/sdf) is only a hint; the NVMe serial carries the volume id without its dash.
  */
 export function ebsVolumeDevice(volumeId: string): string {
-  if (!/^vol-[0-9a-f]{8,17}$/.test(volumeId)) throw new Error(`EBS volume id ${JSON.stringify(volumeId)} is not of the form vol-0123456789abcdef0`);
+  if (!/^vol-[0-9a-f]{8,17}$/.test(volumeId))
+    throw new Error(`EBS volume id ${JSON.stringify(volumeId)} is not of the form vol-0123456789abcdef0`);
   return `/dev/disk/by-id/nvme-Amazon_Elastic_Block_Store_${volumeId.replace("-", "")}`;
 }
 
@@ -47,7 +49,8 @@ export const STABLE_DEVICE_PREFIXES = [
  * bash arguments and unit files, so only the characters udev uses in these names are accepted.
  */
 export function dataDeviceProblem(value: string): string | undefined {
-  const examples = "e.g. /dev/disk/by-id/scsi-0DO_Volume_shop-production-db-1-db, /dev/disk/by-uuid/…, /dev/disk/by-label/… or /dev/disk/by-path/…";
+  const examples =
+    "e.g. /dev/disk/by-id/scsi-0DO_Volume_shop-production-db-1-db, /dev/disk/by-uuid/…, /dev/disk/by-label/… or /dev/disk/by-path/…";
   if (!/^\/dev\/[A-Za-z0-9._:+@=,/-]+$/.test(value) || value.includes("/../") || value.includes("/./")) {
     return `is not a device path; give the volume's stable path, ${examples}`;
   }
@@ -63,7 +66,10 @@ export function dataDeviceProblem(value: string): string | undefined {
 type DatabaseHosts = { databases: readonly { name: string; dataDevices?: DataDevices }[] };
 
 /** What a plan says about where a node's data lives ("-" for nodes that hold none). Pure. */
-export function dataPlacement(spec: { provider: string; volumes: { dbGb: number; shareGb: number }; hosts?: DatabaseHosts }, node: { name: string; role: string }): string {
+export function dataPlacement(
+  spec: { provider: string; volumes: { dbGb: number; shareGb: number }; hosts?: DatabaseHosts },
+  node: { name: string; role: string },
+): string {
   if (node.role !== "parent" && node.role !== "standby") return "-";
   if (spec.provider !== "hosts") return `volumes: db ${spec.volumes.dbGb} GB, share ${spec.volumes.shareGb} GB`;
   const d = spec.hosts?.databases.find((h) => h.name === node.name)?.dataDevices;

@@ -19,10 +19,28 @@ export const healthSchema = z
   .object({
     /** Default: on for hosts and digitalocean; aws keeps Route 53's health checks. */
     enabled: z.boolean().optional(),
-    intervalSeconds: z.number().min(0.5, "must be at least 0.5 s").max(60, "must be at most 60 s: a dead child would stay in the record for minutes").default(HEALTH_DEFAULTS.intervalSeconds),
-    probeTimeoutSeconds: z.number().min(0.2, "must be at least 0.2 s").max(30, "must be at most 30 s").default(HEALTH_DEFAULTS.probeTimeoutSeconds),
-    failuresToRemove: z.number().int("must be a whole number").min(1, "must be at least 1").max(20, "must be at most 20").default(HEALTH_DEFAULTS.failuresToRemove),
-    successesToRestore: z.number().int("must be a whole number").min(1, "must be at least 1").max(20, "must be at most 20").default(HEALTH_DEFAULTS.successesToRestore),
+    intervalSeconds: z
+      .number()
+      .min(0.5, "must be at least 0.5 s")
+      .max(60, "must be at most 60 s: a dead child would stay in the record for minutes")
+      .default(HEALTH_DEFAULTS.intervalSeconds),
+    probeTimeoutSeconds: z
+      .number()
+      .min(0.2, "must be at least 0.2 s")
+      .max(30, "must be at most 30 s")
+      .default(HEALTH_DEFAULTS.probeTimeoutSeconds),
+    failuresToRemove: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(20, "must be at most 20")
+      .default(HEALTH_DEFAULTS.failuresToRemove),
+    successesToRestore: z
+      .number()
+      .int("must be a whole number")
+      .min(1, "must be at least 1")
+      .max(20, "must be at most 20")
+      .default(HEALTH_DEFAULTS.successesToRestore),
     /** hosts: a TSIG key allowed to change only the record's A records. Defaults to dns.tsigKeyName. */
     dnsKeyName: z.string().min(1, "must be the name of a TSIG key on the DNS server, e.g. shop-health").optional(),
   })
@@ -47,13 +65,22 @@ type Add = (path: PropertyKey[], fix: string) => void;
 /** The validated section, with every cross-key problem reported through `add`. */
 export function healthSpec(provider: ProviderName, h: HealthConfigInput, add: Add): HealthSpec {
   if (provider === "aws" && h.enabled === true) {
-    add(["health", "enabled"], "is for hosts and digitalocean: on aws the record's Route 53 health checks take a dead child out (docs/health-agent.md compares them); remove it");
+    add(
+      ["health", "enabled"],
+      "is for hosts and digitalocean: on aws the record's Route 53 health checks take a dead child out (docs/health-agent.md compares them); remove it",
+    );
   }
   if (h.dnsKeyName !== undefined && provider !== "hosts") {
-    add(["health", "dnsKeyName"], `is only for provider hosts (RFC 2136 with TSIG); ${provider === "digitalocean" ? "on digitalocean set the secret django-ha:healthDnsToken instead" : "on aws Route 53's health checks need no key"}; remove it`);
+    add(
+      ["health", "dnsKeyName"],
+      `is only for provider hosts (RFC 2136 with TSIG); ${provider === "digitalocean" ? "on digitalocean set the secret django-ha:healthDnsToken instead" : "on aws Route 53's health checks need no key"}; remove it`,
+    );
   }
   if (h.probeTimeoutSeconds > h.intervalSeconds * 5) {
-    add(["health", "probeTimeoutSeconds"], `is more than 5 rounds (intervalSeconds ${h.intervalSeconds}); a probe that waits longer than the rounds it spans delays every decision; use at most ${h.intervalSeconds * 5}`);
+    add(
+      ["health", "probeTimeoutSeconds"],
+      `is more than 5 rounds (intervalSeconds ${h.intervalSeconds}); a probe that waits longer than the rounds it spans delays every decision; use at most ${h.intervalSeconds * 5}`,
+    );
   }
   return {
     enabled: h.enabled ?? provider !== "aws",

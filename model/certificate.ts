@@ -48,21 +48,37 @@ function nameIssues(c: StackConfig, recordFqdn: string, add: Add): string[] {
   names.forEach((name, i) => {
     const at = ["certificate", "names", i];
     if (!certName.test(name)) {
-      add(at, `must be a lower-case domain name such as ${c.domain} or shop.${c.domain} (a wildcard such as *.${c.domain} with challenge dns-01); no trailing dot, no IP address`);
+      add(
+        at,
+        `must be a lower-case domain name such as ${c.domain} or shop.${c.domain} (a wildcard such as *.${c.domain} with challenge dns-01); no trailing dot, no IP address`,
+      );
     } else if (name === recordFqdn) {
       add(at, `is the record's own name (django-ha:recordName), which is always the first name on the certificate; remove it`);
     } else if (seen.has(name)) {
-      add(at, `is listed twice (also django-ha:certificate.names[${seen.get(name)}]); list each name once (Let's Encrypt refuses duplicate names)`);
+      add(
+        at,
+        `is listed twice (also django-ha:certificate.names[${seen.get(name)}]); list each name once (Let's Encrypt refuses duplicate names)`,
+      );
     } else if (name.startsWith("*.") && challenge !== "dns-01") {
-      add(at, `is a wildcard: only DNS-01 can prove control of every name under it; set django-ha:certificate.challenge to dns-01, or list the names themselves`);
+      add(
+        at,
+        `is a wildcard: only DNS-01 can prove control of every name under it; set django-ha:certificate.challenge to dns-01, or list the names themselves`,
+      );
     } else if (challenge === "dns-01" && !inZone(name, zone)) {
-      add(at, `is outside the zone ${zone}, the only zone the renewal agent can write _acme-challenge TXT records into; remove it, or use challenge http-01 and point the name at the children`);
+      add(
+        at,
+        `is outside the zone ${zone}, the only zone the renewal agent can write _acme-challenge TXT records into; remove it, or use challenge http-01 and point the name at the children`,
+      );
     } else {
       kept.push(name);
     }
     if (!seen.has(name)) seen.set(name, i);
   });
-  if (names.length + 1 > MAX_CERTIFICATE_NAMES) add(["certificate", "names"], `lists ${names.length} names; with the record's own name that is more than Let's Encrypt's ${MAX_CERTIFICATE_NAMES} names per certificate; list at most ${MAX_CERTIFICATE_NAMES - 1}`);
+  if (names.length + 1 > MAX_CERTIFICATE_NAMES)
+    add(
+      ["certificate", "names"],
+      `lists ${names.length} names; with the record's own name that is more than Let's Encrypt's ${MAX_CERTIFICATE_NAMES} names per certificate; list at most ${MAX_CERTIFICATE_NAMES - 1}`,
+    );
   return kept;
 }
 
@@ -72,17 +88,30 @@ export function certificateSpec(c: StackConfig, recordFqdn: string, directoryUrl
   const names = [recordFqdn, ...nameIssues(c, recordFqdn, add)];
   if (cert.profile !== undefined) {
     if (isLetsEncrypt(directoryUrl) && !(LETS_ENCRYPT_PROFILES as readonly string[]).includes(cert.profile)) {
-      add(["certificate", "profile"], `is not a Let's Encrypt profile; use one of ${LETS_ENCRYPT_PROFILES.join(", ")} (shortlived: about 6 days), or remove it for the CA's default (classic)`);
+      add(
+        ["certificate", "profile"],
+        `is not a Let's Encrypt profile; use one of ${LETS_ENCRYPT_PROFILES.join(", ")} (shortlived: about 6 days), or remove it for the CA's default (classic)`,
+      );
     } else if (!profileName.test(cert.profile)) {
       add(["certificate", "profile"], `must be a profile name the ACME directory lists under meta.profiles, e.g. classic or shortlived`);
     }
   }
-  if (cert.checkEverySeconds > MAX_CHECK_EVERY_SECONDS) add(["certificate", "checkEverySeconds"], `must be at most ${MAX_CHECK_EVERY_SECONDS} s (a day): a 6-day certificate is renewed with 2 days left; 300 is the default`);
+  if (cert.checkEverySeconds > MAX_CHECK_EVERY_SECONDS)
+    add(
+      ["certificate", "checkEverySeconds"],
+      `must be at most ${MAX_CHECK_EVERY_SECONDS} s (a day): a 6-day certificate is renewed with 2 days left; 300 is the default`,
+    );
   if (cert.backoff.capSeconds < cert.backoff.baseSeconds) {
-    add(["certificate", "backoff", "capSeconds"], `is below backoff.baseSeconds (${cert.backoff.baseSeconds}): the wait after a failure starts at baseSeconds and doubles up to capSeconds; set capSeconds to at least ${cert.backoff.baseSeconds} (default 21600)`);
+    add(
+      ["certificate", "backoff", "capSeconds"],
+      `is below backoff.baseSeconds (${cert.backoff.baseSeconds}): the wait after a failure starts at baseSeconds and doubles up to capSeconds; set capSeconds to at least ${cert.backoff.baseSeconds} (default 21600)`,
+    );
   }
   if (cert.dnsKeyName !== undefined && c.provider !== "hosts") {
-    add(["certificate", "dnsKeyName"], `is only for provider hosts (RFC 2136 with TSIG); ${c.provider === "aws" ? "on aws the database machines' instance role may change only _acme-challenge TXT records" : "on digitalocean set the secret django-ha:acmeDnsToken instead"}; remove it`);
+    add(
+      ["certificate", "dnsKeyName"],
+      `is only for provider hosts (RFC 2136 with TSIG); ${c.provider === "aws" ? "on aws the database machines' instance role may change only _acme-challenge TXT records" : "on digitalocean set the secret django-ha:acmeDnsToken instead"}; remove it`,
+    );
   }
   return {
     challenge: cert.challenge,

@@ -15,7 +15,12 @@ export function stackFile(stack: string, dir = STACKS_DIR): string {
 export function readStackFile(stack: string, dir = STACKS_DIR): Record<string, unknown> {
   const file = stackFile(stack, dir);
   if (!fs.existsSync(file)) {
-    const known = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice(7, -5)) : [];
+    const known = fs.existsSync(dir)
+      ? fs
+          .readdirSync(dir)
+          .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+          .map((f) => f.slice(7, -5))
+      : [];
     throw new UserError(`No stack "${stack}": ${file} does not exist. Known stacks: ${known.join(", ") || "(none)"}.`);
   }
   const doc = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};

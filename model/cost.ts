@@ -18,7 +18,7 @@ export interface CostLine {
 }
 
 interface PriceSource {
-  /** When the price table was transcribed (spec/catalog.json `recordedOn`). */
+  /** When the price table was transcribed (model/catalog.json `recordedOn`). */
   recordedOn: string;
   source: string;
   currency: string;
@@ -55,7 +55,7 @@ export function estimateMonthlyCost(spec: ClusterSpec, catalog: Catalog = catalo
     for (const n of nodes.filter((x) => machineKind(x.role) === kind)) bySize.set(n.size, (bySize.get(n.size) ?? 0) + 1);
     for (const [size, count] of bySize) {
       const price = sizes[size];
-      if (!price) throw new Error(`spec/catalog.json has no ${spec.provider} price for size ${size}`);
+      if (!price) throw new Error(`model/catalog.json has no ${spec.provider} price for size ${size}`);
       lines.push(line(`${kind} ${size}`, count, machineUnit, price.monthlyUsd));
     }
   }
@@ -68,8 +68,15 @@ export function estimateMonthlyCost(spec: ClusterSpec, catalog: Catalog = catalo
     lines.push(line(`EBS gp3 root disks (${AWS_ROOT_VOLUME_GB} GB each)`, AWS_ROOT_VOLUME_GB * nodes.length, "GB", aws.volumeGbMonthUsd));
     lines.push(line("public IPv4 (Elastic IP per node)", nodes.length, "address", aws.publicIpv4MonthlyUsd));
     lines.push(line("Route 53 health checks (one per child)", spec.childCount, "check", aws.route53HealthCheckMonthlyUsd));
-    for (const [item, usd] of Object.entries(aws.fixedMonthlyUsd as Record<string, number>)) lines.push(line(item === "route53HostedZone" ? "Route 53 hosted zone" : item, 1, "month", usd));
+    for (const [item, usd] of Object.entries(aws.fixedMonthlyUsd as Record<string, number>))
+      lines.push(line(item === "route53HostedZone" ? "Route 53 hosted zone" : item, 1, "month", usd));
   }
   const totalMonthlyUsd = cents(lines.reduce((sum, l) => sum + l.monthlyUsd, 0));
-  return { ...source, estimated: true, lines, totalMonthlyUsd, excludes: ["data transfer", "snapshots and backups", "taxes", "Route 53 queries"] };
+  return {
+    ...source,
+    estimated: true,
+    lines,
+    totalMonthlyUsd,
+    excludes: ["data transfer", "snapshots and backups", "taxes", "Route 53 queries"],
+  };
 }

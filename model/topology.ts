@@ -52,7 +52,13 @@ export function planNodes(spec: ClusterSpec): PlannedNode[] {
   if (spec.hosts) {
     const h = spec.hosts;
     return [
-      ...h.databases.map((d, i): PlannedNode => ({ name: d.name, role: databaseRole(d.name, spec.primary), zone: d.zone, size: spec.sizes.db, index: i + 1 })),
+      ...h.databases.map((d, i): PlannedNode => ({
+        name: d.name,
+        role: databaseRole(d.name, spec.primary),
+        zone: d.zone,
+        size: spec.sizes.db,
+        index: i + 1,
+      })),
       ...h.children.map((c, i): PlannedNode => ({ name: c.name, role: "child", zone: c.zone, size: spec.sizes.child, index: i + 1 })),
       { name: h.worker.name, role: "worker", zone: h.worker.zone, size: spec.sizes.worker, index: 1 },
     ];
@@ -138,7 +144,8 @@ export function dnsTargetOf(spec: ClusterSpec, hostedZoneId?: string): DnsTarget
 export function buildInventory(spec: ClusterSpec, nodes: InventoryNode[], hostedZoneId?: string): Inventory {
   const parents = nodes.filter((n) => n.role === "parent");
   const standbys = nodes.filter((n) => n.role === "standby");
-  if (parents.length !== 1 || standbys.length !== 1) throw new Error(`an inventory needs exactly one parent and one standby (got ${parents.length} and ${standbys.length})`);
+  if (parents.length !== 1 || standbys.length !== 1)
+    throw new Error(`an inventory needs exactly one parent and one standby (got ${parents.length} and ${standbys.length})`);
   const [parent, standby] = [parents[0], standbys[0]];
   return {
     version: 1,
@@ -196,12 +203,20 @@ export function databaseNodes(inventory: Pick<Inventory, "nodes">): InventoryNod
  */
 export function withPrimary(inventory: Inventory, name: string): Inventory {
   const databases = databaseNodes(inventory);
-  if (databases.length !== 2 || !databases.some((n) => n.name === inventory.primary) || !databases.some((n) => n.name === inventory.standby)) {
-    throw new Error(`inventory of ${inventory.cluster} is inconsistent: it needs two database machines holding its primary ${JSON.stringify(inventory.primary)} and standby ${JSON.stringify(inventory.standby)}`);
+  if (
+    databases.length !== 2 ||
+    !databases.some((n) => n.name === inventory.primary) ||
+    !databases.some((n) => n.name === inventory.standby)
+  ) {
+    throw new Error(
+      `inventory of ${inventory.cluster} is inconsistent: it needs two database machines holding its primary ${JSON.stringify(inventory.primary)} and standby ${JSON.stringify(inventory.standby)}`,
+    );
   }
   const target = databases.find((n) => n.name === name);
   if (!target) {
-    throw new Error(`${JSON.stringify(name)} is not a database machine of ${inventory.cluster}; the primary must be ${databases.map((n) => JSON.stringify(n.name)).join(" or ")}`);
+    throw new Error(
+      `${JSON.stringify(name)} is not a database machine of ${inventory.cluster}; the primary must be ${databases.map((n) => JSON.stringify(n.name)).join(" or ")}`,
+    );
   }
   if (inventory.primary === name) return inventory;
   const other = databases.find((n) => n.name !== name)!;

@@ -124,7 +124,16 @@ export interface SpecSource {
  */
 export function specFromConfig(all: Record<string, unknown>, from: SpecSource): ClusterSpec {
   const decoded = decodeStackConfig(all);
-  const issues = [...plaintextSecretIssues(all, from.isSecret, from.stack), ...(from.program ? [...certificateSecretIssues(decoded, from.stack), ...programAppSecretIssues(decoded, from.stack), ...healthSecretIssues(decoded, from.stack, PROJECT)] : [])];
+  const issues = [
+    ...plaintextSecretIssues(all, from.isSecret, from.stack),
+    ...(from.program
+      ? [
+          ...certificateSecretIssues(decoded, from.stack),
+          ...programAppSecretIssues(decoded, from.stack),
+          ...healthSecretIssues(decoded, from.stack, PROJECT),
+        ]
+      : []),
+  ];
   return parseClusterSpec(configFromKeys(decoded), from.source, { stack: from.stack, issues });
 }
 
@@ -134,7 +143,10 @@ export function specFromConfig(all: Record<string, unknown>, from: SpecSource): 
  */
 function programAppSecretIssues(decoded: Record<string, unknown>, stack: string): ConfigIssue[] {
   const app = decoded[`${PROJECT}:app`] as { secretKeys?: unknown } | undefined;
-  const names = app !== null && typeof app === "object" && Array.isArray(app.secretKeys) ? app.secretKeys.filter((k): k is string => typeof k === "string") : [];
+  const names =
+    app !== null && typeof app === "object" && Array.isArray(app.secretKeys)
+      ? app.secretKeys.filter((k): k is string => typeof k === "string")
+      : [];
   return appSecretIssues(decoded[`${PROJECT}:${APP_SECRETS_KEY}`], [...new Set(names)], stack);
 }
 
