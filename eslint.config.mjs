@@ -4,6 +4,32 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
+import importX, { createNodeResolver } from "eslint-plugin-import-x";
+
+/**
+ * Layers only look down (docs/architecture.md): for each directory of production code, the directories it must
+ * not import from. Test files (*.test.ts), test/ and bench/ may import any layer; nothing else imports test/.
+ */
+export const LAYERS = [
+  {
+    target: "model",
+    forbidden: ["roles", "ops", "components", "lab", "scripts", "test", "bench", "index.ts"],
+    why: "model/ is the bottom layer",
+  },
+  { target: "roles", forbidden: ["ops", "components", "lab", "scripts", "test", "bench", "index.ts"], why: "roles/ sees only model/" },
+  {
+    target: "ops",
+    forbidden: ["components", "lab", "scripts", "test", "bench", "index.ts"],
+    why: "ops/ sees only roles/ and model/; callers inject the lab",
+  },
+  { target: "components", forbidden: ["lab", "scripts", "test", "bench", "index.ts"], why: "components/ sees ops/, roles/ and model/" },
+  { target: "lab", forbidden: ["components", "scripts", "test", "bench", "index.ts"], why: "lab/ sees ops/ (sideways), roles/ and model/" },
+  { target: "scripts", forbidden: ["test", "bench"], why: "scripts/ are user commands: no test or bench code" },
+  { target: "index.ts", forbidden: ["lab", "scripts", "test", "bench"], why: "the Pulumi program uses components/ and model/" },
+];
+
+/** The repository root: zones are resolved against it, whatever directory eslint runs from. */
+const ROOT = import.meta.dirname;
 
 export default tseslint.config(
   { ignores: ["node_modules/**", "bin/**", ".lab/**", "app/**/*.py", "app/**/__pycache__/**", "**/*.js", "**/*.mjs"] },
@@ -14,6 +40,35 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/no-require-imports": "off",
+    },
+  },
+  // Import boundaries of production code. import-x resolves each import (static, `import()`, `export … from`,
+  // `import x = require()`) to a file and checks it against the zones; a literal relative require() would bypass
+  // that, so production code imports relative modules with `import` or `import()`.
+  {
+    files: ["**/*.ts"],
+    ignores: ["**/*.test.ts", "test/**", "bench/**"],
+    plugins: { "import-x": importX },
+    settings: { "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js", ".json", ".node"] })] },
+    rules: {
+      "import-x/no-restricted-paths": [
+        "error",
+        {
+          basePath: ROOT,
+          zones: LAYERS.map((l) => ({
+            target: l.target,
+            from: l.forbidden,
+            message: `Layers only look down: ${l.why} (docs/architecture.md).`,
+          })),
+        },
+      ],
+      "no-restricted-syntax": [
+        "error",
+        {
+          selector: "CallExpression[callee.name='require'][arguments.0.type='Literal'][arguments.0.value=/^\\.\\.?\\//]",
+          message: "Import relative modules with import or import(), so the layer rule (docs/architecture.md) sees them.",
+        },
+      ],
     },
   },
 );

@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 import fc from "fast-check";
 import { assertRefused } from "../test/config-errors";
 import { digitaloceanConfig, hostsConfig } from "../test/configs";
-import { runProgram } from "../test/mocks";
+import { runProgram } from "../components/plan/offlineEngine";
 import {
   appSecretIssues,
   appSummary,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { awsConfig, digitaloceanConfig, hostsConfig, TEST_SECRETS } from "../test/configs";
 import { assertRefused } from "../test/config-errors";
-import { runProgram } from "../test/mocks";
+import { runProgram } from "../components/plan/offlineEngine";
 import { certificateSecretIssues, ConfigError, parseClusterSpec, specFromConfig } from ".";
 
 interface Case {

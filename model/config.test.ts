@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import YAML from "yaml";
 import { specFromPulumiConfig } from "../components/cluster/config";
 import { hostsConfig, TEST_SECRETS } from "../test/configs";
-import { runProgram } from "../test/mocks";
+import { runProgram } from "../components/plan/offlineEngine";
 import { ConfigError, decodeStackConfig, loadStackSpec, parseClusterSpec, pulumiConfigText } from ".";
 
 /** A stack file in a temp dir with `config` (full keys), and what the Pulumi CLI would hand the program for it. */

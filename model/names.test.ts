@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { awsConfig, digitaloceanConfig, TEST_SECRETS } from "../test/configs";
-import { runProgram } from "../test/mocks";
+import { runProgram } from "../components/plan/offlineEngine";
 import { ConfigError, digitalOceanNames, nameScope, parseClusterSpec, planTags, stackLabel, tagResourceSuffix } from ".";
 
 const issuesOf = (config: Record<string, unknown>, stack = "production"): string[] => {

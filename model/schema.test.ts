@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { SERVICE_PORTS } from "./ports";
 import { awsConfig, digitaloceanConfig, hostsConfig, TEST_SECRETS } from "../test/configs";
 import { assertRefused } from "../test/config-errors";
-import { runProgram } from "../test/mocks";
+import { runProgram } from "../components/plan/offlineEngine";
 import { ConfigError, parseClusterSpec } from ".";
 
 interface InvalidCase {

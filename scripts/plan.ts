@@ -33,7 +33,7 @@ import {
 import { CostEstimate, estimateMonthlyCost } from "../model/cost";
 import { exceeds, QuotaCheck, quotaChecks } from "../model/quotas";
 import { runCli } from "./cli";
-import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../test/mocks";
+import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../components/plan/offlineEngine";
 
 /** Stands in for every secret the program reads; never a real value. */
 export const SECRET_PLACEHOLDER = "offline-plan-secret-placeholder";

@@ -3,7 +3,7 @@
  * resource shapes. Tests assert on these, so a regression in any provider's firewall shows up the same way.
  */
 import { ROLES, type Role } from "../model";
-import type { ProgramRun, RecordedResource } from "./mocks";
+import type { ProgramRun, RecordedResource } from "../components/plan/offlineEngine";
 
 /** One inbound opening on one machine: the port and where traffic may come from. */
 export interface Opening {

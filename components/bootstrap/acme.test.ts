@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configFor, TEST_SECRETS } from "../../test/configs";
-import { runProgram } from "../../test/mocks";
+import { runProgram } from "../plan/offlineEngine";
 import { parseClusterSpec } from "../../model";
 import type { NodePlan } from "../../roles/types";
 import { acmeDnsSecretKey } from "../cluster";

@@ -1,12 +1,12 @@
 /**
- * The Pulumi program (index.ts, loaded after setMocks by test/mocks.ts) with and without
+ * The Pulumi program (index.ts, loaded after setMocks by components/plan/offlineEngine.ts) with and without
  * `django-ha:sshPrivateKey`: with it, `pulumi up` bootstraps the machines it creates in the same update;
  * without it, no Bootstrap is registered and the stack output names the commands that finish the job.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { configFor, Provider, TEST_SECRETS } from "../../test/configs";
-import { ProgramRun, RecordedResource, runProgram } from "../../test/mocks";
+import { ProgramRun, RecordedResource, runProgram } from "../plan/offlineEngine";
 import { manualBootstrapSteps } from "./nextStep";
 
 /** How the engine marks a secret value on the wire (the mocks see it as is). */

@@ -3,7 +3,7 @@ import * as net from "node:net";
 import { describe, it } from "node:test";
 import { ConfigError, Inventory, parseClusterSpec, planNodes } from "../../model";
 import { ADMIN_CIDRS, configFor, Provider, SSH_KEY, TEST_SECRETS } from "../../test/configs";
-import { md5Fingerprint, MOCK_AMI_ID, ProgramRun, runProgram } from "../../test/mocks";
+import { md5Fingerprint, MOCK_AMI_ID, ProgramRun, runProgram } from "../plan/offlineEngine";
 import { renderUserData } from "../plan";
 
 const OTHER_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDocumentationOnly second@example";

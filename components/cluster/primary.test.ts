@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { Inventory, planTags, withPrimary } from "../../model";
 import { configFor, TEST_SECRETS } from "../../test/configs";
-import { ProgramRun, RecordedResource, runProgram } from "../../test/mocks";
+import { ProgramRun, RecordedResource, runProgram } from "../plan/offlineEngine";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-only\n-----END OPENSSH PRIVATE KEY-----\n";
 /** The bootstrap run: its plans and inventory follow the roles (that is how the machines converge on them). */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Inventory } from "../../model";
 import { awsConfig, digitaloceanConfig, TEST_SECRETS } from "../../test/configs";
-import { ProgramRun, runProgram } from "../../test/mocks";
+import { ProgramRun, runProgram } from "../plan/offlineEngine";
 
 /** Each machine's volumes by purpose, followed through the attachments (droplet/instance id → volume). */
 function attachedVolumes(

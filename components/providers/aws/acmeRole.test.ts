@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { awsConfig, digitaloceanConfig, TEST_SECRETS } from "../../../test/configs";
-import { MOCK_HOSTED_ZONE_ID, runProgram } from "../../../test/mocks";
+import { MOCK_HOSTED_ZONE_ID, runProgram } from "../../plan/offlineEngine";
 import { acmeRoute53Policy } from "./acmeRole";
 
 const dns01 = { certificate: { challenge: "dns-01" } };

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { awsConfig, TEST_SECRETS } from "../../../test/configs";
-import { runProgram } from "../../../test/mocks";
+import { runProgram } from "../../plan/offlineEngine";
 
 describe("the app's own health path (django-ha:app.healthPath) on aws", () => {
   it("Route 53's health checks ask it, and the Bootstrap resource hands it to the certificate phase", async () => {

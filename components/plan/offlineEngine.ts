@@ -1,12 +1,12 @@
 /**
- * Run the Pulumi program (index.ts) offline under pulumi.runtime.setMocks and record every resource it
- * registers with its inputs. Used by the program tests and by `npm run plan` (no CLI, no credentials,
- * no network: every provider call is answered here).
+ * The offline engine: run the Pulumi program (index.ts) under pulumi.runtime.setMocks and record every resource
+ * it registers with its inputs. Production code: `npm run plan` (a user command: no CLI, no credentials, no
+ * network; every provider call is answered here, deterministically) and the program tests both run it.
  */
 import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT } from "../model";
+import { PROJECT } from "../../model";
 
 /** One registered resource, as the engine would have received it. */
 export interface RecordedResource {
@@ -160,7 +160,8 @@ export interface RunOptions {
   stackTraces?: boolean;
 }
 
-const PROGRAM = path.resolve(__dirname, "..", "index.ts");
+/** The Pulumi program the engine runs: the repository's index.ts (what `pulumi up` runs). */
+const PROGRAM = path.resolve(__dirname, "..", "..", "index.ts");
 
 function resolveOutput(output: pulumi.Output<unknown>): Promise<unknown> {
   return new Promise((resolve) =>
