@@ -4,7 +4,6 @@
  *   npm run bootstrap -- --stack <name> [--inventory file] [--only node,…] [--identity key] [--dry-run | --diff] [--yes]
  */
 import { Command, InvalidArgumentError } from "commander";
-import { consoleProgress, describePlan, formatSummary, planStack, resolveStack, bootstrapTarget, seconds } from "../ops/bootstrap";
 import { confirm, runCli } from "./cli";
 
 export interface BootstrapCliOptions {
@@ -66,6 +65,9 @@ export async function main(argv: string[]): Promise<number> {
   const o = program.opts<BootstrapCliOptions>();
   const started = Date.now();
   return runCli(async () => {
+    // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
+    const { consoleProgress, describePlan, formatSummary, planStack, resolveStack, bootstrapTarget, seconds } =
+      await import("../ops/bootstrap");
     const target = resolveStack({
       stack: o.stack,
       inventoryFile: o.inventory,

@@ -104,7 +104,7 @@ describe("every operator script", () => {
   for (const [script, usage] of [
     ["scripts/lab.ts", /^Usage: lab \[options\] \[command\]/m],
     ["scripts/bootstrap.ts", /^Usage: bootstrap \[options\]/m],
-    ["scripts/plan.ts", /^Usage: plan \[options\]/m],
+    ["scripts/plan-cli.ts", /^Usage: plan \[options\]/m],
   ] as const) {
     it(`${script} --help prints its usage and exits 0`, () => {
       const r = spawnSync(process.execPath, ["--import", "tsx", path.join(root, script), "--help"], { cwd: root, encoding: "utf8" });

@@ -4,7 +4,6 @@
  *   npm run deploy -- --stack <name> [--ref <git ref>] [--dry-run] [--yes]
  */
 import { Command } from "commander";
-import { deploy, releaseTarget, withReleaseLock } from "../ops/release";
 import { confirm, elapsed, runCli } from "./cli";
 import { parseArgs, releaseStackOptions, type ReleaseStackCliOptions } from "./release-cli";
 
@@ -29,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
   const o = program.opts<ReleaseStackCliOptions & { ref?: string; healthTimeout: number }>();
   const started = Date.now();
   return runCli(async () => {
+    // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
+    const { deploy, releaseTarget, withReleaseLock } = await import("../ops/release");
     const t = releaseTarget({
       stack: o.stack,
       inventoryFile: o.inventory,

@@ -11,26 +11,15 @@ import * as path from "node:path";
 import * as readline from "node:readline/promises";
 import { promisify } from "node:util";
 import { Command } from "commander";
-import { bootstrapTarget, formatSummary, resolveStack, stackStateDir, type StackTarget } from "../ops/bootstrap";
-import { labShareMount } from "../roles/share";
-import {
-  chooseFence,
-  Journal,
-  NO_STANDBY_OVERRIDE,
-  recordInStackFile,
-  recordWithPulumi,
-  rejoinStandby,
-  runFailover,
-  type FailoverKind,
-} from "../ops/failover";
-import { stackLockPath, withStackLock } from "../ops/lock";
-import { KnownHostsFile, SshExecutor } from "../ops/ssh";
-import { powerFor } from "../ops/targets";
+import type { StackTarget } from "../ops/bootstrap";
+import type { FailoverKind } from "../ops/failover";
 import type { PowerOperations } from "../ops/power";
-import { labPower } from "../lab/power";
-import { recordLabPrimary } from "../lab/record";
-import { stackFile, UserError, withPrimary, type Inventory, type InventoryNode } from "../model";
+import type { Inventory, InventoryNode } from "../model";
+import { UserError } from "../model/errors";
 import { confirm, runCli } from "./cli";
+
+// The modules below the CLI (ops/, lab/, roles/, model/ and their SDKs) are imported where a run uses them, after
+// the arguments are parsed: `--help` and a usage error load commander and this file only (scripts/startup.test.ts).
 
 export interface FailoverCliOptions {
   stack: string;
@@ -61,19 +50,23 @@ function machineIdsFrom(file: string | undefined): Record<string, string> | unde
 }
 
 /** The stack's power operations, or undefined (hosts without an API: fence by command or by the operator). */
-function powerOf(target: StackTarget, o: FailoverCliOptions): PowerOperations | undefined {
+async function powerOf(target: StackTarget, o: FailoverCliOptions): Promise<PowerOperations | undefined> {
   const inv = target.inventory;
-  if (inv.provider === "hosts") return target.lab ? powerFor(inv, { hostsPower: labPower(), stack: o.stack }) : undefined;
+  const { powerFor } = await import("../ops/targets");
+  if (inv.provider === "hosts")
+    return target.lab ? powerFor(inv, { hostsPower: (await import("../lab/power")).labPower(), stack: o.stack }) : undefined;
   return powerFor(inv, { machineIds: machineIdsFrom(o.machineIds), stack: o.stack });
 }
 
 /** How the new primary is recorded for this kind of stack. */
 function recorderFor(target: StackTarget, o: FailoverCliOptions): (primary: string) => Promise<string> {
-  if (target.lab) return async (primary) => recordLabPrimary(o.stack, primary);
-  if (target.inventory.provider === "hosts") return async (primary) => recordInStackFile(stackFile(o.stack), primary);
+  if (target.lab) return async (primary) => (await import("../lab/record")).recordLabPrimary(o.stack, primary);
+  if (target.inventory.provider === "hosts")
+    return async (primary) => (await import("../ops/failover")).recordInStackFile((await import("../model")).stackFile(o.stack), primary);
   return async (primary) => {
+    const { withPrimary } = await import("../model");
     // The exported inventory file is what the next bootstrap reads until `pulumi up` exports a new one.
-    const line = await recordWithPulumi(o.stack, primary);
+    const line = await (await import("../ops/failover")).recordWithPulumi(o.stack, primary);
     if (o.inventory) fs.writeFileSync(o.inventory, `${JSON.stringify(withPrimary(target.inventory, primary), null, 2)}\n`);
     return `${line}${o.inventory ? `; ${o.inventory} rewritten with the new roles` : ""}`;
   };
@@ -96,8 +89,9 @@ async function typedConfirmation(node: string, yes: boolean | undefined, preconf
 /** SSH to a node of the target (pinned host keys). `quick`: one short attempt, for a machine that may be dead. */
 function connector(target: StackTarget, privateKey: string) {
   const inv = target.inventory;
-  return (node: InventoryNode, quick = false) =>
-    SshExecutor.connect(
+  return async (node: InventoryNode, quick = false) => {
+    const { KnownHostsFile, SshExecutor } = await import("../ops/ssh");
+    return SshExecutor.connect(
       {
         node: node.name,
         host: node.publicAddress,
@@ -108,11 +102,14 @@ function connector(target: StackTarget, privateKey: string) {
       },
       quick ? { connectAttempts: 1, readyTimeoutMs: 3000 } : { connectAttempts: 3, readyTimeoutMs: 8000, minBackoffMs: 500 },
     );
+  };
 }
 
 /** Bootstrap some nodes with the roles of a new inventory, inside the stack lock this run holds already. */
 function converger(target: StackTarget) {
   return async (newInventory: Inventory, nodes: string[]) => {
+    const { bootstrapTarget, formatSummary } = await import("../ops/bootstrap");
+    const { labShareMount } = await import("../roles/share");
     const t: StackTarget = {
       ...target,
       inventory: newInventory,
@@ -173,6 +170,9 @@ async function rejoinMain(argv: string[]): Promise<number> {
   if (stop !== undefined) return stop;
   const o = program.opts<RejoinCliOptions>();
   return runCli(async () => {
+    const { resolveStack, stackStateDir } = await import("../ops/bootstrap");
+    const { Journal, NO_STANDBY_OVERRIDE, rejoinStandby } = await import("../ops/failover");
+    const { stackLockPath, withStackLock } = await import("../ops/lock");
     const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
     const state = stackStateDir(o.stack);
     const journal = Journal.open(path.join(state, "failover.json"));
@@ -203,8 +203,8 @@ async function rejoinMain(argv: string[]): Promise<number> {
   });
 }
 
-export async function main(argv: string[]): Promise<number> {
-  if (argv[0] === "rejoin") return rejoinMain(argv.slice(1));
+/** The failover verb's options and help (the emergency default and --planned). */
+function failoverProgram(): Command {
   const program = new Command()
     .name("failover")
     .description(
@@ -235,6 +235,12 @@ export async function main(argv: string[]): Promise<number> {
     .option("--accept-data-loss", "degrade-to-async only: promote although commits acknowledged while the standby was away may be lost")
     .option("--dry-run", "print the plan; contact and change nothing")
     .option("-y, --yes", "do not ask before the destructive part (a typed fence confirmation is still asked for)");
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "rejoin") return rejoinMain(argv.slice(1));
+  const program = failoverProgram();
   const stop = parseArgs(program, argv);
   if (stop !== undefined) return stop;
   const o = program.opts<FailoverCliOptions>();
@@ -244,6 +250,9 @@ export async function main(argv: string[]): Promise<number> {
       throw new UserError(
         "--planned stops the old primary cleanly and loses nothing: --fence-command, --operator-fenced, --skip-fence-risking-two-primaries and --accept-data-loss belong to an emergency failover.",
       );
+    const { resolveStack, stackStateDir } = await import("../ops/bootstrap");
+    const { chooseFence, runFailover } = await import("../ops/failover");
+    const { stackLockPath, withStackLock } = await import("../ops/lock");
     const target = resolveStack({
       stack: o.stack,
       inventoryFile: o.inventory,
@@ -252,7 +261,7 @@ export async function main(argv: string[]): Promise<number> {
       offline: o.dryRun,
     });
     const inv = target.inventory;
-    const power = kind === "emergency" ? powerOf(target, o) : undefined;
+    const power = kind === "emergency" ? await powerOf(target, o) : undefined;
     const fence =
       kind === "emergency"
         ? chooseFence(inv.primary, {

@@ -14,23 +14,46 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { UserError } from "../model";
+import { UserError } from "../model/errors";
+import type { Inventory } from "../model";
 import { ACME_NODE, DEFAULT_ACME_VALIDITY_SECONDS, labPaths } from "../lab/config";
-import { pebbleDirectoryUrl } from "../lab/pebble";
-import { showCommand } from "../lab/exec";
-import { labAcme, labDown, labLeftovers, labRemoveVolumes, labReplaceMachine, labStatus, labUp, preflight } from "../lab/lab";
-import { volumeFiles } from "../lab/volumes";
-import { operatorShellCommand, sshCommand } from "../lab/ssh";
-import { labPower } from "../lab/power";
-import { acquireLock, readState, unknownNode } from "../lab/state";
-import { labBootstrapHook } from "../ops/bootstrap";
 import type { PowerOperations } from "../ops/power/types";
-import { powerFor } from "../ops/targets";
-import { recordMembers, type Inventory } from "../model";
 import { confirm, elapsed, main } from "./cli";
 
+/**
+ * The modules the lab's commands run on, imported when a command runs (after commander parsed the arguments):
+ * `--help` and a usage error load commander, this file and the lab's constants only (scripts/startup.test.ts).
+ */
+async function lab() {
+  const [labLab, pebble, exec, volumes, ssh, power, state, bootstrap, targets, model] = await Promise.all([
+    import("../lab/lab"),
+    import("../lab/pebble"),
+    import("../lab/exec"),
+    import("../lab/volumes"),
+    import("../lab/ssh"),
+    import("../lab/power"),
+    import("../lab/state"),
+    import("../ops/bootstrap"),
+    import("../ops/targets"),
+    import("../model"),
+  ]);
+  return {
+    ...labLab,
+    ...pebble,
+    showCommand: exec.showCommand,
+    ...volumes,
+    ...ssh,
+    ...power,
+    ...state,
+    labBootstrapHook: bootstrap.labBootstrapHook,
+    powerFor: targets.powerFor,
+    recordMembers: model.recordMembers,
+  };
+}
+
 /** What the operator types next: the URL, how to resolve it from this machine, and where the nodes are. */
-function howToReach(inventory: Inventory, bootstrapped: boolean): string {
+async function howToReach(inventory: Inventory, bootstrapped: boolean): Promise<string> {
+  const { recordMembers, pebbleDirectoryUrl } = await lab();
   const children = recordMembers(inventory);
   const dns = inventory.dns.kind === "rfc2136" ? inventory.dns.server : "the cluster's DNS";
   const first = children[0]?.publicAddress ?? "";
@@ -77,6 +100,7 @@ program
     DEFAULT_ACME_VALIDITY_SECONDS,
   )
   .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean; bootstrap: boolean; acmeValidity: number }) => {
+    const { labUp, labBootstrapHook, pebbleDirectoryUrl, showCommand } = await lab();
     if (o.dryRun) {
       const { labInventory } = await import("../lab/lab");
       const { labMachines, nodeMounts, volumesFor } = await import("../lab/plan");
@@ -106,13 +130,14 @@ program
       acmeValiditySeconds: o.acmeValidity,
       afterBoot: o.bootstrap ? [labBootstrapHook({ stack: o.stack })] : [],
     });
-    console.log(howToReach(result.inventory, o.bootstrap));
+    console.log(await howToReach(result.inventory, o.bootstrap));
   });
 
 program
   .command("status")
   .description("per node: process, systemd state over SSH, failed units")
   .action(async () => {
+    const { preflight, labStatus, labLeftovers, labAcme } = await lab();
     await preflight();
     const rows = await labStatus();
     if (!rows.length) {
@@ -140,6 +165,7 @@ program
   .argument("<node>", "node name, e.g. lab-db-1")
   .argument("[cmd...]", 'command line to run (after --), by the node\'s shell as ssh does: -- "systemctl restart nginx; journalctl -n 20"')
   .action(async (node: string, cmd: string[]) => {
+    const { preflight, readState, sshCommand, operatorShellCommand } = await lab();
     await preflight();
     const paths = labPaths();
     const state = readState(paths);
@@ -163,6 +189,7 @@ program
   .option("--purge", "also remove the image cache, the lab SSH key, both TSIG keys and the lab CA")
   .option("--dry-run", "list what would be removed, change nothing")
   .action(async (o: { purge?: boolean; dryRun?: boolean }) => {
+    const { preflight, labLeftovers, labDown } = await lab();
     if (o.dryRun) {
       await preflight();
       console.log(JSON.stringify(await labLeftovers(), null, 2));
@@ -182,6 +209,7 @@ program
   .option("--no-bootstrap", "only boot the new machine; do not bootstrap the cluster")
   .option("--dry-run", "say what would be done, change nothing")
   .action(async (node: string, o: { yes?: boolean; bootstrap: boolean; stack: string; dryRun?: boolean }) => {
+    const { readState, preflight, labReplaceMachine, labBootstrapHook } = await lab();
     const n = readState(labPaths())?.nodes[node];
     if (!n) throw new UserError(`No running lab node "${node}": start the lab first (npm run lab -- up).`);
     if (o.dryRun) {
@@ -208,6 +236,7 @@ program
   .option("--yes", "do not ask")
   .option("--dry-run", "list the files, delete nothing")
   .action(async (o: { yes?: boolean; dryRun?: boolean }) => {
+    const { volumeFiles, labRemoveVolumes } = await lab();
     const files = volumeFiles(labPaths());
     if (o.dryRun || !files.length) {
       console.log(files.length ? files.join("\n") : "no volume files");
@@ -219,7 +248,8 @@ program
   });
 
 /** A node of the running lab and the lab's power operations (powerFor, with the lab's nspawn power injected). */
-function labNodePower(node: string): { power: PowerOperations } {
+async function labNodePower(node: string): Promise<{ power: PowerOperations }> {
+  const { readState, unknownNode, powerFor, labPower } = await lab();
   const paths = labPaths();
   if (!readState(paths)?.nodes[node]) throw unknownNode(paths, node);
   const inventory = JSON.parse(fs.readFileSync(paths.inventory, "utf8")) as Inventory;
@@ -235,7 +265,8 @@ program
   .option("-y, --yes", "do not ask")
   .option("--dry-run", "say what would be done, change nothing")
   .action(async (node: string, o: { yes?: boolean; dryRun?: boolean }) => {
-    const { power } = labNodePower(node);
+    const { power } = await labNodePower(node);
+    const { preflight, acquireLock } = await lab();
     if (o.dryRun) {
       console.log(`would power ${node} off hard through ${power.describe} (no clean shutdown; its disk stays); nothing changed`);
       return;
@@ -265,7 +296,8 @@ program
   .argument("<node>", "lab node name, e.g. lab-db-1")
   .option("--dry-run", "say what would be done, change nothing")
   .action(async (node: string, o: { dryRun?: boolean }) => {
-    const { power } = labNodePower(node);
+    const { power } = await labNodePower(node);
+    const { preflight, acquireLock } = await lab();
     if (o.dryRun) {
       console.log(`would start ${node} through ${power.describe} and wait until it answers SSH; nothing changed`);
       return;

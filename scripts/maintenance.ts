@@ -4,8 +4,8 @@
  *   npm run maintenance -- --stack <name> on|off [--read-only] [--dry-run] [--yes]
  */
 import { Command } from "commander";
-import { releaseTarget, setMaintenance, withReleaseLock, type SiteMode } from "../ops/release";
-import { UserError } from "../model";
+import type { SiteMode } from "../ops/release";
+import { UserError } from "../model/errors";
 import { confirm, elapsed, runCli } from "./cli";
 import { parseArgs, releaseStackOptions, type ReleaseStackCliOptions } from "./release-cli";
 
@@ -34,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
     if (state === "off" && o.readOnly)
       throw new UserError("--read-only goes with on (off turns both modes off): npm run maintenance -- --stack <name> off");
     const mode: SiteMode = state === "off" ? "normal" : o.readOnly ? "read-only" : "maintenance";
+    // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
+    const { releaseTarget, setMaintenance, withReleaseLock } = await import("../ops/release");
     const t = releaseTarget({
       stack: o.stack,
       inventoryFile: o.inventory,

@@ -15,7 +15,7 @@ const stacks = fs
   .map((f) => f.slice(7, -5));
 const root = path.resolve(__dirname, "..");
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/plan.ts"), ...args], { cwd: root, encoding: "utf8" });
+  spawnSync(process.execPath, ["--import", "tsx", path.join(root, "scripts/plan-cli.ts"), ...args], { cwd: root, encoding: "utf8" });
 
 describe("offline plan: every stack in stacks/", () => {
   it("covers the examples and the lab", () => {

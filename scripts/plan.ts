@@ -1,15 +1,12 @@
-#!/usr/bin/env tsx
 /**
  * Offline plan: what `pulumi up` would create for a stack, and what it would cost — without the Pulumi CLI,
  * credentials or network. Runs the real program (index.ts) under pulumi.runtime.setMocks with the stack
- * file's config (secure values replaced by placeholders) and prints every registered resource.
- *   npm run plan -- --stack digitalocean-example
- *   npm run plan -- --stack lab --summary
+ * file's config (secure values replaced by placeholders) and renders every registered resource.
+ * The command is scripts/plan-cli.ts (`npm run plan`), which loads this module only once it has work to do.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Command } from "commander";
 import YAML from "yaml";
 import { describeSource, planCluster } from "../components/plan";
 import {
@@ -32,7 +29,6 @@ import {
 } from "../model";
 import { CostEstimate, estimateMonthlyCost } from "../model/cost";
 import { exceeds, QuotaCheck, quotaChecks } from "../model/quotas";
-import { runCli } from "./cli";
 import { MOCK_AMI_ID, MOCK_HOSTED_ZONE_ID, ProgramRun, RecordedResource, runProgram } from "../components/plan/offlineEngine";
 
 /** Stands in for every secret the program reads; never a real value. */
@@ -349,43 +345,20 @@ export function redactSecrets(inputs: Record<string, unknown>): Record<string, u
   );
 }
 
-// ---------- CLI ----------
-
-export async function main(argv = process.argv): Promise<void> {
-  const program = new Command()
-    .name("plan")
-    .description("Show what `pulumi up` would create for a stack and what it would cost, offline (no Pulumi CLI, no credentials).")
-    .requiredOption("--stack <name>", "stack to plan: stacks/Pulumi.<name>.yaml")
-    .option("--stacks-dir <dir>", "directory of the stack files", STACKS_DIR)
-    .option("--summary", "omit the resource tree")
-    .option("--json", "print the registered resources and the cost estimate as JSON")
-    .option("--debug", "keep stack traces while the program runs (slower; for an unexpected error)")
-    .showHelpAfterError()
-    .parse(argv);
-  const o = program.opts<{ stack: string; stacksDir: string; summary?: boolean; json?: boolean; debug?: boolean }>();
-  const started = Date.now();
-  const report = await planStack(o.stack, o.stacksDir, { debug: o.debug });
-  if (o.json) {
-    const resources = report.run.resources.map((r) => ({
-      type: r.type,
-      name: r.name,
-      parent: r.parent,
-      protect: r.protect,
-      inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : redactSecrets(r.inputs),
-    }));
-    const quotas = quotaChecks(report.spec).map((q) => ({ ...q, exceeds: exceeds(q) }));
-    const standby = planNodes(report.spec).find((n) => n.role === "standby")?.name;
-    console.log(
-      JSON.stringify(
-        { source: report.source, primary: report.spec.primary, standby, resources, quotas, cost: report.cost, notes: report.notes },
-        null,
-        2,
-      ),
-    );
-    return;
-  }
-  console.log(renderPlan(report, { tree: !o.summary }));
-  console.log(`\nplanned offline in ${((Date.now() - started) / 1000).toFixed(1)} s; nothing was created or contacted`);
+/** The `--json` form of a plan: primary/standby, every resource with its (redacted) inputs, the quotas and the cost. Pure. */
+export function renderPlanJson(report: PlanReport): string {
+  const resources = report.run.resources.map((r) => ({
+    type: r.type,
+    name: r.name,
+    parent: r.parent,
+    protect: r.protect,
+    inputs: r.type.startsWith("random:") ? { length: r.inputs.length } : redactSecrets(r.inputs),
+  }));
+  const quotas = quotaChecks(report.spec).map((q) => ({ ...q, exceeds: exceeds(q) }));
+  const standby = planNodes(report.spec).find((n) => n.role === "standby")?.name;
+  return JSON.stringify(
+    { source: report.source, primary: report.spec.primary, standby, resources, quotas, cost: report.cost, notes: report.notes },
+    null,
+    2,
+  );
 }
-
-if (require.main === module) void runCli(() => main()).then((code) => (process.exitCode = code));

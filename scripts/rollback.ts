@@ -4,7 +4,6 @@
  *   npm run rollback -- --stack <name> [--to <release>] [--dry-run] [--yes]
  */
 import { Command } from "commander";
-import { releaseTarget, rollback, withReleaseLock } from "../ops/release";
 import { confirm, elapsed, runCli } from "./cli";
 import { parseArgs, releaseStackOptions, type ReleaseStackCliOptions } from "./release-cli";
 
@@ -25,6 +24,8 @@ export async function main(argv: string[]): Promise<number> {
   const o = program.opts<ReleaseStackCliOptions & { to?: string }>();
   const started = Date.now();
   return runCli(async () => {
+    // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
+    const { releaseTarget, rollback, withReleaseLock } = await import("../ops/release");
     const t = releaseTarget({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
     const run = () => rollback({ ...t.base, app: t.app, to: o.to, dryRun: o.dryRun, confirm: (q) => confirm(q, { yes: o.yes }) });
     const r = o.dryRun ? await run() : await withReleaseLock(t, "rollback", run);
