@@ -8,7 +8,7 @@
  *   renew           `django-ha-acme renew --force` on the primary (order, write to the share), wall time over SSH;
  *   every child     from the renewal's end until every child serves the new certificate (django-ha-tls-sync every
  *                   10 s; a verified TLS handshake per child every 250 ms).
- * Prints a markdown table for README "Benchmarks". Timings are never asserted.
+ * Prints a markdown table for docs/benchmarks.md. Timings are never asserted.
  */
 import { performance } from "node:perf_hooks";
 import { labDown, labRemoveVolumes, labUp } from "../lab";

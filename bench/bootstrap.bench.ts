@@ -6,7 +6,7 @@
  * image, so only probed), its files (same sizes, under /opt/bench), as many no-op scripts, services (dummy
  * units) and checks. Measures a first run and a re-run ("no changes") on 1 node, then on N nodes in
  * parallel. What it leaves out: apt downloads and the roles' own script work (the lab benchmark has those).
- * Prints a markdown table for README "Benchmarks". Timings are never asserted.
+ * Prints a markdown table for docs/benchmarks.md. Timings are never asserted.
  */
 import { performance } from "node:perf_hooks";
 import { ensureImage } from "../lab/image";

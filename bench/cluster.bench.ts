@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 /**
- * The cluster in the lab, as root (README "Benchmarks"):
+ * The cluster in the lab, as root (docs/benchmarks.md):
  *   npx tsx bench/cluster.bench.ts [--duration 10] [--connections 16]
  * 1. bootstrap wall time of bare nodes with 1 child vs 4 children (stacks/Pulumi.lab-wide.yaml; the 1-child
  *    run bootstraps parent, standby, worker and lab-child-1 only), and the re-run ("no changes") time per node;

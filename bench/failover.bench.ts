@@ -1,6 +1,6 @@
 #!/usr/bin/env tsx
 /**
- * Emergency failover under a write load, as root (issue 9 item 10; README "Benchmarks"):
+ * Emergency failover under a write load, as root (issue 9 item 10; docs/benchmarks.md):
  *   flock /tmp/django-ha-lab.lock npm run bench:failover -- [--drills 5] [--writes 10] [--reads 5] [--only ours|pgaf]
  * One lab boot (blank volumes, bootstrapped), then in the same run and with the same load:
  * 1. django-ha: N drills. Each: the load client (test/drill) writes notes and reads the list through the

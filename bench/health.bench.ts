@@ -1,7 +1,7 @@
 #!/usr/bin/env tsx
 /**
- * A dead child's time in the round-robin record, and what a visitor pays for it (issue 11 item 5; README
- * "Benchmarks"), as root:
+ * A dead child's time in the round-robin record, and what a visitor pays for it (issue 11 item 5;
+ * docs/benchmarks.md), as root:
  *   flock /tmp/django-ha-lab.lock npm run bench:health -- [--trials 3] [--reads 5] [--window 60]
  * One lab boot (blank volumes, bootstrapped; the lab stack's health agent: 1 s rounds, 1 s probe limit, 3 failures).
  * Per trial: the drill's load client (test/drill/client.ts: resolves the name through the lab DNS honouring the

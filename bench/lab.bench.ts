@@ -4,7 +4,7 @@
  *   npx tsx bench/lab.bench.ts [--no-cold] [--settle 15]
  * cold up = bake a new image (debootstrap + apt, the only network use) and boot; warm up = cached image.
  * Per-node RAM = sum of PSS (/proc/<pid>/smaps_rollup) over the node's processes (its PID namespace),
- * read after the nodes settle. Prints a markdown table for README "Benchmarks". Timings are never asserted.
+ * read after the nodes settle. Prints a markdown table for docs/benchmarks.md. Timings are never asserted.
  */
 import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";

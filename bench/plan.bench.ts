@@ -3,7 +3,7 @@
  * Time the offline plan (validate → run the program under mocks → render the plan text) for
  * N = 1, 10, 100, 500 children on each cloud target, from in-memory configs.
  *   npx tsx bench/plan.bench.ts [--runs 3]
- * Prints a markdown table (median of the runs) for README "Benchmarks". Timings are never asserted.
+ * Prints a markdown table (median of the runs) for docs/benchmarks.md. Timings are never asserted.
  */
 import { performance } from "node:perf_hooks";
 import { planConfig, renderPlan } from "../scripts/plan";
