@@ -31,7 +31,10 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** A small Django project whose pages say which release and which venv answered; /slow/ takes 3 s. */
+/**
+ * A small Django project whose pages say which release and which venv answered; /slow/ takes 3 s. Version "p"
+ * keeps its static manifest in the release (the settings line docs/releases.md shows).
+ */
 function project(version: string): string {
   const dir = path.join(tmp, `proj-${version}`);
   const w = (rel: string, text: string) => {
@@ -52,9 +55,15 @@ STATIC_ROOT = "/srv/share/static"
 import os
 STATICFILES_DIRS = [os.path.join(os.path.dirname(__file__), "assets")]
 STORAGES = {"default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"}}
-`,
+${
+  version === "p"
+    ? `from django.core.files.storage import FileSystemStorage
+STORAGES["staticfiles"]["OPTIONS"] = {"manifest_storage": FileSystemStorage(location=os.environ["DJANGO_HA_RELEASE_DIR"])}
+`
+    : ""
+}`,
   );
-  w("proj/assets/site.css", `body { color: ${version === "a" ? "red" : "blue"}; }\n`);
+  w("proj/assets/site.css", `body { color: ${{ a: "red", b: "blue" }[version] ?? "green"}; }\n`);
   w(
     "proj/urls.py",
     `import os, time
@@ -159,6 +168,17 @@ install -d /run/django-ha-uwsgi /var/lib/django-ha`);
     const b = JSON.parse(node.read(`${RELEASE_PATHS.releases}/${built.b}/staticfiles.json`)).paths["site.css"];
     assert.notEqual(a, b);
     assert.ok(node.exists(`/srv/share/static/${a}`) && node.exists(`/srv/share/static/${b}`));
+  });
+
+  it("a project that keeps its manifest in the release gets its own build's manifest, not the shared root's older one", () => {
+    const shared = node.read("/srv/share/static/staticfiles.json");
+    build("p");
+    const dir = `${RELEASE_PATHS.releases}/${built.p}`;
+    const own = JSON.parse(node.read(`${dir}/staticfiles.json`)).paths["site.css"];
+    assert.notEqual(own, JSON.parse(shared).paths["site.css"], "the release names its own site.css");
+    assert.ok(node.exists(`/srv/share/static/${own}`));
+    assert.equal(node.read("/srv/share/static/staticfiles.json"), shared, "the shared manifest was not touched by the build");
+    assert.equal(JSON.parse(node.read(`${dir}/release.json`)).staticManifest.file, "staticfiles.json");
   });
 
   it("the candidate program says healthy for a good release, unhealthy (with the answer) for a failing one", () => {

@@ -170,7 +170,10 @@ manifest=
 if (cd "$dir/src" && as_app "$python" -m django help collectstatic) >/dev/null 2>&1; then
   step="collectstatic into $static_root"
   (cd "$dir/src" && as_app "$python" -m django collectstatic --noinput) >>"$log" 2>&1
-  if [ -f "$static_root/staticfiles.json" ]; then as_app cp "$static_root/staticfiles.json" "$dir/staticfiles.json"; manifest=staticfiles.json; fi
+  # A project that keeps its manifest in the release (manifest_storage: DJANGO_HA_RELEASE_DIR) wrote it there;
+  # otherwise the release keeps a copy of the one collectstatic just wrote to the shared static root.
+  if [ -f "$dir/staticfiles.json" ]; then manifest=staticfiles.json
+  elif [ -f "$static_root/staticfiles.json" ]; then as_app cp "$static_root/staticfiles.json" "$dir/staticfiles.json"; manifest=staticfiles.json; fi
 fi
 step="release.json"
 as_app "$python" - "$dir/release.json" "$id" "$facts" "$req_hash" "$index" "$manifest" <<'PY'

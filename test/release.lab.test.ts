@@ -3,6 +3,9 @@
  * and every child starts on it; then, while a client writes and reads through the round-robin name at a steady
  * rate from outside, a deploy from a git ref, a rollback, and a release that fails its health check on one child
  * (rolled back automatically on the child that had switched) — the client must see zero failed requests.
+ * During the deploy, a slow request is in flight on a child while its uWSGI workers are replaced, and a video job is
+ * mid-transcode while Celery warm-restarts: both must complete (the request with 200 from the release that served
+ * it, the job done once, with a valid output).
  * Then maintenance and read-only mode as a visitor sees them, and the operator's CLI.
  */
 import assert from "node:assert/strict";
@@ -25,6 +28,10 @@ import {
   type ReleaseTarget,
 } from "../ops/release";
 import { RELEASE_HEADER, RELEASE_PATHS } from "../roles/release";
+import { CELERY_UNIT } from "../roles/worker";
+import { PATHS } from "../roles/context";
+import type { ReleaseRunBase } from "../ops/release/run";
+import type { RemoteExecutor } from "../ops/ssh/executor";
 import type { Inventory } from "../model";
 import { operator, startLoad, web, type LoadRun, type Sample } from "./drill";
 import { labSsh } from "../lab";
@@ -51,35 +58,143 @@ async function everyChildServes(id: string): Promise<void> {
   for (const c of children) assert.equal(await servedRelease(c.publicAddress), id, `${c.name} serves ${id}`);
 }
 
-/** A test clip (a few seconds of ffmpeg work on the worker), made once. */
-function testClip(): string {
-  const clip = path.join(tmp, "clip.avi");
+/** A test clip of `seconds` (8 s: well under a second of ffmpeg work on the worker; 180 s: several seconds), made once. */
+function testClip(seconds = 8): string {
+  const clip = path.join(tmp, `clip-${seconds}.avi`);
   if (!fs.existsSync(clip))
-    execFileSync("ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", "testsrc=duration=8:size=640x480:rate=25", "-y", clip]);
+    execFileSync("ffmpeg", ["-loglevel", "error", "-f", "lavfi", "-i", `testsrc=duration=${seconds}:size=640x480:rate=25`, "-y", clip]);
   return clip;
 }
 
 /** Upload `n` video jobs through the children in turn; their ids. */
-async function queueVideoJobs(n: number): Promise<number[]> {
+async function queueVideoJobs(n: number, seconds = 8): Promise<number[]> {
   const ids: number[] = [];
   for (let i = 0; i < n; i++) {
-    const r = await web(fqdn, children[i % children.length].publicAddress, "/videos/", ["-F", `file=@${testClip()}`]);
+    const r = await web(fqdn, children[i % children.length].publicAddress, "/videos/", ["-F", `file=@${testClip(seconds)}`]);
     assert.equal(r.status, 202, r.body);
     ids.push((JSON.parse(r.body) as { id: number }).id);
   }
   return ids;
 }
 
-/** Every job reaches "done" (the worker's warm restart finished the running one; the queued ones ran after). */
-async function jobsDone(jobIds: number[]): Promise<void> {
-  for (const id of jobIds) {
-    let job: { status: string } = { status: "queued" };
-    for (let i = 0; i < 180 && !["done", "failed"].includes(job.status); i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      job = JSON.parse((await web(fqdn, children[0].publicAddress, `/videos/${id}/`)).body) as { status: string };
-    }
-    assert.equal(job.status, "done", `video job ${id} across the deploy: ${JSON.stringify(job)}`);
+interface Job {
+  id: number;
+  status: string;
+  output: string | null;
+  attempts: number;
+  started: string | null;
+  finished: string | null;
+}
+
+const videoJob = async (id: number): Promise<Job> => JSON.parse((await web(fqdn, children[0].publicAddress, `/videos/${id}/`)).body) as Job;
+
+/** Poll a job until `until` says so (or about three minutes pass); its last state. */
+async function waitForJob(id: number, until: (j: Job) => boolean, pollMs = 1000): Promise<Job> {
+  let job = await videoJob(id);
+  for (let waited = 0; waited < 180_000 && !until(job); waited += pollMs) {
+    await new Promise((r) => setTimeout(r, pollMs));
+    job = await videoJob(id);
   }
+  return job;
+}
+
+/** Every job reaches "done", each run exactly once (a redelivered job would show attempts 2). */
+async function jobsDone(jobIds: number[]): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for (const id of jobIds) {
+    const job = await waitForJob(id, (j) => ["done", "failed"].includes(j.status));
+    assert.equal(job.status, "done", `video job ${id} across the deploy: ${JSON.stringify(job)}`);
+    assert.equal(job.attempts, 1, `video job ${id} ran once (no redelivery): ${JSON.stringify(job)}`);
+    jobs.push(job);
+  }
+  return jobs;
+}
+
+/**
+ * The run's SSH with `before(node, argv)` awaited ahead of every command: the test starts a request or a job just
+ * before the deploy's switch of a node (the deploy itself is unchanged).
+ */
+function hooked(base: ReleaseRunBase, before: (node: string, argv: readonly string[]) => Promise<void>): ReleaseRunBase {
+  return {
+    ...base,
+    connect: async (node) => {
+      const exec = await base.connect(node);
+      const wrapped: RemoteExecutor = {
+        node: exec.node,
+        run: async (argv, options) => {
+          await before(node.name, argv);
+          return exec.run(argv, options);
+        },
+        putFile: (local, remote) => exec.putFile(local, remote),
+        close: () => exec.close(),
+      };
+      return wrapped;
+    },
+  };
+}
+
+/** A request in flight on a child while its switch chain-reloads uWSGI; and a video job running at Celery's restart. */
+interface InFlight {
+  request?: Promise<{ status: number; body: string }>;
+  /** When the child's switch began (ms since the epoch; the nodes share this machine's clock). */
+  switchAt?: number;
+  job?: number;
+  /** The job's state just before the worker's switch (it must be running), and when that switch began. */
+  jobBefore?: Job;
+  restartAt?: number;
+}
+
+function inFlightHooks(state: InFlight): (node: string, argv: readonly string[]) => Promise<void> {
+  return async (node, argv) => {
+    if (node === children[0].name && argv.includes(RELEASE_PATHS.uwsgiStats) && !state.request) {
+      // In a worker of the running release before the link moves; it answers after the chain reload began.
+      state.request = web(fqdn, children[0].publicAddress, "/slow/?seconds=5", ["-i"]);
+      await new Promise((r) => setTimeout(r, 1500));
+      state.switchAt = Date.now();
+    }
+    if (node === workerName() && argv.includes(CELERY_UNIT) && state.job === undefined) {
+      [state.job] = await queueVideoJobs(1, 180);
+      state.jobBefore = await waitForJob(state.job, (j) => j.status !== "queued", 250);
+      state.restartAt = Date.now();
+    }
+  };
+}
+
+const workerName = () => inventory.nodes.find((n) => n.role === "worker")!.name;
+
+/** The slow request completed with 200, from the release that served it (the old one), across the switch. */
+async function assertRequestCompleted(state: InFlight, oldId: string): Promise<void> {
+  assert.ok(state.request && state.switchAt, "the slow request was started before lab-child-1's switch");
+  const r = await state.request;
+  assert.equal(r.status, 200, r.body);
+  const header = new RegExp(`^${RELEASE_HEADER}: (\\S+)`, "im").exec(r.body)?.[1];
+  const body = JSON.parse(r.body.slice(r.body.indexOf("{"))) as { release: string; pid: number; started: number; finished: number };
+  assert.equal(body.release, header, "the body comes from the release that served it");
+  assert.equal(body.release, oldId, "a worker of the release running before the switch served it");
+  assert.ok(body.started * 1000 < state.switchAt && body.finished * 1000 > state.switchAt, `in flight across the switch: ${r.body}`);
+  const gone = await labSsh(children[0].name, ["test", "-e", `/proc/${body.pid}`]);
+  assert.notEqual(gone.code, 0, `the uWSGI worker ${body.pid} that served it was replaced by the chain reload`);
+  console.log(
+    `# in-flight request on ${children[0].name}: ${(body.finished - body.started).toFixed(1)} s, 200 from ${oldId} (worker ${body.pid}, replaced)`,
+  );
+}
+
+/** The job was mid-transcode when Celery's restart began, finished once after it, and its output is a valid video. */
+async function assertJobSpannedRestart(state: InFlight, jobs: Job[]): Promise<void> {
+  const job = jobs.find((j) => j.id === state.job);
+  assert.ok(job && state.jobBefore && state.restartAt, "a long video job was queued before the worker's switch");
+  assert.equal(state.jobBefore.status, "running", `the job was running when Celery's restart began: ${JSON.stringify(state.jobBefore)}`);
+  assert.ok(
+    Date.parse(job.started!) < state.restartAt && Date.parse(job.finished!) > state.restartAt,
+    `mid-run at the restart: ${JSON.stringify(job)}`,
+  );
+  const media = `${PATHS.media}/videos/${job.id}.mp4`;
+  const probe = await labSsh(workerName(), ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", media]);
+  assert.equal(probe.code, 0, probe.stderr);
+  assert.ok(Math.abs(Number(probe.stdout.trim()) - 180) < 1, `the output is the whole 180 s clip: ${probe.stdout}`);
+  console.log(
+    `# video job ${job.id}: started ${((state.restartAt - Date.parse(job.started!)) / 1000).toFixed(1)} s before Celery's restart, done ${((Date.parse(job.finished!) - state.restartAt) / 1000).toFixed(1)} s after it, once`,
+  );
 }
 
 /** A git repository holding the sample app at three commits: v2, and v3 whose health fails on lab-child-2 only. */
@@ -156,14 +271,18 @@ describe("releases in the lab", () => {
       load = startLoad(inventory, { writesPerSecond: 4, readsPerSecond: 4, label: "release" });
       await load.waitFor("write", (s) => s.ok, 5);
 
-      // Video jobs queued and running while the deploy restarts Celery (warm shutdown): none may be lost.
+      // Video jobs queued before the deploy, and a long one running while it restarts Celery (warm shutdown): none
+      // lost, none run twice. A slow request in flight on lab-child-1 while its workers are replaced completes.
       const jobs = await queueVideoJobs(4);
-      const v2 = await deploy({ ...target(gitApp()).base, app: gitApp(), ref: "v2", confirm: yes });
+      const inFlight: InFlight = {};
+      const base = hooked(target(gitApp()).base, inFlightHooks(inFlight));
+      const v2 = await deploy({ ...base, app: gitApp(), ref: "v2", confirm: yes, celeryWaitSeconds: 300 });
       assert.equal(v2.ok, true, JSON.stringify(v2.failure));
       assert.equal(v2.celery, "restarted");
       ids.v2 = v2.id;
       await everyChildServes(ids.v2);
-      await jobsDone(jobs);
+      await assertRequestCompleted(inFlight, ids.first);
+      await assertJobSpannedRestart(inFlight, await jobsDone([...jobs, inFlight.job!]));
 
       const back = await rollback({ ...target(gitApp()).base, app: gitApp(), confirm: yes });
       assert.equal(back.ok, true, JSON.stringify(back.failures));

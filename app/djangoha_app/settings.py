@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import FileSystemStorage
 
 from djangoha_app.database_url import parse_database_url
 
@@ -201,6 +202,12 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
     },
 }
+# The manifest of hashed names lives in the release itself (django-ha sets DJANGO_HA_RELEASE_DIR for the build
+# and every app process): a worker of the old release that restarts mid-deploy still reads its own release's
+# names, never a newer build's (docs/releases.md, "Static files and rollbacks").
+RELEASE_DIR = os.environ.get("DJANGO_HA_RELEASE_DIR", "")
+if RELEASE_DIR and not TESTING:
+    STORAGES["staticfiles"]["OPTIONS"] = {"manifest_storage": FileSystemStorage(location=RELEASE_DIR)}
 
 # Files on the share belong to the django user (uid 950 everywhere); nginx (www-data) must read them.
 FILE_UPLOAD_PERMISSIONS = 0o644

@@ -3,6 +3,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 
 from django.conf import settings
 from django.db import connection
@@ -18,6 +19,8 @@ from .tasks import transcode_video
 log = logging.getLogger(__name__)
 
 NOTES_LIST_LIMIT = 100
+# /slow/ holds a uWSGI worker for at most this long (the lab's in-flight request across a worker's replacement).
+SLOW_MAX_SECONDS = 10.0
 # A hung NFS mount must not hang the health check (and the uWSGI worker) until harakiri.
 SHARE_CHECK_TIMEOUT = 3.0
 
@@ -130,6 +133,10 @@ def job_json(job):
         "status": job.status,
         "output": f"{settings.MEDIA_URL}{job.output}" if job.status == VideoJob.DONE and job.output else None,
         "error": job.error or None,
+        # How the job ran (at-least-once delivery: attempts > 1 means it was redelivered).
+        "attempts": job.attempts,
+        "started": job.started.isoformat() if job.started else None,
+        "finished": job.finished.isoformat() if job.finished else None,
     }
 
 
@@ -158,3 +165,29 @@ def video_status(request, job_id):
     if job is None:
         return error(404, f"video job {job_id} does not exist")
     return JsonResponse(job_json(job))
+
+
+@require_GET
+def slow(request):
+    """Answer after `seconds` (at most SLOW_MAX_SECONDS), naming the release and the process that served the
+    request: the lab proves that a request in flight while its uWSGI worker is replaced completes."""
+    raw = request.GET.get("seconds", "1")
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= SLOW_MAX_SECONDS:
+        return error(400, f"seconds={raw!r} is not a number from 0 to {SLOW_MAX_SECONDS:g}: send /slow/?seconds=3")
+    started = time.time()
+    time.sleep(seconds)
+    response = JsonResponse(
+        {
+            "slept": seconds,
+            "release": os.environ.get("DJANGO_HA_RELEASE", ""),
+            "pid": os.getpid(),
+            "started": started,
+            "finished": time.time(),
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response

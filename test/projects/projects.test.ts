@@ -55,10 +55,13 @@ describe("test/projects/ledger on the nodes' Python and Django", { timeout: IMAG
     const load = python(["-c", "import ledger_site.wsgi as w, ledger_site.worker as c; from django.conf import settings as s; print(callable(w.app), c.queue_app.main, s.DATABASES['default']['HOST'], s.DATABASES['default']['PASSWORD'] == 'p@ss', s.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[1])"], env);
     assert.equal(load.status, 0, load.out);
     assert.equal(load.out.trim().split("\n").at(-1), "True ledger 10.231.0.11,10.231.0.12 True ManifestStaticFilesStorage");
-    const collect = python(["manage.py", "collectstatic", "--noinput"], env);
+    // As in a release build: the manifest goes into the release (DJANGO_HA_RELEASE_DIR), the hashed files to the share.
+    const collect = python(["manage.py", "collectstatic", "--noinput"], { ...env, DJANGO_HA_RELEASE_DIR: "/var/tmp/ledger-release" });
     assert.equal(collect.status, 0, collect.out);
-    const files = node.run(["bash", "-c", "ls /var/tmp/ledger-static/entries /var/tmp/ledger-static/staticfiles.json"]);
+    const files = node.run(["bash", "-c", "ls /var/tmp/ledger-static/entries /var/tmp/ledger-release/staticfiles.json"]);
+    assert.equal(files.status, 0, files.out);
     assert.match(files.out, /^ledger\.[0-9a-f]{12}\.css$/m, files.out);
+    assert.equal(node.run(["test", "-e", "/var/tmp/ledger-static/staticfiles.json"]).status, 1, "no manifest in the shared static root");
   });
 
   it("pip in a release venv reads the nodes' /etc/pip.conf: the lab's plain-http index is trusted", () => {

@@ -1,5 +1,6 @@
 import os
 import stat
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -50,6 +51,29 @@ class HealthTests(TempShareMixin, TestCase):
 
     def test_get_only(self):
         self.assertEqual(self.client.post("/health/").status_code, 405)
+
+
+class SlowTests(TestCase):
+    def test_answers_after_the_time_naming_release_and_process(self):
+        with mock.patch.dict(os.environ, {"DJANGO_HA_RELEASE": "20261201120000-0123456789ab"}):
+            began = time.monotonic()
+            response = self.client.get("/slow/?seconds=0.3")
+            took = time.monotonic() - began
+        self.assertEqual(response.status_code, 200)
+        body = response.json()
+        self.assertGreaterEqual(took, 0.3)
+        self.assertEqual((body["slept"], body["release"], body["pid"]), (0.3, "20261201120000-0123456789ab", os.getpid()))
+        self.assertGreaterEqual(body["finished"] - body["started"], 0.3)
+        self.assertEqual(response["Cache-Control"], "no-store")
+
+    def test_refuses_bad_or_long_waits(self):
+        for raw in ("x", "-1", "11", "nan", "inf"):
+            response = self.client.get(f"/slow/?seconds={raw}")
+            self.assertEqual(response.status_code, 400, raw)
+            self.assertIn("from 0 to 10", response.json()["error"])
+
+    def test_get_only(self):
+        self.assertEqual(self.client.post("/slow/").status_code, 405)
 
 
 class NotesTests(TempShareMixin, TestCase):

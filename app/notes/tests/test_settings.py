@@ -52,6 +52,13 @@ print(json.dumps({
 }))
 """
 
+MANIFEST = """
+import django
+django.setup()
+from django.contrib.staticfiles.storage import staticfiles_storage
+print(staticfiles_storage.manifest_storage.location)
+"""
+
 
 class ProductionSettingsTests(SimpleTestCase):
     def test_built_from_the_env_contract(self):
@@ -94,6 +101,17 @@ class ProductionSettingsTests(SimpleTestCase):
         self.assertEqual(dumped["proxy"], ["HTTP_X_FORWARDED_PROTO", "https"])
         self.assertEqual(dumped["broker"], PRODUCTION_ENV["CELERY_BROKER_URL"])
         self.assertTrue(dumped["staticfiles"].endswith("ManifestStaticFilesStorage"))
+
+    def test_static_manifest_lives_in_the_release(self):
+        # django-ha sets DJANGO_HA_RELEASE_DIR for the build and every app process: the manifest is the release's own.
+        release = "/srv/share/releases/20261201120000-0123456789ab"
+        pinned = run_python(MANIFEST, {**PRODUCTION_ENV, "DJANGO_HA_RELEASE_DIR": release})
+        self.assertEqual(pinned.returncode, 0, pinned.stderr)
+        self.assertEqual(pinned.stdout.strip(), release)
+        # Outside a release (a plain manage.py run): Django's default, next to the files.
+        plain = run_python(MANIFEST, PRODUCTION_ENV)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+        self.assertEqual(plain.stdout.strip(), "/srv/share/static")
 
     def test_database_url_gives_the_same_connection_as_the_db_variables(self):
         old = json.loads(run_python(DUMP, PRODUCTION_ENV).stdout)

@@ -2,6 +2,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from unittest import mock
 
@@ -56,7 +57,10 @@ class VideoJobTests(TempShareMixin, TestCase):
         # Tasks run eagerly in the tests: by now the "worker" has transcoded it with the real ffmpeg.
         status = self.client.get(f"/videos/{job_id}/")
         self.assertEqual(status.status_code, 200)
-        self.assertEqual(status.json(), {"id": job_id, "status": "done", "output": f"/media/videos/{job_id}.mp4", "error": None})
+        body = status.json()
+        started, finished = body.pop("started"), body.pop("finished")
+        self.assertEqual(body, {"id": job_id, "status": "done", "output": f"/media/videos/{job_id}.mp4", "error": None, "attempts": 1})
+        self.assertLessEqual(datetime.fromisoformat(started), datetime.fromisoformat(finished))
 
         output = os.path.join(self.share, "media", "videos", f"{job_id}.mp4")
         info = probe(output)

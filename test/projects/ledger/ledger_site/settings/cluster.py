@@ -7,6 +7,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote
 
+from django.core.files.storage import FileSystemStorage
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 TESTING = os.environ.get("LEDGER_TEST_SQLITE") == "1"
 
@@ -68,6 +70,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if TESTING else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
+# The manifest in the release itself (DJANGO_HA_RELEASE_DIR, set by django-ha for the build and every process).
+if os.environ.get("DJANGO_HA_RELEASE_DIR") and not TESTING:
+    STORAGES["staticfiles"]["OPTIONS"] = {"manifest_storage": FileSystemStorage(location=os.environ["DJANGO_HA_RELEASE_DIR"])}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Celery (ledger_site.worker). The cluster's worker consumes the queue "video" (roles/worker.ts).
