@@ -2,6 +2,7 @@
  * The release layout on the share and on each node (docs/releases.md), and the two small programs every app
  * process starts through, so that a process runs exactly one release's src and venv from start to end.
  */
+import { APP_ENV_FILES } from "./app";
 import { bashScript, shellQuote } from "./shell";
 import { pipIndexOptions, type AppSpec } from "../model/app";
 
@@ -225,9 +226,6 @@ export type ReleaseAppRoles = Pick<
   AppSpec,
   "wsgiModule" | "settingsModule" | "requirements" | "celeryApp" | "healthPath" | "pythonIndexUrl"
 >;
-
-/** The app's environment files, in load order (a missing one is skipped): the cluster's, then the app's secrets. */
-export const APP_ENV_FILES = ["/etc/django-ha/app.env", "/etc/django-ha/app-secrets.env"] as const;
 
 /** On the worker: the project as the bootstrap uploads it (the first release is built from it). */
 export const BOOTSTRAP_SOURCE = "/var/lib/django-ha/source";

@@ -77,14 +77,14 @@ const programs = {
   markFailed: cmd.markFailed("/srv/share/releases/20261201090507-0123456789ab", "django", "lab-child-1: switch\nhealth 500"),
   prune: cmd.pruneReleases("/srv/share/releases", "/srv/share/releases/.build.lock", "django", ["20261201090507-0123456789ab"]),
   flags: cmd.setFlags("/srv/share/.django-ha", "django", { maintenance: true, readOnly: false }),
-  modeProbe: cmd.modeProbe(
-    "www.example.com",
-    443,
-    "/etc/django-ha/tls/fullchain.pem",
-    "/etc/django-ha/tls/SELF-SIGNED",
-    "/.django-ha/mode-probe",
-    "X-Django-HA-Mode",
-  ),
+  modeProbe: cmd.modeProbe({
+    fqdn: "www.example.com",
+    httpsPort: 443,
+    fullchain: "/etc/django-ha/tls/fullchain.pem",
+    selfSigned: "/etc/django-ha/tls/SELF-SIGNED",
+    probePath: "/.django-ha/mode-probe",
+    header: "X-Django-HA-Mode",
+  }),
 };
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "release-commands-"));

@@ -89,7 +89,7 @@ export interface BuildArgs {
   staticRoot: string;
   user: string;
   log: string;
-  envFiles: string[];
+  envFiles: readonly string[];
 }
 
 export function buildRelease(a: BuildArgs): Argv {
@@ -113,7 +113,7 @@ export function buildRelease(a: BuildArgs): Argv {
 
 // ----------------------------------------------------------------------------------------------- migrate
 
-export function migrate(releaseDir: string, settingsModule: string, lock: string, user: string, envFiles: string[]): Argv {
+export function migrate(releaseDir: string, settingsModule: string, lock: string, user: string, envFiles: readonly string[]): Argv {
   return FIXED(MIGRATE, releaseDir, settingsModule, lock, user, ...envFiles);
 }
 
@@ -175,7 +175,7 @@ export interface CandidateArgs {
   libDir: string;
   header: string;
   loaderModule: string;
-  envFiles: string[];
+  envFiles: readonly string[];
 }
 
 export function candidateHealth(a: CandidateArgs): Argv {
@@ -423,8 +423,19 @@ probe() {
 echo "get=$(probe GET)"
 echo "post=$(probe POST)"`;
 
-export function modeProbe(fqdn: string, httpsPort: number, fullchain: string, selfSigned: string, probePath: string, header: string): Argv {
-  return FIXED(MODE_PROBE, fqdn, String(httpsPort), fullchain, selfSigned, probePath, header);
+export interface ModeProbeArgs {
+  fqdn: string;
+  httpsPort: number;
+  /** The certificate nginx serves, trusted when `selfSigned` marks it as the bootstrap's own. */
+  fullchain: string;
+  selfSigned: string;
+  probePath: string;
+  /** The header nginx names the mode in. */
+  header: string;
+}
+
+export function modeProbe(a: ModeProbeArgs): Argv {
+  return FIXED(MODE_PROBE, a.fqdn, String(a.httpsPort), a.fullchain, a.selfSigned, a.probePath, a.header);
 }
 
 export interface ModeAnswer {

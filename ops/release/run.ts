@@ -7,7 +7,8 @@ import pLimit from "p-limit";
 import { APP_USER, PATHS, PORTS } from "../../roles/context";
 import { UWSGI_UNIT } from "../../roles/child";
 import { CELERY_UNIT } from "../../roles/worker";
-import { APP_ENV_FILES as ENV_FILES, RELEASE_HEADER, RELEASE_PATHS, WSGI_LOADER_MODULE } from "../../roles/release";
+import { APP_ENV_FILES } from "../../roles/app";
+import { RELEASE_HEADER, RELEASE_PATHS, WSGI_LOADER_MODULE } from "../../roles/release";
 import { TLS_PATHS } from "../../roles/tls";
 import { UserError } from "../../model/errors";
 import type { Inventory, InventoryNode } from "../../model";
@@ -26,7 +27,6 @@ import {
 } from "./release";
 import type { ReleaseApp } from "./types";
 
-const APP_ENV_FILES = [...ENV_FILES];
 const MINUTE = 60_000;
 
 export interface ReleaseRunBase {
@@ -109,16 +109,18 @@ export interface BuildResult {
   migrateMs: number;
 }
 
+/** What one build needs: the worker, the app, its packed source, the release id, and whether it is built already. */
+interface BuildInput {
+  worker: InventoryNode;
+  app: ReleaseApp;
+  packed: PackedSource;
+  id: string;
+  reuse: boolean;
+}
+
 /** Upload the packed source to the worker, build the release there (or reuse a finished one), migrate once. */
-async function buildOn(
-  nodes: Nodes,
-  o: ReleaseRunBase,
-  worker: InventoryNode,
-  app: ReleaseApp,
-  packed: PackedSource,
-  id: string,
-  reuse: boolean,
-): Promise<BuildResult> {
+async function buildOn(nodes: Nodes, o: ReleaseRunBase, b: BuildInput): Promise<BuildResult> {
+  const { worker, app, packed, id, reuse } = b;
   const t0 = Date.now();
   if (!reuse) {
     const exec = await nodes.get(worker);
@@ -189,7 +191,7 @@ export async function firstRelease(o: FirstReleaseOptions): Promise<{ id: string
     try {
       const reuse = reusableRelease(status.releases, packed.sourceHash);
       const id = reuse ?? releaseId(new Date(), packed.sourceHash);
-      await buildOn(nodes, o, worker, o.app, packed, id, !!reuse);
+      await buildOn(nodes, o, { worker, app: o.app, packed, id, reuse: !!reuse });
       await nodes.run(worker, "point releases/current at it", cmd.setShareCurrent(RELEASE_PATHS.shareCurrent, id, APP_USER.name), MINUTE);
       o.log(worker.name, `first release ${id} is current`);
       return { id, built: true, ms: Date.now() - started };
@@ -243,7 +245,6 @@ export interface DeployResult {
 export async function deploy(o: DeployOptions): Promise<DeployResult> {
   const started = Date.now();
   const { children, worker } = roles(o.inventory);
-  const timeout = o.healthTimeoutSeconds ?? 90;
   const packed = packSource(o.app.source, o.ref);
   const nodes = new Nodes(o);
   try {
@@ -268,80 +269,118 @@ export async function deploy(o: DeployOptions): Promise<DeployResult> {
     ) {
       throw new UserError("Not confirmed: nothing was changed.");
     }
-    const build = await buildOn(nodes, o, worker, o.app, packed, id, !!reuse);
-    const dir = releaseDir(id);
-    const switched: { node: InventoryNode; previous?: string }[] = [];
-    const childMs: Record<string, number> = {};
-    for (const child of children) {
-      const t0 = Date.now();
-      try {
-        o.log(child.name, `candidate uWSGI on ${id}: ${o.app.healthPath} must answer 200 (not in service)`);
-        await nodes.run(child, `candidate health of ${id}`, candidate(o.app, o.inventory, id, timeout), (timeout + 30) * 1000);
-        o.log(child.name, `switch to ${id}, chain-reload uWSGI, wait for every worker and ${o.app.healthPath} through nginx`);
-        const exec = await nodes.get(child);
-        const r = await exec.run(switchChildArgv(o.app, o.inventory, id, timeout), { timeoutMs: (timeout + 30) * 1000 });
-        switched.push({ node: child, previous: cmd.parsePrevious(r.stdout) });
-        if (r.code !== 0)
-          throw new StepError(child.name, `switch to ${id}`, [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join("\n"));
-        childMs[child.name] = Date.now() - t0;
-        o.log(child.name, `serves ${id} (${seconds(childMs[child.name])})`);
-      } catch (err) {
-        if (!(err instanceof StepError)) throw err;
-        const failure = { node: err.node, step: err.step, output: err.output };
-        o.log(child.name, `FAILED: ${err.step}`);
-        const reverted = await revert(nodes, o, switched, id);
-        await nodes
-          .run(
-            worker,
-            "mark the release failed",
-            cmd.markFailed(dir, APP_USER.name, `${failure.node}: ${failure.step}\n${failure.output}`),
-            MINUTE,
-          )
-          .catch(() => undefined);
-        return { id, ok: false, failure, reverted, build, childMs, pruned: [], totalMs: Date.now() - started };
-      }
+    const build = await buildOn(nodes, o, { worker, app: o.app, packed, id, reuse: !!reuse });
+    const switched = await switchChildren(nodes, o, children, id);
+    if ("failure" in switched) {
+      const { failure, reverted } = await failed(nodes, o, { worker, id, ...switched });
+      return { id, ok: false, failure, reverted, build, childMs: switched.childMs, pruned: [], totalMs: Date.now() - started };
     }
-    o.log(worker.name, `switch to ${id}${o.app.celeryApp ? ", warm-restart Celery (its running job finishes first)" : ""}`);
-    const w = await nodes.run(
-      worker,
-      `switch the worker to ${id}`,
-      cmd.switchWorker(RELEASE_PATHS.nodeCurrent, dir, id, o.app.celeryApp ? CELERY_UNIT : "", o.celeryWaitSeconds ?? 60),
-      5 * MINUTE,
-    );
-    const celery = /celery=(\w+)/.exec(w)?.[1] ?? "unknown";
-    o.log(
-      worker.name,
-      celery === "finishing"
-        ? `Celery still finishes its running job; it starts on ${id} right after (no job is lost)`
-        : `Celery: ${celery}`,
-    );
-    await nodes.run(
-      worker,
-      "point releases/current at the release",
-      cmd.setShareCurrent(RELEASE_PATHS.shareCurrent, id, APP_USER.name),
-      MINUTE,
-    );
-    const after = await statusOn(nodes, worker);
-    const prune = releasesToPrune({
-      releases: after.releases,
-      live: [id, ...(after.shareCurrent ? [after.shareCurrent] : [])],
-      keep: o.keep,
-      now: new Date(),
-    });
-    if (prune.length) {
-      await nodes.run(
-        worker,
-        "delete old releases",
-        cmd.pruneReleases(RELEASE_PATHS.releases, RELEASE_PATHS.buildLock, APP_USER.name, prune),
-        10 * MINUTE,
-      );
-      o.log(worker.name, `deleted ${prune.length} old release${prune.length === 1 ? "" : "s"}: ${prune.join(", ")}`);
-    }
-    return { id, ok: true, reverted: [], build, childMs, celery, pruned: prune, totalMs: Date.now() - started };
+    const { celery, pruned } = await finishOnWorker(nodes, o, worker, id);
+    return { id, ok: true, reverted: [], build, childMs: switched.childMs, celery, pruned, totalMs: Date.now() - started };
   } finally {
     packed.cleanup();
     await nodes.close();
   }
+}
+
+type Switched = { node: InventoryNode; previous?: string }[];
+
+/**
+ * One child at a time: a candidate proves the release healthy, then the child's link moves and uWSGI chain-reloads,
+ * proven through nginx. Stops at the first child that fails, with what had switched.
+ */
+async function switchChildren(
+  nodes: Nodes,
+  o: DeployOptions,
+  children: InventoryNode[],
+  id: string,
+): Promise<{ childMs: Record<string, number> } | { childMs: Record<string, number>; switched: Switched; failure: StepError }> {
+  const timeout = o.healthTimeoutSeconds ?? 90;
+  const switched: Switched = [];
+  const childMs: Record<string, number> = {};
+  for (const child of children) {
+    const t0 = Date.now();
+    try {
+      o.log(child.name, `candidate uWSGI on ${id}: ${o.app.healthPath} must answer 200 (not in service)`);
+      await nodes.run(child, `candidate health of ${id}`, candidate(o.app, o.inventory, id, timeout), (timeout + 30) * 1000);
+      o.log(child.name, `switch to ${id}, chain-reload uWSGI, wait for every worker and ${o.app.healthPath} through nginx`);
+      const exec = await nodes.get(child);
+      const r = await exec.run(switchChildArgv(o.app, o.inventory, id, timeout), { timeoutMs: (timeout + 30) * 1000 });
+      switched.push({ node: child, previous: cmd.parsePrevious(r.stdout) });
+      if (r.code !== 0)
+        throw new StepError(child.name, `switch to ${id}`, [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join("\n"));
+      childMs[child.name] = Date.now() - t0;
+      o.log(child.name, `serves ${id} (${seconds(childMs[child.name])})`);
+    } catch (err) {
+      if (!(err instanceof StepError)) throw err;
+      o.log(child.name, `FAILED: ${err.step}`);
+      return { childMs, switched, failure: err };
+    }
+  }
+  return { childMs };
+}
+
+/** A child did not prove the release healthy: every switched child goes back, the release is marked failed. */
+async function failed(
+  nodes: Nodes,
+  o: DeployOptions,
+  f: { worker: InventoryNode; id: string; switched: Switched; failure: StepError },
+): Promise<{ failure: NonNullable<DeployResult["failure"]>; reverted: string[] }> {
+  const failure = { node: f.failure.node, step: f.failure.step, output: f.failure.output };
+  const reverted = await revert(nodes, o, f.switched, f.id);
+  await nodes
+    .run(
+      f.worker,
+      "mark the release failed",
+      cmd.markFailed(releaseDir(f.id), APP_USER.name, `${failure.node}: ${failure.step}\n${failure.output}`),
+      MINUTE,
+    )
+    .catch(() => undefined);
+  return { failure, reverted };
+}
+
+/** Every child serves the release: the worker (and its Celery) switches, `current` moves, old releases go. */
+async function finishOnWorker(
+  nodes: Nodes,
+  o: DeployOptions,
+  worker: InventoryNode,
+  id: string,
+): Promise<{ celery: string; pruned: string[] }> {
+  o.log(worker.name, `switch to ${id}${o.app.celeryApp ? ", warm-restart Celery (its running job finishes first)" : ""}`);
+  const w = await nodes.run(
+    worker,
+    `switch the worker to ${id}`,
+    cmd.switchWorker(RELEASE_PATHS.nodeCurrent, releaseDir(id), id, o.app.celeryApp ? CELERY_UNIT : "", o.celeryWaitSeconds ?? 60),
+    5 * MINUTE + (o.celeryWaitSeconds ?? 60) * 1000,
+  );
+  const celery = /celery=(\w+)/.exec(w)?.[1] ?? "unknown";
+  o.log(
+    worker.name,
+    celery === "finishing" ? `Celery still finishes its running job; it starts on ${id} right after (no job is lost)` : `Celery: ${celery}`,
+  );
+  await nodes.run(
+    worker,
+    "point releases/current at the release",
+    cmd.setShareCurrent(RELEASE_PATHS.shareCurrent, id, APP_USER.name),
+    MINUTE,
+  );
+  const after = await statusOn(nodes, worker);
+  const prune = releasesToPrune({
+    releases: after.releases,
+    live: [id, ...(after.shareCurrent ? [after.shareCurrent] : [])],
+    keep: o.keep,
+    now: new Date(),
+  });
+  if (prune.length) {
+    await nodes.run(
+      worker,
+      "delete old releases",
+      cmd.pruneReleases(RELEASE_PATHS.releases, RELEASE_PATHS.buildLock, APP_USER.name, prune),
+      10 * MINUTE,
+    );
+    o.log(worker.name, `deleted ${prune.length} old release${prune.length === 1 ? "" : "s"}: ${prune.join(", ")}`);
+  }
+  return { celery, pruned: prune };
 }
 
 function candidate(app: ReleaseApp, inventory: Inventory, id: string, timeout: number): readonly string[] {
@@ -575,14 +614,14 @@ export async function setMaintenance(
             await nodes.run(
               c,
               "probe nginx",
-              cmd.modeProbe(
-                o.inventory.recordFqdn,
-                PORTS.https,
-                TLS_PATHS.fullchain,
-                TLS_PATHS.selfSigned,
-                MODE_PROBE_PATH,
-                "X-Django-HA-Mode",
-              ),
+              cmd.modeProbe({
+                fqdn: o.inventory.recordFqdn,
+                httpsPort: PORTS.https,
+                fullchain: TLS_PATHS.fullchain,
+                selfSigned: TLS_PATHS.selfSigned,
+                probePath: MODE_PROBE_PATH,
+                header: "X-Django-HA-Mode",
+              }),
               MINUTE,
             ),
           );
