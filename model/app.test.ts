@@ -81,6 +81,7 @@ describe("django-ha:app: defaults and valid projects", () => {
       settingsModule: "shop.settings",
       requirements: "requirements/prod.txt",
       celeryApp: "shop.celery:app",
+      celeryQueues: ["celery"],
       healthPath: "/-/ready",
       debianPackages: ["libmagic1", "python3-pil", "g++"],
       pythonIndexUrl: "https://pypi.internal.example/simple/",
@@ -91,6 +92,17 @@ describe("django-ha:app: defaults and valid projects", () => {
 
   it("a project without Celery has no celeryApp (the worker runs no app queue)", () => {
     assert.equal(parseAppConfig(own, "test").celeryApp, undefined);
+  });
+
+  it("celeryQueues: Celery's default queue for your project, the sample's video queue, or the queues you list", () => {
+    assert.deepEqual(parseAppConfig({ ...own, celeryApp: "shop" }, "test").celeryQueues, ["celery"]);
+    assert.deepEqual(SAMPLE_APP.celeryQueues, ["video"]);
+    assert.deepEqual(parseAppConfig({ path: "./app" }, "test").celeryQueues, ["video"]);
+    assert.deepEqual(parseAppConfig({ ...own, celeryApp: "shop", celeryQueues: ["celery", "mail.high", "b:1"] }, "test").celeryQueues, [
+      "celery",
+      "mail.high",
+      "b:1",
+    ]);
   });
 
   it("a relative path is resolved against the given base directory (the repository's top by default)", () => {
@@ -245,6 +257,48 @@ const cases: Case[] = [
     key: "django-ha:app.celeryApp",
     value: '"shop:celery:app"',
     fix: /celery -A/,
+  },
+  {
+    name: "celeryQueues not a list",
+    app: { ...own, celeryApp: "shop", celeryQueues: "celery" },
+    key: "django-ha:app.celeryQueues",
+    value: '"celery"',
+    fix: /non-empty list of the Celery queues/,
+  },
+  {
+    name: "celeryQueues empty",
+    app: { ...own, celeryApp: "shop", celeryQueues: [] },
+    key: "django-ha:app.celeryQueues",
+    value: "[]",
+    fix: /non-empty list/,
+  },
+  {
+    name: "celeryQueues with a comma inside a name",
+    app: { ...own, celeryApp: "shop", celeryQueues: ["celery,mail"] },
+    key: "django-ha:app.celeryQueues[0]",
+    value: '"celery,mail"',
+    fix: /letters, digits and \. _ : -/,
+  },
+  {
+    name: "celeryQueues with a space or a shell character",
+    app: { ...own, celeryApp: "shop", celeryQueues: ["celery", "a b", "$(x)"] },
+    key: "django-ha:app.celeryQueues[1]",
+    value: '"a b"',
+    fix: /not a queue name/,
+  },
+  {
+    name: "celeryQueues listing a queue twice",
+    app: { ...own, celeryApp: "shop", celeryQueues: ["celery", "celery"] },
+    key: "django-ha:app.celeryQueues[1]",
+    value: '"celery"',
+    fix: /listed twice/,
+  },
+  {
+    name: "celeryQueues without a Celery app",
+    app: { ...own, celeryQueues: ["celery"] },
+    key: "django-ha:app.celeryQueues",
+    value: '["celery"]',
+    fix: /set celeryApp, or remove celeryQueues/,
   },
   {
     name: "requirements outside the project",
@@ -602,9 +656,12 @@ describe("django-ha:app: properties of the checks", () => {
   it("the plan's one-line summary names the source, the modules, the index and the names of env and secrets, never a value", () => {
     assert.equal(
       appSummary(parseAppConfig({ ...own, celeryApp: "shop", env: { SHOP_CURRENCY: "EUR" }, secretKeys: ["STRIPE_KEY"] }, "t"), tmp),
-      "app shop  wsgi shop.wsgi:application  settings shop.settings  celery shop  health /health/  requirements none from https://pypi.org/simple  debian packages none  env SHOP_CURRENCY  secrets STRIPE_KEY",
+      "app shop  wsgi shop.wsgi:application  settings shop.settings  celery shop (queues celery)  health /health/  requirements none from https://pypi.org/simple  debian packages none  env SHOP_CURRENCY  secrets STRIPE_KEY",
     );
-    assert.match(appSummary(SAMPLE_APP), /^app app \(the sample\) {2}wsgi djangoha_app\.wsgi:application .* {2}celery djangoha_app {2}/);
+    assert.match(
+      appSummary(SAMPLE_APP),
+      /^app app \(the sample\) {2}wsgi djangoha_app\.wsgi:application .* {2}celery djangoha_app \(queues video\) {2}/,
+    );
   });
 
   it("pip trusts a plain-http index explicitly (it ignores one otherwise), never an https one", () => {

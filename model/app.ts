@@ -28,6 +28,11 @@ export interface AppSpec {
   requirements?: string;
   /** Celery app (`celery -A <celeryApp>`). Absent: the worker runs no app queue. */
   celeryApp?: string;
+  /**
+   * The queues the worker's Celery consumes (`-Q`). Defaults to ["celery"], Celery's default queue (the sample
+   * app's: ["video"]). A task routed to a queue not listed here is never run.
+   */
+  celeryQueues: string[];
   /** URL path answering 200 when the app is healthy (deploy, the health agent, checks). Defaults to "/health/". */
   healthPath: string;
   /** Extra Debian packages on the children and the worker. Defaults to none. */
@@ -44,12 +49,15 @@ export interface AppSpec {
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 export const DEFAULT_PYTHON_INDEX_URL = "https://pypi.org/simple";
 export const DEFAULT_HEALTH_PATH = "/health/";
+/** Celery's own default queue (task_default_queue): what a project's tasks go to unless it routes them. */
+export const DEFAULT_CELERY_QUEUES = ["celery"];
 /** The sample project in this repository (app/): the default when a stack names no project. */
 export const SAMPLE_APP: AppSpec = {
   source: { kind: "dir", path: path.join(PROJECT_ROOT, "app") },
   wsgiModule: "djangoha_app.wsgi:application",
   settingsModule: "djangoha_app.settings",
   celeryApp: "djangoha_app",
+  celeryQueues: ["video"],
   healthPath: DEFAULT_HEALTH_PATH,
   debianPackages: [],
   pythonIndexUrl: DEFAULT_PYTHON_INDEX_URL,
@@ -105,6 +113,7 @@ export const APP_KEYS = [
   "settingsModule",
   "requirements",
   "celeryApp",
+  "celeryQueues",
   "healthPath",
   "debianPackages",
   "pythonIndexUrl",
@@ -296,6 +305,31 @@ function secretKeyIssues(value: unknown, env: Record<string, unknown>, add: Add)
   return keys;
 }
 
+/** A queue name the worker's command line carries as is: letters, digits and . _ : - (no commas, spaces or %). */
+const celeryQueue = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$/;
+
+/** django-ha:app.celeryQueues: a non-empty list of distinct queue names, only with a Celery app. */
+function celeryQueueIssues(raw: Record<string, unknown>, add: Add): string[] | undefined {
+  const value = raw.celeryQueues;
+  if (value === undefined) return undefined;
+  const at = ["app", "celeryQueues"];
+  if (!Array.isArray(value) || value.length === 0) {
+    add(at, 'must be a non-empty list of the Celery queues your tasks go to, e.g. ["celery"] (Celery\'s default) or ["celery", "mail"]');
+    return undefined;
+  }
+  if (raw.celeryApp === undefined)
+    add(at, "is set but django-ha:app.celeryApp is not: no Celery worker runs to consume them; set celeryApp, or remove celeryQueues");
+  const queues: string[] = [];
+  value.forEach((q, i) => {
+    if (typeof q !== "string" || !celeryQueue.test(q))
+      add([...at, i], "is not a queue name the worker can consume: letters, digits and . _ : - (at most 100), e.g. celery or video.high");
+    else if (queues.includes(q))
+      add([...at, i], `is listed twice (also django-ha:app.celeryQueues[${queues.indexOf(q)}]); list each queue once`);
+    else queues.push(q);
+  });
+  return queues;
+}
+
 function packageIssues(value: unknown, add: Add): string[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
@@ -426,6 +460,7 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
     if (problem) add(["app", "pythonIndexUrl"], problem);
   }
   const debianPackages = packageIssues(raw.debianPackages, add);
+  const celeryQueues = celeryQueueIssues(raw, add);
   const env = envIssues(raw.env, add);
   const secretKeys = secretKeyIssues(raw.secretKeys, isMap(raw.env) ? raw.env : {}, add);
 
@@ -436,6 +471,7 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
     settingsModule: settingsModule ?? sample?.settingsModule ?? "",
     ...(requirements !== undefined ? { requirements } : {}),
     ...(celeryApp !== undefined ? { celeryApp } : raw.celeryApp === undefined && sample?.celeryApp ? { celeryApp: sample.celeryApp } : {}),
+    celeryQueues: celeryQueues ?? [...(sample?.celeryQueues ?? DEFAULT_CELERY_QUEUES)],
     healthPath: healthPath ?? DEFAULT_HEALTH_PATH,
     debianPackages,
     pythonIndexUrl: pythonIndexUrl ?? DEFAULT_PYTHON_INDEX_URL,
@@ -453,7 +489,7 @@ export function appSummary(app: AppSpec, root = PROJECT_ROOT): string {
     `app ${where}${sample}`,
     `wsgi ${app.wsgiModule}`,
     `settings ${app.settingsModule}`,
-    `celery ${app.celeryApp ?? "none"}`,
+    `celery ${app.celeryApp ? `${app.celeryApp} (queues ${app.celeryQueues.join(", ")})` : "none"}`,
     `health ${app.healthPath}`,
     `requirements ${app.requirements ?? "none"} from ${app.pythonIndexUrl}`,
     `debian packages ${list(app.debianPackages)}`,

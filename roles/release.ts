@@ -224,7 +224,7 @@ echo "current=$id"`;
 /** What roles need of the stack's app (model/app.ts AppSpec, django-ha:app). */
 export type ReleaseAppRoles = Pick<
   AppSpec,
-  "wsgiModule" | "settingsModule" | "requirements" | "celeryApp" | "healthPath" | "pythonIndexUrl"
+  "wsgiModule" | "settingsModule" | "requirements" | "celeryApp" | "celeryQueues" | "healthPath" | "pythonIndexUrl"
 >;
 
 /** On the worker: the project as the bootstrap uploads it (the first release is built from it). */

@@ -1,4 +1,4 @@
-/** worker: builds releases; the app's Celery worker on the `video` queue, ffmpeg; the share as on the children. */
+/** worker: builds releases; the app's Celery worker on its queues (the sample's `video`), ffmpeg; the share as on the children. */
 import { APP_USER, ClusterFacts, PATHS } from "./context";
 import { file, started, stopped } from "./actions";
 import { appConfigActions } from "./app";
@@ -13,14 +13,15 @@ export const CELERY_UNIT = "django-ha-celery.service";
 /** Warm shutdown: how long a stop waits for the running job. A longer job is killed and redelivered (acks_late). */
 export const CELERY_STOP_TIMEOUT_SECONDS = 3600;
 
-export function celeryUnit(celeryApp: string): UnitFile {
+/** The app's Celery worker on the queues django-ha:app.celeryQueues names (validated in model/app.ts). */
+export function celeryUnit(app: { celeryApp: string; celeryQueues: readonly string[] }): UnitFile {
   return {
     name: CELERY_UNIT,
     sections: [
       [
         "Unit",
         [
-          ["Description", "django-ha: Celery worker for the video queue"],
+          ["Description", `django-ha: Celery worker (queues ${app.celeryQueues.join(", ")})`],
           ["Wants", "network-online.target"],
           ["After", "network-online.target remote-fs.target"],
           ["RequiresMountsFor", PATHS.share],
@@ -39,7 +40,7 @@ export function celeryUnit(celeryApp: string): UnitFile {
           // (celery/celery#8030, reproduced in the lab by restarting Redis). Kept on 5.5: one worker needs none.
           [
             "ExecStart",
-            `${RELEASE_PATHS.python} -m celery -A ${celeryApp} worker -Q video --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle`,
+            `${RELEASE_PATHS.python} -m celery -A ${app.celeryApp} worker -Q ${app.celeryQueues.join(",")} --concurrency 1 --prefetch-multiplier 1 --hostname worker@%H --loglevel INFO --without-heartbeat --without-gossip --without-mingle`,
           ],
           // Warm shutdown: SIGTERM to the main process only; it finishes the running job, then exits.
           ["KillSignal", "SIGTERM"],
@@ -62,7 +63,7 @@ export function workerActions(node: InventoryNode, f: ClusterFacts, app: Release
   const release = releaseFiles();
   const celery = app.celeryApp
     ? (() => {
-        const unit = celeryUnit(app.celeryApp);
+        const unit = celeryUnit({ celeryApp: app.celeryApp, celeryQueues: app.celeryQueues });
         const unitFile = file(unitPath(unit.name), renderUnit(unit));
         return [
           unitFile,

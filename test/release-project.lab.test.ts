@@ -92,6 +92,15 @@ describe("the second project (ledger) deploys, rolls back and serves", { timeout
       '{"amount_cents": 1250, "note": "lab"}',
     ]);
     assert.equal(write.status, 201, write.body);
+    // Its task goes to Celery's default queue, which the worker consumes (django-ha:app.celeryQueues' default).
+    const id = (JSON.parse(write.body) as { id: number }).id;
+    let booked = "";
+    for (let i = 0; i < 60 && !booked; i++) {
+      const r = await web(fqdn, children[0].publicAddress, `/entries/${id}/`);
+      booked = (JSON.parse(r.body) as { booked_by: string }).booked_by;
+      if (!booked) await new Promise((r) => setTimeout(r, 1000));
+    }
+    assert.match(booked, new RegExp(`^lab-worker\\S*@${first}$`), "the worker ran the entry's task on the first release");
   });
 
   it("deploy from git, then rollback: each release serves on every child", async () => {

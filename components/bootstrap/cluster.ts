@@ -1,9 +1,9 @@
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { renderNodePlan } from "../../roles";
 import type { AcmeContext, ClusterSecrets, NodePlan, ShareMount } from "../../roles/types";
 import { bundleAgent } from "../../ops/acme/bundle";
 import { bundleHealthAgent } from "../../ops/health/bundle";
+import { bootstrapAppDir } from "../../ops/bootstrap/stack";
 import type { HealthContext } from "../../roles/health";
 import { healthDnsSecretKey, type ClusterSpec, type Inventory } from "../../model";
 import { Bootstrap } from "./bootstrap";
@@ -17,7 +17,11 @@ export interface ClusterBootstrapArgs {
   secrets: pulumi.Input<ClusterSecrets>;
   /** Text of the OpenSSH private key the machines authorize (secret config). */
   privateKey: pulumi.Input<string>;
-  /** Django project to deploy. Defaults to this repository's app/. */
+  /**
+   * The Django project's tree the first release is built from. Defaults to django-ha:app's source as `npm run
+   * bootstrap` takes it: its directory, or for a git source the ref's tree (`git archive` of a bare clone, the
+   * release packer's code) exported into .django-ha/<stack>/source.
+   */
   appDir?: string;
   /** How children and the worker see the share. Defaults to "nfs". */
   shareMount?: ShareMount;
@@ -74,7 +78,7 @@ export function renderPlans(
 
 /** The Bootstrap resource of a cluster: renders the plans (secret) and applies them on `pulumi up`. */
 export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opts?: pulumi.ComponentResourceOptions): Bootstrap {
-  const appDir = args.appDir ?? path.resolve(__dirname, "..", "..", "app");
+  const appDir = args.appDir ?? bootstrapAppDir({ app: args.spec.app, stack: pulumi.getStack() });
   // The agent is bundled here, from this checkout: what the nodes run is what this repository ships.
   const plans = pulumi
     .all([args.inventory, args.secrets, args.acmeDnsSecret, args.healthDnsSecret, args.appSecrets ?? {}])

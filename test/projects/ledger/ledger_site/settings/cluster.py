@@ -75,8 +75,8 @@ if os.environ.get("DJANGO_HA_RELEASE_DIR") and not TESTING:
     STORAGES["staticfiles"]["OPTIONS"] = {"manifest_storage": FileSystemStorage(location=os.environ["DJANGO_HA_RELEASE_DIR"])}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Celery (ledger_site.worker). The cluster's worker consumes the queue "video" (roles/worker.ts).
-CELERY_TASK_DEFAULT_QUEUE = "video"
+# Celery (ledger_site.worker). Tasks go to Celery's default queue "celery", which the cluster's worker consumes
+# by default (django-ha:app.celeryQueues).
 CELERY_TASK_ALWAYS_EAGER = TESTING
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
