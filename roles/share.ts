@@ -29,6 +29,14 @@ export function shareLayoutScript(): Action {
   ]);
 }
 
+/**
+ * The share's NFS client options. `hard` + `timeo=600,retrans=2`: a slow server stalls I/O rather than failing it.
+ * `acdirmin=1,acdirmax=3`: a directory's cached attributes (which also vouch for the names found or not found in it)
+ * are trusted for at most 3 s instead of Linux's default 30–60 s, so a maintenance or read-only flag created or
+ * removed by another node is seen by nginx within about 3 s (docs/releases.md). File attributes keep their defaults.
+ */
+export const SHARE_NFS_OPTIONS = "_netdev,vers=4.1,hard,noatime,timeo=600,retrans=2,acdirmin=1,acdirmax=3";
+
 /** NFSv4.1 mount of the primary's export, mounted on first access (the automount is what is enabled). */
 export function shareMountUnits(f: ClusterFacts): UnitFile[] {
   const mount: UnitFile = {
@@ -48,7 +56,7 @@ export function shareMountUnits(f: ClusterFacts): UnitFile[] {
           ["What", `${f.primaryHostname}:${PATHS.share}`],
           ["Where", PATHS.share],
           ["Type", "nfs4"],
-          ["Options", "_netdev,vers=4.1,hard,noatime,timeo=600,retrans=2"],
+          ["Options", SHARE_NFS_OPTIONS],
           ["TimeoutSec", 60],
         ],
       ],

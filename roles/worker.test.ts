@@ -45,3 +45,16 @@ describe("the worker's Celery queues", () => {
     assert.ok(worker.actions.some((a) => a.kind === "service" && a.name === CELERY_UNIT && a.state === "stopped"));
   });
 });
+
+describe("the share's NFS mount on the children and the worker", () => {
+  it("bounds directory attribute caching to 3 s: a maintenance flag made on another node is seen within seconds", () => {
+    for (const plan of renderClusterPlans(fixtureContext()).filter((p) => p.role === "child" || p.role === "worker")) {
+      const mount = plan.actions.find((a): a is FileAction => a.kind === "file" && a.file.path === unitPath("srv-share.mount"));
+      assert.ok(mount, `${plan.node.name} mounts the share`);
+      const options = /^Options=(.*)$/m.exec(mount.file.content)?.[1].split(",") ?? [];
+      assert.ok(options.includes("acdirmin=1") && options.includes("acdirmax=3"), `${plan.node.name}: ${options.join(",")}`);
+      assert.ok(options.includes("hard") && options.includes("vers=4.1"), `${plan.node.name}: ${options.join(",")}`);
+      assert.ok(!options.some((o) => /^(actimeo|acregmax|acregmin)=|^noac$/.test(o)), "file attribute caching keeps Linux's defaults");
+    }
+  });
+});
