@@ -355,23 +355,8 @@ function packageIssues(value: unknown, add: Add): string[] {
   return names;
 }
 
-/**
- * The validated django-ha:app (`raw` is the decoded value, undefined when the stack does not set it), every
- * problem reported through `add` with its path (["app", …]). Used by the cluster schema (model/schema.ts).
- */
-export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {}): AppSpec {
-  if (raw === undefined) return structuredClone(SAMPLE_APP);
-  if (!isMap(raw)) {
-    add(["app"], 'must be a map, e.g. { path: ./shop, wsgiModule: "shop.wsgi:application", settingsModule: shop.settings }');
-    return structuredClone(SAMPLE_APP);
-  }
-  for (const k of Object.keys(raw)) {
-    if (!(APP_KEYS as readonly string[]).includes(k))
-      add(["app", k], `is not a known key of django-ha:app; known keys: ${APP_KEYS.join(", ")} (docs/your-project.md)`);
-  }
-  const baseDir = options.baseDir ?? PROJECT_ROOT;
-
-  // The source: a directory or a git repository (with a ref); neither = the sample app.
+/** django-ha:app's source: a directory or a git repository (with a ref); neither = the sample app. */
+function sourceOf(raw: Record<string, unknown>, add: Add, baseDir: string): AppSource {
   const dirPath = stringAt(raw, "path", add, "./shop");
   const gitUrl = stringAt(raw, "git", add, "https://github.com/you/shop.git");
   const ref = stringAt(raw, "ref", add, "main");
@@ -405,14 +390,17 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
   if (raw.ref !== undefined && raw.git === undefined)
     add(["app", "ref"], "is only for a git source (django-ha:app.git); remove it, or set git to the repository's URL");
 
-  // Modules: the sample's by default, but only for the sample itself; another project must name its own.
-  const isSample = source.kind === "dir" && source.path === (SAMPLE_APP.source as { path: string }).path;
-  const wsgiModule = stringAt(raw, "wsgiModule", add, '"shop.wsgi:application"');
-  const settingsModule = stringAt(raw, "settingsModule", add, "shop.settings");
-  const celeryApp = stringAt(raw, "celeryApp", add, "shop");
-  const requirements = stringAt(raw, "requirements", add, "requirements.txt");
-  const healthPath = stringAt(raw, "healthPath", add, '"/health/"');
-  const pythonIndexUrl = stringAt(raw, "pythonIndexUrl", add, DEFAULT_PYTHON_INDEX_URL);
+  return source;
+}
+
+/** The Python modules: each must parse; a project other than the sample must name its WSGI and settings modules. */
+function moduleIssues(
+  raw: Record<string, unknown>,
+  m: { wsgiModule?: string; settingsModule?: string; celeryApp?: string },
+  isSample: boolean,
+  add: Add,
+): void {
+  const { wsgiModule, settingsModule, celeryApp } = m;
   const required = (key: string, example: string) =>
     add(["app", key], `is required for your own project (the sample's default is only for ./app): e.g. ${example}`);
 
@@ -439,6 +427,33 @@ export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {})
         "must be the module `celery -A` loads (optionally :attribute), e.g. shop or shop.celery:app; remove it when the project has no Celery app",
       );
   }
+}
+
+/**
+ * The validated django-ha:app (`raw` is the decoded value, undefined when the stack does not set it), every
+ * problem reported through `add` with its path (["app", …]). Used by the cluster schema (model/schema.ts).
+ */
+export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {}): AppSpec {
+  if (raw === undefined) return structuredClone(SAMPLE_APP);
+  if (!isMap(raw)) {
+    add(["app"], 'must be a map, e.g. { path: ./shop, wsgiModule: "shop.wsgi:application", settingsModule: shop.settings }');
+    return structuredClone(SAMPLE_APP);
+  }
+  for (const k of Object.keys(raw)) {
+    if (!(APP_KEYS as readonly string[]).includes(k))
+      add(["app", k], `is not a known key of django-ha:app; known keys: ${APP_KEYS.join(", ")} (docs/your-project.md)`);
+  }
+  const source = sourceOf(raw, add, options.baseDir ?? PROJECT_ROOT);
+
+  // Modules: the sample's by default, but only for the sample itself; another project must name its own.
+  const isSample = source.kind === "dir" && source.path === (SAMPLE_APP.source as { path: string }).path;
+  const wsgiModule = stringAt(raw, "wsgiModule", add, '"shop.wsgi:application"');
+  const settingsModule = stringAt(raw, "settingsModule", add, "shop.settings");
+  const celeryApp = stringAt(raw, "celeryApp", add, "shop");
+  const requirements = stringAt(raw, "requirements", add, "requirements.txt");
+  const healthPath = stringAt(raw, "healthPath", add, '"/health/"');
+  const pythonIndexUrl = stringAt(raw, "pythonIndexUrl", add, DEFAULT_PYTHON_INDEX_URL);
+  moduleIssues(raw, { wsgiModule, settingsModule, celeryApp }, isSample, add);
   if (requirements !== undefined) {
     const problem = insideProjectProblem(requirements);
     if (problem) add(["app", "requirements"], problem);
