@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { digitaloceanConfig, TEST_SECRETS } from "../../test/configs";
-import { runProgram } from "../../test/mocks";
+import { runProgram } from "../plan/offlineEngine";
 import type { NodePlan } from "../../roles/types";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-only\n-----END OPENSSH PRIVATE KEY-----\n";
