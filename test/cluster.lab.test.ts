@@ -104,18 +104,18 @@ function filesystemOf(node: string, purpose: "db" | "share"): { uuid: string; la
 const labState = stackStateDir("lab");
 /** The lab's plans as bootstrapHaCluster renders them (secrets: the lab stack's, which the command line uses too). */
 async function labPlans(inv: Inventory) {
-  return renderPlans(
-    loadStackSpec("lab"),
-    inv,
-    loadOrCreateSecrets(path.join(labState, "secrets.json")),
-    path.resolve(__dirname, "..", "app"),
-    labShareMount(inv),
-    { agentSource: await bundleAgent() },
-    {
+  return renderPlans({
+    spec: loadStackSpec("lab"),
+    inventory: inv,
+    secrets: loadOrCreateSecrets(path.join(labState, "secrets.json")),
+    appDir: path.resolve(__dirname, "..", "app"),
+    shareMount: labShareMount(inv),
+    acme: { agentSource: await bundleAgent() },
+    health: {
       agentSource: await bundleHealthAgent(),
       dnsSecret: healthDnsSecret({ stack: "lab", inventory: inv, health: loadStackSpec("lab").health, labRoot: labPaths().root }),
     },
-  );
+  });
 }
 
 /** The Bootstrap resource's inputs for the running lab. */

@@ -51,29 +51,34 @@ export type AcmeInputs = Omit<AcmeContext, "certificate">;
 /** What the roles need of the health agent besides the spec: the program and the DNS credential. */
 export type HealthInputs = Omit<HealthContext, "spec">;
 
+/** What {@link renderPlans} renders from: the spec, the resolved inventory and secrets, and the node-side inputs. */
+export interface PlanInputs {
+  spec: ClusterSpec;
+  inventory: Inventory;
+  secrets: ClusterSecrets;
+  /** The project's tree the first release is built from. */
+  appDir: string;
+  shareMount: ShareMount;
+  acme: AcmeInputs;
+  health: HealthInputs;
+  /** The values of django-ha:app.secretKeys. Defaults to none. */
+  appSecrets?: Record<string, string>;
+}
+
 /** Every node's plan, rendered by roles/ from the resolved inventory and secrets. Pure. */
-export function renderPlans(
-  spec: ClusterSpec,
-  inventory: Inventory,
-  secrets: ClusterSecrets,
-  appDir: string,
-  shareMount: ShareMount,
-  acme: AcmeInputs,
-  health: HealthInputs,
-  appSecrets: Record<string, string> = {},
-): NodePlan[] {
+export function renderPlans(p: PlanInputs): NodePlan[] {
   const ctx = {
-    inventory,
-    secrets,
-    shareMount,
-    appDir,
-    adminCidrs: spec.adminCidrs,
-    acme: { certificate: spec.certificate, ...acme },
-    health: { spec: spec.health, ...health },
-    app: spec.app,
-    appSecrets,
+    inventory: p.inventory,
+    secrets: p.secrets,
+    shareMount: p.shareMount,
+    appDir: p.appDir,
+    adminCidrs: p.spec.adminCidrs,
+    acme: { certificate: p.spec.certificate, ...p.acme },
+    health: { spec: p.spec.health, ...p.health },
+    app: p.spec.app,
+    appSecrets: p.appSecrets ?? {},
   };
-  return inventory.nodes.map((n) => renderNodePlan(n, ctx));
+  return p.inventory.nodes.map((n) => renderNodePlan(n, ctx));
 }
 
 /** The Bootstrap resource of a cluster: renders the plans (secret) and applies them on `pulumi up`. */
@@ -83,19 +88,19 @@ export function bootstrapHaCluster(name: string, args: ClusterBootstrapArgs, opt
   const plans = pulumi
     .all([args.inventory, args.secrets, args.acmeDnsSecret, args.healthDnsSecret, args.appSecrets ?? {}])
     .apply(async ([inventory, secrets, dnsSecret, healthSecret, appSecrets]) =>
-      renderPlans(
-        args.spec,
+      renderPlans({
+        spec: args.spec,
         inventory,
         secrets,
         appDir,
-        args.shareMount ?? "nfs",
-        { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) },
-        {
+        shareMount: args.shareMount ?? "nfs",
+        acme: { agentSource: await bundleAgent(), ...(dnsSecret ? { dnsSecret } : {}) },
+        health: {
           agentSource: healthDnsSecretKey(args.spec) ? await bundleHealthAgent() : "",
           ...(healthSecret ? { dnsSecret: healthSecret } : {}),
         },
         appSecrets,
-      ),
+      }),
     );
   return new Bootstrap(
     name,
