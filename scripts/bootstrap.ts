@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   return runCli(async () => {
     // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
-    const { consoleProgress, describePlan, formatSummary, planStack, resolveStack, bootstrapTarget, seconds } =
+    const { consoleProgress, describePlan, formatSummary, renderStackPlans, resolveStack, bootstrapTarget, seconds } =
       await import("../ops/bootstrap");
     const target = resolveStack({
       stack: o.stack,
@@ -78,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
     const nodes = (o.only ?? target.inventory.nodes.map((n) => n.name)).join(", ");
     if (o.dryRun) {
       // No connection: this is each node's full plan. A real run compares it with the machine and changes only what differs.
-      const plans = await planStack(target, { only: o.only });
+      const plans = await renderStackPlans(target, { only: o.only });
       const width = Math.max(...plans.map((p) => p.node.name.length));
       console.log(`dry run: stack ${o.stack} (${target.inventorySource}), nothing is contacted or changed`);
       for (const p of plans) {

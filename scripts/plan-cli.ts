@@ -22,8 +22,8 @@ export async function main(argv = process.argv): Promise<void> {
     .parse(argv);
   const o = program.opts<{ stack: string; stacksDir?: string; summary?: boolean; json?: boolean; debug?: boolean }>();
   const started = Date.now();
-  const { planStack, renderPlan, renderPlanJson } = await import("./plan");
-  const report = await planStack(o.stack, o.stacksDir, { debug: o.debug });
+  const { previewStackFile, renderPlan, renderPlanJson } = await import("./plan");
+  const report = await previewStackFile(o.stack, o.stacksDir, { debug: o.debug });
   if (o.json) {
     console.log(renderPlanJson(report));
     return;

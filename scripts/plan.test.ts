@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { STACKS_DIR } from "../model";
-import { planConfig, planStack, renderPlan, SECRET_PLACEHOLDER, secretKeysOf } from "./plan";
+import { planConfig, previewStackFile, renderPlan, SECRET_PLACEHOLDER, secretKeysOf } from "./plan";
 import { awsConfig } from "../test/configs";
 import { manualBootstrapSteps } from "../components/bootstrap/nextStep";
 
@@ -24,7 +24,7 @@ describe("offline plan: every stack in stacks/", () => {
 
   for (const stack of stacks) {
     it(stack, async () => {
-      const report = await planStack(stack);
+      const report = await previewStackFile(stack);
       const text = renderPlan(report);
       const { spec } = report;
       assert.match(text, new RegExp(`provider ${spec.provider}`));
@@ -116,7 +116,7 @@ describe("offline plan: command line", () => {
 
 describe("offline plan: the bootstrap", () => {
   it("without django-ha:sshPrivateKey, the notes name the commands that finish the job", async () => {
-    const report = await planStack("digitalocean-example");
+    const report = await previewStackFile("digitalocean-example");
     assert.ok(report.notes.includes(manualBootstrapSteps("digitalocean-example", "digitalocean")), report.notes.join("\n"));
     assert.equal(report.run.resources.filter((r) => /bootstrap/i.test(r.type)).length, 0);
   });
@@ -152,7 +152,7 @@ describe("offline plan: protected resources and quotas", () => {
       ["digitalocean-example", "digitalocean:Volume"],
       ["aws-example", "aws:Volume"],
     ] as const) {
-      const report = await planStack(stack);
+      const report = await previewStackFile(stack);
       const text = renderPlan(report);
       const marked = text.split("\n").filter((l) => l.includes("[protected]"));
       assert.equal(marked.length, 4, `${stack}: parent and standby, db and share`);
@@ -161,7 +161,7 @@ describe("offline plan: protected resources and quotas", () => {
       for (const r of report.run.resources.filter((x) => x.protect)) assert.ok(list.includes(r.name), `${r.name} not listed`);
       assert.equal(list.trim().split("\n").length - 1, 4);
     }
-    assert.match(renderPlan(await planStack("hosts-example")), /Protected resources: none/);
+    assert.match(renderPlan(await previewStackFile("hosts-example")), /Protected resources: none/);
   });
 
   it("shows the default quotas a stack would exceed, with how to raise them", async () => {
@@ -190,12 +190,12 @@ describe("offline plan: protected resources and quotas", () => {
       assert.match(quotas, a);
       assert.match(quotas, b);
     }
-    const doText = renderPlan(await planStack("digitalocean-example"), { tree: false });
+    const doText = renderPlan(await previewStackFile("digitalocean-example"), { tree: false });
     assert.match(
       doText,
       /EXCEEDS {2}Droplets per account \(new accounts\): default 3, this stack needs 6\n {11}raise it: see yours with `doctl account get`/,
     );
-    assert.match(renderPlan(await planStack("hosts-example"), { tree: false }), /Quotas: none/);
+    assert.match(renderPlan(await previewStackFile("hosts-example"), { tree: false }), /Quotas: none/);
   });
 
   it("puts protect and the quotas in the JSON", () => {

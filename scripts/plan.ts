@@ -95,8 +95,8 @@ export async function planConfig(
   return { source, spec, run, cost: estimateMonthlyCost(spec), notes };
 }
 
-/** Plan a stack file of stacks/ (or `dir`). */
-export async function planStack(stack: string, dir = STACKS_DIR, options: { debug?: boolean } = {}): Promise<PlanReport> {
+/** Preview a stack file of stacks/ (or `dir`) offline: what `pulumi preview` would create, its cost and notes. */
+export async function previewStackFile(stack: string, dir = STACKS_DIR, options: { debug?: boolean } = {}): Promise<PlanReport> {
   const all = readStackFile(stack, dir);
   const file = stackFile(stack, dir);
   const source = path.relative(process.cwd(), file) || file;

@@ -36,7 +36,7 @@ pulumi.runtime.setMocks(
 
 // Imported after setMocks, as Pulumi's own testing guide does.
 import { Bootstrap, bootstrapRunProps } from "./bootstrap";
-import { bootstrapHaCluster } from "./cluster";
+import { bootstrapHaCluster } from "./bootstrapHaCluster";
 import { bootstrapCheck, bootstrapDiff, bootstrapProvider } from "./provider";
 import { replacedNodes } from "./run";
 

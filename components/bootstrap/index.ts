@@ -1,5 +1,5 @@
 export * from "./bootstrap";
-export * from "./cluster";
+export * from "./bootstrapHaCluster";
 export * from "./nextStep";
 export { bootstrapCheck, bootstrapDiff, bootstrapProvider } from "./provider";
 export type { BootstrapInputs, BootstrapOutputs } from "./run";

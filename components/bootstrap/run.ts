@@ -4,7 +4,7 @@
  */
 import type { NodePlan } from "../../roles/types";
 import type { Inventory } from "../../model";
-import { bootstrapCluster } from "../../ops/bootstrap/cluster";
+import { bootstrapCluster } from "../../ops/bootstrap/bootstrapCluster";
 import { formatSummary } from "../../ops/bootstrap/orchestrate";
 import { KnownHostsFile } from "../../ops/ssh/known-hosts";
 

@@ -1,4 +1,4 @@
-export * from "./cluster";
+export * from "./clusterPlan";
 export * from "./firewall";
 export * from "./record";
 export * from "./subnets";

@@ -7,7 +7,7 @@ import { fixtureAcme, fixtureInventory } from "../../roles/fixtures";
 import type { CertificateSpec } from "../../model";
 import { UserError } from "../../model/errors";
 import { acmeDnsSecret, bindKeySecret } from "./acme";
-import { loadOrCreateSecrets } from "./cluster";
+import { loadOrCreateSecrets } from "./bootstrapCluster";
 
 const http01 = fixtureAcme().certificate;
 const dns01 = (dnsKeyName?: string): CertificateSpec => ({

@@ -3,6 +3,6 @@ export * from "./commands";
 export * from "./hash";
 export * from "./orchestrate";
 export * from "./validate";
-export * from "./cluster";
+export * from "./bootstrapCluster";
 export * from "./certificate";
 export * from "./stack";

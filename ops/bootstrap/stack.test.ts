@@ -4,8 +4,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { hostsInventory, loadStackSpec, UserError } from "../../model";
-import { consoleProgress, describePlan, loadOrCreateSecrets, randomPassword, selectNodes } from "./cluster";
-import { parseInventory, planStack, resolveStack } from "./stack";
+import { consoleProgress, describePlan, loadOrCreateSecrets, randomPassword, selectNodes } from "./bootstrapCluster";
+import { parseInventory, renderStackPlans, resolveStack } from "./stack";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-stack-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -82,7 +82,7 @@ describe("resolveStack", () => {
     assert.equal(t.identityFile, path.join(labRoot, "ssh", "id_ed25519"));
     assert.equal(t.knownHostsPath, path.join(labRoot, "ssh", "known_hosts"));
     assert.equal(t.shareMount, "lab-device");
-    const plans = await planStack(t, { only: ["lab-child-1"] });
+    const plans = await renderStackPlans(t, { only: ["lab-child-1"] });
     assert.deepEqual(
       plans.map((p) => p.node.name),
       ["lab-child-1"],

@@ -16,7 +16,7 @@ import { healthContextFor } from "./health";
 import type { HealthContext } from "../../roles/health";
 import { stackLockPath } from "../lock";
 import { sourceTree } from "../release/pack";
-import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./cluster";
+import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./bootstrapCluster";
 import { BootstrapSummary, formatSummary } from "./orchestrate";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -260,7 +260,10 @@ function dryRunDnsSecret(target: StackTarget): string | undefined {
 }
 
 /** The plans a run would apply, without connecting or writing anything (what `--dry-run` prints). */
-export async function planStack(target: StackTarget, o: Pick<StackRunOptions, "only" | "appDir" | "planFor"> = {}): Promise<NodePlan[]> {
+export async function renderStackPlans(
+  target: StackTarget,
+  o: Pick<StackRunOptions, "only" | "appDir" | "planFor"> = {},
+): Promise<NodePlan[]> {
   const secrets = fs.existsSync(target.secretsFile) ? loadOrCreateSecrets(target.secretsFile) : NOT_YET_GENERATED;
   const dnsSecret = dryRunDnsSecret(target);
   const acme: AcmeContext = {

@@ -1,7 +1,7 @@
 /** From a stack name to what deploy, rollback and maintenance need: the inventory, the app, SSH, the lock. */
 import * as fs from "node:fs";
 import { resolveStack, type ResolveStackOptions, type StackTarget } from "../bootstrap/stack";
-import { consoleProgress } from "../bootstrap/cluster";
+import { consoleProgress } from "../bootstrap/bootstrapCluster";
 import { withStackLock } from "../lock";
 import { KnownHostsFile, SshExecutor } from "../ssh";
 import { UserError, type InventoryNode } from "../../model";
