@@ -1,11 +1,9 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { Action, Check, CHANGED_MARKER, NodePlan } from "../../roles/types";
-import type { RemoteExecutor, RunOptions } from "../ssh/executor";
-import type { Argv } from "../ssh/quote";
+import type { Check, NodePlan } from "../../roles/types";
+import type { RemoteExecutor } from "../ssh/executor";
+import { combined, describeAction, lastLines, NodeRun, runAction, StepFailure, TIMEOUTS } from "./actions";
 import * as cmd from "./commands";
-import { directoryHash, makeTarball, sha256 } from "./hash";
+
+export { StepFailure } from "./actions";
 
 /** What happened on one node. */
 export interface NodeResult {
@@ -33,46 +31,49 @@ export interface ApplyOptions {
   readOnly?: boolean;
 }
 
-/** A step that did not succeed: carries the step name, exit code and the output tail. */
-export class StepFailure extends Error {
-  constructor(
-    readonly step: string,
-    readonly output: string,
-    readonly code?: number,
-  ) {
-    super(`${step} failed${code === undefined ? "" : ` (exit ${code})`}`);
-  }
-}
-
-const MINUTE = 60_000;
-const TIMEOUTS = { packages: 30 * MINUTE, script: 20 * MINUTE, upload: 10 * MINUTE, short: 2 * MINUTE };
-
 /** Name of a step as progress and reports show it. */
-export function stepName(a: Action): string {
-  switch (a.kind) {
-    case "packages":
-      return `packages (${a.names.length})`;
-    case "file":
-      return `file ${a.file.path}`;
-    case "upload":
-      return `upload ${a.name} → ${a.remoteDir}`;
-    case "script":
-      return `script ${a.name}`;
-    case "service":
-      return `service ${a.name}`;
-    default: {
-      const never: never = a;
-      return String(never);
-    }
+export const stepName = describeAction;
+
+/** Run a check until it passes or its attempts are spent; the attempt that passed. */
+async function runCheck(exec: RemoteExecutor, c: Check, intervalMs: number): Promise<number> {
+  const attempts = c.attempts ?? 15;
+  let last = "";
+  for (let i = 1; i <= attempts; i++) {
+    const r = await exec.run(cmd.runCheck(c.script), { timeoutMs: TIMEOUTS.short });
+    if (r.code === 0) return i;
+    last = lastLines(combined(r)) || `exit ${r.code}`;
+    if (i < attempts) await new Promise((res) => setTimeout(res, intervalMs));
   }
+  throw new StepFailure(`check ${c.name}`, `failed ${attempts} attempt${attempts === 1 ? "" : "s"}; last output:\n${last}`);
 }
 
-function combined(r: { stdout: string; stderr: string }): string {
-  return [r.stdout.trimEnd(), r.stderr.trimEnd()].filter(Boolean).join("\n");
+/** Where a node's run is: the step under way (named when it fails) and the changes made so far. */
+interface Progress {
+  step: string;
+  changes: string[];
 }
 
-function lastLines(text: string, n = cmd.TAIL_LINES): string {
-  return text.split("\n").slice(-n).join("\n");
+/** Apply (or diff) the actions in order (recording changes in `current`), then reload units still unread and run the checks. */
+async function applySteps(run: NodeRun, plan: NodePlan, options: ApplyOptions, current: Progress): Promise<void> {
+  const { changes } = current;
+  const readOnly = options.readOnly ?? false;
+  for (const a of plan.actions) {
+    run.position++;
+    current.step = describeAction(a);
+    const t0 = Date.now();
+    const change = await runAction(a, run, readOnly);
+    if (change) changes.push(change);
+    run.log(`${change ?? current.step}: ${change ? (readOnly ? "differs" : "changed") : "ok"} (${Date.now() - t0} ms)`);
+  }
+  if (readOnly) return;
+  // A unit file changed after the last service action: systemd still has to read it.
+  await run.reloadUnitsIfNeeded("systemctl daemon-reload");
+  for (const c of plan.checks) {
+    current.step = `check ${c.name}`;
+    const t0 = Date.now();
+    const attempt = await runCheck(run.exec, c, options.checkIntervalMs ?? 2000);
+    run.log(`check ${c.name}: healthy${attempt > 1 ? ` after ${attempt} attempts` : ""} (${Date.now() - t0} ms)`);
+  }
 }
 
 /**
@@ -80,174 +81,26 @@ function lastLines(text: string, n = cmd.TAIL_LINES): string {
  * step: the result names the step, exit code and output. Idempotent when the plan's actions are.
  */
 export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: ApplyOptions = {}): Promise<NodeResult> {
-  const log = options.log ?? (() => {});
+  const run = new NodeRun(exec, options.log);
   const started = Date.now();
-  const changes: string[] = [];
-  // When each file or script changed, and when each unit last (re)started, as action positions in this run:
-  // a change already picked up by a later start or restart needs no second restart or reload.
-  let position = 0;
-  const changedFiles = new Map<string, number>();
-  const changedScripts = new Map<string, number>();
-  const restartedAt = new Map<string, number>();
-  let daemonReloadNeeded = false;
-
-  const run = async (step: string, argv: Argv, opts: RunOptions = {}) => {
-    const r = await exec.run(argv, { timeoutMs: TIMEOUTS.short, ...opts });
-    if (r.code !== 0) throw new StepFailure(step, lastLines(combined(r)), r.code);
-    return r;
-  };
-
-  const reloadUnits = async (step: string) => {
-    await run(step, cmd.DAEMON_RELOAD);
-    daemonReloadNeeded = false;
-  };
-
-  const apply = async (a: Action): Promise<string | undefined> => {
-    const step = stepName(a);
-    switch (a.kind) {
-      case "packages": {
-        if (a.names.length === 0) return undefined;
-        const probe = await run(step, cmd.probePackages(a.names));
-        const missing = cmd.missingPackages(a.names, probe.stdout);
-        if (missing.length === 0) return undefined;
-        if (options.readOnly) return `packages: would install ${missing.join(" ")}`;
-        log(`${step}: installing ${missing.join(" ")}`);
-        await run(step, cmd.installPackages(missing), { timeoutMs: TIMEOUTS.packages });
-        return `packages: installed ${missing.join(" ")}`;
-      }
-      case "file": {
-        if (options.readOnly) {
-          const diffs = cmd.fileDifferences((await run(step, cmd.probeFile(a.file.path))).stdout, {
-            ...a.file,
-            sha256: sha256(a.file.content),
-          });
-          if (diffs.length === 0) return undefined;
-          changedFiles.set(a.file.path, position);
-          return `${step} (${diffs.join(", ")})`;
-        }
-        const r = await run(step, cmd.writeFile(a.file, sha256(a.file.content)), { stdin: a.file.content });
-        if (r.stdout.trim() !== "changed") return undefined;
-        changedFiles.set(a.file.path, position);
-        if (cmd.isUnitFile(a.file.path)) daemonReloadNeeded = true;
-        return step;
-      }
-      case "upload": {
-        const hash = directoryHash(a.localDir);
-        const probe = await run(step, cmd.probeUpload(a.remoteDir));
-        if (probe.stdout.trim() === hash) return undefined;
-        if (options.readOnly) return `${step} (content differs)`;
-        const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-upload-"));
-        try {
-          const tarball = path.join(tmp, "tree.tgz");
-          makeTarball(a.localDir, tarball);
-          try {
-            await exec.putFile(tarball, cmd.uploadTarball(a.remoteDir));
-          } catch (err) {
-            throw new StepFailure(step, `copying the tarball failed: ${(err as Error).message}`);
-          }
-          await run(step, cmd.replaceUpload(a, hash), { timeoutMs: TIMEOUTS.upload });
-        } finally {
-          fs.rmSync(tmp, { recursive: true, force: true });
-        }
-        return step;
-      }
-      case "script": {
-        if (options.readOnly) {
-          log(`${step}: not run (--diff)`);
-          return undefined;
-        }
-        // Scripts may start or stop units (the volume scripts do): systemd must see changed unit files first.
-        if (daemonReloadNeeded) await reloadUnits(step);
-        const r = await run(step, cmd.runScript(a.name, CHANGED_MARKER), { stdin: a.script, timeoutMs: TIMEOUTS.script });
-        const outcome = cmd.parseScriptOutput(r.stdout);
-        if (outcome.code !== 0) throw new StepFailure(step, outcome.tail, outcome.code);
-        if (!outcome.changed) return undefined;
-        changedScripts.set(a.name, position);
-        return step;
-      }
-      case "service": {
-        // systemd must see changed unit files before anything is asked of it (is-enabled reads them too).
-        if (daemonReloadNeeded && !options.readOnly) await reloadUnits(step);
-        const probe = cmd.parseServiceProbe((await run(step, cmd.probeService(a.name))).stdout);
-        const since = restartedAt.get(a.name) ?? -1;
-        const changedSince = (at: number | undefined) => at !== undefined && at > since;
-        const triggered =
-          a.restartWhen.some((p) => changedSince(changedFiles.get(p))) ||
-          (a.restartAfterScripts ?? []).some((s) => changedSince(changedScripts.get(s)));
-        const steps = cmd.serviceCommands(a, probe, triggered);
-        if (steps.length === 0) return undefined;
-        if (options.readOnly) return `${step}: would ${steps.map((x) => x[1]).join(", ")}`;
-        for (const s of steps) {
-          const r = await exec.run(s, { timeoutMs: TIMEOUTS.short });
-          if (r.code !== 0) {
-            // The unit's own words are the useful part of a failed start.
-            const journal = await exec
-              .run(["journalctl", "-u", a.name, "-n", "20", "--no-pager", "-o", "cat"], { timeoutMs: TIMEOUTS.short })
-              .catch(() => undefined);
-            throw new StepFailure(
-              `${step}: ${s.slice(1, -2).join(" ")}`,
-              lastLines([combined(r), journal ? combined(journal) : ""].filter(Boolean).join("\n")),
-              r.code,
-            );
-          }
-        }
-        if (steps.some((s) => s[1] === "start" || s[1] === "restart")) restartedAt.set(a.name, position);
-        return `${step}: ${steps.map((s) => s[1]).join(", ")}`;
-      }
-      default: {
-        const never: never = a;
-        throw new Error(`unknown action ${JSON.stringify(never)}`);
-      }
-    }
-  };
-
-  const check = async (c: Check) => {
-    const attempts = c.attempts ?? 15;
-    const interval = options.checkIntervalMs ?? 2000;
-    let last = "";
-    for (let i = 1; i <= attempts; i++) {
-      const r = await exec.run(cmd.runCheck(c.script), { timeoutMs: TIMEOUTS.short });
-      if (r.code === 0) return i;
-      last = lastLines(combined(r)) || `exit ${r.code}`;
-      if (i < attempts) await new Promise((res) => setTimeout(res, interval));
-    }
-    throw new StepFailure(`check ${c.name}`, `failed ${attempts} attempt${attempts === 1 ? "" : "s"}; last output:\n${last}`);
-  };
-
+  const current: Progress = { step: "start", changes: [] };
   const result = (status: NodeResult["status"], failure?: NodeResult["failure"]): NodeResult => ({
     node: plan.node.name,
     role: plan.role,
     status,
-    changes,
+    changes: current.changes,
     failure,
     durationMs: Date.now() - started,
   });
-
-  let current = "start";
   try {
-    for (const a of plan.actions) {
-      position++;
-      current = stepName(a);
-      const t0 = Date.now();
-      const change = await apply(a);
-      if (change) changes.push(change);
-      log(`${change ?? current}: ${change ? (options.readOnly ? "differs" : "changed") : "ok"} (${Date.now() - t0} ms)`);
-    }
-    // A unit file changed after the last service action: systemd still has to read it.
-    if (daemonReloadNeeded && !options.readOnly) await reloadUnits("systemctl daemon-reload");
-    for (const c of options.readOnly ? [] : plan.checks) {
-      current = `check ${c.name}`;
-      const t0 = Date.now();
-      const attempt = await check(c);
-      log(`check ${c.name}: healthy${attempt > 1 ? ` after ${attempt} attempts` : ""} (${Date.now() - t0} ms)`);
-    }
+    await applySteps(run, plan, options, current);
+    return result(current.changes.length ? "changed" : "unchanged");
   } catch (err) {
     const failure =
       err instanceof StepFailure
         ? { step: err.step, code: err.code, output: err.output }
-        : { step: current, output: (err as Error).message ?? String(err) };
-    log(`${failure.step}: FAILED${failure.code === undefined ? "" : ` (exit ${failure.code})`}`);
+        : { step: current.step, output: (err as Error).message ?? String(err) };
+    run.log(`${failure.step}: FAILED${failure.code === undefined ? "" : ` (exit ${failure.code})`}`);
     return result("failed", failure);
   }
-  return result(changes.length ? "changed" : "unchanged");
 }
