@@ -103,24 +103,8 @@ export function dataMountGuard(volumes: DataVolume[], purpose: DataPurpose): Uni
   ];
 }
 
-/**
- * Find, format (only when blank), seed (only when its filesystem is empty) and mount one data volume.
- *
- * Blank means: blkid finds no signature, wipefs finds none, and the first MiB is zeros. Any filesystem is kept
- * (ext4 and xfs are mounted; others, partition tables, RAID or crypto members are refused, never formatted).
- * Seeding copies what the root disk holds at the mount point (Debian's freshly created default cluster, or an
- * older installation's data) into the empty filesystem; nothing is deleted, the root disk's copy stays hidden
- * under the mount.
- */
-export function dataVolumeScript(v: DataVolume): Extract<Action, { kind: "script" }> {
-  const unit = renderUnit(volumeMountUnitTemplate(v));
-  const users = VOLUME_USERS[v.purpose];
-  return {
-    kind: "script",
-    name: `volume-${v.purpose}`,
-    script: bashScript(
-      `${v.purpose} volume ${v.device} on ${v.mountPoint}`,
-      `dev=${q(v.device)}
+/** The volume is attached, and the mount point is free or already this volume (users stopped before anything changes). */
+const volumeAttached = (v: DataVolume, users: readonly string[]) => `dev=${q(v.device)}
 mnt=${q(v.mountPoint)}
 unit=${q(v.mountUnit)}
 label=${q(v.label)}
@@ -142,8 +126,10 @@ if mountpoint -q "$mnt"; then
 else
   mounted=0
   stop_users
-fi
-rc=0
+fi`;
+
+/** Format only a blank device (no signature, nothing in the first MiB); refuse anything else unexplained. */
+const formatIfBlank = (v: DataVolume) => `rc=0
 probe=$(blkid -p -o export -- "$dev") || rc=$?
 if [ "$rc" = 2 ]; then
   if [ -n "$(wipefs --no-act --noheadings -- "$dev")" ] || ! cmp -s -n 1048576 -- "$dev" /dev/zero; then
@@ -157,8 +143,10 @@ if [ "$rc" = 2 ]; then
 elif [ "$rc" != 0 ]; then
   echo "blkid could not probe $dev (exit $rc): is it readable?" >&2
   exit 1
-fi
-field() { printf '%s\\n' "$probe" | sed -n "s/^$1=//p"; }
+fi`;
+
+/** Only ext4 and xfs are mounted; anything else is refused, never formatted. */
+const checkFilesystem = () => `field() { printf '%s\\n' "$probe" | sed -n "s/^$1=//p"; }
 fstype=$(field TYPE)
 uuid=$(field UUID)
 case "$fstype" in
@@ -170,8 +158,10 @@ case "$fstype" in
     exit 1
     ;;
 esac
-if ! printf '%s' "$uuid" | grep -Eqi '^[0-9a-f-]{8,36}$'; then echo "$dev: the $fstype filesystem has no usable UUID ('$uuid')" >&2; exit 1; fi
-template=$(cat ${heredoc("DJANGO_HA_UNIT", unit)}
+if ! printf '%s' "$uuid" | grep -Eqi '^[0-9a-f-]{8,36}$'; then echo "$dev: the $fstype filesystem has no usable UUID ('$uuid')" >&2; exit 1; fi`;
+
+/** The mount unit, by the filesystem's UUID and type. */
+const installMountUnit = (unit: string) => `template=$(cat ${heredoc("DJANGO_HA_UNIT", unit)}
 )
 wanted=\${template//${UUID_SLOT}/$uuid}
 wanted=\${wanted//${FSTYPE_SLOT}/$fstype}
@@ -180,8 +170,10 @@ if [ "$(cat "$unit_file" 2>/dev/null || true)" != "$wanted" ]; then
   printf '%s\\n' "$wanted" > "$unit_file"
   systemctl daemon-reload
   changed
-fi
-if [ "$mounted" = 0 ]; then
+fi`;
+
+/** Seed an empty filesystem with what the root disk holds at the mount point (a copy). */
+const seedIfEmpty = (v: DataVolume) => `if [ "$mounted" = 0 ]; then
   stage=$(mktemp -d /run/django-ha-volume.XXXXXX)
   mount -t "$fstype" -- "$dev" "$stage"
   trap 'umount "$stage" 2>/dev/null || true; rmdir "$stage" 2>/dev/null || true' EXIT
@@ -198,8 +190,10 @@ if [ "$mounted" = 0 ]; then
   rmdir "$stage"
   trap - EXIT
   mkdir -p "$mnt"
-fi
-if ! systemctl is-enabled --quiet "$unit"; then systemctl enable --quiet "$unit"; changed; fi
+fi`;
+
+/** Enable and start the mount (and the by-uuid links in a container); check the right device is mounted. */
+const mountVolume = () => `if ! systemctl is-enabled --quiet "$unit"; then systemctl enable --quiet "$unit"; changed; fi
 # systemd 257 (Debian 13) mounts What=UUID=… through /dev/disk/by-uuid/, a link udev makes. A container has no
 # udev (the lab's nodes): there the links unit makes it, now and at every boot before the mounts.
 if systemd-detect-virt --container --quiet; then ${VOLUME_LINKS_SCRIPT}; fi
@@ -208,7 +202,26 @@ if ! mountpoint -q "$mnt"; then systemctl start "$unit"; changed; fi
 if [ "$(mountpoint -d "$mnt")" != "$dev_num" ]; then
   echo "$mnt is not mounted from $dev after starting $unit: see journalctl -u $unit" >&2
   exit 1
-fi`,
+fi`;
+
+/**
+ * Find, format (only when blank), seed (only when its filesystem is empty) and mount one data volume.
+ *
+ * Blank means: blkid finds no signature, wipefs finds none, and the first MiB is zeros. Any filesystem is kept
+ * (ext4 and xfs are mounted; others, partition tables, RAID or crypto members are refused, never formatted).
+ * Seeding copies what the root disk holds at the mount point (Debian's freshly created default cluster, or an
+ * older installation's data) into the empty filesystem; nothing is deleted, the root disk's copy stays hidden
+ * under the mount.
+ */
+export function dataVolumeScript(v: DataVolume): Extract<Action, { kind: "script" }> {
+  const unit = renderUnit(volumeMountUnitTemplate(v));
+  const users = VOLUME_USERS[v.purpose];
+  return {
+    kind: "script",
+    name: `volume-${v.purpose}`,
+    script: bashScript(
+      `${v.purpose} volume ${v.device} on ${v.mountPoint}`,
+      [volumeAttached(v, users), formatIfBlank(v), checkFilesystem(), installMountUnit(unit), seedIfEmpty(v), mountVolume()].join("\n"),
     ),
   };
 }

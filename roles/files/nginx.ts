@@ -62,36 +62,27 @@ const uwsgiPass = `        include uwsgi_params;
         uwsgi_read_timeout 75s;
         uwsgi_send_timeout 75s;`;
 
-export function renderNginxSite(site: NginxSite): string {
-  if (!/^\/[A-Za-z0-9._~/-]*$/.test(site.healthPath))
-    throw new Error(`healthPath ${JSON.stringify(site.healthPath)} must be a URL path of letters, digits and . _ ~ / - (e.g. "/health/")`);
-  return `# django-ha: the app site. ACME HTTP-01 tokens: ${site.acmeWebroot}/.well-known/acme-challenge/<token>.
-upstream django_ha_uwsgi {
-    server unix:${site.uwsgiSocket};
-}
+/** ACME HTTP-01 tokens from the shared webroot (the same on port 80 and 443: the CA may follow a redirect). */
+const acmeLocation = (site: NginxSite) => `    location ^~ /.well-known/acme-challenge/ {
+        root ${site.acmeWebroot};
+        default_type text/plain;
+        try_files $uri =404;
+    }`;
 
-server {
+/** Port 80: ACME tokens, everything else redirected to HTTPS. */
+const httpServer = (site: NginxSite) => `server {
     listen 80 default_server;
     listen [::]:80 default_server;
     server_name ${site.fqdn};
 
-    location ^~ /.well-known/acme-challenge/ {
-        root ${site.acmeWebroot};
-        default_type text/plain;
-        try_files $uri =404;
-    }
+${acmeLocation(site)}
 
     location / {
         return 301 https://$host$request_uri;
     }
-}
+}`;
 
-server {
-    listen 443 ssl http2 default_server;
-    listen [::]:443 ssl http2 default_server;
-    server_name ${site.fqdn};
-
-    ssl_certificate ${site.tlsDir}/fullchain.pem;
+const tlsSettings = (site: NginxSite) => `    ssl_certificate ${site.tlsDir}/fullchain.pem;
     ssl_certificate_key ${site.tlsDir}/privkey.pem;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_prefer_server_ciphers off;
@@ -100,15 +91,9 @@ server {
     ssl_session_tickets off;
 
     client_max_body_size ${site.clientMaxBodySize};
-    server_tokens off;
+    server_tokens off;`;
 
-    location ^~ /.well-known/acme-challenge/ {
-        root ${site.acmeWebroot};
-        default_type text/plain;
-        try_files $uri =404;
-    }
-
-    # Collected static files have hashed names: cache them for a year.
+const shareLocations = (site: NginxSite) => `    # Collected static files have hashed names: cache them for a year.
     location ^~ /static/ {
         alias ${withSlash(site.staticDir)};
         expires 365d;
@@ -124,17 +109,22 @@ server {
         add_header X-Content-Type-Options "nosniff" always;
         add_header Content-Security-Policy "default-src 'none'; sandbox" always;
         try_files $uri =404;
-    }
+    }`;
 
-    # The health path is the app's answer whatever the mode: deploys and the health agent ask it.
+const healthLocation = (
+  site: NginxSite,
+) => `    # The health path is the app's answer whatever the mode: deploys and the health agent ask it.
     location = ${site.healthPath} {
         if (-f ${site.appUnhealthyFlag}) {
             return 503;
         }
 ${uwsgiPass}
-    }
+    }`;
 
-    # npm run maintenance: flags on the share, tested on every request (docs/releases.md). Only nginx's own 503s
+/** The app, unless a mode flag (or the watchdog's) says nginx answers with its own page. */
+const appLocation = (
+  site: NginxSite,
+) => `    # npm run maintenance: flags on the share, tested on every request (docs/releases.md). Only nginx's own 503s
     # become these pages (the app's 503 answers pass through as they are).
     location / {
         error_page 503 /.django-ha-mode/$django_ha_mode.html;
@@ -156,9 +146,9 @@ ${uwsgiPass}
             return 503;
         }
 ${uwsgiPass}
-    }
-${MODE_PAGES.map(
-  (mode) => `
+    }`;
+
+const modePageLocation = (site: NginxSite, mode: ModePage) => `
     location = /.django-ha-mode/${mode}.html {
         internal;
         root ${site.pagesDir};
@@ -166,11 +156,29 @@ ${MODE_PAGES.map(
         add_header Retry-After ${MODE_RETRY_AFTER[mode]} always;
         add_header ${MODE_HEADER} ${mode} always;
         add_header Cache-Control "no-store" always;
-    }`,
-).join("\n")}
-}
+    }`;
 
-# The app as it is, for the watchdog only (loopback; the public site above checks the flags first).
+const httpsServer = (site: NginxSite) => `server {
+    listen 443 ssl http2 default_server;
+    listen [::]:443 ssl http2 default_server;
+    server_name ${site.fqdn};
+
+${tlsSettings(site)}
+
+${acmeLocation(site)}
+
+${shareLocations(site)}
+
+${healthLocation(site)}
+
+${appLocation(site)}
+${MODE_PAGES.map((mode) => modePageLocation(site, mode)).join("\n")}
+}`;
+
+/** The app as it is, for the watchdog only. */
+const watchServer = (
+  site: NginxSite,
+) => `# The app as it is, for the watchdog only (loopback; the public site above checks the flags first).
 server {
     listen 127.0.0.1:${site.appWatchPort};
     server_name ${site.fqdn};
@@ -183,6 +191,20 @@ server {
         uwsgi_pass django_ha_uwsgi;
         uwsgi_read_timeout 5s;
     }
+}`;
+
+export function renderNginxSite(site: NginxSite): string {
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(site.healthPath))
+    throw new Error(`healthPath ${JSON.stringify(site.healthPath)} must be a URL path of letters, digits and . _ ~ / - (e.g. "/health/")`);
+  return `# django-ha: the app site. ACME HTTP-01 tokens: ${site.acmeWebroot}/.well-known/acme-challenge/<token>.
+upstream django_ha_uwsgi {
+    server unix:${site.uwsgiSocket};
 }
+
+${httpServer(site)}
+
+${httpsServer(site)}
+
+${watchServer(site)}
 `;
 }
