@@ -122,15 +122,18 @@ export function untrustedChain(
   return !chainTrusted(served.chainPem, trustedRootsPem);
 }
 
-export function decisionFor(
-  state: AgentState,
-  served: CertInfo | undefined,
-  config: AgentConfig,
-  now: number,
-  random: number,
-  force: boolean,
-  untrusted = false,
-): Decision {
+/** The moment of a decision: the clock, the random draw that spreads renewals, and what the operator or the chain asks. */
+export interface DecisionInputs {
+  now: number;
+  random: number;
+  force: boolean;
+  /** The served chain leads to no trusted root (untrustedChain). Defaults to false. */
+  untrusted?: boolean;
+}
+
+/** The renewal decision (decide) from the agent's state and the served certificate. Pure. */
+export function decisionFor(state: AgentState, served: CertInfo | undefined, config: AgentConfig, at: DecisionInputs): Decision {
+  const { now, random, force, untrusted = false } = at;
   const ari = served && state.ari?.serial === served.serial ? toWindow(state.ari.window) : undefined;
   const chosen = state.chosen ? { at: Date.parse(state.chosen.at), window: toWindow(state.chosen.window) } : undefined;
   return decide({
@@ -177,7 +180,7 @@ export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boo
   }
   state = await refreshAri(ctx, state, served?.info, dir);
   const untrusted = untrustedChain(state, served, ctx.trustedRootsPem);
-  const decision = decisionFor(state, served?.info, config, ctx.now(), ctx.random(), o.force, untrusted);
+  const decision = decisionFor(state, served?.info, config, { now: ctx.now(), random: ctx.random(), force: o.force, untrusted });
   state = {
     ...state,
     chosen: decision.chosen && { at: new Date(decision.chosen.at).toISOString(), window: fromWindow(decision.chosen.window) },
@@ -192,19 +195,23 @@ export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boo
     ctx.log("waiting", `until ${new Date(decision.until).toISOString()}: ${decision.reason}`);
     return { outcome: "waiting", detail: decision.reason };
   }
-  return order(ctx, paths, state, served?.info, dir, decision.reason, untrusted);
+  return order(ctx, { paths, state, served: served?.info, dir, why: decision.reason, forTrust: untrusted });
 }
 
-async function order(
-  ctx: RunContext,
-  paths: StorePaths,
-  state: AgentState,
-  served: CertInfo | undefined,
-  dir: Directory,
-  why: string,
-  forTrust: boolean,
-): Promise<RunResult> {
+/** What an order starts from: the store, the state, the served certificate (replaced by ARI when the CA has it), and why. */
+interface OrderInputs {
+  paths: StorePaths;
+  state: AgentState;
+  served: CertInfo | undefined;
+  dir: Directory;
+  why: string;
+  /** Ordered because the served chain is untrusted. */
+  forTrust: boolean;
+}
+
+async function order(ctx: RunContext, o: OrderInputs): Promise<RunResult> {
   const { config } = ctx;
+  const { paths, state, served, dir, why, forTrust } = o;
   const replaces = dir.renewalInfo && served?.certId ? served.certId : undefined;
   ctx.log(
     "ordering",

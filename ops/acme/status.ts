@@ -22,7 +22,7 @@ export interface StatusReport {
 
 export function statusReport(config: AgentConfig, state: AgentState, served: CertInfo | undefined, now: number): StatusReport {
   // random 0.5 only matters before a time was chosen in a window; the run stores its own draw.
-  const d = decisionFor(state, served, config, now, 0.5, false);
+  const d = decisionFor(state, served, config, { now, random: 0.5, force: false });
   return {
     certName: config.certName,
     names: config.names,

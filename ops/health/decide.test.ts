@@ -23,7 +23,7 @@ function simulate(children: Child[], ticks: boolean[][], policy: HealthPolicy = 
   ticks.forEach((oks, i) => {
     const now = i * stepMs;
     const probes: ProbeResult[] = children.map((c, j) => ({ name: c.name, ok: oks[j], detail: oks[j] ? "200" : "502" }));
-    const d = decide(state, children, probes, record, now, policy);
+    const d = decide(state, { children, probes, record, now }, policy);
     state = d.state;
     logs.push(...d.log);
     if (d.change) {
@@ -92,19 +92,24 @@ describe("the health agent's decisions", () => {
     let state = noteDnsCall(noteDnsCall(initialState(), 0), 1000);
     const c = kids(2);
     const bad = c.map((x, i) => ({ name: x.name, ok: i === 1, detail: "timeout after 2 s" }));
-    const d1 = decide(state, c, bad, ["10.0.0.1", "10.0.0.2"], 2000, policy);
-    state = decide(d1.state, c, bad, ["10.0.0.1", "10.0.0.2"], 4000, policy).state;
-    const d3 = decide(state, c, bad, ["10.0.0.1", "10.0.0.2"], 6000, policy);
+    const d1 = decide(state, { children: c, probes: bad, record: ["10.0.0.1", "10.0.0.2"], now: 2000 }, policy);
+    state = decide(d1.state, { children: c, probes: bad, record: ["10.0.0.1", "10.0.0.2"], now: 4000 }, policy).state;
+    const d3 = decide(state, { children: c, probes: bad, record: ["10.0.0.1", "10.0.0.2"], now: 6000 }, policy);
     assert.equal(d3.change, undefined);
     assert.deepEqual(d3.log, ["remove c1 waits: 2 DNS calls in the last 60 s (rate limit)"]);
-    const d4 = decide(d3.state, c, bad, ["10.0.0.1", "10.0.0.2"], 8000, policy);
+    const d4 = decide(d3.state, { children: c, probes: bad, record: ["10.0.0.1", "10.0.0.2"], now: 8000 }, policy);
     assert.deepEqual(d4.log, [], "the wait is logged once");
-    const d5 = decide(d4.state, c, bad, ["10.0.0.1", "10.0.0.2"], 60_500, policy);
+    const d5 = decide(d4.state, { children: c, probes: bad, record: ["10.0.0.1", "10.0.0.2"], now: 60_500 }, policy);
     assert.equal(d5.change?.op, "remove", "once the window has room");
   });
 
   it("ignores probes of nodes that are not its children, and never touches addresses it does not know", () => {
-    const d = decide(initialState(), kids(1), [{ name: "stranger", ok: false, detail: "x" }], ["10.0.0.1", "192.0.2.9"], 0);
+    const d = decide(initialState(), {
+      children: kids(1),
+      probes: [{ name: "stranger", ok: false, detail: "x" }],
+      record: ["10.0.0.1", "192.0.2.9"],
+      now: 0,
+    });
     assert.deepEqual(d.state.children, {});
     assert.equal(d.change, undefined);
   });

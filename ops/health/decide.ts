@@ -116,18 +116,20 @@ export function noteDnsCall(state: AgentState, now: number): AgentState {
   return { ...state, dnsCalls: [...state.dnsCalls.filter((t) => now - t < 60_000), now] };
 }
 
+/** What one tick saw: the cluster's children, their probes, the record's addresses now, the time. */
+export interface TickFacts {
+  children: Child[];
+  probes: ProbeResult[];
+  record: readonly string[];
+  now: number;
+}
+
 /**
  * One tick: count the probes, then decide at most one record change. `record` is the set of addresses the
  * record lists now. Children not in `children` (not of this cluster) are never touched. Pure.
  */
-export function decide(
-  state: AgentState,
-  children: Child[],
-  probes: ProbeResult[],
-  record: readonly string[],
-  now: number,
-  policy: HealthPolicy = DEFAULT_POLICY,
-): Decision {
+export function decide(state: AgentState, tick: TickFacts, policy: HealthPolicy = DEFAULT_POLICY): Decision {
+  const { children, probes, record, now } = tick;
   const counts = { ...state.children };
   for (const r of probes) if (children.some((c) => c.name === r.name)) counts[r.name] = counted(counts[r.name], r);
   const next: AgentState = { ...state, children: counts };

@@ -84,7 +84,7 @@ export async function tick(m: AgentMemory, deps: AgentDeps): Promise<AgentMemory
   const probes = await Promise.all(deps.config.children.map((c) => deps.probe(c)));
   const now = deps.now();
   const children: Child[] = deps.config.children.map((c) => ({ name: c.name, address: c.address }));
-  const d = decide(mem.state, children, probes, mem.record, now, policyOf(deps.config));
+  const d = decide(mem.state, { children, probes, record: mem.record, now }, policyOf(deps.config));
   for (const line of d.log) deps.log(deps.dryRun && d.change && /^(removed|added back) /.test(line) ? `dry run: ${line}` : line);
   mem = { ...mem, state: d.state, lastProbes: probes };
   if (!d.change) return mem;
