@@ -13,7 +13,7 @@ import {
   Route53Client,
 } from "@aws-sdk/client-route-53";
 import { mockClient } from "aws-sdk-client-mock";
-import { FAKE_TOKEN, FakeDigitalOcean } from "../digitalocean/fake-api";
+import { FAKE_TOKEN, FakeDigitalOcean } from "../../test/fake-digitalocean";
 import { DigitalOceanDns } from "./digitalocean";
 import { Route53Dns } from "./route53";
 import type { DnsOperations, RecordMember } from "./types";

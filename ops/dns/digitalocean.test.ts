@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import fc from "fast-check";
 import { UserError } from "../../model/errors";
 import { DigitalOceanApiError, retryDelayMs } from "../digitalocean/api";
-import { FAKE_RETRY_AFTER_SECONDS, FAKE_TOKEN, FakeDigitalOcean } from "../digitalocean/fake-api";
+import { FAKE_RETRY_AFTER_SECONDS, FAKE_TOKEN, FakeDigitalOcean } from "../../test/fake-digitalocean";
 import { DigitalOceanDns, relativeRecordName } from "./digitalocean";
 
 describe("DigitalOcean DNS adapter against a fake API on 127.0.0.1", () => {

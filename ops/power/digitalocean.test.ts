@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { UserError } from "../../model/errors";
-import { FAKE_TOKEN, FakeDigitalOcean } from "../digitalocean/fake-api";
+import { FAKE_TOKEN, FakeDigitalOcean } from "../../test/fake-digitalocean";
 import { DigitalOceanPower } from "./digitalocean";
 
 describe("DigitalOcean power adapter against a fake API on 127.0.0.1", () => {
