@@ -1,10 +1,6 @@
 import type { LabPaths } from "./config";
+import { shellJoin } from "../roles/shell";
 import type { Command } from "./exec";
-
-/** Quote one argument for the remote shell (ssh joins its arguments into one command line). Pure. */
-export function shellQuote(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 /**
  * ssh to a lab node as root with the lab's key, the node's host key pinned (StrictHostKeyChecking=yes against
@@ -39,7 +35,7 @@ export function sshCommand(
       "LogLevel=ERROR",
       ...(opts.tty ? ["-t"] : ["-T"]),
       `root@${address}`,
-      ...(remote.length ? ["--", remote.map(shellQuote).join(" ")] : []),
+      ...(remote.length ? ["--", shellJoin(remote)] : []),
     ],
   };
 }

@@ -1,10 +1,27 @@
-/** Shell quoting and the common frame of every rendered bash script: quoting happens here and nowhere else. */
+/**
+ * The ONE shell-quoting module (roles' rendered scripts, ops' SSH commands, the lab's ssh: roles are the lowest
+ * layer, so everyone can import it), and the common frame of every rendered bash script.
+ */
 import { CHANGED_MARKER } from "./types";
 
-/** Quote a value for bash as one word ('…' with embedded quotes escaped). */
-export function shellQuote(value: string): string {
-  if (/^[A-Za-z0-9_./:=@%+,-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+/** An argv array: program first, then its arguments, each passed to the remote side unchanged. */
+export type Argv = readonly string[];
+
+// Words made only of these characters mean the same thing quoted or not, so they stay readable.
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Quote one word for a POSIX shell (sh, bash, dash) so the shell sees it byte for byte. */
+export function shellQuote(arg: string): string {
+  if (arg.includes("\0")) throw new Error(`cannot pass a NUL byte in a shell argument: ${JSON.stringify(arg)}`);
+  if (arg !== "" && SAFE_WORD.test(arg)) return arg;
+  // Inside single quotes nothing is special except the single quote itself: close, escape it, reopen.
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Join an argv array into one command line for a shell (the remote login shell of SSH). */
+export function shellJoin(argv: Argv): string {
+  if (argv.length === 0) throw new Error("cannot run an empty command");
+  return argv.map(shellQuote).join(" ");
 }
 
 /** A bash heredoc body must not contain its terminator line; the renderers pick fixed terminators. */

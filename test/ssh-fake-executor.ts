@@ -4,7 +4,7 @@
  */
 import * as crypto from "node:crypto";
 import type { RemoteExecutor, RunOptions, RunResult } from "../ops/ssh/executor";
-import type { Argv } from "../ops/ssh/quote";
+import type { Argv } from "../roles/shell";
 import * as cmd from "../ops/bootstrap/commands";
 
 export interface FakeMachine {

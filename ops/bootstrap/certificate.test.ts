@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { fixtureInventory } from "../../roles/fixtures";
 import type { InventoryNode } from "../../model";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 import { agentRun, formatCertificatePhase, runCertificatePhase, tlsSync, trustedHealth } from "./certificate";
 import { formatSummary } from "./orchestrate";
 

@@ -11,7 +11,7 @@ import { ACME_PATHS, ACME_SERVICE } from "../../roles/acme";
 import { shareCertDir, TLS_PATHS } from "../../roles/tls";
 import type { Inventory, InventoryNode } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 
 const FIXED = (program: string, ...args: string[]): Argv => ["bash", "-c", program, "django-ha", ...args];
 const MINUTE = 60_000;

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CHANGED_MARKER } from "../../roles/types";
-import { shellJoin } from "../ssh/quote";
+import { shellJoin } from "../../roles/shell";
 import * as cmd from "./commands";
 import { sha256 } from "./hash";
 

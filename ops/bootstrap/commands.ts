@@ -5,7 +5,7 @@
  * Multi-step remote logic is a FIXED bash program (a constant) that takes its data as positional
  * arguments ("$1", "$2", …), so no data is ever spliced into shell text.
  */
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 
 /** Where the full output of scripts and apt lives on each node, root-only (only the tail travels back). */
 export const REMOTE_LOG_DIR = "/var/log/django-ha";

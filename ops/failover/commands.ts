@@ -4,7 +4,7 @@
  * here runs anything. Every program is idempotent: a re-run after an interruption finds the work done.
  */
 import * as net from "node:net";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 
 const FIXED = (program: string, ...args: string[]): Argv => ["bash", "-c", program, "django-ha-failover", ...args];
 

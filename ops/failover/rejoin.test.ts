@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { fixtureInventory } from "../../roles/fixtures";
 import { withPrimary, type InventoryNode } from "../../model";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 import {
   applyRejoin,
   decideRejoin,

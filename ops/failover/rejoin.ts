@@ -39,7 +39,7 @@ import { POSTGRES_UNIT } from "../../roles/db";
 import { UserError } from "../../model/errors";
 import type { Inventory, InventoryNode } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 
 export type RejoinMethod = "already" | "follow" | "rewind" | "basebackup";
 

@@ -7,7 +7,7 @@ import { CHANGED_MARKER } from "../../roles/types";
 import { hostsInventory, loadStackSpec, UserError, withPrimary, type Inventory, type InventoryNode } from "../../model";
 import type { PowerOperations } from "../power/types";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 import * as cmd from "./commands";
 import type { FenceMethod } from "./decide";
 import { runFailover, type FailoverOptions } from "./run";

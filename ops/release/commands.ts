@@ -3,7 +3,7 @@
  * positional arguments, built as argv arrays (quoted in one place, ops/ssh), plus parsers for what they print.
  * Nothing here runs anything. Tested by equality, shellcheck, and by running them against a temp tree.
  */
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 import { BUILD, LOAD_ENV, MIGRATE, SET_CURRENT, trustedHost } from "../../roles/release";
 import { isReleaseId, type ReleaseInfo } from "./release";
 

@@ -4,7 +4,7 @@ import { NodeSSH } from "node-ssh";
 import pRetry from "p-retry";
 import { UserError } from "../../model/errors";
 import { KnownHostsFile } from "./known-hosts";
-import { Argv, shellJoin } from "./quote";
+import { Argv, shellJoin } from "../../roles/shell";
 
 /** What one remote command returned. Output is kept bounded (the tail); big output belongs in remote files. */
 export interface RunResult {

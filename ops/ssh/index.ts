@@ -1,3 +1,3 @@
 export * from "./executor";
 export * from "./known-hosts";
-export * from "./quote";
+export { type Argv, shellJoin, shellQuote } from "../../roles/shell";

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { labInv, NOW, probeOutput } from "../../test/status-fixtures";
 import type { InventoryNode } from "../../model";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 import { gatherStatus } from "./gather";
 import { probeCommand } from "./probe";
 

@@ -11,7 +11,7 @@ import { SHARE_SYNC_UNIT } from "../../roles/parent";
 import { UWSGI_UNIT } from "../../roles/child";
 import { CELERY_UNIT } from "../../roles/worker";
 import { HEALTH_SERVICE } from "../../roles/health";
-import type { Argv } from "../ssh/quote";
+import type { Argv } from "../../roles/shell";
 import type { CertificateFacts, DiskUse, HealthFacts, NodeStatus, PostgresFacts, ReplicaRow, ShareSyncFacts } from "./types";
 
 /** lsyncd's status file on the database machines (roles/parent.ts). */

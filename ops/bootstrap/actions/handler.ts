@@ -5,7 +5,7 @@
  */
 import type { Action } from "../../../roles/types";
 import type { RemoteExecutor, RunOptions, RunResult } from "../../ssh/executor";
-import type { Argv } from "../../ssh/quote";
+import type { Argv } from "../../../roles/shell";
 import * as cmd from "../commands";
 
 /** The action of one kind. */

@@ -1,4 +1,4 @@
-import type { Argv } from "../../ssh/quote";
+import type { Argv } from "../../../roles/shell";
 import * as cmd from "../commands";
 import { type ActionHandler, type ActionOf, combined, lastLines, type NodeRun, StepFailure, TIMEOUTS } from "./handler";
 import { filePathsOf } from "./file";

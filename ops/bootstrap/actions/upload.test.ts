@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import type { RemoteExecutor, RunResult } from "../../ssh/executor";
-import type { Argv } from "../../ssh/quote";
+import type { Argv } from "../../../roles/shell";
 import * as cmd from "../commands";
 import { directoryHash } from "../hash";
 import { NodeRun, StepFailure } from "./handler";

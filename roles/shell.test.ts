@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { shellJoin, shellQuote } from "./quote";
+import { shellJoin, shellQuote } from "./shell";
 
+// The one quoting of roles' rendered scripts, ops' SSH commands and the lab's ssh (each had its own before).
 describe("shellQuote", () => {
   const cases: [string, string][] = [
     ["plain", "plain"],
+    ["plain-1.2/x", "plain-1.2/x"],
+    ["user@host:/a,b=c+d%e", "user@host:/a,b=c+d%e"],
     ["/etc/nginx/nginx.conf", "/etc/nginx/nginx.conf"],
     ["", "''"],
     ["two words", "'two words'"],
