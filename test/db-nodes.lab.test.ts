@@ -8,7 +8,7 @@
  * (systemd 257 mounts by /dev/disk/by-uuid, which nothing but our links unit makes in a container) and
  * PostgreSQL, the share and replication come back by themselves; and never two writable primaries — a plain
  * reboot of the primary and a whole-cluster power cut come back writable on the primary, while an old primary
- * powered on after a failover (the standby promoted by hand) is fenced by its boot guard (roles/guard.ts). The
+ * powered on after a failover (the standby promoted by hand) is fenced by its boot guard (roles/guard/). The
  * failover test leaves the cluster failed over, and the last one rejoins the old primary as the new standby
  * (ops/failover/rejoin.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * Rejoin (issue 9 item 4): turn the old primary — fenced by its boot guard after a failover (roles/guard.ts) —
+ * Rejoin (issue 9 item 4): turn the old primary — fenced by its boot guard after a failover (roles/guard/) —
  * into the standby of the current primary, without losing a write the current primary has, and without silently
  * throwing away one it lacks.
  *

@@ -20,7 +20,7 @@ export type { FailoverOptions, FailoverResult } from "./types";
 
 /**
  * The conf.d file the failover writes on a new primary without a standby (sorts after the bootstrap's
- * django-ha.conf); the boot guard reads it as "the peer was fenced by this failover" (roles/guard.ts).
+ * django-ha.conf); the boot guard reads it as "the peer was fenced by this failover" (roles/guard/).
  */
 export const NO_STANDBY_OVERRIDE = FAILOVER_NO_STANDBY_CONF;
 
