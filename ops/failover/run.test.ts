@@ -18,6 +18,8 @@ const lab = hostsInventory(loadStackSpec("lab"));
 class Sim {
   readonly nodes = new Map<string, { up: boolean; pg: "primary" | "standby" | "down"; hosts?: string; ran: string[] }>();
   failProgram?: string;
+  /** Standbys stream from a primary (a planned switchover starts from a streaming pair). */
+  streaming = false;
   constructor(readonly inv: Inventory) {
     for (const n of inv.nodes)
       this.nodes.set(n.name, { up: true, pg: n.name === inv.primary ? "primary" : n.name === inv.standby ? "standby" : "down", ran: [] });
@@ -51,6 +53,12 @@ const known: [string, Argv][] = [
   ["newPrimary", cmd.newPrimaryServices({ overrideFile: "", slot: "", redisConf: "", redisPort: 1 })],
   ["reconnectChild", cmd.reconnectChild("", "", "", [])],
   ["reconnectWorker", cmd.reconnectWorker("", "", "", [])],
+  ["redisPause", cmd.redisPause("", 1, 1)],
+  ["redisOffset", cmd.redisReplicaOffset("", 1)],
+  ["stopOldPrimary", cmd.stopOldPrimary({ unit: "", pgBin: "", pgData: "" })],
+  ["shareHandover", cmd.shareHandover({ share: "", target: "", sshPort: 1, key: "", syncUnit: "" })],
+  ["asStandby", cmd.asStandby({ pgData: "", conninfo: "", slot: "" })],
+  ["restoreSync", cmd.restoreSync("")],
 ];
 
 class SimExec implements RemoteExecutor {
@@ -72,13 +80,28 @@ class SimExec implements RemoteExecutor {
     me.ran.push(name);
     if (this.sim.failProgram === name) return ok("", 1);
     switch (name) {
-      case "pgStatus":
+      case "pgStatus": {
         if (me.pg === "down") return ok("pg=down\npg_error=refused\n");
+        // A primary lists a streaming replica while another database node runs as a standby.
+        const streaming = this.sim.streaming && [...this.sim.nodes.values()].some((n) => n !== me && n.up && n.pg === "standby");
         return ok(
           me.pg === "primary"
-            ? "pg=up\nrecovery=false\nread_only=off\ncurrent_lsn=0/9\nsync_names=\n"
+            ? `pg=up\nrecovery=false\nread_only=off\ncurrent_lsn=0/9\nsync_names=\n${streaming ? "replica=standby,streaming,sync,0/9\n" : ""}`
             : "pg=up\nrecovery=true\nreceive_lsn=0/9\nreplay_lsn=0/9\nreceiver=none\nreceipt_age=3\n",
         );
+      }
+      case "redisPause":
+        return ok("offset=100\n");
+      case "redisOffset":
+        return ok("offset=100\nlink=up\n");
+      case "stopOldPrimary":
+        me.pg = "down";
+        return ok("checkpoint_lsn=0/8\n");
+      case "asStandby":
+        me.pg = "standby";
+        return ok("");
+      case "restoreSync":
+        return ok("sync_names=standby\n");
       case "peer": {
         const target = this.sim.inv.nodes.find((n) => n.privateAddress === argv[4])!;
         const t = this.sim.node(target.name);
@@ -277,5 +300,50 @@ describe("emergency failover", () => {
     t.sim.failProgram = "newPrimary";
     await assert.rejects(runFailover(t.options()));
     await assert.rejects(runFailover(t.options({ kind: "planned" })), /emergency failover .* did not finish: finish it first/);
+  });
+});
+
+describe("planned switchover", () => {
+  it("drains the old primary (Redis, PostgreSQL, share), promotes, repoints, makes the old primary the standby and restores sync", async () => {
+    const t = setup();
+    t.sim.streaming = true;
+    const converged: string[][] = [];
+    const r = await runFailover(
+      t.options({
+        kind: "planned",
+        fence: { kind: "none" } as FenceMethod,
+        converge: async (inv, nodes) => (converged.push([inv.primary, ...nodes]), { ok: true, text: "bootstrap ok" }),
+      }),
+    );
+    assert.equal(r.complete, true, r.summary.join("\n"));
+    assert.deepEqual([r.from, r.to], [lab.primary, lab.standby]);
+    for (const step of ["redisPause", "stopOldPrimary", "shareHandover", "asStandby"]) assert.equal(t.sim.ran(lab.primary, step), 1, step);
+    assert.equal(t.sim.ran(lab.standby, "promote"), 1);
+    assert.equal(t.sim.ran(lab.standby, "restoreSync"), 1);
+    assert.deepEqual(converged, [[lab.standby, lab.standby, lab.primary]], "the new inventory, both database machines");
+    assert.deepEqual(t.records, [lab.standby]);
+    assert.equal(t.sim.node(lab.primary).pg, "standby");
+    const steps = t.lines.filter((l) => /✓ /.test(l)).map((l) => /✓ (\S+)/.exec(l)![1]);
+    // new-primary and repoint run in parallel: either may finish first.
+    const parallel = (xs: string[]) => xs.map((x) => (x === "new-primary" || x === "repoint" ? "new-primary|repoint" : x));
+    assert.deepEqual(
+      parallel(steps),
+      parallel(["situation", "drain", "promote", "record", "new-primary", "repoint", "reconnect", "old-primary", "sync", "verify"]),
+    );
+    assert.match(
+      t.lines.join("\n"),
+      /PostgreSQL: .* stopped cleanly \(shutdown checkpoint 0\/8\); .* received up to 0\/9: nothing is missing/,
+    );
+    assert.match(r.summary[0], new RegExp(`planned failover of stack s: ${lab.standby} is the primary, ${lab.primary} its standby`));
+  });
+
+  it("refuses when the standby is not streaming, and changes nothing", async () => {
+    const t = setup();
+    await assert.rejects(
+      runFailover(t.options({ kind: "planned", fence: { kind: "none" } as FenceMethod })),
+      /Not both healthy, so no switchover/,
+    );
+    assert.equal(t.sim.ran(lab.primary, "redisPause"), 0);
+    assert.equal(fs.existsSync(t.journal), false);
   });
 });
