@@ -10,3 +10,4 @@ export * from "./debian";
 export * from "./certificate";
 export * from "./app";
 export * from "./health";
+export * from "./firewall";

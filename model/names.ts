@@ -13,11 +13,10 @@
  * django-ha:primary, and no name may then call the standby "parent" or make Pulumi replace a volume.
  */
 import { createHash } from "node:crypto";
+import { FIREWALL_GROUPS, type FirewallGroupName } from "./firewall";
 import type { ClusterSpec } from "./schema";
 import { planNodes, Role, ROLES } from "./topology";
 
-export const FIREWALL_GROUPS = ["admin", "web", "data"] as const;
-export type FirewallGroupName = (typeof FIREWALL_GROUPS)[number];
 export const VOLUME_PURPOSES = ["db", "share"] as const;
 /** Short keys of the two database machines in resource and volume names, whatever their role. */
 export const DATABASE_MACHINE_KEYS = ["db-1", "db-2"] as const;

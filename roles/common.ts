@@ -1,5 +1,5 @@
 /** What every node runs: app user, /etc/hosts block, SSH hardening, security upgrades, time sync, firewall. */
-import { APP_USER, ClusterFacts, PORTS } from "./context";
+import { APP_USER, ClusterFacts } from "./context";
 import { file, started } from "./actions";
 import { sshdConfigCheck } from "./checks";
 import { renderHostsBlock } from "./files/hosts";
@@ -8,7 +8,7 @@ import { renderSshdDropIn } from "./files/sshd";
 import { renderAutoUpgrades, renderUnattendedPolicy } from "./files/unattended";
 import { appUserScript, hostsBlockScript, removeFilesScript, timeSyncScript } from "./scripts";
 import type { Action, Check } from "./types";
-import type { InventoryNode } from "../model";
+import { firewallGroups, groupsFor, type FirewallGroup, type InventoryNode, type RuleSource } from "../model";
 
 /**
  * sshd keeps the FIRST value it reads for most keywords, and Debian's sshd_config includes sshd_config.d/*.conf
@@ -20,43 +20,40 @@ export const SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-django-ha.conf";
 export const OLD_SSHD_DROP_INS = ["/etc/ssh/sshd_config.d/django-ha.conf"];
 export const NFTABLES_CONF = "/etc/nftables.conf";
 
-/** The firewall of one node: SSH from the admin CIDRs, plus what its role serves, to whom. */
+/**
+ * The firewall of one node: the groups of the cluster's firewall policy (model/firewall.ts) its role belongs
+ * to, with each source resolved to addresses — the same groups the cloud firewalls are planned from.
+ */
 export function firewallFor(node: InventoryNode, f: ClusterFacts): Firewall {
-  const members = f.memberAddresses;
-  const rules: FirewallRule[] = [{ comment: "ssh from admin CIDRs", protocol: "tcp", ports: [f.sshPort], from: f.adminCidrs }];
-  switch (node.role) {
-    case "child":
-      rules.push({ comment: "web", protocol: "tcp", ports: [PORTS.http, PORTS.https], from: "any" });
-      break;
-    case "worker":
-      break;
-    case "parent":
-    case "standby":
+  const groups = firewallGroups({ adminCidrs: f.adminCidrs, sshPort: f.sshPort });
+  const rules = groupsFor(groups, node.role).flatMap((group) =>
+    group.inbound.map((r): FirewallRule => ({
+      comment: r.purpose,
+      protocol: r.protocol,
+      ports: [r.port],
+      from: sourceAddresses(r.source, group, f),
+    })),
+  );
+  return { rules };
+}
+
+/** A policy source as the node sees it: "any", the admin CIDRs, or private addresses of this inventory's nodes. Pure. */
+function sourceAddresses(source: RuleSource, group: FirewallGroup, f: ClusterFacts): string[] | "any" {
+  switch (source.kind) {
+    case "internet":
+      return "any";
+    case "cidrs":
+      return source.cidrs;
+    case "members":
+      return f.memberAddresses;
+    case "peers":
       // Both database nodes get the same rules, so a failover needs no firewall change.
-      rules.push(
-        {
-          comment: "share replication (rsync over ssh) between the database nodes",
-          protocol: "tcp",
-          ports: [f.sshPort],
-          from: [f.parent.privateAddress, f.standby.privateAddress],
-        },
-        { comment: "postgresql from cluster members", protocol: "tcp", ports: [PORTS.postgres], from: members },
-        { comment: "redis from cluster members", protocol: "tcp", ports: [PORTS.redis], from: members },
-        {
-          comment: "nfs v4 + v3 (mountd, rpcbind for the libnfs checks) from cluster members",
-          protocol: "tcp",
-          ports: [PORTS.rpcbind, PORTS.nfs, PORTS.mountd],
-          from: members,
-        },
-        { comment: "rpcbind over udp from cluster members", protocol: "udp", ports: [PORTS.rpcbind], from: members },
-      );
-      break;
+      return [...new Set(f.ctx.inventory.nodes.filter((n) => group.roles.includes(n.role)).map((n) => n.privateAddress))];
     default: {
-      const never: never = node.role;
-      throw new Error(`unknown role ${String(never)}`);
+      const never: never = source;
+      throw new Error(`unknown rule source ${JSON.stringify(never)}`);
     }
   }
-  return { rules };
 }
 
 export function commonActions(node: InventoryNode, f: ClusterFacts, extraAppGroupMembers: string[] = []): Action[] {

@@ -397,7 +397,7 @@ describe("host firewall policy (firewallFor)", () => {
       const rules = firewallFor(node, f).rules;
       const open = rules.filter((r) => r.from === "any").flatMap((r) => r.ports);
       assert.deepEqual(open, node.role === "child" ? [80, 443] : [], "only children are public, on 80/443");
-      const ssh = rules.find((r) => r.comment === "ssh from admin CIDRs");
+      const ssh = rules.find((r) => r.comment === "SSH from the admin networks");
       assert.deepEqual(ssh?.from, ["10.231.0.1/32", "2001:db8::/64"]);
       for (const r of rules) {
         if (r.ports.some((p) => [5432, 6379, 2049, 111, 20048].includes(p))) {

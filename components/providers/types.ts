@@ -26,6 +26,13 @@ export interface Machines {
   readonly machineIds: pulumi.Output<Record<string, string>>;
 }
 
+/** The created resource of the planned node `name` (same order as the plan); throws if the plan has no such node. */
+export function createdNode<T>(planned: readonly { name: string }[], created: readonly T[], name: string): T {
+  const i = planned.findIndex((n) => n.name === name);
+  if (i < 0 || i >= created.length) throw new Error(`no created machine for planned node ${name}`);
+  return created[i];
+}
+
 /** The machine ids of created machines, by the plan's node names (same order). */
 export function machineIdsOf(
   planned: readonly { name: string }[],

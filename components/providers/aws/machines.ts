@@ -1,10 +1,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { awsBaseTags, awsNames, machineKind, type InventoryNode } from "../../../model";
+import { awsBaseTags, awsNames, machineKind, type ClusterSpec, type InventoryNode } from "../../../model";
 import { AWS_DEBIAN_AMI } from "../../../model/debian";
 import { legacyAliases, nodeKey, renderUserData } from "../../plan";
-import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
+import { createdNode, inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { AcmeDnsRole } from "./acmeRole";
 import { AwsNetwork } from "./network";
 import { AwsNode } from "./node";
@@ -71,57 +71,19 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
       { parent: this },
     );
 
-    const ami =
-      args.ami ??
-      aws.ec2
-        .getAmiOutput(
-          {
-            region,
-            owners: [DEBIAN_AMI_OWNER],
-            mostRecent: true,
-            filters: [
-              { name: "name", values: [AWS_DEBIAN_AMI.namePattern] },
-              { name: "architecture", values: [AWS_DEBIAN_AMI.architecture] },
-            ],
-          },
-          { parent: this },
-        )
-        .apply((a) => a.id);
-    const zoneId = spec.hostedZoneId
-      ? pulumi.output(spec.hostedZoneId)
-      : aws.route53.getZoneOutput({ name: spec.domain, privateZone: false }, { parent: this }).apply((z) => z.zoneId);
+    const ami = args.ami ?? debianAmi(region, this);
+    const zoneId = hostedZoneOf(spec, this);
     // Least privilege: the role exists only while the certificate is validated by DNS-01.
     this.acmeDnsRole =
       spec.certificate.challenge === "dns-01"
         ? new AcmeDnsRole(`${name}-acme-dns`, { hostedZoneId: zoneId, tags }, { parent: this })
         : undefined;
-    const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
-    this.nodeResources = plan.nodes.map(
-      (node) =>
-        new AwsNode(
-          `${name}-${nodeKey(node)}`,
-          {
-            node,
-            region,
-            ami,
-            subnetId: this.network.subnetIds[node.zone],
-            securityGroupIds: this.securityGroups.idsFor(node.role),
-            userData,
-            iamInstanceProfile: machineKind(node.role) === "db" ? this.acmeDnsRole?.instanceProfile.name : undefined,
-            volumes:
-              machineKind(node.role) === "db"
-                ? [
-                    { purpose: "db", sizeGb: spec.volumes.dbGb, nameTag: awsNames.volume(spec, nodeKey(node), "db") },
-                    { purpose: "share", sizeGb: spec.volumes.shareGb, nameTag: awsNames.volume(spec, nodeKey(node), "share") },
-                  ]
-                : [],
-            tags,
-          },
-          { parent: this, ...legacyAliases(name, node) },
-        ),
+    this.nodeResources = createInstances(
+      name,
+      { plan, ami, network: this.network, securityGroups: this.securityGroups, acmeDnsRole: this.acmeDnsRole, tags },
+      this,
     );
 
-    const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
     this.record = new AwsRoundRobinRecord(
       `${name}-record`,
       {
@@ -131,7 +93,7 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
         healthPath: spec.app.healthPath,
         members: plan.record.members.map((c) => ({
           name: c.name,
-          address: byName.get(c.name)!.publicAddress,
+          address: createdNode(plan.nodes, this.nodeResources, c.name).publicAddress,
           healthCheckName: awsNames.healthCheck(spec, c.name, plan.record.fqdn),
         })),
         tags,
@@ -148,4 +110,67 @@ export class AwsMachines extends pulumi.ComponentResource implements Machines {
     this.hostedZoneId = zoneId;
     this.registerOutputs({ vpcId: this.network.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers, hostedZoneId: zoneId });
   }
+}
+
+/** The newest official Debian AMI of model/debian.ts in `region`, looked up at first deploy. */
+function debianAmi(region: string, parent: pulumi.Resource): pulumi.Output<string> {
+  return aws.ec2
+    .getAmiOutput(
+      {
+        region,
+        owners: [DEBIAN_AMI_OWNER],
+        mostRecent: true,
+        filters: [
+          { name: "name", values: [AWS_DEBIAN_AMI.namePattern] },
+          { name: "architecture", values: [AWS_DEBIAN_AMI.architecture] },
+        ],
+      },
+      { parent },
+    )
+    .apply((a) => a.id);
+}
+
+/** django-ha:hostedZoneId, or the public Route 53 zone named like the domain. */
+function hostedZoneOf(spec: Pick<ClusterSpec, "hostedZoneId" | "domain">, parent: pulumi.Resource): pulumi.Output<string> {
+  return spec.hostedZoneId
+    ? pulumi.output(spec.hostedZoneId)
+    : aws.route53.getZoneOutput({ name: spec.domain, privateZone: false }, { parent }).apply((z) => z.zoneId);
+}
+
+interface InstancesArgs {
+  plan: MachinesArgs["plan"];
+  ami: pulumi.Input<string>;
+  network: AwsNetwork;
+  securityGroups: AwsSecurityGroups;
+  acmeDnsRole: AcmeDnsRole | undefined;
+  tags: Record<string, string>;
+}
+
+/** An EC2 instance (with its EBS volumes on the database machines) per planned node, in plan order. */
+function createInstances(name: string, args: InstancesArgs, parent: pulumi.Resource): AwsNode[] {
+  const { spec, nodes } = args.plan;
+  const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
+  return nodes.map((node) => {
+    const database = machineKind(node.role) === "db";
+    return new AwsNode(
+      `${name}-${nodeKey(node)}`,
+      {
+        node,
+        region: spec.region,
+        ami: args.ami,
+        subnetId: args.network.subnetIds[node.zone],
+        securityGroupIds: args.securityGroups.idsFor(node.role),
+        userData,
+        iamInstanceProfile: database ? args.acmeDnsRole?.instanceProfile.name : undefined,
+        volumes: database
+          ? [
+              { purpose: "db", sizeGb: spec.volumes.dbGb, nameTag: awsNames.volume(spec, nodeKey(node), "db") },
+              { purpose: "share", sizeGb: spec.volumes.shareGb, nameTag: awsNames.volume(spec, nodeKey(node), "share") },
+            ]
+          : [],
+        tags: args.tags,
+      },
+      { parent, ...legacyAliases(name, node) },
+    );
+  });
 }

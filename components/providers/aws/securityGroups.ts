@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Role } from "../../../model";
-import type { FirewallGroup } from "../../plan";
+import { groupsFor, type FirewallGroup } from "../../plan";
 import { planSecurityGroupRules, ruleSuffix } from "./rules";
 
 /** Args of {@link AwsSecurityGroups}. */
@@ -59,6 +59,6 @@ export class AwsSecurityGroups extends pulumi.ComponentResource {
 
   /** Ids of the groups a node of `role` carries. */
   idsFor(role: Role): pulumi.Output<string>[] {
-    return this.plan.filter((g) => g.roles.includes(role)).map((g) => this.groups[g.name].id);
+    return groupsFor(this.plan, role).map((g) => this.groups[g.name].id);
   }
 }

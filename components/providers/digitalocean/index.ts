@@ -1,3 +1,4 @@
 export * from "./machines";
 export * from "./node";
 export * from "./tags";
+export * from "./firewall";

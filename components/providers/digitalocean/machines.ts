@@ -2,39 +2,16 @@ import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
 import { digitalOceanNames, machineKind, tagResourceSuffix, type InventoryNode } from "../../../model";
-import { FirewallGroup, legacyAliases, nodeKey, renderUserData, RuleSource } from "../../plan";
-import { inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
+import { legacyAliases, nodeKey, renderUserData } from "../../plan";
+import { createdNode, inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
+import { planDigitalOceanFirewalls } from "./firewall";
 import { DigitalOceanNode } from "./node";
-import { dropletTags, firewallTargetTags, planTags } from "./tags";
+import { dropletTags, planTags, type DigitalOceanTags } from "./tags";
 
 /** Args of {@link DigitalOceanMachines}. */
 export interface DigitalOceanMachinesArgs extends MachinesArgs {
   /** Private range of the VPC. Defaults to one DigitalOcean picks (it must not overlap your other VPCs). */
   vpcIpRange?: string;
-}
-
-const ANYWHERE = ["0.0.0.0/0", "::/0"];
-
-/** DigitalOcean firewall inbound sources for a planned rule source (`groupTags`: the tags the rule's firewall targets). Pure; exported for tests. */
-export function inboundSources(
-  source: RuleSource,
-  clusterTag: string,
-  groupTags: string[],
-): { sourceAddresses?: string[]; sourceTags?: string[] } {
-  switch (source.kind) {
-    case "internet":
-      return { sourceAddresses: ANYWHERE };
-    case "cidrs":
-      return { sourceAddresses: source.cidrs };
-    case "members":
-      return { sourceTags: [clusterTag] };
-    case "peers":
-      return { sourceTags: groupTags };
-    default: {
-      const never: never = source;
-      throw new Error(`unknown rule source ${JSON.stringify(never)}`);
-    }
-  }
 }
 
 /**
@@ -59,16 +36,7 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
     const { plan } = args;
     const { spec } = plan;
     const tagNames = planTags(spec);
-
-    const tagResources = new Map<string, digitalocean.Tag>();
-    const tag = (tagName: string): pulumi.Output<string> => {
-      let t = tagResources.get(tagName);
-      if (!t) {
-        t = new digitalocean.Tag(`${name}-tag-${tagResourceSuffix(tagName)}`, { name: tagName }, { parent: this });
-        tagResources.set(tagName, t);
-      }
-      return t.name;
-    };
+    const tag = tagMaker(name, this);
 
     this.vpc = new digitalocean.Vpc(
       `${name}-vpc`,
@@ -80,76 +48,33 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
       },
       { parent: this },
     );
-
-    const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
     // DigitalOcean SSH keys at creation: the droplet gets them from its metadata and no root password is
     // e-mailed (DigitalOcean only sends one when a droplet has no SSH key).
     this.sshKeys = spec.sshPublicKeys.map(
       (publicKey, i) =>
         new digitalocean.SshKey(`${name}-ssh-key-${i + 1}`, { name: digitalOceanNames.sshKey(spec, i + 1), publicKey }, { parent: this }),
     );
-    const sshKeyFingerprints = this.sshKeys.map((k) => k.fingerprint);
-    this.nodeResources = plan.nodes.map(
-      (node) =>
-        new DigitalOceanNode(
-          `${name}-${nodeKey(node)}`,
+    this.nodeResources = createDroplets(name, { plan, vpcUuid: this.vpc.id, sshKeys: this.sshKeys, tagNames, tag }, this);
+    this.firewalls = planDigitalOceanFirewalls(plan.firewall, tagNames).map(
+      (fw) =>
+        new digitalocean.Firewall(
+          `${name}-firewall-${fw.group}`,
           {
-            node,
-            region: spec.region,
-            vpcUuid: this.vpc.id,
-            tags: dropletTags(node.role, tagNames).map(tag),
-            userData,
-            sshKeys: sshKeyFingerprints,
-            volumes:
-              machineKind(node.role) === "db"
-                ? [
-                    { purpose: "db", sizeGb: spec.volumes.dbGb, name: digitalOceanNames.volume(spec, nodeKey(node), "db") },
-                    { purpose: "share", sizeGb: spec.volumes.shareGb, name: digitalOceanNames.volume(spec, nodeKey(node), "share") },
-                  ]
-                : [],
+            name: digitalOceanNames.firewall(spec, fw.group),
+            tags: fw.targetTags.map(tag),
+            inboundRules: fw.inboundRules,
+            outboundRules: fw.outboundRules,
           },
-          { parent: this, ...legacyAliases(name, node) },
+          { parent: this },
         ),
     );
 
-    this.firewalls = plan.firewall.map((group: FirewallGroup) => {
-      const targetNames = firewallTargetTags(group, tagNames);
-      const targets = targetNames.map(tag);
-      return new digitalocean.Firewall(
-        `${name}-firewall-${group.name}`,
-        {
-          name: digitalOceanNames.firewall(spec, group.name),
-          tags: targets,
-          inboundRules: group.inbound.map((r) => ({
-            protocol: r.protocol,
-            portRange: String(r.port),
-            ...inboundSources(r.source, tagNames.cluster, targetNames),
-          })),
-          // A droplet under any cloud firewall may only send what some firewall allows.
-          outboundRules: group.outboundAll
-            ? ["tcp", "udp", "icmp"].map((protocol) => ({
-                protocol,
-                portRange: protocol === "icmp" ? undefined : "1-65535",
-                destinationAddresses: ANYWHERE,
-              }))
-            : [],
-        },
-        { parent: this },
-      );
-    });
-
-    const byName = new Map(this.nodeResources.map((r, i) => [plan.nodes[i].name, r]));
-    this.records = plan.record.members.map(
-      (child) =>
+    const members = plan.record.members.map((child) => ({ child, node: createdNode(plan.nodes, this.nodeResources, child.name) }));
+    this.records = members.map(
+      ({ child, node }) =>
         new digitalocean.DnsRecord(
           `${name}-record-${nodeKey(child)}`,
-          {
-            domain: spec.domain,
-            type: "A",
-            name: plan.record.relativeName,
-            value: byName.get(child.name)!.publicAddress,
-            ttl: plan.record.ttl,
-          },
+          { domain: spec.domain, type: "A", name: plan.record.relativeName, value: node.publicAddress, ttl: plan.record.ttl },
           { parent: this },
         ),
     );
@@ -160,9 +85,59 @@ export class DigitalOceanMachines extends pulumi.ComponentResource implements Ma
       this.nodeResources.map((r) => r.droplet.id),
     );
     this.recordMembers = pulumi.all(
-      plan.record.members.map((c) => byName.get(c.name)!.publicAddress.apply((address): RecordMember => ({ name: c.name, address }))),
+      members.map(({ child, node }) => node.publicAddress.apply((address): RecordMember => ({ name: child.name, address }))),
     );
     this.hostedZoneId = pulumi.output(undefined as string | undefined);
     this.registerOutputs({ vpcId: this.vpc.id, nodes: this.nodes, recordMembers: this.recordMembers });
   }
+}
+
+/** A function giving the name of tag `tagName`, creating its Tag resource the first time (each tag once). */
+function tagMaker(name: string, parent: pulumi.Resource): (tagName: string) => pulumi.Output<string> {
+  const tagResources = new Map<string, digitalocean.Tag>();
+  return (tagName) => {
+    let t = tagResources.get(tagName);
+    if (!t) {
+      t = new digitalocean.Tag(`${name}-tag-${tagResourceSuffix(tagName)}`, { name: tagName }, { parent });
+      tagResources.set(tagName, t);
+    }
+    return t.name;
+  };
+}
+
+interface DropletsArgs {
+  plan: MachinesArgs["plan"];
+  vpcUuid: pulumi.Input<string>;
+  sshKeys: digitalocean.SshKey[];
+  tagNames: DigitalOceanTags;
+  tag: (tagName: string) => pulumi.Output<string>;
+}
+
+/** A droplet (with its volumes on the database machines) per planned node, in plan order. */
+function createDroplets(name: string, args: DropletsArgs, parent: pulumi.Resource): DigitalOceanNode[] {
+  const { spec, nodes } = args.plan;
+  const userData = renderUserData({ sshPublicKeys: spec.sshPublicKeys, user: spec.ssh.user, port: spec.ssh.port });
+  const sshKeyFingerprints = args.sshKeys.map((k) => k.fingerprint);
+  return nodes.map(
+    (node) =>
+      new DigitalOceanNode(
+        `${name}-${nodeKey(node)}`,
+        {
+          node,
+          region: spec.region,
+          vpcUuid: args.vpcUuid,
+          tags: dropletTags(node.role, args.tagNames).map(args.tag),
+          userData,
+          sshKeys: sshKeyFingerprints,
+          volumes:
+            machineKind(node.role) === "db"
+              ? [
+                  { purpose: "db", sizeGb: spec.volumes.dbGb, name: digitalOceanNames.volume(spec, nodeKey(node), "db") },
+                  { purpose: "share", sizeGb: spec.volumes.shareGb, name: digitalOceanNames.volume(spec, nodeKey(node), "share") },
+                ]
+              : [],
+        },
+        { parent, ...legacyAliases(name, node) },
+      ),
+  );
 }
