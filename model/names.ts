@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import { FIREWALL_GROUPS, type FirewallGroupName } from "./firewall";
-import type { ClusterSpec } from "./schema";
+import { unknownProvider, type AwsSpec, type ClusterSpec, type DigitalOceanSpec } from "./schema";
 import { planNodes, Role, ROLES } from "./topology";
 
 export const VOLUME_PURPOSES = ["db", "share"] as const;
@@ -237,9 +237,28 @@ export interface NameIssue {
  */
 export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
   const issues: NameIssue[] = [];
+  const check = clusterNameChecker(spec, issues);
+  switch (spec.provider) {
+    case "digitalocean":
+      digitalOceanNameIssues(spec, check, issues);
+      break;
+    case "aws":
+      awsNameIssues(spec, check, issues);
+      break;
+    case "hosts":
+      break; // the machines exist: no provider resource is named
+    default:
+      return unknownProvider(spec);
+  }
+  return issues;
+}
+
+type NameCheck = (name: string, rule: NameRule) => void;
+
+/** Derived names break a rule because of the cluster name (or the stack name): blame clusterName, once per rule. */
+function clusterNameChecker(spec: ClusterSpec, issues: NameIssue[]): NameCheck {
   const reported = new Set<string>();
-  // Derived names break a rule because of the cluster name (or the stack name): blame clusterName, once per rule.
-  const check = (name: string, rule: NameRule) => {
+  return (name, rule) => {
     const problem = breaksRule(name, rule);
     if (!problem || reported.has(rule.what)) return;
     reported.add(rule.what);
@@ -251,103 +270,106 @@ export function providerNameIssues(spec: ClusterSpec): NameIssue[] {
         : `gives the ${problem}; choose a django-ha:clusterName that fits (e.g. one starting with a letter)`,
     });
   };
+}
 
-  if (spec.provider === "digitalocean") {
-    for (const node of planNodes(spec)) check(node.name, NAME_RULES.droplet);
-    for (const machine of DATABASE_MACHINE_KEYS)
-      for (const p of VOLUME_PURPOSES) check(digitalOceanNames.volume(spec, machine, p), NAME_RULES.doVolume);
-    check(digitalOceanNames.vpc(spec), NAME_RULES.doVpc);
-    for (const g of FIREWALL_GROUPS) check(digitalOceanNames.firewall(spec, g), NAME_RULES.doFirewall);
-    const tags = planTags(spec);
-    for (const t of [tags.cluster, tags.database, ...Object.values(tags.roles)]) check(t, NAME_RULES.doTag);
-    // User tags: their own characters, and no two tags that DigitalOcean (case-insensitive) or Pulumi
-    // (resource names) would take for one. A user tag equal to a role tag would put every droplet behind
-    // that role's firewall.
-    const ours = new Map<string, string>([
-      [tags.cluster.toLowerCase(), "the cluster tag"],
-      [tags.database.toLowerCase(), "the database machines' tag"],
-      ...Object.entries(tags.roles).map(([r, t]): [string, string] => [t.toLowerCase(), `the ${r} role tag`]),
-    ]);
-    const seen = new Map<string, string>();
-    const seenResource = new Map<string, string>(
-      [tags.cluster, tags.database, ...Object.values(tags.roles)].map((t) => [tagResourceSuffix(t), t]),
-    );
-    Object.keys(spec.tags).forEach((key, i) => {
-      const name = tags.user[i];
-      const problem = breaksRule(name, NAME_RULES.doTag);
-      const suggestion = name.replace(/[^A-Za-z0-9:_-]/g, "-");
-      if (problem) {
-        issues.push({
-          path: ["tags", key],
-          fix: `gives the DigitalOcean tag ${JSON.stringify(name)}, which is not allowed: ${NAME_RULES.doTag.source} allows ${NAME_RULES.doTag.allowed} (at most ${NAME_RULES.doTag.max}); write it as ${JSON.stringify(suggestion)}`,
-        });
-        return;
-      }
-      const lower = name.toLowerCase();
-      if (ours.has(lower))
-        issues.push({
-          path: ["tags", key],
-          fix: `gives the tag ${JSON.stringify(name)}, which is ${ours.get(lower)} (firewalls target it); rename the tag`,
-        });
-      else if (seen.has(lower))
-        issues.push({
-          path: ["tags", key],
-          fix: `gives the tag ${JSON.stringify(name)}, which DigitalOcean takes for the same tag as ${JSON.stringify(seen.get(lower))} (tag names are case-insensitive); keep one of them`,
-        });
-      const resource = tagResourceSuffix(name);
-      if (!seen.has(lower) && seenResource.has(resource))
-        issues.push({
-          path: ["tags", key],
-          fix: `gives the tag ${JSON.stringify(name)}, whose Pulumi resource name (…-tag-${resource}) is that of ${JSON.stringify(seenResource.get(resource))}; rename one of them`,
-        });
-      seen.set(lower, name);
-      seenResource.set(resource, name);
+function digitalOceanNameIssues(spec: DigitalOceanSpec, check: NameCheck, issues: NameIssue[]): void {
+  for (const node of planNodes(spec)) check(node.name, NAME_RULES.droplet);
+  for (const machine of DATABASE_MACHINE_KEYS)
+    for (const p of VOLUME_PURPOSES) check(digitalOceanNames.volume(spec, machine, p), NAME_RULES.doVolume);
+  check(digitalOceanNames.vpc(spec), NAME_RULES.doVpc);
+  for (const g of FIREWALL_GROUPS) check(digitalOceanNames.firewall(spec, g), NAME_RULES.doFirewall);
+  const tags = planTags(spec);
+  for (const t of [tags.cluster, tags.database, ...Object.values(tags.roles)]) check(t, NAME_RULES.doTag);
+  userTagIssues(spec, tags, issues);
+}
+
+/**
+ * User tags on DigitalOcean: their own characters, and no two tags that DigitalOcean (case-insensitive) or Pulumi
+ * (resource names) would take for one. A user tag equal to a role tag would put every droplet behind that role's firewall.
+ */
+function userTagIssues(spec: DigitalOceanSpec, tags: DigitalOceanTags, issues: NameIssue[]): void {
+  const ours = new Map<string, string>([
+    [tags.cluster.toLowerCase(), "the cluster tag"],
+    [tags.database.toLowerCase(), "the database machines' tag"],
+    ...Object.entries(tags.roles).map(([r, t]): [string, string] => [t.toLowerCase(), `the ${r} role tag`]),
+  ]);
+  const seen = new Map<string, string>();
+  const seenResource = new Map<string, string>(
+    [tags.cluster, tags.database, ...Object.values(tags.roles)].map((t) => [tagResourceSuffix(t), t]),
+  );
+  Object.keys(spec.tags).forEach((key, i) => {
+    const name = tags.user[i];
+    const problem = breaksRule(name, NAME_RULES.doTag);
+    const suggestion = name.replace(/[^A-Za-z0-9:_-]/g, "-");
+    if (problem) {
+      issues.push({
+        path: ["tags", key],
+        fix: `gives the DigitalOcean tag ${JSON.stringify(name)}, which is not allowed: ${NAME_RULES.doTag.source} allows ${NAME_RULES.doTag.allowed} (at most ${NAME_RULES.doTag.max}); write it as ${JSON.stringify(suggestion)}`,
+      });
+      return;
+    }
+    const lower = name.toLowerCase();
+    if (ours.has(lower))
+      issues.push({
+        path: ["tags", key],
+        fix: `gives the tag ${JSON.stringify(name)}, which is ${ours.get(lower)} (firewalls target it); rename the tag`,
+      });
+    else if (seen.has(lower))
+      issues.push({
+        path: ["tags", key],
+        fix: `gives the tag ${JSON.stringify(name)}, which DigitalOcean takes for the same tag as ${JSON.stringify(seen.get(lower))} (tag names are case-insensitive); keep one of them`,
+      });
+    const resource = tagResourceSuffix(name);
+    if (!seen.has(lower) && seenResource.has(resource))
+      issues.push({
+        path: ["tags", key],
+        fix: `gives the tag ${JSON.stringify(name)}, whose Pulumi resource name (…-tag-${resource}) is that of ${JSON.stringify(seenResource.get(resource))}; rename one of them`,
+      });
+    seen.set(lower, name);
+    seenResource.set(resource, name);
+  });
+}
+
+function awsNameIssues(spec: AwsSpec, check: NameCheck, issues: NameIssue[]): void {
+  const entries = Object.entries(spec.tags);
+  for (const [key, value] of entries) {
+    if (/^aws:/i.test(key))
+      issues.push({
+        path: ["tags", key],
+        fix: `uses the prefix "aws:", which AWS reserves for its own tags; use another key, e.g. ${JSON.stringify(key.slice(4) || "team")}`,
+      });
+    else if ((AWS_OWN_TAG_KEYS as readonly string[]).includes(key))
+      issues.push({
+        path: ["tags", key],
+        fix: `is a tag django-ha sets itself (${key === "Name" ? "each resource's name" : "to find the cluster's resources"}); use another key`,
+      });
+    else {
+      const k = breaksRule(key, NAME_RULES.awsTagKey);
+      if (k) issues.push({ path: ["tags", key], fix: `is not a valid tag key: ${k}` });
+      const v = breaksRule(value, NAME_RULES.awsTagValue);
+      if (v) issues.push({ path: ["tags", key], fix: `has a value that is not valid: ${v}` });
+    }
+  }
+  const own = 3; // Name, django-ha:cluster, django-ha:stack on every health check
+  if (entries.length + own > AWS_HEALTH_CHECK_TAG_LIMIT) {
+    issues.push({
+      path: ["tags"],
+      fix: `has ${entries.length} tags; Route 53 allows ${AWS_HEALTH_CHECK_TAG_LIMIT} per health check and django-ha sets ${own} (Name, django-ha:cluster, django-ha:stack): keep at most ${AWS_HEALTH_CHECK_TAG_LIMIT - own}`,
     });
   }
-
-  if (spec.provider === "aws") {
-    const entries = Object.entries(spec.tags);
-    for (const [key, value] of entries) {
-      if (/^aws:/i.test(key))
-        issues.push({
-          path: ["tags", key],
-          fix: `uses the prefix "aws:", which AWS reserves for its own tags; use another key, e.g. ${JSON.stringify(key.slice(4) || "team")}`,
-        });
-      else if ((AWS_OWN_TAG_KEYS as readonly string[]).includes(key))
-        issues.push({
-          path: ["tags", key],
-          fix: `is a tag django-ha sets itself (${key === "Name" ? "each resource's name" : "to find the cluster's resources"}); use another key`,
-        });
-      else {
-        const k = breaksRule(key, NAME_RULES.awsTagKey);
-        if (k) issues.push({ path: ["tags", key], fix: `is not a valid tag key: ${k}` });
-        const v = breaksRule(value, NAME_RULES.awsTagValue);
-        if (v) issues.push({ path: ["tags", key], fix: `has a value that is not valid: ${v}` });
-      }
-    }
-    const own = 3; // Name, django-ha:cluster, django-ha:stack on every health check
-    if (entries.length + own > AWS_HEALTH_CHECK_TAG_LIMIT) {
-      issues.push({
-        path: ["tags"],
-        fix: `has ${entries.length} tags; Route 53 allows ${AWS_HEALTH_CHECK_TAG_LIMIT} per health check and django-ha sets ${own} (Name, django-ha:cluster, django-ha:stack): keep at most ${AWS_HEALTH_CHECK_TAG_LIMIT - own}`,
-      });
-    }
-    const base = { ...spec, tags: {} };
-    for (const g of FIREWALL_GROUPS) check(`${awsNames.securityGroupResource(spec, g)}-0000000`, NAME_RULES.awsSecurityGroup);
-    for (const value of [
-      awsNames.network(base),
-      ...spec.zones.map((z) => awsNames.subnet(base, z)),
-      ...FIREWALL_GROUPS.map((g) => awsNames.securityGroup(base, g)),
-    ])
-      check(value, NAME_RULES.awsTagValue);
-    for (const node of planNodes(spec)) {
-      check(node.name, NAME_RULES.hostname);
-      if (node.role === "child") {
-        check(node.name, NAME_RULES.setIdentifier);
-        check(awsNames.healthCheck(spec, node.name, spec.recordFqdn), NAME_RULES.awsTagValue);
-      }
+  const base = { ...spec, tags: {} };
+  for (const g of FIREWALL_GROUPS) check(`${awsNames.securityGroupResource(spec, g)}-0000000`, NAME_RULES.awsSecurityGroup);
+  for (const value of [
+    awsNames.network(base),
+    ...spec.zones.map((z) => awsNames.subnet(base, z)),
+    ...FIREWALL_GROUPS.map((g) => awsNames.securityGroup(base, g)),
+  ])
+    check(value, NAME_RULES.awsTagValue);
+  for (const node of planNodes(spec)) {
+    check(node.name, NAME_RULES.hostname);
+    if (node.role === "child") {
+      check(node.name, NAME_RULES.setIdentifier);
+      check(awsNames.healthCheck(spec, node.name, spec.recordFqdn), NAME_RULES.awsTagValue);
     }
   }
-
-  return issues;
 }

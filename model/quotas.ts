@@ -2,7 +2,7 @@
  * Default provider quotas a stack runs into, compared with what this stack alone creates (the account may
  * already use some). Shown by the offline plan with how to raise each one. Pure.
  */
-import type { ClusterSpec } from "./schema";
+import { unknownProvider, type ClusterSpec } from "./schema";
 import { parseCidr } from "./cidr";
 import { planNodes } from "./topology";
 
@@ -68,9 +68,7 @@ export function quotaChecks(spec: ClusterSpec): QuotaCheck[] {
       ];
     case "hosts":
       return [];
-    default: {
-      const never: never = spec.provider;
-      throw new Error(`unknown provider ${String(never)}`);
-    }
+    default:
+      return unknownProvider(spec);
   }
 }

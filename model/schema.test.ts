@@ -654,8 +654,10 @@ describe("valid configs", () => {
     });
     assert.equal(parseClusterSpec(named).primary, "pg-a");
     assert.equal(parseClusterSpec({ ...named, primary: "pg-b" }).primary, "pg-b");
+    const hostsSpec = parseClusterSpec(hostsConfig(2));
+    assert.ok(hostsSpec.provider === "hosts");
     assert.deepEqual(
-      parseClusterSpec(hostsConfig(2)).hosts!.databases.map((d) => d.name),
+      hostsSpec.hosts.databases.map((d) => d.name),
       ["shop-db-1", "shop-db-2"],
     );
   });

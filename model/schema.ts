@@ -224,9 +224,24 @@ export interface NodeHost {
   dataDevices?: DataDevices;
 }
 
-/** The validated, defaulted description of one cluster. Everything downstream reads this, never raw config. */
-export interface ClusterSpec {
-  provider: ProviderName;
+/** hosts target: the existing machines (`databases`: db-1, db-2 in config order). */
+export interface HostsMachinesSpec {
+  databases: [NodeHost, NodeHost];
+  children: NodeHost[];
+  worker: NodeHost;
+}
+
+/** hosts target: the RFC 2136 server that holds the record's zone. */
+export interface Rfc2136Spec {
+  server: string;
+  port: number;
+  zone: string;
+  tsigKeyName: string;
+  tsigAlgorithm: "hmac-sha256" | "hmac-sha512";
+}
+
+/** What every target's spec holds. */
+interface ClusterSpecBase {
   clusterName: string;
   /** The Pulumi stack. Provider-side names carry it (model/names.ts), so two stacks of one cluster never share them. */
   stack: string;
@@ -258,13 +273,40 @@ export interface ClusterSpec {
    * defaults to the first). The other one is the synchronous standby.
    */
   primary: string;
-  /** hosts target only: the existing machines (`databases`: db-1, db-2 in config order). */
-  hosts?: { databases: [NodeHost, NodeHost]; children: NodeHost[]; worker: NodeHost };
-  /** hosts target only: the RFC 2136 server. */
-  dns?: { server: string; port: number; zone: string; tsigKeyName: string; tsigAlgorithm: "hmac-sha256" | "hmac-sha512" };
-  hostedZoneId?: string;
   /** The Django project the cluster runs (django-ha:app), validated and defaulted (the sample app by default). */
   app: AppSpec;
+}
+
+/** DigitalOcean: droplets, volumes, cloud firewalls and records the stack creates. */
+export interface DigitalOceanSpec extends ClusterSpecBase {
+  provider: "digitalocean";
+}
+
+/** AWS: EC2 instances, EBS, security groups and a Route 53 multivalue record the stack creates. */
+export interface AwsSpec extends ClusterSpecBase {
+  provider: "aws";
+  /** The Route 53 hosted zone holding the record. Defaults to the public zone named `domain`. */
+  hostedZoneId?: string;
+}
+
+/** Machines that exist already; the record is kept by RFC 2136 updates. */
+export interface HostsSpec extends ClusterSpecBase {
+  provider: "hosts";
+  hosts: HostsMachinesSpec;
+  dns: Rfc2136Spec;
+}
+
+/**
+ * The validated, defaulted description of one cluster: a union by provider, so provider-only fields exist only
+ * on their branch and a `switch (spec.provider)` with a `never` default lists every place a new target touches.
+ * Everything downstream reads this, never raw config.
+ */
+export type ClusterSpec = DigitalOceanSpec | AwsSpec | HostsSpec;
+
+/** The `never` default of a switch over the provider (a spec or a provider name): the compiler flags every switch a new provider misses. */
+export function unknownProvider(value: never): never {
+  const provider = typeof value === "object" && value !== null ? (value as { provider?: unknown }).provider : value;
+  throw new Error(`unknown provider ${String(provider)}`);
 }
 
 /** The certificate the cluster's renewal agent orders and renews (ops/acme; docs/certificates.md). */
@@ -402,8 +444,8 @@ export function parseClusterSpec(given: Record<string, unknown>, source?: string
   }
   const c = parsed.data;
   const spec = buildSpec(c, add, stack, options.appBaseDir);
-  if (issues.length) throw new ConfigError(issues, source);
-  return spec as ClusterSpec;
+  if (issues.length || !spec) throw new ConfigError(issues, source);
+  return spec;
 }
 
 type Add = (path: PropertyKey[], fix: string) => void;
@@ -560,10 +602,8 @@ function dataDeviceIssues(nodes: [PropertyKey[], NodeHost][], add: Add): void {
   }
 }
 
-function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string): ClusterSpec | undefined {
-  const provider = c.provider;
-
-  // Record name: a label relative to the domain, or the apex. An FQDN outside the domain is refused.
+/** The record name relative to the domain ("@" for the apex), and its FQDN. An FQDN outside the domain is refused. */
+function recordNameOf(c: StackConfig, add: Add): { recordName: string; recordFqdn: string } {
   let recordName = c.recordName;
   if (recordName.endsWith(".")) recordName = recordName.slice(0, -1);
   if (recordName === c.domain) recordName = "@";
@@ -577,190 +617,254 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
   } else if (recordName !== "@" && !recordName.split(".").every((l) => dnsLabel.test(l))) {
     add(["recordName"], `must be a DNS label such as "www", or "@" for the apex`);
   }
-  const recordFqdn = recordName === "@" ? c.domain : `${recordName}.${c.domain}`;
+  return { recordName, recordFqdn: recordName === "@" ? c.domain : `${recordName}.${c.domain}` };
+}
 
-  let acmeDirectoryUrl = ACME_DIRECTORIES[c.acmeDirectory];
-  if (!acmeDirectoryUrl) {
-    if (/^https:\/\/[^\s]+$/.test(c.acmeDirectory)) acmeDirectoryUrl = c.acmeDirectory;
+/** The ACME directory URL (a known name or an https:// URL; undefined when neither), and the contact e-mail checked against it. */
+function acmeDirectoryOf(c: StackConfig, add: Add): string | undefined {
+  let url: string | undefined = ACME_DIRECTORIES[c.acmeDirectory];
+  if (!url) {
+    if (/^https:\/\/[^\s]+$/.test(c.acmeDirectory)) url = c.acmeDirectory;
     else add(["acmeDirectory"], `must be "letsencrypt", "letsencrypt-staging" or an https:// ACME directory URL`);
   }
-  for (const fix of acmeEmailProblems(c.acmeEmail, acmeDirectoryUrl ?? ACME_DIRECTORIES.letsencrypt)) add(["acmeEmail"], fix);
+  for (const fix of acmeEmailProblems(c.acmeEmail, url ?? ACME_DIRECTORIES.letsencrypt)) add(["acmeEmail"], fix);
+  return url;
+}
 
-  // SSH exposure: required on every target (the hosts target enforces it with each node's own firewall);
-  // 0.0.0.0/0 is only allowed when explicitly asked for.
-  // Every spelling counts (0.0.0.0/00, ::0/0, …: model/cidr.ts parses canonically), and so does breadth: CIDRs
-  // that together cover more than ANYWHERE_THRESHOLD of an address family are SSH from anywhere too.
+/**
+ * The admin CIDRs, canonical and each once. SSH exposure: required on every target (the hosts target enforces it
+ * with each node's own firewall); 0.0.0.0/0 is only allowed when explicitly asked for. Every spelling counts
+ * (0.0.0.0/00, ::0/0, …: model/cidr.ts parses canonically), and so does breadth: CIDRs that together cover more
+ * than ANYWHERE_THRESHOLD of an address family are SSH from anywhere too.
+ */
+function adminCidrsOf(c: StackConfig, add: Add): string[] {
   if (!c.adminCidrs.length) add(["adminCidrs"], 'is required: the CIDRs SSH is allowed from, e.g. ["203.0.113.7/32"]');
-  const adminCidrs = c.adminCidrs.map((text) => (parseCidr(text) as { ok: true; cidr: Cidr }).cidr);
-  if (!c.allowSshFromAnywhere) {
-    const orAllow =
-      "list your office/VPN addresses (e.g. 203.0.113.7/32), or set django-ha:allowSshFromAnywhere to true if you really mean it";
-    const alone = new Set<number>();
-    for (const [i, cidr] of adminCidrs.entries()) {
-      const [family] = broaderThanThreshold([cidr]);
-      if (!family) continue;
-      alone.add(i);
-      add(
-        ["adminCidrs", i],
-        cidr.prefix === 0
-          ? `opens SSH to the whole Internet (it is ${cidr.text}); ${orAllow}`
-          : `covers ${describeCount(cidr.size)} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`,
-      );
-    }
-    const rest = adminCidrs.filter((_, i) => !alone.has(i));
-    for (const family of broaderThanThreshold(rest)) {
-      add(
-        ["adminCidrs"],
-        `together cover ${describeCount(coverage(rest)[family])} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`,
-      );
-    }
-  }
+  const adminCidrs = c.adminCidrs.flatMap((text) => {
+    const parsed = parseCidr(text);
+    return parsed.ok ? [parsed.cidr] : [];
+  });
+  if (!c.allowSshFromAnywhere) sshFromAnywhereIssues(adminCidrs, add);
+  return [...new Set(adminCidrs.map((a) => a.text))];
+}
 
-  // Ports: SSH on a port a cluster service listens on would fail to bind (or take the service's place) and
-  // open that service's port to the admin networks; a DNS server on one is a typo (and, on a cluster
-  // host, the same clash).
+function sshFromAnywhereIssues(adminCidrs: Cidr[], add: Add): void {
+  const orAllow =
+    "list your office/VPN addresses (e.g. 203.0.113.7/32), or set django-ha:allowSshFromAnywhere to true if you really mean it";
+  const alone = new Set<number>();
+  for (const [i, cidr] of adminCidrs.entries()) {
+    const [family] = broaderThanThreshold([cidr]);
+    if (!family) continue;
+    alone.add(i);
+    add(
+      ["adminCidrs", i],
+      cidr.prefix === 0
+        ? `opens SSH to the whole Internet (it is ${cidr.text}); ${orAllow}`
+        : `covers ${describeCount(cidr.size)} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`,
+    );
+  }
+  const rest = adminCidrs.filter((_, i) => !alone.has(i));
+  for (const family of broaderThanThreshold(rest)) {
+    add(
+      ["adminCidrs"],
+      `together cover ${describeCount(coverage(rest)[family])} IPv${family} addresses, more than a ${ANYWHERE_THRESHOLD_TEXT[family]}: that counts as SSH from anywhere; ${orAllow}`,
+    );
+  }
+}
+
+/**
+ * Ports: SSH on a port a cluster service listens on would fail to bind (or take the service's place) and open that
+ * service's port to the admin networks; a DNS server on one is a typo (and, on a cluster host, the same clash).
+ */
+function portIssues(c: StackConfig, add: Add): void {
   const sshClash = clusterServiceOn(c.sshPort, "tcp");
   if (sshClash) add(["sshPort"], `is the port of ${sshClash}; pick another, e.g. 22 or 2222`);
   if (c.dns) {
     const dnsClash = clusterServiceOn(c.dns.port) ?? (c.dns.port === c.sshPort ? "SSH (django-ha:sshPort)" : undefined);
     if (dnsClash) add(["dns", "port"], `is the port of ${dnsClash}; RFC 2136 servers listen on 53 (remove dns.port) or another free port`);
   }
+}
 
-  let region = c.region ?? "";
-  let zones: string[] = [];
-  let sizes: Sizes;
-  let childCount = c.childCount ?? 2;
-  let hosts: ClusterSpec["hosts"];
-  let dns: ClusterSpec["dns"];
+/** Where the machines are and how many children: what differs per provider besides the provider-only fields. */
+interface Placement {
+  region: string;
+  zones: string[];
+  sizes: Sizes;
+  childCount: number;
+}
 
-  if (provider === "hosts") {
-    sizes = { child: "existing", db: "existing", worker: "existing" };
-    if (Object.keys(c.sizes).length) add(["sizes"], "is not used by the hosts target (the machines exist already); remove it");
-    if (!c.hosts) {
-      add(["hosts"], "is required for provider hosts: give databases (two entries), children[] and worker, each with an address");
-    } else {
-      const h = c.hosts;
-      if (c.childCount !== undefined && c.childCount !== h.children.length) {
-        add(
-          ["childCount"],
-          `does not match the ${h.children.length} entries of django-ha:hosts.children; remove childCount (it is derived) or list that many children`,
-        );
-      }
-      childCount = h.children.length;
-      const node = (e: HostEntry, fallbackName: string): NodeHost => ({
-        address: e.address,
-        privateAddress: e.privateAddress ?? e.address,
-        zone: e.zone ?? "default",
-        name: e.name ?? fallbackName,
-        ...(e.dataDevices ? { dataDevices: { db: e.dataDevices.db, share: e.dataDevices.share } } : {}),
-      });
-      hosts = {
-        databases: [
-          node(h.databases[0], databaseMachineName(c.clusterName, 1)),
-          node(h.databases[1], databaseMachineName(c.clusterName, 2)),
-        ],
-        children: h.children.map((e, i) => node(e, `${c.clusterName}-child-${i + 1}`)),
-        worker: node(h.worker, `${c.clusterName}-worker`),
-      };
-      const all: [PropertyKey[], NodeHost][] = [
-        ...hosts.databases.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "databases", i], n]),
-        ...hosts.children.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "children", i], n]),
-        [["hosts", "worker"], hosts.worker],
-      ];
-      // Addresses compare in canonical form (2001:db8::1 = 2001:DB8:0::1). A public address shared by two
-      // entries would send the bootstrap to one machine twice and leave the other unconfigured.
-      const canonical = (a: string) => parseAddress(a)?.text ?? a;
-      const seenAddr = new Map<string, string>();
-      const seenPublic = new Map<string, string>();
-      const seenName = new Set<string>();
-      for (const [path, n] of all) {
-        const priv = canonical(n.privateAddress);
-        const pub = canonical(n.address);
-        if (seenAddr.has(priv))
-          add([...path, "privateAddress"], `is also used by ${seenAddr.get(priv)}; every machine needs its own address`);
-        seenAddr.set(priv, keyOf(path));
-        if (seenPublic.has(pub))
-          add(
-            [...path, "address"],
-            `is also the address of ${seenPublic.get(pub)}; every machine needs its own address (SSH and the bootstrap reach each machine on it)`,
-          );
-        seenPublic.set(pub, keyOf(path));
-        if (seenName.has(n.name)) add([...path, "name"], `duplicates another node's name; names must be unique`);
-        seenName.add(n.name);
-      }
-      dataDeviceIssues(all, add);
-      zones = [...new Set(all.map(([, n]) => n.zone))];
-      const [db1, db2] = hosts.databases;
-      if (zones.length > 1 && db1.zone === db2.zone) {
-        add(
-          ["hosts", "databases", 1, "zone"],
-          `is the zone of django-ha:hosts.databases[0] too; put the two database machines in different zones (e.g. ${zones.filter((z) => z !== db1.zone).join(", ")}) so one failure cannot take both`,
-        );
-      }
-      region = c.region ?? "existing";
-    }
-    if (!c.dns)
-      add(["dns"], "is required for provider hosts: the RFC 2136 server {server, tsigKeyName} that holds the zone of django-ha:domain");
-    else
-      dns = {
-        server: c.dns.server,
-        port: c.dns.port,
-        zone: c.dns.zone ?? c.domain,
-        tsigKeyName: c.dns.tsigKeyName,
-        tsigAlgorithm: c.dns.tsigAlgorithm,
-      };
-    if (dns && recordFqdn !== dns.zone && !recordFqdn.endsWith(`.${dns.zone}`))
-      add(["dns", "zone"], `does not contain the record ${recordFqdn}; use the zone that holds it`);
-    if (c.ttl < 1) add(["ttl"], "must be at least 1 s");
-  } else {
-    if (c.hosts) add(["hosts"], `is only for provider hosts; remove it for ${provider}`);
-    if (c.dns) add(["dns"], `is only for provider hosts (${provider} manages DNS itself); remove it`);
-    sizes = { ...DEFAULT_SIZES[provider], ...c.sizes };
-    const known = catalog[provider].sizes as Record<string, unknown>;
-    for (const kind of SIZE_KEYS) {
-      if (!(sizes[kind] in known))
-        add(
-          ["sizes", kind],
-          `is not a ${provider} size this project knows; use one of ${Object.keys(known).join(", ")} (or add it with its price to model/catalog.json)`,
-        );
-    }
-    if (!c.sshPublicKeys.length) add(["sshPublicKeys"], "is required: at least one OpenSSH public key for the bootstrap to log in with");
-    const minTtl = catalog[provider].minTtlSeconds;
-    if (c.ttl < minTtl) add(["ttl"], `is below ${provider}'s minimum of ${minTtl} s; set it to ${Math.max(minTtl, 30)}`);
-
-    if (provider === "digitalocean") {
-      if (!c.region) add(["region"], `is required; one of ${catalog.digitalocean.regions.join(", ")}`);
-      else if (!catalog.digitalocean.regions.includes(c.region))
-        add(["region"], `is not a DigitalOcean region; use one of ${catalog.digitalocean.regions.join(", ")}`);
-      if (c.zones && !(c.zones.length === 1 && c.zones[0] === c.region))
-        add(["zones"], "DigitalOcean has no availability zones inside a region; remove django-ha:zones");
-      zones = [region];
-      if (c.hostedZoneId) add(["hostedZoneId"], "is only for aws; remove it");
-    } else {
-      const regions = catalog.aws.regions as Record<string, string[]>;
-      if (!c.region) add(["region"], `is required; one of ${Object.keys(regions).join(", ")}`);
-      else if (!regions[c.region])
-        add(["region"], `is not an AWS region this project knows; use one of ${Object.keys(regions).join(", ")}`);
-      const offered = regions[region] ?? [];
-      zones = c.zones ?? offered.slice(0, 2);
-      c.zones?.forEach((z, i) => {
-        if (offered.length && !offered.includes(z))
-          add(["zones", i], `is not an availability zone of ${region}; use ${offered.join(", ")}`);
-      });
-      if (new Set(zones).size !== zones.length) add(["zones"], "lists a zone twice; list each availability zone once");
-      else if (zones.length < 2)
-        add(
-          ["zones"],
-          'needs at least two availability zones so the two database machines never share one, e.g. ["' +
-            (offered[0] ?? "us-east-1a") +
-            '", "' +
-            (offered[1] ?? "us-east-1b") +
-            '"]',
-        );
-    }
+/** The hosts target's machines: names defaulted, addresses, names and zones checked. Undefined when django-ha:hosts is missing. */
+function hostsMachinesOf(c: StackConfig, add: Add): HostsMachinesSpec | undefined {
+  if (!c.hosts) {
+    add(["hosts"], "is required for provider hosts: give databases (two entries), children[] and worker, each with an address");
+    return undefined;
   }
+  const h = c.hosts;
+  if (c.childCount !== undefined && c.childCount !== h.children.length) {
+    add(
+      ["childCount"],
+      `does not match the ${h.children.length} entries of django-ha:hosts.children; remove childCount (it is derived) or list that many children`,
+    );
+  }
+  const node = (e: HostEntry, fallbackName: string): NodeHost => ({
+    address: e.address,
+    privateAddress: e.privateAddress ?? e.address,
+    zone: e.zone ?? "default",
+    name: e.name ?? fallbackName,
+    ...(e.dataDevices ? { dataDevices: { db: e.dataDevices.db, share: e.dataDevices.share } } : {}),
+  });
+  const hosts: HostsMachinesSpec = {
+    databases: [node(h.databases[0], databaseMachineName(c.clusterName, 1)), node(h.databases[1], databaseMachineName(c.clusterName, 2))],
+    children: h.children.map((e, i) => node(e, `${c.clusterName}-child-${i + 1}`)),
+    worker: node(h.worker, `${c.clusterName}-worker`),
+  };
+  const all = hostEntries(hosts);
+  uniqueHostIssues(all, add);
+  dataDeviceIssues(all, add);
+  const zones = [...new Set(all.map(([, n]) => n.zone))];
+  const [db1, db2] = hosts.databases;
+  if (zones.length > 1 && db1.zone === db2.zone) {
+    add(
+      ["hosts", "databases", 1, "zone"],
+      `is the zone of django-ha:hosts.databases[0] too; put the two database machines in different zones (e.g. ${zones.filter((z) => z !== db1.zone).join(", ")}) so one failure cannot take both`,
+    );
+  }
+  return hosts;
+}
 
-  // The primary: one of the two database machines, by name. Default: the first.
+/** Every host entry with its config path, databases first. */
+function hostEntries(hosts: HostsMachinesSpec): [PropertyKey[], NodeHost][] {
+  return [
+    ...hosts.databases.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "databases", i], n]),
+    ...hosts.children.map((n, i): [PropertyKey[], NodeHost] => [["hosts", "children", i], n]),
+    [["hosts", "worker"], hosts.worker],
+  ];
+}
+
+/**
+ * Addresses compare in canonical form (2001:db8::1 = 2001:DB8:0::1). A public address shared by two entries would
+ * send the bootstrap to one machine twice and leave the other unconfigured.
+ */
+function uniqueHostIssues(all: [PropertyKey[], NodeHost][], add: Add): void {
+  const canonical = (a: string) => parseAddress(a)?.text ?? a;
+  const seenAddr = new Map<string, string>();
+  const seenPublic = new Map<string, string>();
+  const seenName = new Set<string>();
+  for (const [path, n] of all) {
+    const priv = canonical(n.privateAddress);
+    const pub = canonical(n.address);
+    if (seenAddr.has(priv)) add([...path, "privateAddress"], `is also used by ${seenAddr.get(priv)}; every machine needs its own address`);
+    seenAddr.set(priv, keyOf(path));
+    if (seenPublic.has(pub))
+      add(
+        [...path, "address"],
+        `is also the address of ${seenPublic.get(pub)}; every machine needs its own address (SSH and the bootstrap reach each machine on it)`,
+      );
+    seenPublic.set(pub, keyOf(path));
+    if (seenName.has(n.name)) add([...path, "name"], `duplicates another node's name; names must be unique`);
+    seenName.add(n.name);
+  }
+}
+
+/** The hosts target's RFC 2136 server (zone defaulted to the domain, and checked to hold the record). Undefined when django-ha:dns is missing. */
+function rfc2136Of(c: StackConfig, recordFqdn: string, add: Add): Rfc2136Spec | undefined {
+  if (!c.dns) {
+    add(["dns"], "is required for provider hosts: the RFC 2136 server {server, tsigKeyName} that holds the zone of django-ha:domain");
+    return undefined;
+  }
+  const dns: Rfc2136Spec = {
+    server: c.dns.server,
+    port: c.dns.port,
+    zone: c.dns.zone ?? c.domain,
+    tsigKeyName: c.dns.tsigKeyName,
+    tsigAlgorithm: c.dns.tsigAlgorithm,
+  };
+  if (recordFqdn !== dns.zone && !recordFqdn.endsWith(`.${dns.zone}`))
+    add(["dns", "zone"], `does not contain the record ${recordFqdn}; use the zone that holds it`);
+  return dns;
+}
+
+/** The hosts target: its machines, its DNS server and the placement that follows from them. */
+function hostsPartOf(c: StackConfig, recordFqdn: string, add: Add): { placement: Placement; hosts?: HostsMachinesSpec; dns?: Rfc2136Spec } {
+  if (Object.keys(c.sizes).length) add(["sizes"], "is not used by the hosts target (the machines exist already); remove it");
+  const hosts = hostsMachinesOf(c, add);
+  const dns = rfc2136Of(c, recordFqdn, add);
+  if (c.ttl < 1) add(["ttl"], "must be at least 1 s");
+  const zones = hosts ? [...new Set(hostEntries(hosts).map(([, n]) => n.zone))] : [];
+  return {
+    placement: {
+      region: hosts ? (c.region ?? "existing") : (c.region ?? ""),
+      zones,
+      sizes: { child: "existing", db: "existing", worker: "existing" },
+      childCount: hosts ? hosts.children.length : (c.childCount ?? 2),
+    },
+    hosts,
+    dns,
+  };
+}
+
+/** What both clouds check: no hosts-only keys, known sizes, an SSH key for the bootstrap, the provider's minimum TTL. */
+function cloudPlacementOf(c: StackConfig, provider: CloudProvider, add: Add): Placement {
+  if (c.hosts) add(["hosts"], `is only for provider hosts; remove it for ${provider}`);
+  if (c.dns) add(["dns"], `is only for provider hosts (${provider} manages DNS itself); remove it`);
+  const sizes = { ...DEFAULT_SIZES[provider], ...c.sizes };
+  const known = catalog[provider].sizes as Record<string, unknown>;
+  for (const kind of SIZE_KEYS) {
+    if (!(sizes[kind] in known))
+      add(
+        ["sizes", kind],
+        `is not a ${provider} size this project knows; use one of ${Object.keys(known).join(", ")} (or add it with its price to model/catalog.json)`,
+      );
+  }
+  if (!c.sshPublicKeys.length) add(["sshPublicKeys"], "is required: at least one OpenSSH public key for the bootstrap to log in with");
+  const minTtl = catalog[provider].minTtlSeconds;
+  if (c.ttl < minTtl) add(["ttl"], `is below ${provider}'s minimum of ${minTtl} s; set it to ${Math.max(minTtl, 30)}`);
+  return { region: c.region ?? "", zones: cloudZonesOf(c, provider, add), sizes, childCount: c.childCount ?? 2 };
+}
+
+function cloudZonesOf(c: StackConfig, provider: CloudProvider, add: Add): string[] {
+  switch (provider) {
+    case "digitalocean":
+      return digitalOceanZonesOf(c, add);
+    case "aws":
+      return awsZonesOf(c, add);
+    default:
+      return unknownProvider(provider);
+  }
+}
+
+/** DigitalOcean: a known region, no availability zones inside it (the region is the one zone). */
+function digitalOceanZonesOf(c: StackConfig, add: Add): string[] {
+  const regions = catalog.digitalocean.regions;
+  if (!c.region) add(["region"], `is required; one of ${regions.join(", ")}`);
+  else if (!regions.includes(c.region)) add(["region"], `is not a DigitalOcean region; use one of ${regions.join(", ")}`);
+  if (c.zones && !(c.zones.length === 1 && c.zones[0] === c.region))
+    add(["zones"], "DigitalOcean has no availability zones inside a region; remove django-ha:zones");
+  if (c.hostedZoneId) add(["hostedZoneId"], "is only for aws; remove it");
+  return [c.region ?? ""];
+}
+
+/** AWS: a known region and at least two of its availability zones (the two database machines never share one). */
+function awsZonesOf(c: StackConfig, add: Add): string[] {
+  const regions = catalog.aws.regions as Record<string, string[]>;
+  if (!c.region) add(["region"], `is required; one of ${Object.keys(regions).join(", ")}`);
+  else if (!regions[c.region]) add(["region"], `is not an AWS region this project knows; use one of ${Object.keys(regions).join(", ")}`);
+  const region = c.region ?? "";
+  const offered = regions[region] ?? [];
+  const zones = c.zones ?? offered.slice(0, 2);
+  c.zones?.forEach((z, i) => {
+    if (offered.length && !offered.includes(z)) add(["zones", i], `is not an availability zone of ${region}; use ${offered.join(", ")}`);
+  });
+  if (new Set(zones).size !== zones.length) add(["zones"], "lists a zone twice; list each availability zone once");
+  else if (zones.length < 2)
+    add(
+      ["zones"],
+      `needs at least two availability zones so the two database machines never share one, e.g. ["${offered[0] ?? "us-east-1a"}", "${offered[1] ?? "us-east-1b"}"]`,
+    );
+  return zones;
+}
+
+/** The primary: one of the two database machines, by name. Default: the first. */
+function primaryOf(c: StackConfig, hosts: HostsMachinesSpec | undefined, add: Add): string {
   const databaseNames = hosts ? hosts.databases.map((d) => d.name) : [1, 2].map((i) => databaseMachineName(c.clusterName, i));
   const primary = c.primary ?? databaseNames[0];
   if (!databaseNames.includes(primary)) {
@@ -769,36 +873,88 @@ function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string)
       `is not a database machine of this cluster; set it to ${databaseNames.map((n) => JSON.stringify(n)).join(" or ")} (the one that is the primary now), or remove it for the first`,
     );
   }
+  return primary;
+}
 
-  const spec: ClusterSpec = {
-    provider,
+type CloudProvider = Exclude<ProviderName, "hosts">;
+
+/** The parts every target checks first, in the order their problems are reported. */
+interface CommonParts {
+  recordName: string;
+  recordFqdn: string;
+  acmeDirectoryUrl: string | undefined;
+  adminCidrs: string[];
+}
+
+function commonPartsOf(c: StackConfig, add: Add): CommonParts {
+  const { recordName, recordFqdn } = recordNameOf(c, add);
+  const acmeDirectoryUrl = acmeDirectoryOf(c, add);
+  const adminCidrs = adminCidrsOf(c, add);
+  portIssues(c, add);
+  return { recordName, recordFqdn, acmeDirectoryUrl, adminCidrs };
+}
+
+interface BaseInput {
+  common: CommonParts;
+  placement: Placement;
+  primary: string;
+  stack: string;
+  appBaseDir?: string;
+}
+
+/** What every target's spec holds. Collects the certificate's, health's and app's issues. */
+function baseSpecOf(c: StackConfig, input: BaseInput, add: Add): ClusterSpecBase {
+  const { recordName, recordFqdn, acmeDirectoryUrl, adminCidrs } = input.common;
+  return {
     clusterName: c.clusterName,
-    stack,
-    region,
-    zones,
+    stack: input.stack,
+    ...input.placement,
     domain: c.domain,
     recordName,
     recordFqdn,
     ttl: c.ttl,
-    childCount,
-    sizes,
     volumes: { dbGb: c.volumes.dbGb, shareGb: c.volumes.shareGb },
-    adminCidrs: [...new Set(adminCidrs.map((a) => a.text))],
+    adminCidrs,
     allowSshFromAnywhere: c.allowSshFromAnywhere,
     sshPublicKeys: c.sshPublicKeys,
-    ssh: { user: c.sshUser ?? DEFAULT_SSH_USER[provider], port: c.sshPort },
+    ssh: { user: c.sshUser ?? DEFAULT_SSH_USER[c.provider], port: c.sshPort },
     acme: { email: c.acmeEmail, directoryUrl: acmeDirectoryUrl ?? "" },
     certificate: certificateSpec(c, recordFqdn, acmeDirectoryUrl, add),
-    health: healthSpec(provider, c.health, add),
+    health: healthSpec(c.provider, c.health, add),
     syncReplication: c.syncReplication,
     tags: c.tags,
-    primary,
-    hosts,
-    dns,
-    hostedZoneId: c.hostedZoneId,
-    app: appSpecOf(c.app, add, { baseDir: appBaseDir }),
+    primary: input.primary,
+    app: appSpecOf(c.app, add, { baseDir: input.appBaseDir }),
   };
+}
+
+/** The spec of the config's provider, or undefined when a provider-only key it needs is missing (reported through `add`). */
+function providerSpecOf(c: StackConfig, add: Add, opts: { stack: string; appBaseDir?: string }): ClusterSpec | undefined {
+  const common = commonPartsOf(c, add);
+  const provider = c.provider;
+  switch (provider) {
+    case "digitalocean": {
+      const placement = cloudPlacementOf(c, provider, add);
+      return { ...baseSpecOf(c, { ...opts, common, placement, primary: primaryOf(c, undefined, add) }, add), provider };
+    }
+    case "aws": {
+      const placement = cloudPlacementOf(c, provider, add);
+      const base = baseSpecOf(c, { ...opts, common, placement, primary: primaryOf(c, undefined, add) }, add);
+      return { ...base, provider, hostedZoneId: c.hostedZoneId };
+    }
+    case "hosts": {
+      const { placement, hosts, dns } = hostsPartOf(c, common.recordFqdn, add);
+      const base = baseSpecOf(c, { ...opts, common, placement, primary: primaryOf(c, hosts, add) }, add);
+      return hosts && dns ? { ...base, provider, hosts, dns } : undefined;
+    }
+    default:
+      return unknownProvider(provider);
+  }
+}
+
+function buildSpec(c: StackConfig, add: Add, stack: string, appBaseDir?: string): ClusterSpec | undefined {
+  const spec = providerSpecOf(c, add, { stack, appBaseDir });
   // Every name the provider resources get, against the provider's rules (length, characters, collisions).
-  for (const issue of providerNameIssues(spec)) add(issue.path, issue.fix);
+  if (spec) for (const issue of providerNameIssues(spec)) add(issue.path, issue.fix);
   return spec;
 }

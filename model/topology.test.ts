@@ -56,7 +56,8 @@ const addressed = (spec: ClusterSpec): InventoryNode[] =>
     publicAddress: `198.51.100.${i + 1}`,
     privateAddress: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`,
   }));
-const inventoryOf = (spec: ClusterSpec): Inventory => (spec.hosts ? hostsInventory(spec) : buildInventory(spec, addressed(spec)));
+const inventoryOf = (spec: ClusterSpec): Inventory =>
+  spec.provider === "hosts" ? hostsInventory(spec) : buildInventory(spec, addressed(spec));
 
 describe("planNodes (properties)", () => {
   it("spreads children evenly across zones on cloud targets (max - min <= 1)", () => {

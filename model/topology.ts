@@ -1,4 +1,4 @@
-import { ClusterSpec, databaseMachineName, primaryHostname, ProviderName } from "./schema";
+import { ClusterSpec, databaseMachineName, primaryHostname, ProviderName, unknownProvider } from "./schema";
 import type { DataDevices } from "./volumes";
 
 export const ROLES = ["parent", "standby", "child", "worker"] as const;
@@ -49,7 +49,7 @@ function databaseRole(name: string, primary: string): Role {
  * all zones starting with db-2's, worker in db-1's zone. Roles follow spec.primary.
  */
 export function planNodes(spec: ClusterSpec): PlannedNode[] {
-  if (spec.hosts) {
+  if (spec.provider === "hosts") {
     const h = spec.hosts;
     return [
       ...h.databases.map((d, i): PlannedNode => ({
@@ -130,13 +130,11 @@ export function dnsTargetOf(spec: ClusterSpec, hostedZoneId?: string): DnsTarget
     case "aws":
       return { kind: "route53", hostedZoneId: hostedZoneId ?? spec.hostedZoneId ?? "", recordName: spec.recordFqdn };
     case "hosts": {
-      const d = spec.dns!;
+      const d = spec.dns;
       return { kind: "rfc2136", server: d.server, port: d.port, zone: d.zone, keyName: d.tsigKeyName, algorithm: d.tsigAlgorithm };
     }
-    default: {
-      const never: never = spec.provider;
-      throw new Error(`unknown provider ${String(never)}`);
-    }
+    default:
+      return unknownProvider(spec);
   }
 }
 
@@ -168,11 +166,15 @@ export function buildInventory(spec: ClusterSpec, nodes: InventoryNode[], hosted
 
 /** The hosts target's inventory follows from its config alone: no machine is created. */
 export function hostsInventory(spec: ClusterSpec): Inventory {
-  if (!spec.hosts) throw new Error("hostsInventory needs a hosts spec");
+  if (spec.provider !== "hosts")
+    throw new Error(
+      `hostsInventory needs a hosts spec, not ${spec.provider}: a ${spec.provider} stack's inventory comes from its machines`,
+    );
   const h = spec.hosts;
   const byName = new Map([...h.databases, ...h.children, h.worker].map((n) => [n.name, n]));
   const nodes = planNodes(spec).map((p): InventoryNode => {
-    const host = byName.get(p.name)!;
+    const host = byName.get(p.name);
+    if (!host) throw new Error(`planned node ${p.name} is not among django-ha:hosts`);
     return {
       name: p.name,
       role: p.role,

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { describeSource, planCluster } from "../components/plan";
+import { describeDnsTarget, describeSource, planCluster } from "../components/plan";
 import {
   appSummary,
   ClusterSpec,
@@ -320,12 +320,7 @@ export function renderPlan(report: PlanReport, options: { tree?: boolean } = {})
   out.push(
     `  ${plan.record.fqdn}  A  TTL ${plan.record.ttl} s  members (children only): ${plan.record.members.map((m) => m.name).join(", ")}`,
   );
-  const dnsWhere = {
-    digitalocean: `DigitalOcean domain ${spec.domain} (must exist in the account)`,
-    aws: `Route 53 zone ${spec.hostedZoneId ?? `named ${spec.domain}`}, multivalue answers with a health check per child`,
-    hosts: `RFC 2136 updates to ${spec.dns?.server}:${spec.dns?.port} zone ${spec.dns?.zone} (set by the scripts, not by Pulumi)`,
-  }[spec.provider];
-  out.push(`  via ${dnsWhere}`);
+  out.push(`  via ${describeDnsTarget(spec)}`);
   out.push("", ...renderProtected(run, labeller(run)));
   out.push("", ...renderQuotas(quotaChecks(spec)));
   out.push("", ...renderCost(report.cost));

@@ -66,7 +66,7 @@ export class HaCluster extends pulumi.ComponentResource {
     this.recordMembers = this.machines.recordMembers;
     this.recordFqdn = pulumi.output(spec.recordFqdn);
     this.url = pulumi.output(`https://${spec.recordFqdn}/`);
-    const dns = spec.dns;
+    const dns = spec.provider === "hosts" ? spec.dns : undefined;
     this.dnsUpdateKey =
       dns && args.dnsTsigSecret !== undefined
         ? pulumi.secret(

@@ -1,4 +1,4 @@
-import { machineKind, type ClusterSpec, type PlannedNode } from "../../model";
+import { machineKind, unknownProvider, type ClusterSpec, type PlannedNode } from "../../model";
 
 /** The public round-robin record: which nodes are in it, under which name, with which TTL. */
 export interface RecordPlan {
@@ -39,4 +39,18 @@ export function legacyNodeKey(node: Pick<PlannedNode, "role" | "index">): string
 export function legacyAliases(componentName: string, node: Pick<PlannedNode, "role" | "index">): { aliases?: { name: string }[] } {
   const legacy = legacyNodeKey(node);
   return legacy ? { aliases: [{ name: `${componentName}-${legacy}` }] } : {};
+}
+
+/** Where the public record lives and who keeps it, in words (the offline plan prints it). Pure. */
+export function describeDnsTarget(spec: ClusterSpec): string {
+  switch (spec.provider) {
+    case "digitalocean":
+      return `DigitalOcean domain ${spec.domain} (must exist in the account)`;
+    case "aws":
+      return `Route 53 zone ${spec.hostedZoneId ?? `named ${spec.domain}`}, multivalue answers with a health check per child`;
+    case "hosts":
+      return `RFC 2136 updates to ${spec.dns.server}:${spec.dns.port} zone ${spec.dns.zone} (set by the scripts, not by Pulumi)`;
+    default:
+      return unknownProvider(spec);
+  }
 }

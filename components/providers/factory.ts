@@ -2,6 +2,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { AwsMachines } from "./aws";
 import { DigitalOceanMachines } from "./digitalocean";
 import { HostsMachines } from "./hosts";
+import { unknownProvider } from "../../model";
 import type { Machines, MachinesArgs } from "./types";
 
 /** Create the machines of the plan's target (a component: depending on it waits for everything it creates). */
@@ -10,17 +11,17 @@ export function createMachines(
   args: MachinesArgs,
   opts: pulumi.ComponentResourceOptions,
 ): Machines & pulumi.ComponentResource {
-  const provider = args.plan.spec.provider;
-  switch (provider) {
+  const { plan } = args;
+  const spec = plan.spec;
+  // Each target gets the plan of its own branch of the spec: `{ ...plan, spec }` with `spec` narrowed.
+  switch (spec.provider) {
     case "digitalocean":
-      return new DigitalOceanMachines(name, args, opts);
+      return new DigitalOceanMachines(name, { ...args, plan: { ...plan, spec } }, opts);
     case "aws":
-      return new AwsMachines(name, args, opts);
+      return new AwsMachines(name, { ...args, plan: { ...plan, spec } }, opts);
     case "hosts":
-      return new HostsMachines(name, args, opts);
-    default: {
-      const never: never = provider;
-      throw new Error(`unknown provider ${String(never)}`);
-    }
+      return new HostsMachines(name, { ...args, plan: { ...plan, spec } }, opts);
+    default:
+      return unknownProvider(spec);
   }
 }

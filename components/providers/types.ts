@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../ops/dns/types";
-import type { DataDevices, InventoryNode } from "../../model";
+import type { ClusterSpec, DataDevices, InventoryNode } from "../../model";
 import type { ClusterPlan } from "../plan";
 
 /** What every target gets from HaCluster: the plan (nodes, firewall, record) it must realise. */
-export interface MachinesArgs {
-  plan: ClusterPlan;
+export interface MachinesArgs<S extends ClusterSpec = ClusterSpec> {
+  plan: ClusterPlan<S>;
 }
 
 /**

@@ -116,7 +116,7 @@ function labRootOf(o: ResolveStackOptions): string {
 /** Whether the running lab was booted from this hosts stack (e.g. `lab-wide`): same node names and addresses. */
 function labRunsStack(root: string, spec: ReturnType<typeof loadStackSpec>): boolean {
   const file = path.join(root, "inventory.json");
-  if (!spec.hosts || !fs.existsSync(file)) return false;
+  if (spec.provider !== "hosts" || !fs.existsSync(file)) return false;
   const key = (nodes: { name: string; publicAddress: string }[]) =>
     nodes
       .map((n) => `${n.name}@${n.publicAddress}`)
@@ -157,7 +157,7 @@ export function resolveStack(o: ResolveStackOptions): StackTarget {
     const root = labRootOf(o);
     const file = path.join(root, "inventory.json");
     const up = fs.existsSync(file);
-    if (!up && !(o.offline && spec.hosts))
+    if (!up && !(o.offline && spec.provider === "hosts"))
       throw new UserError(`The lab is not up: ${file} does not exist. Start it with: npm run lab -- up`);
     const inventory = up ? parseInventory(fs.readFileSync(file, "utf8"), file) : hostsInventory(spec);
     target = {

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { awsBaseTags, awsNames, machineKind, type ClusterSpec, type InventoryNode } from "../../../model";
+import { awsBaseTags, awsNames, machineKind, type AwsSpec, type InventoryNode } from "../../../model";
 import { AWS_DEBIAN_AMI } from "../../../model/debian";
 import { legacyAliases, nodeKey, renderUserData } from "../../plan";
 import { createdNode, inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
@@ -15,7 +15,7 @@ import { AwsSecurityGroups } from "./securityGroups";
 export const DEBIAN_AMI_OWNER = AWS_DEBIAN_AMI.owner;
 
 /** Args of {@link AwsMachines}. */
-export interface AwsMachinesArgs extends MachinesArgs {
+export interface AwsMachinesArgs extends MachinesArgs<AwsSpec> {
   /** AMI id to pin. Defaults to the newest official Debian amd64 AMI of model/debian.ts (Debian 13, `debian-13-amd64-*`) at first deploy; later AMI changes are ignored, so no new AMI ever replaces a database node. */
   ami?: string;
   /** IPv4 range of the VPC. Defaults to `10.42.0.0/16`. */
@@ -131,14 +131,14 @@ function debianAmi(region: string, parent: pulumi.Resource): pulumi.Output<strin
 }
 
 /** django-ha:hostedZoneId, or the public Route 53 zone named like the domain. */
-function hostedZoneOf(spec: Pick<ClusterSpec, "hostedZoneId" | "domain">, parent: pulumi.Resource): pulumi.Output<string> {
+function hostedZoneOf(spec: AwsSpec, parent: pulumi.Resource): pulumi.Output<string> {
   return spec.hostedZoneId
     ? pulumi.output(spec.hostedZoneId)
     : aws.route53.getZoneOutput({ name: spec.domain, privateZone: false }, { parent }).apply((z) => z.zoneId);
 }
 
 interface InstancesArgs {
-  plan: MachinesArgs["plan"];
+  plan: MachinesArgs<AwsSpec>["plan"];
   ami: pulumi.Input<string>;
   network: AwsNetwork;
   securityGroups: AwsSecurityGroups;

@@ -1,7 +1,7 @@
 import * as digitalocean from "@pulumi/digitalocean";
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { digitalOceanNames, machineKind, tagResourceSuffix, type InventoryNode } from "../../../model";
+import { digitalOceanNames, machineKind, tagResourceSuffix, type DigitalOceanSpec, type InventoryNode } from "../../../model";
 import { legacyAliases, nodeKey, renderUserData } from "../../plan";
 import { createdNode, inventoryNodesOf, machineIdsOf, type Machines, type MachinesArgs } from "../types";
 import { planDigitalOceanFirewalls } from "./firewall";
@@ -9,7 +9,7 @@ import { DigitalOceanNode } from "./node";
 import { dropletTags, planTags, type DigitalOceanTags } from "./tags";
 
 /** Args of {@link DigitalOceanMachines}. */
-export interface DigitalOceanMachinesArgs extends MachinesArgs {
+export interface DigitalOceanMachinesArgs extends MachinesArgs<DigitalOceanSpec> {
   /** Private range of the VPC. Defaults to one DigitalOcean picks (it must not overlap your other VPCs). */
   vpcIpRange?: string;
 }
@@ -106,7 +106,7 @@ function tagMaker(name: string, parent: pulumi.Resource): (tagName: string) => p
 }
 
 interface DropletsArgs {
-  plan: MachinesArgs["plan"];
+  plan: MachinesArgs<DigitalOceanSpec>["plan"];
   vpcUuid: pulumi.Input<string>;
   sshKeys: digitalocean.SshKey[];
   tagNames: DigitalOceanTags;

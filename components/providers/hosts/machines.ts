@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { RecordMember } from "../../../ops/dns/types";
-import { hostsInventory, InventoryNode, recordMembers } from "../../../model";
+import { hostsInventory, InventoryNode, recordMembers, type HostsSpec } from "../../../model";
 import type { Machines, MachinesArgs } from "../types";
 
 /** Args of {@link HostsMachines}. */
-export type HostsMachinesArgs = MachinesArgs;
+export type HostsMachinesArgs = MachinesArgs<HostsSpec>;
 
 /**
  * The hosts target: machines that exist already (bare metal, another cloud, the lab). Creates nothing:
