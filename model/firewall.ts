@@ -66,13 +66,13 @@ export const NODE_ONLY_RULES: readonly NodeOnlyRule[] = [
     kind: "conntrack",
     states: ["invalid"],
     verdict: "drop",
-    why: "packets that belong to no connection; the cloud firewalls drop them by the same state tracking",
+    why: "packets connection tracking cannot place are dropped on the node before any accept rule; the cloud firewalls offer no such setting",
   },
   {
     kind: "icmp",
     family: 4,
     types: ["echo-request", "destination-unreachable", "time-exceeded", "parameter-problem"],
-    why: "ping and the errors path-MTU discovery needs, accepted by the node; the cloud firewalls list no ICMP (they pass the errors of connections they track)",
+    why: "the node accepts ping and the errors path-MTU discovery needs; the cloud firewalls list no ICMP, so from outside these stop there (the node does not rely on the cloud, and hosts has no cloud firewall)",
   },
   {
     kind: "icmp",

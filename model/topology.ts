@@ -221,11 +221,11 @@ export function withPrimary(inventory: Inventory, name: string): Inventory {
     );
   }
   if (inventory.primary === name) return inventory;
-  const other = databases.find((n) => n.name !== name)!;
+  // `name` is the standby (checked above): the old primary becomes the standby.
   return {
     ...inventory,
     primary: name,
-    standby: other.name,
+    standby: inventory.primary,
     nodes: inventory.nodes.map((n) => (isDatabaseRole(n.role) ? { ...n, role: databaseRole(n.name, name) } : n)),
   };
 }

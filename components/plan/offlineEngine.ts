@@ -33,7 +33,7 @@ export interface RecordedResource {
 /** An OpenSSH public key's MD5 fingerprint, aa:bb:…, as DigitalOcean reports it. */
 export function md5Fingerprint(publicKey: string): string {
   const blob = Buffer.from(publicKey.trim().split(/\s+/)[1] ?? "", "base64");
-  return createHash("md5").update(blob).digest("hex").match(/../g)!.join(":");
+  return (createHash("md5").update(blob).digest("hex").match(/../g) ?? []).join(":");
 }
 
 /** Documentation ranges (RFC 5737) for made-up public addresses: 762 of them, enough for 500 children. */
