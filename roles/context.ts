@@ -124,10 +124,8 @@ function healthProblems(ctx: RoleContext, problems: string[]): void {
     );
 }
 
-/** Derive and validate the cluster facts; throws one Error listing every problem. Pure. */
-export function clusterFacts(ctx: RoleContext): ClusterFacts {
-  const problems: string[] = [];
-  const inv = ctx.inventory;
+/** The inventory's problems: primary and standby are two of its nodes, roles follow them, addresses are IPs. Pure. */
+function inventoryProblems(inv: RoleContext["inventory"], problems: string[]): void {
   const byName = new Map(inv.nodes.map((n) => [n.name, n]));
   const parent = byName.get(inv.primary);
   const standby = byName.get(inv.standby);
@@ -165,6 +163,15 @@ export function clusterFacts(ctx: RoleContext): ClusterFacts {
         `inventory.nodes[${n.name}].publicAddress = ${JSON.stringify(n.publicAddress)} is not an IP address: use the node's public address`,
       );
   }
+}
+
+/** Derive and validate the cluster facts; throws one Error listing every problem. Pure. */
+export function clusterFacts(ctx: RoleContext): ClusterFacts {
+  const problems: string[] = [];
+  const inv = ctx.inventory;
+  const parent = inv.nodes.find((n) => n.name === inv.primary);
+  const standby = inv.nodes.find((n) => n.name === inv.standby);
+  inventoryProblems(inv, problems);
   if (!ctx.adminCidrs.length)
     problems.push(`adminCidrs = [] would lock SSH out: pass the stack's django-ha:adminCidrs, e.g. ["203.0.113.7/32"]`);
   for (const c of ctx.adminCidrs) {

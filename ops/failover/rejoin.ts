@@ -334,6 +334,38 @@ async function must(ex: RemoteExecutor, argv: Argv, what: string, timeoutMs?: nu
   return r.stdout;
 }
 
+/** What decideRejoin needs: the primary's timeline and history, the node's timeline, end of WAL and commits past the fork. */
+async function observeRejoinFacts(o: {
+  px: RemoteExecutor;
+  nx: RemoteExecutor;
+  primary: { name: string; privateAddress: string };
+  nodeName: string;
+  force: boolean;
+  step: (s: string) => void;
+}): Promise<RejoinFacts> {
+  const { px, nx, step } = o;
+  const primaryAddress = o.primary.privateAddress;
+  step(`${o.primary.name}: is it the primary, on which timeline?`);
+  const p = keyValues(await must(px, observePrimary(), "reading the primary's state"));
+  const history = p.history ? parseTimelineHistory(Buffer.from(p.history, "base64").toString("utf8")) : [];
+  const facts: RejoinFacts = {
+    primary: { inRecovery: p.recovery !== "f", timeline: Number(p.timeline), history },
+    node: { streamingFromPrimary: false, timeline: 0, endLsn: "0/0" },
+    force: o.force,
+  };
+  step(`${o.nodeName}: its timeline and end of WAL`);
+  let n = keyValues(await must(nx, observeNode(primaryAddress), "reading the node's state"));
+  facts.node = { streamingFromPrimary: n.streaming === "1", timeline: Number(n.timeline), endLsn: n.end || "0/0" };
+  const fork = forkOf(facts);
+  if (fork && !facts.node.streamingFromPrimary && parseLsn(facts.node.endLsn) > parseLsn(fork)) {
+    n = keyValues(await must(nx, observeNode(primaryAddress, fork), "counting commit records past the fork"));
+    facts.node.commitsPastFork = Number(n.commits ?? "NaN");
+    if (!Number.isInteger(facts.node.commitsPastFork))
+      throw new UserError(`${o.nodeName}: could not count the commit records past the fork ${fork} (pg_waldump): ${JSON.stringify(n)}`);
+  }
+  return facts;
+}
+
 /** Rejoin the inventory's standby (the old primary) to the inventory's primary. See the header for the contract. */
 export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
   const t0 = Date.now();
@@ -350,24 +382,7 @@ export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
   const px = await o.connect(primary);
   const nx = await o.connect(node);
   try {
-    step(`${primary.name}: is it the primary, on which timeline?`);
-    const p = keyValues(await must(px, observePrimary(), "reading the primary's state"));
-    const history = p.history ? parseTimelineHistory(Buffer.from(p.history, "base64").toString("utf8")) : [];
-    const facts: RejoinFacts = {
-      primary: { inRecovery: p.recovery !== "f", timeline: Number(p.timeline), history },
-      node: { streamingFromPrimary: false, timeline: 0, endLsn: "0/0" },
-      force: !!o.force,
-    };
-    step(`${node.name}: its timeline and end of WAL`);
-    let n = keyValues(await must(nx, observeNode(primary.privateAddress), "reading the node's state"));
-    facts.node = { streamingFromPrimary: n.streaming === "1", timeline: Number(n.timeline), endLsn: n.end || "0/0" };
-    const fork = forkOf(facts);
-    if (fork && !facts.node.streamingFromPrimary && parseLsn(facts.node.endLsn) > parseLsn(fork)) {
-      n = keyValues(await must(nx, observeNode(primary.privateAddress, fork), "counting commit records past the fork"));
-      facts.node.commitsPastFork = Number(n.commits ?? "NaN");
-      if (!Number.isInteger(facts.node.commitsPastFork))
-        throw new UserError(`${node.name}: could not count the commit records past the fork ${fork} (pg_waldump): ${JSON.stringify(n)}`);
-    }
+    const facts = await observeRejoinFacts({ px, nx, primary, nodeName: node.name, force: !!o.force, step });
     const decision = decideRejoin(facts);
     if (!decision.ok) throw new UserError(`Not rejoining ${node.name} to ${primary.name}: ${decision.reason}.`);
     summary.push(`${node.name}: ${decision.method} — ${decision.reason}`);
