@@ -12,7 +12,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { labDown, labRemoveVolumes, labUp } from "../lab";
-import { labBootstrapHook } from "../ops/bootstrap";
+import { labBootstrapHook } from "../lab";
 import { recordMembers } from "../model";
 import { AGENT, AGENT_TIMER, agentState, issueOn, onNode, untilEveryChildServes, writeDns01Config } from "../test/acme-lab";
 

@@ -10,9 +10,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { Command } from "commander";
-import { labDown, labSsh, labUp } from "../lab";
+import { labBootstrapHook, labDown, labSource, labSsh, labUp } from "../lab";
 import { netnsName } from "../lab/net";
-import { bootstrapStack, labBootstrapHook, type BootstrapSummary } from "../ops/bootstrap";
+import { bootstrapStack, type BootstrapSummary } from "../ops/bootstrap";
 
 const STACK = "lab-wide";
 const quiet = () => undefined;
@@ -22,7 +22,7 @@ async function bootstrapRun(only: string[] | undefined): Promise<{ first: Bootst
   let first: BootstrapSummary | undefined;
   await labUp({ stack: STACK, log: quiet, afterBoot: [labBootstrapHook({ stack: STACK, only, onSummary: (s) => (first = s) })] });
   if (!first?.ok) throw new Error(`bootstrap failed: ${JSON.stringify(first?.results.filter((r) => r.status === "failed"))}`);
-  const { summary: again } = await bootstrapStack({ stack: STACK, only, log: quiet });
+  const { summary: again } = await bootstrapStack({ stack: STACK, sources: [labSource()], only, log: quiet });
   if (again.results.some((r) => r.status !== "unchanged")) throw new Error("the re-run changed something");
   return { first, again };
 }

@@ -18,7 +18,7 @@
  */
 import { Command } from "commander";
 import { labDown, labPower, labRemoveVolumes, labSsh, labUp } from "../lab";
-import { labBootstrapHook } from "../ops/bootstrap";
+import { labBootstrapHook } from "../lab";
 import type { Inventory } from "../model";
 import { availability, firstSuccessAfter, notesOn, compareWithNode, operator, startLoad, type Sample } from "../test/drill";
 import { createPgaf, PGAF_PORT, repointApp, restoreNode, waitSettled, type PgafCluster } from "./pgaf";

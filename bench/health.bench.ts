@@ -13,7 +13,7 @@
  */
 import { Command } from "commander";
 import { labDns, labDown, labPower, labRemoveVolumes, labSsh, labUp } from "../lab";
-import { labBootstrapHook } from "../ops/bootstrap";
+import { labBootstrapHook } from "../lab";
 import { HEALTH_SERVICE } from "../roles/health";
 import { recordMembers, type Inventory } from "../model";
 import { startLoad } from "../test/drill";

@@ -11,8 +11,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Command } from "commander";
-import { labDown, labUp } from "../lab";
-import { labBootstrapHook, type BootstrapSummary } from "../ops/bootstrap";
+import { labBootstrapHook, labDown, labSource, labUp } from "../lab";
+import type { BootstrapSummary } from "../ops/bootstrap";
 import { deploy, releaseTarget, rollback, SAMPLE_APP, type ReleaseApp } from "../ops/release";
 
 const STACK = "lab-wide";
@@ -36,7 +36,7 @@ async function run(children: number, rounds: number): Promise<Round[]> {
   let boot: BootstrapSummary | undefined;
   await labUp({ stack: STACK, log: quiet, afterBoot: [labBootstrapHook({ stack: STACK, only, onSummary: (x) => (boot = x) })] });
   if (!boot?.ok) throw new Error(`bootstrap failed: ${JSON.stringify(boot?.results.filter((r) => r.status === "failed"))}`);
-  const t = releaseTarget({ stack: STACK, app: SAMPLE_APP });
+  const t = releaseTarget({ stack: STACK, app: SAMPLE_APP, sources: [labSource()] });
   const inventory = only ? { ...t.base.inventory, nodes: t.base.inventory.nodes.filter((n) => only.includes(n.name)) } : t.base.inventory;
   const base = { ...t.base, inventory, log: quiet };
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "release-bench-"));

@@ -120,7 +120,7 @@ export async function ensureImage(opts: { rebake?: boolean; log?: (s: string) =>
     if (!opts.rebake && fs.existsSync(loc.ready)) {
       return { key, root: loc.root, tarball: loc.tarball, baked: false, seconds: (Date.now() - t0) / 1000 };
     }
-    return await makeImage(key, packages, loc, t0, !!opts.rebake, log);
+    return await makeImage({ key, packages, rebake: !!opts.rebake, log, startedAt: t0 });
   } finally {
     release();
   }
@@ -135,24 +135,36 @@ function imageLock(file: string, log: (s: string) => void, timeoutMs = 30 * 60_0
   });
 }
 
-async function makeImage(
-  key: string,
-  packages: string[],
-  loc: ReturnType<typeof imageLocations>,
-  t0: number,
-  rebake: boolean,
-  log: (s: string) => void,
-): Promise<ImageInfo> {
-  if (!rebake && fs.existsSync(loc.tarball)) {
+/** One image to make (under the image lock): its key and packages, whether to bake anew, progress, and the start time. */
+interface ImageJob {
+  key: string;
+  packages: string[];
+  rebake: boolean;
+  log: (s: string) => void;
+  startedAt: number;
+}
+
+/** Extract the cached tarball, or bake (rebake, or no tarball yet). */
+async function makeImage(job: ImageJob): Promise<ImageInfo> {
+  const { key, log } = job;
+  const loc = imageLocations(key);
+  const made = (baked: boolean): ImageInfo => ({
+    key,
+    root: loc.root,
+    tarball: loc.tarball,
+    baked,
+    seconds: (Date.now() - job.startedAt) / 1000,
+  });
+  if (!job.rebake && fs.existsSync(loc.tarball)) {
     log(`image ${key}: extracting cached ${path.basename(loc.tarball)}`);
     fs.rmSync(loc.dir, { recursive: true, force: true });
     fs.mkdirSync(loc.root, { recursive: true });
     await run(tarExtract(loc.tarball, loc.root));
     fs.writeFileSync(loc.ready, JSON.stringify({ key, extractedAt: new Date().toISOString() }) + "\n");
-    return { key, root: loc.root, tarball: loc.tarball, baked: false, seconds: (Date.now() - t0) / 1000 };
+    return made(false);
   }
-  await bakeImage(key, packages, log);
-  return { key, root: loc.root, tarball: loc.tarball, baked: true, seconds: (Date.now() - t0) / 1000 };
+  await bakeImage(key, job.packages, log);
+  return made(true);
 }
 
 async function bakeImage(key: string, packages: string[], log: (s: string) => void): Promise<void> {

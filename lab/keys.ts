@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { UserError } from "../model/errors";
 import { ACME_TSIG_KEY_NAME, HEALTH_TSIG_KEY_NAME, LabPaths, TSIG_ALGORITHM, TSIG_KEY_NAME } from "./config";
 import { run } from "./exec";
 import { renderTsigKey } from "./render";
@@ -37,7 +38,7 @@ export function ensureTsigKey(paths: LabPaths): TsigKey {
 
 export function readTsigKey(paths: LabPaths): TsigKey {
   if (!fs.existsSync(paths.tsigKey))
-    throw new Error(`The lab's TSIG key ${paths.tsigKey} does not exist: run \`npm run lab -- up\` first.`);
+    throw new UserError(`The lab's TSIG key ${paths.tsigKey} does not exist: run \`npm run lab -- up\` first.`);
   return JSON.parse(fs.readFileSync(paths.tsigKey, "utf8")) as TsigKey;
 }
 
@@ -74,7 +75,7 @@ function ensureNarrowKey(file: string, name: string): TsigKey {
 }
 
 function readNarrowKey(file: string, what: string): TsigKey {
-  if (!fs.existsSync(file)) throw new Error(`The lab's ${what} TSIG key ${file} does not exist: run \`npm run lab -- up\` first.`);
+  if (!fs.existsSync(file)) throw new UserError(`The lab's ${what} TSIG key ${file} does not exist: run \`npm run lab -- up\` first.`);
   return parseTsigKeyFile(fs.readFileSync(file, "utf8"), file);
 }
 
@@ -82,7 +83,7 @@ function readNarrowKey(file: string, what: string): TsigKey {
 export function parseTsigKeyFile(text: string, file = "the key file"): TsigKey {
   const m = /key\s+"([^"]+)"\s*\{\s*algorithm\s+([\w-]+);\s*secret\s+"([A-Za-z0-9+/=]+)";\s*\};/.exec(text);
   if (!m)
-    throw new Error(
+    throw new UserError(
       `${file} is not a BIND key file (key "<name>" { algorithm …; secret "…"; };): run \`npm run lab -- down --purge\` and up again to make a new one.`,
     );
   return { name: m[1], algorithm: m[2], secret: m[3] };

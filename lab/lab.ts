@@ -25,8 +25,15 @@ import { attachVolumes, detachVolumes, labLoops, labVolumes, volumeFiles } from 
 export type Log = (line: string) => void;
 const defaultLog: Log = (line) => process.stderr.write(`${line}\n`);
 
-/** Runs after every node is ready and the record is set (the bootstrap plugs in here). */
-export type AfterBootHook = (ctx: { inventory: Inventory; paths: LabPaths; log: Log }) => Promise<void>;
+/** What an after-boot hook is handed: the running lab's inventory, its files, and its log. */
+export interface AfterBootContext {
+  inventory: Inventory;
+  paths: LabPaths;
+  log: Log;
+}
+
+/** Runs after every node is ready and the record is set (the bootstrap plugs in here: lab/bootstrap.ts). */
+export type AfterBootHook = (ctx: AfterBootContext) => Promise<void>;
 
 export interface LabUpOptions {
   /** Stack whose `hosts` the lab boots. Defaults to "lab" (stacks/Pulumi.lab.yaml). */
@@ -458,6 +465,42 @@ export interface LabDownOptions {
 }
 
 /**
+ * The files of a running lab (node roots, state, inventory, pinned host keys, pebble's certificates) and any
+ * half-made image of an interrupted bake; with `purge` also the image cache, the keys and the lab CA.
+ */
+function removeRunFiles(paths: LabPaths, purge: boolean): void {
+  // pebble's root and listener certificate died with it (a new pebble has new ones); the lab CA stays, like the SSH key.
+  for (const p of [
+    paths.nodes,
+    paths.share,
+    paths.state,
+    paths.inventory,
+    paths.knownHosts,
+    paths.pebbleRoots,
+    paths.pebbleCert,
+    paths.pebbleKey,
+  ])
+    fs.rmSync(p, { recursive: true, force: true });
+  // A bake interrupted by a crash leaves its half-made root (its mounts are gone by now).
+  if (fs.existsSync(paths.images)) {
+    for (const f of fs.readdirSync(paths.images)) {
+      if (/\.baking$|\.tar\.zst\.tmp$/.test(f) && !imageBusy(f)) fs.rmSync(path.join(paths.images, f), { recursive: true, force: true });
+    }
+  }
+  if (purge) {
+    for (const p of [
+      paths.images,
+      path.dirname(paths.sshKey),
+      path.dirname(paths.tsigKey),
+      path.dirname(paths.labCa),
+      paths.acmeTsigKey,
+      paths.healthTsigKey,
+    ])
+      fs.rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/**
  * Remove every process, mount, namespace, link and nft table the lab made — also after a crash or an
  * interrupted `up` (leftovers are found by prefix and from /proc). Safe to run twice. Throws if anything remains.
  */
@@ -501,35 +544,7 @@ export async function labDown(opts: LabDownOptions = {}): Promise<LabLeftovers> 
       log(
         `detached ${detached.length} volume loop device${detached.length > 1 ? "s" : ""} (${detached.join(", ")}); the volume files stay in ${path.relative(process.cwd(), path.join(paths.root, "volumes"))}`,
       );
-    // pebble's root and listener certificate died with it (a new pebble has new ones); the lab CA stays, like the SSH key.
-    for (const p of [
-      paths.nodes,
-      paths.share,
-      paths.state,
-      paths.inventory,
-      paths.knownHosts,
-      paths.pebbleRoots,
-      paths.pebbleCert,
-      paths.pebbleKey,
-    ])
-      fs.rmSync(p, { recursive: true, force: true });
-    // A bake interrupted by a crash leaves its half-made root (its mounts are gone by now).
-    if (fs.existsSync(paths.images)) {
-      for (const f of fs.readdirSync(paths.images)) {
-        if (/\.baking$|\.tar\.zst\.tmp$/.test(f) && !imageBusy(f)) fs.rmSync(path.join(paths.images, f), { recursive: true, force: true });
-      }
-    }
-    if (opts.purge) {
-      for (const p of [
-        paths.images,
-        path.dirname(paths.sshKey),
-        path.dirname(paths.tsigKey),
-        path.dirname(paths.labCa),
-        paths.acmeTsigKey,
-        paths.healthTsigKey,
-      ])
-        fs.rmSync(p, { recursive: true, force: true });
-    }
+    removeRunFiles(paths, !!opts.purge);
     // Lazy unmounts and namespace teardown settle asynchronously: check, briefly retrying.
     let left = await labLeftovers(paths);
     for (let i = 0; i < 20 && !isClean(left); i++) {

@@ -68,13 +68,8 @@ export async function main(argv: string[]): Promise<number> {
     // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
     const { consoleProgress, describePlan, formatSummary, renderStackPlans, resolveStack, bootstrapTarget, seconds } =
       await import("../ops/bootstrap");
-    const target = resolveStack({
-      stack: o.stack,
-      inventoryFile: o.inventory,
-      identity: o.identity,
-      knownHosts: o.knownHosts,
-      offline: o.dryRun,
-    });
+    const { stackQuery } = await import("./sources");
+    const target = resolveStack(stackQuery(o, o.dryRun));
     const nodes = (o.only ?? target.inventory.nodes.map((n) => n.name)).join(", ");
     if (o.dryRun) {
       // No connection: this is each node's full plan. A real run compares it with the machine and changes only what differs.

@@ -30,13 +30,8 @@ export async function main(argv: string[]): Promise<number> {
   return runCli(async () => {
     // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
     const { deploy, releaseTarget, withReleaseLock } = await import("../ops/release");
-    const t = releaseTarget({
-      stack: o.stack,
-      inventoryFile: o.inventory,
-      identity: o.identity,
-      knownHosts: o.knownHosts,
-      offline: o.dryRun,
-    });
+    const { stackQuery } = await import("./sources");
+    const t = releaseTarget(stackQuery(o, o.dryRun));
     const run = () =>
       deploy({
         ...t.base,

@@ -49,18 +49,19 @@ function machineIdsFrom(file: string | undefined): Record<string, string> | unde
   }
 }
 
-/** The stack's power operations, or undefined (hosts without an API: fence by command or by the operator). */
+/** The stack's power operations, or undefined (hosts without an API, unless their source powers them: fence by command or by the operator). */
 async function powerOf(target: StackTarget, o: FailoverCliOptions): Promise<PowerOperations | undefined> {
   const inv = target.inventory;
   const { powerFor } = await import("../ops/targets");
-  if (inv.provider === "hosts")
-    return target.lab ? powerFor(inv, { hostsPower: (await import("../lab/power")).labPower(), stack: o.stack }) : undefined;
-  return powerFor(inv, { machineIds: machineIdsFrom(o.machineIds), stack: o.stack });
+  if (inv.provider !== "hosts") return powerFor(inv, { machineIds: machineIdsFrom(o.machineIds), stack: o.stack });
+  const hostsPower = await target.capabilities.power?.();
+  return hostsPower ? powerFor(inv, { hostsPower, stack: o.stack }) : undefined;
 }
 
 /** How the new primary is recorded for this kind of stack. */
 function recorderFor(target: StackTarget, o: FailoverCliOptions): (primary: string) => Promise<string> {
-  if (target.lab) return async (primary) => (await import("../lab/record")).recordLabPrimary(o.stack, primary);
+  const recordPrimary = target.capabilities.recordPrimary;
+  if (recordPrimary) return async (primary) => recordPrimary(primary);
   if (target.inventory.provider === "hosts")
     return async (primary) => (await import("../ops/failover")).recordInStackFile((await import("../model")).stackFile(o.stack), primary);
   return async (primary) => {
@@ -109,12 +110,11 @@ function connector(target: StackTarget, privateKey: string) {
 function converger(target: StackTarget) {
   return async (newInventory: Inventory, nodes: string[]) => {
     const { bootstrapTarget, formatSummary } = await import("../ops/bootstrap");
-    const { labShareMount } = await import("../roles/share");
     const t: StackTarget = {
       ...target,
       inventory: newInventory,
       lockPath: "",
-      shareMount: target.lab ? labShareMount(newInventory) : target.shareMount,
+      shareMount: target.capabilities.shareMountFor?.(newInventory) ?? target.shareMount,
     };
     const summary = await bootstrapTarget(t, { only: nodes, log: (node, line) => console.log(`    ${node} │ ${line}`) });
     return { ok: summary.ok, text: formatSummary(summary) };
@@ -173,7 +173,8 @@ async function rejoinMain(argv: string[]): Promise<number> {
     const { resolveStack, stackStateDir } = await import("../ops/bootstrap");
     const { Journal, NO_STANDBY_OVERRIDE, rejoinStandby } = await import("../ops/failover");
     const { stackLockPath, withStackLock } = await import("../ops/lock");
-    const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
+    const { stackQuery } = await import("./sources");
+    const target = resolveStack(stackQuery(o));
     const state = stackStateDir(o.stack);
     const journal = Journal.open(path.join(state, "failover.json"));
     if (journal)
@@ -253,13 +254,8 @@ export async function main(argv: string[]): Promise<number> {
     const { resolveStack, stackStateDir } = await import("../ops/bootstrap");
     const { chooseFence, runFailover } = await import("../ops/failover");
     const { stackLockPath, withStackLock } = await import("../ops/lock");
-    const target = resolveStack({
-      stack: o.stack,
-      inventoryFile: o.inventory,
-      identity: o.identity,
-      knownHosts: o.knownHosts,
-      offline: o.dryRun,
-    });
+    const { stackQuery } = await import("./sources");
+    const target = resolveStack(stackQuery(o, o.dryRun));
     const inv = target.inventory;
     const power = kind === "emergency" ? await powerOf(target, o) : undefined;
     const fence =

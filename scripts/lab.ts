@@ -33,7 +33,7 @@ async function lab() {
     import("../lab/ssh"),
     import("../lab/power"),
     import("../lab/state"),
-    import("../ops/bootstrap"),
+    import("../lab/bootstrap"),
     import("../ops/targets"),
     import("../model"),
   ]);

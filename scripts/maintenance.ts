@@ -36,13 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     const mode: SiteMode = state === "off" ? "normal" : o.readOnly ? "read-only" : "maintenance";
     // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
     const { releaseTarget, setMaintenance, withReleaseLock } = await import("../ops/release");
-    const t = releaseTarget({
-      stack: o.stack,
-      inventoryFile: o.inventory,
-      identity: o.identity,
-      knownHosts: o.knownHosts,
-      offline: o.dryRun,
-    });
+    const { stackQuery } = await import("./sources");
+    const t = releaseTarget(stackQuery(o, o.dryRun));
     const run = () => setMaintenance({ ...t.base, mode, dryRun: o.dryRun, confirm: (q) => confirm(q, { yes: o.yes }) });
     const r = o.dryRun ? await run() : await withReleaseLock(t, "maintenance", run);
     if (o.dryRun) {

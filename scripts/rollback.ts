@@ -26,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
   return runCli(async () => {
     // Loaded only now that the arguments say there is work: --help and usage errors stay fast.
     const { releaseTarget, rollback, withReleaseLock } = await import("../ops/release");
-    const t = releaseTarget({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
+    const { stackQuery } = await import("./sources");
+    const t = releaseTarget(stackQuery(o));
     const run = () => rollback({ ...t.base, app: t.app, to: o.to, dryRun: o.dryRun, confirm: (q) => confirm(q, { yes: o.yes }) });
     const r = o.dryRun ? await run() : await withReleaseLock(t, "rollback", run);
     if (r.dryRun) {

@@ -59,12 +59,13 @@ export async function main(argv: string[]): Promise<number> {
   return runCli(async () => {
     const started = Date.now();
     // Loaded here, not at the top: --help and usage errors answer without loading the operations.
-    const [{ resolveStack }, { gatherStatus, recordReader, renderStatus, statusJson }, { UserError }] = await Promise.all([
+    const [{ resolveStack }, { gatherStatus, recordReader, renderStatus, statusJson }, { UserError }, { stackQuery }] = await Promise.all([
       import("../ops/bootstrap"),
       import("../ops/status"),
       import("../model"),
+      import("./sources"),
     ]);
-    const target = resolveStack({ stack: o.stack, inventoryFile: o.inventory, identity: o.identity, knownHosts: o.knownHosts });
+    const target = resolveStack(stackQuery(o));
     if (!fs.existsSync(target.identityFile))
       throw new UserError(
         `SSH key ${target.identityFile} does not exist. Pass the private key whose public half the machines authorize with --identity <file>.`,

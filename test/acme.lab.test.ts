@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { labDown, labPaths, labRemoveVolumes, labUp } from "../lab";
 import { getVerified } from "../lab/pebble";
-import { labBootstrapHook } from "../ops/bootstrap";
+import { labBootstrapHook } from "../lab";
 import { recordMembers, type Inventory } from "../model";
 import {
   AGENT,

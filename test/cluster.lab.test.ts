@@ -10,12 +10,25 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isClean, labDns, labDown, labPower, labPaths, labRemoveVolumes, labReplaceMachine, labSsh, labUp } from "../lab";
+import {
+  isClean,
+  labCapabilities,
+  labDns,
+  labDown,
+  labPower,
+  labPaths,
+  labRemoveVolumes,
+  labReplaceMachine,
+  labSource,
+  labSsh,
+  labUp,
+  type AfterBootContext,
+} from "../lab";
 import { outside } from "./drill/web";
 import { curlVerify } from "./lab-tls";
 import { bootstrapProvider, renderPlans, type BootstrapInputs, type BootstrapOutputs } from "../components/bootstrap";
 import { scriptLog } from "../ops/bootstrap/commands";
-import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir, type LabBootContext } from "../ops/bootstrap";
+import { bootstrapStack, loadOrCreateSecrets, plansHash, stackStateDir } from "../ops/bootstrap";
 import { loadStackSpec, recordMembers, type Inventory } from "../model";
 import { labShareMount } from "../roles/share";
 import type { ClusterStatus } from "../ops/status";
@@ -113,13 +126,18 @@ async function labPlans(inv: Inventory) {
     acme: { agentSource: await bundleAgent() },
     health: {
       agentSource: await bundleHealthAgent(),
-      dnsSecret: healthDnsSecret({ stack: "lab", inventory: inv, health: loadStackSpec("lab").health, labRoot: labPaths().root }),
+      dnsSecret: healthDnsSecret({
+        stack: "lab",
+        inventory: inv,
+        health: loadStackSpec("lab").health,
+        capabilities: labCapabilities("lab"),
+      }),
     },
   });
 }
 
 /** The Bootstrap resource's inputs for the running lab. */
-async function labRunInputs(ctx: LabBootContext): Promise<BootstrapInputs> {
+async function labRunInputs(ctx: AfterBootContext): Promise<BootstrapInputs> {
   const plans = await labPlans(ctx.inventory);
   const privateKey = fs.readFileSync(ctx.paths.sshKey, "utf8");
   return {
@@ -339,7 +357,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
       );
       // The whole cluster, as after any replacement: the new machine made a new share-sync key (it lives on the root
       // disk, never on the exported share), which the standby must authorize; nothing else changes elsewhere.
-      const { summary } = await bootstrapStack({ stack: "lab", log: () => undefined });
+      const { summary } = await bootstrapStack({ stack: "lab", sources: [labSource()], log: () => undefined });
       assert.ok(summary.ok, JSON.stringify(summary.results));
       const others = summary.results.filter((r) => r.node !== inventory.primary).map((r) => [r.node, r.changes]);
       assert.deepEqual(
@@ -420,7 +438,7 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
   });
 
   it("a second bootstrap from the command line (same plans) changes nothing on any node", async () => {
-    const { summary } = await bootstrapStack({ stack: "lab", log: () => undefined });
+    const { summary } = await bootstrapStack({ stack: "lab", sources: [labSource()], log: () => undefined });
     assert.ok(summary.ok, JSON.stringify(summary.results.filter((r) => r.status !== "unchanged")));
     const changed = summary.results.filter((r) => r.status !== "unchanged").map((r) => `${r.node}: ${JSON.stringify(r.changes)}`);
     assert.deepEqual(changed, []);

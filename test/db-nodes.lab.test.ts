@@ -15,8 +15,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { isClean, labDown, labPower, labRemoveVolumes, labSsh, labUp } from "../lab";
-import { bootstrapTarget, formatSummary, labBootstrapHook, resolveStack } from "../ops/bootstrap";
+import { isClean, labBootstrapHook, labDown, labPower, labRemoveVolumes, labSource, labSsh, labUp } from "../lab";
+import { bootstrapTarget, formatSummary, resolveStack } from "../ops/bootstrap";
 import { rejoinStandby } from "../ops/failover/rejoin";
 import { SshExecutor } from "../ops/ssh/executor";
 import { KnownHostsFile } from "../ops/ssh/known-hosts";
@@ -274,7 +274,7 @@ describe("database nodes across power cuts", () => {
       const { primary: oldPrimary, standby: newPrimary } = inventory;
       // The inventory as the runbook records it after the failover: roles swapped.
       const after = withPrimary(inventory, newPrimary);
-      const target = { ...resolveStack({ stack: "lab" }), inventory: after };
+      const target = { ...resolveStack({ stack: "lab", sources: [labSource()] }), inventory: after };
       const key = fs.readFileSync(target.identityFile, "utf8");
       const connect = (node: InventoryNode) =>
         SshExecutor.connect({

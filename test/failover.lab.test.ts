@@ -12,10 +12,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { labDown, labPaths, labPower, labRemoveVolumes, labSsh, labUp, isClean } from "../lab";
+import { labBootstrapHook, labDown, labPaths, labPower, labRemoveVolumes, labSource, labSsh, labUp, isClean } from "../lab";
 import { ACME_SERVICE } from "../roles/acme";
 import { BOOT_GUARD_SCRIPT } from "../roles/guard";
-import { bootstrapStack, labBootstrapHook } from "../ops/bootstrap";
+import { bootstrapStack } from "../ops/bootstrap";
 import { PATHS } from "../roles/context";
 import { recordMembers, type Inventory } from "../model";
 import { compareWithNode, formatTimeline, notesOn, operator, startLoad, web, type LoadRun, type OperatorRun, type Sample } from "./drill";
@@ -291,7 +291,7 @@ c.commit()'`,
   // stand-in for NFS, and only the volume of the primary they booted with is present in them, so a bootstrap after a
   // failover fails to remount it there ("Can't lookup blockdev"); production clients mount NFS by name.
   it("a later bootstrap of the database machines keeps the failover: the same primary, the standby streaming, writes acknowledged", async () => {
-    const { summary } = await bootstrapStack({ stack: "lab", only: [primary, standby], log: quiet });
+    const { summary } = await bootstrapStack({ stack: "lab", sources: [labSource()], only: [primary, standby], log: quiet });
     assert.ok(summary.ok, JSON.stringify(summary.results.filter((r) => r.status === "failed")));
     await assertSyncStandby();
     const since = Date.now();

@@ -10,8 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isClean, labDown, labRemoveVolumes, labSsh, labUp } from "../lab";
-import { labBootstrapHook } from "../ops/bootstrap";
+import { isClean, labBootstrapHook, labDown, labRemoveVolumes, labSource, labSsh, labUp } from "../lab";
 import { deploy, parseReleaseStatus, releaseStatus, releaseTarget, rollback, type ReleaseApp } from "../ops/release";
 import { RELEASE_HEADER, RELEASE_PATHS } from "../roles/release";
 import type { Inventory } from "../model";
@@ -32,7 +31,7 @@ after(async () => {
 });
 
 function target(app: ReleaseApp) {
-  const t = releaseTarget({ stack: "lab", app });
+  const t = releaseTarget({ stack: "lab", app, sources: [labSource()] });
   return { ...t, base: { ...t.base, log: quiet } };
 }
 

@@ -14,8 +14,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { isClean, labDown, labRemoveVolumes, labUp } from "../lab";
-import { labBootstrapHook } from "../ops/bootstrap";
+import { isClean, labBootstrapHook, labDown, labRemoveVolumes, labSource, labUp } from "../lab";
 import {
   deploy,
   parseReleaseStatus,
@@ -222,7 +221,7 @@ function makeRepo(): string {
 }
 
 function target(app: ReleaseApp): ReleaseTarget {
-  const t = releaseTarget({ stack: "lab", app });
+  const t = releaseTarget({ stack: "lab", app, sources: [labSource()] });
   return { ...t, base: { ...t.base, log: quiet } };
 }
 

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import { fixtureAcme, fixtureInventory } from "../../roles/fixtures";
 import type { CertificateSpec } from "../../model";
 import { UserError } from "../../model/errors";
-import { acmeDnsSecret, bindKeySecret } from "./acme";
+import { acmeDnsSecret } from "./acme";
 import { loadOrCreateSecrets } from "./bootstrapCluster";
 
 const http01 = fixtureAcme().certificate;
@@ -58,26 +58,22 @@ describe("the DNS-01 credential of a bootstrap outside Pulumi", () => {
     );
   });
 
-  it("the lab: its key files (acme-tsig.key in BIND's syntax for the narrow key, dns/tsig.json for the record's)", () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "dha-acme-"));
-    fs.writeFileSync(path.join(root, "acme-tsig.key"), 'key "lab-acme" {\n\talgorithm hmac-sha256;\n\tsecret "bGFiLWFjbWU=";\n};\n', {
-      mode: 0o600,
-    });
-    fs.mkdirSync(path.join(root, "dns"));
-    fs.writeFileSync(
-      path.join(root, "dns", "tsig.json"),
-      JSON.stringify({ name: "lab-update", algorithm: "hmac-sha256", secret: "bGFiLXVwZGF0ZQ==" }),
-    );
+  it("a source that made the DNS server's keys (the lab) is asked by key name: the narrower key's, else the record's; the environment unused", () => {
+    const asked: string[] = [];
+    const capabilities = { tsigSecret: (name: string) => (asked.push(name), `secret-of-${name}`) };
+    const env = { DJANGO_HA_ACME_TSIG_SECRET: "ZW52", DJANGO_HA_TSIG_SECRET: "ZW52" };
     assert.equal(
-      acmeDnsSecret({ stack: "lab", inventory: rfc2136, certificate: dns01("lab-acme"), labRoot: root, env: {} }),
-      "bGFiLWFjbWU=",
+      acmeDnsSecret({ stack: "lab", inventory: rfc2136, certificate: dns01("lab-acme"), capabilities, env }),
+      "secret-of-lab-acme",
     );
-    assert.equal(acmeDnsSecret({ stack: "lab", inventory: rfc2136, certificate: dns01(), labRoot: root, env: {} }), "bGFiLXVwZGF0ZQ==");
-    assert.throws(
-      () => acmeDnsSecret({ stack: "lab", inventory: rfc2136, certificate: dns01("lab-acme"), labRoot: path.join(root, "none"), env: {} }),
-      /does not exist: start the lab/,
+    assert.equal(acmeDnsSecret({ stack: "lab", inventory: rfc2136, certificate: dns01(), capabilities, env }), "secret-of-lab-update");
+    assert.equal(acmeDnsSecret({ stack: "lab", inventory: rfc2136, certificate: http01, capabilities, env }), undefined);
+    assert.deepEqual(asked, ["lab-acme", "lab-update"]);
+    assert.equal(
+      acmeDnsSecret({ stack: "s", inventory: rfc2136, certificate: dns01(), capabilities: {}, env }),
+      "ZW52",
+      "a source without keys: the environment",
     );
-    assert.throws(() => bindKeySecret("not a key", "f"), /f is not a BIND key file/);
   });
 });
 

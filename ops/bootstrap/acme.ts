@@ -1,15 +1,15 @@
 /**
  * The certificate inputs of a bootstrap outside Pulumi (`npm run bootstrap`, the lab): the agent program
  * (bundled from this repository, since the nodes have no npm) and the DNS-01 credential, from the
- * environment or the lab's key files. The Pulumi program passes its secret config instead (index.ts).
+ * environment or from the machine source that made the DNS server's keys (the lab). The Pulumi program passes its
+ * secret config instead (index.ts).
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
 import type { AcmeContext } from "../../roles/types";
 import type { CertificateSpec, Inventory } from "../../model";
 import { UserError } from "../../model/errors";
 import { bundleAgent } from "../acme/bundle";
 import { TSIG_SECRET_ENV } from "../targets/credentials";
+import type { SourceCapabilities } from "./source";
 
 /** hosts + dns-01 with certificate.dnsKeyName: that key's base64 secret. */
 export const ACME_TSIG_SECRET_ENV = "DJANGO_HA_ACME_TSIG_SECRET";
@@ -20,30 +20,9 @@ export interface AcmeSecretSource {
   stack: string;
   inventory: Pick<Inventory, "dns">;
   certificate: CertificateSpec;
-  /** The lab's state directory when the machines are the lab's: its key files hold the TSIG secrets. */
-  labRoot?: string;
+  /** What the machine source holds itself: the TSIG secrets when it made the DNS server's keys (the lab). Defaults to none. */
+  capabilities?: Pick<SourceCapabilities, "tsigSecret">;
   env?: NodeJS.ProcessEnv;
-}
-
-/** The secret of a key file in BIND's syntax (`key "name" { algorithm …; secret "…"; };`), as the lab writes `acme-tsig.key`. */
-export function bindKeySecret(text: string, file: string): string {
-  const m = /secret\s+"([A-Za-z0-9+/=]+)"\s*;/.exec(text);
-  if (!m)
-    throw new UserError(
-      `${file} is not a BIND key file (key "<name>" { algorithm …; secret "…"; };): bring the lab up again (npm run lab -- up)`,
-    );
-  return m[1];
-}
-
-/**
- * A TSIG secret the lab made: a narrow key's BIND key file (`narrowKeyFile`, e.g. acme-tsig.key), else the record's
- * key (dns/tsig.json). Shared by the certificate and health agents' credentials.
- */
-export function labTsigSecret(labRoot: string, narrowKeyFile: string | undefined): string {
-  const file = narrowKeyFile ? path.join(labRoot, narrowKeyFile) : path.join(labRoot, "dns", "tsig.json");
-  if (!fs.existsSync(file)) throw new UserError(`The lab's TSIG key ${file} does not exist: start the lab with \`npm run lab -- up\``);
-  const text = fs.readFileSync(file, "utf8");
-  return narrowKeyFile ? bindKeySecret(text, file) : (JSON.parse(text) as { secret: string }).secret;
 }
 
 /** A credential from the environment, or a UserError that says how to set it. */
@@ -69,7 +48,8 @@ export function acmeDnsSecret(o: AcmeSecretSource): string | undefined {
       );
     case "rfc2136": {
       const narrow = o.certificate.dnsKeyName !== undefined;
-      if (o.labRoot) return labTsigSecret(o.labRoot, narrow ? "acme-tsig.key" : undefined);
+      const held = o.capabilities?.tsigSecret;
+      if (held) return held(o.certificate.dnsKeyName ?? dns.keyName);
       return narrow
         ? fromEnv(
             env,

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { UserError } from "../../model";
-import { APP_SECRETS_ENV, appSecretsFor, dryRunAppSecrets, LAB_APP_SECRETS_FILE } from "./appSecrets";
+import { APP_SECRETS_ENV, appSecretsFor, dryRunAppSecrets, GENERATED_APP_SECRETS_FILE } from "./appSecrets";
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "app-secrets-"));
 const app = { secretKeys: ["STRIPE_KEY", "MAIL_PASSWORD"] };
@@ -38,12 +38,12 @@ describe("the app's secrets outside Pulumi", () => {
     );
   });
 
-  it("the lab generates them once (0600) and keeps them", () => {
+  it("a source that generates them (the lab) gets them generated once (0600) and kept", () => {
     const dir = tmp();
-    const first = appSecretsFor({ stack: "lab", app, stateDir: dir, lab: true, env: {} });
+    const first = appSecretsFor({ stack: "lab", app, stateDir: dir, generateMissing: true, env: {} });
     assert.deepEqual(Object.keys(first).sort(), ["MAIL_PASSWORD", "STRIPE_KEY"]);
-    assert.equal(fs.statSync(path.join(dir, LAB_APP_SECRETS_FILE)).mode & 0o777, 0o600);
-    assert.deepEqual(appSecretsFor({ stack: "lab", app, stateDir: dir, lab: true, env: {} }), first);
+    assert.equal(fs.statSync(path.join(dir, GENERATED_APP_SECRETS_FILE)).mode & 0o777, 0o600);
+    assert.deepEqual(appSecretsFor({ stack: "lab", app, stateDir: dir, generateMissing: true, env: {} }), first);
   });
 
   it("a dry run without the values renders stand-ins", () => {

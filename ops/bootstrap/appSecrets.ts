@@ -1,7 +1,7 @@
 /**
  * The app's secrets (django-ha:app.secretKeys) for a bootstrap outside Pulumi (`npm run bootstrap`, the lab):
- * from DJANGO_HA_APP_SECRETS (the JSON of django-ha:appSecrets), or, on the lab only, generated once into the
- * stack's state directory. The Pulumi program reads the secret config itself (index.ts).
+ * from DJANGO_HA_APP_SECRETS (the JSON of django-ha:appSecrets), or, where the machine source has no secret
+ * config of its own (the lab), generated once into the stack's state directory. The Pulumi program reads the secret config itself (index.ts).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -11,16 +11,16 @@ import { UserError } from "../../model/errors";
 
 /** The JSON object of django-ha:appSecrets, for runs outside Pulumi. */
 export const APP_SECRETS_ENV = "DJANGO_HA_APP_SECRETS";
-/** The lab's generated app secrets, in the stack's state directory (mode 0600). */
-export const LAB_APP_SECRETS_FILE = "app-secrets.json";
+/** Generated app secrets (a source that generates them: the lab), in the stack's state directory (mode 0600). */
+export const GENERATED_APP_SECRETS_FILE = "app-secrets.json";
 
 export interface AppSecretSource {
   stack: string;
   app: Pick<AppSpec, "secretKeys">;
-  /** The stack's state directory (.django-ha/<stack>/): where the lab's generated values live. */
+  /** The stack's state directory (.django-ha/<stack>/): where generated values live. */
   stateDir: string;
-  /** The machines are the lab's: missing values are generated (and kept) instead of refused. */
-  lab?: boolean;
+  /** Missing values are generated (and kept) instead of refused: the machine source says so (the lab). Defaults to false. */
+  generateMissing?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -33,14 +33,14 @@ function checked(values: unknown, o: AppSecretSource, from: string): Record<stri
   return Object.fromEntries(o.app.secretKeys.map((k) => [k, (values as Record<string, string>)[k]]));
 }
 
-function labSecrets(o: AppSecretSource): Record<string, string> {
-  const file = path.join(o.stateDir, LAB_APP_SECRETS_FILE);
+function generatedSecrets(o: AppSecretSource): Record<string, string> {
+  const file = path.join(o.stateDir, GENERATED_APP_SECRETS_FILE);
   let kept: Record<string, string> = {};
   if (fs.existsSync(file)) {
     try {
       kept = JSON.parse(fs.readFileSync(file, "utf8"));
     } catch (err) {
-      throw new UserError(`${file} is not valid JSON (${(err as Error).message}): move it away to generate the lab's app secrets again`);
+      throw new UserError(`${file} is not valid JSON (${(err as Error).message}): move it away to generate the app secrets again`);
     }
   }
   const missing = o.app.secretKeys.filter((k) => typeof kept[k] !== "string" || !kept[k]);
@@ -68,7 +68,7 @@ export function appSecretsFor(o: AppSecretSource): Record<string, string> {
     }
     return checked(parsed, o, APP_SECRETS_ENV);
   }
-  if (o.lab) return labSecrets(o);
+  if (o.generateMissing) return generatedSecrets(o);
   throw new UserError(
     `${APP_SECRETS_ENV} is not set: django-ha:app.secretKeys names ${o.app.secretKeys.join(", ")}; ` +
       `export ${APP_SECRETS_ENV}="$(pulumi config get --stack ${o.stack} django-ha:appSecrets)" and run again`,
@@ -78,7 +78,7 @@ export function appSecretsFor(o: AppSecretSource): Record<string, string> {
 /** A dry run's app secrets: the real ones when they can be read, else stand-ins (a dry run needs no secret). */
 export function dryRunAppSecrets(o: AppSecretSource): Record<string, string> {
   try {
-    return appSecretsFor({ ...o, lab: false });
+    return appSecretsFor({ ...o, generateMissing: false });
   } catch (err) {
     if (err instanceof UserError) return Object.fromEntries(o.app.secretKeys.map((k) => [k, "notyetset"]));
     throw err;

@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { describe, it } from "node:test";
 import { fixtureHealth, fixtureInventory } from "../../roles/fixtures";
 import type { HealthSpec } from "../../model";
@@ -51,39 +48,31 @@ describe("the health agent's DNS credential of a bootstrap outside Pulumi", () =
     );
   });
 
-  it("the lab: health-tsig.key for the narrow key, dns/tsig.json for the record's; a dry run stands in for a secret it cannot read", async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), "dha-health-"));
-    try {
-      fs.writeFileSync(
-        path.join(root, "health-tsig.key"),
-        'key "lab-health" {\n\talgorithm hmac-sha256;\n\tsecret "bGFiLWhlYWx0aA==";\n};\n',
-        { mode: 0o600 },
-      );
-      fs.mkdirSync(path.join(root, "dns"));
-      fs.writeFileSync(
-        path.join(root, "dns", "tsig.json"),
-        JSON.stringify({ name: "lab-update", algorithm: "hmac-sha256", secret: "bGFiLXVwZGF0ZQ==" }),
-      );
-      assert.equal(healthDnsSecret({ stack: "lab", inventory: rfc2136, health: narrow, labRoot: root, env: {} }), "bGFiLWhlYWx0aA==");
-      assert.equal(healthDnsSecret({ stack: "lab", inventory: rfc2136, health: broad, labRoot: root, env: {} }), "bGFiLXVwZGF0ZQ==");
-      assert.throws(
-        () => healthDnsSecret({ stack: "lab", inventory: rfc2136, health: narrow, labRoot: path.join(root, "none"), env: {} }),
-        /does not exist: start the lab/,
-      );
-      const dry = await healthContextFor({ stack: "shop", inventory: rfc2136, health: narrow, env: {} }, true);
-      assert.equal(dry.dnsSecret, "notyetset");
-      assert.match(dry.agentSource, /^#!\/usr\/bin\/env node/);
-      await assert.rejects(
-        healthContextFor({ stack: "shop", inventory: rfc2136, health: narrow, env: {} }),
-        /DJANGO_HA_HEALTH_TSIG_SECRET is not set/,
-      );
-      assert.equal(
-        (await healthContextFor({ stack: "shop", inventory: route53, health: broad, env: {} })).agentSource,
-        "",
-        "nothing bundled where the agent does not run",
-      );
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
+  it("a source that made the DNS server's keys (the lab) is asked by key name; a dry run stands in for a secret it cannot read", async () => {
+    const capabilities = { tsigSecret: (name: string) => `secret-of-${name}` };
+    assert.equal(
+      healthDnsSecret({ stack: "lab", inventory: rfc2136, health: narrow, capabilities, env: {} }),
+      `secret-of-${narrow.dnsKeyName}`,
+    );
+    assert.equal(healthDnsSecret({ stack: "lab", inventory: rfc2136, health: broad, capabilities, env: {} }), "secret-of-lab-update");
+    const missing = {
+      tsigSecret: () => {
+        throw new UserError("The lab's health agent's TSIG key does not exist: run `npm run lab -- up` first.");
+      },
+    };
+    const labDry = await healthContextFor({ stack: "lab", inventory: rfc2136, health: narrow, capabilities: missing, env: {} }, true);
+    assert.equal(labDry.dnsSecret, "notyetset");
+    const dry = await healthContextFor({ stack: "shop", inventory: rfc2136, health: narrow, env: {} }, true);
+    assert.equal(dry.dnsSecret, "notyetset");
+    assert.match(dry.agentSource, /^#!\/usr\/bin\/env node/);
+    await assert.rejects(
+      healthContextFor({ stack: "shop", inventory: rfc2136, health: narrow, env: {} }),
+      /DJANGO_HA_HEALTH_TSIG_SECRET is not set/,
+    );
+    assert.equal(
+      (await healthContextFor({ stack: "shop", inventory: route53, health: broad, env: {} })).agentSource,
+      "",
+      "nothing bundled where the agent does not run",
+    );
   });
 });

@@ -1,14 +1,15 @@
 /**
  * The health agent's inputs of a bootstrap outside Pulumi (`npm run bootstrap`, the lab): the agent program
  * (bundled from this repository, since the nodes have no npm) and its DNS credential, from the environment or
- * the lab's key files. The Pulumi program passes its secret config instead (index.ts).
+ * from the machine source that made the DNS server's keys (the lab). The Pulumi program passes its secret config instead (index.ts).
  */
 import type { HealthContext } from "../../roles/health";
 import type { HealthSpec, Inventory } from "../../model";
 import { UserError } from "../../model/errors";
 import { bundleHealthAgent } from "../health/bundle";
 import { TSIG_SECRET_ENV } from "../targets/credentials";
-import { fromEnv, labTsigSecret } from "./acme";
+import { fromEnv } from "./acme";
+import type { SourceCapabilities } from "./source";
 
 /** hosts with health.dnsKeyName: that key's base64 secret. */
 export const HEALTH_TSIG_SECRET_ENV = "DJANGO_HA_HEALTH_TSIG_SECRET";
@@ -19,8 +20,8 @@ export interface HealthSecretSource {
   stack: string;
   inventory: Pick<Inventory, "dns">;
   health: HealthSpec;
-  /** The lab's state directory when the machines are the lab's: its key files hold the TSIG secrets. */
-  labRoot?: string;
+  /** What the machine source holds itself: the TSIG secrets when it made the DNS server's keys (the lab). Defaults to none. */
+  capabilities?: Pick<SourceCapabilities, "tsigSecret">;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -40,7 +41,8 @@ export function healthDnsSecret(o: HealthSecretSource): string | undefined {
       );
     case "rfc2136": {
       const narrow = o.health.dnsKeyName !== undefined;
-      if (o.labRoot) return labTsigSecret(o.labRoot, narrow ? "health-tsig.key" : undefined);
+      const held = o.capabilities?.tsigSecret;
+      if (held) return held(o.health.dnsKeyName ?? dns.keyName);
       return narrow
         ? fromEnv(
             env,

@@ -6,3 +6,4 @@ export * from "./validate";
 export * from "./bootstrapCluster";
 export * from "./certificate";
 export * from "./stack";
+export * from "./source";

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { hostsInventory, loadStackSpec, UserError } from "../../model";
 import { consoleProgress, describePlan, loadOrCreateSecrets, randomPassword, selectNodes } from "./bootstrapCluster";
+import type { InventorySource } from "./source";
 import { parseInventory, renderStackPlans, resolveStack } from "./stack";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-stack-"));
@@ -28,60 +29,57 @@ describe("resolveStack", () => {
   );
   fs.copyFileSync(path.resolve(__dirname, "..", "..", "stacks", "Pulumi.lab.yaml"), path.join(stacks, "Pulumi.lab.yaml"));
 
-  it("another hosts stack runs against the lab when the lab was booted from it (same names and addresses), else as plain hosts", () => {
-    fs.copyFileSync(path.resolve(__dirname, "..", "..", "stacks", "Pulumi.lab-wide.yaml"), path.join(stacks, "Pulumi.lab-wide.yaml"));
-    const labRoot = path.join(tmp, "lab-root");
-    fs.mkdirSync(labRoot, { recursive: true });
-    const inventoryOf = (stack: string) => JSON.stringify(hostsInventory(loadStackSpec(stack, stacks)));
-    fs.writeFileSync(path.join(labRoot, "inventory.json"), inventoryOf("lab-wide"));
-    const wide = resolveStack({ stack: "lab-wide", stacksDir: stacks, stateRoot: tmp, labRoot });
-    assert.equal(wide.shareMount, "lab-device", "the lab's children mount the primary's share volume");
-    assert.equal(wide.identityFile, path.join(labRoot, "ssh", "id_ed25519"));
-    assert.equal(wide.inventory.nodes.filter((n) => n.role === "child").length, 4);
-    fs.writeFileSync(path.join(labRoot, "inventory.json"), inventoryOf("lab"));
-    const plain = resolveStack({ stack: "lab-wide", stacksDir: stacks, stateRoot: tmp, labRoot, identity: "/k" });
-    assert.equal(plain.shareMount, "nfs");
-    assert.equal(plain.identityFile, "/k");
-  });
-
-  it("a cloud stack without --inventory says how to export it", () => {
-    assert.throws(
-      () => resolveStack({ stack: "do", stacksDir: stacks, stateRoot: tmp }),
-      (e: unknown) =>
-        e instanceof UserError &&
-        /targets digitalocean/.test(e.message) &&
-        /pulumi stack output inventory --json --stack do > do-inventory.json/.test(e.message),
-    );
-  });
-
-  it("a cloud stack reads its exported inventory; its state lives in .django-ha/<stack>", () => {
+  it("asks the injected sources before the stack file, after --inventory; --identity and --known-hosts win over a source's", () => {
     const spec = loadStackSpec("lab");
-    const file = path.join(tmp, "inv.json");
+    const asked: string[] = [];
+    const source = (holds: boolean): InventorySource => ({
+      machinesOf: (stack, _spec, offline) => {
+        asked.push(`${stack}${offline ? " offline" : ""}`);
+        if (!holds) return undefined;
+        return {
+          inventory: hostsInventory(spec),
+          inventorySource: "the source",
+          identityFile: "/source/key",
+          knownHostsPath: "/source/known_hosts",
+          capabilities: { shareMountFor: () => "lab-bind", generatesAppSecrets: true },
+        };
+      },
+    });
+    const held = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, sources: [source(false), source(true)], offline: true });
+    assert.deepEqual(asked, ["lab offline", "lab offline"]);
+    assert.deepEqual(
+      [held.inventorySource, held.identityFile, held.knownHostsPath, held.shareMount],
+      ["the source", "/source/key", "/source/known_hosts", "lab-bind"],
+    );
+    assert.equal(held.capabilities.generatesAppSecrets, true);
+    assert.equal(held.secretsFile, path.join(tmp, "lab", "secrets.json"), "operator state stays in .django-ha/<stack>");
+    const flags = resolveStack({
+      stack: "lab",
+      stacksDir: stacks,
+      stateRoot: tmp,
+      sources: [source(true)],
+      identity: "/k",
+      knownHosts: "/kh",
+    });
+    assert.deepEqual([flags.identityFile, flags.knownHostsPath], ["/k", "/kh"]);
+    const declined = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, sources: [source(false)] });
+    assert.equal(declined.inventorySource, "stacks/Pulumi.lab.yaml");
+    assert.equal(declined.identityFile, path.join(os.homedir(), ".ssh", "id_ed25519"));
+    assert.equal(declined.knownHostsPath, path.join(tmp, "lab", "known_hosts"));
+    assert.equal(declined.shareMount, "nfs");
+    assert.deepEqual(declined.capabilities, {});
+    asked.length = 0;
+    const file = path.join(tmp, "lab-inventory.json");
     fs.writeFileSync(file, JSON.stringify(hostsInventory(spec)));
-    const t = resolveStack({ stack: "do", stacksDir: stacks, stateRoot: tmp, inventoryFile: file, identity: "/k" });
-    assert.equal(t.inventory.nodes.length, 5);
-    assert.equal(t.identityFile, "/k");
-    assert.equal(t.knownHostsPath, path.join(tmp, "do", "known_hosts"));
-    assert.equal(t.secretsFile, path.join(tmp, "do", "secrets.json"));
-    assert.equal(t.lockPath, path.join(tmp, "do", "stack.lock"));
-    assert.equal(t.shareMount, "nfs");
-    assert.deepEqual(t.adminCidrs, ["203.0.113.7/32"]);
+    assert.equal(
+      resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, sources: [source(true)], inventoryFile: file }).inventorySource,
+      file,
+    );
+    assert.deepEqual(asked, [], "--inventory wins: no source is asked");
   });
 
-  it("the lab reads .lab/inventory.json with the lab's own key and known_hosts; a dry run works before it is up", async () => {
-    const labRoot = path.join(tmp, "lab");
-    assert.throws(
-      () => resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot }),
-      /The lab is not up: .*inventory\.json does not exist\. Start it with: npm run lab -- up/,
-    );
-    const offline = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot, offline: true });
-    assert.match(offline.inventorySource, /the lab is not up/);
-    fs.mkdirSync(labRoot);
-    fs.writeFileSync(path.join(labRoot, "inventory.json"), JSON.stringify(hostsInventory(loadStackSpec("lab"))));
-    const t = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, labRoot });
-    assert.equal(t.identityFile, path.join(labRoot, "ssh", "id_ed25519"));
-    assert.equal(t.knownHostsPath, path.join(labRoot, "ssh", "known_hosts"));
-    assert.equal(t.shareMount, "lab-device");
+  it("a dry run of a hosts stack plans from its stack file without writing secrets", async () => {
+    const t = resolveStack({ stack: "lab", stacksDir: stacks, stateRoot: tmp, sources: [], offline: true });
     const plans = await renderStackPlans(t, { only: ["lab-child-1"] });
     assert.deepEqual(
       plans.map((p) => p.node.name),
@@ -93,8 +91,35 @@ describe("resolveStack", () => {
     );
   });
 
+  it("a cloud stack without --inventory says how to export it", () => {
+    assert.throws(
+      () => resolveStack({ stack: "do", stacksDir: stacks, stateRoot: tmp, sources: [] }),
+      (e: unknown) =>
+        e instanceof UserError &&
+        /targets digitalocean/.test(e.message) &&
+        /pulumi stack output inventory --json --stack do > do-inventory.json/.test(e.message),
+    );
+  });
+
+  it("a cloud stack reads its exported inventory; its state lives in .django-ha/<stack>", () => {
+    const spec = loadStackSpec("lab");
+    const file = path.join(tmp, "inv.json");
+    fs.writeFileSync(file, JSON.stringify(hostsInventory(spec)));
+    const t = resolveStack({ stack: "do", stacksDir: stacks, stateRoot: tmp, inventoryFile: file, identity: "/k", sources: [] });
+    assert.equal(t.inventory.nodes.length, 5);
+    assert.equal(t.identityFile, "/k");
+    assert.equal(t.knownHostsPath, path.join(tmp, "do", "known_hosts"));
+    assert.equal(t.secretsFile, path.join(tmp, "do", "secrets.json"));
+    assert.equal(t.lockPath, path.join(tmp, "do", "stack.lock"));
+    assert.equal(t.shareMount, "nfs");
+    assert.deepEqual(t.adminCidrs, ["203.0.113.7/32"]);
+  });
+
   it("an unknown stack names the known ones", () => {
-    assert.throws(() => resolveStack({ stack: "nope", stacksDir: stacks, stateRoot: tmp }), /No stack "nope".*Known stacks: do, lab/);
+    assert.throws(
+      () => resolveStack({ stack: "nope", stacksDir: stacks, stateRoot: tmp, sources: [] }),
+      /No stack "nope".*Known stacks: do, lab/,
+    );
   });
 });
 

@@ -1,14 +1,23 @@
 /**
- * From a stack name to everything a bootstrap needs: the inventory (hosts stack file, the lab's
- * .lab/inventory.json, or a cloud stack's exported inventory), the SSH key, the pinned host keys, the
- * secrets and the lock. Used by scripts/bootstrap.ts and the lab's `up`.
+ * From a stack name to everything a bootstrap needs: the inventory (a cloud stack's exported inventory, a source
+ * the caller injects such as the lab's, or the hosts stack file), the SSH key, the pinned host keys, the secrets
+ * and the lock. Used by scripts/ and by the lab's after-boot hook (lab/bootstrap.ts).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { AcmeContext, ClusterSecrets, NodePlan, RoleContext, ShareMount } from "../../roles/types";
-import { labShareMount } from "../../roles/share";
-import { AppSpec, CertificateSpec, dataDeviceProblem, HealthSpec, hostsInventory, Inventory, loadStackSpec, UserError } from "../../model";
+import {
+  AppSpec,
+  CertificateSpec,
+  ClusterSpec,
+  dataDeviceProblem,
+  HealthSpec,
+  hostsInventory,
+  Inventory,
+  loadStackSpec,
+  UserError,
+} from "../../model";
 import { bundleAgent } from "../acme/bundle";
 import { acmeContextFor, acmeDnsSecret } from "./acme";
 import { appSecretsFor, dryRunAppSecrets } from "./appSecrets";
@@ -17,7 +26,8 @@ import type { HealthContext } from "../../roles/health";
 import { stackLockPath } from "../lock";
 import { sourceTree } from "../release/pack";
 import { bootstrapCluster, loadOrCreateSecrets, PlanFor, rolesPlanFor, selectNodes } from "./bootstrapCluster";
-import { BootstrapSummary, formatSummary } from "./orchestrate";
+import { BootstrapSummary } from "./orchestrate";
+import type { InventorySource, SourceCapabilities, SourcedMachines } from "./source";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -41,35 +51,36 @@ export interface StackTarget {
   shareMount: ShareMount;
   /** The stack's `django-ha:adminCidrs` (the only sources SSH is opened to on every node). */
   adminCidrs: string[];
-  /** The machines are the local lab's (its power, its record of the primary). */
-  lab?: boolean;
   /** The stack's django-ha:certificate (validated). */
   certificate: CertificateSpec;
   /** The stack's django-ha:app (validated): the Django project the cluster runs. */
   app: AppSpec;
   /** The stack's django-ha:health (validated). */
   health: HealthSpec;
-  /** lab: its state directory (key files of the DNS-01 credential). */
-  labRoot?: string;
+  /** What the machine source holds itself (the lab: its TSIG keys, its share, its power, its record of the primary). */
+  capabilities: SourceCapabilities;
 }
 
 export interface ResolveStackOptions {
   stack: string;
   /** JSON of `pulumi stack output inventory --json` (needed for digitalocean/aws stacks). */
   inventoryFile?: string;
-  /** SSH private key. Defaults to ~/.ssh/id_ed25519; for the lab, its own .lab/ssh/id_ed25519. */
+  /** SSH private key. Defaults to the source's (~/.ssh/id_ed25519 for files; the lab's own for the lab). */
   identity?: string;
-  /** known_hosts to pin into. Defaults to .django-ha/<stack>/known_hosts; for the lab, .lab/ssh/known_hosts. */
+  /** known_hosts to pin into. Defaults to the source's (.django-ha/<stack>/known_hosts for files; the lab's own for the lab). */
   knownHosts?: string;
-  /** Lab state directory. Defaults to LAB_DIR or .lab/. */
-  labRoot?: string;
+  /**
+   * Machine sources asked before the hosts stack file (after --inventory): scripts/ pass the lab's (lab/source.ts).
+   * Required, so every caller says which sources it knows.
+   */
+  sources: readonly InventorySource[];
   /** Where .django-ha/ lives. Defaults to the repository's. */
   stateRoot?: string;
   /** Directory of Pulumi.<stack>.yaml files. Defaults to stacks/. */
   stacksDir?: string;
   /**
-   * For plans only (--dry-run): when the lab is not up, take its inventory from the stack file instead of
-   * failing. Defaults to false.
+   * For plans only (--dry-run): a source that is not running (the lab not up) may answer from the stack file
+   * instead of failing. Defaults to false.
    */
   offline?: boolean;
 }
@@ -108,86 +119,75 @@ export function parseInventory(text: string, source: string): Inventory {
   return inv as Inventory;
 }
 
-/** Resolve a stack's inventory, key, known_hosts, secrets file and lock. Throws UserError with the next step. */
-function labRootOf(o: ResolveStackOptions): string {
-  return o.labRoot ?? (process.env.LAB_DIR ? path.resolve(process.env.LAB_DIR) : path.join(REPO_ROOT, ".lab"));
+/** An inventory exported from a cloud stack (`--inventory`). */
+function inventoryFileMachines(o: ResolveStackOptions, file: string): SourcedMachines {
+  if (!fs.existsSync(file))
+    throw new UserError(
+      `--inventory ${file} does not exist. Write it with: pulumi stack output inventory --json --stack ${o.stack} > ${file}`,
+    );
+  return {
+    inventory: parseInventory(fs.readFileSync(file, "utf8"), file),
+    inventorySource: file,
+    identityFile: path.join(os.homedir(), ".ssh", "id_ed25519"),
+    knownHostsPath: path.join(stackStateDir(o.stack, o.stateRoot), "known_hosts"),
+    capabilities: {},
+  };
 }
 
-/** Whether the running lab was booted from this hosts stack (e.g. `lab-wide`): same node names and addresses. */
-function labRunsStack(root: string, spec: ReturnType<typeof loadStackSpec>): boolean {
-  const file = path.join(root, "inventory.json");
-  if (spec.provider !== "hosts" || !fs.existsSync(file)) return false;
-  const key = (nodes: { name: string; publicAddress: string }[]) =>
-    nodes
-      .map((n) => `${n.name}@${n.publicAddress}`)
-      .sort()
-      .join(",");
-  return key(parseInventory(fs.readFileSync(file, "utf8"), file).nodes) === key(hostsInventory(spec).nodes);
+/** A hosts stack's machines, from its stack file. A cloud stack's exist only in Pulumi's state: say how to export them. */
+function stackFileMachines(o: ResolveStackOptions, spec: ClusterSpec): SourcedMachines {
+  if (spec.provider !== "hosts")
+    throw new UserError(
+      `Stack ${o.stack} targets ${spec.provider}: its machines' addresses exist only in Pulumi's state. ` +
+        `Export them and pass the file: pulumi stack output inventory --json --stack ${o.stack} > ${o.stack}-inventory.json && ` +
+        `npm run bootstrap -- --stack ${o.stack} --inventory ${o.stack}-inventory.json`,
+    );
+  return {
+    inventory: hostsInventory(spec),
+    inventorySource: `stacks/Pulumi.${o.stack}.yaml`,
+    identityFile: path.join(os.homedir(), ".ssh", "id_ed25519"),
+    knownHostsPath: path.join(stackStateDir(o.stack, o.stateRoot), "known_hosts"),
+    capabilities: {},
+  };
 }
 
-export function resolveStack(o: ResolveStackOptions): StackTarget {
+/** A stack's target from its validated stack file and a source's machines; --identity and --known-hosts win over the source's. */
+export function targetOf(
+  o: Pick<ResolveStackOptions, "stack" | "stateRoot" | "identity" | "knownHosts">,
+  spec: ClusterSpec,
+  machines: SourcedMachines,
+): StackTarget {
   const state = stackStateDir(o.stack, o.stateRoot);
-  // The stack file is read for every target: it holds what the inventory does not (adminCidrs).
-  const spec = loadStackSpec(o.stack, o.stacksDir);
-  const common = {
+  return {
     stack: o.stack,
+    inventory: machines.inventory,
+    inventorySource: machines.inventorySource,
+    identityFile: o.identity ?? machines.identityFile,
+    knownHostsPath: o.knownHosts ?? machines.knownHostsPath,
     secretsFile: path.join(state, "secrets.json"),
     lockPath: stackLockPath(state),
+    shareMount: machines.capabilities.shareMountFor?.(machines.inventory) ?? "nfs",
+    // The stack file is read for every source: it holds what the inventory does not (adminCidrs, certificate, app, health).
     adminCidrs: spec.adminCidrs,
     certificate: spec.certificate,
     app: spec.app,
     health: spec.health,
+    capabilities: machines.capabilities,
   };
-  const defaultIdentity = path.join(os.homedir(), ".ssh", "id_ed25519");
-  let target: StackTarget;
-  if (o.inventoryFile) {
-    if (!fs.existsSync(o.inventoryFile))
-      throw new UserError(
-        `--inventory ${o.inventoryFile} does not exist. Write it with: pulumi stack output inventory --json --stack ${o.stack} > ${o.inventoryFile}`,
-      );
-    target = {
-      ...common,
-      inventory: parseInventory(fs.readFileSync(o.inventoryFile, "utf8"), o.inventoryFile),
-      inventorySource: o.inventoryFile,
-      identityFile: o.identity ?? defaultIdentity,
-      knownHostsPath: o.knownHosts ?? path.join(state, "known_hosts"),
-      shareMount: "nfs",
-    };
-  } else if (o.stack === "lab" || labRunsStack(labRootOf(o), spec)) {
-    const root = labRootOf(o);
-    const file = path.join(root, "inventory.json");
-    const up = fs.existsSync(file);
-    if (!up && !(o.offline && spec.provider === "hosts"))
-      throw new UserError(`The lab is not up: ${file} does not exist. Start it with: npm run lab -- up`);
-    const inventory = up ? parseInventory(fs.readFileSync(file, "utf8"), file) : hostsInventory(spec);
-    target = {
-      ...common,
-      inventory,
-      inventorySource: up ? file : `stacks/Pulumi.${o.stack}.yaml (the lab is not up)`,
-      lab: true,
-      labRoot: root,
-      identityFile: o.identity ?? path.join(root, "ssh", "id_ed25519"),
-      knownHostsPath: o.knownHosts ?? path.join(root, "ssh", "known_hosts"),
-      shareMount: labShareMount(inventory),
-    };
-  } else {
-    if (spec.provider !== "hosts") {
-      throw new UserError(
-        `Stack ${o.stack} targets ${spec.provider}: its machines' addresses exist only in Pulumi's state. ` +
-          `Export them and pass the file: pulumi stack output inventory --json --stack ${o.stack} > ${o.stack}-inventory.json && ` +
-          `npm run bootstrap -- --stack ${o.stack} --inventory ${o.stack}-inventory.json`,
-      );
-    }
-    target = {
-      ...common,
-      inventory: hostsInventory(spec),
-      inventorySource: `stacks/Pulumi.${o.stack}.yaml`,
-      identityFile: o.identity ?? defaultIdentity,
-      knownHostsPath: o.knownHosts ?? path.join(state, "known_hosts"),
-      shareMount: "nfs",
-    };
+}
+
+/**
+ * Resolve a stack's inventory, key, known_hosts, secrets file and lock: from --inventory, else from the first
+ * injected source that holds the stack, else from the hosts stack file. Throws UserError with the next step.
+ */
+export function resolveStack(o: ResolveStackOptions): StackTarget {
+  const spec = loadStackSpec(o.stack, o.stacksDir);
+  if (o.inventoryFile) return targetOf(o, spec, inventoryFileMachines(o, o.inventoryFile));
+  for (const source of o.sources) {
+    const machines = source.machinesOf(o.stack, spec, o.offline ?? false);
+    if (machines) return targetOf(o, spec, machines);
   }
-  return target;
+  return targetOf(o, spec, stackFileMachines(o, spec));
 }
 
 function readIdentity(file: string): string {
@@ -218,25 +218,39 @@ export function bootstrapAppDir(target: Pick<StackTarget, "app" | "stack">): str
   return sourceTree(target.app.source, path.join(stackStateDir(target.stack), "source")).dir;
 }
 
+/** What a caller may hand roleContextFor instead of what it reads or makes itself. */
+export interface RoleInputs {
+  /** The project directory to upload. Defaults to the stack's django-ha:app source (bootstrapAppDir). */
+  appDir?: string;
+  /** The cluster's secrets. Defaults to the stack's secrets file (created on first use). */
+  secrets?: ClusterSecrets;
+  /** The certificate part. Defaults to the bundled agent and the DNS-01 credential read now. */
+  acme?: AcmeContext;
+  /** The values of app.secretKeys. Defaults to the environment, or what the source generates. */
+  appSecrets?: Record<string, string>;
+  /** The health agent's part. Defaults to the bundled agent and its DNS credential read now. */
+  health?: HealthContext;
+}
+
 /** The role context of a stack (secrets file created on first use; the agent bundled; the DNS-01 credential read). */
-export async function roleContextFor(
-  target: StackTarget,
-  appDir = bootstrapAppDir(target),
-  secrets = loadOrCreateSecrets(target.secretsFile),
-  acme?: AcmeContext,
-  appSecrets = appSecretsFor({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile), lab: target.lab }),
-  health?: HealthContext,
-): Promise<RoleContext> {
+export async function roleContextFor(target: StackTarget, inputs: RoleInputs = {}): Promise<RoleContext> {
+  // In this order: the project exported, the secrets file made, then the app secrets read (or generated).
+  const appDir = inputs.appDir ?? bootstrapAppDir(target);
+  const secrets = inputs.secrets ?? loadOrCreateSecrets(target.secretsFile);
+  const stateDir = path.dirname(target.secretsFile);
+  const appSecrets =
+    inputs.appSecrets ??
+    appSecretsFor({ stack: target.stack, app: target.app, stateDir, generateMissing: target.capabilities.generatesAppSecrets });
   return {
     inventory: target.inventory,
     secrets,
     shareMount: target.shareMount,
     appDir,
     adminCidrs: target.adminCidrs,
-    acme: acme ?? (await acmeContextFor(target)),
+    acme: inputs.acme ?? (await acmeContextFor(target)),
     app: target.app,
     appSecrets,
-    health: health ?? (await healthContextFor(target)),
+    health: inputs.health ?? (await healthContextFor(target)),
   };
 }
 
@@ -273,7 +287,10 @@ export async function renderStackPlans(
   };
   const appSecrets = dryRunAppSecrets({ stack: target.stack, app: target.app, stateDir: path.dirname(target.secretsFile) });
   const planFor =
-    o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets, acme, appSecrets, await healthContextFor(target, true)));
+    o.planFor ??
+    rolesPlanFor(
+      await roleContextFor(target, { appDir: o.appDir, secrets, acme, appSecrets, health: await healthContextFor(target, true) }),
+    );
   return selectNodes(target.inventory, o.only).map((n) => planFor(n));
 }
 
@@ -285,7 +302,7 @@ export async function bootstrapTarget(
   const privateKey = readIdentity(target.identityFile);
   // A diff writes nothing, not even the secrets file (without it every secret-bearing file differs anyway).
   const secrets = o.readOnly && !fs.existsSync(target.secretsFile) ? NOT_YET_GENERATED : undefined;
-  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, o.appDir, secrets));
+  const planFor = o.planFor ?? rolesPlanFor(await roleContextFor(target, { appDir: o.appDir, secrets }));
   return bootstrapCluster({
     inventory: target.inventory,
     planFor,
@@ -305,67 +322,4 @@ export async function bootstrapTarget(
 export async function bootstrapStack(o: StackRunOptions): Promise<{ target: StackTarget; summary: BootstrapSummary }> {
   const target = resolveStack(o);
   return { target, summary: await bootstrapTarget(target, o) };
-}
-
-/** What the lab hands its after-boot hooks (lab/lab.ts AfterBootHook), structurally. */
-export interface LabBootContext {
-  inventory: Inventory;
-  paths: { sshKey: string; knownHosts: string };
-  log: (line: string) => void;
-}
-
-/**
- * An after-boot hook for the lab's `up`: bootstrap every lab node with the lab's key and pinned host keys
- * (`labUp({ afterBoot: [labBootstrapHook()] })`). Progress and the summary go to the lab's log; a failed
- * node throws a UserError whose message is the summary (node, step, output).
- */
-export function labBootstrapHook(
-  o: {
-    stack?: string;
-    only?: string[];
-    concurrency?: number;
-    appDir?: string;
-    stateRoot?: string;
-    stacksDir?: string;
-    planFor?: PlanFor;
-    /** The Django project instead of the stack's django-ha:app (a test project). Defaults to the stack's. */
-    app?: AppSpec;
-    /** Receives the run's summary (timings for bench/, results for tests). */
-    onSummary?: (summary: BootstrapSummary) => void;
-  } = {},
-) {
-  return async (ctx: LabBootContext): Promise<void> => {
-    const stack = o.stack ?? "lab";
-    const spec = loadStackSpec(stack, o.stacksDir);
-    const state = stackStateDir(stack, o.stateRoot);
-    const target: StackTarget = {
-      stack,
-      inventory: ctx.inventory,
-      inventorySource: "the lab",
-      identityFile: ctx.paths.sshKey,
-      knownHostsPath: ctx.paths.knownHosts,
-      secretsFile: path.join(state, "secrets.json"),
-      lockPath: stackLockPath(state),
-      shareMount: labShareMount(ctx.inventory),
-      adminCidrs: spec.adminCidrs,
-      certificate: spec.certificate,
-      app: o.app ?? spec.app,
-      health: spec.health,
-      lab: true,
-      labRoot: labRootOf({ stack }),
-    };
-    const names = selectNodes(ctx.inventory, o.only).map((n) => n.name);
-    const width = Math.max(4, ...names.map((n) => n.length));
-    const summary = await bootstrapTarget(target, {
-      only: o.only,
-      concurrency: o.concurrency,
-      appDir: o.appDir,
-      planFor: o.planFor,
-      log: (node, line) => ctx.log(`${node.padEnd(width)} │ ${line}`),
-    });
-    o.onSummary?.(summary);
-    const text = formatSummary(summary);
-    if (!summary.ok) throw new UserError(text);
-    for (const line of text.split("\n")) ctx.log(line);
-  };
 }

@@ -4,21 +4,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { NodePlan } from "../../roles/types";
-import { hostsInventory, Inventory, InventoryNode, loadStackSpec, UserError } from "../../model";
-import { startTestSshServer, TestSshServer } from "../../test/ssh-server";
-import type { AfterBootHook } from "../../lab/lab";
-import type { BootstrapSummary } from "./orchestrate";
-import { labBootstrapHook } from "./stack";
-
-// Compile-time: the hook plugs into the lab's `up` as is (labUp({ afterBoot: [labBootstrapHook()] })).
-const _fitsLabUp: AfterBootHook = labBootstrapHook();
+import type { NodePlan } from "../roles/types";
+import { hostsInventory, Inventory, InventoryNode, loadStackSpec, UserError } from "../model";
+import type { BootstrapSummary } from "../ops/bootstrap";
+import { startTestSshServer, TestSshServer } from "../test/ssh-server";
+import { labBootstrapHook } from "./bootstrap";
+import { labPaths, type LabPaths } from "./config";
 
 describe("labBootstrapHook", () => {
   let server: TestSshServer;
   let dir: string;
   let inventory: Inventory;
-  let paths: { sshKey: string; knownHosts: string };
+  let paths: LabPaths;
   before(async () => {
     server = await startTestSshServer();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-hook-"));
@@ -28,7 +25,8 @@ describe("labBootstrapHook", () => {
       ssh: { user: server.username, port: server.port },
       nodes: lab.nodes.map((n) => ({ ...n, publicAddress: "127.0.0.1" })),
     };
-    paths = { sshKey: path.join(dir, "id_ed25519"), knownHosts: path.join(dir, "known_hosts") };
+    paths = labPaths(path.join(dir, "lab"));
+    fs.mkdirSync(path.dirname(paths.sshKey), { recursive: true });
     fs.writeFileSync(paths.sshKey, server.privateKey, { mode: 0o600 });
   });
   after(async () => {
