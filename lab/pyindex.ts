@@ -65,12 +65,12 @@ export function renderSimpleIndex(files: IndexFile[]): Map<string, string> {
       projects.map((p) => `<a href="${p}/">${p}</a>`),
     ),
   );
-  for (const p of projects) {
+  for (const [p, files] of [...byProject].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     pages.set(
       `simple/${p}/index.html`,
       page(
         `Links for ${p}`,
-        byProject.get(p)!.map((f) => `<a href="../../files/${encodeURIComponent(f.name)}#sha256=${f.sha256}">${escapeHtml(f.name)}</a>`),
+        files.map((f) => `<a href="../../files/${encodeURIComponent(f.name)}#sha256=${f.sha256}">${escapeHtml(f.name)}</a>`),
       ),
     );
   }
@@ -240,7 +240,7 @@ export async function startPythonIndex(
   const until = Date.now() + 10_000;
   for (;;) {
     const r = await get(url).catch((e: Error) => ({ status: 0, body: e.message }));
-    if (r.status === 200 && r.body.includes("Simple index")) return { pid: child.pid!, url, started: true };
+    if (r.status === 200 && r.body.includes("Simple index") && child.pid !== undefined) return { pid: child.pid, url, started: true };
     if (Date.now() > until || child.exitCode !== null)
       throw new Error(`the lab's Python index did not answer at ${url} (${r.status || r.body}); see ${log}`);
     await new Promise((res) => setTimeout(res, 100));

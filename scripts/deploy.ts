@@ -47,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!r.ok) {
-      const f = r.failure!;
+      const f = r.failure;
       console.log(`\ndeploy of ${r.id} FAILED on ${f.node} at: ${f.step}`);
       for (const line of f.output.split("\n")) console.log(`    | ${line}`);
       console.log(

@@ -106,7 +106,7 @@ describe("the second project (ledger) deploys, rolls back and serves", { timeout
     const app: ReleaseApp = { ...ledger, source: { kind: "git", url: ledgerRepo, ref: "main" } };
     const t = target(app);
     const v2 = await deploy({ ...t.base, app, confirm: yes });
-    assert.equal(v2.ok, true, JSON.stringify(v2.failure));
+    assert.equal(v2.ok, true, JSON.stringify(v2.ok ? undefined : v2.failure));
     for (const c of children) assert.match(await page(c.publicAddress), new RegExp(v2.id));
     const back = await rollback({ ...t.base, app, confirm: yes });
     assert.equal(back.ok, true, JSON.stringify(back.failures));

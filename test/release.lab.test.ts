@@ -276,7 +276,7 @@ describe("releases in the lab", () => {
       const inFlight: InFlight = {};
       const base = hooked(target(gitApp()).base, inFlightHooks(inFlight));
       const v2 = await deploy({ ...base, app: gitApp(), ref: "v2", confirm: yes, celeryWaitSeconds: 300 });
-      assert.equal(v2.ok, true, JSON.stringify(v2.failure));
+      assert.equal(v2.ok, true, JSON.stringify(v2.ok ? undefined : v2.failure));
       assert.equal(v2.celery, "restarted");
       ids.v2 = v2.id;
       await everyChildServes(ids.v2);

@@ -1,6 +1,6 @@
 /**
- * The size rules of issue 13 as eslint enforces them (eslint.config.mjs): a production function over 80 lines or
- * with more than 5 parameters is reported; the same code in a test file is not. `npm run lint` checks the tree.
+ * The size rules of issue 13 as eslint enforces them (eslint.config.mjs): a production function over 80 lines,
+ * with more than 5 parameters or with a non-null assertion is reported; the same code in a test file is not. `npm run lint` checks the tree.
  */
 import assert from "node:assert/strict";
 import * as path from "node:path";
@@ -36,6 +36,12 @@ describe("size rules (eslint)", () => {
   it("six parameters are refused, five pass", async () => {
     assert.ok((await rulesHit("model/size-probe.ts", params(6))).includes("max-params"));
     assert.ok(!(await rulesHit("model/size-probe.ts", params(5))).includes("max-params"));
+  });
+
+  it("a non-null assertion in production code is refused", async () => {
+    const code = "export const first = (xs: number[]): number => xs.find((x) => x > 0)!;\n";
+    assert.ok((await rulesHit("ops/size-probe.ts", code)).includes("@typescript-eslint/no-non-null-assertion"));
+    assert.ok(!(await rulesHit("ops/size-probe.test.ts", code)).includes("@typescript-eslint/no-non-null-assertion"));
   });
 
   it("tests and benches are exempt", async () => {

@@ -6,18 +6,27 @@ import * as cmd from "./commands";
 export { StepFailure } from "./actions";
 
 /** What happened on one node. */
-export interface NodeResult {
+/** What a node's step failure says: the step, its exit code (when it ran) and its output. */
+export interface NodeFailure {
+  step: string;
+  code?: number;
+  output: string;
+}
+
+/** One node's result; what a failed or skipped node carries is on its own branch. */
+export type NodeResult = {
   node: string;
   role: string;
-  status: "changed" | "unchanged" | "failed" | "skipped";
   /** One entry per step that changed the machine, e.g. `file /etc/hosts`, `service nginx: restart`. */
   changes: string[];
-  /** The step that failed and why (status "failed"). */
-  failure?: { step: string; code?: number; output: string };
-  /** Why it did not run (status "skipped"). */
-  skippedBecause?: string;
   durationMs: number;
-}
+} & (
+  | { status: "changed" | "unchanged" }
+  /** The step that failed and why. */
+  | { status: "failed"; failure: NodeFailure }
+  /** Why it did not run. */
+  | { status: "skipped"; skippedBecause: string }
+);
 
 export interface ApplyOptions {
   /** One progress line per step, already without the node prefix (the caller labels it). */
@@ -84,23 +93,16 @@ export async function applyPlan(exec: RemoteExecutor, plan: NodePlan, options: A
   const run = new NodeRun(exec, options.log);
   const started = Date.now();
   const current: Progress = { step: "start", changes: [] };
-  const result = (status: NodeResult["status"], failure?: NodeResult["failure"]): NodeResult => ({
-    node: plan.node.name,
-    role: plan.role,
-    status,
-    changes: current.changes,
-    failure,
-    durationMs: Date.now() - started,
-  });
+  const base = () => ({ node: plan.node.name, role: plan.role, changes: current.changes, durationMs: Date.now() - started });
   try {
     await applySteps(run, plan, options, current);
-    return result(current.changes.length ? "changed" : "unchanged");
+    return { ...base(), status: current.changes.length ? "changed" : "unchanged" };
   } catch (err) {
-    const failure =
+    const failure: NodeFailure =
       err instanceof StepFailure
         ? { step: err.step, code: err.code, output: err.output }
         : { step: current.step, output: (err as Error).message ?? String(err) };
     run.log(`${failure.step}: FAILED${failure.code === undefined ? "" : ` (exit ${failure.code})`}`);
-    return result("failed", failure);
+    return { ...base(), status: "failed", failure };
   }
 }

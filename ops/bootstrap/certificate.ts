@@ -76,14 +76,15 @@ export interface CertificatePhaseOptions {
   healthPath?: string;
 }
 
-export interface CertificatePhaseResult {
-  ok: boolean;
-  /** The first failure: node, step, output (the agent's last error for the agent step). */
-  failure?: { node: string; step: string; output: string };
-  /** Children that serve a trusted certificate. */
-  trusted: string[];
-  durationMs: number;
-}
+export type CertificatePhaseResult =
+  | { ok: true; /** Children that serve a trusted certificate. */ trusted: string[]; durationMs: number }
+  | {
+      ok: false;
+      /** The first failure: node, step, output (the agent's last error for the agent step). */
+      failure: { node: string; step: string; output: string };
+      trusted: string[];
+      durationMs: number;
+    };
 
 type StepResult = { ok: true } | { ok: false; step: string; output: string };
 
@@ -166,7 +167,7 @@ export function formatCertificatePhase(r: CertificatePhaseResult): string[] {
     return [
       `certificate  trusted on ${r.trusted.length} child${r.trusted.length === 1 ? "" : "ren"}: ${r.trusted.join(", ")} (${(r.durationMs / 1000).toFixed(1)} s)`,
     ];
-  const f = r.failure!;
+  const f = r.failure;
   return [
     `certificate  FAILED on ${f.node} at ${f.step}; the children keep serving the certificate they had:`,
     ...(f.output || "(no output)").split("\n").map((l) => `    | ${l}`),

@@ -6,6 +6,10 @@ import { hostsConfig } from "../../test/configs";
 import { FakeExecutor, FakeMachine, fakeMachine } from "../../test/ssh-fake-executor";
 import { bootstrapOrder, BootstrapSummary, formatSummary, runBootstrap } from "./orchestrate";
 
+import type { NodeResult } from "./apply";
+/** A node's failure, or undefined when it did not fail (NodeResult carries it on the "failed" branch only). */
+const failureOf = (r: NodeResult) => (r.status === "failed" ? r.failure : undefined);
+
 const ROLES: [string, Role][] = [
   ["parent", "parent"],
   ["standby", "standby"],
@@ -110,8 +114,8 @@ describe("runBootstrap with fake machines", () => {
       "child-3": "skipped",
       worker: "skipped",
     });
-    assert.deepEqual(s.results[0].failure, { step: "script setup-parent", code: 1, output: "boom from setup-parent" });
-    assert.equal(s.results[1].skippedBecause, "needs parent failed at script setup-parent");
+    assert.deepEqual(failureOf(s.results[0]), { step: "script setup-parent", code: 1, output: "boom from setup-parent" });
+    assert.equal(s.results[1].status === "skipped" ? s.results[1].skippedBecause : undefined, "needs parent failed at script setup-parent");
     const text = formatSummary(s);
     assert.match(text, /parent +FAILED at script setup-parent \(exit 1\):\n +\| boom from setup-parent/);
     assert.match(text, /bootstrap FAILED \(1 failed, 5 skipped\)/);
@@ -140,8 +144,8 @@ describe("runBootstrap with fake machines", () => {
       return c.connect(node);
     };
     const s = await runBootstrap({ plans, connect });
-    assert.equal(s.results[0].failure?.step, "connect");
-    assert.match(s.results[0].failure!.output, /cannot SSH/);
+    assert.equal(failureOf(s.results[0])?.step, "connect");
+    assert.match(failureOf(s.results[0])!.output, /cannot SSH/);
     assert.equal(status(s).worker, "skipped");
   });
 
@@ -294,7 +298,7 @@ describe("runBootstrap with fake machines", () => {
     p.checks = [{ name: "db answers", script: "unhealthy", attempts: 3 }];
     const c = fakeCluster([p]);
     const s = await runBootstrap({ plans: [p], connect: c.connect, checkIntervalMs: 1 });
-    assert.deepEqual(s.results[0].failure, {
+    assert.deepEqual(failureOf(s.results[0]), {
       step: "check db answers",
       code: undefined,
       output: "failed 3 attempts; last output:\nnot yet",

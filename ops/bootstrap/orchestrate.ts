@@ -87,16 +87,16 @@ export async function runBootstrap(options: BootstrapRunOptions): Promise<Bootst
   const log = options.log ?? (() => {});
   const limit = pLimit(options.concurrency ?? 4);
   const order = bootstrapOrder(options.plans.map((p) => ({ name: p.node.name, role: p.role })));
-  const inRun = new Set(options.plans.map((p) => p.node.name));
   const running = new Map<string, Promise<NodeResult>>();
 
   const runNode = (plan: NodePlan): Promise<NodeResult> => {
     const existing = running.get(plan.node.name);
     if (existing) return existing;
     const p = (async (): Promise<NodeResult> => {
-      const o = order.get(plan.node.name)!;
+      const o = order.get(plan.node.name);
+      if (!o) throw new Error(`bootstrap order has no entry for ${plan.node.name} (bootstrapOrder covers every plan)`);
       const byName = new Map(options.plans.map((q) => [q.node.name, q]));
-      const before = await Promise.all(o.after.filter((n) => inRun.has(n)).map((n) => runNode(byName.get(n)!)));
+      const before = await Promise.all(o.after.flatMap((n) => byName.get(n) ?? []).map(runNode));
       const blocked = before.filter((r) => o.dependsOn.includes(r.node) && (r.status === "failed" || r.status === "skipped"));
       if (blocked.length) {
         const why = blocked.map((b) => `${b.node} ${b.status === "failed" ? `failed at ${b.failure?.step}` : "was skipped"}`).join("; ");
@@ -179,8 +179,8 @@ export function formatSummary(summary: BootstrapSummary): string {
         for (const c of r.changes) lines.push(`${" ".repeat(width)}    - ${c}`);
         break;
       case "failed":
-        lines.push(`${label}  FAILED at ${r.failure!.step}${r.failure!.code === undefined ? "" : ` (exit ${r.failure!.code})`}:`);
-        for (const l of (r.failure!.output || "(no output)").split("\n")) lines.push(`${" ".repeat(width)}    | ${l}`);
+        lines.push(`${label}  FAILED at ${r.failure.step}${r.failure.code === undefined ? "" : ` (exit ${r.failure.code})`}:`);
+        for (const l of (r.failure.output || "(no output)").split("\n")) lines.push(`${" ".repeat(width)}    | ${l}`);
         break;
       case "skipped":
         lines.push(`${label}  skipped: ${r.skippedBecause}`);

@@ -15,6 +15,10 @@ import { SshExecutor } from "../ssh/executor";
 import { KnownHostsFile } from "../ssh/known-hosts";
 import { formatSummary, runBootstrap } from "./orchestrate";
 
+import type { NodeResult } from "./apply";
+/** A node's failure, or undefined when it did not fail (NodeResult carries it on the "failed" branch only). */
+const failureOf = (r: NodeResult) => (r.status === "failed" ? r.failure : undefined);
+
 describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
   let server: TestSshServer;
   let work: string;
@@ -153,7 +157,7 @@ describe("bootstrap over real SSH (throwaway sshd on 127.0.0.1)", () => {
     ];
     const s = await runBootstrap({ plans, connect });
     assert.equal(s.ok, false);
-    assert.deepEqual(s.results[0].failure, {
+    assert.deepEqual(failureOf(s.results[0]), {
       step: "script init-state",
       code: 3,
       output: `${CHANGED_MARKER}\ncreating the replication user\npsql: FATAL: role missing`,

@@ -17,6 +17,10 @@ import * as path from "node:path";
 import { sha256 } from "./hash";
 import { formatSummary, runBootstrap } from "./orchestrate";
 
+import type { NodeResult } from "./apply";
+/** A node's failure, or undefined when it did not fail (NodeResult carries it on the "failed" branch only). */
+const failureOf = (r: NodeResult) => (r.status === "failed" ? r.failure : undefined);
+
 const UNIT = (execStartPre = "") => `[Unit]
 Description=django-ha bootstrap test service
 
@@ -139,8 +143,8 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
     assert.equal(second.results[0].status, "unchanged", formatSummary(second));
 
     const missing = await run({ ...p, actions: [{ kind: "packages", names: ["dh-no-such-package"] }] });
-    assert.equal(missing.results[0].failure?.step, "packages (1)");
-    assert.match(missing.results[0].failure!.output, /Unable to locate package dh-no-such-package/);
+    assert.equal(failureOf(missing.results[0])?.step, "packages (1)");
+    assert.match(failureOf(missing.results[0])!.output, /Unable to locate package dh-no-such-package/);
   });
 
   it("a non-root user (AWS's admin) works through password-less sudo, and says so when sudo wants a password", async () => {
@@ -168,7 +172,7 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
     const p: NodePlan = { ...plan("v2"), actions: [file("/etc/django-ha-sudo-test.conf", "via sudo\n")], checks: [] };
     const refused = await asDeploy(p);
     assert.equal(refused.ok, false);
-    assert.match(refused.results[0].failure!.output, /sudo: a password is required/);
+    assert.match(failureOf(refused.results[0])!.output, /sudo: a password is required/);
     ct.exec(["bash", "-c", "echo 'deploy ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/deploy && chmod 440 /etc/sudoers.d/deploy"]);
     const ok = await asDeploy(p);
     assert.equal(ok.ok, true, formatSummary(ok));
@@ -183,7 +187,7 @@ describe("service actions on a real systemd (nspawn node over SSH)", () => {
     ];
     const s = await run(plan("v2", broken));
     assert.equal(s.ok, false);
-    const f = s.results[0].failure!;
+    const f = failureOf(s.results[0])!;
     assert.equal(f.step, "service dhbroken.service: start");
     assert.ok(f.code !== undefined && f.code !== 0);
     assert.match(f.output, /dhbroken: bad config line 3/, f.output);

@@ -81,10 +81,11 @@ export async function tick(m: AgentMemory, deps: AgentDeps): Promise<AgentMemory
     deps.log(`the primary: checking ${deps.config.children.length} children of ${deps.config.fqdn} every ${deps.config.intervalSeconds} s`);
   let mem = await refreshRecord({ ...m, acting: true, idle: false }, deps, deps.now());
   if (mem.record === null) return mem;
+  const record = mem.record;
   const probes = await Promise.all(deps.config.children.map((c) => deps.probe(c)));
   const now = deps.now();
   const children: Child[] = deps.config.children.map((c) => ({ name: c.name, address: c.address }));
-  const d = decide(mem.state, { children, probes, record: mem.record, now }, policyOf(deps.config));
+  const d = decide(mem.state, { children, probes, record, now }, policyOf(deps.config));
   for (const line of d.log) deps.log(deps.dryRun && d.change && /^(removed|added back) /.test(line) ? `dry run: ${line}` : line);
   mem = { ...mem, state: d.state, lastProbes: probes };
   if (!d.change) return mem;
@@ -95,8 +96,7 @@ export async function tick(m: AgentMemory, deps: AgentDeps): Promise<AgentMemory
       await (c.op === "remove"
         ? deps.dns.removeMember(deps.config.fqdn, member)
         : deps.dns.addMember(deps.config.fqdn, member, deps.config.ttl));
-    const record = c.op === "remove" ? mem.record!.filter((a) => a !== member.address) : [...mem.record!, member.address];
-    return { ...mem, record };
+    return { ...mem, record: c.op === "remove" ? record.filter((a) => a !== member.address) : [...record, member.address] };
   } catch (err) {
     // Read the record again before the next decision: the change may or may not have happened.
     return logError({ ...mem, record: null }, deps, `${c.op} ${member.name} failed: ${(err as Error).message}`);

@@ -220,12 +220,9 @@ export interface DeployOptions extends ReleaseRunBase {
   keep?: number;
 }
 
-export interface DeployResult {
+export type DeployResult = DeployOutcome & {
   id: string;
-  ok: boolean;
   dryRun?: boolean;
-  /** Why the release was rolled back (it stays on the share, marked failed). */
-  failure?: { node: string; step: string; output: string };
   /** Children put back on their previous release after a failure. */
   reverted: string[];
   build?: BuildResult;
@@ -234,7 +231,10 @@ export interface DeployResult {
   celery?: string;
   pruned: string[];
   totalMs: number;
-}
+};
+
+/** A deploy went live, or it was rolled back and says why (the release stays on the share, marked failed). */
+export type DeployOutcome = { ok: true } | { ok: false; failure: { node: string; step: string; output: string } };
 
 /**
  * Build, migrate, then switch the children one at a time, each proven healthy on the new release before the
@@ -325,7 +325,7 @@ async function failed(
   nodes: Nodes,
   o: DeployOptions,
   f: { worker: InventoryNode; id: string; switched: Switched; failure: StepError },
-): Promise<{ failure: NonNullable<DeployResult["failure"]>; reverted: string[] }> {
+): Promise<{ failure: Extract<DeployOutcome, { ok: false }>["failure"]; reverted: string[] }> {
   const failure = { node: f.failure.node, step: f.failure.step, output: f.failure.output };
   const reverted = await revert(nodes, o, f.switched, f.id);
   await nodes
@@ -431,8 +431,9 @@ async function revert(
     switched.map((s) => s.node.name),
     undefined,
   );
-  for (const name of order) {
-    const s = switched.find((x) => x.node.name === name)!;
+  const byName = new Map(switched.map((s) => [s.node.name, s]));
+  for (const s of order.flatMap((name) => byName.get(name) ?? [])) {
+    const name = s.node.name;
     if (!s.previous) {
       o.log(name, `ran no release before ${failedId}: left on it (nothing to go back to)`);
       continue;

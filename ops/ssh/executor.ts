@@ -96,8 +96,9 @@ class Tail {
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.size += chunk.length;
-    while (this.size > KEEP_BYTES && this.chunks.length > 1) {
-      this.size -= this.chunks.shift()!.length;
+    for (let first = this.chunks[0]; this.size > KEEP_BYTES && this.chunks.length > 1; first = this.chunks[0]) {
+      this.chunks.shift();
+      this.size -= first.length;
       this.dropped = true;
     }
   }

@@ -86,9 +86,8 @@ function recordLines(s: ClusterStatus): string[] {
 
 function certificateLines(s: ClusterStatus, now: Date): string[] {
   return s.nodes
-    .filter((n) => n.certificate)
-    .map((n) => {
-      const c = n.certificate!;
+    .flatMap((n) => (n.certificate ? [{ n, c: n.certificate }] : []))
+    .map(({ n, c }) => {
       if ("error" in c) return `Certificate   ${n.name}: ${c.error}`;
       return `Certificate   ${n.name}: expires ${c.notAfter.slice(0, 10)} (${Math.floor(daysLeft(c, now))} days)${c.placeholder ? ", self-signed placeholder" : ""}  ${c.path}`;
     });
