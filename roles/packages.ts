@@ -21,32 +21,26 @@ export const COMMON_PACKAGES = [
   "libnfs-utils",
 ] as const;
 
+/** Both database machines get the same packages: either may become the primary (failover), so neither lacks one. */
+const DB_MACHINE_PACKAGES = [
+  `postgresql-${POSTGRES_MAJOR}`,
+  "nfs-ganesha",
+  "nfs-ganesha-vfs",
+  "redis-server",
+  "lsyncd",
+  "e2fsprogs",
+  "nodejs",
+  "bind9-dnsutils",
+] as const;
+
 export const ROLE_PACKAGES: Record<Role, readonly string[]> = {
   // postgresql-<major>, not the `postgresql` metapackage: the paths and unit names are derived from that major.
   // e2fsprogs: mkfs.ext4 for a blank data volume (roles/volumes.ts); Priority "important" since Debian 13, so not
   // in every minimal image.
   // nodejs: runs the certificate renewal agent (one bundled file, ops/acme/bundle.ts) on both database machines;
   // bind9-dnsutils: its nsupdate, for DNS-01 through RFC 2136.
-  parent: [
-    `postgresql-${POSTGRES_MAJOR}`,
-    "nfs-ganesha",
-    "nfs-ganesha-vfs",
-    "redis-server",
-    "lsyncd",
-    "e2fsprogs",
-    "nodejs",
-    "bind9-dnsutils",
-  ],
-  standby: [
-    `postgresql-${POSTGRES_MAJOR}`,
-    "nfs-ganesha",
-    "nfs-ganesha-vfs",
-    "redis-server",
-    "lsyncd",
-    "e2fsprogs",
-    "nodejs",
-    "bind9-dnsutils",
-  ],
+  parent: DB_MACHINE_PACKAGES,
+  standby: DB_MACHINE_PACKAGES,
   // libjs-jquery: python3-django only Recommends it, but its admin static files are symlinks into it (collectstatic fails without).
   child: [
     "nginx",
