@@ -43,8 +43,8 @@ export default tseslint.config(
     },
   },
   // Import boundaries of production code. import-x resolves each import (static, `import()`, `export … from`,
-  // `import x = require()`) to a file and checks it against the zones; a literal relative require() would bypass
-  // that, so production code imports relative modules with `import` or `import()`.
+  // `import x = require()`, and a `require()` of a literal: the rule visits CommonJS too) to a file and checks
+  // it against the zones. components/providers/factory.ts require()s only the stack's own provider module.
   {
     files: ["**/*.ts"],
     ignores: ["**/*.test.ts", "test/**", "bench/**"],
@@ -60,13 +60,6 @@ export default tseslint.config(
             from: l.forbidden,
             message: `Layers only look down: ${l.why} (docs/architecture.md).`,
           })),
-        },
-      ],
-      "no-restricted-syntax": [
-        "error",
-        {
-          selector: "CallExpression[callee.name='require'][arguments.0.type='Literal'][arguments.0.value=/^\\.\\.?\\//]",
-          message: "Import relative modules with import or import(), so the layer rule (docs/architecture.md) sees them.",
         },
       ],
     },

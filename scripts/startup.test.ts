@@ -88,3 +88,20 @@ describe("operator verbs start without loading what --help does not need", () =>
     });
   }
 });
+
+describe("the offline plan loads only its stack's own provider SDK", () => {
+  const PROVIDER_SDKS = ["@pulumi/aws", "@pulumi/digitalocean"];
+  for (const [stack, own] of [
+    ["hosts-example", undefined],
+    ["digitalocean-example", "@pulumi/digitalocean"],
+    ["aws-example", "@pulumi/aws"],
+  ] as const) {
+    it(`${stack}: ${own ?? "no provider SDK"}`, () => {
+      const r = loadsOf(["scripts/plan-cli.ts", "--stack", stack, "--summary"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /planned offline/);
+      const sdks = PROVIDER_SDKS.filter((p) => packagesOf(r.loaded).has(p));
+      assert.deepEqual(sdks, own ? [own] : []);
+    });
+  }
+});
