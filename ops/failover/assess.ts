@@ -1,14 +1,14 @@
 /** The steps before the point of no return: the situation of the primary, and what the standby holds. Read only. */
 import { DB, PORTS } from "../../roles/context";
 import { UserError } from "../../model/errors";
-import * as cmd from "./commands";
+import { parsePeerPostgres, peerPostgres, type PgStatus } from "./commands/database";
 import { execOf, type FailoverContext, pgStatusOf, step } from "./context";
 import { assessPrimary, emergencyAllowed, formatObservations, standbyReadiness } from "./decide";
 
 /** degrade-to-async grace (roles/parent.ts DEGRADE_AFTER_SECONDS), for the message only. */
 const DEGRADE_GRACE_SECONDS = 10;
 
-type SshView = { reachable: boolean; error?: string; pg?: cmd.PgStatus };
+type SshView = { reachable: boolean; error?: string; pg?: PgStatus };
 
 /** This machine's view of the old primary: the provider's power state, and unless that says "off", SSH (one short attempt). */
 async function operatorView(ctx: FailoverContext): Promise<{ powerRunning?: boolean; ssh: SshView }> {
@@ -38,8 +38,8 @@ async function memberViews(ctx: FailoverContext) {
     .slice(0, 3);
   return Promise.all(
     probers.map(async (n) => {
-      const r = await execOf(ctx, n).run(cmd.peerPostgres(ctx.oldNode.privateAddress, PORTS.postgres, 2), { timeoutMs: 10_000 });
-      const p = cmd.parsePeerPostgres(r.stdout);
+      const r = await execOf(ctx, n).run(peerPostgres(ctx.oldNode.privateAddress, PORTS.postgres, 2), { timeoutMs: 10_000 });
+      const p = parsePeerPostgres(r.stdout);
       return { node: n, answers: p.answers, detail: p.detail };
     }),
   );

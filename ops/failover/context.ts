@@ -3,12 +3,12 @@
  * what could not be reached, the journal and the summary. Each step (assess.ts, fence.ts, promote.ts,
  * finish.ts) is a function of this context; runFailover (run.ts) runs them in order.
  */
-import { UserError } from "../../model/errors";
 import type { Inventory, InventoryNode } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
-import * as cmd from "./commands";
+import { parsePgStatus, type PgStatus, pgStatus } from "./commands/database";
 import type { StepInfo } from "./decide";
 import type { Journal } from "./journal";
+import { must } from "./must";
 import type { FailoverOptions } from "./types";
 
 export interface FailoverContext {
@@ -43,16 +43,8 @@ export interface FailoverContext {
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Run a command; a non-zero exit is a UserError naming the node, what failed and the output's tail. */
-export async function must(ex: RemoteExecutor, argv: readonly string[], what: string, timeoutMs = 90_000): Promise<string> {
-  const r = await ex.run(argv, { timeoutMs });
-  if (r.code !== 0)
-    throw new UserError(`${ex.node}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-8).join("\n")}`);
-  return r.stdout;
-}
-
-export async function pgStatusOf(ex: RemoteExecutor): Promise<cmd.PgStatus> {
-  return cmd.parsePgStatus(await must(ex, cmd.pgStatus(), "reading the PostgreSQL status", 15_000));
+export async function pgStatusOf(ex: RemoteExecutor): Promise<PgStatus> {
+  return parsePgStatus(await must(ex, pgStatus(), "reading the PostgreSQL status", 15_000));
 }
 
 /** The connection to a node the run holds (every caller checked it is reachable). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { UserError } from "../../model/errors";
-import type { PgStatus } from "./commands";
+import type { PgStatus } from "./commands/database";
 import { assessPrimary, chooseFence, emergencyAllowed, failoverSteps, standbyReadiness, type PrimaryProbes } from "./decide";
 
 const writable: PgStatus = { up: true, recovery: false, readOnly: false, replicas: [] };

@@ -4,7 +4,7 @@
  */
 import { UserError } from "../../model/errors";
 import type { Inventory } from "../../model";
-import type { PgStatus } from "./commands";
+import type { PgStatus } from "./commands/database";
 
 export type FailoverKind = "emergency" | "planned";
 

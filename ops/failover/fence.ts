@@ -7,8 +7,13 @@ import { POSTGRES_UNIT, REDIS_CONF } from "../../roles/db";
 import { SHARE_SYNC_UNIT } from "../../roles/parent";
 import { UserError } from "../../model/errors";
 import type { RemoteExecutor } from "../ssh/executor";
-import * as cmd from "./commands";
-import { execOf, type FailoverContext, must, pgStatusOf, sleep, step } from "./context";
+import { valueOf } from "./commands/program";
+import { lsnBytes, parsePeerPostgres, peerPostgres } from "./commands/database";
+import { stopOldPrimary } from "./commands/demotion";
+import { redisPause, redisReplicaOffset } from "./commands/redis";
+import { shareHandover } from "./commands/share";
+import { execOf, type FailoverContext, pgStatusOf, sleep, step } from "./context";
+import { must } from "./must";
 
 /** Up to two reachable members other than the old primary: they check from inside the cluster. */
 const memberProbers = (ctx: FailoverContext) => ctx.members.filter((n) => n.name !== ctx.from).slice(0, 2);
@@ -16,8 +21,8 @@ const memberProbers = (ctx: FailoverContext) => ctx.members.filter((n) => n.name
 /** The member that still reaches the old primary's PostgreSQL, if any. */
 async function primaryStillAnswers(ctx: FailoverContext): Promise<string | undefined> {
   for (const n of memberProbers(ctx)) {
-    const r = await execOf(ctx, n.name).run(cmd.peerPostgres(ctx.oldNode.privateAddress, PORTS.postgres, 1), { timeoutMs: 10_000 });
-    if (cmd.parsePeerPostgres(r.stdout).answers) return n.name;
+    const r = await execOf(ctx, n.name).run(peerPostgres(ctx.oldNode.privateAddress, PORTS.postgres, 1), { timeoutMs: 10_000 });
+    if (parsePeerPostgres(r.stdout).answers) return n.name;
   }
   return undefined;
 }
@@ -79,13 +84,13 @@ export function fenceStep(ctx: FailoverContext): Promise<void> {
 
 /** Broker first: pause writes on the old Redis, wait until the replica has all of it. */
 async function drainRedis(ctx: FailoverContext, oldEx: RemoteExecutor, newEx: RemoteExecutor): Promise<string> {
-  const offset = cmd.valueOf(await must(oldEx, cmd.redisPause(REDIS_CONF, PORTS.redis, 60_000), "pausing Redis writes"), "offset");
+  const offset = valueOf(await must(oldEx, redisPause(REDIS_CONF, PORTS.redis, 60_000), "pausing Redis writes"), "offset");
   for (let i = 0; i < 50; i++) {
-    const out = await must(newEx, cmd.redisReplicaOffset(REDIS_CONF, PORTS.redis), "reading the Redis replica offset");
-    if (offset && Number(cmd.valueOf(out, "offset")) >= Number(offset)) break;
+    const out = await must(newEx, redisReplicaOffset(REDIS_CONF, PORTS.redis), "reading the Redis replica offset");
+    if (offset && Number(valueOf(out, "offset")) >= Number(offset)) break;
     if (i === 49)
       throw new UserError(
-        `${ctx.to}'s Redis replica did not catch up with ${ctx.from} (offset ${cmd.valueOf(out, "offset")} < ${offset}, link ${cmd.valueOf(out, "link")}); nothing promoted. Check redis on both, then run again.`,
+        `${ctx.to}'s Redis replica did not catch up with ${ctx.from} (offset ${valueOf(out, "offset")} < ${offset}, link ${valueOf(out, "link")}); nothing promoted. Check redis on both, then run again.`,
       );
     await sleep(100);
   }
@@ -97,14 +102,14 @@ async function drainPostgres(ctx: FailoverContext, oldEx: RemoteExecutor, newEx:
   const { from, to } = ctx;
   const stopped = await must(
     oldEx,
-    cmd.stopOldPrimary({ unit: POSTGRES_UNIT, pgBin: PATHS.pgBin, pgData: PATHS.pgData }),
+    stopOldPrimary({ unit: POSTGRES_UNIT, pgBin: PATHS.pgBin, pgData: PATHS.pgData }),
     "stopping PostgreSQL cleanly",
   );
-  const checkpoint = cmd.valueOf(stopped, "checkpoint_lsn");
+  const checkpoint = valueOf(stopped, "checkpoint_lsn");
   if (!checkpoint) throw new UserError(`${from}: stopping PostgreSQL printed no shutdown checkpoint: ${stopped.trim()}`);
   for (let i = 0; ; i++) {
     const s = await pgStatusOf(newEx);
-    if (s.receiveLsn && cmd.lsnBytes(s.receiveLsn) > cmd.lsnBytes(checkpoint))
+    if (s.receiveLsn && lsnBytes(s.receiveLsn) > lsnBytes(checkpoint))
       return `PostgreSQL: ${from} stopped cleanly (shutdown checkpoint ${checkpoint}); ${to} received up to ${s.receiveLsn}: nothing is missing`;
     if (i === 100)
       throw new UserError(
@@ -125,7 +130,7 @@ export function drainStep(ctx: FailoverContext): Promise<void> {
       );
     const newEx = execOf(ctx, ctx.to);
     const lines = [await drainRedis(ctx, oldEx, newEx), await drainPostgres(ctx, oldEx, newEx)];
-    const handover = cmd.shareHandover({
+    const handover = shareHandover({
       share: PATHS.share,
       target: `root@${ctx.newNode.privateAddress}`,
       sshPort: o.inventory.ssh.port,

@@ -5,8 +5,11 @@ import { FAILOVER_NO_STANDBY_CONF } from "../../roles/guard";
 import { UserError } from "../../model/errors";
 import type { InventoryNode } from "../../model";
 import { runCheck } from "../bootstrap/commands";
-import * as cmd from "./commands";
-import { execOf, type FailoverContext, must, pgStatusOf, sleep, step } from "./context";
+import { valueOf } from "./commands/program";
+import { restoreSync } from "./commands/promotion";
+import { asStandby } from "./commands/demotion";
+import { execOf, type FailoverContext, pgStatusOf, sleep, step } from "./context";
+import { must } from "./must";
 import { othersOf } from "./promote";
 
 /** The "old-primary" step (planned): the old primary follows the new one, then both converge on their new roles. */
@@ -19,7 +22,7 @@ export function oldPrimaryStep(ctx: FailoverContext): Promise<void> {
         `${from} is unreachable (${ctx.unreachable[from]}): it cannot become the standby now. When it is back, run: npm run failover -- --stack ${o.stack} --planned (the journal resumes here).`,
       );
     const conninfo = `host=${newNode.privateAddress} port=${PORTS.postgres} user=${DB.replicationUser} application_name=${DB.applicationName}`;
-    await must(oldEx, cmd.asStandby({ pgData: PATHS.pgData, conninfo, slot: DB.slot }), "configuring the standby");
+    await must(oldEx, asStandby({ pgData: PATHS.pgData, conninfo, slot: DB.slot }), "configuring the standby");
     if (!o.converge) throw new Error("planned failover without a converge function");
     const r = await o.converge(ctx.target, [to, from]);
     if (!r.ok) throw new UserError(`The bootstrap of ${to} and ${from} with their new roles failed:\n${r.text}`);
@@ -45,8 +48,8 @@ export function syncStep(ctx: FailoverContext): Promise<void> {
         );
       await sleep(200);
     }
-    const out = await must(newEx, cmd.restoreSync(FAILOVER_NO_STANDBY_CONF), "restoring synchronous replication");
-    return [`${from} streams from ${to}; synchronous_standby_names = '${cmd.valueOf(out, "sync_names")}'`];
+    const out = await must(newEx, restoreSync(FAILOVER_NO_STANDBY_CONF), "restoring synchronous replication");
+    return [`${from} streams from ${to}; synchronous_standby_names = '${valueOf(out, "sync_names")}'`];
   });
 }
 

@@ -1,5 +1,5 @@
-// The failover runbook: remote commands, pure decisions, the journal, the stack record, the run, the rejoin.
-export * from "./commands";
+// The failover runbook: pure decisions, the journal, the stack record, the run, the rejoin. The programs it runs on the
+// nodes are in commands/, one file per concern, imported by the steps that run them.
 export * from "./decide";
 export * from "./journal";
 export * from "./record";

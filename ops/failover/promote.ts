@@ -9,8 +9,11 @@ import { FAILOVER_NO_STANDBY_CONF } from "../../roles/guard";
 import { CELERY_UNIT } from "../../roles/worker";
 import { CHANGED_MARKER } from "../../roles/types";
 import type { InventoryNode } from "../../model";
-import * as cmd from "./commands";
-import { execOf, type FailoverContext, must, seconds, step } from "./context";
+import { changesOf } from "./commands/program";
+import { newPrimaryServices, promote } from "./commands/promotion";
+import { reconnectChild, reconnectWorker, runRendered } from "./commands/repoint";
+import { execOf, type FailoverContext, seconds, step } from "./context";
+import { must } from "./must";
 
 /** The nodes the run repoints: every reachable node but the old primary. */
 export const othersOf = (ctx: FailoverContext): InventoryNode[] =>
@@ -19,7 +22,7 @@ export const othersOf = (ctx: FailoverContext): InventoryNode[] =>
 /** The "promote" step (pg_promote, checked). */
 export function promoteStep(ctx: FailoverContext): Promise<void> {
   return step(ctx, "promote", async () => {
-    const out = await must(execOf(ctx, ctx.to), cmd.promote(), "promoting");
+    const out = await must(execOf(ctx, ctx.to), promote(), "promoting");
     ctx.promotedAfter = (Date.now() - ctx.t0) / 1000;
     return [
       /already=1/.test(out) || ctx.alreadyPrimary
@@ -48,7 +51,7 @@ export async function recordStep(ctx: FailoverContext): Promise<void> {
 async function repointNode(ctx: FailoverContext, n: InventoryNode, script: string): Promise<string> {
   const { o, newNode } = ctx;
   try {
-    const r = await execOf(ctx, n.name).run(cmd.runRendered(script), { timeoutMs: 20_000 });
+    const r = await execOf(ctx, n.name).run(runRendered(script), { timeoutMs: 20_000 });
     if (r.code !== 0) throw new Error((r.stderr || r.stdout).trim().split("\n").pop());
     return `${n.name}: ${o.inventory.primaryHostname} → ${newNode.privateAddress}${r.stdout.split("\n").includes(CHANGED_MARKER) ? "" : " (already)"}`;
   } catch (e) {
@@ -67,10 +70,10 @@ export async function newPrimaryAndRepointSteps(ctx: FailoverContext): Promise<v
     step(ctx, "new-primary", async () => {
       const out = await must(
         execOf(ctx, ctx.to),
-        cmd.newPrimaryServices({ overrideFile: FAILOVER_NO_STANDBY_CONF, slot: DB.slot, redisConf: REDIS_CONF, redisPort: PORTS.redis }),
+        newPrimaryServices({ overrideFile: FAILOVER_NO_STANDBY_CONF, slot: DB.slot, redisConf: REDIS_CONF, redisPort: PORTS.redis }),
         "starting the primary's services",
       );
-      const changes = cmd.changesOf(out);
+      const changes = changesOf(out);
       return [changes.length ? `changed: ${changes.join(", ")}` : "already in place"];
     }),
     step(ctx, "repoint", () => Promise.all(othersOf(ctx).map((n) => limit(() => repointNode(ctx, n, script))))),
@@ -82,8 +85,8 @@ async function reconnectNode(ctx: FailoverContext, n: InventoryNode): Promise<st
   const dbHosts = [ctx.newNode.privateAddress, ctx.oldNode.privateAddress];
   const argv =
     n.role === "child"
-      ? cmd.reconnectChild(PATHS.share, UWSGI_UNIT, PATHS.appEnv, dbHosts)
-      : cmd.reconnectWorker(PATHS.share, CELERY_UNIT, PATHS.appEnv, dbHosts);
+      ? reconnectChild(PATHS.share, UWSGI_UNIT, PATHS.appEnv, dbHosts)
+      : reconnectWorker(PATHS.share, CELERY_UNIT, PATHS.appEnv, dbHosts);
   const r = await execOf(ctx, n.name)
     .run(argv, { timeoutMs: 30_000 })
     .catch((e: Error) => ({ code: -1, stdout: "", stderr: e.message }));
@@ -91,7 +94,7 @@ async function reconnectNode(ctx: FailoverContext, n: InventoryNode): Promise<st
     ctx.unreachable[n.name] = r.stderr.trim().split("\n").pop() ?? "failed";
     return `${n.name}: FAILED (${ctx.unreachable[n.name]})`;
   }
-  const changes = cmd.changesOf(r.stdout);
+  const changes = changesOf(r.stdout);
   return `${n.name}: ${changes.join(", ") || "nothing running to reconnect"}`;
 }
 

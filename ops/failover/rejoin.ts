@@ -38,7 +38,8 @@ import { BOOT_GUARD_SCRIPT, GUARD_SIGNAL_MARK } from "../../roles/guard";
 import { POSTGRES_UNIT } from "../../roles/db";
 import { UserError } from "../../model/errors";
 import type { Inventory, InventoryNode } from "../../model";
-import type { RemoteExecutor } from "../ssh/executor";
+import { DEFAULT_TIMEOUT_MS, type RemoteExecutor } from "../ssh/executor";
+import { must } from "./must";
 import type { Argv } from "../../roles/shell";
 
 export type RejoinMethod = "already" | "follow" | "rewind" | "basebackup";
@@ -327,13 +328,6 @@ export function keyValues(text: string): Record<string, string> {
 
 // ------------------------------------------------------------------------------------------------ the run
 
-async function must(ex: RemoteExecutor, argv: Argv, what: string, timeoutMs?: number): Promise<string> {
-  const r = await ex.run(argv, timeoutMs ? { timeoutMs } : undefined);
-  if (r.code !== 0)
-    throw new UserError(`${ex.node}: ${what} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split("\n").slice(-5).join(" | ")}`);
-  return r.stdout;
-}
-
 /** What decideRejoin needs: the primary's timeline and history, the node's timeline, end of WAL and commits past the fork. */
 async function observeRejoinFacts(o: {
   px: RemoteExecutor;
@@ -346,7 +340,7 @@ async function observeRejoinFacts(o: {
   const { px, nx, step } = o;
   const primaryAddress = o.primary.privateAddress;
   step(`${o.primary.name}: is it the primary, on which timeline?`);
-  const p = keyValues(await must(px, observePrimary(), "reading the primary's state"));
+  const p = keyValues(await must(px, observePrimary(), "reading the primary's state", DEFAULT_TIMEOUT_MS));
   const history = p.history ? parseTimelineHistory(Buffer.from(p.history, "base64").toString("utf8")) : [];
   const facts: RejoinFacts = {
     primary: { inRecovery: p.recovery !== "f", timeline: Number(p.timeline), history },
@@ -354,11 +348,11 @@ async function observeRejoinFacts(o: {
     force: o.force,
   };
   step(`${o.nodeName}: its timeline and end of WAL`);
-  let n = keyValues(await must(nx, observeNode(primaryAddress), "reading the node's state"));
+  let n = keyValues(await must(nx, observeNode(primaryAddress), "reading the node's state", DEFAULT_TIMEOUT_MS));
   facts.node = { streamingFromPrimary: n.streaming === "1", timeline: Number(n.timeline), endLsn: n.end || "0/0" };
   const fork = forkOf(facts);
   if (fork && !facts.node.streamingFromPrimary && parseLsn(facts.node.endLsn) > parseLsn(fork)) {
-    n = keyValues(await must(nx, observeNode(primaryAddress, fork), "counting commit records past the fork"));
+    n = keyValues(await must(nx, observeNode(primaryAddress, fork), "counting commit records past the fork", DEFAULT_TIMEOUT_MS));
     facts.node.commitsPastFork = Number(n.commits ?? "NaN");
     if (!Number.isInteger(facts.node.commitsPastFork))
       throw new UserError(`${o.nodeName}: could not count the commit records past the fork ${fork} (pg_waldump): ${JSON.stringify(n)}`);
@@ -407,7 +401,7 @@ export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
       if (!(await o.confirm(`Rejoin ${node.name} as the standby of ${primary.name}: ${destructive}?`)))
         throw new UserError("Rejoin cancelled: nothing was changed.");
       step(`${primary.name}: replication slot ${DB.slot}, pg_rewind's read rights for ${DB.replicationUser}`);
-      await must(px, preparePrimary(), "preparing the primary");
+      await must(px, preparePrimary(), "preparing the primary", DEFAULT_TIMEOUT_MS);
       step(`${node.name}: ${decision.method}`);
       const applied = keyValues(
         await must(nx, applyRejoin(decision.method, primary.privateAddress), `rejoin (${decision.method})`, 30 * 60_000),
@@ -416,13 +410,20 @@ export async function rejoinStandby(o: RejoinOptions): Promise<RejoinResult> {
         summary.push(`${node.name}: pg_rewind failed, used a fresh base backup instead (old data directory kept beside it)`);
     }
     step(`${node.name}: streaming from ${primary.name}?`);
-    await must(nx, waitStreaming(primary.privateAddress, Math.round((o.streamTimeoutMs ?? 120_000) / 1000)), "waiting for streaming");
+    await must(
+      nx,
+      waitStreaming(primary.privateAddress, Math.round((o.streamTimeoutMs ?? 120_000) / 1000)),
+      "waiting for streaming",
+      DEFAULT_TIMEOUT_MS,
+    );
     if (o.converge) {
       step(`bootstrap ${primary.name} and ${node.name} with their roles (share replication ${primary.name} → ${node.name}, Redis replica)`);
       const c = await o.converge(inv, [primary.name, node.name]);
       if (!c.ok) throw new UserError(`${node.name} streams from ${primary.name}, but the bootstrap of the pair failed:\n${c.text}`);
     }
-    const sync = keyValues(await must(px, restoreSynchronous(o.noStandbyOverride), "restoring synchronous replication"));
+    const sync = keyValues(
+      await must(px, restoreSynchronous(o.noStandbyOverride), "restoring synchronous replication", DEFAULT_TIMEOUT_MS),
+    );
     summary.push(`${primary.name}: synchronous_standby_names = '${sync.sync_names ?? ""}'`);
     step(`done: ${node.name} is the standby of ${primary.name}`);
     return {

@@ -8,7 +8,12 @@ import { hostsInventory, loadStackSpec, UserError, withPrimary, type Inventory, 
 import type { PowerOperations } from "../power/types";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
 import type { Argv } from "../../roles/shell";
-import * as cmd from "./commands";
+import { peerPostgres, pgStatus } from "./commands/database";
+import { newPrimaryServices, promote, restoreSync } from "./commands/promotion";
+import { reconnectChild, reconnectWorker } from "./commands/repoint";
+import { asStandby, stopOldPrimary } from "./commands/demotion";
+import { redisPause, redisReplicaOffset } from "./commands/redis";
+import { shareHandover } from "./commands/share";
 import type { FenceMethod } from "./decide";
 import { runFailover, type FailoverOptions } from "./run";
 
@@ -47,18 +52,18 @@ class Sim {
 }
 
 const known: [string, Argv][] = [
-  ["pgStatus", cmd.pgStatus()],
-  ["peer", cmd.peerPostgres("x", 1)],
-  ["promote", cmd.promote()],
-  ["newPrimary", cmd.newPrimaryServices({ overrideFile: "", slot: "", redisConf: "", redisPort: 1 })],
-  ["reconnectChild", cmd.reconnectChild("", "", "", [])],
-  ["reconnectWorker", cmd.reconnectWorker("", "", "", [])],
-  ["redisPause", cmd.redisPause("", 1, 1)],
-  ["redisOffset", cmd.redisReplicaOffset("", 1)],
-  ["stopOldPrimary", cmd.stopOldPrimary({ unit: "", pgBin: "", pgData: "" })],
-  ["shareHandover", cmd.shareHandover({ share: "", target: "", sshPort: 1, key: "", syncUnit: "" })],
-  ["asStandby", cmd.asStandby({ pgData: "", conninfo: "", slot: "" })],
-  ["restoreSync", cmd.restoreSync("")],
+  ["pgStatus", pgStatus()],
+  ["peer", peerPostgres("x", 1)],
+  ["promote", promote()],
+  ["newPrimary", newPrimaryServices({ overrideFile: "", slot: "", redisConf: "", redisPort: 1 })],
+  ["reconnectChild", reconnectChild("", "", "", [])],
+  ["reconnectWorker", reconnectWorker("", "", "", [])],
+  ["redisPause", redisPause("", 1, 1)],
+  ["redisOffset", redisReplicaOffset("", 1)],
+  ["stopOldPrimary", stopOldPrimary({ unit: "", pgBin: "", pgData: "" })],
+  ["shareHandover", shareHandover({ share: "", target: "", sshPort: 1, key: "", syncUnit: "" })],
+  ["asStandby", asStandby({ pgData: "", conninfo: "", slot: "" })],
+  ["restoreSync", restoreSync("")],
 ];
 
 class SimExec implements RemoteExecutor {
@@ -201,7 +206,7 @@ describe("emergency failover", () => {
       operatorConfirmsFenced: async () => ((fenced = true), true),
     });
     SimExec.prototype.run = async function (argv: Argv) {
-      if (argv[2] === cmd.peerPostgres("x", 1)[2] && !fenced)
+      if (argv[2] === peerPostgres("x", 1)[2] && !fenced)
         return { code: 0, stdout: "peer_pg=no answer (timeout)\n", stderr: "", truncated: false };
       return peer.call(this, argv);
     };

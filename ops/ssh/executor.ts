@@ -68,7 +68,8 @@ export interface SshOptions {
 
 /** Kept per stream: the last 256 KiB. Enough for any failure report; anything bigger goes to remote files. */
 const KEEP_BYTES = 256 * 1024;
-const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
+/** A command's time limit when the caller names none. */
+export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000;
 /** Write stdin to "$1" (creating its directory), private until the caller moves it into place. */
 const PUT_FILE = `set -e; mkdir -p "$(dirname "$1")"; (umask 077; cat >"$1")`;
 
