@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { describeSource, firewallGroups, inboundFor, NODE_ONLY_RULES } from "./firewall";
+import { describeSource, firewallGroups, inboundFor, NODE_BASE_RULES } from "./firewall";
 import { SERVICE_PORTS } from "./ports";
 
 describe("firewall policy (model/firewall.ts)", () => {
@@ -9,7 +9,7 @@ describe("firewall policy (model/firewall.ts)", () => {
   it("opens exactly the service ports the config schema protects sshPort and dns.port from (model/ports.ts), besides SSH", () => {
     const opened = [
       ...groups.flatMap((g) => g.inbound).filter((r) => r.port !== 2222),
-      ...NODE_ONLY_RULES.flatMap((r) => (r.kind === "port" ? [r] : [])),
+      ...NODE_BASE_RULES.flatMap((r) => (r.kind === "port" ? [r] : [])),
     ].map((r) => `${r.protocol}/${r.port}`);
     assert.deepEqual([...new Set(opened)].sort(), SERVICE_PORTS.map((p) => `${p.protocol}/${p.port}`).sort());
   });
@@ -32,7 +32,7 @@ describe("firewall policy (model/firewall.ts)", () => {
     );
   });
 
-  it("says why each node-only rule has no cloud counterpart", () => {
-    for (const r of NODE_ONLY_RULES) assert.ok(r.why.length > 20, JSON.stringify(r));
+  it("says, for each base rule, what the cloud firewalls do for it", () => {
+    for (const r of NODE_BASE_RULES) assert.ok(r.why.length > 20, JSON.stringify(r));
   });
 });

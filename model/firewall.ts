@@ -3,9 +3,11 @@
  * Both firewalls are derived from it and from nothing else:
  * - the cloud firewalls (components/plan/firewall.ts → DigitalOcean firewalls, AWS security groups), and
  * - each node's own nftables ruleset (roles/common.ts `firewallFor` → roles/files/nftables.ts).
- * What only the nodes' rulesets hold (loopback, connection tracking, ICMP, DHCPv6) is listed here too, in
- * NODE_ONLY_RULES, each with the reason a cloud firewall has no counterpart; model/firewall.test.ts checks
- * that the two rendered firewalls allow exactly the same traffic apart from those.
+ * ICMP is policy too (ICMP_TYPES, on the group every node carries): ping and the errors path-MTU discovery needs,
+ * from anywhere, on both layers. What only the nodes' rulesets hold (loopback, connection tracking, IPv6
+ * neighbour discovery, DHCPv6) is listed in NODE_BASE_RULES with the ICMP lines, each saying what the cloud
+ * firewalls do for it; components/plan/firewall.test.ts checks that the two rendered firewalls allow exactly the
+ * same traffic apart from those.
  */
 import { PORTS } from "./ports";
 import type { Role } from "./topology";
@@ -40,21 +42,57 @@ export interface FirewallGroup {
   name: FirewallGroupName;
   roles: Role[];
   inbound: InboundRule[];
+  /** ICMP accepted from anywhere (IPv4 and IPv6), by type; empty on groups that do not carry it. */
+  icmp: readonly IcmpType[];
   /** All outbound traffic allowed (package mirrors, ACME, provider APIs). */
   outboundAll: boolean;
 }
 
+/** One ICMP or ICMPv6 message type: nftables names it, AWS security group rules number it (IANA). */
+export interface IcmpType {
+  family: 4 | 6;
+  name: string;
+  number: number;
+  /** Stays on the link (IPv6 neighbour discovery): it never crosses a cloud firewall, so only the node lists it. */
+  linkLocal?: true;
+}
+
 /**
- * What each node's own firewall accepts besides the groups' rules, and why no cloud firewall lists it. The
- * nftables renderer writes exactly these, in this order, before the groups' rules; nothing else is implicit.
+ * The ICMP every node accepts from anywhere. Ping, and the errors TCP needs: without "fragmentation needed"
+ * (destination-unreachable code 4) and ICMPv6 packet-too-big, path-MTU discovery fails and a client behind a
+ * smaller-MTU link (PPPoE, a VPN) sees connections hang on large responses (RFC 2979: a firewall that passes
+ * packets with DF set must not block these). AWS security groups drop all inbound ICMP unless a rule allows it.
  */
-export type NodeOnlyRule =
+export const ICMP_TYPES: readonly IcmpType[] = [
+  { family: 4, name: "echo-request", number: 8 },
+  { family: 4, name: "destination-unreachable", number: 3 },
+  { family: 4, name: "time-exceeded", number: 11 },
+  { family: 4, name: "parameter-problem", number: 12 },
+  { family: 6, name: "echo-request", number: 128 },
+  { family: 6, name: "destination-unreachable", number: 1 },
+  { family: 6, name: "packet-too-big", number: 2 },
+  { family: 6, name: "time-exceeded", number: 3 },
+  { family: 6, name: "parameter-problem", number: 4 },
+  { family: 6, name: "nd-router-advert", number: 134, linkLocal: true },
+  { family: 6, name: "nd-neighbor-solicit", number: 135, linkLocal: true },
+  { family: 6, name: "nd-neighbor-advert", number: 136, linkLocal: true },
+];
+
+/** The ICMP types a cloud firewall sees (not link-local), which the group every node carries allows. */
+export const CLOUD_ICMP_TYPES: readonly IcmpType[] = ICMP_TYPES.filter((t) => !t.linkLocal);
+
+/**
+ * What each node's own ruleset accepts before the groups' ports, in this order; nothing else is implicit. Each
+ * says what the cloud firewalls do for it: most have no cloud counterpart (loopback, connection tracking,
+ * link-local traffic); the ICMP lines render ICMP_TYPES, which the cloud firewalls allow too (FirewallGroup.icmp).
+ */
+export type NodeBaseRule =
   | { kind: "loopback"; why: string }
   | { kind: "conntrack"; states: readonly ("established" | "related" | "invalid")[]; verdict: "accept" | "drop"; why: string }
-  | { kind: "icmp"; family: 4 | 6; types: readonly string[]; why: string }
+  | { kind: "icmp"; family: 4 | 6; types: readonly IcmpType[]; why: string }
   | { kind: "port"; protocol: "tcp" | "udp"; port: number; fromCidr: string; comment: string; why: string };
 
-export const NODE_ONLY_RULES: readonly NodeOnlyRule[] = [
+export const NODE_BASE_RULES: readonly NodeBaseRule[] = [
   { kind: "loopback", why: "traffic a node sends itself never crosses a cloud firewall" },
   {
     kind: "conntrack",
@@ -71,23 +109,14 @@ export const NODE_ONLY_RULES: readonly NodeOnlyRule[] = [
   {
     kind: "icmp",
     family: 4,
-    types: ["echo-request", "destination-unreachable", "time-exceeded", "parameter-problem"],
-    why: "the node accepts ping and the errors path-MTU discovery needs; the cloud firewalls list no ICMP, so from outside these stop there (the node does not rely on the cloud, and hosts has no cloud firewall)",
+    types: ICMP_TYPES.filter((t) => t.family === 4),
+    why: "ping and the errors TCP's path-MTU discovery needs, from anywhere (ICMP_TYPES); the cloud firewalls allow the same on every node: AWS by type, DigitalOcean all ICMP (its firewalls take no type), which the node narrows to these",
   },
   {
     kind: "icmp",
     family: 6,
-    types: [
-      "echo-request",
-      "destination-unreachable",
-      "packet-too-big",
-      "time-exceeded",
-      "parameter-problem",
-      "nd-router-advert",
-      "nd-neighbor-solicit",
-      "nd-neighbor-advert",
-    ],
-    why: "as for IPv4, plus neighbour discovery, which IPv6 cannot work without and which stays on the link",
+    types: ICMP_TYPES.filter((t) => t.family === 6),
+    why: "as for IPv4, plus neighbour discovery (nd-*), which IPv6 cannot work without and which stays on the link: no cloud firewall sees it",
   },
   {
     kind: "port",
@@ -117,8 +146,8 @@ const fromMembers = (port: number, purpose: string, protocol: "tcp" | "udp" = "t
 
 /**
  * The cluster's firewall groups. Pure.
- * - admin: SSH only from the admin CIDRs (each once: a repeated CIDR would name two rules alike), on
- *   every node; all outbound.
+ * - admin: SSH only from the admin CIDRs (each once: a repeated CIDR would name two rules alike), and the
+ *   ICMP of CLOUD_ICMP_TYPES from anywhere, on every node; all outbound.
  * - web: 80/443 from the Internet, on the children only (the public record's members).
  * - data, on the parent and the standby (the standby takes over all of it on failover, so a failover needs
  *   no firewall change): PostgreSQL, NFS (v4 on 2049; rpcbind and mountd for the NFSv3 the roles' libnfs
@@ -139,6 +168,7 @@ export function firewallGroups(input: FirewallPolicyInput): FirewallGroup[] {
           purpose: "SSH from the admin networks",
         },
       ],
+      icmp: CLOUD_ICMP_TYPES,
       outboundAll: OUTBOUND === "all",
     },
     {
@@ -148,6 +178,7 @@ export function firewallGroups(input: FirewallPolicyInput): FirewallGroup[] {
         { port: PORTS.http, protocol: "tcp", source: { kind: "internet" }, purpose: "HTTP (ACME HTTP-01, redirect to HTTPS)" },
         { port: PORTS.https, protocol: "tcp", source: { kind: "internet" }, purpose: "HTTPS" },
       ],
+      icmp: [],
       outboundAll: false,
     },
     {
@@ -167,6 +198,7 @@ export function firewallGroups(input: FirewallPolicyInput): FirewallGroup[] {
         fromMembers(PORTS.mountd, "mountd (NFSv3 for the libnfs checks)"),
         fromMembers(PORTS.redis, "Redis (Celery broker, replica)"),
       ],
+      icmp: [],
       outboundAll: false,
     },
   ];

@@ -4,6 +4,7 @@
  */
 import { unknownProvider, type ClusterSpec } from "./schema";
 import { parseCidr } from "./cidr";
+import { CLOUD_ICMP_TYPES } from "./firewall";
 import { planNodes } from "./topology";
 
 export interface QuotaCheck {
@@ -30,7 +31,10 @@ export function quotaChecks(spec: ClusterSpec): QuotaCheck[] {
         .map((c) => parseCidr(c))
         .filter((r) => r.ok)
         .map((r) => (r as { ok: true; cidr: { family: 4 | 6 } }).cidr.family);
-      const adminRules = Math.max(families.filter((f) => f === 4).length, families.filter((f) => f === 6).length);
+      // Per family: one rule per admin CIDR plus one per ICMP type the group every node carries allows.
+      const perFamily = (family: 4 | 6) =>
+        families.filter((f) => f === family).length + CLOUD_ICMP_TYPES.filter((t) => t.family === family).length;
+      const adminRules = Math.max(perFamily(4), perFamily(6));
       return [
         {
           quota: `Elastic IP addresses per region (${spec.region})`,
@@ -47,7 +51,7 @@ export function quotaChecks(spec: ClusterSpec): QuotaCheck[] {
           source: "Route 53 quotas: 200 active health checks per AWS account (one per child here)",
         },
         {
-          quota: "inbound rules per security group (admin: one per admin CIDR, IPv4 and IPv6 counted apart)",
+          quota: "inbound rules per security group (admin: one per admin CIDR and per ICMP type, IPv4 and IPv6 counted apart)",
           limit: 60,
           needed: adminRules,
           raise: `Service Quotas console, region ${spec.region} → Amazon VPC → "Inbound or outbound rules per security group" (L-0EA8095F) → Request increase, or list fewer, wider django-ha:adminCidrs`,

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { firewallGroups, NODE_ONLY_RULES, type NodeOnlyRule, type RuleSource } from "./firewall";
+import { firewallGroups, NODE_BASE_RULES, type IcmpType, type NodeBaseRule, type RuleSource } from "./firewall";
 
 const DOC = path.resolve(__dirname, "..", "docs", "security-model.md");
 const SSH = 22;
@@ -28,21 +28,34 @@ function source(s: RuleSource): string {
   }
 }
 
-function nodeOnlyWhat(r: NodeOnlyRule): string {
+function baseRuleWhat(r: NodeBaseRule): string {
   switch (r.kind) {
     case "loopback":
       return "loopback";
     case "conntrack":
       return `connection state ${r.states.join(", ")}: ${r.verdict}`;
     case "icmp":
-      return `ICMPv${r.family} ${r.types.join(", ")}`;
+      return `ICMPv${r.family} ${r.types.map((t) => t.name).join(", ")}`;
     case "port":
       return `${r.protocol}/${r.port} from ${r.fromCidr}`;
     default: {
       const never: never = r;
-      throw new Error(`unknown node-only rule ${JSON.stringify(never)}`);
+      throw new Error(`unknown base rule ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** ICMP types by family, as the doc writes them: "v4 echo-request (8), …; v6 …". */
+function icmpWhat(types: readonly IcmpType[]): string {
+  return ([4, 6] as const)
+    .map(
+      (f) =>
+        `v${f} ${types
+          .filter((t) => t.family === f)
+          .map((t) => `${t.name} (${t.number})`)
+          .join(", ")}`,
+    )
+    .join("; ");
 }
 
 /** The policy as the doc's two markdown tables. */
@@ -56,12 +69,15 @@ export function policyTables(): string {
       g.inbound.map((r) => `| ${g.name} | ${g.roles.join(", ")} | ${r.protocol}/${port(r.port)} | ${source(r.source)} | ${r.purpose} |`),
     ),
     ...groups
+      .filter((g) => g.icmp.length)
+      .map((g) => `| ${g.name} | ${g.roles.join(", ")} | ICMP: ${icmpWhat(g.icmp)} | anywhere | ping and path-MTU discovery's errors |`),
+    ...groups
       .filter((g) => g.outboundAll)
       .map((g) => `| ${g.name} | ${g.roles.join(", ")} | all outbound | anywhere | package mirrors, ACME, provider APIs, DNS updates |`),
     "",
-    "| only on the nodes (nftables) | why no cloud firewall lists it |",
+    "| every node's ruleset first (nftables) | what the cloud firewalls do for it |",
     "| --- | --- |",
-    ...NODE_ONLY_RULES.map((r) => `| ${nodeOnlyWhat(r)} | ${r.why} |`),
+    ...NODE_BASE_RULES.map((r) => `| ${baseRuleWhat(r)} | ${r.why} |`),
   ].join("\n");
 }
 

@@ -17,6 +17,12 @@ export interface Opening {
 
 export const ANYWHERE = ["0.0.0.0/0", "::/0"];
 
+/** ICMP a cloud firewall may pass: echo-request and the errors (IPv4 3/11/12, IPv6 1/2/3/4), or "all" (DigitalOcean takes no type). */
+const ICMP_ALLOWED: Record<"icmp" | "icmpv6", string[]> = {
+  icmp: ["all", "type 8", "type 3", "type 11", "type 12"],
+  icmpv6: ["type 128", "type 1", "type 2", "type 3", "type 4"],
+};
+
 const byType = (run: ProgramRun, type: string) => run.resources.filter((r) => r.type === type);
 
 type Machine = { name: string; role: Role; resource: RecordedResource };
@@ -79,8 +85,13 @@ export function openings(run: ProgramRun): Opening[] {
       } else {
         sources = [String(rule.inputs.cidrIpv4 ?? rule.inputs.cidrIpv6)];
       }
-      const port =
-        rule.inputs.fromPort === rule.inputs.toPort ? String(rule.inputs.fromPort) : `${rule.inputs.fromPort}-${rule.inputs.toPort}`;
+      // An ICMP rule's "ports" are the message type and code (-1: every code).
+      const icmp = String(rule.inputs.ipProtocol).startsWith("icmp");
+      const port = icmp
+        ? `type ${rule.inputs.fromPort}${rule.inputs.toPort === -1 ? "" : ` code ${rule.inputs.toPort}`}`
+        : rule.inputs.fromPort === rule.inputs.toPort
+          ? String(rule.inputs.fromPort)
+          : `${rule.inputs.fromPort}-${rule.inputs.toPort}`;
       result.push({ node: node.name, role: node.role, port, protocol: String(rule.inputs.ipProtocol), sources });
     }
   }
@@ -91,13 +102,19 @@ export function openings(run: ProgramRun): Opening[] {
  * Check the cluster's firewall policy; returns every violation (empty = compliant):
  * nothing public but 80/443 on children; SSH only from the admin CIDRs, plus between the parent and the
  * standby (share replication); DB/NFS/Redis (and the NFSv3 rpcbind/mountd) only from members and only on
- * the parent and the standby; no other port anywhere.
+ * the parent and the standby; ICMP only from anywhere and only ping and the errors (AWS: by type,
+ * every code; DigitalOcean: all ICMP, which the nodes narrow); no other port anywhere.
  */
 export function firewallViolations(list: Opening[], adminCidrs: string[], sshPort = 22): string[] {
   const problems: string[] = [];
   const databaseNode = (o: Opening) => o.role === "parent" || o.role === "standby";
   for (const o of list) {
     const where = `${o.node} (${o.role}) ${o.protocol}/${o.port} from ${o.sources.join(", ")}`;
+    if (o.protocol === "icmp" || o.protocol === "icmpv6") {
+      if (!o.sources.every((s) => ANYWHERE.includes(s))) problems.push(`${where}: ICMP only from anywhere`);
+      if (!ICMP_ALLOWED[o.protocol].includes(o.port)) problems.push(`${where}: only ping and ICMP errors`);
+      continue;
+    }
     if (o.protocol !== "tcp" && !(o.protocol === "udp" && o.port === "111"))
       problems.push(`${where}: only TCP may be open (and rpcbind over UDP)`);
     if (o.port === "80" || o.port === "443") {

@@ -45,8 +45,9 @@ function expectedCounts(provider: Provider, n: number, zones: number, adminCidrs
         "aws:ec2/routeTableAssociation:RouteTableAssociation": zones,
         "aws:ec2/securityGroup:SecurityGroup": 3,
         // SSH per admin CIDR + 80/443 over IPv4 and IPv6 + SSH between the database nodes
-        // + PostgreSQL, NFS (2049, rpcbind tcp/udp, mountd) and Redis from members.
-        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": adminCidrs + 4 + 1 + 6,
+        // + PostgreSQL, NFS (2049, rpcbind tcp/udp, mountd) and Redis from members
+        // + ICMP from anywhere on every node: 4 IPv4 types, 5 ICMPv6 types.
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": adminCidrs + 4 + 1 + 6 + 9,
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": 2,
         "aws:ec2/instance:Instance": machinesCount,
         "aws:ec2/eip:Eip": machinesCount,
@@ -164,7 +165,7 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
         }
       });
 
-      it("opens nothing but 80/443 on children, SSH from the admin CIDRs (and between the database nodes), and data ports to members", async () => {
+      it("opens nothing but 80/443 on children, SSH from the admin CIDRs (and between the database nodes), data ports to members, and ping and ICMP errors from anywhere", async () => {
         const r = await load();
         if (provider === "hosts") return assert.deepEqual(openings(r), []);
         const list = openings(r);
@@ -188,6 +189,25 @@ for (const provider of ["digitalocean", "aws", "hosts"] as const) {
           for (const port of ["5432", "2049", "6379", "111", "20048"])
             assert.deepEqual(sourcesOf(port), data, `${node.name}: port ${port}`);
           assert.deepEqual(sourcesOf("111", "udp"), data, `${node.name}: rpcbind over UDP`);
+          // Ping and path-MTU discovery's errors from anywhere, on every node (DigitalOcean: all ICMP).
+          const icmp = on.filter((o) => o.protocol.startsWith("icmp")).map((o) => `${o.protocol} ${o.port} ${o.sources.join(",")}`);
+          if (provider === "digitalocean") assert.deepEqual(icmp, ["icmp all 0.0.0.0/0,::/0"], node.name);
+          else
+            assert.deepEqual(
+              icmp.sort(),
+              [
+                "icmp type 11 0.0.0.0/0",
+                "icmp type 12 0.0.0.0/0",
+                "icmp type 3 0.0.0.0/0",
+                "icmp type 8 0.0.0.0/0",
+                "icmpv6 type 1 ::/0",
+                "icmpv6 type 128 ::/0",
+                "icmpv6 type 2 ::/0",
+                "icmpv6 type 3 ::/0",
+                "icmpv6 type 4 ::/0",
+              ],
+              node.name,
+            );
         }
       });
 

@@ -1,9 +1,11 @@
 /**
  * One firewall policy (model/firewall.ts), two firewalls: what each node's rendered nftables ruleset accepts
  * must be exactly what the planned cloud firewalls (DigitalOcean firewalls by tag, AWS security groups) accept,
- * for every node × port × protocol × source, across every option that moves a port, a source or a role.
- * The only differences allowed are the policy's NODE_ONLY_RULES. Both sides are read back from what is
- * generated (the nftables text, the providers' rule shapes), never from the policy itself.
+ * for every node × port × protocol × source, across every option that moves a port, a source or a role, and
+ * the same ICMP types from anywhere (AWS by number, read back through this file's own IANA table; DigitalOcean
+ * passes all ICMP where the node accepts any). The only differences allowed are the policy's NODE_BASE_RULES
+ * other than ICMP, and IPv6 neighbour discovery (link-local). Both sides are read back from what is generated
+ * (the nftables text, the providers' rule shapes), never from the policy itself.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -11,13 +13,14 @@ import fc from "fast-check";
 import {
   buildInventory,
   hostsInventory,
-  NODE_ONLY_RULES,
+  NODE_BASE_RULES,
   parseClusterSpec,
   planNodes,
   type ClusterSpec,
   type Inventory,
   type InventoryNode,
 } from "../../model";
+import { quotaChecks } from "../../model/quotas";
 import { renderNodePlan } from "../../roles";
 import { fixtureAcme, fixtureContext, fixtureHealth } from "../../roles/fixtures";
 import { configFor, type Provider } from "../../test/configs";
@@ -25,6 +28,20 @@ import { dropletTags, planDigitalOceanFirewalls, planSecurityGroupRules, planTag
 import { groupsFor, planCluster } from ".";
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];
+
+/** IANA ICMP and ICMPv6 type numbers by nftables name: the AWS rules name numbers, the nftables lines names. */
+const IANA_ICMP: Record<"icmp" | "icmpv6", Record<number, string>> = {
+  icmp: { 0: "echo-reply", 3: "destination-unreachable", 5: "redirect", 8: "echo-request", 11: "time-exceeded", 12: "parameter-problem" },
+  icmpv6: {
+    1: "destination-unreachable",
+    2: "packet-too-big",
+    3: "time-exceeded",
+    4: "parameter-problem",
+    128: "echo-request",
+    129: "echo-reply",
+    137: "nd-redirect",
+  },
+};
 
 /** A machine-readable opening: `<node> <protocol>/<port> from <source>`, source a CIDR or `node:<name>` (its private address). */
 type Openings = Set<string>;
@@ -58,6 +75,12 @@ function nodeOpenings(spec: ClusterSpec, inventory: Inventory): { openings: Open
     assert.ok(file && file.kind === "file", `${node.name}: no /etc/nftables.conf`);
     for (const line of inputChainRules(file.file.content, node.name)) {
       const parsed = parseRule(line);
+      if (parsed.kind === "icmp") {
+        // Neighbour discovery stays on the link: no cloud firewall sees it.
+        for (const type of parsed.types.filter((t) => !t.startsWith("nd-")))
+          openings.add(`${node.name} ${parsed.protocol}/${type} from ${parsed.protocol === "icmp" ? ANYWHERE[0] : ANYWHERE[1]}`);
+        continue;
+      }
       if (parsed.kind === "other") {
         nodeOnly.add(parsed.text);
         continue;
@@ -79,10 +102,15 @@ function inputChainRules(conf: string, node: string): string[] {
   return lines.slice(start, end).filter((l) => l && !l.startsWith("#"));
 }
 
-type ParsedRule = { kind: "open"; protocol: string; ports: string[]; from: string[] | "any" } | { kind: "other"; text: string };
+type ParsedRule =
+  | { kind: "open"; protocol: string; ports: string[]; from: string[] | "any" }
+  | { kind: "icmp"; protocol: "icmp" | "icmpv6"; types: string[] }
+  | { kind: "other"; text: string };
 
 /** One nftables rule line: `[ip|ip6 saddr { a, b }|a] tcp|udp dport N|{ N, M } accept [comment "…"]`, or something else. */
 function parseRule(line: string): ParsedRule {
+  const icmp = /^(icmp|icmpv6) type \{ ([^}]+) \} accept$/.exec(line);
+  if (icmp) return { kind: "icmp", protocol: icmp[1] as "icmp" | "icmpv6", types: icmp[2].split(",").map((t) => t.trim()) };
   const m = /^(?:(ip6?) saddr (\{ [^}]+ \}|\S+) )?(tcp|udp) dport (\{ [^}]+ \}|\d+) accept(?: comment "[^"]*")?$/.exec(line);
   const list = (text: string) =>
     text
@@ -93,7 +121,7 @@ function parseRule(line: string): ParsedRule {
   if (!m) return { kind: "other", text: line };
   const [, , saddr, protocol, ports] = m;
   // A saddr CIDR that is a policy node-only rule is reported as such, not as an opening.
-  const nodeOnlyPort = NODE_ONLY_RULES.some(
+  const nodeOnlyPort = NODE_BASE_RULES.some(
     (r) => r.kind === "port" && r.fromCidr === saddr && String(r.port) === ports && r.protocol === protocol,
   );
   if (nodeOnlyPort) return { kind: "other", text: line };
@@ -113,7 +141,7 @@ function digitalOceanOpenings(spec: ClusterSpec, inventory: Inventory): Openings
           inventory.nodes.filter((n) => tagsOf.get(n.name)?.includes(t)).map((n) => `node:${n.name}`),
         );
         for (const s of [...(rule.sourceAddresses ?? []), ...byTag])
-          openings.add(`${node.name} ${rule.protocol}/${rule.portRange} from ${s}`);
+          openings.add(`${node.name} ${rule.protocol}/${rule.protocol === "icmp" ? "*" : rule.portRange} from ${s}`);
       }
     }
   }
@@ -128,12 +156,15 @@ function awsOpenings(spec: ClusterSpec, inventory: Inventory): Openings {
   const rules = planSecurityGroupRules(groups).filter((r) => r.direction === "ingress");
   for (const node of inventory.nodes) {
     for (const rule of rules.filter((r) => carried.get(node.name)?.includes(r.group))) {
-      assert.equal(rule.fromPort, rule.toPort, "one port per rule");
+      const icmp = rule.ipProtocol === "icmp" || rule.ipProtocol === "icmpv6" ? rule.ipProtocol : undefined;
+      if (icmp) assert.equal(rule.toPort, -1, "every code of an ICMP type");
+      else assert.equal(rule.fromPort, rule.toPort, "one port per rule");
+      const what = icmp ? (IANA_ICMP[icmp][Number(rule.fromPort)] ?? `#${rule.fromPort}`) : rule.fromPort;
       const referenced = rule.referencedGroup;
       const sources = referenced
         ? inventory.nodes.filter((n) => carried.get(n.name)?.includes(referenced)).map((n) => `node:${n.name}`)
         : [String(rule.cidrIpv4 ?? rule.cidrIpv6)];
-      for (const s of sources) openings.add(`${node.name} ${rule.ipProtocol}/${rule.fromPort} from ${s}`);
+      for (const s of sources) openings.add(`${node.name} ${rule.ipProtocol}/${what} from ${s}`);
     }
   }
   return openings;
@@ -158,14 +189,27 @@ function assertOutboundAll(spec: ClusterSpec, inventory: Inventory): void {
 
 const sorted = (s: Openings) => [...s].sort();
 
+/** DigitalOcean's view of a node's openings: its rules take no ICMP type, so any accepted ICMP type is "icmp/*" from that family's anywhere. */
+function allIcmpTypes(openings: Openings): Openings {
+  return new Set([...openings].map((o) => o.replace(/ icmp(?:v6)?\/[\w-]+ from /, " icmp/* from ")));
+}
+
 /** The whole agreement check for one spec. */
 function assertAgree(spec: ClusterSpec): void {
   const inventory = inventoryOf(spec);
   const node = nodeOpenings(spec, inventory);
-  assert.deepEqual(sorted(digitalOceanOpenings(spec, inventory)), sorted(node.openings), "DigitalOcean firewalls = node rulesets");
+  assert.deepEqual(
+    sorted(digitalOceanOpenings(spec, inventory)),
+    sorted(allIcmpTypes(node.openings)),
+    "DigitalOcean firewalls = node rulesets",
+  );
   assert.deepEqual(sorted(awsOpenings(spec, inventory)), sorted(node.openings), "AWS security groups = node rulesets");
-  // The node-only lines are exactly the policy's, on every node (the parser saw nothing it could not place).
-  assert.equal(node.nodeOnly.size, NODE_ONLY_RULES.length, [...node.nodeOnly].join("\n"));
+  // Every node answers ping and path-MTU discovery's errors from anywhere, on both families.
+  for (const n of inventory.nodes)
+    for (const o of ["icmp/destination-unreachable from 0.0.0.0/0", "icmpv6/packet-too-big from ::/0", "icmp/echo-request from 0.0.0.0/0"])
+      assert.ok(node.openings.has(`${n.name} ${o}`), `${n.name} ${o}`);
+  // The other base lines are exactly the policy's, on every node (the parser saw nothing it could not place).
+  assert.equal(node.nodeOnly.size, NODE_BASE_RULES.filter((r) => r.kind !== "icmp").length, [...node.nodeOnly].join("\n"));
   assertOutboundAll(spec, inventory);
 }
 
@@ -222,6 +266,16 @@ describe("one firewall policy: node rulesets and cloud firewalls allow exactly t
     );
   });
 
+  it("the plan's security-group quota counts the admin group's planned rules, per family", () => {
+    for (const adminCidrs of [["203.0.113.9/32"], ["198.51.100.0/24", "203.0.113.9/32", "2001:db8::/48"], ["2001:db8::/48"]]) {
+      const spec = parseClusterSpec(configFor("aws", 1, { adminCidrs }));
+      const admin = planSecurityGroupRules(planCluster(spec).firewall).filter((r) => r.group === "admin" && r.direction === "ingress");
+      const planned = Math.max(admin.filter((r) => r.cidrIpv4).length, admin.filter((r) => r.cidrIpv6).length);
+      const quota = quotaChecks(spec).find((q) => q.quota.startsWith("inbound rules per security group"));
+      assert.equal(quota?.needed, planned, adminCidrs.join(" "));
+    }
+  });
+
   it("notices a disagreement (the check can fail)", () => {
     const spec = parseClusterSpec(configFor("digitalocean", 2));
     const inventory = inventoryOf(spec);
@@ -232,6 +286,16 @@ describe("one firewall policy: node rulesets and cloud firewalls allow exactly t
     assert.notDeepEqual(sorted(cloud), sorted(widened));
     const narrowed = new Set([...cloud].filter((o) => !o.startsWith("shop-worker tcp/22")));
     assert.notDeepEqual(sorted(narrowed), sorted(node));
+    // An AWS rule with a wrong ICMP number (4 is source-quench, not echo-request) or one type missing.
+    const aws = parseClusterSpec(configFor("aws", 1));
+    const awsInventory = inventoryOf(aws);
+    const awsNode = nodeOpenings(aws, awsInventory).openings;
+    const awsCloud = awsOpenings(aws, awsInventory);
+    assert.deepEqual(sorted(awsCloud), sorted(awsNode));
+    const renumbered = new Set([...awsCloud].map((o) => o.replace("icmp/echo-request", "icmp/#4")));
+    assert.notDeepEqual(sorted(renumbered), sorted(awsNode));
+    const withoutPtb = new Set([...awsCloud].filter((o) => !o.includes("icmpv6/packet-too-big")));
+    assert.notDeepEqual(sorted(withoutPtb), sorted(awsNode));
   });
 
   it("reads an unknown ruleset line as something the policy does not list", () => {
@@ -243,5 +307,10 @@ describe("one firewall policy: node rulesets and cloud firewalls allow exactly t
       from: ["10.0.0.1", "10.0.0.2"],
     });
     assert.deepEqual(parseRule("meta l4proto gre accept"), { kind: "other", text: "meta l4proto gre accept" });
+    assert.deepEqual(parseRule("icmpv6 type { packet-too-big, nd-neighbor-solicit } accept"), {
+      kind: "icmp",
+      protocol: "icmpv6",
+      types: ["packet-too-big", "nd-neighbor-solicit"],
+    });
   });
 });

@@ -18,6 +18,15 @@ describe("AWS security group rules", () => {
       [
         "admin tcp 22 203.0.113.7/32",
         "admin tcp 22 2001:db8::/48",
+        "admin icmp 8 0.0.0.0/0",
+        "admin icmp 3 0.0.0.0/0",
+        "admin icmp 11 0.0.0.0/0",
+        "admin icmp 12 0.0.0.0/0",
+        "admin icmpv6 128 ::/0",
+        "admin icmpv6 1 ::/0",
+        "admin icmpv6 2 ::/0",
+        "admin icmpv6 3 ::/0",
+        "admin icmpv6 4 ::/0",
         "web tcp 80 0.0.0.0/0",
         "web tcp 80 ::/0",
         "web tcp 443 0.0.0.0/0",
@@ -132,7 +141,13 @@ describe("firewall expansions (property)", () => {
         for (const rule of planSecurityGroupRules(plan).filter((r) => r.direction === "ingress")) {
           const group = plan.find((g) => g.name === rule.group)!;
           const source = rule.cidrIpv4 ?? rule.cidrIpv6;
-          if (source === "0.0.0.0/0" || source === "::/0") {
+          if (rule.ipProtocol.startsWith("icmp")) {
+            // Ping and the errors path-MTU discovery needs, on every node, every code of the type.
+            assert.ok(
+              group.roles.length === 4 && rule.toPort === -1 && (source === "0.0.0.0/0" || source === "::/0"),
+              JSON.stringify(rule),
+            );
+          } else if (source === "0.0.0.0/0" || source === "::/0") {
             assert.ok([80, 443].includes(rule.fromPort!) && group.roles.join() === "child", JSON.stringify(rule));
           } else if (source) {
             assert.ok(adminCidrs.includes(source) && rule.fromPort === port, JSON.stringify(rule));

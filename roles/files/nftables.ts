@@ -1,10 +1,10 @@
 /**
  * /etc/nftables.conf: the host firewall in its own table (`inet django_ha`), so reloading it never touches
- * other tables. Policy drop on input; the policy's node-only rules (model/firewall.ts NODE_ONLY_RULES:
- * loopback, connection tracking, ICMP, DHCPv6), then the listed services.
+ * other tables. Policy drop on input; the policy's base rules (model/firewall.ts NODE_BASE_RULES: loopback,
+ * connection tracking, ICMP, DHCPv6), then the listed services.
  */
 import * as net from "node:net";
-import { NODE_ONLY_RULES, type NodeOnlyRule } from "../../model/firewall";
+import { NODE_BASE_RULES, type NodeBaseRule } from "../../model/firewall";
 
 export interface FirewallRule {
   comment: string;
@@ -16,8 +16,8 @@ export interface FirewallRule {
 
 export interface Firewall {
   rules: FirewallRule[];
-  /** What the node accepts before `rules`. Defaults to the cluster policy's NODE_ONLY_RULES (model/firewall.ts). */
-  nodeOnly?: readonly NodeOnlyRule[];
+  /** What the node accepts before `rules`. Defaults to the cluster policy's NODE_BASE_RULES (model/firewall.ts). */
+  base?: readonly NodeBaseRule[];
 }
 
 const v4 = (a: string) => net.isIP(a.split("/")[0]) === 4;
@@ -38,26 +38,26 @@ function ruleLines(rule: FirewallRule): string[] {
   return out;
 }
 
-/** The nftables line of one node-only rule. Pure. */
-export function nodeOnlyLine(rule: NodeOnlyRule): string {
+/** The nftables line of one base rule. Pure. */
+export function baseRuleLine(rule: NodeBaseRule): string {
   switch (rule.kind) {
     case "loopback":
       return 'iif "lo" accept';
     case "conntrack":
       return `ct state ${rule.states.join(",")} ${rule.verdict}`;
     case "icmp":
-      return `${rule.family === 4 ? "icmp" : "icmpv6"} type { ${rule.types.join(", ")} } accept`;
+      return `${rule.family === 4 ? "icmp" : "icmpv6"} type { ${rule.types.map((t) => t.name).join(", ")} } accept`;
     case "port":
       return `${v4(rule.fromCidr) ? "ip" : "ip6"} saddr ${rule.fromCidr} ${rule.protocol} dport ${rule.port} accept comment "${rule.comment}"`;
     default: {
       const never: never = rule;
-      throw new Error(`unknown node-only rule ${JSON.stringify(never)}`);
+      throw new Error(`unknown base rule ${JSON.stringify(never)}`);
     }
   }
 }
 
 export function renderNftables(fw: Firewall): string {
-  const nodeOnly = (fw.nodeOnly ?? NODE_ONLY_RULES).map((r) => `        ${nodeOnlyLine(r)}`);
+  const base = (fw.base ?? NODE_BASE_RULES).map((r) => `        ${baseRuleLine(r)}`);
   const rules = fw.rules.flatMap(ruleLines).map((l) => `        ${l}`);
   return `#!/usr/sbin/nft -f
 # django-ha: host firewall. Only the table inet django_ha is replaced; other tables are left alone.
@@ -67,7 +67,7 @@ delete table inet django_ha
 table inet django_ha {
     chain input {
         type filter hook input priority filter; policy drop;
-${nodeOnly.join("\n")}
+${base.join("\n")}
 ${rules.join("\n")}
     }
 }

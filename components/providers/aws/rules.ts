@@ -1,14 +1,17 @@
 import * as net from "node:net";
 import type { FirewallGroup } from "../../plan";
+import type { IcmpType } from "../../../model";
 
 /** One standalone security group rule, provider-shaped but plain data. */
 export interface SecurityGroupRule {
   /** The group it belongs to. */
   group: FirewallGroup["name"];
   direction: "ingress" | "egress";
-  /** "tcp", or "-1" for all protocols (egress). */
+  /** "tcp", "udp", "icmp", "icmpv6", or "-1" for all protocols (egress). */
   ipProtocol: string;
+  /** The port; for ICMP, the message type. */
   fromPort?: number;
+  /** The port; for ICMP, the code (-1: every code). */
   toPort?: number;
   cidrIpv4?: string;
   cidrIpv6?: string;
@@ -56,6 +59,7 @@ export function planSecurityGroupRules(groups: FirewallGroup[]): SecurityGroupRu
         }
       }
     }
+    rules.push(...g.icmp.map((t) => icmpRule(g.name, t)));
     if (g.outboundAll) {
       rules.push({ group: g.name, direction: "egress", ipProtocol: "-1", cidrIpv4: "0.0.0.0/0", description: "all outbound (IPv4)" });
       rules.push({ group: g.name, direction: "egress", ipProtocol: "-1", cidrIpv6: "::/0", description: "all outbound (IPv6)" });
@@ -64,11 +68,20 @@ export function planSecurityGroupRules(groups: FirewallGroup[]): SecurityGroupRu
   return rules;
 }
 
+/** The ingress rule of one ICMP type from anywhere: the type is the "from port", every code (-1) the "to port". */
+function icmpRule(group: FirewallGroup["name"], t: IcmpType): SecurityGroupRule {
+  const base = { group, direction: "ingress" as const, fromPort: t.number, toPort: -1 };
+  return t.family === 4
+    ? { ...base, ipProtocol: "icmp", cidrIpv4: "0.0.0.0/0", description: `ICMP ${t.name}` }
+    : { ...base, ipProtocol: "icmpv6", cidrIpv6: "::/0", description: `ICMPv6 ${t.name}` };
+}
+
 /** A stable resource-name suffix for a rule, e.g. `web-in-443-0-0-0-0-0`. Pure. */
 export function ruleSuffix(rule: SecurityGroupRule): string {
   const cidr = rule.cidrIpv4 ?? rule.cidrIpv6;
   const peer = cidr === "0.0.0.0/0" ? "ipv4-anywhere" : cidr === "::/0" ? "ipv6-anywhere" : (cidr ?? `sg-${rule.referencedGroup}`);
   const port = rule.fromPort === undefined ? "all" : String(rule.fromPort);
-  const protocol = rule.ipProtocol === "udp" ? "-udp" : "";
+  // tcp names carry no protocol (the names existing stacks have); ICMP's "port" is the message type.
+  const protocol = rule.ipProtocol === "tcp" || rule.ipProtocol === "-1" ? "" : `-${rule.ipProtocol}`;
   return `${rule.group}-${rule.direction === "ingress" ? "in" : "out"}-${port}${protocol}-${peer.replace(/[^a-z0-9]+/gi, "-").replace(/-+$/, "")}`;
 }

@@ -30,7 +30,8 @@ export function inboundSources(
 export interface DigitalOceanFirewallPlan {
   group: FirewallGroup["name"];
   targetTags: string[];
-  inboundRules: { protocol: string; portRange: string; sourceAddresses?: string[]; sourceTags?: string[] }[];
+  /** No portRange on an ICMP rule. */
+  inboundRules: { protocol: string; portRange?: string; sourceAddresses?: string[]; sourceTags?: string[] }[];
   outboundRules: { protocol: string; portRange?: string; destinationAddresses: string[] }[];
 }
 
@@ -41,11 +42,15 @@ export function planDigitalOceanFirewalls(groups: readonly FirewallGroup[], tags
     return {
       group: group.name,
       targetTags,
-      inboundRules: group.inbound.map((r) => ({
-        protocol: r.protocol,
-        portRange: String(r.port),
-        ...inboundSources(r.source, tags.cluster, targetTags),
-      })),
+      inboundRules: [
+        ...group.inbound.map((r) => ({
+          protocol: r.protocol,
+          portRange: String(r.port),
+          ...inboundSources(r.source, tags.cluster, targetTags),
+        })),
+        // DigitalOcean's rules take no ICMP type: all ICMP passes here, and each node's ruleset narrows it to the policy's types.
+        ...(group.icmp.length ? [{ protocol: "icmp", sourceAddresses: ANYWHERE }] : []),
+      ],
       // A droplet under any cloud firewall may only send what some firewall allows.
       outboundRules: group.outboundAll
         ? ["tcp", "udp", "icmp"].map((protocol) => ({
