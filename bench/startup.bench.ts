@@ -6,7 +6,8 @@
  *   - the offline plan of a small stack (`plan --stack digitalocean-example --summary`), and where its fixed cost
  *     goes: cumulative steps, each timed in its own fresh process (Pulumi's SDK, then the providers, then the program);
  *     the whole plan without and with a warm compile cache, and through `npm run` as a user runs it.
- *   npx tsx bench/startup.bench.ts [--runs 5] [--root <another checkout>] [--node <node binary>]
+ *   - the whole offline plan of each example stack (hosts, DigitalOcean, AWS), as shipped;
+ *   npx tsx bench/startup.bench.ts [--runs 5] [--root <another checkout>] [--node <node binary>] [--only plan-stacks]
  * `--root` measures another checkout with this bench (e.g. main before a change); `--node` another Node.js (the
  * compile cache needs 22.1 or later). Prints markdown tables of medians. Timings are never asserted.
  */
@@ -118,6 +119,17 @@ export function benchPlanStartup(o: StartupOptions): string[] {
   return ["| offline plan start-up, cumulative, a fresh process each | median wall / CPU |", "|---|---:|", ...rows];
 }
 
+/** The whole plan of each example stack, as shipped: what loading only the stack's own provider SDK changes. */
+export function benchPlanPerStack(o: StartupOptions): string[] {
+  const cli = verbsOf(o.root).find((v) => v.verb === "plan")?.file ?? "scripts/plan.ts";
+  const rows = ["hosts-example", "digitalocean-example", "aws-example"].map((stack) => {
+    const t = medianOf(o, o.node, ["--import", "tsx", cli, "--stack", stack, "--summary"]);
+    process.stderr.write(`  plan ${stack}: ${cell(t)}\n`);
+    return `| ${stack} | ${cell(t)} |`;
+  });
+  return ["| whole `plan --stack <stack> --summary`, as shipped | median wall / CPU |", "|---|---:|", ...rows];
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
@@ -133,7 +145,9 @@ if (require.main === module) {
   const version = spawnSync(o.node, ["--version"], { encoding: "utf8" }).stdout.trim();
   process.env.PATH = `${path.dirname(o.node)}:${process.env.PATH}`; // npm and npx run on the same Node.js
   const load = os.loadavg()[0].toFixed(1);
-  console.log([...benchHelp(o), "", ...benchPlanStartup(o)].join("\n"));
+  const only = arg("--only");
+  const sections = only === "plan-stacks" ? [benchPlanPerStack(o)] : [benchHelp(o), benchPlanStartup(o), benchPlanPerStack(o)];
+  console.log(sections.map((rows) => rows.join("\n")).join("\n\n"));
   console.log(
     `\n${o.runs} runs each after one warm-up, median shown; ${o.root}; node ${version}; load average ${load} at the start; total ${((performance.now() - started) / 1000).toFixed(0)} s`,
   );
