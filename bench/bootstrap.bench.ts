@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { ensureImage } from "../lab/image";
 import { renderNodePlan } from "../roles";
 import type { Action, NodePlan } from "../roles/types";
-import { hostsInventory, loadStackSpec } from "../model";
+import { hostsInventory } from "../model";
 import { startTestContainer, TestContainer } from "../test/ssh-container";
 import { runBootstrap } from "../ops/bootstrap/orchestrate";
 import { SshExecutor } from "../ops/ssh/executor";
@@ -20,12 +20,13 @@ import { KnownHostsFile } from "../ops/ssh/known-hosts";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 const UNIT = "[Service]\nExecStart=/bin/sleep infinity\nExecReload=/bin/true\n[Install]\nWantedBy=multi-user.target\n";
 
 /** The lab child's real plan, with every action replaced by one of the same kind the engine can apply in isolation. */
 function benchPlan(name: string): NodePlan {
-  const spec = loadStackSpec("lab");
+  const spec = hostsStackSpec("lab");
   const inventory = hostsInventory(spec);
   const child = inventory.nodes.find((n) => n.role === "child")!;
   const secrets = { dbPassword: "x", replicationPassword: "x", redisPassword: "x", djangoSecretKey: "x", tlsPassphrase: "x" };

@@ -5,11 +5,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { NodePlan } from "../roles/types";
-import { hostsInventory, Inventory, InventoryNode, loadStackSpec, UserError } from "../model";
+import { hostsInventory, Inventory, InventoryNode, UserError } from "../model";
 import type { BootstrapSummary } from "../ops/bootstrap";
 import { startTestSshServer, TestSshServer } from "../test/ssh-server";
 import { labBootstrapHook } from "./bootstrap";
 import { labPaths, type LabPaths } from "./config";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 describe("labBootstrapHook", () => {
   let server: TestSshServer;
@@ -19,7 +20,7 @@ describe("labBootstrapHook", () => {
   before(async () => {
     server = await startTestSshServer();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-hook-"));
-    const lab = hostsInventory(loadStackSpec("lab"));
+    const lab = hostsInventory(hostsStackSpec("lab"));
     inventory = {
       ...lab,
       ssh: { user: server.username, port: server.port },

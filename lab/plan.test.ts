@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec, withPrimary, type InventoryNode } from "../model";
+import { hostsInventory, withPrimary, type InventoryNode } from "../model";
 import { POSTGRES_MAJOR } from "../model/debian";
 import { currentKind, labMachines, nodeMounts, volumesFor, wantedPackages } from "./plan";
 import { labVolumes, parseLoops } from "./volumes";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 const node = (name: string, address: string, role: InventoryNode["role"] = "child"): InventoryNode => ({
   name,
@@ -15,8 +16,8 @@ const node = (name: string, address: string, role: InventoryNode["role"] = "chil
 
 describe("labMachines", () => {
   it("status shows each machine's current role: after a failover recorded in django-ha:primary, lab-db-2 is the parent", () => {
-    const booted = labMachines(hostsInventory(loadStackSpec("lab")));
-    const after = withPrimary(hostsInventory(loadStackSpec("lab")), "lab-db-2");
+    const booted = labMachines(hostsInventory(hostsStackSpec("lab")));
+    const after = withPrimary(hostsInventory(hostsStackSpec("lab")), "lab-db-2");
     assert.deepEqual(
       booted.map((m) => `${m.name}/${currentKind(m, after)}`),
       [
@@ -32,7 +33,7 @@ describe("labMachines", () => {
   });
 
   it("boots the lab stack: DNS node and ACME CA first, then parent, standby, children, worker", () => {
-    const m = labMachines(hostsInventory(loadStackSpec("lab")));
+    const m = labMachines(hostsInventory(hostsStackSpec("lab")));
     assert.deepEqual(
       m.map((x) => `${x.name}=${x.address}/${x.kind}`),
       [
@@ -88,7 +89,7 @@ describe("nodeMounts", () => {
     assert.deepEqual(nodeMounts("acme", "/s"), { binds: [], syscalls: [] });
   });
   it("with data volumes: parent and standby get their own devices (by-id and kernel name), children and worker every database machine's share device", () => {
-    const inv = hostsInventory(loadStackSpec("lab"));
+    const inv = hostsInventory(hostsStackSpec("lab"));
     const attached = labVolumes(inv, { root: "/l" }).map((v, i) => ({ ...v, loop: `/dev/loop${i}` }));
     assert.deepEqual(
       attached.map((v) => [v.node, v.purpose, v.guest, v.file]),
@@ -121,7 +122,7 @@ describe("nodeMounts", () => {
   });
 
   it("refuses data devices the lab cannot present (not under /dev/disk/by-id/)", () => {
-    const inv = hostsInventory(loadStackSpec("lab"));
+    const inv = hostsInventory(hostsStackSpec("lab"));
     inv.nodes[0].dataDevices = { db: "/dev/disk/by-label/pg", share: inv.nodes[0].dataDevices!.share };
     assert.throws(
       () => labVolumes(inv, { root: "/l" }),

@@ -3,14 +3,15 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../model";
+import { hostsInventory } from "../model";
 import { labPaths } from "./config";
 import { readLabPrimary, recordLabPrimary, withLabRecord } from "./record";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 describe("the lab's record of its primary", () => {
   it("is written beside the volumes, rewrites the running lab's inventory and is what the lab's inventory follows", () => {
     const paths = labPaths(fs.mkdtempSync(path.join(os.tmpdir(), "lab-record-")));
-    const inv = hostsInventory(loadStackSpec("lab"));
+    const inv = hostsInventory(hostsStackSpec("lab"));
     const tracked = fs.readFileSync(path.join(__dirname, "..", "stacks", "Pulumi.lab.yaml"), "utf8");
     assert.equal(withLabRecord(inv, "lab", paths), inv, "no record: the stack's primary");
     fs.writeFileSync(paths.inventory, JSON.stringify(inv));
@@ -26,7 +27,7 @@ describe("the lab's record of its primary", () => {
 
   it("a record naming a machine that is not one of the database pair is refused with the fix", () => {
     const paths = labPaths(fs.mkdtempSync(path.join(os.tmpdir(), "lab-record-")));
-    const inv = hostsInventory(loadStackSpec("lab"));
+    const inv = hostsInventory(hostsStackSpec("lab"));
     recordLabPrimary("lab", "someone-else", paths);
     assert.throws(
       () => withLabRecord(inv, "lab", paths),

@@ -11,6 +11,7 @@ import { healthDnsSecret } from "../ops/bootstrap/health";
 import { labPaths } from "./config";
 import { ensureAcmeTsigKey, ensureHealthTsigKey, ensureTsigKey } from "./keys";
 import { labCapabilities, labSource, labTsigSecret } from "./source";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lab-source-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -19,7 +20,7 @@ const REPO_STACKS = path.resolve(__dirname, "..", "stacks");
 const stacks = path.join(tmp, "stacks");
 fs.mkdirSync(stacks);
 for (const s of ["lab", "lab-wide"]) fs.copyFileSync(path.join(REPO_STACKS, `Pulumi.${s}.yaml`), path.join(stacks, `Pulumi.${s}.yaml`));
-const inventoryOf = (stack: string) => JSON.stringify(hostsInventory(loadStackSpec(stack, stacks)));
+const inventoryOf = (stack: string) => JSON.stringify(hostsInventory(hostsStackSpec(stack, stacks)));
 
 describe("labSource", () => {
   it("holds stack lab: .lab/inventory.json with the lab's own key and known_hosts; a dry run works before it is up", async () => {
@@ -88,7 +89,7 @@ describe("the lab's TSIG keys", () => {
   });
 
   it("reach the certificate and health agents' credentials through the capabilities, the environment unused", () => {
-    const spec = loadStackSpec("lab", stacks);
+    const spec = hostsStackSpec("lab", stacks);
     const inventory = hostsInventory(spec);
     const capabilities = labCapabilities("lab", paths);
     const env = { DJANGO_HA_ACME_TSIG_SECRET: "ZW52", DJANGO_HA_HEALTH_TSIG_SECRET: "ZW52", DJANGO_HA_TSIG_SECRET: "ZW52" };

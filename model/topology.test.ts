@@ -15,6 +15,7 @@ import {
   withPrimary,
 } from ".";
 import { awsConfig, digitaloceanConfig, hostsConfig } from "../test/configs";
+import { parseHostsSpec } from "../test/hosts-spec";
 
 const awsRegions = catalog.aws.regions as Record<string, string[]>;
 
@@ -150,8 +151,15 @@ describe("planNodes (cases)", () => {
     );
   });
 
+  it("is for hosts specs only: the compiler refuses a cloud spec (whose inventory comes from its machines)", () => {
+    const cloud = parseClusterSpec(digitaloceanConfig(2));
+    // @ts-expect-error a DigitalOcean spec has no hosts: typecheck fails here if hostsInventory takes any ClusterSpec again
+    assert.throws(() => hostsInventory(cloud));
+    assert.throws(() => parseHostsSpec(awsConfig(2)), /config of cluster shop targets aws, not hosts/);
+  });
+
   it("keeps the hosts target's names, zones and addresses", () => {
-    const inv = hostsInventory(parseClusterSpec(hostsConfig(2)));
+    const inv = hostsInventory(parseHostsSpec(hostsConfig(2)));
     assert.deepEqual(
       inv.nodes.map((n) => [n.name, n.zone, n.publicAddress, n.privateAddress]),
       [
@@ -218,12 +226,12 @@ describe("withPrimary", () => {
   });
 
   it("returns the same inventory when the machine is the primary already", () => {
-    const inv = hostsInventory(parseClusterSpec(hostsConfig(2)));
+    const inv = hostsInventory(parseHostsSpec(hostsConfig(2)));
     assert.equal(withPrimary(inv, "shop-db-1"), inv);
   });
 
   it("refuses a name that is not one of the two database machines, naming the choices", () => {
-    const inv = hostsInventory(parseClusterSpec(hostsConfig(2)));
+    const inv = hostsInventory(parseHostsSpec(hostsConfig(2)));
     for (const name of ["shop-child-1", "shop-worker", "shop-parent", ""]) {
       assert.throws(
         () => withPrimary(inv, name),
@@ -233,7 +241,7 @@ describe("withPrimary", () => {
   });
 
   it("refuses an inventory whose primary is not one of its database machines", () => {
-    const inv = hostsInventory(parseClusterSpec(hostsConfig(2)));
+    const inv = hostsInventory(parseHostsSpec(hostsConfig(2)));
     assert.throws(() => withPrimary({ ...inv, primary: "shop-child-1" }, "shop-db-2"), /inventory of shop is inconsistent/);
   });
 });

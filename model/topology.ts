@@ -1,4 +1,4 @@
-import { ClusterSpec, databaseMachineName, primaryHostname, ProviderName, unknownProvider } from "./schema";
+import { ClusterSpec, databaseMachineName, type HostsSpec, primaryHostname, ProviderName, unknownProvider } from "./schema";
 import type { DataDevices } from "./volumes";
 
 export const ROLES = ["parent", "standby", "child", "worker"] as const;
@@ -164,12 +164,11 @@ export function buildInventory(spec: ClusterSpec, nodes: InventoryNode[], hosted
   };
 }
 
-/** The hosts target's inventory follows from its config alone: no machine is created. */
-export function hostsInventory(spec: ClusterSpec): Inventory {
-  if (spec.provider !== "hosts")
-    throw new Error(
-      `hostsInventory needs a hosts spec, not ${spec.provider}: a ${spec.provider} stack's inventory comes from its machines`,
-    );
+/**
+ * The hosts target's inventory follows from its config alone: no machine is created. Only a hosts spec has one
+ * (a cloud stack's inventory comes from its machines), so callers narrow first (`spec.provider === "hosts"`).
+ */
+export function hostsInventory(spec: HostsSpec): Inventory {
   const h = spec.hosts;
   const byName = new Map([...h.databases, ...h.children, h.worker].map((n) => [n.name, n]));
   const nodes = planNodes(spec).map((p): InventoryNode => {

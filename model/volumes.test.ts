@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { hostsConfig } from "../test/configs";
 import { ConfigError, dataDeviceProblem, digitalOceanVolumeDevice, ebsVolumeDevice, hostsInventory, parseClusterSpec } from ".";
+import { parseHostsSpec } from "../test/hosts-spec";
 
 const DB = "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-db";
 const SHARE = "/dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_drive-share";
@@ -73,19 +74,19 @@ describe("hosts: django-ha:hosts.databases[i].dataDevices", () => {
       db2: { db: "/dev/disk/by-label/pgdata", share: "/dev/disk/by-label/share" },
     });
     for (const primary of ["shop-db-1", "shop-db-2"]) {
-      const inv = hostsInventory(parseClusterSpec({ ...config, primary }));
+      const inv = hostsInventory(parseHostsSpec({ ...config, primary }));
       const byName = (name: string) => inv.nodes.find((n) => n.name === name)!;
       assert.deepEqual(byName("shop-db-1").dataDevices, { db: DB, share: SHARE });
       assert.deepEqual(byName("shop-db-2").dataDevices, { db: "/dev/disk/by-label/pgdata", share: "/dev/disk/by-label/share" });
     }
-    const inv = hostsInventory(parseClusterSpec(config));
+    const inv = hostsInventory(parseHostsSpec(config));
     const byRole = (role: string) => inv.nodes.find((n) => n.role === role)!;
     assert.equal(byRole("child").dataDevices, undefined);
     assert.equal(byRole("worker").dataDevices, undefined);
   });
 
   it("is optional: without it no node has data devices (the plan says the data stays on the root disk)", () => {
-    assert.ok(hostsInventory(parseClusterSpec(hostsConfig(2))).nodes.every((n) => n.dataDevices === undefined));
+    assert.ok(hostsInventory(parseHostsSpec(hostsConfig(2))).nodes.every((n) => n.dataDevices === undefined));
   });
 
   it("refuses a kernel name, naming key, value and fix", () => {

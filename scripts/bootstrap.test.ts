@@ -3,10 +3,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../model";
+import { hostsInventory } from "../model";
 import { startTestSshServer } from "../test/ssh-server";
 import { main } from "./bootstrap";
 import { captureCli } from "../test/cli-capture";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 /** Run the CLI in-process, capturing what it prints. */
 const cli = (args: string[]) => captureCli(main, args);
@@ -20,7 +21,7 @@ describe("npm run bootstrap", () => {
     // The lab stack's health agent signs with lab-health; outside the lab its secret comes from the environment.
     process.env.DJANGO_HA_HEALTH_TSIG_SECRET = "dGVzdC1vbmx5LWhlYWx0aA==";
     try {
-      const lab = hostsInventory(loadStackSpec("lab"));
+      const lab = hostsInventory(hostsStackSpec("lab"));
       const inv = {
         ...lab,
         ssh: { user: server.username, port: server.port },
@@ -81,7 +82,7 @@ describe("npm run bootstrap", () => {
   it("asks before changing machines; without a terminal it needs --yes", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-cli-"));
     const inv = path.join(dir, "inventory.json");
-    fs.writeFileSync(inv, JSON.stringify(hostsInventory(loadStackSpec("lab"))));
+    fs.writeFileSync(inv, JSON.stringify(hostsInventory(hostsStackSpec("lab"))));
     const isTTY = process.stdin.isTTY;
     process.stdin.isTTY = false;
     try {

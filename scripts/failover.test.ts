@@ -4,9 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { Journal } from "../ops/failover";
-import { hostsInventory, loadStackSpec } from "../model";
+import { hostsInventory } from "../model";
 import { main } from "./failover";
 import { captureCli } from "../test/cli-capture";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 /** Run the CLI in-process, capturing what it prints. */
 const cli = (args: string[]) => captureCli(main, args);
@@ -29,7 +30,7 @@ describe("npm run failover", () => {
   });
 
   it("--dry-run prints the plan of the stack's current primary and standby, and contacts nothing", async () => {
-    const inv = hostsInventory(loadStackSpec("hosts-example"));
+    const inv = hostsInventory(hostsStackSpec("hosts-example"));
     const r = await cli(["--stack", "hosts-example", "--dry-run"]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, new RegExp(`emergency failover of stack hosts-example: ${inv.primary} → ${inv.standby}`));

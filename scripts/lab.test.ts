@@ -4,7 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../model";
+import { hostsInventory } from "../model";
+import { hostsStackSpec } from "../test/hosts-spec";
 
 const root = path.resolve(__dirname, "..");
 const labDir = fs.mkdtempSync(path.join(os.tmpdir(), "lab-cli-"));
@@ -17,7 +18,7 @@ const lab = (...args: string[]) =>
 
 /** A lab state as `up` writes it, for the node checks (no node runs: only --dry-run and refusals are tried). */
 function writeLab(): void {
-  const inventory = hostsInventory(loadStackSpec("lab"));
+  const inventory = hostsInventory(hostsStackSpec("lab"));
   const nodes = Object.fromEntries(inventory.nodes.map((n) => [n.name, { name: n.name, address: n.publicAddress }]));
   fs.writeFileSync(
     path.join(labDir, "state.json"),

@@ -1,9 +1,10 @@
 /** Probe outputs of a healthy lab cluster, as the nodes print them, for the ops/status and scripts/status tests. */
-import { hostsInventory, loadStackSpec, type Inventory, type InventoryNode } from "../model";
+import { hostsInventory, type Inventory, type InventoryNode } from "../model";
 import { keyServices } from "../ops/status/probe";
+import { hostsStackSpec } from "./hosts-spec";
 
 export const NOW = new Date("2026-12-01T07:00:00Z");
-export const labInv = (): Inventory => hostsInventory(loadStackSpec("lab"));
+export const labInv = (): Inventory => hostsInventory(hostsStackSpec("lab"));
 
 const row = (key: string, value: string) => `${key}\t${value}\n`;
 

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodePlan } from "../../roles/types";
-import { hostsInventory, Inventory, loadStackSpec } from "../../model";
+import { hostsInventory, Inventory } from "../../model";
 import { plansHash } from "../../ops/bootstrap/hash";
 import { startTestSshServer, TestSshServer } from "../../test/ssh-server";
 
@@ -39,6 +39,7 @@ import { Bootstrap, bootstrapRunProps } from "./bootstrap";
 import { bootstrapHaCluster } from "./bootstrapHaCluster";
 import { bootstrapCheck, bootstrapDiff, bootstrapProvider } from "./provider";
 import { replacedNodes } from "./run";
+import { hostsStackSpec } from "../../test/hosts-spec";
 
 /** How the engine marks a secret value on the wire (the mocks see it as is). */
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -46,7 +47,7 @@ const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
 const resolve = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((r) => o.apply((v) => r(v)));
 
-const spec = loadStackSpec("lab");
+const spec = hostsStackSpec("lab");
 const inventory = hostsInventory(spec);
 const plans = (inv: Inventory, content = "hello"): NodePlan[] =>
   inv.nodes.map((node) => ({

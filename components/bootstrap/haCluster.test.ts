@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { configFromKeys, hostsInventory, loadStackSpec } from "../../model";
+import { configFromKeys, hostsInventory } from "../../model";
 
 const registered: { type: string; name: string; inputs: Record<string, unknown>; parent?: string }[] = [];
 pulumi.runtime.setMocks(
@@ -21,11 +21,12 @@ pulumi.runtime.setMocks(
 );
 
 import { HaCluster } from "../cluster";
+import { hostsStackSpec } from "../../test/hosts-spec";
 
 const resolve = <T>(o: pulumi.Output<T>): Promise<T> => new Promise((r) => o.apply((v) => r(v)));
 
 describe("HaCluster + bootstrap", () => {
-  const spec = loadStackSpec("lab");
+  const spec = hostsStackSpec("lab");
 
   it("the secret config key with the SSH key is not part of the validated spec", () => {
     assert.deepEqual(configFromKeys({ "django-ha:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----", "django-ha:clusterName": "lab" }), {

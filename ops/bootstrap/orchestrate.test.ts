@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Action, NodePlan } from "../../roles/types";
-import { hostsInventory, parseClusterSpec, withPrimary, type Role } from "../../model";
+import { hostsInventory, withPrimary, type Role } from "../../model";
 import { hostsConfig } from "../../test/configs";
 import { FakeExecutor, FakeMachine, fakeMachine } from "../../test/ssh-fake-executor";
 import { bootstrapOrder, BootstrapSummary, formatSummary, runBootstrap } from "./orchestrate";
 
 import type { NodeResult } from "./apply";
+import { parseHostsSpec } from "../../test/hosts-spec";
 /** A node's failure, or undefined when it did not fail (NodeResult carries it on the "failed" branch only). */
 const failureOf = (r: NodeResult) => (r.status === "failed" ? r.failure : undefined);
 
@@ -64,7 +65,7 @@ describe("bootstrapOrder", () => {
   });
 
   it("after a failover the new primary (db-2) goes first and the old one (db-1) follows it as the standby", () => {
-    const inv = withPrimary(hostsInventory(parseClusterSpec(hostsConfig(2))), "shop-db-2");
+    const inv = withPrimary(hostsInventory(parseHostsSpec(hostsConfig(2))), "shop-db-2");
     const o = bootstrapOrder(inv.nodes);
     assert.deepEqual(o.get("shop-db-2"), { after: [], dependsOn: [] });
     assert.deepEqual(o.get("shop-db-1"), { after: ["shop-db-2"], dependsOn: ["shop-db-2"] });

@@ -3,10 +3,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { hostsInventory, loadStackSpec, UserError } from "../../model";
+import { hostsInventory, UserError } from "../../model";
 import { consoleProgress, describePlan, loadOrCreateSecrets, randomPassword, selectNodes } from "./bootstrapCluster";
 import type { InventorySource } from "./source";
 import { parseInventory, renderStackPlans, resolveStack } from "./stack";
+import { hostsStackSpec } from "../../test/hosts-spec";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bootstrap-stack-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -30,7 +31,7 @@ describe("resolveStack", () => {
   fs.copyFileSync(path.resolve(__dirname, "..", "..", "stacks", "Pulumi.lab.yaml"), path.join(stacks, "Pulumi.lab.yaml"));
 
   it("asks the injected sources before the stack file, after --inventory; --identity and --known-hosts win over a source's", () => {
-    const spec = loadStackSpec("lab");
+    const spec = hostsStackSpec("lab");
     const asked: string[] = [];
     const source = (holds: boolean): InventorySource => ({
       machinesOf: (stack, _spec, offline) => {
@@ -102,7 +103,7 @@ describe("resolveStack", () => {
   });
 
   it("a cloud stack reads its exported inventory; its state lives in .django-ha/<stack>", () => {
-    const spec = loadStackSpec("lab");
+    const spec = hostsStackSpec("lab");
     const file = path.join(tmp, "inv.json");
     fs.writeFileSync(file, JSON.stringify(hostsInventory(spec)));
     const t = resolveStack({ stack: "do", stacksDir: stacks, stateRoot: tmp, inventoryFile: file, identity: "/k", sources: [] });
@@ -136,7 +137,7 @@ describe("parseInventory", () => {
   });
 
   it("refuses data devices by kernel name (the bootstrap would format whatever disk got that name)", () => {
-    const inv = hostsInventory(loadStackSpec("lab"));
+    const inv = hostsInventory(hostsStackSpec("lab"));
     inv.nodes[0].dataDevices = { db: "/dev/nvme1n1", share: inv.nodes[0].dataDevices!.share };
     assert.throws(
       () => parseInventory(JSON.stringify(inv), "inv.json"),
@@ -146,7 +147,7 @@ describe("parseInventory", () => {
 });
 
 describe("selectNodes", () => {
-  const inv = hostsInventory(loadStackSpec("lab"));
+  const inv = hostsInventory(hostsStackSpec("lab"));
   it("keeps inventory order and refuses unknown names", () => {
     assert.deepEqual(
       selectNodes(inv, ["lab-worker", "lab-db-1"]).map((n) => n.name),

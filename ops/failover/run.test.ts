@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { CHANGED_MARKER } from "../../roles/types";
-import { hostsInventory, loadStackSpec, UserError, withPrimary, type Inventory, type InventoryNode } from "../../model";
+import { hostsInventory, UserError, withPrimary, type Inventory, type InventoryNode } from "../../model";
 import type { PowerOperations } from "../power/types";
 import type { RemoteExecutor, RunResult } from "../ssh/executor";
 import type { Argv } from "../../roles/shell";
@@ -16,8 +16,9 @@ import { redisPause, redisReplicaOffset } from "./commands/redis";
 import { shareHandover } from "./commands/share";
 import type { FenceMethod } from "./decide";
 import { runFailover, type FailoverOptions } from "./run";
+import { hostsStackSpec } from "../../test/hosts-spec";
 
-const lab = hostsInventory(loadStackSpec("lab"));
+const lab = hostsInventory(hostsStackSpec("lab"));
 
 /** A simulated cluster: which nodes run, what PostgreSQL is on each, what every node was told. */
 class Sim {

@@ -5,15 +5,16 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { EC2Client } from "@aws-sdk/client-ec2";
 import { Route53Client } from "@aws-sdk/client-route-53";
-import { hostsInventory, loadStackSpec, UserError, type Inventory } from "../../model";
+import { hostsInventory, UserError, type Inventory } from "../../model";
 import { DigitalOceanDns, Rfc2136Dns, Route53Dns } from "../dns";
 import { DigitalOceanPower, Ec2Power, type PowerOperations } from "../power";
 import { dnsFor, powerFor } from ".";
+import { hostsStackSpec } from "../../test/hosts-spec";
 
 /** A home without ~/.aws: only the environment given counts. */
 const emptyHome = fs.mkdtempSync(path.join(os.tmpdir(), "targets-home-"));
 
-const lab = hostsInventory(loadStackSpec("lab"));
+const lab = hostsInventory(hostsStackSpec("lab"));
 const inventory = (provider: Inventory["provider"], dns: Inventory["dns"]): Inventory => ({
   ...lab,
   provider,

@@ -3,17 +3,18 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { hostsInventory, loadStackSpec } from "../../model";
+import { hostsInventory } from "../../model";
 import { acknowledged, ClientConfig, oneLine } from "./client";
 import { clientConfig, compareWithNode } from "./load";
 import { clusterCaFile, curlVerify } from "../lab-tls";
 import type { Sample } from "./timeline";
+import { hostsStackSpec } from "../hosts-spec";
 
 const write = (id: string, ok: boolean): Sample => ({ kind: "write", seq: 0, id, target: "x", start: 0, end: 1, ok, status: ok ? 201 : 0 });
 
 describe("drill load", () => {
   it("the client targets the lab's round-robin name through the lab's DNS server, and its settings validate", () => {
-    const inv = hostsInventory(loadStackSpec("lab"));
+    const inv = hostsInventory(hostsStackSpec("lab"));
     const cfg = clientConfig(inv, "drill-abc", { writesPerSecond: 20, caFile: "/lab/pebble/roots.pem" });
     assert.equal(cfg.fqdn, inv.recordFqdn);
     assert.equal(cfg.caFile, "/lab/pebble/roots.pem", "the client verifies the chain against that CA");
