@@ -29,7 +29,7 @@ import {
 import { RELEASE_HEADER, RELEASE_PATHS } from "../roles/release";
 import { CELERY_UNIT } from "../roles/worker";
 import { PATHS } from "../roles/context";
-import type { ReleaseRunBase } from "../ops/release/run";
+import type { ReleaseRunBase } from "../ops/release/nodes";
 import type { RemoteExecutor } from "../ops/ssh/executor";
 import type { Inventory } from "../model";
 import { operator, startLoad, web, type LoadRun, type Sample } from "./drill";

@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import * as cmd from "./commands";
 import { assertProgramsPassShellcheck } from "../../test/shellcheck";
 import { packSource, sourceTree } from "./pack";
-import { modeShown } from "./run";
+import { modeShown } from "./maintenance";
 
 const buildArgs: cmd.BuildArgs = {
   releases: "/srv/share/releases",

@@ -6,7 +6,7 @@ import { withStackLock } from "../lock";
 import { KnownHostsFile, SshExecutor } from "../ssh";
 import { UserError, type InventoryNode } from "../../model";
 import type { ReleaseApp } from "./types";
-import type { ReleaseRunBase } from "./run";
+import type { ReleaseRunBase } from "./nodes";
 
 /** The repository's sample project: what a stack without django-ha:app deploys. */
 export { SAMPLE_APP } from "../../model/app";
