@@ -101,7 +101,7 @@ exec "$release_dir/venv/bin/python" "$@"
 }
 
 // ------------------------------------------------------------------ programs the bootstrap and deploy share
-// Fixed bash programs with their data as positional arguments (ops/release/commands.ts builds their argv; the
+// Fixed bash programs with their data as positional arguments (ops/release/commands/ builds their argv; the
 // worker's first-release script runs the same text).
 
 /** Loads the app's environment files named by the remaining arguments (those that exist), exported. */

@@ -9,7 +9,8 @@ import { RELEASE_HEADER, RELEASE_PATHS, WSGI_LOADER_MODULE } from "../../roles/r
 import { UserError } from "../../model/errors";
 import type { Inventory, InventoryNode } from "../../model";
 import { buildOn, type BuildResult } from "./build";
-import { candidateHealth, markFailed, parsePrevious, pruneReleases, setShareCurrent, switchWorker } from "./commands";
+import { candidateHealth, parsePrevious, switchWorker } from "./commands/switch";
+import { markFailed, pruneReleases, setShareCurrent } from "./commands/share";
 import { childrenAndWorker, MINUTE, Nodes, type ReleaseRunBase, seconds, statusOn, StepError } from "./nodes";
 import { packSource } from "./pack";
 import { childrenToRevert, deployPlan, describeStep, releaseDir, releaseId, releasesToPrune, reusableRelease } from "./release";

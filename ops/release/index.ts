@@ -1,6 +1,10 @@
 export * from "./types";
 export * from "./release";
-export * from "./commands";
+export * from "./commands/status";
+export * from "./commands/build";
+export * from "./commands/switch";
+export * from "./commands/share";
+export * from "./commands/maintenance";
 export * from "./pack";
 export { firstRelease, type BuildResult, type FirstReleaseOptions } from "./build";
 export * from "./deploy";

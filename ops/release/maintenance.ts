@@ -3,7 +3,7 @@ import { APP_USER, PORTS } from "../../roles/context";
 import { RELEASE_PATHS } from "../../roles/release";
 import { TLS_PATHS } from "../../roles/tls";
 import { UserError } from "../../model/errors";
-import { modeProbe, type ModeAnswer, parseModeProbe, setFlags } from "./commands";
+import { modeProbe, type ModeAnswer, parseModeProbe, setFlags } from "./commands/maintenance";
 import { childrenAndWorker, MINUTE, Nodes, type ReleaseRunBase, seconds } from "./nodes";
 
 export type SiteMode = "normal" | "maintenance" | "read-only";

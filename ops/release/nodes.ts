@@ -8,7 +8,7 @@ import { RELEASE_PATHS } from "../../roles/release";
 import { UserError } from "../../model/errors";
 import type { Inventory, InventoryNode } from "../../model";
 import type { RemoteExecutor } from "../ssh/executor";
-import { parseReleaseStatus, releaseStatus, type ReleaseStatus, type StatusPaths } from "./commands";
+import { parseReleaseStatus, releaseStatus, type ReleaseStatus, type StatusPaths } from "./commands/status";
 
 export const MINUTE = 60_000;
 

@@ -4,7 +4,7 @@ import { UWSGI_UNIT } from "../../roles/child";
 import { RELEASE_HEADER, RELEASE_PATHS } from "../../roles/release";
 import { TLS_PATHS } from "../../roles/tls";
 import type { Inventory } from "../../model";
-import { switchChild } from "./commands";
+import { switchChild } from "./commands/switch";
 import { releaseDir } from "./release";
 import type { ReleaseApp } from "./types";
 

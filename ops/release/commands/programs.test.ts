@@ -1,15 +1,18 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import * as cmd from "./commands";
-import { assertProgramsPassShellcheck } from "../../test/shellcheck";
-import { packSource, sourceTree } from "./pack";
-import { modeShown } from "./maintenance";
+import { type BuildArgs, buildRelease, migrate } from "./build";
+import { candidateHealth, parsePrevious, switchChild, switchWorker } from "./switch";
+import { markFailed, pruneReleases, setShareCurrent } from "./share";
+import { modeProbe, parseModeProbe, setFlags } from "./maintenance";
+import { parseReleaseStatus, releaseStatus } from "./status";
+import { assertProgramsPassShellcheck } from "../../../test/shellcheck";
+import { modeShown } from "../maintenance";
 
-const buildArgs: cmd.BuildArgs = {
+const buildArgs: BuildArgs = {
   releases: "/srv/share/releases",
   id: "20261201090507-0123456789ab",
   tarball: "/var/tmp/x.tar.gz",
@@ -25,18 +28,18 @@ const buildArgs: cmd.BuildArgs = {
 };
 
 const programs = {
-  status: cmd.releaseStatus({
+  status: releaseStatus({
     releases: "/srv/share/releases",
     nodeCurrent: "/var/lib/django-ha/current",
     shareCurrent: "/srv/share/releases/current",
     maintenanceFlag: "/m",
     readOnlyFlag: "/r",
   }),
-  build: cmd.buildRelease(buildArgs),
-  migrate: cmd.migrate("/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", [
+  build: buildRelease(buildArgs),
+  migrate: migrate("/srv/share/releases/20261201090507-0123456789ab", "proj.settings", "/srv/share/releases/.migrate.lock", "django", [
     "/etc/django-ha/app.env",
   ]),
-  candidate: cmd.candidateHealth({
+  candidate: candidateHealth({
     releaseDir: "/srv/share/releases/20261201090507-0123456789ab",
     id: "20261201090507-0123456789ab",
     wsgiModule: "proj.wsgi:application",
@@ -50,7 +53,7 @@ const programs = {
     loaderModule: "django_ha_release",
     envFiles: ["/etc/django-ha/app.env"],
   }),
-  switchChild: cmd.switchChild({
+  switchChild: switchChild({
     link: "/var/lib/django-ha/current",
     releaseDir: "/srv/share/releases/20261201090507-0123456789ab",
     id: "20261201090507-0123456789ab",
@@ -66,18 +69,18 @@ const programs = {
     staticRoot: "/srv/share/static",
     user: "django",
   }),
-  switchWorker: cmd.switchWorker(
+  switchWorker: switchWorker(
     "/var/lib/django-ha/current",
     "/srv/share/releases/20261201090507-0123456789ab",
     "20261201090507-0123456789ab",
     "django-ha-celery.service",
     60,
   ),
-  setCurrent: cmd.setShareCurrent("/srv/share/releases/current", "20261201090507-0123456789ab", "django"),
-  markFailed: cmd.markFailed("/srv/share/releases/20261201090507-0123456789ab", "django", "lab-child-1: switch\nhealth 500"),
-  prune: cmd.pruneReleases("/srv/share/releases", "/srv/share/releases/.build.lock", "django", ["20261201090507-0123456789ab"]),
-  flags: cmd.setFlags("/srv/share/.django-ha", "django", { maintenance: true, readOnly: false }),
-  modeProbe: cmd.modeProbe({
+  setCurrent: setShareCurrent("/srv/share/releases/current", "20261201090507-0123456789ab", "django"),
+  markFailed: markFailed("/srv/share/releases/20261201090507-0123456789ab", "django", "lab-child-1: switch\nhealth 500"),
+  prune: pruneReleases("/srv/share/releases", "/srv/share/releases/.build.lock", "django", ["20261201090507-0123456789ab"]),
+  flags: setFlags("/srv/share/.django-ha", "django", { maintenance: true, readOnly: false }),
+  modeProbe: modeProbe({
     fqdn: "www.example.com",
     httpsPort: 443,
     fullchain: "/etc/django-ha/tls/fullchain.pem",
@@ -96,13 +99,13 @@ function run(argv: readonly string[]): { code: number; stdout: string; stderr: s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-describe("release commands", () => {
+describe("release commands (every program of this folder; status, current, failed, prune and flags together on a real tree)", () => {
   it("every fixed bash program passes shellcheck", () => assertProgramsPassShellcheck(programs));
 
   it("data travels as positional arguments, never inside the program text", () => {
     // A plain-http index is trusted by host (pip ignores it otherwise); an https one is not.
     assert.deepEqual(programs.build.slice(15, 17), ["10.231.0.1:8080", "/etc/django-ha/app.env"]);
-    assert.equal(cmd.buildRelease({ ...buildArgs, pythonIndexUrl: "https://pypi.org/simple" })[15], "");
+    assert.equal(buildRelease({ ...buildArgs, pythonIndexUrl: "https://pypi.org/simple" })[15], "");
     assert.deepEqual(programs.migrate.slice(3), [
       "django-ha-release",
       "/srv/share/releases/20261201090507-0123456789ab",
@@ -136,12 +139,12 @@ describe("release commands", () => {
       readOnlyFlag: path.join(flags, "read-only"),
     };
 
-    assert.equal(run(cmd.setShareCurrent(paths.shareCurrent, a, "root")).code, 0);
+    assert.equal(run(setShareCurrent(paths.shareCurrent, a, "root")).code, 0);
     assert.equal(fs.readlinkSync(paths.shareCurrent), a);
-    assert.equal(run(cmd.markFailed(path.join(releases, b), "root", "child-1: 500")).code, 0);
-    assert.equal(run(cmd.setFlags(flags, "root", { maintenance: false, readOnly: true })).code, 0);
+    assert.equal(run(markFailed(path.join(releases, b), "root", "child-1: 500")).code, 0);
+    assert.equal(run(setFlags(flags, "root", { maintenance: false, readOnly: true })).code, 0);
 
-    const s = cmd.parseReleaseStatus(run(cmd.releaseStatus(paths)).stdout);
+    const s = parseReleaseStatus(run(releaseStatus(paths)).stdout);
     assert.deepEqual(s, {
       shareCurrent: a,
       nodeCurrent: a,
@@ -154,86 +157,28 @@ describe("release commands", () => {
     });
 
     fs.chmodSync(path.join(releases, b, "src"), 0o555);
-    const pruned = run(cmd.pruneReleases(releases, path.join(releases, ".build.lock"), "root", [b]));
+    const pruned = run(pruneReleases(releases, path.join(releases, ".build.lock"), "root", [b]));
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, new RegExp(`deleted=${b}`));
     assert.ok(!fs.existsSync(path.join(releases, b)) && fs.existsSync(path.join(releases, a)));
     assert.notEqual(
-      run(cmd.pruneReleases(releases, path.join(releases, ".build.lock"), "root", ["../app"])).code,
+      run(pruneReleases(releases, path.join(releases, ".build.lock"), "root", ["../app"])).code,
       0,
       "only release ids are deleted",
     );
     assert.ok(fs.existsSync(path.join(releases, "app")));
-    assert.equal(run(cmd.setFlags(flags, "root", { maintenance: true, readOnly: false })).code, 0);
+    assert.equal(run(setFlags(flags, "root", { maintenance: true, readOnly: false })).code, 0);
     assert.ok(fs.existsSync(paths.maintenanceFlag) && !fs.existsSync(paths.readOnlyFlag));
   });
 
   it("parses the switch programs' previous release and the mode probe", () => {
-    assert.equal(cmd.parsePrevious("previous=20261201000001-aaaaaaaaaaaa\nswitched=ok\n"), "20261201000001-aaaaaaaaaaaa");
-    assert.equal(cmd.parsePrevious("previous=app\n"), undefined);
-    const answer = cmd.parseModeProbe("get=503 maintenance\npost=503 maintenance\n");
+    assert.equal(parsePrevious("previous=20261201000001-aaaaaaaaaaaa\nswitched=ok\n"), "20261201000001-aaaaaaaaaaaa");
+    assert.equal(parsePrevious("previous=app\n"), undefined);
+    const answer = parseModeProbe("get=503 maintenance\npost=503 maintenance\n");
     assert.ok(modeShown("maintenance", answer));
     assert.ok(!modeShown("read-only", answer));
-    assert.ok(modeShown("read-only", cmd.parseModeProbe("get=404 app\npost=503 read-only\n")));
-    assert.ok(modeShown("normal", cmd.parseModeProbe("get=404 app\npost=403 app\n")));
-    assert.ok(!modeShown("maintenance", cmd.parseModeProbe("get=none app\n")));
-  });
-});
-
-describe("packing the source (the operator's machine)", () => {
-  it("packs a directory with its content hash, and refuses --ref for it", () => {
-    const dir = path.join(tmp, "proj");
-    fs.mkdirSync(path.join(dir, "proj"), { recursive: true });
-    fs.writeFileSync(path.join(dir, "manage.py"), "print('hi')\n");
-    const p = packSource({ kind: "dir", path: dir });
-    try {
-      assert.match(p.sourceHash, /^[0-9a-f]{64}$/);
-      assert.deepEqual(execFileSync("tar", ["-tzf", p.tarball], { encoding: "utf8" }).split("\n").filter(Boolean).sort(), [
-        "./",
-        "./manage.py",
-        "./proj/",
-      ]);
-    } finally {
-      p.cleanup();
-    }
-    assert.throws(() => packSource({ kind: "dir", path: dir }, "main"), /--ref main: django-ha:app.path is a directory/);
-    assert.throws(() => packSource({ kind: "dir", path: path.join(tmp, "nope") }), /django-ha:app.path = .* is not a directory/);
-  });
-
-  it("packs a git ref from a clone (not the work tree), records the commit, and names the refs it knows", () => {
-    const repo = path.join(tmp, "repo");
-    fs.mkdirSync(repo);
-    const git = (...args: string[]) =>
-      execFileSync("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@example.org", ...args], { encoding: "utf8" }).trim();
-    git("init", "-q", "-b", "main");
-    fs.writeFileSync(path.join(repo, "manage.py"), "v1\n");
-    git("add", ".");
-    git("commit", "-q", "-m", "v1");
-    const v1 = git("rev-parse", "HEAD");
-    git("tag", "v1");
-    fs.writeFileSync(path.join(repo, "manage.py"), "v2\n");
-    git("commit", "-q", "-am", "v2");
-    fs.writeFileSync(path.join(repo, "manage.py"), "dirty, never shipped\n");
-    const main = packSource({ kind: "git", url: repo, ref: "main" });
-    const tagged = packSource({ kind: "git", url: repo, ref: "main" }, "v1");
-    try {
-      const content = (t: string) => execFileSync("tar", ["-xzOf", t, "./manage.py"], { encoding: "utf8" });
-      assert.equal(content(main.tarball), "v2\n");
-      assert.equal(content(tagged.tarball), "v1\n");
-      assert.equal(tagged.facts.commit, v1);
-      assert.equal(tagged.facts.ref, "v1");
-      assert.notEqual(main.sourceHash, tagged.sourceHash);
-    } finally {
-      main.cleanup();
-      tagged.cleanup();
-    }
-    const tree = sourceTree({ kind: "git", url: repo, ref: "v1" }, path.join(tmp, "tree-out"));
-    assert.equal(fs.readFileSync(path.join(tree.dir, "manage.py"), "utf8"), "v1\n");
-    assert.equal(tree.commit, v1);
-    assert.throws(
-      () => packSource({ kind: "git", url: repo, ref: "main" }, "nope"),
-      /--ref = "nope" is not a commit, branch or tag of .*Known: main, v1/,
-    );
-    assert.throws(() => packSource({ kind: "git", url: path.join(tmp, "no-repo"), ref: "main" }), /git clone .* failed/);
+    assert.ok(modeShown("read-only", parseModeProbe("get=404 app\npost=503 read-only\n")));
+    assert.ok(modeShown("normal", parseModeProbe("get=404 app\npost=403 app\n")));
+    assert.ok(!modeShown("maintenance", parseModeProbe("get=none app\n")));
   });
 });
