@@ -1,13 +1,12 @@
-/** A release is built once, on the worker, from the packed source (or a finished one is reused), then migrated once; the first release of a new cluster. */
+/** A release is built once, on the worker, from the packed source (or a finished one is reused), then migrated once. */
 import { APP_USER, PATHS } from "../../roles/context";
 import { APP_ENV_FILES } from "../../roles/app";
 import { RELEASE_PATHS } from "../../roles/release";
 import type { InventoryNode } from "../../model";
 import { buildRelease, migrate } from "./commands/build";
-import { setShareCurrent } from "./commands/share";
-import { childrenAndWorker, MINUTE, Nodes, type ReleaseRunBase, seconds, statusOn } from "./nodes";
-import { packSource, type PackedSource } from "./pack";
-import { releaseDir, releaseId, reusableRelease } from "./release";
+import { MINUTE, Nodes, type ReleaseRunBase, seconds } from "./nodes";
+import type { PackedSource } from "./pack";
+import { releaseDir } from "./release";
 import type { ReleaseApp } from "./types";
 
 export interface BuildResult {
@@ -74,39 +73,4 @@ export async function buildOn(nodes: Nodes, o: ReleaseRunBase, b: BuildInput): P
   const last = out.trim().split("\n").pop() ?? "";
   o.log(worker.name, `migrate: ${last.trim() || "done"} (${seconds(Date.now() - t1)})`);
   return { id, reused: reuse, buildMs, migrateMs: Date.now() - t1 };
-}
-
-export interface FirstReleaseOptions extends ReleaseRunBase {
-  app: ReleaseApp;
-}
-
-/**
- * The bootstrap's app step: when the share has no current release, build the first one from the stack's app
- * and migrate — the deploy's own build path — and make it `current`, which new nodes start on. Returns the id,
- * or undefined when a release is current already (later releases come from `npm run deploy`).
- */
-export async function firstRelease(o: FirstReleaseOptions): Promise<{ id: string; built: boolean; ms: number }> {
-  const started = Date.now();
-  const { worker } = childrenAndWorker(o.inventory);
-  const nodes = new Nodes(o);
-  try {
-    const status = await statusOn(nodes, worker);
-    if (status.shareCurrent && status.releases.some((r) => r.id === status.shareCurrent && r.ready)) {
-      o.log(worker.name, `release ${status.shareCurrent} is current: deploy new ones with npm run deploy`);
-      return { id: status.shareCurrent, built: false, ms: Date.now() - started };
-    }
-    const packed = packSource(o.app.source);
-    try {
-      const reuse = reusableRelease(status.releases, packed.sourceHash);
-      const id = reuse ?? releaseId(new Date(), packed.sourceHash);
-      await buildOn(nodes, o, { worker, app: o.app, packed, id, reuse: !!reuse });
-      await nodes.run(worker, "point releases/current at it", setShareCurrent(RELEASE_PATHS.shareCurrent, id, APP_USER.name), MINUTE);
-      o.log(worker.name, `first release ${id} is current`);
-      return { id, built: true, ms: Date.now() - started };
-    } finally {
-      packed.cleanup();
-    }
-  } finally {
-    await nodes.close();
-  }
 }

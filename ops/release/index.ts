@@ -6,7 +6,7 @@ export * from "./commands/switch";
 export * from "./commands/share";
 export * from "./commands/maintenance";
 export * from "./pack";
-export { firstRelease, type BuildResult, type FirstReleaseOptions } from "./build";
+export { type BuildResult } from "./build";
 export * from "./deploy";
 export * from "./maintenance";
 export { StepError, type ReleaseRunBase } from "./nodes";

@@ -1,7 +1,7 @@
 /**
  * What every release verb shares: one SSH connection per node for the run (opened on first use, all closed at the
  * end), a step that fails on a node as a StepError with its output, the inventory's children and worker, and the
- * releases on the share as the worker sees them. The verbs: build.ts (the first release), deploy.ts, rollback.ts,
+ * releases on the share as the worker sees them. The verbs: deploy.ts (with build.ts), rollback.ts,
  * maintenance.ts; the scripts (scripts/deploy.ts, …) add the CLI, the stack lock and the confirmation.
  */
 import { RELEASE_PATHS } from "../../roles/release";
