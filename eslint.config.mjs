@@ -28,6 +28,18 @@ export const LAYERS = [
   { target: "index.ts", forbidden: ["lab", "scripts", "test", "bench"], why: "the Pulumi program uses components/ and model/" },
 ];
 
+/**
+ * One local process runner (issue 13): every program this repository starts on its own machine starts in
+ * ops/process.ts (run, runSync, startDetached); no other production file imports node:child_process, statically,
+ * dynamically or by require().
+ */
+export const PROCESS_RUNNER = "ops/process.ts";
+const CHILD_PROCESS_MESSAGE = `Start local processes with ${PROCESS_RUNNER} (run, runSync, startDetached), the one process runner (docs/architecture.md).`;
+const CHILD_PROCESS_SYNTAX = [
+  { selector: "ImportExpression[source.value=/^(node:)?child_process$/]", message: CHILD_PROCESS_MESSAGE },
+  { selector: "CallExpression[callee.name='require'][arguments.0.value=/^(node:)?child_process$/]", message: CHILD_PROCESS_MESSAGE },
+];
+
 /** The repository root: zones are resolved against it, whatever directory eslint runs from. */
 const ROOT = import.meta.dirname;
 
@@ -62,6 +74,19 @@ export default tseslint.config(
           })),
         },
       ],
+      "no-restricted-syntax": ["error", ...CHILD_PROCESS_SYNTAX],
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        { paths: ["node:child_process", "child_process"].map((name) => ({ name, message: CHILD_PROCESS_MESSAGE })) },
+      ],
+    },
+  },
+  // The one process runner itself.
+  {
+    files: [PROCESS_RUNNER],
+    rules: {
+      "no-restricted-syntax": "off",
+      "@typescript-eslint/no-restricted-imports": "off",
     },
   },
   // Small, named pieces (issue 13): production functions stay under 80 lines (blank lines and comments not

@@ -5,7 +5,7 @@ import { acquireLock, parseHolder, pidAlive } from "../ops/lock";
 import { allRolePackages } from "../roles/packages";
 import { UserError } from "../model";
 import { BASE_PACKAGES, DEBIAN_SUITE, IMAGE_FORMAT_VERSION, INFRA_PACKAGES, LAB_APP_PACKAGES, labPaths } from "./config";
-import { Command, run } from "./exec";
+import { Command, run } from "../ops/process";
 
 export const HOST_SOURCES = "/etc/apt/sources.list.d/debian.sources";
 

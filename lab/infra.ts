@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Inventory } from "../model";
 import { ACME_LABEL, DNS_NODE, LAB_NET, type LabPaths } from "./config";
-import { run } from "./exec";
+import { run } from "../ops/process";
 import type { TsigKey } from "./keys";
 import type { NodeState } from "./node";
 import { PEBBLE_NODE_FILES, PEBBLE_UNIT, renderPebbleConfig, renderPebbleUnit } from "./pebble";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UserError } from "../model/errors";
 import { ACME_TSIG_KEY_NAME, HEALTH_TSIG_KEY_NAME, LabPaths, TSIG_ALGORITHM, TSIG_KEY_NAME } from "./config";
-import { run } from "./exec";
+import { run } from "../ops/process";
 import { renderTsigKey } from "./render";
 
 export interface TsigKey {

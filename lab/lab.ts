@@ -6,7 +6,8 @@ import { dnsFor } from "../ops/targets/dns";
 import { hostsInventory, loadStackSpec, recordMembers, UserError, type Inventory } from "../model";
 import { ACME_NODE, DEFAULT_ACME_VALIDITY_SECONDS, LAB_NET, labPaths, NFT_TABLE, REPO_ROOT, type LabPaths } from "./config";
 import { labCgroups, removeCgroups } from "./cgroup";
-import { run, sleep } from "./exec";
+import { run } from "../ops/process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { ensureImage, imageBusy, imageKey, imagePackages, mountsUnder, pruneImages, type ImageInfo } from "./image";
 import { configureAcmeNode, configureDnsNode } from "./infra";
 import { ensureAcmeTsigKey, ensureHealthTsigKey, ensureSshKey, ensureTsigKey, readTsigKey, type TsigKey } from "./keys";
@@ -233,7 +234,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabUpResult> {
     if (!(previous?.nodes[ACME_NODE]?.pid && alive(previous.nodes[ACME_NODE].pid))) await ensureLabCa(paths, inventory.domain);
     await ensureNetwork(machines);
     // The local Python index on the bridge address (lab/pyindex.ts): lab stacks' django-ha:app.pythonIndexUrl.
-    const built = buildPythonIndex(path.join(paths.root, "pyindex"));
+    const built = await buildPythonIndex(path.join(paths.root, "pyindex"));
     const index = await startPythonIndex(built.root, path.join(paths.root, "pyindex.log"));
     log(
       `python index ${index.url}: ${built.files.map((f) => f.name).join(", ")}${built.built ? " (built)" : ""}${index.started ? "" : " (already running)"}`,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { showCommand } from "./exec";
+import { showCommand } from "../ops/process";
 import { bridgeCommands, namespaceCommands, netnsName, nftRuleset, parseLabLinks, parseLabNetns, vethName } from "./net";
 
 describe("lab network commands", () => {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { LAB_NET, NETNS_PREFIX, NFT_TABLE, VETH_PREFIX } from "./config";
-import type { Command } from "./exec";
+import type { Command } from "../ops/process";
 
 const ip = (...args: string[]): Command => ({ cmd: "ip", args });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
-import { showCommand } from "./exec";
+import { showCommand } from "../ops/process";
 import { nodeCgroups, systemdCgroupRoots } from "./cgroup";
 import { inCgroups, knownHostsLine, nspawnCommand, overlayMount } from "./node";
 import { isLabNspawn, machineOf } from "./procs";
@@ -126,7 +126,7 @@ describe("cgroups per node", () => {
     const b = path.join(dir, "b");
     fs.mkdirSync(a);
     fs.mkdirSync(b);
-    const { run } = await import("./exec");
+    const { run } = await import("../ops/process");
     const r = await run(inCgroups([a, b], { cmd: "sh", args: ["-c", "echo $$"] }));
     const pid = r.stdout.trim();
     assert.equal(fs.readFileSync(path.join(a, "cgroup.procs"), "utf8").trim(), pid);

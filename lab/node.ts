@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Command, run, showCommand, sleep } from "./exec";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Command, run, showCommand, startDetached } from "../ops/process";
 import { netnsName } from "./net";
 import { alive, containerInit, pidsInNamespaceOf, signal } from "./procs";
 import { LabMachine, renderHosts, renderResolvConf, renderSshdConfig, servicesToDisable } from "./render";
@@ -153,17 +153,13 @@ export function inCgroups(cgroups: readonly string[], inner: Command): Command {
 
 /** Start the node's nspawn in the background in its own cgroups, console to <dir>/console.log. Returns the PID. */
 export function bootNode(node: NodeState): number {
-  const log = fs.openSync(path.join(node.dir, "console.log"), "a");
+  const log = path.join(node.dir, "console.log");
   const cgroups = nodeCgroups(node.name);
   removeCgroups(node.name);
   for (const g of cgroups) fs.mkdirSync(g, { recursive: true });
   const c = inCgroups(cgroups, nspawnCommand(node));
-  fs.writeSync(log, `\n== ${new Date().toISOString()} ${showCommand(c)}\n`);
-  const child = spawn(c.cmd, c.args, { detached: true, stdio: ["ignore", log, log] });
-  fs.closeSync(log);
-  child.unref();
-  if (!child.pid) throw new Error(`could not start ${showCommand(c)}`);
-  return child.pid;
+  fs.appendFileSync(log, `\n== ${new Date().toISOString()} ${showCommand(c)}\n`);
+  return startDetached(c, { log }).pid;
 }
 
 /**

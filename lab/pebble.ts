@@ -9,7 +9,8 @@ import * as https from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ACME_LABEL, LAB_NET, PEBBLE_PORTS, type LabPaths } from "./config";
-import { run, sleep, type Command } from "./exec";
+import { run, type Command } from "../ops/process";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** Where pebble's files sit on lab-acme. */
 export const PEBBLE_NODE_FILES = {

@@ -75,7 +75,7 @@ describe("the lab's Python index: built from test/projects/wheels and read by pi
         s.close(() => resolve(p));
       });
     });
-    buildPythonIndex(path.join(tmp, "index"));
+    await buildPythonIndex(path.join(tmp, "index"));
     ({ pid, url } = await startPythonIndex(path.join(tmp, "index"), path.join(tmp, "server.log"), { address: "127.0.0.1", port }));
   });
   after(() => {
@@ -83,8 +83,8 @@ describe("the lab's Python index: built from test/projects/wheels and read by pi
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it("builds a pure-Python wheel of every source, and only again when a source changes", () => {
-    const again = buildPythonIndex(path.join(tmp, "index"));
+  it("builds a pure-Python wheel of every source, and only again when a source changes", async () => {
+    const again = await buildPythonIndex(path.join(tmp, "index"));
     assert.equal(again.built, false);
     assert.deepEqual(
       again.files.map((f) => f.name),

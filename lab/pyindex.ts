@@ -6,11 +6,11 @@
  * (http://10.231.0.1:3141/simple/). `labUp` builds and starts it, `labDown` stops it. Lab stacks set
  * django-ha:app.pythonIndexUrl to it. Nodes reach nothing else: the lab forwards no traffic off the bridge.
  */
-import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
+import { run, startDetached } from "../ops/process";
 import { LAB_NET, REPO_ROOT } from "./config";
 import { alive } from "./procs";
 
@@ -104,7 +104,7 @@ export interface BuiltIndex {
  * Build the wheels of every source in `sources` (offline: no index, no build isolation, no dependencies) and
  * write the PEP 503 pages into `root`. Skipped when `root` was built from the same sources.
  */
-export function buildPythonIndex(root: string, sources = WHEEL_SOURCES, python = HOST_PYTHON): BuiltIndex {
+export async function buildPythonIndex(root: string, sources = WHEEL_SOURCES, python = HOST_PYTHON): Promise<BuiltIndex> {
   const stamp = path.join(root, ".sources.sha256");
   const hash = sourcesHash(sources);
   const filesDir = path.join(root, "files");
@@ -131,29 +131,32 @@ export function buildPythonIndex(root: string, sources = WHEEL_SOURCES, python =
     // Build from a copy: setuptools writes build/ and *.egg-info next to the sources otherwise.
     const copy = fs.mkdtempSync(path.join(work, `src-${name}-`));
     fs.cpSync(src, copy, { recursive: true });
-    const r = spawnSync(
-      python,
-      [
-        "-m",
-        "pip",
-        "wheel",
-        "--no-index",
-        "--no-build-isolation",
-        "--no-deps",
-        "--disable-pip-version-check",
-        "-q",
-        "-w",
-        path.join(work, "files"),
-        copy,
-      ],
+    await run(
       {
-        encoding: "utf8",
-        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: work, PIP_NO_CACHE_DIR: "1", LANG: "C.UTF-8" },
-        timeout: 120_000,
+        cmd: python,
+        args: [
+          "-m",
+          "pip",
+          "wheel",
+          "--no-index",
+          "--no-build-isolation",
+          "--no-deps",
+          "--disable-pip-version-check",
+          "-q",
+          "-w",
+          path.join(work, "files"),
+          copy,
+        ],
       },
-    );
+      {
+        env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin", HOME: work, PIP_NO_CACHE_DIR: "1", LANG: "C.UTF-8" },
+        envOnly: true,
+        timeoutMs: 120_000,
+      },
+    ).catch((e: Error) => {
+      throw new Error(`building the wheel of ${src} failed: ${e.message}`);
+    });
     fs.rmSync(copy, { recursive: true, force: true });
-    if (r.status !== 0) throw new Error(`building the wheel of ${src} failed (exit ${r.status}):\n${r.stdout}${r.stderr}`);
   }
   const files = fs
     .readdirSync(path.join(work, "files"))
@@ -232,16 +235,13 @@ export async function startPythonIndex(
     if (r?.status === 200) return { pid: running[0], url, started: false };
     stopPythonIndex(address);
   }
-  const out = fs.openSync(log, "a");
   const argv = indexServerArgv(root, address, port);
-  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ["ignore", out, out] });
-  child.unref();
-  fs.closeSync(out);
+  const server = startDetached({ cmd: argv[0], args: argv.slice(1) }, { log });
   const until = Date.now() + 10_000;
   for (;;) {
     const r = await get(url).catch((e: Error) => ({ status: 0, body: e.message }));
-    if (r.status === 200 && r.body.includes("Simple index") && child.pid !== undefined) return { pid: child.pid, url, started: true };
-    if (Date.now() > until || child.exitCode !== null)
+    if (r.status === 200 && r.body.includes("Simple index")) return { pid: server.pid, url, started: true };
+    if (Date.now() > until || server.exited())
       throw new Error(`the lab's Python index did not answer at ${url} (${r.status || r.body}); see ${log}`);
     await new Promise((res) => setTimeout(res, 100));
   }

@@ -1,6 +1,6 @@
 import type { LabPaths } from "./config";
 import { shellJoin } from "../roles/shell";
-import type { Command } from "./exec";
+import type { Command } from "../ops/process";
 
 /**
  * ssh to a lab node as root with the lab's key, the node's host key pinned (StrictHostKeyChecking=yes against

@@ -15,7 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { DATA_PURPOSES, UserError, type DataPurpose, type Inventory } from "../model";
 import type { LabPaths } from "./config";
-import { run } from "./exec";
+import { run } from "../ops/process";
 
 /** Sizes of the sparse volume files (they take only what the filesystems write). */
 export const LAB_VOLUME_MB: Record<DataPurpose, number> = { db: 2048, share: 4096 };

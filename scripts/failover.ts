@@ -5,11 +5,9 @@
  *   npm run failover -- --stack <name> --planned   switchover while both are healthy: zero loss, old primary → standby
  *   npm run failover -- rejoin --stack <name>      after an emergency: the old primary becomes the standby
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline/promises";
-import { promisify } from "node:util";
 import { Command } from "commander";
 import type { StackTarget } from "../ops/bootstrap";
 import type { FailoverKind } from "../ops/failover";
@@ -254,6 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     const { resolveStack, stackStateDir } = await import("../ops/bootstrap");
     const { chooseFence, runFailover } = await import("../ops/failover");
     const { stackLockPath, withStackLock } = await import("../ops/lock");
+    const { run: runProcess } = await import("../ops/process");
     const { stackQuery } = await import("./sources");
     const target = resolveStack(stackQuery(o, o.dryRun));
     const inv = target.inventory;
@@ -283,10 +282,11 @@ export async function main(argv: string[]): Promise<number> {
         acceptDataLoss: o.acceptDataLoss,
         connect,
         runFenceCommand: async (command, node) => {
-          await promisify(execFile)("bash", ["-c", command], {
-            env: { ...process.env, DJANGO_HA_NODE: node.name, DJANGO_HA_ADDRESS: node.publicAddress },
-            timeout: 120_000,
-          });
+          // The operator's own fence command (a shell command line from the stack config), run by bash.
+          await runProcess(
+            { cmd: "bash", args: ["-c", command] },
+            { env: { DJANGO_HA_NODE: node.name, DJANGO_HA_ADDRESS: node.publicAddress }, timeoutMs: 120_000 },
+          );
         },
         operatorConfirmsFenced: (node) => typedConfirmation(node, o.yes, o.operatorFenced === node),
         record: recorderFor(target, o),

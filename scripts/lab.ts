@@ -10,7 +10,6 @@
  *   npm run lab -- fence <node> [--yes] [--dry-run]      (hard power-off, as the failover runbook fences)
  *   npm run lab -- start <node> [--dry-run]
  */
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
@@ -25,10 +24,10 @@ import { confirm, elapsed, main } from "./cli";
  * `--help` and a usage error load commander, this file and the lab's constants only (scripts/startup.test.ts).
  */
 async function lab() {
-  const [labLab, pebble, exec, volumes, ssh, power, state, bootstrap, targets, model] = await Promise.all([
+  const [labLab, pebble, processes, volumes, ssh, power, state, bootstrap, targets, model] = await Promise.all([
     import("../lab/lab"),
     import("../lab/pebble"),
-    import("../lab/exec"),
+    import("../ops/process"),
     import("../lab/volumes"),
     import("../lab/ssh"),
     import("../lab/power"),
@@ -40,7 +39,8 @@ async function lab() {
   return {
     ...labLab,
     ...pebble,
-    showCommand: exec.showCommand,
+    showCommand: processes.showCommand,
+    run: processes.run,
     ...volumes,
     ...ssh,
     ...power,
@@ -165,7 +165,7 @@ program
   .argument("<node>", "node name, e.g. lab-db-1")
   .argument("[cmd...]", 'command line to run (after --), by the node\'s shell as ssh does: -- "systemctl restart nginx; journalctl -n 20"')
   .action(async (node: string, cmd: string[]) => {
-    const { preflight, readState, sshCommand, operatorShellCommand } = await lab();
+    const { preflight, readState, sshCommand, operatorShellCommand, run } = await lab();
     await preflight();
     const paths = labPaths();
     const state = readState(paths);
@@ -177,8 +177,8 @@ program
           : "No lab is up: run `npm run lab -- up` first.",
       );
     const c = sshCommand(paths, n.address, operatorShellCommand(cmd), { tty: !cmd.length && process.stdin.isTTY });
-    const r = spawnSync(c.cmd, c.args, { stdio: "inherit" });
-    process.exit(r.status ?? 1);
+    const r = await run(c, { inherit: true, allowFail: true });
+    process.exit(r.code);
   });
 
 program

@@ -9,7 +9,7 @@ import * as tls from "node:tls";
 import { labSsh } from "../lab";
 import { LAB_NET, labPaths } from "../lab/config";
 import { readAcmeTsigKey } from "../lab/keys";
-import { sleep } from "../lab/exec";
+import { setTimeout as sleep } from "node:timers/promises";
 import { clusterCaFile } from "./lab-tls";
 import { statePath } from "../ops/acme/state";
 import { ACME_PATHS, ACME_SERVICE, ACME_TIMER } from "../roles/acme";

@@ -98,4 +98,35 @@ describe("import boundaries (eslint)", () => {
     const upward = await lint("components/providers/layer-probe.ts", 'export const load = () => require("../../lab/config");\n');
     assert.equal(upward.length, 1);
   });
+
+  it("node:child_process is imported only by ops/process.ts, the one process runner", async () => {
+    const RUNNER_RULES = ["@typescript-eslint/no-restricted-imports", "no-restricted-syntax"];
+    const refusals = async (filePath: string, code: string) => {
+      const [result] = await eslint.lintText(code, { filePath: path.join(ROOT, filePath) });
+      return result.messages.filter((m) => m.ruleId !== null && RUNNER_RULES.includes(m.ruleId) && m.message.includes("ops/process.ts"));
+    };
+    const imports = [
+      'import { spawn } from "node:child_process";\nexport const s = spawn;\n',
+      'import * as cp from "child_process";\nexport const s = cp;\n',
+      'export { execFile } from "node:child_process";\n',
+      'import cp = require("node:child_process");\nexport const s = cp;\n',
+      'export const load = () => import("node:child_process");\n',
+      'export const cp = require("child_process");\n',
+    ];
+    for (const file of [
+      "ops/acme/process-probe.ts",
+      "lab/process-probe.ts",
+      "scripts/process-probe.ts",
+      "components/process-probe.ts",
+      "roles/process-probe.ts",
+      "index.ts",
+    ])
+      for (const code of imports) assert.equal((await refusals(file, code)).length, 1, `${file}: ${code}`);
+    for (const file of ["ops/process.ts", "ops/process-probe.test.ts", "test/process-probe.ts", "bench/process-probe.ts"])
+      for (const code of imports) assert.deepEqual(await refusals(file, code), [], `${file}: ${code}`);
+    // The real runner, as it is in the tree, passes every rule.
+    const [real] = await eslint.lintFiles([path.join(ROOT, "ops/process.ts")]);
+    assert.deepEqual(real.messages, []);
+    assert.match(fs.readFileSync(path.join(ROOT, "ops/process.ts"), "utf8"), /from "node:child_process"/);
+  });
 });

@@ -34,8 +34,8 @@ interface Globals {
   lock: string;
 }
 
-function holdLock(file: string): { release(): void } {
-  const lock = tryLock(file);
+async function holdLock(file: string): Promise<{ release(): void }> {
+  const lock = await tryLock(file);
   if (!lock) throw new ExitError(EXIT.busy, `another django-ha-acme holds ${file}; try again when it has finished`);
   return lock;
 }
@@ -53,7 +53,7 @@ async function cmdRun(g: Globals, o: { dryRun?: boolean }): Promise<number> {
     log("not the primary", `${p.reason}; nothing to do`);
     return EXIT.ok;
   }
-  const lock = tryLock(g.lock);
+  const lock = await tryLock(g.lock);
   if (!lock) {
     log("busy", `another run holds ${g.lock}; it does the work`);
     return EXIT.ok;
@@ -72,7 +72,7 @@ async function cmdRun(g: Globals, o: { dryRun?: boolean }): Promise<number> {
 async function cmdRenew(g: Globals, o: { dryRun?: boolean }): Promise<number> {
   const ctx = loadContext(g.config, g.secretsFile, process.env);
   await requirePrimary("renew");
-  const lock = holdLock(g.lock);
+  const lock = await holdLock(g.lock);
   try {
     const r = await runOnce(
       { ...ctx, passphrase: ctx.secrets.passphrase, ca: caFor(ctx, log, undefined, o.dryRun), now: Date.now, random: Math.random, log },
@@ -113,7 +113,7 @@ async function cmdRevoke(g: Globals, o: { yes?: boolean }): Promise<number> {
   if (!o.yes && !(await confirm(`Revoke ${what}? Browsers may refuse it until the next run replaces it.`))) {
     throw new ExitError(EXIT.usage, `not revoked: confirm at the prompt, or pass --yes`);
   }
-  const lock = holdLock(g.lock);
+  const lock = await holdLock(g.lock);
   try {
     await caFor(ctx, log).revoke(served.chainPem);
     const state = readState(ctx.config.store);
@@ -127,7 +127,7 @@ async function cmdRevoke(g: Globals, o: { yes?: boolean }): Promise<number> {
 
 async function cmdIssue(g: Globals, o: { challenge: "http-01" | "dns-01"; name: string[]; out: string; json?: boolean }): Promise<number> {
   const ctx = loadContext(g.config, g.secretsFile, process.env);
-  const lock = holdLock(g.lock);
+  const lock = await holdLock(g.lock);
   try {
     const r = await issueInto(
       { ca: caFor(ctx, log, o.challenge), passphrase: ctx.secrets.passphrase, owner: ctx.owner, now: Date.now, log },

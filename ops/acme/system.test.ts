@@ -24,15 +24,15 @@ describe("primary check", () => {
 });
 
 describe("lock", () => {
-  it("is a real flock: a second holder (flock(1) from a shell too) is refused until release", () => {
+  it("is a real flock: a second holder (flock(1) from a shell too) is refused until release", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "acme-lock-")), "acme.lock");
-    const held = tryLock(file);
+    const held = await tryLock(file);
     assert.ok(held);
-    assert.equal(tryLock(file), undefined);
+    assert.equal(await tryLock(file), undefined);
     assert.equal(spawnSync("flock", ["--nonblock", file, "true"]).status, 1);
     held.release();
     assert.equal(spawnSync("flock", ["--nonblock", file, "true"]).status, 0);
-    const again = tryLock(file);
+    const again = await tryLock(file);
     assert.ok(again);
     again.release();
   });

@@ -2,8 +2,8 @@
  * What the agent asks of the machine it runs on: is this the primary, an exclusive lock, the app user's ids.
  * Commands are built as argument arrays (tested by equality) and run without a shell.
  */
-import { execFile, execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import { run, runSync, type RunResult } from "../process";
 import type { Owner } from "./files";
 
 export const LOCK_PATH = "/run/django-ha-acme.lock";
@@ -20,13 +20,14 @@ export function readPrimaryAnswer(code: number | null, stdout: string, stderr: s
   return { primary: false, reason: `unexpected answer ${JSON.stringify(answer)} from PostgreSQL` };
 }
 
-export function checkPrimary(command: readonly string[] = PRIMARY_CHECK): Promise<{ primary: boolean; reason: string }> {
-  return new Promise((resolve) => {
-    execFile(command[0], command.slice(1), { timeout: 15_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 127) : 0;
-      resolve(readPrimaryAnswer(code, stdout, error && !stderr ? error.message : stderr));
-    });
-  });
+export async function checkPrimary(command: readonly string[] = PRIMARY_CHECK): Promise<{ primary: boolean; reason: string }> {
+  try {
+    const r = await run({ cmd: command[0], args: command.slice(1) }, { allowFail: true, timeoutMs: 15_000 });
+    return readPrimaryAnswer(r.code, r.stdout, r.signal && !r.stderr ? `killed by ${r.signal} after 15 s` : r.stderr);
+  } catch (e) {
+    // The program could not start (no psql, no runuser): that is no answer either.
+    return readPrimaryAnswer(127, "", (e as Error).message);
+  }
 }
 
 /**
@@ -34,20 +35,27 @@ export function checkPrimary(command: readonly string[] = PRIMARY_CHECK): Promis
  * open file description, which outlives that child: the same lock `flock /run/django-ha-acme.lock ...`
  * sees from a shell. Undefined when someone else holds it.
  */
-export function tryLock(file: string = LOCK_PATH): { release(): void } | undefined {
+export async function tryLock(file: string = LOCK_PATH): Promise<{ release(): void } | undefined> {
   const fd = fs.openSync(file, "a", 0o600);
-  const r = spawnSync("flock", ["--nonblock", "--exclusive", "3"], { stdio: ["ignore", "ignore", "pipe", fd] });
-  if (r.status === 0) return { release: () => fs.closeSync(fd) };
+  let r: RunResult;
+  try {
+    r = await run({ cmd: "flock", args: ["--nonblock", "--exclusive", "3"] }, { passFds: [fd], allowFail: true });
+  } catch (e) {
+    fs.closeSync(fd);
+    throw new Error(`flock on ${file}: ${(e as Error).message} (flock comes with util-linux)`);
+  }
+  if (r.code === 0) return { release: () => fs.closeSync(fd) };
   fs.closeSync(fd);
-  if (r.status === 1) return undefined;
-  throw new Error(`flock on ${file} failed: ${r.error?.message ?? r.stderr.toString().trim()} (flock comes with util-linux)`);
+  if (r.code === 1) return undefined;
+  throw new Error(`flock on ${file} failed (exit ${r.code}): ${r.stderr.trim()}`);
 }
 
 /** "950:950" or a user name → numeric owner; the share's files belong to the app user (NFS squashes root to it). */
 export function resolveOwner(appUser: string): Owner {
   const m = /^(\d+):(\d+)$/.exec(appUser);
   if (m) return { uid: Number(m[1]), gid: Number(m[2]) };
-  const id = (flag: string) => Number(execFileSync("id", [flag, appUser], { encoding: "utf8" }).trim());
+  // Synchronous: the agent's context (ops/acme/context.ts loadContext) is loaded synchronously.
+  const id = (flag: string) => Number(runSync({ cmd: "id", args: [flag, appUser] }).stdout.trim());
   try {
     return { uid: id("-u"), gid: id("-g") };
   } catch {

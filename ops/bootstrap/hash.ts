@@ -1,8 +1,8 @@
-import { execFileSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { NodePlan } from "../../roles/types";
+import { runSync } from "../process";
 
 export function sha256(content: string | Buffer): string {
   return crypto.createHash("sha256").update(content).digest("hex");
@@ -44,12 +44,13 @@ export function directoryHash(dir: string): string {
   return h.digest("hex");
 }
 
-/** A gzipped tarball of a directory's contents (GNU tar, sorted names, numeric root owner). */
+/**
+ * A gzipped tarball of a directory's contents (GNU tar, sorted names, numeric root owner). Synchronous, like the
+ * release packer that calls it (ops/release/pack.ts, see there why).
+ */
 export function makeTarball(dir: string, out: string): void {
   const excludes = UPLOAD_EXCLUDES.map((p) => `--exclude=${p}`);
-  execFileSync("tar", ["-C", dir, ...excludes, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "-czf", out, "."], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  runSync({ cmd: "tar", args: ["-C", dir, ...excludes, "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "-czf", out, "."] });
 }
 
 /**

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
 import { Resolver } from "node:dns/promises";
+import { run } from "../process";
 import { validateTxt } from "./members";
 import type { DnsOperations, RecordMember } from "./types";
 
@@ -171,14 +171,11 @@ function compareAddresses(a: string, b: string): number {
   return 0;
 }
 
-function runWithStdin(cmd: string, args: string[], input: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("error", (e) => reject(new Error(`${cmd}: ${e.message} (install bind9-dnsutils: apt-get install -y bind9-dnsutils)`)));
-    child.on("close", (code) => resolve({ code: code ?? 1, output }));
-    child.stdin.end(input);
-  });
+async function runWithStdin(cmd: string, args: string[], input: string): Promise<{ code: number; output: string }> {
+  try {
+    const r = await run({ cmd, args }, { input, allowFail: true });
+    return { code: r.code, output: `${r.stdout}${r.stderr}` };
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (install bind9-dnsutils: apt-get install -y bind9-dnsutils)`);
+  }
 }

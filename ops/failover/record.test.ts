@@ -6,7 +6,8 @@ import { describe, it } from "node:test";
 import YAML from "yaml";
 import { UserError } from "../../model/errors";
 import { Journal } from "./journal";
-import { pulumiConfigSet, recordInStackFile, recordWithPulumi, withPrimaryInStackText } from "./record";
+import { run } from "../process";
+import { pulumiConfigSet, recordInStackFile, recordWithPulumi, withPrimaryInStackText, type Runner } from "./record";
 
 const stackText = `# The shop's machines
 config:
@@ -53,7 +54,7 @@ describe("the record through the Pulumi CLI", () => {
     const line = await recordWithPulumi(
       "prod",
       "prod-db-2",
-      async (file, args) => (calls.push([file, ...args]), { stdout: "", stderr: "" }),
+      async (c) => (calls.push([c.cmd, ...c.args]), { code: 0, stdout: "", stderr: "" }),
     );
     assert.deepEqual(calls, [pulumiConfigSet("prod", "prod-db-2")]);
     assert.deepEqual(calls[0], ["pulumi", "config", "set", "--stack", "prod", "django-ha:primary", "prod-db-2"]);
@@ -61,14 +62,26 @@ describe("the record through the Pulumi CLI", () => {
   });
 
   it("without the CLI: a UserError with the exact command to run", async () => {
-    const missing = Object.assign(new Error("spawn pulumi ENOENT"), { code: "ENOENT" });
+    // The real runner, on a program that is not installed.
+    const missing: Runner = (c, o) => run({ ...c, cmd: "django-ha-no-such-pulumi" }, o);
     await assert.rejects(
-      recordWithPulumi("prod", "prod-db-2", async () => Promise.reject(missing)),
+      recordWithPulumi("prod", "prod-db-2", missing),
       (e: unknown) =>
         e instanceof UserError &&
         /the Pulumi CLI is not installed here\)\. Run it yourself before the next pulumi up: pulumi config set --stack prod django-ha:primary prod-db-2$/.test(
           e.message,
         ),
+    );
+  });
+});
+
+describe("the record through the Pulumi CLI, when it fails", () => {
+  it("names the CLI's own last stderr line", async () => {
+    const failing: Runner = (_c, o) =>
+      run({ cmd: "sh", args: ["-c", "echo progress; echo 'error: no stack named prod' >&2; exit 255"] }, o);
+    await assert.rejects(
+      recordWithPulumi("prod", "prod-db-2", failing),
+      (e: unknown) => e instanceof UserError && /\(error: no stack named prod\)\. Run it yourself/.test(e.message),
     );
   });
 });

@@ -4,11 +4,10 @@
  * hosts stacks: the stack file (comments and layout kept); cloud stacks: `pulumi config set` when the CLI is
  * there; the lab: its own state under .lab/ (lab/record.ts; the tracked stack file is never touched).
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
-import { promisify } from "node:util";
 import YAML from "yaml";
 import { UserError } from "../../model/errors";
+import { ProcessError, run } from "../process";
 
 export const PRIMARY_KEY = "django-ha:primary";
 
@@ -39,20 +38,21 @@ export function pulumiConfigSet(stack: string, primary: string): string[] {
   return ["pulumi", "config", "set", "--stack", stack, PRIMARY_KEY, primary];
 }
 
-export type ExecFile = (file: string, args: string[]) => Promise<{ stdout: string; stderr: string }>;
-const defaultExec: ExecFile = promisify(execFile) as unknown as ExecFile;
+/** How a command is run: ops/process.ts's `run`, or a test's fake with the same type. */
+export type Runner = typeof run;
 
 /**
  * Record the primary of a cloud stack with the Pulumi CLI. Without the CLI, a UserError with the exact
  * command to run (the failover itself is done; only the record is missing).
  */
-export async function recordWithPulumi(stack: string, primary: string, exec: ExecFile = defaultExec): Promise<string> {
+export async function recordWithPulumi(stack: string, primary: string, runner: Runner = run): Promise<string> {
   const argv = pulumiConfigSet(stack, primary);
   try {
-    await exec(argv[0], argv.slice(1));
+    await runner({ cmd: argv[0], args: argv.slice(1) });
   } catch (e) {
-    const err = e as NodeJS.ErrnoException & { stderr?: string };
-    const why = err.code === "ENOENT" ? "the Pulumi CLI is not installed here" : (err.stderr || err.message).trim().split("\n").pop();
+    const err = e as Error;
+    const said = err instanceof ProcessError ? err.stderr.trim() || err.message : err.message;
+    const why = err instanceof ProcessError && err.notFound ? "the Pulumi CLI is not installed here" : said.trim().split("\n").pop();
     throw new UserError(
       `Could not record ${primary} as the primary of stack ${stack} (${why}). Run it yourself before the next pulumi up: ${argv.join(" ")}`,
     );

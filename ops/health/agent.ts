@@ -63,7 +63,7 @@ async function run(o: RunOptions): Promise<void> {
   const deps = depsFrom(o.config, !!o.dryRun);
   // One agent per machine (a second `run` next to the service would double the DNS calls); the other database
   // machine is kept out by the primary check of every round.
-  const lock = tryLock(o.lock);
+  const lock = await tryLock(o.lock);
   if (!lock) throw new ExitError(EXIT.busy, `another django-ha-health holds ${o.lock} on this machine`);
   try {
     if (o.once) {

@@ -2,13 +2,16 @@
  * The operator's machine packs the project's source, nothing more (no Python runs here: the release is built on
  * the cluster). A directory is packed as it is; a git source is cloned (bare, into a temp directory) and the
  * ref's tree taken with `git archive`, so a dirty work tree never ships by accident.
+ *
+ * Synchronous (ops/process.ts runSync): sourceTree serves ops/bootstrap/stack.ts `bootstrapAppDir`, which the
+ * Bootstrap component calls in its constructor, where nothing can be awaited.
  */
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { UserError } from "../../model/errors";
 import { directoryHash, makeTarball } from "../bootstrap/hash";
+import { ProcessError, runSync } from "../process";
 import type { ReleaseSource } from "./types";
 
 export interface PackedSource {
@@ -23,14 +26,11 @@ export interface PackedSource {
 
 function git(args: string[], what: string): string {
   try {
-    return execFileSync("git", args, {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
-    }).trim();
+    return runSync({ cmd: "git", args }, { env: { GIT_TERMINAL_PROMPT: "0" } }).stdout.trim();
   } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new UserError(`${what} failed: ${(e.stderr || e.message).trim().split("\n").slice(-3).join(" ")}`);
+    const e = err as Error;
+    const said = err instanceof ProcessError ? err.stderr.trim() || e.message : e.message;
+    throw new UserError(`${what} failed: ${said.trim().split("\n").slice(-3).join(" ")}`);
   }
 }
 
@@ -56,13 +56,12 @@ export function sourceTree(source: ReleaseSource, into: string): { dir: string; 
 function gitTree(url: string, wanted: string, tmp: string, fromFlag: boolean): { tree: string; commit: string } {
   const bare = path.join(tmp, "repo.git");
   git(["clone", "--quiet", "--bare", "--", url, bare], `git clone ${url} (django-ha:app.git)`);
-  let commit: string;
-  try {
-    commit = execFileSync("git", ["--git-dir", bare, "rev-parse", "--verify", "--quiet", `${wanted}^{commit}`], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "ignore"],
-    }).trim();
-  } catch {
+  const found = runSync(
+    { cmd: "git", args: ["--git-dir", bare, "rev-parse", "--verify", "--quiet", `${wanted}^{commit}`] },
+    { allowFail: true },
+  );
+  const commit = found.stdout.trim();
+  if (found.code !== 0) {
     const heads = git(["--git-dir", bare, "for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/tags"], "git for-each-ref")
       .split("\n")
       .filter(Boolean);
@@ -72,8 +71,10 @@ function gitTree(url: string, wanted: string, tmp: string, fromFlag: boolean): {
   }
   const tree = path.join(tmp, "tree");
   fs.mkdirSync(tree);
-  execFileSync("bash", ["-c", 'git --git-dir "$1" archive --format=tar "$2" | tar -x -C "$3"', "pack", bare, commit, tree], {
-    stdio: ["ignore", "ignore", "pipe"],
+  // A fixed program; the repository, commit and directory travel as its arguments.
+  runSync({
+    cmd: "bash",
+    args: ["-c", 'set -o pipefail; git --git-dir "$1" archive --format=tar "$2" | tar -x -C "$3"', "pack", bare, commit, tree],
   });
   return { tree, commit };
 }
