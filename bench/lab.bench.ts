@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import { labPaths } from "../lab/config";
 import { setTimeout as sleep } from "node:timers/promises";
-import { labDown, labUp } from "../lab/lab";
+import { labDown, labUp } from "../lab";
 import { containerInit, pidsInNamespaceOf } from "../lab/procs";
 import { readState } from "../lab/state";
 

@@ -4,7 +4,7 @@
  */
 import { loadStackSpec, UserError, type AppSpec } from "../model";
 import { bootstrapTarget, formatSummary, selectNodes, targetOf, type BootstrapSummary, type PlanFor } from "../ops/bootstrap";
-import type { AfterBootHook } from "./lab";
+import type { AfterBootHook } from "./up";
 import { labMachines } from "./source";
 
 export interface LabBootstrapOptions {

@@ -1,19 +1,10 @@
 export { labPaths, LAB_NET, type LabPaths } from "./config";
-export {
-  labUp,
-  labDown,
-  labStatus,
-  labDns,
-  labSsh,
-  labLeftovers,
-  isClean,
-  labInventory,
-  preflight,
-  labRemoveVolumes,
-  labReplaceMachine,
-  labAcme,
-} from "./lab";
-export type { AfterBootContext, AfterBootHook, LabAcme, LabUpOptions, LabUpResult, LabDownOptions, LabLeftovers, NodeStatus } from "./lab";
+export { labUp, type AfterBootContext, type AfterBootHook, type LabUpOptions, type LabUpResult } from "./up";
+export { isClean, labDown, labLeftovers, labRemoveVolumes, type LabDownOptions, type LabLeftovers } from "./down";
+export { labAcme, labSsh, labStatus, type LabAcme, type NodeStatus } from "./status";
+export { labDns, labInventory } from "./inventory";
+export { preflight } from "./preflight";
+export { labReplaceMachine } from "./replace";
 export { labPower, LabPower } from "./power";
 export { labBootstrapHook, type LabBootstrapOptions } from "./bootstrap";
 export { labCapabilities, labMachines, labSource, labTsigSecret } from "./source";

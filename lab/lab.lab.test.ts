@@ -11,7 +11,7 @@ import { pipIndexOptions, recordMembers, type Inventory } from "../model";
 import { labPaths, REPO_ROOT } from "./config";
 import { run } from "../ops/process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isClean, labAcme, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from "./lab";
+import { isClean, labAcme, labDns, labDown, labLeftovers, labSsh, labUp, type LabUpResult } from ".";
 import { labLoops, volumeFiles } from "./volumes";
 import { netnsName } from "./net";
 import { getVerified } from "./pebble";

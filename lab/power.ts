@@ -1,7 +1,7 @@
 import type { PowerOperations } from "../ops/power/types";
 import { removeCgroups } from "./cgroup";
 import { labPaths } from "./config";
-import { refreshLabTrust, waitReady } from "./lab";
+import { refreshLabTrust, waitReady } from "./boot";
 import { bootNode, mountNode, removePropagateDir, stopNode } from "./node";
 import { alive, findLabNspawns } from "./procs";
 import { readState, unknownNode, updateNode } from "./state";

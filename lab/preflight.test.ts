@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { hostPackages, preflight } from "./lab";
+import { hostPackages, preflight } from "./preflight";
 
 describe("preflight", () => {
   it("refuses a non-root user with the command to run", async () => {

@@ -24,20 +24,31 @@ import { confirm, elapsed, main } from "./cli";
  * `--help` and a usage error load commander, this file and the lab's constants only (scripts/startup.test.ts).
  */
 async function lab() {
-  const [labLab, pebble, processes, volumes, ssh, power, state, bootstrap, targets, model] = await Promise.all([
-    import("../lab/lab"),
-    import("../lab/pebble"),
-    import("../ops/process"),
-    import("../lab/volumes"),
-    import("../lab/ssh"),
-    import("../lab/power"),
-    import("../lab/state"),
-    import("../lab/bootstrap"),
-    import("../ops/targets"),
-    import("../model"),
-  ]);
+  const [up, down, status, inventory, replace, preflight, pebble, processes, volumes, ssh, power, state, bootstrap, targets, model] =
+    await Promise.all([
+      import("../lab/up"),
+      import("../lab/down"),
+      import("../lab/status"),
+      import("../lab/inventory"),
+      import("../lab/replace"),
+      import("../lab/preflight"),
+      import("../lab/pebble"),
+      import("../ops/process"),
+      import("../lab/volumes"),
+      import("../lab/ssh"),
+      import("../lab/power"),
+      import("../lab/state"),
+      import("../lab/bootstrap"),
+      import("../ops/targets"),
+      import("../model"),
+    ]);
   return {
-    ...labLab,
+    ...up,
+    ...down,
+    ...status,
+    ...inventory,
+    ...replace,
+    ...preflight,
     ...pebble,
     showCommand: processes.showCommand,
     run: processes.run,
@@ -102,7 +113,7 @@ program
   .action(async (o: { stack: string; rebake?: boolean; dryRun?: boolean; bootstrap: boolean; acmeValidity: number }) => {
     const { labUp, labBootstrapHook, pebbleDirectoryUrl, showCommand } = await lab();
     if (o.dryRun) {
-      const { labInventory } = await import("../lab/lab");
+      const { labInventory } = await import("../lab/inventory");
       const { labMachines, nodeMounts, volumesFor } = await import("../lab/plan");
       const { labVolumes } = await import("../lab/volumes");
       const { nspawnCommand } = await import("../lab/node");
