@@ -431,7 +431,7 @@ function moduleIssues(
 
 /**
  * The validated django-ha:app (`raw` is the decoded value, undefined when the stack does not set it), every
- * problem reported through `add` with its path (["app", …]). Used by the cluster schema (model/schema.ts).
+ * problem reported through `add` with its path (["app", …]). Used by the spec builder (model/buildSpec.ts).
  */
 export function appSpecOf(raw: unknown, add: Add, options: AppParseOptions = {}): AppSpec {
   if (raw === undefined) return structuredClone(SAMPLE_APP);

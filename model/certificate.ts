@@ -5,7 +5,8 @@
  */
 import type { ConfigIssue } from "./errors";
 import { LETS_ENCRYPT_HOSTS } from "./email";
-import type { CertificateSpec, StackConfig } from "./schema";
+import type { StackConfig } from "./schema";
+import type { CertificateSpec } from "./spec";
 import { PROJECT } from "./schema";
 
 /** Let's Encrypt's certificate profiles (https://letsencrypt.org/docs/profiles/). A private directory may offer others. */

@@ -10,7 +10,9 @@ import { APP_SECRETS_KEY, appSecretIssues } from "./app";
 import { ACME_SECRET_KEYS, certificateSecretIssues } from "./certificate";
 import { HEALTH_SECRET_KEYS, healthSecretIssues } from "./health";
 import { ConfigIssue } from "./errors";
-import { ClusterSpec, parseClusterSpec, PROJECT, stackConfigSchema } from "./schema";
+import { PROJECT, stackConfigSchema } from "./schema";
+import { parseClusterSpec } from "./parse";
+import type { ClusterSpec } from "./spec";
 
 /** Keys read with requireSecret, never part of the validated (plain) spec. */
 export const SECRET_KEYS = ["dnsTsigSecret", "sshPrivateKey", ...ACME_SECRET_KEYS, APP_SECRETS_KEY, ...HEALTH_SECRET_KEYS] as const;

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { awsConfig, digitaloceanConfig, hostsConfig } from "../test/configs";
 import catalog from "./catalog.json";
 import { estimateMonthlyCost } from "./cost";
-import { parseClusterSpec } from "./schema";
+import { parseClusterSpec } from "./parse";
 
 describe("estimateMonthlyCost", () => {
   it("prices a DigitalOcean cluster from the table", () => {

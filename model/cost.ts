@@ -1,5 +1,5 @@
 import catalogJson from "./catalog.json";
-import { unknownProvider, type AwsSpec, type ClusterSpec, type DigitalOceanSpec } from "./schema";
+import { unknownProvider, type AwsSpec, type ClusterSpec, type DigitalOceanSpec } from "./spec";
 import { machineKind, MachineKind, planNodes } from "./topology";
 
 /** Root disk of each EC2 instance (gp3). The AWS machines use the same figure. */

@@ -2,6 +2,8 @@ export * from "./cidr";
 export * from "./config";
 export * from "./errors";
 export * from "./schema";
+export * from "./spec";
+export * from "./parse";
 export * from "./stack";
 export * from "./topology";
 export * from "./names";

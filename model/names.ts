@@ -14,7 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import { FIREWALL_GROUPS, type FirewallGroupName } from "./firewall";
-import { unknownProvider, type AwsSpec, type ClusterSpec, type DigitalOceanSpec } from "./schema";
+import { unknownProvider, type AwsSpec, type ClusterSpec, type DigitalOceanSpec } from "./spec";
 import { planNodes, Role, ROLES } from "./topology";
 
 export const VOLUME_PURPOSES = ["db", "share"] as const;

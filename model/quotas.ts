@@ -2,7 +2,7 @@
  * Default provider quotas a stack runs into, compared with what this stack alone creates (the account may
  * already use some). Shown by the offline plan with how to raise each one. Pure.
  */
-import { unknownProvider, type ClusterSpec } from "./schema";
+import { unknownProvider, type ClusterSpec } from "./spec";
 import { parseCidr } from "./cidr";
 import { CLOUD_ICMP_TYPES } from "./firewall";
 import { planNodes } from "./topology";

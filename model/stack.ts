@@ -3,7 +3,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { UserError } from "./errors";
 import { configFromKeys, decodeStackConfig, isSecureValue, specFromConfig } from "./config";
-import { ClusterSpec } from "./schema";
+import type { ClusterSpec } from "./spec";
 
 export const STACKS_DIR = path.resolve(__dirname, "..", "stacks");
 

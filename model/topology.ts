@@ -1,4 +1,5 @@
-import { ClusterSpec, databaseMachineName, type HostsSpec, primaryHostname, ProviderName, unknownProvider } from "./schema";
+import type { ProviderName } from "./schema";
+import { databaseMachineName, primaryHostname, unknownProvider, type ClusterSpec, type HostsSpec } from "./spec";
 import type { DataDevices } from "./volumes";
 
 export const ROLES = ["parent", "standby", "child", "worker"] as const;

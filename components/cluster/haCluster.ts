@@ -9,7 +9,7 @@ import { ClusterSecrets } from "../secrets";
 
 /** Args of {@link HaCluster}. */
 export interface HaClusterArgs {
-  /** The validated cluster spec (model/schema.ts `parseClusterSpec`): never raw config. */
+  /** The validated cluster spec (model/parse.ts `parseClusterSpec`): never raw config. */
   spec: ClusterSpec;
   /**
    * hosts target: the TSIG secret the scripts sign RFC 2136 updates with (`pulumi config set --secret
