@@ -14,7 +14,7 @@ import { performance } from "node:perf_hooks";
 import { labDown, labRemoveVolumes, labUp } from "../lab";
 import { labBootstrapHook } from "../lab";
 import { recordMembers } from "../model";
-import { AGENT, AGENT_TIMER, agentState, issueOn, onNode, untilEveryChildServes, writeDns01Config } from "../test/acme-lab";
+import { AGENT, agentState, issueOn, onNode, pauseAgent, untilEveryChildServes, writeDns01Config } from "../test/acme-lab";
 
 interface Round {
   http01: number;
@@ -41,8 +41,8 @@ async function main(): Promise<void> {
   const fqdn = inventory.recordFqdn;
   const results: Round[] = [];
   try {
-    // The timer would not renew a 90-day certificate anyway; stopped so no run overlaps a measured one.
-    await onNode(primary, ["systemctl", "stop", AGENT_TIMER]);
+    // The timer would not renew a 90-day certificate anyway; paused so no run overlaps a measured one.
+    await pauseAgent(primary);
     await writeDns01Config(primary);
     for (let i = 1; i <= rounds; i++) {
       const http01 = (await issueOn(primary, "http-01", [fqdn], `/root/bench-http-01-${i}`)).seconds;

@@ -69,6 +69,27 @@ export async function onNode(node: string, argv: string[], timeoutMs = 120_000):
   return r.stdout;
 }
 
+/**
+ * Stop the agent's timer and wait until no run is queued, starting or running, so a test's own steps are not
+ * raced. The lock alone is not enough: a run the timer has just started takes the lock only once node has loaded
+ * the agent, so a look at the lock in that gap passes, and the run then renews under the test.
+ */
+export async function pauseAgent(primary: string): Promise<void> {
+  const busy = ["activating", "active", "deactivating", "reloading"].join("|");
+  const script = [
+    `systemctl stop ${AGENT_TIMER}`,
+    "for _ in $(seq 600); do",
+    `  case "$(systemctl show -P ActiveState ${AGENT_SERVICE})" in ${busy}) ;; *)`,
+    `    if [ -z "$(systemctl list-jobs --no-legend ${AGENT_SERVICE})" ]; then flock ${AGENT_LOCK} true; exit 0; fi ;;`,
+    "  esac",
+    "  sleep 0.5",
+    "done",
+    `echo "${AGENT_SERVICE}: still running 300 s after its timer stopped" >&2`,
+    "exit 1",
+  ].join("\n");
+  await onNode(primary, ["bash", "-c", script], 330_000);
+}
+
 /** The renewal agent's state as it is on the share (read on the primary). */
 export interface AgentStateView {
   serial?: string;
@@ -78,6 +99,7 @@ export interface AgentStateView {
   failures: number;
   lastError?: string;
   lastRenewedAt?: string;
+  revokedSerial?: string;
   ari?: { serial: string; window?: { start: string; end: string } };
   history: { at: string; event: string; detail: string }[];
 }

@@ -17,12 +17,12 @@ import { labBootstrapHook } from "../lab";
 import { recordMembers, type Inventory } from "../model";
 import {
   AGENT,
-  AGENT_LOCK,
   AGENT_SERVICE,
   AGENT_TIMER,
   agentState,
   issueOn,
   onNode,
+  pauseAgent,
   pebbleValidations,
   serialKey,
   servedCertificate,
@@ -46,12 +46,6 @@ async function agentRun(): Promise<void> {
   await labSshOk(primary, ["systemctl", "start", AGENT_SERVICE]);
 }
 const labSshOk = (node: string, argv: string[]) => onNode(node, argv, 300_000);
-
-/** Stop the agent's timer and wait for a run in progress to finish (so a test's own steps are not raced). */
-async function pauseAgent(): Promise<void> {
-  // The agent holds its flock for a whole run: taking it once waits for a run in progress.
-  await labSshOk(primary, ["bash", "-c", `systemctl stop ${AGENT_TIMER} && flock ${AGENT_LOCK} true`]);
-}
 
 /** pebble's ARI answer (RFC 9773) for a certID, verified against the lab CA. */
 async function pebbleWindow(certId: string): Promise<{ start: number; end: number }> {
@@ -118,7 +112,7 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
   });
 
   it("DNS-01 through RFC 2136 on the lab DNS with the narrow lab-acme key (`django-ha-acme issue` on the primary): no HTTP request from pebble", async () => {
-    await pauseAgent();
+    await pauseAgent(primary);
     try {
       await writeDns01Config(primary);
       const before = await Promise.all(children.map(async (c) => (await pebbleValidations(c.name)).length));
@@ -174,7 +168,7 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
   });
 
   it("renewal timed by pebble's renewal information: the chosen times lie in pebble's windows; a revoked certificate (ARI window in the past) is replaced before the 1/3-lifetime rule would have", async () => {
-    await pauseAgent();
+    await pauseAgent(primary);
     try {
       const journal = await labSshOk(primary, ["journalctl", "-u", AGENT_SERVICE, "--no-pager", "-o", "cat"]);
       const timed = [...journal.matchAll(/due: ARI window (\S+)\.\.(\S+), chose (\S+?)(?:,|\)|$)/gm)].map((m) =>
@@ -200,6 +194,8 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
 
       await labSshOk(primary, [AGENT, "revoke", "--yes"]);
       const revokedAt = Date.now();
+      const revoked = await agentState(primary);
+      assert.equal(serialKey(revoked.revokedSerial ?? ""), serialKey(current.serial), "revoked the certificate the state names");
       const window = await pebbleWindow(current.certId);
       assert.ok(
         window.end < revokedAt,

@@ -10,7 +10,8 @@ import { Command, CommanderError, Option } from "commander";
 import { ConfigError, UserError } from "../../model/errors";
 import { CONFIG_PATH, ENV_PATH } from "./config";
 import { caFor, loadConfig, loadContext, loadEnvFile } from "./context";
-import { issueInto, readServed, runOnce, storePaths } from "./run";
+import type { CertInfo } from "./cert";
+import { issueInto, readServed, revocationTarget, runOnce, storePaths } from "./run";
 import { readState, withEvent, writeState } from "./state";
 import { formatStatus, statusReport } from "./status";
 import { checkPrimary, LOCK_PATH, tryLock } from "./system";
@@ -106,15 +107,24 @@ async function confirm(question: string): Promise<boolean> {
 async function cmdRevoke(g: Globals, o: { yes?: boolean }): Promise<number> {
   const ctx = loadContext(g.config, g.secretsFile, process.env);
   await requirePrimary("revoke");
-  const served = readServed(storePaths(ctx.config.store, ctx.config.certName));
-  if (!served)
-    throw new ExitError(EXIT.usage, `no certificate at ${storePaths(ctx.config.store, ctx.config.certName).fullchain}: nothing to revoke`);
-  const what = `serial ${served.info.serial} (${served.info.names.join(", ")})`;
-  if (!o.yes && !(await confirm(`Revoke ${what}? Browsers may refuse it until the next run replaces it.`))) {
-    throw new ExitError(EXIT.usage, `not revoked: confirm at the prompt, or pass --yes`);
+  const paths = storePaths(ctx.config.store, ctx.config.certName);
+  const revocable = (confirmedSerial?: string) => {
+    const r = revocationTarget(readServed(paths), paths.fullchain, confirmedSerial);
+    if ("refusal" in r) throw new ExitError(EXIT.usage, r.refusal);
+    return r.target;
+  };
+  let confirmedSerial: string | undefined;
+  if (!o.yes) {
+    const shown = revocable();
+    if (!(await confirm(`Revoke ${describeServed(shown.info)}? Browsers may refuse it until the next run replaces it.`)))
+      throw new ExitError(EXIT.usage, `not revoked: confirm at the prompt, or pass --yes`);
+    confirmedSerial = shown.info.serial;
   }
   const lock = await holdLock(g.lock);
   try {
+    // Read under the lock: a run holds it while it replaces the certificate.
+    const served = revocable(confirmedSerial);
+    const what = describeServed(served.info);
     await caFor(ctx, log).revoke(served.chainPem);
     const state = readState(ctx.config.store);
     writeState(ctx.config.store, withEvent({ ...state, revokedSerial: served.info.serial }, Date.now(), "revoked", what), ctx.owner);
@@ -124,6 +134,8 @@ async function cmdRevoke(g: Globals, o: { yes?: boolean }): Promise<number> {
     lock.release();
   }
 }
+
+const describeServed = (info: CertInfo) => `serial ${info.serial} (${info.names.join(", ")})`;
 
 async function cmdIssue(g: Globals, o: { challenge: "http-01" | "dns-01"; name: string[]; out: string; json?: boolean }): Promise<number> {
   const ctx = loadContext(g.config, g.secretsFile, process.env);

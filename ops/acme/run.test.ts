@@ -9,7 +9,7 @@ import type { Ca, Directory, IssueRequest } from "./acme";
 import { certInfo } from "./cert";
 import { parseAgentConfig } from "./config";
 import { decryptKey, keyMatchesCert } from "./keys";
-import { issueInto, runOnce, storePaths, type RunContext } from "./run";
+import { issueInto, revocationTarget, runOnce, storePaths, type RunContext } from "./run";
 import type { Window } from "./schedule";
 import { readState } from "./state";
 
@@ -181,5 +181,31 @@ describe("agent run", () => {
     assert.ok(fs.existsSync(`${dir}/out/fullchain.pem`) && fs.existsSync(`${dir}/out/privkey.pem.enc`));
     assert.equal(fs.readFileSync(paths().fullchain, "utf8"), before);
     assert.equal(fs.readFileSync(path.join(`${dir}/tls`, "acme", "state.json"), "utf8"), stateBefore);
+  });
+});
+
+describe("revoke's target: the served certificate, and only the one the operator confirmed", () => {
+  const info = (serial: string) => ({ info: { serial, notBefore: 0, notAfter: 1, names: ["www.django-ha.dev"] } });
+
+  it("no certificate: refused, naming the file", () => {
+    assert.deepEqual(revocationTarget(undefined, "/srv/share/tls/x/fullchain.pem"), {
+      refusal: "no certificate at /srv/share/tls/x/fullchain.pem: nothing to revoke",
+    });
+  });
+
+  it("--yes (nothing confirmed): what is served under the lock", () => {
+    const served = info("0a");
+    assert.deepEqual(revocationTarget(served, "f"), { target: served });
+  });
+
+  it("confirmed and still served: that one", () => {
+    const served = info("0a");
+    assert.deepEqual(revocationTarget(served, "f", "0a"), { target: served });
+  });
+
+  it("replaced by a run while the prompt waited: refused, naming both serials and what to do", () => {
+    const r = revocationTarget(info("0b"), "f", "0a");
+    assert.ok("refusal" in r);
+    assert.match(r.refusal, /serial 0a, which you confirmed, is no longer served .*serial 0b.*run revoke again/);
   });
 });

@@ -83,6 +83,24 @@ export function readServed(paths: StorePaths, log?: Log): { chainPem: string; in
   }
 }
 
+/**
+ * What `revoke` revokes: the certificate served now, if it is the one the operator confirmed (`confirmedSerial`,
+ * absent with --yes). A run may have replaced it while the prompt waited; revoking the new one unasked would be as
+ * wrong as revoking the old one and calling it the served one. Pure.
+ */
+export function revocationTarget<T extends { info: CertInfo }>(
+  served: T | undefined,
+  fullchain: string,
+  confirmedSerial?: string,
+): { target: T } | { refusal: string } {
+  if (!served) return { refusal: `no certificate at ${fullchain}: nothing to revoke` };
+  if (confirmedSerial !== undefined && served.info.serial !== confirmedSerial)
+    return {
+      refusal: `not revoked: serial ${confirmedSerial}, which you confirmed, is no longer served (a run replaced it with serial ${served.info.serial}); run revoke again to revoke the new one`,
+    };
+  return { target: served };
+}
+
 const ms = (iso: string | undefined) => (iso === undefined ? undefined : Date.parse(iso));
 const toWindow = (w: { start: string; end: string } | undefined): Window | undefined =>
   w ? { start: Date.parse(w.start), end: Date.parse(w.end) } : undefined;
