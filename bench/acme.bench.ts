@@ -8,13 +8,29 @@
  *   renew           `django-ha-acme renew --force` on the primary (order, write to the share), wall time over SSH;
  *   every child     from the renewal's end until every child serves the new certificate (django-ha-tls-sync every
  *                   10 s; a verified TLS handshake per child every 250 ms).
+ * Then the pause drill (`--pauses N`, 0 to skip): N times, the agent's 5-s timer started and a random 0–6 s later
+ * paused, once by the lock alone (`systemctl stop` the timer, `flock` the lock) and once by the tests' `pauseAgent`;
+ * it counts the pauses after which a run was still queued, starting or running (one would race a test's steps).
  * Prints a markdown table for docs/benchmarks.md. Timings are never asserted.
  */
+import { Command, InvalidArgumentError } from "commander";
 import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
 import { labDown, labRemoveVolumes, labUp } from "../lab";
 import { labBootstrapHook } from "../lab";
 import { recordMembers } from "../model";
-import { AGENT, agentState, issueOn, onNode, pauseAgent, untilEveryChildServes, writeDns01Config } from "../test/acme-lab";
+import {
+  AGENT,
+  AGENT_LOCK,
+  AGENT_SERVICE,
+  AGENT_TIMER,
+  agentState,
+  issueOn,
+  onNode,
+  pauseAgent,
+  untilEveryChildServes,
+  writeDns01Config,
+} from "../test/acme-lab";
 
 interface Round {
   http01: number;
@@ -26,10 +42,44 @@ interface Round {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (xs: number[]) => `${median(xs).toFixed(1)} s (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
 
+const PAUSES = {
+  "the lock alone (stop the timer, flock the lock)": (primary: string) =>
+    onNode(primary, ["bash", "-c", `systemctl stop ${AGENT_TIMER} && flock ${AGENT_LOCK} true`]),
+  "pauseAgent (stop the timer, wait until no run is queued or starting, then the lock)": pauseAgent,
+};
+
+/** Per way of pausing: how many of `pauses` left a run of the agent queued, starting or running. */
+async function pauseDrill(primary: string, pauses: number, log: (l: string) => void): Promise<Record<string, number>> {
+  const going = `[ -n "$(systemctl list-jobs --no-legend ${AGENT_SERVICE})" ] || ! systemctl show -P ActiveState ${AGENT_SERVICE} | grep -qxE 'inactive|failed'`;
+  const counts: Record<string, number> = {};
+  for (const [name, pause] of Object.entries(PAUSES)) {
+    counts[name] = 0;
+    for (let i = 1; i <= pauses; i++) {
+      await onNode(primary, ["systemctl", "start", AGENT_TIMER]);
+      await sleep(Math.random() * 6000);
+      await pause(primary);
+      if ((await onNode(primary, ["bash", "-c", `if ${going}; then echo going; fi`])).trim() === "going") counts[name]++;
+    }
+    log(`pause drill, ${name}: a run still going after ${counts[name]} of ${pauses}`);
+  }
+  return counts;
+}
+
+function whole(name: string, min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`a whole number ≥ ${min}, e.g. ${name} 3`);
+    return n;
+  };
+}
+
 async function main(): Promise<void> {
-  const at = process.argv.indexOf("--rounds");
-  const rounds = at >= 0 ? Number(process.argv[at + 1]) : 3;
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds ${process.argv[at + 1]}: a whole number ≥ 1, e.g. --rounds 3`);
+  const { rounds, pauses } = new Command()
+    .description("time ACME issuance, renewal and distribution in the lab; count pauses of the agent that leave a run going")
+    .option("--rounds <n>", "issue/renew rounds", whole("--rounds", 1), 3)
+    .option("--pauses <n>", "pauses per way of pausing in the pause drill (0: skip it)", whole("--pauses", 0), 30)
+    .parse()
+    .opts<{ rounds: number; pauses: number }>();
   const log = (l: string) => process.stderr.write(`${l}\n`);
   await labDown({ log: () => undefined });
   await labRemoveVolumes({ log: () => undefined });
@@ -40,6 +90,7 @@ async function main(): Promise<void> {
   const children = recordMembers(inventory).map((n) => ({ name: n.name, address: n.publicAddress }));
   const fqdn = inventory.recordFqdn;
   const results: Round[] = [];
+  let drill: Record<string, number> = {};
   try {
     // The timer would not renew a 90-day certificate anyway; paused so no run overlaps a measured one.
     await pauseAgent(primary);
@@ -58,6 +109,7 @@ async function main(): Promise<void> {
         `round ${i}: HTTP-01 ${http01.toFixed(1)} s, DNS-01 ${dns01.toFixed(1)} s, renew ${renew.toFixed(1)} s, every child ${children_.toFixed(1)} s`,
       );
     }
+    if (pauses > 0) drill = await pauseDrill(primary, pauses, log);
   } finally {
     await labDown({ log: () => undefined });
   }
@@ -73,6 +125,13 @@ async function main(): Promise<void> {
   console.log(
     `| renewal written → every child serves it (tls-sync every 10 s, verified handshakes) | ${fmt(results.map((r) => r.children))} |`,
   );
+  if (pauses > 0) {
+    console.log(
+      `\n| pausing the agent (its timer every 5 s; paused a random 0–6 s after the timer started) | pauses that left a run going |`,
+    );
+    console.log("|---|---|");
+    for (const [name, n] of Object.entries(drill)) console.log(`| ${name} | ${n} of ${pauses} |`);
+  }
 }
 
 main().catch((e) => {
