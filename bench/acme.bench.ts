@@ -55,7 +55,8 @@ async function pauseDrill(primary: string, pauses: number, log: (l: string) => v
   for (const [name, pause] of Object.entries(PAUSES)) {
     counts[name] = 0;
     for (let i = 1; i <= pauses; i++) {
-      await onNode(primary, ["systemctl", "start", AGENT_TIMER]);
+      // reset-failed flushes the timer's start rate limit (5 starts in 10 s), which this loop can reach.
+      await onNode(primary, ["bash", "-c", `systemctl reset-failed ${AGENT_TIMER}; systemctl start ${AGENT_TIMER}`]);
       await sleep(Math.random() * 6000);
       await pause(primary);
       if ((await onNode(primary, ["bash", "-c", `if ${going}; then echo going; fi`])).trim() === "going") counts[name]++;
