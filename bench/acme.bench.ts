@@ -21,8 +21,8 @@ import { labBootstrapHook } from "../lab";
 import { recordMembers } from "../model";
 import {
   AGENT,
+  AGENT_IDLE,
   AGENT_LOCK,
-  AGENT_SERVICE,
   AGENT_TIMER,
   agentState,
   issueOn,
@@ -50,7 +50,6 @@ const PAUSES = {
 
 /** Per way of pausing: how many of `pauses` left a run of the agent queued, starting or running. */
 async function pauseDrill(primary: string, pauses: number, log: (l: string) => void): Promise<Record<string, number>> {
-  const going = `[ -n "$(systemctl list-jobs --no-legend ${AGENT_SERVICE})" ] || ! systemctl show -P ActiveState ${AGENT_SERVICE} | grep -qxE 'inactive|failed'`;
   const counts: Record<string, number> = {};
   for (const [name, pause] of Object.entries(PAUSES)) {
     counts[name] = 0;
@@ -59,7 +58,7 @@ async function pauseDrill(primary: string, pauses: number, log: (l: string) => v
       await onNode(primary, ["bash", "-c", `systemctl reset-failed ${AGENT_TIMER}; systemctl start ${AGENT_TIMER}`]);
       await sleep(Math.random() * 6000);
       await pause(primary);
-      if ((await onNode(primary, ["bash", "-c", `if ${going}; then echo going; fi`])).trim() === "going") counts[name]++;
+      if ((await onNode(primary, ["bash", "-c", `if ${AGENT_IDLE}; then echo idle; fi`])).trim() !== "idle") counts[name]++;
     }
     log(`pause drill, ${name}: a run still going after ${counts[name]} of ${pauses}`);
   }

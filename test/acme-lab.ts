@@ -69,19 +69,19 @@ export async function onNode(node: string, argv: string[], timeoutMs = 120_000):
   return r.stdout;
 }
 
+/** A shell test, true when no run of the agent is queued, starting or running (its unit inactive or failed, no job). */
+export const AGENT_IDLE = `[ -z "$(systemctl list-jobs --no-legend ${AGENT_SERVICE})" ] && systemctl show -P ActiveState ${AGENT_SERVICE} | grep -qxE 'inactive|failed'`;
+
 /**
- * Stop the agent's timer and wait until no run is queued, starting or running, so a test's own steps are not
+ * Stop the agent's timer and wait until the agent is idle, then take its lock, so a test's own steps are not
  * raced. The lock alone is not enough: a run the timer has just started takes the lock only once node has loaded
  * the agent, so a look at the lock in that gap passes, and the run then renews under the test.
  */
 export async function pauseAgent(primary: string): Promise<void> {
-  const busy = ["activating", "active", "deactivating", "reloading"].join("|");
   const script = [
     `systemctl stop ${AGENT_TIMER}`,
     "for _ in $(seq 600); do",
-    `  case "$(systemctl show -P ActiveState ${AGENT_SERVICE})" in ${busy}) ;; *)`,
-    `    if [ -z "$(systemctl list-jobs --no-legend ${AGENT_SERVICE})" ]; then flock ${AGENT_LOCK} true; exit 0; fi ;;`,
-    "  esac",
+    `  if ${AGENT_IDLE}; then flock ${AGENT_LOCK} true; exit 0; fi`,
     "  sleep 0.5",
     "done",
     `echo "${AGENT_SERVICE}: still running 300 s after its timer stopped" >&2`,
