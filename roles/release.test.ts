@@ -291,4 +291,66 @@ install -d /run/django-ha-uwsgi /var/lib/django-ha`);
       node.run(["uwsgi", "--stop", "/var/tmp/uwsgi.pid"]);
     }
   });
+
+  it("a stop while the workers load the app ends every worker at once: a KeyboardInterrupt swallowed by an import keeps none alive", async () => {
+    const src = `${RELEASE_PATHS.releases}/${built.a}/src`;
+    // An app whose import is slow and catches everything, as careless import-time code does.
+    node.write(
+      `${src}/slowload.py`,
+      `import os, pathlib, time
+pathlib.Path("/var/tmp/slowload", str(os.getpid())).touch()
+try:
+    time.sleep(30)
+except BaseException:
+    pass
+
+
+def application(environ, start_response):
+    start_response("200 OK", [])
+    return [b"loaded"]
+`,
+    );
+    node.run(["ln", "-sfn", `${RELEASE_PATHS.releases}/${built.a}`, RELEASE_PATHS.nodeCurrent]);
+    const ini = renderUwsgiIni({
+      chdir: "/var/lib/django-ha",
+      pythonpath: RELEASE_PATHS.libDir,
+      module: `${WSGI_LOADER_MODULE}:application`,
+      env: { DJANGO_HA_WSGI: "slowload:application" },
+      statsSocket: "/run/django-ha-uwsgi/slowload-stats.sock",
+      socket: "/run/django-ha-uwsgi/slowload.sock",
+      chainReloadFile: "/run/django-ha-uwsgi/slowload-chain-reload",
+      processes: 2,
+      harakiriSeconds: 60,
+      maxRequests: 5000,
+      reloadOnRssMb: 300,
+    });
+    // A worker that outlived the stop would be kept 10 minutes (uWSGI's default mercy is 60 s).
+    node.write("/etc/django-ha/uwsgi-slowload.ini", `${ini}worker-reload-mercy = 600\n`);
+    assert.equal(node.bash("rm -rf /var/tmp/slowload && mkdir /var/tmp/slowload").status, 0);
+    const pidfile = "/var/tmp/uwsgi-slowload.pid";
+    const log = "/var/tmp/uwsgi-slowload.log";
+    const start = node.run(["uwsgi", "--ini", "/etc/django-ha/uwsgi-slowload.ini", "--daemonize", log, "--pidfile", pidfile]);
+    assert.equal(start.status, 0, start.out);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const loading = () => node.bash("ls /var/tmp/slowload").out.split("\n").filter(Boolean);
+    const alive = (pids: string[]) => pids.filter((p) => node.bash(`kill -0 ${p}`).status === 0);
+    let workers: string[] = [];
+    try {
+      for (let i = 0; i < 100 && workers.length < 2; i++) {
+        await sleep(200);
+        workers = loading();
+      }
+      assert.equal(workers.length, 2, `both workers loading the app:\n${node.read(log)}`);
+      const master = node.read(pidfile).trim();
+      node.run(["uwsgi", "--stop", pidfile]);
+      let left = [master, ...workers];
+      for (let i = 0; i < 100 && left.length > 0; i++) {
+        await sleep(200);
+        left = alive([master, ...workers]);
+      }
+      assert.deepEqual(left, [], `uWSGI processes left after the stop:\n${node.read(log).slice(-3000)}`);
+    } finally {
+      node.run(["bash", "-c", `kill -9 $(cat ${pidfile}) ${workers.join(" ")} 2>/dev/null; rm -f ${src}/slowload.py`]);
+    }
+  });
 });

@@ -51,8 +51,15 @@ export function renderWsgiLoader(): string {
   return `"""django-ha: load this node's release in a uWSGI worker (once per worker; see docs/releases.md)."""
 import importlib
 import os
+import signal
 import site
 import sys
+
+# uWSGI gives a worker its stop handlers only once the app is loaded. Until then SIGINT is Python's
+# KeyboardInterrupt, which a bare except in an import can swallow: the worker lives on, and a stop that came
+# while it loaded waits out uWSGI's mercy (60 s). Stopping while loading ends the worker at once instead.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 LINK = ${JSON.stringify(RELEASE_PATHS.nodeCurrent)}
 HEADER = ${JSON.stringify(RELEASE_HEADER)}
