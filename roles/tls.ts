@@ -95,6 +95,16 @@ fi
 if ! openssl x509 -in "$work/fullchain.pem" -noout -checkend 0 >/dev/null; then fail "$src/fullchain.pem has expired; keeping the installed certificate"; fi
 not_before=$(date -d "$(openssl x509 -in "$work/fullchain.pem" -noout -startdate | cut -d= -f2)" +%s)
 if [ "$not_before" -gt "$(date +%s)" ]; then fail "$src/fullchain.pem is not valid yet (notBefore in the future: is this machine's clock right?)"; fi
+# Only a chain this machine's trust store verifies: a certificate from a CA that reset its root, or from
+# another CA (a staging directory, a restored share), would replace a working one with one clients refuse.
+# The agent on the primary orders its replacement (it checks the same); until then what is served stays.
+openssl x509 -in "$work/fullchain.pem" -out "$work/leaf.pem"
+awk 'n > 0 { print } /^-----END CERTIFICATE-----$/ { n++ }' "$work/fullchain.pem" > "$work/rest.pem"
+chain=()
+if [ -s "$work/rest.pem" ]; then chain=(-untrusted "$work/rest.pem"); fi
+if ! openssl verify "\${chain[@]}" "$work/leaf.pem" >"$work/err" 2>&1; then
+  fail "$src/fullchain.pem does not lead to a root this machine trusts ($(grep -m1 -o 'error [0-9]*.*' "$work/err" || head -c 200 "$work/err")); keeping the installed certificate: the certificate agent on the primary orders a new one"
+fi
 
 # Install beside the old pair, then swap; nginx -t must accept the new pair, or the old one comes back.
 install -d -m 0700 "$dst/.previous" "$seen"

@@ -183,9 +183,10 @@ describe("django-ha-tls-sync on the image's nginx and openssl: placeholder, inst
 done
 echo "$code"`);
   const serial = () => node.bash(`openssl x509 -in ${TLS_PATHS.fullchain} -noout -serial`).out.trim();
+  const TEST_CA_CRT = "/usr/local/share/ca-certificates/django-ha-tools-test-ca.crt";
 
   it(
-    "serves the placeholder, verifiable by itself only; installs the share's certificate, then does nothing while it is unchanged",
+    "serves the placeholder, verifiable by itself only; refuses a certificate the trust store does not verify; installs the share's certificate, then does nothing while it is unchanged",
     { timeout: 120_000 },
     () => {
       const placeholder = child.actions.find((a) => a.kind === "script" && a.name === "tls-placeholder");
@@ -209,11 +210,25 @@ echo "$code"`);
       const made = node.bash(`set -e; d=/var/tmp/tls-ca; rm -rf $d; mkdir -p $d ${share}; cd $d
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout ca.key -out ca.pem 2>/dev/null
 mk() { openssl req -newkey rsa:2048 -nodes -subj /CN=www.lab.test -addext subjectAltName=DNS:www.lab.test -keyout $1.key -out $1.csr 2>/dev/null
-  openssl x509 -req -in $1.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -copy_extensions copy -out $1.pem 2>/dev/null
+  openssl x509 -req -in $1.csr -CA \${2:-ca}.pem -CAkey \${2:-ca}.key -CAcreateserial -days 2 -copy_extensions copy -out $1.pem 2>/dev/null
   openssl pkcs8 -topk8 -v2 aes-256-cbc -in $1.key -passout pass:fixtureTlsPassphrase -out $1.key.enc; }
 mk one; mk two
-cp one.pem ${share}/fullchain.pem; cp one.key.enc ${share}/privkey.pem.enc`);
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stranger-ca -keyout stranger-ca.key -out stranger-ca.pem 2>/dev/null
+mk stranger stranger-ca
+cp stranger.pem ${share}/fullchain.pem; cp stranger.key.enc ${share}/privkey.pem.enc`);
       assert.equal(made.status, 0, made.out);
+      // A CA this machine does not trust (a reset root, another directory): refused, the placeholder stays.
+      const stranger = node.run([TLS_PATHS.sync]);
+      assert.equal(stranger.status, 1, stranger.out);
+      assert.match(
+        stranger.out,
+        /fullchain\.pem does not lead to a root this machine trusts \(error 20 at 0 depth lookup: unable to get local issuer certificate\)/,
+      );
+      assert.ok(node.exists(TLS_PATHS.selfSigned));
+      // The CA in the system trust store, its certificate on the share: installed.
+      const trusted = node.bash(`cp /var/tmp/tls-ca/ca.pem ${TEST_CA_CRT} && update-ca-certificates >/dev/null
+cp /var/tmp/tls-ca/one.pem ${share}/fullchain.pem; cp /var/tmp/tls-ca/one.key.enc ${share}/privkey.pem.enc`);
+      assert.equal(trusted.status, 0, trusted.out);
       const first = node.run([TLS_PATHS.sync]);
       assert.equal(first.status, 0, first.out);
       assert.match(first.out, /installed \/srv\/share\/tls\/www.lab.test\/fullchain.pem \(serial /);
@@ -237,7 +252,17 @@ cp one.pem ${share}/fullchain.pem; cp one.key.enc ${share}/privkey.pem.enc`);
       assert.equal(node.run([TLS_PATHS.sync]).status, 0);
       assert.notEqual(serial(), installed);
       assert.equal(httpsSoon("--cacert /var/tmp/tls-ca/ca.pem").out.trim(), "502");
+      // A renewal from the stranger CA: refused, the installed certificate stays.
+      assert.equal(
+        node.bash(`cp /var/tmp/tls-ca/stranger.pem ${share}/fullchain.pem; cp /var/tmp/tls-ca/stranger.key.enc ${share}/privkey.pem.enc`)
+          .status,
+        0,
+      );
+      const renewed = serial();
+      assert.match(node.run([TLS_PATHS.sync]).out, /does not lead to a root this machine trusts/);
+      assert.equal(serial(), renewed);
       node.run(["systemctl", "stop", "nginx"]);
+      node.bash(`rm -f ${TEST_CA_CRT} && update-ca-certificates --fresh >/dev/null`);
     },
   );
 });

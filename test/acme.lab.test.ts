@@ -11,12 +11,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { labDown, labPaths, labRemoveVolumes, labUp } from "../lab";
+import { labDown, labPaths, labRemoveVolumes, labSsh, labUp } from "../lab";
 import { getVerified } from "../lab/pebble";
 import { labBootstrapHook } from "../lab";
 import { recordMembers, type Inventory } from "../model";
+import { shareCertDir, TLS_PATHS } from "../roles/tls";
 import {
   AGENT,
+  AGENT_SECRETS,
   AGENT_SERVICE,
   AGENT_TIMER,
   agentState,
@@ -26,6 +28,7 @@ import {
   pebbleValidations,
   serialKey,
   servedCertificate,
+  untilEveryChildServes,
   watchServed,
   writeDns01Config,
   type AgentStateView,
@@ -80,7 +83,8 @@ function verifyChain(chainPem: string): string {
 describe("ACME in the lab: pebble, the renewal agent on the primary, every child", { timeout: 1_800_000 }, () => {
   before(async () => {
     await labDown({ log: () => undefined });
-    // A fresh share: a certificate left from an earlier lab chains to an earlier pebble's root.
+    // A fresh share, so the agent's journal holds this suite's orders only: a certificate left from an earlier lab
+    // chains to an earlier pebble's root and would be replaced for trust (the last test here covers that case).
     await labRemoveVolumes({ log: () => undefined });
     inventory = (
       await labUp({ log: () => undefined, acmeValiditySeconds: VALIDITY_SECONDS, afterBoot: [labBootstrapHook({ stack: "lab" })] })
@@ -216,4 +220,51 @@ describe("ACME in the lab: pebble, the renewal agent on the primary, every child
       await labSshOk(primary, ["systemctl", "start", AGENT_TIMER]);
     }
   });
+
+  it("a certificate on the share from a CA the nodes do not trust (the CA reset its root, another directory, a restored share): no child installs it; the agent's next run replaces it, naming nothing it replaces", async () => {
+    await pauseAgent(primary);
+    try {
+      const before = await Promise.all(children.map(async (c) => (await servedCertificate(c.address, fqdn())).serial));
+      const stranger = (await labSshOk(primary, ["bash", "-c", writeStrangerCertificate(shareCertDir(fqdn()), fqdn())])).trim();
+      for (const c of children) {
+        const sync = await labSsh(c.name, [TLS_PATHS.sync], { timeoutMs: 60_000 });
+        assert.equal(sync.code, 1, `${c.name}: ${sync.stdout}${sync.stderr}`);
+        assert.match(sync.stderr, /fullchain\.pem does not lead to a root this machine trusts \(error \d+ at \d+ depth lookup: /, c.name);
+      }
+      assert.deepEqual(
+        await Promise.all(children.map(async (c) => (await servedCertificate(c.address, fqdn())).serial)),
+        before,
+        "every child still serves the trusted certificate",
+      );
+      await agentRun();
+      const after = await agentState(primary);
+      assert.equal(after.failures, 0, after.lastError);
+      assert.notEqual(serialKey(after.serial ?? ""), serialKey(stranger), "replaced");
+      const journal = await labSshOk(primary, ["journalctl", "-u", AGENT_SERVICE, "--no-pager", "-o", "cat"]);
+      const ordered = journal.match(/^ordering: .*$/gm)?.at(-1) ?? "";
+      assert.match(ordered, /: the served chain does not lead to a root this machine trusts$/);
+      assert.doesNotMatch(ordered, /replaces/, "pebble refuses an order naming a certificate it never issued");
+      await untilEveryChildServes(children, fqdn(), after.serial ?? "");
+    } finally {
+      await labSshOk(primary, ["systemctl", "start", AGENT_TIMER]);
+    }
+  });
 });
+
+/**
+ * A certificate for `fqdn` from a throw-away CA, written into the share's certificate directory `dir` as the agent
+ * writes one (key encrypted with the cluster's passphrase, the files keeping their owner and mode); prints its serial.
+ */
+function writeStrangerCertificate(dir: string, fqdn: string): string {
+  return `set -euo pipefail
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; cd "$work"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=stranger-ca -keyout ca.key -out ca.pem 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj /CN=${fqdn} -addext subjectAltName=DNS:${fqdn} -keyout leaf.key -out leaf.csr 2>/dev/null
+openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -copy_extensions copy -out leaf.pem 2>/dev/null
+set -a; . ${AGENT_SECRETS}; set +a
+openssl pkcs8 -topk8 -v2 aes-256-cbc -in leaf.key -passout env:DJANGO_HA_TLS_PASSPHRASE -out leaf.key.enc
+cat leaf.pem ca.pem > chain.pem
+cp leaf.key.enc ${dir}/privkey.pem.enc
+cp chain.pem ${dir}/fullchain.pem
+openssl x509 -in leaf.pem -noout -serial | cut -d= -f2`;
+}

@@ -96,6 +96,19 @@ describe("agent run: the served chain and this machine's trust store", () => {
     assert.equal(fake.orders.length, 3);
   });
 
+  it("a replacement for trust names no certificate it replaces (the CA does not know the untrusted one); a renewal does", async () => {
+    fake.ariWindow = { start: clock.now + 40 * DAY, end: clock.now + 42 * DAY };
+    ctx = { ...ctx, trustedRootsPem: fake.ca.pem };
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed");
+    fake.ca = await testCa("the CA after a reset");
+    ctx = { ...ctx, trustedRootsPem: fake.ca.pem };
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed");
+    assert.equal(fake.orders[1].replaces, undefined);
+    const renewed = served().certId;
+    assert.equal((await runOnce(ctx, { force: true })).outcome, "renewed");
+    assert.equal(fake.orders[2].replaces, renewed);
+  });
+
   it("without a trust store (a test run off the node) the chain is not judged", async () => {
     await runOnce(ctx, { force: false });
     fake.ca = await testCa("another");

@@ -230,7 +230,9 @@ interface OrderInputs {
 async function order(ctx: RunContext, o: OrderInputs): Promise<RunResult> {
   const { config } = ctx;
   const { paths, state, served, dir, why, forTrust } = o;
-  const replaces = dir.renewalInfo && served?.certId ? served.certId : undefined;
+  // Not for trust: a CA that reset its root, or another CA, does not know the untrusted certificate, and refuses an
+  // order that names it (pebble: "could not find an order for the given certificate").
+  const replaces = !forTrust && dir.renewalInfo && served?.certId ? served.certId : undefined;
   ctx.log(
     "ordering",
     `${config.names.join(", ")} by ${config.challenge}${config.profile ? `, profile ${config.profile}` : ""}${replaces ? `, replaces ${replaces}` : ""}: ${why}`,
