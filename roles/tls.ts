@@ -103,7 +103,7 @@ awk 'n > 0 { print } /^-----END CERTIFICATE-----$/ { n++ }' "$work/fullchain.pem
 chain=()
 if [ -s "$work/rest.pem" ]; then chain=(-untrusted "$work/rest.pem"); fi
 if ! openssl verify "\${chain[@]}" "$work/leaf.pem" >"$work/err" 2>&1; then
-  fail "$src/fullchain.pem does not lead to a root this machine trusts ($(grep -m1 -o 'error [0-9]*.*' "$work/err" || head -c 200 "$work/err")); keeping the installed certificate: the certificate agent on the primary orders a new one"
+  fail "$src/fullchain.pem (issuer: $(openssl x509 -in "$work/leaf.pem" -noout -issuer | sed 's/^issuer=//')) does not lead to a root this machine trusts ($(grep -m1 -o 'error [0-9]*.*' "$work/err" || head -c 200 "$work/err")); keeping the installed certificate. The agent on the primary replaces it from the stack's ACME directory (Let's Encrypt staging is never trusted: set django-ha:acmeDirectory to letsencrypt)"
 fi
 
 # Install beside the old pair, then swap; nginx -t must accept the new pair, or the old one comes back.

@@ -222,7 +222,7 @@ cp stranger.pem ${share}/fullchain.pem; cp stranger.key.enc ${share}/privkey.pem
       assert.equal(stranger.status, 1, stranger.out);
       assert.match(
         stranger.out,
-        /fullchain\.pem does not lead to a root this machine trusts \(error 20 at 0 depth lookup: unable to get local issuer certificate\)/,
+        /fullchain\.pem \(issuer: CN ?= ?stranger-ca\) does not lead to a root this machine trusts \(error 20 at 0 depth lookup: unable to get local issuer certificate\)/,
       );
       assert.ok(node.exists(TLS_PATHS.selfSigned));
       // The CA in the system trust store, its certificate on the share: installed.

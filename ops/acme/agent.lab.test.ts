@@ -175,7 +175,7 @@ describe("the ACME agent against pebble", { timeout: 900_000 }, () => {
     t.diagnostic(`http-01 issue in the agent: ${result.seconds.toFixed(1)} s`);
   });
 
-  it("a failed order (the CA reaches a machine without the token) keeps the served certificate, exits 1 and backs off", async () => {
+  it("a failed order (the CA reaches a machine without the token) keeps the served certificate, exits 1 and backs off; retry lifts the wait", async () => {
     const served = read(`/srv/share/tls/${HTTP_NAME}/fullchain.pem`);
     // Another name on the certificate, pointing at lab-db-2 where nothing serves the webroot.
     await labDns().setMembers(`other.${HTTP_NAME}`, [{ name: "lab-db-2", address: "10.231.0.12" }], 30);
@@ -190,6 +190,15 @@ describe("the ACME agent against pebble", { timeout: 900_000 }, () => {
     const status = await agent("status");
     assert.equal(status.code, 1, "status exits 1 while orders fail");
     assert.match(status.stdout, /failures: 1/);
+    // An operator's retry (the bootstrap's certificate phase does one): the next run would order at once.
+    const retry = await agent("retry");
+    assert.equal(retry.code, 0, retry.stdout + retry.stderr);
+    assert.match(
+      retry.stdout,
+      /^retry: the wait until \S+ after 1 failed attempt\(s\) lifted by an operator; the next run orders at once/m,
+    );
+    assert.match((await agent("run", "--dry-run")).stdout, /dry-run: would order now/);
+    assert.match((await agent("retry")).stdout, /^retry: no wait after failed orders: nothing to lift$/m);
     put("/etc/django-ha/acme.json", JSON.stringify(config()), 0o600);
   });
 

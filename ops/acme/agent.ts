@@ -12,7 +12,7 @@ import { CONFIG_PATH, ENV_PATH } from "./config";
 import { caFor, loadConfig, loadContext, loadEnvFile } from "./context";
 import type { CertInfo } from "./cert";
 import { issueInto, readServed, revocationTarget, runOnce, storePaths } from "./run";
-import { readState, withEvent, writeState } from "./state";
+import { readState, withEvent, withoutBackoff, writeState } from "./state";
 import { formatStatus, statusReport } from "./status";
 import { checkPrimary, LOCK_PATH, tryLock } from "./system";
 
@@ -80,6 +80,30 @@ async function cmdRenew(g: Globals, o: { dryRun?: boolean }): Promise<number> {
       { force: true, dryRun: o.dryRun },
     );
     return r.outcome === "failed" ? EXIT.failed : EXIT.ok;
+  } finally {
+    lock.release();
+  }
+}
+
+/** A run in progress may be the one backing off: retry waits for it rather than be refused. */
+const RETRY_WAIT_SECONDS = 900;
+
+async function cmdRetry(g: Globals): Promise<number> {
+  const ctx = loadContext(g.config, g.secretsFile, process.env);
+  await requirePrimary("retry");
+  const lock = await tryLock(g.lock, RETRY_WAIT_SECONDS);
+  if (!lock)
+    throw new ExitError(EXIT.busy, `another django-ha-acme held ${g.lock} for ${RETRY_WAIT_SECONDS} s; try again when it has finished`);
+  try {
+    const state = readState(ctx.config.store);
+    const lifted = withoutBackoff(state, Date.now());
+    if (lifted === state) {
+      log("retry", "no wait after failed orders: nothing to lift");
+      return EXIT.ok;
+    }
+    writeState(ctx.config.store, lifted, ctx.owner);
+    log("retry", `${lifted.history.at(-1)?.detail}; the next run orders at once if an order is due`);
+    return EXIT.ok;
   } finally {
     lock.release();
   }
@@ -187,6 +211,11 @@ export function program(run: (code: Promise<number> | number) => void): Command 
     .requiredOption("--force", "required: the schedule is bypassed (mind the CA's rate limits)")
     .option("--dry-run", "say what would happen; order and write nothing")
     .action((o) => run(cmdRenew(g(), o)));
+  p.command("retry")
+    .description(
+      "on the primary: lift the wait after failed orders, so the next run orders at once if one is due (waits for a run in progress)",
+    )
+    .action(() => run(cmdRetry(g())));
   p.command("revoke")
     .description("revoke the served certificate (the next run replaces it)")
     .option("--yes", "do not ask")

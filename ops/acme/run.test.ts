@@ -96,6 +96,24 @@ describe("agent run: the served chain and this machine's trust store", () => {
     assert.equal(fake.orders.length, 3);
   });
 
+  it("staging, then production (another directory): the staging certificate the trust rule had left alone is replaced at the first run", async () => {
+    const production = await testCa("production, in the system store");
+    const staging = fake.ca;
+    ctx = { ...ctx, trustedRootsPem: production.pem };
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed", "staging's first certificate");
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed", "its one replacement for trust");
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting", "then quiet for staging");
+    assert.equal(readState(`${dir}/tls`).untrustedReplacementDirectory, ctx.config.directoryUrl);
+    fake.ca = production;
+    ctx = { ...ctx, config: { ...ctx.config, directoryUrl: "https://acme-v02.api.letsencrypt.org/directory" } };
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed");
+    assert.match(events.filter((e) => e.startsWith("ordering")).at(-1) ?? "", /does not lead to a root this machine trusts/);
+    assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting", "production's certificate is trusted");
+    assert.equal(readState(`${dir}/tls`).untrustedReplacementSerial, undefined);
+    assert.equal(fake.orders.length, 3);
+    assert.notEqual(staging, production);
+  });
+
   it("a replacement for trust names no certificate it replaces (the CA does not know the untrusted one); a renewal does", async () => {
     fake.ariWindow = { start: clock.now + 40 * DAY, end: clock.now + 42 * DAY };
     ctx = { ...ctx, trustedRootsPem: fake.ca.pem };

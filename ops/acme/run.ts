@@ -130,13 +130,22 @@ export async function refreshAri(ctx: RunContext, state: AgentState, info: CertI
   }
 }
 
+/**
+ * The serial whose untrusted chain the trust rule leaves alone: the replacement it ordered came back untrusted
+ * too, from this same directory (a CA no store knows). A new directory (staging → production) is judged afresh.
+ */
+function quietSerial(state: AgentState, directoryUrl: string): string | undefined {
+  return state.untrustedReplacementDirectory === directoryUrl ? state.untrustedReplacementSerial : undefined;
+}
+
 /** The served chain needs replacing for trust: it leads to no trusted root and is not already the replacement for that. */
 export function untrustedChain(
   state: AgentState,
   served: { chainPem: string; info: CertInfo } | undefined,
   trustedRootsPem: string | undefined,
+  directoryUrl: string,
 ): boolean {
-  if (!served || trustedRootsPem === undefined || state.untrustedReplacementSerial === served.info.serial) return false;
+  if (!served || trustedRootsPem === undefined || quietSerial(state, directoryUrl) === served.info.serial) return false;
   return !chainTrusted(served.chainPem, trustedRootsPem);
 }
 
@@ -197,7 +206,7 @@ export async function runOnce(ctx: RunContext, o: { force: boolean; dryRun?: boo
     return { outcome: "failed", detail: reason };
   }
   state = await refreshAri(ctx, state, served?.info, dir);
-  const untrusted = untrustedChain(state, served, ctx.trustedRootsPem);
+  const untrusted = untrustedChain(state, served, ctx.trustedRootsPem, config.directoryUrl);
   const decision = decisionFor(state, served?.info, config, { now: ctx.now(), random: ctx.random(), force: o.force, untrusted });
   state = {
     ...state,
@@ -245,7 +254,7 @@ async function order(ctx: RunContext, o: OrderInputs): Promise<RunResult> {
     // Once a replacement ordered for trust came back untrusted too, the store does not know this CA: remember it
     // across renewals while its chains stay untrusted, so the trust rule never adds an order.
     const unknownCa =
-      (forTrust || state.untrustedReplacementSerial !== undefined) &&
+      (forTrust || quietSerial(state, config.directoryUrl) !== undefined) &&
       ctx.trustedRootsPem !== undefined &&
       !chainTrusted(issued.chainPem, ctx.trustedRootsPem);
     writeState(
@@ -254,6 +263,7 @@ async function order(ctx: RunContext, o: OrderInputs): Promise<RunResult> {
         ...recordSuccess(state, ctx.now(), info, detail),
         revokedSerial: undefined,
         untrustedReplacementSerial: unknownCa ? info.serial : undefined,
+        untrustedReplacementDirectory: unknownCa ? config.directoryUrl : undefined,
       },
       ctx.owner,
     );

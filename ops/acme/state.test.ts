@@ -3,8 +3,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { DEFAULT_BACKOFF } from "./backoff";
-import { emptyState, readState, recordFailure, recordSuccess, statePath, withEvent, writeState } from "./state";
+import { backoffSeconds, DEFAULT_BACKOFF } from "./backoff";
+import { emptyState, readState, recordFailure, recordSuccess, statePath, withEvent, withoutBackoff, writeState } from "./state";
 
 const NOW = Date.parse("2027-03-01T00:00:00Z");
 
@@ -14,6 +14,17 @@ describe("agent state", () => {
     for (let i = 0; i < 13; i++) s = withEvent(s, NOW + i, "checked", `run ${i}`);
     assert.equal(s.history.length, 10);
     assert.equal(s.history[0].detail, "run 3");
+  });
+
+  it("an operator's retry lifts the wait, keeps the count (the next failure waits longer), and is a no-op without a wait", () => {
+    const failed = recordFailure(recordFailure(emptyState(), NOW, "404", DEFAULT_BACKOFF), NOW, "404", DEFAULT_BACKOFF);
+    const lifted = withoutBackoff(failed, NOW + 1000);
+    assert.deepEqual([lifted.failures, lifted.nextAttemptAt, lifted.history.at(-1)?.event], [2, undefined, "retry"]);
+    assert.match(lifted.history.at(-1)?.detail ?? "", /the wait until \S+ after 2 failed attempt\(s\) lifted by an operator/);
+    const again = recordFailure(lifted, NOW + 2000, "404", DEFAULT_BACKOFF);
+    assert.equal(again.nextAttemptAt, new Date(NOW + 2000 + backoffSeconds(3, DEFAULT_BACKOFF) * 1000).toISOString());
+    const none = emptyState();
+    assert.equal(withoutBackoff(none, NOW), none);
   });
 
   it("counts failures with backoff and clears them on success", () => {

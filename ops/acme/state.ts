@@ -32,6 +32,8 @@ export const stateSchema = z.object({
   revokedSerial: z.string().optional(),
   /** The certificate ordered because the one before did not chain to a trusted root: never renewed again for that. */
   untrustedReplacementSerial: z.string().optional(),
+  /** The directory that issued it: another directory (staging → production) is judged afresh. */
+  untrustedReplacementDirectory: z.string().optional(),
   accountUrl: z.string().optional(),
   history: z.array(z.object({ at: isoTime, event: z.string(), detail: z.string() })),
 });
@@ -78,6 +80,20 @@ export function recordFailure(state: AgentState, now: number, reason: string, ba
   const next = now + backoffSeconds(failures, backoff) * 1000;
   const s = { ...state, failures, nextAttemptAt: new Date(next).toISOString(), lastError: reason };
   return withEvent(s, now, "failed", `${reason} (attempt ${failures}; next not before ${new Date(next).toISOString()})`);
+}
+
+/**
+ * An operator's retry: the wait after failed orders is lifted, so the next run orders at once if one is due. The
+ * failures stay counted (a further failure backs off longer). The same state when there is no wait. Pure.
+ */
+export function withoutBackoff(state: AgentState, now: number): AgentState {
+  if (state.nextAttemptAt === undefined) return state;
+  return withEvent(
+    { ...state, nextAttemptAt: undefined },
+    now,
+    "retry",
+    `the wait until ${state.nextAttemptAt} after ${state.failures} failed attempt(s) lifted by an operator`,
+  );
 }
 
 /** After a certificate was written: the new certificate's facts, failures cleared, the old choice dropped. Pure. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -35,6 +35,17 @@ describe("lock", () => {
     const again = await tryLock(file);
     assert.ok(again);
     again.release();
+  });
+
+  it("waits for the holder when asked to, and gives up after the time given", async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "acme-lock-")), "acme.lock");
+    spawn("flock", ["--exclusive", file, "sleep", "1"], { stdio: "ignore" });
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await tryLock(file), undefined, "held: not waited for");
+    const waited = await tryLock(file, 10);
+    assert.ok(waited, "taken once the holder let go");
+    assert.equal(await tryLock(file, 1), undefined, "still held by us: given up after a second");
+    waited.release();
   });
 });
 

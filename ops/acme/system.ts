@@ -33,13 +33,14 @@ export async function checkPrimary(command: readonly string[] = PRIMARY_CHECK): 
 /**
  * An exclusive flock(2) on `file`, held until the process exits (or release()). flock(1) takes it on our
  * open file description, which outlives that child: the same lock `flock /run/django-ha-acme.lock ...`
- * sees from a shell. Undefined when someone else holds it.
+ * sees from a shell. Undefined when someone else holds it (still, after waiting up to `waitSeconds`).
  */
-export async function tryLock(file: string = LOCK_PATH): Promise<{ release(): void } | undefined> {
+export async function tryLock(file: string = LOCK_PATH, waitSeconds = 0): Promise<{ release(): void } | undefined> {
   const fd = fs.openSync(file, "a", 0o600);
+  const wait = waitSeconds > 0 ? ["--timeout", String(waitSeconds)] : ["--nonblock"];
   let r: RunResult;
   try {
-    r = await run({ cmd: "flock", args: ["--nonblock", "--exclusive", "3"] }, { passFds: [fd], allowFail: true });
+    r = await run({ cmd: "flock", args: [...wait, "--exclusive", "3"] }, { passFds: [fd], allowFail: true });
   } catch (e) {
     fs.closeSync(fd);
     throw new Error(`flock on ${file}: ${(e as Error).message} (flock comes with util-linux)`);

@@ -17,7 +17,8 @@ const FIXED = (program: string, ...args: string[]): Argv => ["bash", "-c", progr
 const MINUTE = 60_000;
 
 /**
- * Let the timer act from now on (the marker on the share, replicated to the standby), run the agent once
+ * Let the timer act from now on (the marker on the share, replicated to the standby), lift any wait after failed
+ * orders (django-ha-acme retry: someone is watching), run the agent once
  * through its unit (the same command, environment and lock as the timer's runs; a run the timer started is
  * waited for rather than doubled), then require the certificate on the share. On failure, prints the
  * agent's journal tail and its status (lastError, nextAttemptAt).
@@ -27,7 +28,11 @@ unit=$1; dir=$2; ready=$3
 if [ ! -e "$ready" ]; then
   printf '%s\\n' "django-ha: every node converged; the renewal agent's timer acts from now on" > "$ready.new" && mv -f "$ready.new" "$ready"
 fi
+# An operator is here: a wait after failed orders (a run the timer started before the children served the
+# challenge, or the last bootstrap's failure) is lifted; the agent still orders only when one is due.
+lifted=$(django-ha-acme retry 2>&1) || true
 if ! systemctl start "$unit"; then
+  printf '%s\n' "$lifted"
   echo "the renewal agent failed; its last lines (journalctl -u $unit):"
   journalctl -u "$unit" -n 15 --no-pager -o cat 2>&1 | tail -n 15
   echo "django-ha-acme status:"
