@@ -16,7 +16,7 @@ import { buildRelease } from "../ops/release/commands/build";
 import { candidateHealth } from "../ops/release/commands/switch";
 import { packSource } from "../ops/release/pack";
 import { releaseId } from "../ops/release/release";
-import { renderUwsgiIni } from "./files/uwsgi";
+import { renderUwsgiIni, type UwsgiApp } from "./files/uwsgi";
 import { RELEASE_HEADER, RELEASE_PATHS, renderReleasePython, renderWsgiLoader, WSGI_LOADER_MODULE } from "./release";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "django-ha-release-"));
@@ -133,6 +133,20 @@ function build(version: string): string {
   }
 }
 
+/** The rendered uWSGI ini through django-ha's WSGI loader, 2 workers, for the app `wsgi` on the given sockets. */
+const loaderIni = (wsgi: string, sockets: Pick<UwsgiApp, "statsSocket" | "socket" | "chainReloadFile">) =>
+  renderUwsgiIni({
+    chdir: "/var/lib/django-ha",
+    pythonpath: RELEASE_PATHS.libDir,
+    module: `${WSGI_LOADER_MODULE}:application`,
+    env: { DJANGO_HA_WSGI: wsgi },
+    ...sockets,
+    processes: 2,
+    harakiriSeconds: 60,
+    maxRequests: 5000,
+    reloadOnRssMb: 300,
+  });
+
 describe("a release built, checked and served on the nodes' own Debian", { timeout: 600_000 }, () => {
   before(() => {
     const setup = node.bash(`getent group django >/dev/null || groupadd --system --gid 950 django
@@ -214,18 +228,10 @@ install -d /run/django-ha-uwsgi /var/lib/django-ha`);
 
   it("uWSGI (rendered ini, lazy-apps) serves the linked release; after the link moves a chain reload brings every worker onto the new src and venv, and a request in flight completes", async () => {
     node.run(["ln", "-sfn", `${RELEASE_PATHS.releases}/${built.a}`, RELEASE_PATHS.nodeCurrent]);
-    const ini = renderUwsgiIni({
-      chdir: "/var/lib/django-ha",
-      pythonpath: RELEASE_PATHS.libDir,
-      module: `${WSGI_LOADER_MODULE}:application`,
-      env: { DJANGO_HA_WSGI: "proj.wsgi:application" },
+    const ini = loaderIni("proj.wsgi:application", {
       statsSocket: RELEASE_PATHS.uwsgiStats,
       socket: "/run/django-ha-uwsgi/app.sock",
       chainReloadFile: "/run/django-ha-uwsgi/chain-reload",
-      processes: 2,
-      harakiriSeconds: 60,
-      maxRequests: 5000,
-      reloadOnRssMb: 300,
     });
     node.write("/etc/django-ha/uwsgi.ini", `${ini}http-socket = 127.0.0.1:18090\n`);
     node.write("/run/django-ha-uwsgi/chain-reload", "");
@@ -311,18 +317,10 @@ def application(environ, start_response):
 `,
     );
     node.run(["ln", "-sfn", `${RELEASE_PATHS.releases}/${built.a}`, RELEASE_PATHS.nodeCurrent]);
-    const ini = renderUwsgiIni({
-      chdir: "/var/lib/django-ha",
-      pythonpath: RELEASE_PATHS.libDir,
-      module: `${WSGI_LOADER_MODULE}:application`,
-      env: { DJANGO_HA_WSGI: "slowload:application" },
+    const ini = loaderIni("slowload:application", {
       statsSocket: "/run/django-ha-uwsgi/slowload-stats.sock",
       socket: "/run/django-ha-uwsgi/slowload.sock",
       chainReloadFile: "/run/django-ha-uwsgi/slowload-chain-reload",
-      processes: 2,
-      harakiriSeconds: 60,
-      maxRequests: 5000,
-      reloadOnRssMb: 300,
     });
     // A worker that outlived the stop would be kept 10 minutes (uWSGI's default mercy is 60 s).
     node.write("/etc/django-ha/uwsgi-slowload.ini", `${ini}worker-reload-mercy = 600\n`);

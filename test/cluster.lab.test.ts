@@ -447,8 +447,8 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
 
   it(
     "npm run status: one screen and JSON, exit 0 while healthy; a child's stopped uWSGI needs a human (exit 1) until it is back",
-    { timeout: 180_000 },
-    async () => {
+    { timeout: 300_000 },
+    async (t) => {
       const healthy = await status([]);
       assert.equal(healthy.code, 0, `${healthy.out}\n${healthy.err}`);
       assert.match(healthy.out, /^django-ha status of stack lab \(cluster lab\) at .*: HEALTHY\n/);
@@ -497,7 +497,9 @@ describe("the cluster in the lab, bootstrapped from bare nodes", () => {
       const child = recordMembers(inventory)[0].name;
       try {
         // Inside the try: a stop that fails still leaves uWSGI started again for the tests after this one.
+        const stopping = Date.now();
         await onNode(child, "systemctl stop django-ha-uwsgi");
+        t.diagnostic(`systemctl stop django-ha-uwsgi on ${child}: ${((Date.now() - stopping) / 1000).toFixed(1)} s`);
         const broken = await status([]);
         assert.equal(broken.code, 1, broken.out);
         assert.match(broken.out, /: NEEDS A HUMAN \(\d+ problems?\)\n/);
