@@ -13,7 +13,7 @@
  * it counts the pauses after which a run was still queued, starting or running (one would race a test's steps).
  * Prints a markdown table for docs/benchmarks.md. Timings are never asserted.
  */
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { labDown, labRemoveVolumes, labUp } from "../lab";
@@ -31,6 +31,7 @@ import {
   untilEveryChildServes,
   writeDns01Config,
 } from "../test/acme-lab";
+import { whole } from "./options";
 
 interface Round {
   http01: number;
@@ -63,14 +64,6 @@ async function pauseDrill(primary: string, pauses: number, log: (l: string) => v
     log(`pause drill, ${name}: a run still going after ${counts[name]} of ${pauses}`);
   }
   return counts;
-}
-
-function whole(name: string, min: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`a whole number ≥ ${min}, e.g. ${name} 3`);
-    return n;
-  };
 }
 
 async function main(): Promise<void> {
