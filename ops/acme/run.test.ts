@@ -98,7 +98,6 @@ describe("agent run: the served chain and this machine's trust store", () => {
 
   it("staging, then production (another directory): the staging certificate the trust rule had left alone is replaced at the first run", async () => {
     const production = await testCa("production, in the system store");
-    const staging = fake.ca;
     ctx = { ...ctx, trustedRootsPem: production.pem };
     assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed", "staging's first certificate");
     assert.equal((await runOnce(ctx, { force: false })).outcome, "renewed", "its one replacement for trust");
@@ -111,7 +110,6 @@ describe("agent run: the served chain and this machine's trust store", () => {
     assert.equal((await runOnce(ctx, { force: false })).outcome, "waiting", "production's certificate is trusted");
     assert.equal(readState(`${dir}/tls`).untrustedReplacementSerial, undefined);
     assert.equal(fake.orders.length, 3);
-    assert.notEqual(staging, production);
   });
 
   it("a replacement for trust names no certificate it replaces (the CA does not know the untrusted one); a renewal does", async () => {

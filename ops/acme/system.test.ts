@@ -39,8 +39,9 @@ describe("lock", () => {
 
   it("waits for the holder when asked to, and gives up after the time given", async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "acme-lock-")), "acme.lock");
-    spawn("flock", ["--exclusive", file, "sleep", "1"], { stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 300));
+    spawn("flock", ["--exclusive", file, "sleep", "2"], { stdio: "ignore" });
+    for (let i = 0; i < 50 && spawnSync("flock", ["--nonblock", file, "true"]).status === 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
     assert.equal(await tryLock(file), undefined, "held: not waited for");
     const waited = await tryLock(file, 10);
     assert.ok(waited, "taken once the holder let go");

@@ -32,7 +32,7 @@ fi
 # challenge, or the last bootstrap's failure) is lifted; the agent still orders only when one is due.
 lifted=$(django-ha-acme retry 2>&1) || true
 if ! systemctl start "$unit"; then
-  printf '%s\n' "$lifted"
+  printf '%s\\n' "$lifted"
   echo "the renewal agent failed; its last lines (journalctl -u $unit):"
   journalctl -u "$unit" -n 15 --no-pager -o cat 2>&1 | tail -n 15
   echo "django-ha-acme status:"
