@@ -85,8 +85,8 @@ async function cmdRenew(g: Globals, o: { dryRun?: boolean }): Promise<number> {
   }
 }
 
-/** A run in progress may be the one backing off: retry waits for it rather than be refused. */
-const RETRY_WAIT_SECONDS = 900;
+/** A run in progress may be the one backing off: retry waits for it (within the bootstrap step's 15 min) rather than be refused. */
+const RETRY_WAIT_SECONDS = 600;
 
 async function cmdRetry(g: Globals): Promise<number> {
   const ctx = loadContext(g.config, g.secretsFile, process.env);
