@@ -147,6 +147,52 @@ const loaderIni = (wsgi: string, sockets: Pick<UwsgiApp, "statsSocket" | "socket
     reloadOnRssMb: 300,
   });
 
+/**
+ * Start uWSGI (the rendered ini through the loader, 2 workers) on the app module `name` (`code` plus a WSGI
+ * callable; it touches /var/tmp/<name>/<pid> when a worker is where the test wants it), wait until both workers
+ * touched it, stop uWSGI as `uwsgi --stop` does (SIGINT to the master, which signals the workers), and require
+ * every process gone. The mercy is 10 minutes, so a worker that outlives the stop fails the test.
+ */
+async function stopEndsEveryWorker(name: string, code: string): Promise<void> {
+  const src = `${RELEASE_PATHS.releases}/${built.a}/src`;
+  node.write(
+    `${src}/${name}.py`,
+    `${code}\n\ndef application(environ, start_response):\n    start_response("200 OK", [])\n    return [b"ok"]\n`,
+  );
+  node.run(["ln", "-sfn", `${RELEASE_PATHS.releases}/${built.a}`, RELEASE_PATHS.nodeCurrent]);
+  const ini = loaderIni(`${name}:application`, {
+    statsSocket: `/run/django-ha-uwsgi/${name}-stats.sock`,
+    socket: `/run/django-ha-uwsgi/${name}.sock`,
+    chainReloadFile: `/run/django-ha-uwsgi/${name}-chain-reload`,
+  });
+  node.write(`/etc/django-ha/uwsgi-${name}.ini`, `${ini}worker-reload-mercy = 600\n`);
+  assert.equal(node.bash(`rm -rf /var/tmp/${name} && mkdir /var/tmp/${name}`).status, 0);
+  const pidfile = `/var/tmp/uwsgi-${name}.pid`;
+  const log = `/var/tmp/uwsgi-${name}.log`;
+  const start = node.run(["uwsgi", "--ini", `/etc/django-ha/uwsgi-${name}.ini`, "--daemonize", log, "--pidfile", pidfile]);
+  assert.equal(start.status, 0, start.out);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const alive = (pids: string[]) => pids.filter((p) => node.bash(`kill -0 ${p}`).status === 0);
+  let workers: string[] = [];
+  try {
+    for (let i = 0; i < 100 && workers.length < 2; i++) {
+      await sleep(200);
+      workers = node.bash(`ls /var/tmp/${name}`).out.split("\n").filter(Boolean);
+    }
+    assert.equal(workers.length, 2, `both workers at the mark:\n${node.read(log)}`);
+    const master = node.read(pidfile).trim();
+    node.run(["uwsgi", "--stop", pidfile]);
+    let left = [master, ...workers];
+    for (let i = 0; i < 100 && left.length > 0; i++) {
+      await sleep(200);
+      left = alive([master, ...workers]);
+    }
+    assert.deepEqual(left, [], `uWSGI processes left after the stop:\n${node.read(log).slice(-3000)}`);
+  } finally {
+    node.run(["bash", "-c", `kill -9 $(cat ${pidfile}) ${workers.join(" ")} 2>/dev/null; rm -f ${src}/${name}.py`]);
+  }
+}
+
 describe("a release built, checked and served on the nodes' own Debian", { timeout: 600_000 }, () => {
   before(() => {
     const setup = node.bash(`getent group django >/dev/null || groupadd --system --gid 950 django
@@ -299,56 +345,27 @@ install -d /run/django-ha-uwsgi /var/lib/django-ha`);
   });
 
   it("a stop while the workers load the app ends every worker at once: a KeyboardInterrupt swallowed by an import keeps none alive", async () => {
-    const src = `${RELEASE_PATHS.releases}/${built.a}/src`;
     // An app whose import is slow and catches everything, as careless import-time code does.
-    node.write(
-      `${src}/slowload.py`,
+    await stopEndsEveryWorker(
+      "slowload",
       `import os, pathlib, time
 pathlib.Path("/var/tmp/slowload", str(os.getpid())).touch()
 try:
     time.sleep(30)
 except BaseException:
     pass
-
-
-def application(environ, start_response):
-    start_response("200 OK", [])
-    return [b"loaded"]
 `,
     );
-    node.run(["ln", "-sfn", `${RELEASE_PATHS.releases}/${built.a}`, RELEASE_PATHS.nodeCurrent]);
-    const ini = loaderIni("slowload:application", {
-      statsSocket: "/run/django-ha-uwsgi/slowload-stats.sock",
-      socket: "/run/django-ha-uwsgi/slowload.sock",
-      chainReloadFile: "/run/django-ha-uwsgi/slowload-chain-reload",
-    });
-    // A worker that outlived the stop would be kept 10 minutes (uWSGI's default mercy is 60 s).
-    node.write("/etc/django-ha/uwsgi-slowload.ini", `${ini}worker-reload-mercy = 600\n`);
-    assert.equal(node.bash("rm -rf /var/tmp/slowload && mkdir /var/tmp/slowload").status, 0);
-    const pidfile = "/var/tmp/uwsgi-slowload.pid";
-    const log = "/var/tmp/uwsgi-slowload.log";
-    const start = node.run(["uwsgi", "--ini", "/etc/django-ha/uwsgi-slowload.ini", "--daemonize", log, "--pidfile", pidfile]);
-    assert.equal(start.status, 0, start.out);
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const loading = () => node.bash("ls /var/tmp/slowload").out.split("\n").filter(Boolean);
-    const alive = (pids: string[]) => pids.filter((p) => node.bash(`kill -0 ${p}`).status === 0);
-    let workers: string[] = [];
-    try {
-      for (let i = 0; i < 100 && workers.length < 2; i++) {
-        await sleep(200);
-        workers = loading();
-      }
-      assert.equal(workers.length, 2, `both workers loading the app:\n${node.read(log)}`);
-      const master = node.read(pidfile).trim();
-      node.run(["uwsgi", "--stop", pidfile]);
-      let left = [master, ...workers];
-      for (let i = 0; i < 100 && left.length > 0; i++) {
-        await sleep(200);
-        left = alive([master, ...workers]);
-      }
-      assert.deepEqual(left, [], `uWSGI processes left after the stop:\n${node.read(log).slice(-3000)}`);
-    } finally {
-      node.run(["bash", "-c", `kill -9 $(cat ${pidfile}) ${workers.join(" ")} 2>/dev/null; rm -f ${src}/slowload.py`]);
-    }
+  });
+
+  it("a stop of loaded workers does not run their exit handlers (one that hangs keeps no worker alive)", async () => {
+    // An app whose exit handler never returns in time: a stop must not wait for it (skip-atexit).
+    await stopEndsEveryWorker(
+      "exithang",
+      `import atexit, os, pathlib, time
+atexit.register(time.sleep, 120)
+pathlib.Path("/var/tmp/exithang", str(os.getpid())).touch()
+`,
+    );
   });
 });

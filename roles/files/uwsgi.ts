@@ -38,6 +38,11 @@ export function renderUwsgiIni(app: UwsgiApp): string {
     ["stats", app.statsSocket],
     ["vacuum", "true"],
     ["die-on-term", "true"],
+    // A stop's SIGINT/SIGTERM ends a worker with _exit(). uWSGI otherwise calls exit() inside the signal handler:
+    // atexit handlers (the app's, Python's finalization, OpenSSL's cleanup) then run wherever the signal struck,
+    // and systemd and the master each signal every worker, so a second exit() can start in the middle of the
+    // first. Any of them hanging or deadlocking makes the stop wait out uWSGI's 60 s mercy.
+    ["skip-atexit", "true"],
     ["harakiri", app.harakiriSeconds],
     ["max-requests", app.maxRequests],
     ["reload-on-rss", app.reloadOnRssMb],
